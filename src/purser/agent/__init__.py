@@ -1,0 +1,1 @@
+"""The conversation runtime, prompts, event protocol, confirmations and handoff."""

@@ -1,0 +1,70 @@
+"""Processor-neutral billing entities: frozen dataclasses with NewType ids.
+
+Nothing here imports the rest of the project except `purser.money`.
+"""
+
+from purser.domain.entities import (
+    Address,
+    BillingDetails,
+    Charge,
+    ChargeStatus,
+    Customer,
+    Dispute,
+    Email,
+    Event,
+    Interval,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentMethod,
+    PaymentBehavior,
+    Plan,
+    Refund,
+    Subscription,
+    SubscriptionStatus,
+)
+from purser.domain.ids import (
+    ChargeId,
+    CustomerId,
+    DisputeId,
+    EventId,
+    InvoiceId,
+    PaymentMethodId,
+    PlanId,
+    RefundId,
+    SubscriptionId,
+)
+from purser.domain.snapshot import AccountSnapshot, ProrationLine, ProrationQuote
+
+__all__ = [
+    "AccountSnapshot",
+    "Address",
+    "BillingDetails",
+    "Charge",
+    "ChargeId",
+    "ChargeStatus",
+    "Customer",
+    "CustomerId",
+    "Dispute",
+    "DisputeId",
+    "Email",
+    "Event",
+    "EventId",
+    "Interval",
+    "Invoice",
+    "InvoiceId",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "PaymentBehavior",
+    "PaymentMethod",
+    "PaymentMethodId",
+    "Plan",
+    "PlanId",
+    "ProrationLine",
+    "ProrationQuote",
+    "Refund",
+    "RefundId",
+    "Subscription",
+    "SubscriptionId",
+    "SubscriptionStatus",
+]

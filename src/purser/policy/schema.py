@@ -1,0 +1,212 @@
+"""The policy (purser.yaml, key `policy`): DESIGN §6, with its defaults.
+
+Every key may be overridden per deployment and per scenario with `Policy.merged(overrides)`.
+An invalid policy raises `PolicyError` naming the key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from purser.money import InvalidAmount, Money, normalize_currency
+
+ACTION_NAMES: tuple[str, ...] = (
+    "lookup_account",
+    "send_invoice",
+    "update_billing_details",
+    "refund",
+    "preview_change",
+    "change_plan",
+    "change_seats",
+    "retry_payment",
+    "payment_method_link",
+    "pause",
+    "resume",
+    "cancel",
+)
+"""Every action the policy can switch on or off (handoff is always available)."""
+
+ESCALATION_TRIGGERS: tuple[str, ...] = (
+    "dispute",
+    "fraud",
+    "legal_threat",
+    "human_request",
+    "abuse",
+    "repeated_failure",
+)
+"""Reasons a conversation is handed to a human."""
+
+
+class PolicyError(ValueError):
+    """An invalid policy; the message names the offending key."""
+
+
+def _on_off(value: Any) -> bool:
+    # YAML 1.1 reads bare on/off as booleans already; accept the strings too.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"on", "off", "true", "false", "yes", "no"}:
+        return value.strip().lower() in {"on", "true", "yes"}
+    raise ValueError(f"expected on or off, got {value!r}")
+
+
+OnOff = Annotated[bool, BeforeValidator(_on_off)]
+
+
+def _decimal_string(value: Any) -> str:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError(f"expected a decimal string such as '500.00', got {value!r}")
+    text = str(value).strip()
+    # Validate the shape with a currency that has the most decimals we accept.
+    try:
+        Money.parse(text, "kwd")
+    except InvalidAmount as exc:
+        raise ValueError(str(exc)) from exc
+    if text.startswith("-"):
+        raise ValueError(f"expected a non-negative amount, got {value!r}")
+    return text
+
+
+DecimalString = Annotated[str, BeforeValidator(_decimal_string)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActionSwitches(_Strict):
+    """Which actions the agent may take."""
+
+    lookup_account: OnOff = True
+    send_invoice: OnOff = True
+    update_billing_details: OnOff = True
+    refund: OnOff = True
+    preview_change: OnOff = True
+    change_plan: OnOff = True
+    change_seats: OnOff = True
+    retry_payment: OnOff = True
+    payment_method_link: OnOff = True
+    pause: OnOff = True
+    resume: OnOff = True
+    cancel: OnOff = True
+
+    def enabled(self, action: str) -> bool:
+        """True when `action` is switched on (unknown actions are off)."""
+        return bool(getattr(self, action, False)) if action in ACTION_NAMES else action == "handoff"
+
+
+class RefundPolicy(_Strict):
+    """The refund envelope."""
+
+    window_days: int = Field(30, ge=0, le=3650, description="Only charges at most this many days old.")
+    max_amount: Literal["one_cycle"] | DecimalString = Field(
+        "one_cycle", description="Per refund: one_cycle (price x quantity of one interval) or an amount."
+    )
+    per_customer_days: int = Field(90, ge=0, le=3650, description="Look-back for the per-customer count.")
+    per_customer_count: int = Field(1, ge=0, le=1000, description="Refunds per customer in the look-back.")
+    daily_budget: DecimalString = Field("500.00", description="All agent refunds in one UTC day.")
+    duplicates_exempt: bool = Field(True, description="Exact duplicates may be refunded outside the count.")
+    disputed: Literal["escalate", "refuse"] = Field("escalate", description="Never refund a disputed charge.")
+    over_limit: Literal["approval", "refuse"] = Field("approval", description="Outside the envelope.")
+
+    @field_validator("max_amount", mode="before")
+    @classmethod
+    def _max_amount(cls, value: Any) -> Any:
+        if value == "one_cycle":
+            return value
+        return _decimal_string(value)
+
+    def max_amount_money(self, currency: str) -> Money | None:
+        """The fixed per-refund cap in `currency`, or None for one_cycle."""
+        return None if self.max_amount == "one_cycle" else Money.parse(self.max_amount, currency)
+
+    def daily_budget_money(self, currency: str) -> Money:
+        """The daily budget in `currency`."""
+        return Money.parse(self.daily_budget, currency)
+
+
+class PlanPolicy(_Strict):
+    """Plan and seat changes."""
+
+    upgrade: Literal["now_prorated", "period_end"] = "now_prorated"
+    downgrade: Literal["now_prorated", "period_end"] = "period_end"
+    max_seat_change: int = Field(50, ge=0, le=100000)
+
+
+class CancellationPolicy(_Strict):
+    """Cancellation and pause."""
+
+    save_offer: Literal["pause", "none"] = "pause"
+    pause_max_months: int = Field(3, ge=0, le=24)
+    effective: Literal["period_end", "now"] = "period_end"
+
+
+class EscalationPolicy(_Strict):
+    """Which triggers hand a conversation to a human."""
+
+    triggers: tuple[Literal["dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure"], ...] = (
+        ESCALATION_TRIGGERS
+    )
+
+
+class Policy(_Strict):
+    """The whole policy in force."""
+
+    actions: ActionSwitches = Field(default_factory=ActionSwitches)
+    refunds: RefundPolicy = Field(default_factory=RefundPolicy)
+    plans: PlanPolicy = Field(default_factory=PlanPolicy)
+    cancellation: CancellationPolicy = Field(default_factory=CancellationPolicy)
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    currency: str = "usd"
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: Any) -> str:
+        try:
+            return normalize_currency(str(value))
+        except InvalidAmount as exc:
+            raise ValueError(str(exc)) from exc
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any] | None, *, source: str = "policy") -> Policy:
+        """Validate a mapping; raise `PolicyError` naming each bad key (e.g. `policy.refunds.window_days`)."""
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            raise PolicyError(_describe(exc, source)) from None
+
+    def merged(self, overrides: dict[str, Any] | None, *, source: str = "policy") -> Policy:
+        """A copy with `overrides` deep-merged onto this policy."""
+        if not overrides:
+            return self
+        base = self.model_dump(mode="python")
+        return Policy.from_mapping(_deep_merge(base, overrides, source), source=source)
+
+
+def _deep_merge(base: dict[str, Any], overrides: dict[str, Any], path: str) -> dict[str, Any]:
+    if not isinstance(overrides, dict):
+        raise PolicyError(f"{path}: expected a mapping, got {type(overrides).__name__}")
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value, f"{path}.{key}")
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        parts.append(f"{source}.{loc}: {msg}" if loc else f"{source}: {msg}")
+    return "; ".join(parts)
+
+
+DEFAULT_POLICY = Policy()
+"""The defaults of DESIGN §6."""
