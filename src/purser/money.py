@@ -78,7 +78,7 @@ class Money:
         Refuses more decimals than the currency has, exponents, floats and blanks.
         """
         cur = normalize_currency(currency)
-        if isinstance(amount, bool) or isinstance(amount, float):
+        if isinstance(amount, bool | float):
             raise InvalidAmount(f"amount must be a decimal string, got {type(amount).__name__} {amount!r}")
         text = str(amount).strip().replace(",", "") if not isinstance(amount, Decimal) else format(amount, "f")
         if not _AMOUNT_RE.match(text):

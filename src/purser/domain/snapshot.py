@@ -11,7 +11,6 @@ from purser.domain.entities import (
     Dispute,
     Email,
     Invoice,
-    InvoiceLine,
     PaymentMethod,
     Plan,
     Refund,

@@ -28,7 +28,10 @@ ACTION_NAMES: tuple[str, ...] = (
 )
 """Every action the policy can switch on or off (handoff is always available)."""
 
-ESCALATION_TRIGGERS: tuple[str, ...] = (
+Trigger = Literal["dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure"]
+"""A reason that hands a conversation to a human."""
+
+ESCALATION_TRIGGERS: tuple[Trigger, ...] = (
     "dispute",
     "fraud",
     "legal_threat",
@@ -56,7 +59,7 @@ OnOff = Annotated[bool, BeforeValidator(_on_off)]
 
 
 def _decimal_string(value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError(f"expected a decimal string such as '500.00', got {value!r}")
     text = str(value).strip()
     # Validate the shape with a currency that has the most decimals we accept.

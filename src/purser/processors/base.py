@@ -165,9 +165,7 @@ class BillingProcessor(Protocol):
         """A hosted link where the customer updates their card."""
         ...
 
-    def pause(
-        self, subscription_id: SubscriptionId, *, resumes_at: datetime, idempotency_key: str
-    ) -> Subscription:
+    def pause(self, subscription_id: SubscriptionId, *, resumes_at: datetime, idempotency_key: str) -> Subscription:
         """Pause collection from the current period's end until `resumes_at`."""
         ...
 

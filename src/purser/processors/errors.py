@@ -1,12 +1,12 @@
 """The processor layer's errors. Vendor exceptions (stripe's, SQLAlchemy's) never cross this boundary.
 
-    ProcessorError
-    ├── CardDeclined          a charge attempt failed (code: card_declined, insufficient_funds, expired_card)
-    ├── NotFound              no such object, or not this customer's
-    ├── InvalidRequest        arguments the processor refuses (over-refund, bad plan, disputed charge)
-    ├── Conflict              the object's state forbids it (already canceled, already paid)
-    ├── IdempotencyError      an idempotency key reused with different parameters
-    └── ProcessorUnavailable  the processor could not be reached or rate-limited us (retryable)
+ProcessorError
+├── CardDeclined          a charge attempt failed (code: card_declined, insufficient_funds, expired_card)
+├── NotFound              no such object, or not this customer's
+├── InvalidRequest        arguments the processor refuses (over-refund, bad plan, disputed charge)
+├── Conflict              the object's state forbids it (already canceled, already paid)
+├── IdempotencyError      an idempotency key reused with different parameters
+└── ProcessorUnavailable  the processor could not be reached or rate-limited us (retryable)
 """
 
 from __future__ import annotations
