@@ -1,0 +1,144 @@
+"""The one bootstrap: configuration in, a wired `Container` out.
+
+Adapters (processor, model, knowledge base, store) are chosen here and nowhere else.
+Entry points (CLI, web app, gym) call `build(settings)` or, for a throw-away world,
+`build_for_world(...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from purser.config import Settings
+from purser.policy.schema import Policy
+from purser.processors.base import BillingProcessor
+from purser.store.db import Database
+
+if TYPE_CHECKING:
+    from purser.actions.gateway import Gateway
+    from purser.agent.runtime import Runtime
+    from purser.audit.log import AuditLog
+    from purser.knowledge import KnowledgeBase
+    from purser.worlds.schema import World
+
+
+class BootstrapError(RuntimeError):
+    """The configuration cannot be wired (e.g. Stripe selected without a key)."""
+
+
+@dataclass
+class Container:
+    """Everything an entry point needs, wired once."""
+
+    settings: Settings
+    """The configuration in force."""
+    db: Database
+    """The store (SQLite file by default, PostgreSQL by URL)."""
+    processor: BillingProcessor
+    """The billing processor (sandbox or Stripe)."""
+    policy: Policy
+    """The policy in force."""
+    audit: AuditLog
+    """The hash-chained audit log."""
+    gateway: Gateway
+    """The one door every action goes through."""
+    knowledge: KnowledgeBase | None
+    """The knowledge base (the packaged sample by default)."""
+    runtime: Runtime
+    """The conversation runtime."""
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()
+
+
+def build_processor(settings: Settings, db: Database) -> BillingProcessor:
+    """The processor the settings select."""
+    if settings.processor == "stripe":
+        if not settings.stripe_api_key:
+            raise BootstrapError("PURSER_PROCESSOR=stripe needs STRIPE_API_KEY")
+        from purser.processors.stripe import StripeProcessor
+
+        return StripeProcessor.from_settings(settings, db=db)
+    from purser.processors.sandbox import SandboxProcessor
+
+    return SandboxProcessor(db)
+
+
+def build_knowledge(settings: Settings, db: Database) -> KnowledgeBase | None:
+    """The knowledge base: `settings.kb_path` or the packaged sample."""
+    from purser.knowledge import KnowledgeBase
+
+    path = Path(settings.kb_path) if settings.kb_path else None
+    return KnowledgeBase.open(path, index_dir=_index_dir(settings, db))
+
+
+def _index_dir(settings: Settings, db: Database) -> Path | None:
+    if db.url.startswith("sqlite:///") and db.url != "sqlite:///:memory:":
+        return Path(db.url.removeprefix("sqlite:///")).resolve().parent / ".purser-kb"
+    return None
+
+
+def wire(
+    settings: Settings,
+    db: Database,
+    processor: BillingProcessor,
+    policy: Policy,
+    *,
+    knowledge: KnowledgeBase | None,
+    model: Any | None = None,
+) -> Container:
+    """Wire gateway and runtime over an existing store and processor."""
+    from purser.actions.gateway import Gateway
+    from purser.agent.runtime import Runtime
+    from purser.audit.log import AuditLog
+
+    audit = AuditLog(db)
+    gateway = Gateway(db, processor, policy, audit)
+    runtime = Runtime.from_settings(
+        settings, db=db, processor=processor, gateway=gateway, policy=policy, knowledge=knowledge, model=model
+    )
+    return Container(
+        settings=settings,
+        db=db,
+        processor=processor,
+        policy=policy,
+        audit=audit,
+        gateway=gateway,
+        knowledge=knowledge,
+        runtime=runtime,
+    )
+
+
+def build(settings: Settings, *, migrate: bool = True) -> Container:
+    """The production wiring: migrate the database, choose the processor, model and knowledge base."""
+    db = Database(settings.database_url)
+    if migrate:
+        db.migrate()
+    processor = build_processor(settings, db)
+    return wire(settings, db, processor, settings.policy, knowledge=build_knowledge(settings, db))
+
+
+def build_for_world(
+    world: World,
+    now: datetime,
+    *,
+    policy_overrides: dict[str, Any] | None = None,
+    settings: Settings | None = None,
+    knowledge: KnowledgeBase | None = None,
+    model: Any | None = None,
+) -> Container:
+    """A throw-away sandbox world in memory (gym trials, tests): fresh SQLite, the world loaded, clock at `now`."""
+    from purser.processors.sandbox import SandboxProcessor
+    from purser.worlds.loader import load_world
+
+    settings = settings or Settings()
+    db = Database("sqlite://")
+    db.create_all()
+    processor = SandboxProcessor(db)
+    load_world(processor, world, now)
+    policy = settings.policy.merged(policy_overrides, source="policy")
+    return wire(settings, db, processor, policy, knowledge=knowledge, model=model)
