@@ -1,0 +1,179 @@
+"""The sandbox's mailer: builds every email, remembers it, and delivers it over SMTP when configured.
+
+The engine stores the outbox row (`Email`) in its tables; the mailer turns that row (plus the PDF,
+if any) into a MIME message, keeps it in `Mailer.sent`, and, when an SMTP URL is configured
+(`PURSER_SMTP_URL`, e.g. `smtp://user:pass@127.0.0.1:1025`), hands it to the server with `smtplib`.
+
+URL schemes: `smtp://` (plain; add `?starttls=yes` to upgrade), `smtps://` (implicit TLS).
+A delivery failure never loses the outbox row: `send` reports it in `Delivery.error` (or raises
+`MailDeliveryError` with `raise_on_failure=True`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from purser.domain import Email
+from purser.processors.sandbox.tax import DEFAULT_SELLER
+
+__all__ = ["Delivery", "MailDeliveryError", "Mailer", "SmtpTarget", "parse_smtp_url"]
+
+log = logging.getLogger(__name__)
+
+SMTP_URL_ENV = "PURSER_SMTP_URL"
+"""Environment variable read by `Mailer.from_env`."""
+
+
+class MailDeliveryError(RuntimeError):
+    """The SMTP server could not be reached or refused the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpTarget:
+    """Where and how to deliver."""
+
+    host: str
+    """Server host."""
+    port: int
+    """Server port."""
+    username: str | None = None
+    """Login, if the server wants one."""
+    password: str | None = None
+    """Password (URL-decoded)."""
+    tls: bool = False
+    """Implicit TLS (smtps)."""
+    starttls: bool = False
+    """Upgrade a plain connection with STARTTLS."""
+
+    def __repr__(self) -> str:  # never print the password
+        return f"SmtpTarget(host={self.host!r}, port={self.port}, username={self.username!r}, tls={self.tls})"
+
+
+def parse_smtp_url(url: str) -> SmtpTarget:
+    """Parse `smtp://user:pass@host:port` (or `smtps://...`); `ValueError` names what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"smtp_url: expected a URL like smtp://user:pass@127.0.0.1:1025, got scheme {parts.scheme!r}")
+    if not parts.hostname:
+        raise ValueError("smtp_url: expected a host, e.g. smtp://127.0.0.1:1025")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise ValueError("smtp_url: the port must be a number between 1 and 65535") from None
+    query = parse_qs(parts.query)
+    starttls = query.get("starttls", ["no"])[-1].lower() in ("1", "yes", "true", "on")
+    return SmtpTarget(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        tls=parts.scheme == "smtps",
+        starttls=starttls,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What happened to one email."""
+
+    message_id: str
+    """The Message-ID header."""
+    delivered: bool
+    """True when an SMTP server accepted it."""
+    error: str | None = None
+    """Why delivery failed, when it did."""
+
+
+class Mailer:
+    """Builds, records and (optionally) delivers the sandbox's emails."""
+
+    def __init__(
+        self,
+        smtp_url: str | None = None,
+        *,
+        sender: str = DEFAULT_SELLER.email,
+        sender_name: str = DEFAULT_SELLER.name,
+        timeout: float = 10.0,
+        keep: int = 200,
+    ) -> None:
+        self.target = parse_smtp_url(smtp_url) if smtp_url else None
+        self.sender = sender
+        self.sender_name = sender_name
+        self.timeout = timeout
+        self._keep = keep
+        self._lock = threading.Lock()
+        self.sent: list[EmailMessage] = []
+        """The most recent messages built (newest last), whether delivered or not."""
+
+    @classmethod
+    def from_env(cls, **kwargs: object) -> Mailer:
+        """A mailer that delivers to `$PURSER_SMTP_URL` when it is set, and only records otherwise."""
+        url = os.environ.get(SMTP_URL_ENV) or None
+        return cls(url, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def delivers(self) -> bool:
+        """True when an SMTP server is configured."""
+        return self.target is not None
+
+    def build(self, email: Email, *, attachment: bytes | None = None) -> EmailMessage:
+        """The MIME message for an outbox row, with the PDF attached when given."""
+        msg = EmailMessage()
+        msg["From"] = f"{self.sender_name} <{self.sender}>"
+        msg["To"] = email.to
+        msg["Subject"] = email.subject
+        msg["Date"] = format_datetime(email.sent_at)
+        msg["Message-ID"] = make_msgid(idstring=email.id, domain=self.sender.rpartition("@")[2] or "purser.local")
+        msg["X-Purser-Email-Id"] = email.id
+        msg["X-Purser-Kind"] = email.kind
+        if email.invoice_id:
+            msg["X-Purser-Invoice"] = email.invoice_id
+        msg.set_content(email.body)
+        if attachment is not None:
+            name = email.attachment_name or f"{email.invoice_id or email.id}.pdf"
+            msg.add_attachment(attachment, maintype="application", subtype="pdf", filename=name)
+        return msg
+
+    def send(self, email: Email, *, attachment: bytes | None = None, raise_on_failure: bool = False) -> Delivery:
+        """Record `email` and deliver it when SMTP is configured; report (or raise) a failed delivery."""
+        msg = self.build(email, attachment=attachment)
+        with self._lock:
+            self.sent.append(msg)
+            del self.sent[: -self._keep]
+        message_id = str(msg["Message-ID"])
+        if self.target is None:
+            return Delivery(message_id, delivered=False)
+        try:
+            self._deliver(self.target, msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"SMTP delivery to {self.target.host}:{self.target.port} failed: {exc}"
+            log.warning("%s (email %s)", error, email.id)
+            if raise_on_failure:
+                raise MailDeliveryError(error) from exc
+            return Delivery(message_id, delivered=False, error=error)
+        return Delivery(message_id, delivered=True)
+
+    def _deliver(self, target: SmtpTarget, msg: EmailMessage) -> None:
+        smtp: smtplib.SMTP
+        if target.tls:
+            smtp = smtplib.SMTP_SSL(
+                target.host, target.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            smtp = smtplib.SMTP(target.host, target.port, timeout=self.timeout)
+        with smtp:
+            smtp.ehlo()
+            if target.starttls and not target.tls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if target.username:
+                smtp.login(target.username, target.password or "")
+            smtp.send_message(msg)
