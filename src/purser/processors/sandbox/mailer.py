@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from purser.domain import Email
 from purser.processors.sandbox.tax import DEFAULT_SELLER
 
-__all__ = ["Delivery", "MailDeliveryError", "Mailer", "SmtpTarget", "parse_smtp_url"]
+__all__ = ["Delivery", "MailDeliveryError", "Mailer", "SmtpTarget", "deliver_outbox", "parse_smtp_url"]
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +177,21 @@ class Mailer:
             if target.username:
                 smtp.login(target.username, target.password or "")
             smtp.send_message(msg)
+
+
+_default: Mailer | None = None
+_default_url: str | None = None
+
+
+def deliver_outbox(email: Email, attachment: bytes | None = None) -> Delivery:
+    """Hand an outbox row to the process-wide mailer (built from `$PURSER_SMTP_URL`, rebuilt when it changes)."""
+    global _default, _default_url
+    url = os.environ.get(SMTP_URL_ENV) or None
+    with _module_lock:
+        if _default is None or url != _default_url:
+            _default, _default_url = Mailer(url), url
+        mailer = _default
+    return mailer.send(email, attachment=attachment)
+
+
+_module_lock = threading.Lock()

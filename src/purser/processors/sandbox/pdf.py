@@ -14,9 +14,9 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from purser.domain import Address, BillingDetails, Invoice, InvoiceStatus
+from purser.domain import Address, BillingDetails, Customer, Invoice, InvoiceStatus
 from purser.money import Money
-from purser.processors.sandbox.tax import Seller
+from purser.processors.sandbox.tax import DEFAULT_SELLER, Seller
 
 __all__ = ["latin1", "render_invoice_pdf"]
 
@@ -99,11 +99,23 @@ class _InvoicePDF(FPDF):
         self.cell(0, 10, f"Page {self.page_no()}/{{nb}}", align="C")
 
 
-def render_invoice_pdf(invoice: Invoice, seller: Seller, buyer: BillingDetails, *, locale: str = "en_US") -> bytes:
+def render_invoice_pdf(
+    invoice: Invoice,
+    seller: Seller = DEFAULT_SELLER,
+    buyer: BillingDetails | None = None,
+    *,
+    customer: Customer | None = None,
+    locale: str = "en_US",
+) -> bytes:
     """A one-document PDF of `invoice`: seller and buyer (address, VAT ids), number, dates, lines, totals.
 
+    The buyer is `buyer`, or else built from `customer` (name, email, address, VAT id).
     Amounts use `Money.format(locale)`; a reverse-charge invoice carries its note under the totals.
     """
+    if buyer is None:
+        if customer is None:
+            raise ValueError("render_invoice_pdf needs the buyer's billing details (buyer= or customer=)")
+        buyer = BillingDetails(customer.name, customer.email, customer.address, customer.vat_id)
     pdf = _InvoicePDF(format="A4")
     pdf.set_creation_date(invoice.created)
     pdf.set_title(latin1(f"Invoice {invoice.number}"))
