@@ -1,0 +1,190 @@
+"""Escalation: code-side trigger detection and the handoff summary a human can act on.
+
+`detect_triggers(text)` works with any model runtime (and with none): keyword and regex
+patterns in English, Spanish, French, German, Portuguese and Italian, matched on text folded to
+lowercase ASCII, plus fuzzy matching of the strongest single words to survive typos
+("chargback", "lawer").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz
+
+from purser.policy.schema import ESCALATION_TRIGGERS
+
+HANDOFF_REASONS: tuple[str, ...] = (*ESCALATION_TRIGGERS, "out_of_scope")
+"""Reasons the `handoff` action accepts."""
+
+_PATTERNS: dict[str, tuple[str, ...]] = {
+    "dispute": (
+        r"\bcharge ?backs?\b",
+        r"\bdisput\w*",
+        r"\bmy bank\b",
+        r"\b(call|contact|tell|ask|told|called|contacted) (my|the) (bank|card (issuer|company))\b",
+        r"\breverse the (charge|payment)\b",
+        r"\bcontracargo\w*",
+        r"\bmi banco\b",
+        r"\bma banque\b",
+        r"\bmeine bank\b",
+        r"\bruckbuchung\b",
+        r"\bmeu banco\b",
+        r"\bla mia banca\b",
+    ),
+    "fraud": (
+        r"\bfraud\w*",
+        r"\bstolen (card|credit card|identity)\b",
+        r"\b(card|account) (was |has been )?(stolen|hacked|compromised)\b",
+        r"\bhacked\b",
+        r"\bdid ?n[o']?t (make|authori[sz]e|recogni[sz]e) (this|these|that|the) (charge|payment|purchase)s?\b",
+        r"\bunauthori[sz]ed\b",
+        r"\bidentity theft\b",
+        r"\bfraude\b",
+        r"\btarjeta robada\b",
+        r"\bcarte volee\b",
+        r"\bbetrug\b",
+        r"\bcartao roubado\b",
+        r"\bcarta rubata\b",
+    ),
+    "legal_threat": (
+        r"\blawyers?\b",
+        r"\battorneys?\b",
+        r"\bsu(e|ing)\b",
+        r"\blaw ?suit\b",
+        r"\blegal action\b",
+        r"\bsmall claims\b",
+        r"\bcourt\b",
+        r"\bconsumer protection\b",
+        r"\bregulator\b",
+        r"\babogad[oa]s?\b",
+        r"\bdemandar\w*",
+        r"\bavocat\b",
+        r"\bpoursuites?\b",
+        r"\btribunal\b",
+        r"\banwalt\b",
+        r"\bverklagen\b",
+        r"\bgericht\b",
+        r"\badvogad[oa]\b",
+        r"\bprocess(ar|o)\b",
+        r"\bavvocato\b",
+    ),
+    "human_request": (
+        r"\b(talk|speak|chat) (to|with) (a |an |some ?one |the )?(real |actual |live )?"
+        r"(human|person|agent|representative|rep|manager|supervisor|someone|people)\b",
+        r"\b(real|live|actual) (human|person|agent)\b",
+        r"\bhuman (agent|being|support)\b",
+        r"\b(get|want|need) (me )?(a |an )?(human|person|manager|supervisor)\b",
+        r"\bare you a (bot|robot|human)\b",
+        r"\bescalat\w*",
+        r"\bhablar con (una persona|un humano|un agente|alguien)\b",
+        r"\bparler a (un humain|une personne|un conseiller|quelqu'un)\b",
+        r"\bmit einem (menschen|mitarbeiter)\b",
+        r"\bfalar com (um humano|uma pessoa|um atendente|alguem)\b",
+        r"\bparlare con (un operatore|una persona)\b",
+    ),
+    "abuse": (
+        r"\bf+u+c+k+\w*",
+        r"\bsh[i1]t+\w*",
+        r"\bbitch\w*",
+        r"\bbastard\w*",
+        r"\basshole\w*",
+        r"\bidiot\w*",
+        r"\bmoron\w*",
+        r"\bstupid\b",
+        r"\bretard\w*",
+        r"\bi('ll| will) (kill|hurt|find) you\b",
+        r"\bcunt\w*",
+        r"\bdickhead\w*",
+        r"\bmierda\b",
+        r"\bputa\w*",
+        r"\bpendejo\b",
+        r"\bconnard\w*",
+        r"\bputain\b",
+        r"\bmerde\b",
+        r"\bscheisse\b",
+        r"\barschloch\b",
+        r"\bcaralho\b",
+        r"\bporra\b",
+        r"\bvaffanculo\b",
+        r"\bstronzo\b",
+    ),
+}
+
+_COMPILED = {trigger: tuple(re.compile(p) for p in patterns) for trigger, patterns in _PATTERNS.items()}
+
+_FUZZY_WORDS: dict[str, tuple[str, ...]] = {
+    "dispute": ("chargeback", "chargebacks"),
+    "fraud": ("fraudulent", "unauthorized", "unauthorised"),
+    "legal_threat": ("lawyer", "attorney", "lawsuit"),
+}
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII with accents removed and whitespace collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    ascii_text = ascii_text.replace("’", "'").lower()
+    return re.sub(r"\s+", " ", ascii_text).strip()
+
+
+def detect_triggers(text: str, enabled: Iterable[str] = ESCALATION_TRIGGERS) -> list[str]:
+    """The escalation triggers present in a customer's message, in the order of `ESCALATION_TRIGGERS`.
+
+    `repeated_failure` is not a property of text: the gateway counts failures instead.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"detect_triggers expects text, got {type(text).__name__}")
+    allowed = set(enabled)
+    folded = fold(text)
+    words = re.findall(r"[a-z']+", folded)
+    found: list[str] = []
+    for trigger in ESCALATION_TRIGGERS:
+        if trigger not in allowed or trigger not in _COMPILED:
+            continue
+        if any(p.search(folded) for p in _COMPILED[trigger]) or _fuzzy_hit(trigger, words):
+            found.append(trigger)
+    return found
+
+
+def _fuzzy_hit(trigger: str, words: list[str]) -> bool:
+    targets = _FUZZY_WORDS.get(trigger, ())
+    return any(len(w) >= 5 and fuzz.ratio(w, t) >= 85 for w in words for t in targets)
+
+
+REPEATED_FAILURE_THRESHOLD = 3
+"""Failed or invalid action outcomes in one conversation that trigger `repeated_failure`."""
+
+
+def handoff_summary(
+    *,
+    reason: str,
+    customer: str,
+    asked: str,
+    done: list[str],
+    amounts: list[str],
+    left: str,
+) -> str:
+    """A summary a human can act on without the transcript: who, what they asked, what was done,
+    amounts involved and what is left to do."""
+    lines = [
+        f"Reason: {reason}",
+        f"Customer: {customer}",
+        f"Asked: {asked.strip() or 'not stated'}",
+        "Done: " + ("; ".join(done) if done else "nothing yet"),
+    ]
+    if amounts:
+        lines.append("Amounts: " + "; ".join(amounts))
+    lines.append(f"Left to do: {left}")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "HANDOFF_REASONS",
+    "REPEATED_FAILURE_THRESHOLD",
+    "detect_triggers",
+    "fold",
+    "handoff_summary",
+]

@@ -1,0 +1,146 @@
+"""The gateway's tables (prefix `gw_`): proposed actions, confirmations, approvals,
+the refund ledger (reservations), lock rows, and the hash-chained audit log.
+
+Every write that must be atomic goes through `Database.begin()`; on PostgreSQL the
+gateway additionally takes `SELECT ... FOR UPDATE` on rows of `gw_locks`
+(one per customer, one per UTC day, one for the audit chain head).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Text, UniqueConstraint, select
+
+from purser.store.db import metadata
+
+gw_actions = Table(
+    "gw_actions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # act_<hash>
+    Column("conversation_id", String(200), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("channel", String(50), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("arguments", Text, nullable=False),  # canonical JSON
+    Column("kind", String(16), nullable=False),  # read | write | money | control
+    Column("status", String(32), nullable=False),
+    Column("reason", String(64), nullable=True),
+    Column("quote", Text, nullable=True),  # JSON
+    Column("quote_hash", String(64), nullable=True),
+    Column("plan", Text, nullable=True),  # JSON: executor parameters fixed at quote time
+    Column("result", Text, nullable=True),  # JSON
+    Column("summary", Text, nullable=False, default=""),
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+Index("ix_gw_actions_conversation", gw_actions.c.conversation_id)
+Index("ix_gw_actions_status", gw_actions.c.status)
+
+gw_confirmations = Table(
+    "gw_confirmations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("action_id", String(64), nullable=False, unique=True),  # one decision per action
+    Column("conversation_id", String(200), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("decision", String(8), nullable=False),
+    Column("quote_hash", String(64), nullable=True),
+    Column("created_at", String(40), nullable=False),
+)
+
+gw_approvals = Table(
+    "gw_approvals",
+    metadata,
+    Column("id", String(64), primary_key=True),  # apr_<hash>
+    Column("action_id", String(64), nullable=False, unique=True),
+    Column("conversation_id", String(200), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("amount", String(40), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | denied
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", String(40), nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_gw_approvals_status", gw_approvals.c.status)
+
+gw_ledger = Table(
+    "gw_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("action_id", String(64), nullable=False, unique=True),
+    Column("conversation_id", String(200), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("charge_id", String(200), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("day", String(10), nullable=False),  # UTC day of the processor clock
+    Column("created", String(40), nullable=False),  # processor clock, ISO
+    Column("state", String(16), nullable=False),  # reserved | executed | released
+    Column("counts", Boolean, nullable=False),  # False for exempt duplicates
+    Column("approved", Boolean, nullable=False),
+    Column("refund_id", String(200), nullable=True),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+Index("ix_gw_ledger_customer", gw_ledger.c.customer_id)
+Index("ix_gw_ledger_day", gw_ledger.c.day)
+
+gw_locks = Table(
+    "gw_locks",
+    metadata,
+    Column("name", String(250), primary_key=True),  # customer:<id> | day:<YYYY-MM-DD> | audit
+    Column("created_at", String(40), nullable=False),
+)
+
+gw_audit_log = Table(
+    "gw_audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("actor", String(250), nullable=False),
+    Column("conversation_id", String(200), nullable=True),
+    Column("action_id", String(64), nullable=True),
+    Column("data", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("hash", name="uq_gw_audit_log_hash"),
+)
+Index("ix_gw_audit_log_at", gw_audit_log.c.at)
+
+__all__ = [
+    "gw_actions",
+    "gw_approvals",
+    "gw_audit_log",
+    "gw_confirmations",
+    "gw_ledger",
+    "gw_locks",
+    "lock_rows",
+]
+
+
+def lock_rows(conn: Connection, names: list[str], created_at: str) -> None:
+    """Take row locks on `gw_locks` rows (created on first use), in sorted order.
+
+    On PostgreSQL this is `INSERT ... ON CONFLICT DO NOTHING` then `SELECT ... FOR UPDATE`, held
+    until the transaction ends. On SQLite the transaction of `Database.begin()` (BEGIN IMMEDIATE)
+    already serializes writers, and the same statements are harmless.
+    """
+    dialect = conn.dialect.name
+    for name in sorted(set(names)):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(gw_locks).values(name=name, created_at=created_at).on_conflict_do_nothing())
+            conn.execute(select(gw_locks.c.name).where(gw_locks.c.name == name).with_for_update())
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            conn.execute(sqlite_insert(gw_locks).values(name=name, created_at=created_at).on_conflict_do_nothing())
