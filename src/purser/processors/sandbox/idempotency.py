@@ -1,0 +1,106 @@
+"""Idempotent writes: the same key with the same parameters returns the first result and changes nothing.
+
+The stored response is the encoded result (see `rows.encode`), or the error when the
+write recorded something and then failed (a declined retry). Errors that roll the
+transaction back (bad arguments) store nothing, as at Stripe, so the key can be reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from purser.processors import errors
+from purser.processors.errors import IdempotencyError, InvalidRequest, ProcessorError
+from purser.processors.sandbox import rows
+from purser.processors.sandbox.clock import to_db
+from purser.store import Database
+from purser.store import sandbox_tables as t
+
+T = TypeVar("T")
+
+
+class RecordedFailure(Exception):
+    """Raised inside a write to commit what was recorded and then raise `error` to the caller."""
+
+    def __init__(self, error: ProcessorError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def request_hash(operation: str, params: dict[str, Any]) -> str:
+    """SHA-256 of the operation and its canonical parameters."""
+    text = json.dumps({"op": operation, "params": rows.encode(params)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key.strip() or len(key) > 255:
+        raise InvalidRequest("idempotency_key must be a non-empty string of at most 255 characters")
+
+
+def _replay(stored: dict[str, Any]) -> Any:
+    if "error" in stored:
+        err = stored["error"]
+        cls = getattr(errors, err["type"], ProcessorError)
+        raise cls(err["message"], code=err["code"])
+    return rows.decode(stored["ok"])
+
+
+def run(
+    db: Database,
+    key: str,
+    operation: str,
+    params: dict[str, Any],
+    fn: Callable[[Connection], T],
+    now: Callable[[Connection], Any],
+) -> T:
+    """Run `fn` in one write transaction under idempotency `key`."""
+    _check_key(key)
+    digest = request_hash(operation, params)
+    for attempt in range(2):
+        try:
+            return _once(db, key, operation, digest, fn, now)
+        except IntegrityError as exc:
+            # A concurrent request with the same key committed first: replay its result.
+            if attempt == 1:
+                raise errors.Conflict(f"concurrent requests with idempotency key {key!r}") from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _once(
+    db: Database,
+    key: str,
+    operation: str,
+    digest: str,
+    fn: Callable[[Connection], T],
+    now: Callable[[Connection], Any],
+) -> T:
+    failure: ProcessorError | None = None
+    with db.begin() as conn:
+        found = conn.execute(select(t.idempotency).where(t.idempotency.c.key == key)).first()
+        if found is not None:
+            if found.request_hash != digest:
+                raise IdempotencyError(
+                    f"idempotency key {key!r} was already used for a different request ({found.operation})"
+                )
+            return _replay(found.response)  # type: ignore[no-any-return]
+        try:
+            result = fn(conn)
+            response: dict[str, Any] = {"ok": rows.encode(result)}
+        except RecordedFailure as recorded:
+            failure = recorded.error
+            response = {"error": {"type": type(failure).__name__, "message": failure.message, "code": failure.code}}
+        conn.execute(
+            insert(t.idempotency).values(
+                key=key, operation=operation, request_hash=digest, response=response, created=to_db(now(conn))
+            )
+        )
+    if failure is not None:
+        raise failure
+    return result

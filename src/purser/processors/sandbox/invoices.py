@@ -1,0 +1,326 @@
+"""Invoices and charges: numbering, tax, customer credit, payment attempts and dunning.
+
+An invoice is tax-exclusive: `total = subtotal + tax` with `subtotal = Σ lines`.
+A customer's credit balance (negative `balance`) is applied before charging;
+a negative total adds to that credit. A failed payment leaves the invoice open
+with `attempts + 1` and the next automatic retry `dunning_days[attempts - 1]`
+days after the invoice was created; once the schedule is exhausted the
+subscription becomes `unpaid` and retries stop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from purser.domain import (
+    Charge,
+    ChargeStatus,
+    Customer,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentBehavior,
+    SubscriptionStatus,
+)
+from purser.domain.ids import ChargeId, InvoiceId, PaymentMethodId
+from purser.money import Money
+from purser.processors.errors import InvalidRequest
+from purser.processors.sandbox import queries, rows
+from purser.processors.sandbox.clock import to_db, utc
+from purser.processors.sandbox.events import emit, new_id
+from purser.processors.sandbox.integrations import tax_for
+from purser.store import sandbox_tables as t
+
+DEFAULT_DUNNING_DAYS: tuple[int, ...] = (3, 5, 7)
+"""Automatic retries: days after the invoice's creation (Stripe's smart retries, simplified)."""
+
+_FAILURE = {
+    PaymentBehavior.DECLINES: "card_declined",
+    PaymentBehavior.INSUFFICIENT_FUNDS: "insufficient_funds",
+    PaymentBehavior.EXPIRED: "expired_card",
+}
+_NUMBER_RE = re.compile(r"^(.*?)(\d+)$")
+
+
+def default_prefix(customer_id: str) -> str:
+    """Invoice-number prefix of a new customer: its id without `cus_`, upper-case letters and digits."""
+    core = customer_id.removeprefix("cus_")
+    cleaned = "".join(ch for ch in core.upper() if ch.isalnum())[:12]
+    return cleaned or "PUR"
+
+
+def split_number(number: str) -> tuple[str, int] | None:
+    """("LI", 6) for "LI-0006"; None when the number does not end in digits."""
+    match = _NUMBER_RE.match(number)
+    if not match or not match.group(1):
+        return None
+    return match.group(1).rstrip("-"), int(match.group(2))
+
+
+def next_number(conn: Connection, customer_id: str) -> str:
+    """Take the customer's next invoice number ("LI-0007")."""
+    row = queries.row(conn, t.customers, customer_id, lock=True)
+    number = int(row.next_invoice_number)
+    conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(next_invoice_number=number + 1))
+    return f"{row.invoice_prefix}-{number:04d}"
+
+
+def signed_tax(customer: Customer, subtotal: Money) -> tuple[Money, str | None]:
+    """Tax on `subtotal` (a credit's tax is the negative of the tax on its absolute value)."""
+    if subtotal.is_zero:
+        return Money.zero(subtotal.currency), None
+    tax, note = tax_for(customer.address.country, customer.vat_id, abs(subtotal))
+    return (-tax if subtotal.is_negative else tax), note
+
+
+def create_invoice(
+    conn: Connection,
+    *,
+    customer_id: str,
+    subscription_id: str | None,
+    lines: Sequence[InvoiceLine],
+    at: datetime,
+    billing_reason: str,
+) -> tuple[str, int]:
+    """Finalise an invoice for `lines`; returns (invoice id, amount still due in minor units).
+
+    Applies the customer's credit balance; a zero amount due marks the invoice paid at once.
+    """
+    if not lines:
+        raise InvalidRequest("an invoice needs at least one line")
+    currency = lines[0].amount.currency
+    customer = queries.customer(conn, customer_id, lock=True)
+    subtotal = Money(sum(line.amount.minor for line in lines), currency)
+    tax, note = signed_tax(customer, subtotal)
+    total = subtotal + tax
+    balance = customer.balance.minor if customer.balance else 0
+    same_currency = customer.balance is None or customer.balance.currency == currency
+    applied = 0
+    new_balance = balance
+    if same_currency:
+        if total.minor > 0 and balance < 0:
+            applied = min(total.minor, -balance)
+            new_balance = balance + applied
+        elif total.minor < 0:
+            new_balance = balance + total.minor
+    due = max(total.minor - applied, 0)
+    invoice_id = new_id("in")
+    number = next_number(conn, customer_id)
+    status = InvoiceStatus.PAID if due == 0 else InvoiceStatus.OPEN
+    conn.execute(
+        insert(t.invoices).values(
+            id=invoice_id,
+            customer_id=customer_id,
+            subscription_id=subscription_id,
+            number=number,
+            status=status.value,
+            billing_reason=billing_reason,
+            created=to_db(at),
+            currency=currency,
+            subtotal=subtotal.minor,
+            tax=tax.minor,
+            total=total.minor,
+            credit_applied=applied,
+            amount_paid=0,
+            attempts=0,
+            next_payment_attempt=None,
+            tax_note=note,
+        )
+    )
+    conn.execute(
+        insert(t.invoice_lines),
+        [
+            {
+                "invoice_id": invoice_id,
+                "position": i,
+                "description": line.description,
+                "amount": line.amount.minor,
+                "currency": currency,
+                "quantity": line.quantity,
+                "period_start": to_db(line.period_start),
+                "period_end": to_db(line.period_end),
+                "proration": line.proration,
+                "plan_id": line.plan_id,
+            }
+            for i, line in enumerate(lines)
+        ],
+    )
+    if new_balance != balance or customer.balance is None:
+        conn.execute(
+            update(t.customers)
+            .where(t.customers.c.id == customer_id)
+            .values(balance=new_balance, currency=customer.balance.currency if customer.balance else currency)
+        )
+        if new_balance != balance:
+            updated = replace(customer, balance=Money(new_balance, currency))
+            emit(conn, "customer.updated", updated, at, customer_id=customer_id, previous={"balance": balance})
+    invoice = queries.invoice(conn, invoice_id)
+    emit(conn, "invoice.created", invoice, at, customer_id=customer_id)
+    emit(conn, "invoice.finalized", invoice, at, customer_id=customer_id)
+    if status is InvoiceStatus.PAID:
+        emit(conn, "invoice.paid", invoice, at, customer_id=customer_id)
+    return invoice_id, due
+
+
+def amount_due(conn: Connection, invoice_id: str) -> int:
+    """What an open invoice still needs, in minor units."""
+    inv = queries.row(conn, t.invoices, invoice_id)
+    return max(int(inv.total) - max(int(inv.credit_applied), 0) - int(inv.amount_paid), 0)
+
+
+def attempt_payment(
+    conn: Connection, invoice_id: str, at: datetime, *, dunning_days: Sequence[int]
+) -> tuple[Charge | None, str | None]:
+    """Charge an open invoice on the default card; returns (charge or None, failure code or None)."""
+    inv = queries.row(conn, t.invoices, invoice_id, lock=True)
+    if inv.status != InvoiceStatus.OPEN.value:
+        raise InvalidRequest(f"invoice {invoice_id} is {inv.status}, not open", code="invoice_not_open")
+    due = amount_due(conn, invoice_id)
+    pm = queries.default_payment_method(conn, inv.customer_id)
+    failure: str | None
+    if pm is None:
+        failure = "no_payment_method"
+    elif pm.behavior in _FAILURE:
+        failure = _FAILURE[pm.behavior]
+    elif pm.expired_at(at):
+        failure = "expired_card"
+    else:
+        failure = None
+    charge: Charge | None = None
+    if pm is not None:
+        charge = Charge(
+            id=ChargeId(new_id("ch")),
+            customer_id=inv.customer_id,
+            amount=Money(due, inv.currency),
+            created=at,
+            status=ChargeStatus.FAILED if failure else ChargeStatus.SUCCEEDED,
+            invoice_id=InvoiceId(invoice_id),
+            payment_method_id=PaymentMethodId(pm.id),
+            amount_refunded=Money.zero(inv.currency),
+            failure_code=failure,
+        )
+        insert_charge(conn, charge)
+        emit(conn, f"charge.{charge.status.value}", charge, at, customer_id=inv.customer_id)
+    if failure is None:
+        conn.execute(
+            update(t.invoices)
+            .where(t.invoices.c.id == invoice_id)
+            .values(status="paid", amount_paid=int(inv.amount_paid) + due, next_payment_attempt=None)
+        )
+        paid = queries.invoice(conn, invoice_id)
+        emit(conn, "invoice.paid", paid, at, customer_id=inv.customer_id)
+        emit(conn, "invoice.payment_succeeded", paid, at, customer_id=inv.customer_id)
+        if inv.subscription_id:
+            _maybe_reactivate(conn, inv.subscription_id, at)
+        return charge, None
+    attempts = int(inv.attempts) + 1
+    exhausted = attempts > len(dunning_days)
+    retry = None if exhausted else utc(inv.created) + timedelta(days=dunning_days[attempts - 1])
+    if retry is not None and retry <= at:
+        retry = at + timedelta(days=1)
+    conn.execute(
+        update(t.invoices)
+        .where(t.invoices.c.id == invoice_id)
+        .values(attempts=attempts, next_payment_attempt=to_db(retry))
+    )
+    emit(
+        conn,
+        "invoice.payment_failed",
+        queries.invoice(conn, invoice_id),
+        at,
+        customer_id=inv.customer_id,
+        extra={"failure_code": failure},
+    )
+    if inv.subscription_id:
+        set_status_after_failure(conn, inv.subscription_id, at, exhausted=exhausted)
+    return charge, failure
+
+
+def insert_charge(conn: Connection, charge: Charge) -> None:
+    """Insert a charge row."""
+    conn.execute(
+        insert(t.charges).values(
+            id=charge.id,
+            customer_id=charge.customer_id,
+            invoice_id=charge.invoice_id,
+            payment_method_id=charge.payment_method_id,
+            amount=charge.amount.minor,
+            currency=charge.amount.currency,
+            amount_refunded=charge.amount_refunded.minor if charge.amount_refunded else 0,
+            status=charge.status.value,
+            failure_code=charge.failure_code,
+            disputed=charge.disputed,
+            created=to_db(charge.created),
+        )
+    )
+
+
+def _set_status(conn: Connection, subscription_id: str, status: SubscriptionStatus, at: datetime) -> None:
+    before = queries.subscription(conn, subscription_id)
+    if before.status is status:
+        return
+    conn.execute(update(t.subscriptions).where(t.subscriptions.c.id == subscription_id).values(status=status.value))
+    after = queries.subscription(conn, subscription_id)
+    emit(
+        conn,
+        "customer.subscription.updated",
+        after,
+        at,
+        customer_id=after.customer_id,
+        previous={"status": before.status.value},
+    )
+
+
+def set_status_after_failure(conn: Connection, subscription_id: str, at: datetime, *, exhausted: bool) -> None:
+    """past_due after a failed payment; unpaid once the retries are exhausted."""
+    sub = queries.subscription(conn, subscription_id, lock=True)
+    if sub.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.PAUSED, SubscriptionStatus.TRIALING):
+        return
+    target = SubscriptionStatus.UNPAID if exhausted else SubscriptionStatus.PAST_DUE
+    if sub.status is SubscriptionStatus.UNPAID:
+        return
+    _set_status(conn, subscription_id, target, at)
+
+
+def _maybe_reactivate(conn: Connection, subscription_id: str, at: datetime) -> None:
+    sub = queries.subscription(conn, subscription_id, lock=True)
+    if sub.status not in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
+        return
+    still_open = conn.execute(
+        select(func.count())
+        .select_from(t.invoices)
+        .where(t.invoices.c.subscription_id == subscription_id, t.invoices.c.status == "open")
+    ).scalar_one()
+    if still_open == 0:
+        _set_status(conn, subscription_id, SubscriptionStatus.ACTIVE, at)
+
+
+def open_total(conn: Connection, customer_id: str) -> tuple[int, str | None, list[str]]:
+    """Sum still due on a customer's open invoices, their currency and ids (oldest first)."""
+    found = conn.execute(
+        select(t.invoices.c.id, t.invoices.c.currency)
+        .where(t.invoices.c.customer_id == customer_id, t.invoices.c.status == "open")
+        .order_by(t.invoices.c.created)
+    ).all()
+    total = sum(amount_due(conn, r.id) for r in found)
+    return total, (found[0].currency if found else None), [r.id for r in found]
+
+
+__all__ = [
+    "DEFAULT_DUNNING_DAYS",
+    "amount_due",
+    "attempt_payment",
+    "create_invoice",
+    "default_prefix",
+    "insert_charge",
+    "next_number",
+    "open_total",
+    "rows",
+    "set_status_after_failure",
+    "signed_tax",
+    "split_number",
+]

@@ -1,0 +1,116 @@
+"""Loading sandbox rows inside a transaction, with row locks on PostgreSQL (`SELECT ... FOR UPDATE`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, select
+
+from purser.domain import Charge, Customer, Invoice, PaymentMethod, Plan, Subscription
+from purser.processors.errors import NotFound
+from purser.processors.sandbox import rows
+from purser.store import sandbox_tables as t
+
+_KIND = {
+    "sbx_customers": "customer",
+    "sbx_plans": "plan",
+    "sbx_subscriptions": "subscription",
+    "sbx_invoices": "invoice",
+    "sbx_charges": "charge",
+    "sbx_payment_methods": "payment method",
+}
+
+
+def row(conn: Connection, table: Table, id_: str, *, lock: bool = False) -> Row[Any]:
+    """The row of `table` with primary key `id_`; `NotFound` naming the kind and id when absent."""
+    stmt = select(table).where(table.c.id == id_)
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    found = conn.execute(stmt).first()
+    if found is None:
+        raise NotFound(f"no such {_KIND.get(table.name, table.name)}: {id_!r}")
+    return found
+
+
+def customer(conn: Connection, id_: str, *, lock: bool = False) -> Customer:
+    """A customer by id."""
+    return rows.customer(row(conn, t.customers, id_, lock=lock))
+
+
+def plan(conn: Connection, id_: str) -> Plan:
+    """A plan by id."""
+    return rows.plan(row(conn, t.plans, id_))
+
+
+def plans(conn: Connection) -> list[Plan]:
+    """Every plan, by id."""
+    return [rows.plan(r) for r in conn.execute(select(t.plans).order_by(t.plans.c.id))]
+
+
+def subscription(conn: Connection, id_: str, *, lock: bool = False) -> Subscription:
+    """A subscription by id."""
+    return rows.subscription(row(conn, t.subscriptions, id_, lock=lock))
+
+
+def charge(conn: Connection, id_: str, *, lock: bool = False) -> Charge:
+    """A charge by id."""
+    return rows.charge(row(conn, t.charges, id_, lock=lock))
+
+
+def invoice(conn: Connection, id_: str, *, lock: bool = False) -> Invoice:
+    """An invoice with its lines."""
+    inv = row(conn, t.invoices, id_, lock=lock)
+    lines = conn.execute(
+        select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == id_).order_by(t.invoice_lines.c.position)
+    ).all()
+    return rows.invoice(inv, lines)
+
+
+def invoices_of(conn: Connection, customer_id: str) -> list[Invoice]:
+    """A customer's invoices with their lines, newest first."""
+    inv_rows = conn.execute(
+        select(t.invoices)
+        .where(t.invoices.c.customer_id == customer_id)
+        .order_by(t.invoices.c.created.desc(), t.invoices.c.number.desc())
+    ).all()
+    if not inv_rows:
+        return []
+    ids = [r.id for r in inv_rows]
+    by_invoice: dict[str, list[Row[Any]]] = {i: [] for i in ids}
+    for line in conn.execute(
+        select(t.invoice_lines)
+        .where(t.invoice_lines.c.invoice_id.in_(ids))
+        .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
+    ):
+        by_invoice[line.invoice_id].append(line)
+    return [rows.invoice(r, by_invoice[r.id]) for r in inv_rows]
+
+
+def payment_methods_of(conn: Connection, customer_id: str) -> list[PaymentMethod]:
+    """A customer's cards, the default first."""
+    result = conn.execute(
+        select(t.payment_methods)
+        .where(t.payment_methods.c.customer_id == customer_id)
+        .order_by(t.payment_methods.c.is_default.desc(), t.payment_methods.c.id)
+    )
+    return [rows.payment_method(r) for r in result]
+
+
+def default_payment_method(conn: Connection, customer_id: str) -> PaymentMethod | None:
+    """The customer's default card, if any."""
+    found = conn.execute(
+        select(t.payment_methods).where(
+            t.payment_methods.c.customer_id == customer_id, t.payment_methods.c.is_default.is_(True)
+        )
+    ).first()
+    return rows.payment_method(found) if found else None
+
+
+def subscription_of(conn: Connection, customer_id: str) -> Subscription | None:
+    """The customer's subscription: the live one if any, else the most recent."""
+    found = conn.execute(
+        select(t.subscriptions)
+        .where(t.subscriptions.c.customer_id == customer_id)
+        .order_by((t.subscriptions.c.status == "canceled").asc(), t.subscriptions.c.created.desc())
+    ).first()
+    return rows.subscription(found) if found else None

@@ -1,0 +1,96 @@
+"""The account snapshot: a customer's whole billing state in one read, plus the upcoming invoice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from purser.domain import AccountSnapshot, Subscription, SubscriptionStatus
+from purser.money import Money
+from purser.processors.sandbox import invoices, queries, rows
+from purser.processors.sandbox.subscriptions import recurring_amount
+from purser.store import sandbox_tables as t
+
+S = SubscriptionStatus
+
+
+def next_invoice(conn: Connection, sub: Subscription | None) -> tuple[datetime | None, Money | None]:
+    """Date and amount due of the next renewal invoice, scheduled changes and customer credit included."""
+    if sub is None or sub.status is S.CANCELED or sub.cancel_at_period_end:
+        return None, None
+    if sub.status is S.TRIALING:
+        when = sub.trial_end or sub.current_period_end
+    elif sub.status is S.PAUSED:
+        when = sub.current_period_end
+        if sub.resumes_at is not None and sub.resumes_at >= sub.current_period_end:
+            when = sub.resumes_at
+    else:
+        when = sub.current_period_end
+    plan = queries.plan(conn, sub.scheduled_plan_id or sub.plan_id)
+    quantity = sub.scheduled_quantity or sub.quantity
+    amount = recurring_amount(conn, sub.customer_id, plan, quantity)
+    cust = queries.customer(conn, sub.customer_id)
+    if cust.balance is not None and cust.balance.currency == amount.currency and cust.balance.minor < 0:
+        amount = Money(max(amount.minor + cust.balance.minor, 0), amount.currency)
+    return when, amount
+
+
+def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
+    """Everything about one customer (raises `NotFound`)."""
+    cust = queries.customer(conn, customer_id)
+    sub = queries.subscription_of(conn, customer_id)
+    plan = queries.plan(conn, sub.plan_id) if sub else None
+    scheduled = queries.plan(conn, sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
+    charges = [
+        rows.charge(r)
+        for r in conn.execute(
+            select(t.charges)
+            .where(t.charges.c.customer_id == customer_id)
+            .order_by(t.charges.c.created.desc(), t.charges.c.id.desc())
+        )
+    ]
+    refunds = [
+        rows.refund(r)
+        for r in conn.execute(
+            select(t.refunds)
+            .where(t.refunds.c.customer_id == customer_id)
+            .order_by(t.refunds.c.created.desc(), t.refunds.c.id.desc())
+        )
+    ]
+    disputes = [
+        rows.dispute(r)
+        for r in conn.execute(
+            select(t.disputes)
+            .join(t.charges, t.charges.c.id == t.disputes.c.charge_id)
+            .where(t.charges.c.customer_id == customer_id)
+            .order_by(t.disputes.c.created.desc())
+        )
+    ]
+    emails = [
+        rows.email(r)
+        for r in conn.execute(
+            select(t.emails)
+            .where(t.emails.c.customer_id == customer_id)
+            .order_by(t.emails.c.sent_at.desc(), t.emails.c.id.desc())
+        )
+    ]
+    due, currency, _ids = invoices.open_total(conn, customer_id)
+    when, amount = next_invoice(conn, sub)
+    return AccountSnapshot(
+        customer=cust,
+        now=now,
+        payment_methods=tuple(queries.payment_methods_of(conn, customer_id)),
+        subscription=sub,
+        plan=plan,
+        scheduled_plan=scheduled,
+        plans=tuple(queries.plans(conn)),
+        invoices=tuple(queries.invoices_of(conn, customer_id)),
+        charges=tuple(charges),
+        refunds=tuple(refunds),
+        disputes=tuple(disputes),
+        emails=tuple(emails),
+        next_invoice_date=when,
+        next_invoice_amount=amount,
+        past_due=Money(due, currency) if currency else None,
+    )
