@@ -1,0 +1,238 @@
+"""Load a validated `World` into the sandbox processor, in one transaction.
+
+`load_world(processor, world, now)` turns the schema into domain entities and writes them through
+the sandbox's import API (`processor.bulk_import()`), then sets the clock to `now`. Any error rolls
+the whole transaction back, so a world that cannot be loaded loads nothing; with `reset=True` the
+sandbox tables are emptied first, inside that same transaction.
+
+Derived values:
+- a subscription's period end follows from its plan's interval, anchored on `created` like Stripe
+  (Jan 31 → Feb 28/29 → Mar 31); a trial ends with the current period;
+- an invoice's subtotal is its amount less its tax; its one line bills the subscription's plan when
+  the amounts match; a reverse-charge customer's untaxed invoice carries the reverse-charge note;
+- a charge without `payment_method` was paid with the customer's default card; a `disputed` charge
+  gets an open dispute (`needs_response`);
+- a customer was created at their earliest object (or `now`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import delete
+
+from purser.domain import (
+    Address,
+    Charge,
+    ChargeId,
+    ChargeStatus,
+    Customer,
+    CustomerId,
+    Dispute,
+    DisputeId,
+    Interval,
+    Invoice,
+    InvoiceId,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentBehavior,
+    PaymentMethod,
+    PaymentMethodId,
+    Plan,
+    PlanId,
+    Refund,
+    RefundId,
+    Subscription,
+    SubscriptionId,
+    SubscriptionStatus,
+)
+from purser.money import Money
+from purser.processors.sandbox.clock import add_interval, anchor_for, next_boundary_after
+from purser.processors.sandbox.tax import DEFAULT_SELLER, tax_for
+from purser.store.db import metadata
+from purser.worlds.schema import World, WorldCustomer, WorldInvoice, WorldPlan, WorldSubscription
+
+__all__ = ["load_world", "period_end", "reset_sandbox"]
+
+SANDBOX_TABLE_PREFIX = "sbx_"
+"""Every table of the sandbox engine starts with this."""
+
+
+class _Importer(Protocol):
+    conn: object
+
+    def create_plan(self, plan: Plan) -> None: ...
+    def create_customer(self, customer: Customer) -> None: ...
+    def add_payment_method(self, pm: PaymentMethod) -> None: ...
+    def import_subscription(self, sub: Subscription) -> None: ...
+    def import_invoice(self, invoice: Invoice) -> None: ...
+    def import_charge(self, charge: Charge) -> None: ...
+    def import_refund(self, refund: Refund) -> None: ...
+    def import_dispute(self, dispute: Dispute) -> None: ...
+    def set_clock(self, now: datetime) -> None: ...
+
+
+def period_end(created: datetime, period_start: datetime, interval: str) -> datetime:
+    """End of the period starting at `period_start`, anchored on `created` like Stripe's billing cycle."""
+    anchor = anchor_for(created, period_start, interval)
+    return next_boundary_after(anchor, interval, period_start)
+
+
+def reset_sandbox(conn: object) -> None:
+    """Delete every row of the sandbox's tables (children first) on `conn` (a SQLAlchemy Connection)."""
+    from sqlalchemy import Connection
+
+    assert isinstance(conn, Connection)
+    for table in reversed(metadata.sorted_tables):
+        if table.name.startswith(SANDBOX_TABLE_PREFIX):
+            conn.execute(delete(table))
+
+
+def load_world(processor: object, world: World, now: datetime, *, reset: bool = False) -> None:
+    """Write `world` into `processor` (a `SandboxProcessor`) and set its clock to `now`; all or nothing.
+
+    Raises the processor's errors (`InvalidRequest`, `NotFound`) when it refuses an object, e.g. an
+    id that already exists without `reset=True`; nothing is written then.
+    """
+    bulk_import = getattr(processor, "bulk_import", None)
+    if bulk_import is None:
+        raise TypeError(f"{type(processor).__name__} has no bulk_import(): worlds load into the sandbox only")
+    plans = {p.id: p for p in world.plans}
+    with bulk_import() as imp:
+        if reset:
+            reset_sandbox(imp.conn)
+        for plan in world.plans:
+            imp.create_plan(to_plan(plan))
+        for customer in world.customers:
+            _load_customer(imp, customer, plans, now)
+        imp.set_clock(now)
+
+
+def to_plan(plan: WorldPlan) -> Plan:
+    """The domain plan of a world plan."""
+    return Plan(PlanId(plan.id), plan.name, plan.amount, Interval(plan.interval), plan.per_seat)
+
+
+def _created(customer: WorldCustomer, now: datetime) -> datetime:
+    times: list[datetime] = [i.created for i in customer.invoices]
+    times += [ch.created for ch in customer.charges] + [r.created for r in customer.refunds]
+    if customer.subscription is not None:
+        times.append(customer.subscription.created)
+    return min(times, default=now)
+
+
+def _load_customer(imp: _Importer, c: WorldCustomer, plans: dict[str, WorldPlan], now: datetime) -> None:
+    cid = CustomerId(c.id)
+    address = (
+        Address(c.address.line1, c.address.city, c.address.postal_code, c.address.country) if c.address else Address()
+    )
+    imp.create_customer(Customer(cid, c.name, c.email, address, c.vat_id, _created(c, now)))
+    default_pm: PaymentMethodId | None = None
+    for pm in c.payment_methods:
+        imp.add_payment_method(
+            PaymentMethod(
+                PaymentMethodId(pm.id),
+                cid,
+                pm.brand,
+                pm.last4,
+                pm.exp_year,
+                pm.exp_month,
+                pm.default,
+                PaymentBehavior(pm.behavior),
+            )
+        )
+        if pm.default:
+            default_pm = PaymentMethodId(pm.id)
+    sub = c.subscription
+    plan = plans[sub.plan] if sub is not None else None
+    if sub is not None and plan is not None:
+        imp.import_subscription(to_subscription(cid, sub, plan, now))
+    for invoice in c.invoices:
+        imp.import_invoice(to_invoice(cid, c, invoice, sub, plan))
+    for ch in c.charges:
+        imp.import_charge(
+            Charge(
+                ChargeId(ch.id),
+                cid,
+                ch.amount,
+                ch.created,
+                ChargeStatus.SUCCEEDED,
+                invoice_id=InvoiceId(ch.invoice) if ch.invoice else None,
+                payment_method_id=PaymentMethodId(ch.payment_method) if ch.payment_method else default_pm,
+                disputed=ch.disputed,
+            )
+        )
+    for rf in c.refunds:
+        imp.import_refund(
+            Refund(RefundId(rf.id), ChargeId(rf.charge), cid, rf.amount, rf.created, reason="requested_by_customer")
+        )
+    for ch in c.charges:
+        if ch.disputed:
+            opened = min(ch.created + timedelta(days=7), now)
+            imp.import_dispute(
+                Dispute(DisputeId(f"dp_{ch.id}"), ChargeId(ch.id), ch.amount, "needs_response", "general", opened)
+            )
+
+
+def to_subscription(cid: CustomerId, sub: WorldSubscription, plan: WorldPlan, now: datetime) -> Subscription:
+    """The domain subscription: the period end from the plan's interval, trial and cancellation dates."""
+    status = SubscriptionStatus(sub.status)
+    end = period_end(sub.created, sub.current_period_start, plan.interval)
+    ended = min(end, now) if status is SubscriptionStatus.CANCELED else None
+    return Subscription(
+        SubscriptionId(sub.id),
+        cid,
+        PlanId(plan.id),
+        sub.quantity,
+        status,
+        sub.created,
+        sub.current_period_start,
+        end,
+        cancel_at_period_end=sub.cancel_at_period_end,
+        canceled_at=ended,
+        ended_at=ended,
+        trial_end=end if status is SubscriptionStatus.TRIALING else None,
+        resumes_at=sub.resumes_at,
+    )
+
+
+def to_invoice(
+    cid: CustomerId, c: WorldCustomer, inv: WorldInvoice, sub: WorldSubscription | None, plan: WorldPlan | None
+) -> Invoice:
+    """The domain invoice: subtotal = amount - tax, one line, the reverse-charge note when it applies."""
+    total = inv.amount
+    tax = inv.tax if inv.tax is not None else Money.zero(total.currency)
+    subtotal = total - tax
+    line = InvoiceLine(f"Invoice {inv.number}", subtotal)
+    if sub is not None and plan is not None and plan.amount.currency == total.currency:
+        price = plan.amount.times(sub.quantity)
+        if price == subtotal:
+            seats = f" × {sub.quantity}" if plan.per_seat or sub.quantity > 1 else ""
+            line = InvoiceLine(
+                f"{plan.name} ({plan.interval}ly){seats}",
+                subtotal,
+                quantity=sub.quantity,
+                period_start=inv.created,
+                period_end=add_interval(inv.created, plan.interval),
+                plan_id=PlanId(plan.id),
+            )
+    note = None
+    if tax.is_zero and not subtotal.is_zero:
+        country = c.address.country if c.address else None
+        note = tax_for(DEFAULT_SELLER.country, country, c.vat_id, subtotal).note
+    return Invoice(
+        InvoiceId(inv.id),
+        cid,
+        inv.number,
+        InvoiceStatus(inv.status),
+        inv.created,
+        subtotal,
+        tax,
+        total,
+        lines=(line,),
+        subscription_id=SubscriptionId(sub.id) if sub is not None else None,
+        attempts=inv.attempts,
+        amount_paid=total if inv.status == "paid" else Money.zero(total.currency),
+        tax_note=note,
+    )
