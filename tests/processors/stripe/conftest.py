@@ -81,7 +81,8 @@ class ReplayHTTPClient(HTTPClient):
         self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
     ) -> tuple[str, int, dict[str, str]]:
         parsed = urlparse(url)
-        params = parse_qs(post_data.decode() if isinstance(post_data, bytes) else (post_data or parsed.query))
+        raw = post_data.decode() if isinstance(post_data, bytes) else (post_data or parsed.query)
+        params = parse_qs(raw, keep_blank_values=True)
         self.requests.append(
             {"method": method.upper(), "path": parsed.path, "params": params, "headers": dict(headers or {})}
         )

@@ -76,7 +76,7 @@ def test_refund_partial_then_full_and_never_more(client: stripe.StripeClient, pr
     # localstripe accepts over-refunds: the adapter itself refuses them.
     with pytest.raises(InvalidRequest, match="exceeds"):
         processor.refund(ChargeId(charge.id), Money(1501, "usd"), reason=None, metadata={}, idempotency_key="k2")
-    with pytest.raises(InvalidRequest, match="currency|EUR|USD"):
+    with pytest.raises(InvalidRequest, match=r"currency|EUR|USD"):
         processor.refund(ChargeId(charge.id), Money(100, "eur"), reason=None, metadata={}, idempotency_key="k3")
     rest = processor.refund(ChargeId(charge.id), Money(1500, "usd"), reason=None, metadata={}, idempotency_key="k4")
     assert rest.amount == Money(1500, "usd")

@@ -51,9 +51,9 @@ def translate(exc: stripe.StripeError) -> ProcessorError:
     if status == 404:
         return NotFound(message, code=code or "resource_missing", request_id=request_id)
     if isinstance(exc, stripe.CardError):
-        return CardDeclined(
-            message, code=getattr(exc, "decline_code", None) or code or "card_declined", request_id=request_id
-        )
+        body = getattr(exc, "json_body", None) or {}
+        decline = (body.get("error") or {}).get("decline_code") if isinstance(body, dict) else None
+        return CardDeclined(message, code=decline or code or "card_declined", request_id=request_id)
     if isinstance(exc, stripe.IdempotencyError):
         return IdempotencyError(message, code=code, request_id=request_id)
     if isinstance(exc, stripe.RateLimitError | stripe.APIConnectionError):
