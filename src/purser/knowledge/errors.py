@@ -1,0 +1,11 @@
+"""Errors of the knowledge base (the web layer maps `KnowledgeError` to 422)."""
+
+from __future__ import annotations
+
+
+class KnowledgeError(ValueError):
+    """A knowledge-base problem: the message names the file or folder and what is wrong."""
+
+
+class DocumentError(KnowledgeError):
+    """A path that cannot be ingested or an index that cannot be read."""

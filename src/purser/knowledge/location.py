@@ -1,0 +1,102 @@
+"""Where the knowledge base lives, and opening it from the settings.
+
+- `settings.kb_path` set: that folder. If it holds an index (`manifest.json`, written by
+  `purser kb ingest`) the index is loaded; if it only holds documents they are indexed on first
+  use, in memory (re-read when a file changes).
+- otherwise: the index folder next to the SQLite database (`purser.db` -> `purser-kb/`; for
+  other databases `./purser-kb/`). Until something is ingested there, the packaged sample KB
+  (`purser/knowledge/sample/`) is used, indexed on first use (a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from purser.config import Settings
+from purser.knowledge.base import MANIFEST, KnowledgeBase, Progress, read_documents
+from purser.knowledge.documents import SUPPORTED_SUFFIXES, iter_document_paths
+from purser.knowledge.errors import DocumentError
+
+SAMPLE_DIR = Path(__file__).with_name("sample")
+"""The packaged sample knowledge base (consistent with the default policy)."""
+
+INDEX_FOLDER_SUFFIX = "-kb"
+
+
+def index_dir(settings: Settings) -> Path:
+    """The folder `purser kb ingest` writes to and the runtime reads from."""
+    if settings.kb_path:
+        return Path(settings.kb_path).expanduser()
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        return Path.cwd() / f"purser{INDEX_FOLDER_SUFFIX}"
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        db_path = Path(database).expanduser()
+        return db_path.with_name(db_path.stem + INDEX_FOLDER_SUFFIX)
+    return Path.cwd() / f"purser{INDEX_FOLDER_SUFFIX}"
+
+
+def has_index(folder: Path) -> bool:
+    """True when `folder` holds an index written by `ingest`."""
+    return (folder / MANIFEST).is_file()
+
+
+@functools.cache
+def sample_knowledge_base() -> KnowledgeBase:
+    """The packaged sample KB, indexed once per process."""
+    return KnowledgeBase.from_paths([SAMPLE_DIR])
+
+
+@functools.lru_cache(maxsize=8)
+def _documents_folder(folder: Path, stamp: tuple[tuple[str, int], ...]) -> KnowledgeBase:
+    return KnowledgeBase.from_paths([folder])
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int], ...]:
+    return tuple((p.as_posix(), p.stat().st_mtime_ns) for p in iter_document_paths(folder))
+
+
+def open_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """The knowledge base the settings point at (see the module docstring); `DocumentError` if unusable."""
+    folder = index_dir(settings)
+    if has_index(folder):
+        return KnowledgeBase.load(folder)
+    if settings.kb_path:
+        if not folder.is_dir():
+            raise DocumentError(f"kb_path {folder}: no such folder")
+        return _documents_folder(folder.resolve(), _stamp(folder))
+    return sample_knowledge_base()
+
+
+def ingest(
+    paths: list[Path], folder: Path, *, replace: bool = False, progress: Progress | None = None
+) -> KnowledgeBase:
+    """Read `paths` and write them into the index at `folder`; returns the new knowledge base.
+
+    Documents are added to those already in the index (one with the same name is replaced);
+    with `replace` the index holds only these documents. Nothing is written when a path is bad.
+    """
+    documents = read_documents(paths, progress=progress)
+    if has_index(folder) and not replace:
+        kb = KnowledgeBase.load(folder).merged_with(documents)
+    else:
+        kb = KnowledgeBase(documents)
+    kb.save(folder)
+    return kb
+
+
+__all__ = [
+    "SAMPLE_DIR",
+    "SUPPORTED_SUFFIXES",
+    "has_index",
+    "index_dir",
+    "ingest",
+    "open_knowledge_base",
+    "sample_knowledge_base",
+]
