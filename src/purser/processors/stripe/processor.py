@@ -52,8 +52,11 @@ class StripeProcessor:
 
     name = "stripe"
 
-    def __init__(self, client: stripe.StripeClient, *, return_url: str = RETURN_URL) -> None:
+    def __init__(
+        self, client: stripe.StripeClient, *, return_url: str = RETURN_URL, db: Database | None = None
+    ) -> None:
         self.client = client
+        self.db = db
         self.v1 = client.v1
         self.return_url = return_url
         self.outbox: list[Email] = []
@@ -63,7 +66,7 @@ class StripeProcessor:
         """Built from `STRIPE_API_KEY` and, for a local server, `STRIPE_API_BASE`."""
         if not settings.stripe_api_key:
             raise InvalidRequest("STRIPE_API_KEY is not set", code="configuration")
-        return cls(make_client(settings.stripe_api_key, api_base=settings.stripe_api_base))
+        return cls(make_client(settings.stripe_api_key, api_base=settings.stripe_api_base), db=db)
 
     # -- reads ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -194,6 +197,8 @@ class StripeProcessor:
         idempotency_key: str,
     ) -> Refund:
         """A refund with the idempotency key; checks what remains and disputes first."""
+        if self._held(charge_id):
+            raise InvalidRequest(f"refunds of {charge_id} are on hold: a dispute was opened", code="charge_disputed")
         charge = call(self.v1.charges.retrieve, charge_id, safe=True)
         remaining = int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0)
         if charge.get("disputed"):
@@ -210,6 +215,18 @@ class StripeProcessor:
             params["reason"] = reason
         obj = call(self.v1.refunds.create, params, idempotency_key=idempotency_key)
         return m.refund(obj, m.ref_id(charge.get("customer")))
+
+    def _held(self, charge_id: str) -> bool:
+        # A `charge.dispute.created` webhook puts a hold on the charge before Stripe's own flag may show.
+        if self.db is None:
+            return False
+        from sqlalchemy import select
+
+        from purser.store.stripe_tables import st_refund_holds
+
+        with self.db.read() as conn:
+            held = conn.execute(select(st_refund_holds.c.charge_id).where(st_refund_holds.c.charge_id == charge_id))
+            return held.first() is not None
 
     def _sub(self, subscription_id: SubscriptionId) -> Obj:
         return call(self.v1.subscriptions.retrieve, subscription_id, safe=True)
