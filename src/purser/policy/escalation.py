@@ -29,7 +29,7 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bcontracargo\w*",
         r"\bmi banco\b",
         r"\bma banque\b",
-        r"\bmeine bank\b",
+        r"\bmeine?n? bank\b",
         r"\bruckbuchung\b",
         r"\bmeu banco\b",
         r"\bla mia banca\b",
@@ -87,7 +87,7 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "abuse": (
         r"\bf+u+c+k+\w*",
-        r"\bsh[i1]t+\w*",
+        r"\b(bull)?sh[i1]t+\w*",
         r"\bbitch\w*",
         r"\bbastard\w*",
         r"\basshole\w*",
