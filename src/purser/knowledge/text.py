@@ -34,6 +34,13 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, replacement in (
         (r"\bmoney[- ]back\b", "refund"),
         (r"\breimburs\w*", "refund"),
+        (r"\b(?:give|pay|send|get)\s+(?:me\s+|us\s+)?(?:my\s+|the\s+|our\s+)?(?:money\s+)?back\b", "refund"),
+        (r"\b(?:too late|deadline|time limit|cut-?off)\b", "window"),
+        (r"\b(?:twice|two times|2 times)\b", "twice duplicate"),
+        (r"\b(?:cheaper|lower|smaller|less expensive) (?:plan|tier)\b", "downgrade plan"),
+        (r"\b(?:bigger|higher|larger|more expensive|premium) (?:plan|tier)\b", "upgrade plan"),
+        (r"\bkicks? in\b", "takes effect"),
+        (r"\btax(?:es)?\b", "tax vat"),
         (r"\bcharged (?:me )?twice\b", "duplicate charge"),
         (r"\bdouble[- ]charged?\b", "duplicate charge"),
         (r"\bcharged two times\b", "duplicate charge"),
@@ -56,7 +63,6 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 _SUFFIXES: tuple[str, ...] = (
-    "ational",
     "ations",
     "ation",
     "ments",
@@ -76,8 +82,13 @@ _SUFFIXES: tuple[str, ...] = (
 _VOWELS = frozenset("aeiouy")
 
 
+_IRREGULAR = {"cancellation": "cancel", "cancellations": "cancel", "annual": "year", "annually": "year"}
+
+
 def stem(word: str) -> str:
     """A light, deterministic English stemmer (consistent rather than linguistically exact)."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) <= 3 or word.isdigit():
         return word
     if word.endswith(("ies", "ied")) and len(word) > 4:
@@ -87,7 +98,7 @@ def stem(word: str) -> str:
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:
                 if suffix == "s" and word.endswith(("ss", "us", "is")):
                     break
-                word = word[: -len(suffix)]
+                word = word[: -len(suffix)] + ("at" if suffix.startswith("ation") else "")
                 break
     if word.endswith("e") and len(word) > 3:
         word = word[:-1]
