@@ -98,3 +98,9 @@ def anchor_for(created: datetime, period_start: datetime, interval: Interval | s
         if boundary == period_start:
             return created
     return period_start
+
+
+def period_end_for(created: datetime, period_start: datetime, interval: Interval | str) -> datetime:
+    """The end of a subscription's current period the way Stripe anchors it (for world loaders):
+    a subscription created Jan 31 whose period starts Feb 28 ends Mar 31, not Mar 28."""
+    return next_boundary_after(anchor_for(created, period_start, interval), interval, period_start)
