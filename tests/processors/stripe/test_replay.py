@@ -113,6 +113,7 @@ def test_refund_sends_idempotency_key_reason_and_metadata(http: ReplayHTTPClient
     assert sent["params"]["amount"] == ["2000"]
     assert sent["params"]["reason"] == ["duplicate"]
     assert sent["params"]["metadata[conversation]"] == ["c1"]
+    assert sent["params"]["metadata[reason]"] == ["duplicate"]
     assert result.amount == Money(2000, "usd")
 
 

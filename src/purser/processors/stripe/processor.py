@@ -53,9 +53,16 @@ class StripeProcessor:
     name = "stripe"
 
     def __init__(
-        self, client: stripe.StripeClient, *, return_url: str = RETURN_URL, db: Database | None = None
+        self,
+        client: stripe.StripeClient,
+        *,
+        return_url: str = RETURN_URL,
+        db: Database | None = None,
+        refund_reason_param: bool = True,
     ) -> None:
         self.client = client
+        # Stripe-compatible test servers (localstripe) reject `reason`; it always travels in metadata too.
+        self.refund_reason_param = refund_reason_param
         self.db = db
         self.v1 = client.v1
         self.return_url = return_url
@@ -66,7 +73,8 @@ class StripeProcessor:
         """Built from `STRIPE_API_KEY` and, for a local server, `STRIPE_API_BASE`."""
         if not settings.stripe_api_key:
             raise InvalidRequest("STRIPE_API_KEY is not set", code="configuration")
-        return cls(make_client(settings.stripe_api_key, api_base=settings.stripe_api_base), db=db)
+        client = make_client(settings.stripe_api_key, api_base=settings.stripe_api_base)
+        return cls(client, db=db, refund_reason_param=settings.stripe_api_base is None)
 
     # -- reads ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -210,9 +218,11 @@ class StripeProcessor:
                 f"refund of {amount} exceeds the {Money(remaining, amount.currency)} that remains on {charge_id}",
                 code="amount_too_large",
             )
-        params: dict[str, Any] = {"charge": charge_id, "amount": amount.minor, "metadata": metadata}
+        params: dict[str, Any] = {"charge": charge_id, "amount": amount.minor, "metadata": dict(metadata)}
         if reason in {"duplicate", "fraudulent", "requested_by_customer"}:
-            params["reason"] = reason
+            params["metadata"]["reason"] = reason
+            if self.refund_reason_param:
+                params["reason"] = reason
         obj = call(self.v1.refunds.create, params, idempotency_key=idempotency_key)
         return m.refund(obj, m.ref_id(charge.get("customer")))
 

@@ -1,0 +1,5 @@
+"""`python -m purser.cli` runs the `purser` command."""
+
+from purser.cli import main
+
+main()
