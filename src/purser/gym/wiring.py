@@ -1,0 +1,102 @@
+"""How the gym gets its parts: settings, a throw-away world per trial (through `purser.app`), the customer.
+
+Everything is built through the bootstrap (`purser.app.build_for_world`), so the gym exercises the
+same gateway, runtime and model wiring as production; only the processor is the in-memory sandbox.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from purser.config import Settings, load_settings
+from purser.gym.scenario import Scenario
+
+if TYPE_CHECKING:
+    from purser.app import Container
+    from purser.gym.runner import Customer, RunOptions
+    from purser.knowledge import KnowledgeBase
+
+
+class GymSetupError(RuntimeError):
+    """The run cannot start (an unknown model, a broken configuration): reported before any scenario runs."""
+
+
+def agent_settings(options: RunOptions) -> Settings:
+    """The configuration with the agent model of `--model` (the configured default otherwise)."""
+    return _settings(options.config, options.model)
+
+
+@cache
+def _settings(config: str | None, model: str | None) -> Settings:
+    overrides: dict[str, Any] = {"database_url": "sqlite://"}
+    if model:
+        overrides["model"] = model
+    return load_settings(config, **overrides)
+
+
+@cache
+def _knowledge(config: str | None) -> KnowledgeBase | None:
+    """The knowledge base the agent searches (built once per process)."""
+    try:
+        from purser.knowledge.location import open_knowledge_base
+
+        return open_knowledge_base(_settings(config, None))
+    except Exception:  # no knowledge base: the agent still runs, without citations
+        return None
+
+
+def build_trial(scenario: Scenario, options: RunOptions) -> Container:
+    """A fresh in-memory sandbox holding the scenario's world at `now`, wired by the bootstrap."""
+    from purser.app import build_for_world
+
+    settings = agent_settings(options)
+    knowledge = _knowledge(options.config) if options.use_knowledge else None
+    return build_for_world(
+        scenario.world,
+        scenario.now,
+        policy_overrides=scenario.policy_overrides or None,
+        settings=settings,
+        knowledge=knowledge,
+    )
+
+
+def make_customer(scenario: Scenario, options: RunOptions) -> Customer:
+    """The scripted customer, or the LLM customer when `--user-model` is set and the scenario has a goal."""
+    from purser.gym.runner import ScriptedCustomer
+
+    if options.user_model and scenario.goal:
+        from purser.gym.llm_customer import LLMCustomer
+
+        return LLMCustomer(scenario, user_model(options))
+    return ScriptedCustomer(scenario.turns)
+
+
+def user_model(options: RunOptions) -> Any:
+    """The pydantic-ai model named by `--user-model` (a `models[].name` of the configuration)."""
+    from purser.models.providers import ProviderConfigError, build_model
+
+    settings = agent_settings(options)
+    entry = next((e for e in settings.models if e.name == options.user_model), None)
+    if entry is None:
+        known = ", ".join(e.name for e in settings.models) or "none configured"
+        raise GymSetupError(f"--user-model: {options.user_model!r} is not a configured model ({known})")
+    try:
+        return build_model(entry)
+    except ProviderConfigError as exc:
+        raise GymSetupError(f"--user-model: {exc}") from None
+
+
+def check_setup(options: RunOptions) -> None:
+    """Fail early, before any scenario runs, when the models cannot be built."""
+    from purser.models.providers import ProviderConfigError
+    from purser.models.registry import ModelRegistry
+
+    try:
+        ModelRegistry.from_settings(agent_settings(options))
+    except ProviderConfigError as exc:
+        raise GymSetupError(f"--model: {exc}") from None
+    except Exception as exc:
+        raise GymSetupError(f"configuration: {exc}") from None
+    if options.user_model:
+        user_model(options)
