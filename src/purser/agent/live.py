@@ -1,0 +1,140 @@
+"""Live delivery and the runtime's event loop.
+
+- `LiveHub`: per-conversation subscribers. `subscribe(cid, callback)` registers a plain callback
+  (called from the runtime's thread; returns an unsubscribe function); `queue(cid)` gives an
+  `asyncio.Queue` bound to the caller's running loop (the web app's SSE/WebSocket handler), fed
+  thread-safely. Events are published after they are persisted.
+- `loop_runner()`: one process-wide background event loop on which every model run happens, so
+  sync callers (CLI, gym, threads) and async callers (the web app) share HTTP clients safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from purser.agent.events import AgentEvent
+
+__all__ = ["LiveHub", "LiveQueue", "LoopRunner", "loop_runner"]
+
+T = TypeVar("T")
+
+Callback = Callable[[str, list[AgentEvent]], None]
+
+
+class LiveQueue:
+    """An asyncio queue of event batches for one conversation; `close()` unsubscribes."""
+
+    def __init__(self, hub: LiveHub, conversation_id: str) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[list[AgentEvent]] = asyncio.Queue()
+        self._unsubscribe = hub.subscribe(conversation_id, self._push)
+
+    def _push(self, _cid: str, events: list[AgentEvent]) -> None:
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, list(events))
+
+    async def get(self) -> list[AgentEvent]:
+        """The next batch of events delivered to the conversation."""
+        return await self.queue.get()
+
+    def close(self) -> None:
+        """Stop receiving events."""
+        self._unsubscribe()
+
+
+class LiveHub:
+    """Subscribers per conversation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: dict[str, list[Callback]] = {}
+
+    def subscribe(self, conversation_id: str, callback: Callback) -> Callable[[], None]:
+        """Call `callback(conversation_id, events)` for every batch delivered; returns the unsubscribe function."""
+        with self._lock:
+            self._subs.setdefault(conversation_id, []).append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                subs = self._subs.get(conversation_id, [])
+                if callback in subs:
+                    subs.remove(callback)
+                if not subs:
+                    self._subs.pop(conversation_id, None)
+
+        return unsubscribe
+
+    def queue(self, conversation_id: str) -> LiveQueue:
+        """An asyncio queue on the caller's running loop."""
+        return LiveQueue(self, conversation_id)
+
+    def publish(self, conversation_id: str, events: list[AgentEvent]) -> None:
+        """Deliver `events` to every subscriber; a failing subscriber does not affect the others."""
+        if not events:
+            return
+        with self._lock:
+            subs = list(self._subs.get(conversation_id, []))
+        for callback in subs:
+            try:
+                callback(conversation_id, list(events))
+            except Exception:  # a broken listener must never break a turn
+                continue
+
+
+class LoopRunner:
+    """A daemon thread running one event loop; coroutines are submitted from any thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._main, name="purser-runtime-loop", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Schedule `coro` on the loop."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the loop and wait for it (must not be called from the loop's own thread)."""
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("Runtime's sync API called from inside the runtime loop; use the async API")
+        return self.submit(coro).result()
+
+    async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await `coro` on the loop from any other loop (or directly when already on it)."""
+        if threading.current_thread() is self._thread:
+            return await coro
+        awaitable: Awaitable[T] = asyncio.wrap_future(self.submit(coro))
+        return await awaitable
+
+    def close(self) -> None:
+        """Stop and close the loop."""
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self.loop.close()
+
+
+_runner: LoopRunner | None = None
+_runner_lock = threading.Lock()
+
+
+def loop_runner() -> LoopRunner:
+    """The process-wide runner (started on first use, closed at exit)."""
+    global _runner
+    with _runner_lock:
+        if _runner is None or _runner.loop.is_closed():
+            _runner = LoopRunner()
+            atexit.register(_runner.close)
+        return _runner

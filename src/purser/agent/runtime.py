@@ -1,0 +1,469 @@
+"""The conversation runtime: customer events in, §7 agent events out, everything persisted.
+
+Per turn: build the context (policy summary, knowledge, fresh account snapshot), route to the
+cheap or strong model, run pydantic-ai's tool loop with the catalog's tools (every call through
+the gateway), turn outcomes into events, and commit messages, events, confirmations and usage
+in one transaction. Safety in code: N consecutive failed tool calls, more than `max_steps`
+model requests in a turn, or the per-conversation cost cap end the turn in a handoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic_ai import Agent
+from pydantic_ai.exceptions import AgentRunError, ModelAPIError, UnexpectedModelBehavior
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, RetryPromptPart, ToolReturnPart
+
+from purser.actions.lookup_account import account_json
+from purser.actions.outcome import Outcome, Scope
+from purser.agent.context import build_context
+from purser.agent.events import AgentEvent, AgentMessage, CustomerConfirm, CustomerMessage
+from purser.agent.live import LiveHub, LiveQueue, loop_runner
+from purser.agent.outcomes import SortedEvents, customer_tier, handoff_event, outcome_events, quote_amounts
+from purser.agent.prompts import APPROVAL_PREFIX, CONFIRMATION_PREFIX, control_message
+from purser.agent.tools import FAILED_STATUSES, TurnState, build_tools
+from purser.agent.transcript import (
+    ConversationRecord,
+    ConversationStore,
+    PendingConfirmation,
+    TranscriptEntry,
+    TurnWrite,
+)
+from purser.domain import CustomerId
+from purser.models.cost import Usage, decimal_str, price_tokens
+from purser.models.registry import ModelRegistry
+from purser.models.routing import RoutingSignals, amounts_in_text, choose_tier, confidence_from_reply, largest
+from purser.policy.escalation import REPEATED_FAILURE_THRESHOLD, detect_triggers
+from purser.processors import ProcessorError
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
+    from purser.actions.gateway import Gateway
+    from purser.config import Settings
+    from purser.knowledge import KnowledgeBase
+    from purser.policy.schema import Policy
+    from purser.processors import BillingProcessor
+    from purser.store.db import Database
+
+__all__ = ["Runtime", "RuntimeInputError"]
+
+MAX_STEPS = 20
+UNAVAILABLE_TEXT = "Sorry, I can't reach the assistant right now. Please try again in a moment."
+HANDED_OFF_TEXT = "A teammate has this conversation now and will reply here."
+
+
+class RuntimeInputError(ValueError):
+    """A customer event or decision that cannot apply (unknown conversation, action, approval); nothing changed."""
+
+
+class Runtime:
+    """Conversations between verified customers and the agent (docs/CONTRACTS.md)."""
+
+    def __init__(
+        self,
+        db: Database,
+        gateway: Gateway,
+        *,
+        models: ModelRegistry,
+        knowledge: KnowledgeBase | None = None,
+        cost_cap_usd: str = "0.50",
+        max_steps: int = MAX_STEPS,
+        max_failures: int = REPEATED_FAILURE_THRESHOLD,
+        enforce_triggers: bool = True,
+    ) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.processor: BillingProcessor = gateway.processor
+        self.policy: Policy = gateway.policy
+        self.models = models
+        self.knowledge = knowledge
+        self.cost_cap = Decimal(cost_cap_usd)
+        self.max_steps = max_steps
+        self.max_failures = max_failures
+        self.enforce_triggers = enforce_triggers
+        self.store = ConversationStore(db)
+        self.live = LiveHub()
+        specs = gateway.tools()
+        self._kinds = {spec.name: spec.kind for spec in specs}
+        self._agent: Agent[TurnState, str] = Agent(
+            None,
+            deps_type=TurnState,
+            output_type=str,
+            tools=build_tools(specs, gateway, knowledge),
+            retries={"tools": max_steps + 5, "output": 2},
+            name="purser",
+            defer_model_check=True,
+        )
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        db: Database,
+        processor: BillingProcessor,
+        gateway: Gateway,
+        policy: Policy,
+        knowledge: KnowledgeBase | None,
+        model: Model | None = None,
+    ) -> Runtime:
+        """Wire from the configuration (`model` overrides every configured model, e.g. in tests)."""
+        del processor, policy  # the gateway carries both
+        return cls(
+            db,
+            gateway,
+            models=ModelRegistry.from_settings(settings, override=model),
+            knowledge=knowledge,
+            cost_cap_usd=settings.cost_cap_usd,
+        )
+
+    # -- public API (sync wrappers run on the shared runtime loop) ------------------------------
+    def start(self, customer_id: str, channel: str = "web") -> str:
+        """A new conversation with a verified customer; raises `RuntimeInputError` for an unknown customer."""
+        try:
+            self.processor.snapshot(CustomerId(customer_id))
+        except ProcessorError as exc:
+            raise RuntimeInputError(f"customer {customer_id!r}: {exc}") from None
+        return self.store.create(customer_id, channel)
+
+    def handle(self, conversation_id: str, event: CustomerMessage | CustomerConfirm) -> list[AgentEvent]:
+        """One customer event → the agent's events for that turn."""
+        return loop_runner().run(self._handle(conversation_id, event))
+
+    async def ahandle(self, conversation_id: str, event: CustomerMessage | CustomerConfirm) -> list[AgentEvent]:
+        """`handle` for async callers."""
+        return await loop_runner().run_async(self._handle(conversation_id, event))
+
+    def decide_approval(
+        self, approval_id: str, *, approve: bool, approver: str, reason: str
+    ) -> tuple[str, list[AgentEvent]]:
+        """A human's decision, delivered to its conversation: (conversation id, events delivered there)."""
+        return loop_runner().run(self._decide(approval_id, approve, approver, reason))
+
+    async def adecide_approval(
+        self, approval_id: str, *, approve: bool, approver: str, reason: str
+    ) -> tuple[str, list[AgentEvent]]:
+        """`decide_approval` for async callers."""
+        return await loop_runner().run_async(self._decide(approval_id, approve, approver, reason))
+
+    def transcript(self, conversation_id: str) -> list[TranscriptEntry]:
+        """Every event of the conversation, in order."""
+        self.conversation(conversation_id)
+        return self.store.transcript(conversation_id)
+
+    def usage(self, conversation_id: str, *, turn: int | None = None) -> Usage:
+        """Tokens and cost (decimal string, USD) of the conversation or one turn, per model."""
+        return self.store.usage(conversation_id, turn=turn)
+
+    def conversation(self, conversation_id: str) -> ConversationRecord:
+        """The conversation's record; raises `RuntimeInputError` when unknown."""
+        try:
+            return self.store.get(conversation_id)
+        except LookupError as exc:
+            raise RuntimeInputError(str(exc)) from None
+
+    def pending_confirmations(self, conversation_id: str) -> list[PendingConfirmation]:
+        """Confirmation requests still waiting for the customer's button."""
+        return self.store.pending_confirmations(conversation_id)
+
+    def subscribe(self, conversation_id: str, callback: Callable[[str, list[AgentEvent]], None]) -> Callable[[], None]:
+        """Live delivery: `callback(conversation_id, events)` after each persisted batch; returns unsubscribe."""
+        return self.live.subscribe(conversation_id, callback)
+
+    def queue(self, conversation_id: str) -> LiveQueue:
+        """Live delivery as an asyncio queue on the caller's loop (`await q.get()`, `q.close()`)."""
+        return self.live.queue(conversation_id)
+
+    # -- turns ------------------------------------------------------------------------------------
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
+
+    async def _handle(self, conversation_id: str, event: CustomerMessage | CustomerConfirm) -> list[AgentEvent]:
+        async with self._lock(conversation_id):
+            record = self.conversation(conversation_id)
+            scope = Scope(conversation_id, CustomerId(record.customer_id), record.channel, "customer")
+            write = TurnWrite(turn=record.turns + 1)
+            write.events.append(("customer", event.model_dump(mode="json")))
+            if isinstance(event, CustomerMessage):
+                return await self._turn(record, write, event.text, query=event.text, pre=[])
+            conf = self.store.confirmation(event.action_id)
+            if conf is None or conf.conversation_id != conversation_id:
+                raise RuntimeInputError(f"no confirmation {event.action_id!r} is pending in this conversation")
+            if conf.status != "pending":
+                raise RuntimeInputError(f"confirmation {event.action_id!r} was already answered ({conf.status})")
+            outcome = self.gateway.confirm(scope, event.action_id, event.decision)
+            write.answered[event.action_id] = event.decision
+            payload = {
+                "action_id": event.action_id,
+                "action": conf.action,
+                "decision": event.decision,
+                "outcome": _compact(outcome),
+            }
+            stake = largest(quote_amounts(conf.quote))
+            prompt = control_message(CONFIRMATION_PREFIX, payload)
+            return await self._turn(record, write, prompt, query=None, pre=[outcome], stake=stake)
+
+    async def _decide(
+        self, approval_id: str, approve: bool, approver: str, reason: str
+    ) -> tuple[str, list[AgentEvent]]:
+        request = self.gateway.approval(approval_id)
+        if request is None:
+            raise RuntimeInputError(f"no approval request {approval_id!r}")
+        cid = request.conversation_id
+        async with self._lock(cid):
+            outcome = self.gateway.decide_approval(approval_id, approve=approve, approver=approver, reason=reason)
+            if outcome.status == "refused" and outcome.reason in ("unknown_approval", "already_decided"):
+                raise RuntimeInputError(f"approval {approval_id!r}: {outcome.summary}")
+            record = self.conversation(cid)
+            payload = {
+                "approval_id": approval_id,
+                "action_id": request.action_id,
+                "action": request.action,
+                "decision": "approved" if approve else "denied",
+                "reason": reason,
+                "outcome": _compact(outcome),
+            }
+            prompt = control_message(APPROVAL_PREFIX, payload)
+            events = await self._turn(
+                record, TurnWrite(turn=record.turns + 1), prompt, query=None, pre=[outcome], stake=None
+            )
+            return cid, events
+
+    async def _turn(
+        self,
+        record: ConversationRecord,
+        write: TurnWrite,
+        prompt: str,
+        *,
+        query: str | None,
+        pre: list[Outcome],
+        stake: Decimal | None = None,
+    ) -> list[AgentEvent]:
+        sorted_events = SortedEvents()
+        for outcome in pre:
+            sorted_events.add(outcome_events(outcome, self._kinds.get(outcome.action)))
+        failures = record.consecutive_failures
+        handoff: Outcome | None = next((o for o in pre if o.status == "escalated" or o.handoff_reason), None)
+        message: AgentMessage | None = None
+        if record.handed_off:
+            message = AgentMessage(text=HANDED_OFF_TEXT)
+        else:
+            account = self._account(record.customer_id)
+            pending = self.store.pending_confirmations(record.id)
+            signals = RoutingSignals(
+                money_at_stake=largest(
+                    [
+                        stake,
+                        *(amounts_in_text(query) if query else []),
+                        *[a for c in pending for a in quote_amounts(c.quote)],
+                        *quote_amounts((account or {}).get("past_due") or {}),
+                    ]
+                ),
+                confidence=self._confidence(record.id),
+                consecutive_failures=failures,
+                customer_tier=customer_tier(account, self.models.routing.strong_tiers),
+            )
+            resolved = self.models.resolve(choose_tier(self.models.routing, signals).tier)
+            scope = Scope(record.id, CustomerId(record.customer_id), record.channel, resolved.name)
+            triggers = self._triggers(query)
+            context = build_context(
+                policy=self.policy,
+                knowledge=self.knowledge,
+                account=account,
+                query=query,
+                budget_tokens=resolved.context_tokens,
+            )
+            instructions = context.instructions
+            if triggers:
+                instructions += (
+                    f"\n\nThe customer's message shows: {', '.join(triggers)}. "
+                    f"Call handoff with reason {triggers[0]} and tell them a teammate will reply."
+                )
+            state = TurnState(scope=scope, kinds=self._kinds)
+            spent = self.store.usage(record.id).cost
+            text, new_messages, stop, failures = await self._run_model(
+                record, prompt, instructions, resolved.model, state, spent, failures
+            )
+            write.messages = new_messages
+            write.usage = self._usage_rows(new_messages)
+            for outcome in state.outcomes:
+                sorted_events.add(outcome_events(outcome, self._kinds.get(outcome.action)))
+                if (
+                    outcome.status == "needs_confirmation"
+                    and self.store.confirmation(outcome.action_id) is None
+                    and all(c.action_id != outcome.action_id for c in write.new_confirmations)
+                ):
+                    write.new_confirmations.append(
+                        PendingConfirmation(
+                            outcome.action_id, record.id, outcome.action, outcome.summary, outcome.quote, "pending"
+                        )
+                    )
+            handoff = handoff or state.handoff
+            if handoff is None and stop is None and triggers:
+                stop = triggers[0]
+            if handoff is None and stop is not None:
+                summary = f"Stopped: {stop}. Customer wrote: {(query or prompt)[:400]}"
+                handoff = self.gateway.escalate(scope, stop if stop in _REASONS else "out_of_scope", summary)
+                if text is None or stop in ("repeated_failure", "step_limit", "cost_cap", "unavailable"):
+                    text = handoff.summary
+            if text:
+                message = AgentMessage(text=text, citations=_citations(state.passages))
+        events: list[AgentEvent] = [*sorted_events.results]
+        if message is not None:
+            events.append(message)
+        events.extend(sorted_events.asks)
+        if handoff is not None and not record.handed_off:
+            events.append(handoff_event(handoff))
+            write.status = "handed_off"
+            write.handoff_reason = handoff.handoff_reason or "out_of_scope"
+        write.consecutive_failures = failures
+        write.events.extend(("agent", e.model_dump(mode="json")) for e in events)
+        self.store.commit_turn(record, write)
+        self.live.publish(record.id, events)
+        return events
+
+    async def _run_model(
+        self,
+        record: ConversationRecord,
+        prompt: str,
+        instructions: str,
+        model: Model,
+        state: TurnState,
+        spent: Decimal,
+        failures: int,
+    ) -> tuple[str | None, list[ModelMessage], str | None, int]:
+        """Run the tool loop; returns (final text, new messages, stop reason, consecutive failures)."""
+        if spent >= self.cost_cap:
+            return None, [], "cost_cap", failures
+        history = self.store.messages(record.id)
+        steps = 0
+        stop: str | None = None
+        pending: ModelRequest | None = None
+        text: str | None = None
+        new: list[ModelMessage] = []
+        try:
+            async with self._agent.iter(
+                prompt, message_history=history, model=model, deps=state, instructions=instructions
+            ) as run:
+                async for node in run:
+                    if not Agent.is_model_request_node(node):
+                        continue
+                    failures = _count_failures(node.request, state, failures)
+                    if state.handoff is None:
+                        if failures >= self.max_failures:
+                            stop = "repeated_failure"
+                        elif steps >= self.max_steps:
+                            stop = "step_limit"
+                        elif spent + self._cost(run.new_messages()) >= self.cost_cap:
+                            stop = "cost_cap"
+                    if stop is not None:
+                        pending = node.request
+                        break
+                    steps += 1
+                new = run.new_messages()
+                if run.result is not None:
+                    text = run.result.output.strip() or None
+        except UnexpectedModelBehavior:
+            stop = "repeated_failure"
+        except (ModelAPIError, AgentRunError, ExceptionGroup):
+            stop = "unavailable"
+            return UNAVAILABLE_TEXT, [], None, failures
+        if pending is not None and (not new or new[-1] is not pending):
+            new = [*new, pending]
+        return text, new, stop, failures
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _account(self, customer_id: str) -> dict[str, Any] | None:
+        try:
+            return account_json(self.processor.snapshot(CustomerId(customer_id)))
+        except ProcessorError:
+            return None
+
+    def _triggers(self, text: str | None) -> list[str]:
+        if not text or not self.enforce_triggers:
+            return []
+        enabled = [t for t in self.policy.escalation.triggers if t != "repeated_failure"]
+        return detect_triggers(text, enabled)
+
+    def _confidence(self, conversation_id: str) -> int | None:
+        for entry in reversed(self.store.transcript(conversation_id)):
+            if entry.role == "agent" and entry.event.get("type") == "message":
+                return confidence_from_reply(str(entry.event.get("text", "")))
+        return None
+
+    def _price(self, response: ModelResponse) -> tuple[str, Decimal, bool]:
+        entry = self.models.entry_for_response(response.model_name)
+        name = entry.name if entry else (response.model_name or "unknown")
+        provider = response.provider_name or (entry.provider if entry else None)
+        cost, priced = price_tokens(
+            response.usage, response.model_name or name, provider=provider, base_url=response.provider_url
+        )
+        return name, cost, priced
+
+    def _cost(self, messages: list[ModelMessage]) -> Decimal:
+        return sum((self._price(m)[1] for m in messages if isinstance(m, ModelResponse)), Decimal(0))
+
+    def _usage_rows(self, messages: list[ModelMessage]) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for m in messages:
+            if not isinstance(m, ModelResponse):
+                continue
+            name, cost, priced = self._price(m)
+            row = rows.setdefault(
+                name,
+                {
+                    "model": name,
+                    "requests": 0,
+                    "input_tokens": 0,
+                    "output_tokens": 0,
+                    "cost": Decimal(0),
+                    "priced": True,
+                },
+            )
+            row["requests"] += 1
+            row["input_tokens"] += m.usage.input_tokens
+            row["output_tokens"] += m.usage.output_tokens
+            row["cost"] += cost
+            row["priced"] = row["priced"] and priced
+        return [
+            {k: v for k, v in row.items() if k != "cost"} | {"cost_usd": decimal_str(row["cost"])}
+            for row in rows.values()
+        ]
+
+
+_REASONS = ("dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure", "out_of_scope")
+
+
+def _compact(outcome: Outcome) -> dict[str, Any]:
+    return {k: v for k, v in outcome.to_tool_result().items() if v is not None}
+
+
+def _citations(passages: list[dict[str, str]]) -> list[Any]:
+    if not passages:
+        return []
+    from purser.knowledge import citations_for
+
+    return list(citations_for(passages))
+
+
+def _count_failures(request: ModelRequest, state: TurnState, failures: int) -> int:
+    """Update the consecutive-failure count with the tool results a request carries back to the model."""
+    for part in request.parts:
+        if isinstance(part, RetryPromptPart) and part.tool_name:
+            failures += 1
+        elif isinstance(part, ToolReturnPart):
+            status = state.statuses.get(part.tool_call_id)
+            if part.outcome == "retried" or status in FAILED_STATUSES:
+                failures += 1
+            elif status is not None and status != "refused":
+                failures = 0
+    return failures
