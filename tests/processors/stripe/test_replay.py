@@ -183,6 +183,7 @@ def test_change_now_and_at_period_end(http: ReplayHTTPClient, processor: StripeP
         ],
     )
     http.expect("GET", "/v1/subscriptions/sub_1", subscription())
+    http.expect("GET", "/v1/prices", listing(price("price_basic", 1000, "Basic")))
     http.expect("POST", "/v1/subscription_schedules", schedule)
     http.expect("POST", "/v1/subscription_schedules/sub_sched_1", schedule)
     http.expect("GET", "/v1/subscriptions/sub_1", subscription(schedule="sub_sched_1"))
@@ -190,8 +191,9 @@ def test_change_now_and_at_period_end(http: ReplayHTTPClient, processor: StripeP
         SubscriptionId("sub_1"), plan_id=PlanId("price_basic"), quantity=1, timing="period_end",
         proration_date=PRORATION, idempotency_key="c1:act_3",
     )  # fmt: skip
-    assert http.requests[4]["params"]["from_subscription"] == ["sub_1"]
-    assert http.requests[5]["params"]["phases[1][items][0][price]"] == ["price_basic"]
+    assert http.requests[5]["params"]["from_subscription"] == ["sub_1"]
+    assert http.requests[6]["params"]["phases[1][items][0][price]"] == ["price_basic"]
+    assert http.requests[6]["params"]["phases[1][duration][interval]"] == ["month"]
     assert later.subscription.scheduled_plan_id == "price_basic"
 
 

@@ -336,6 +336,10 @@ class StripeProcessor:
             latest = m.ref_id(updated.get("latest_invoice"))
             invoice = m.invoice(call(self.v1.invoices.retrieve, latest, safe=True)) if latest else None
             return ChangeResult(subscription=m.subscription(updated), invoice=invoice, charge=None)
+        target = {p.id: p for p in self.list_plans()}.get(plan_id)
+        if target is None:
+            raise NotFound(f"no plan {plan_id}")
+        interval = target.interval.value
         schedule_id = m.ref_id(sub.get("schedule"))
         if not schedule_id:
             created = call(
@@ -358,7 +362,7 @@ class StripeProcessor:
                     },
                     {
                         "items": [{"price": plan_id, "quantity": quantity}],
-                        "duration": {"interval": "month", "interval_count": 1},
+                        "duration": {"interval": interval, "interval_count": 1},
                     },
                 ],
             },
