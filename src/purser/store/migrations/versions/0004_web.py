@@ -1,4 +1,4 @@
-"""The web layer's tables: delivered event batches (live stream) and answered turns (latency).
+"""The web layer's table: answered turns (reply latency for the dashboard).
 
 Revision ID: 0004_web
 Revises: 0003_agent
@@ -16,17 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the web_ tables."""
-    op.create_table(
-        "web_deliveries",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("conversation_id", sa.String(200), nullable=False),
-        sa.Column("source", sa.String(32), nullable=False),
-        sa.Column("events", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.String(40), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_web_deliveries"),
-    )
-    op.create_index("ix_web_deliveries_conversation", "web_deliveries", ["conversation_id", "id"])
+    """Create web_turns."""
     op.create_table(
         "web_turns",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -42,8 +32,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the web_ tables."""
+    """Drop web_turns."""
     op.drop_index("ix_web_turns_created", table_name="web_turns")
     op.drop_table("web_turns")
-    op.drop_index("ix_web_deliveries_conversation", table_name="web_deliveries")
-    op.drop_table("web_deliveries")

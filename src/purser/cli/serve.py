@@ -1,0 +1,103 @@
+"""`purser serve`: the web app (chat API, widget, demo page, admin dashboard) on uvicorn.
+
+At start-up it runs the knowledge-base lint (with `--strict`, write actions stay
+off while the documents contradict the policy), logs the identity mode and, when
+no `PURSER_ADMIN_TOKEN` is configured, generates one for this process and logs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from purser.cli._common import CONFIG_OPTION, fail, settings_or_exit
+
+if TYPE_CHECKING:
+    from purser.app import Container
+    from purser.config import Settings
+    from purser.web.app import WebOptions
+
+log = logging.getLogger("purser.serve")
+
+
+def kb_lint(container: Container) -> tuple[list[str], bool]:
+    """Run the knowledge-base lint: (one line per finding, True when a contradiction blocks writes)."""
+    if container.knowledge is None:
+        return [], False
+    from purser.knowledge.lint import kb_contradictions_block_writes, lint
+
+    findings = lint(container.policy, container.knowledge, max_age_days=container.settings.kb_max_age_days)
+    return [f"{f.severity}: {f.message}" for f in findings], kb_contradictions_block_writes(findings)
+
+
+def writes_off(settings: Settings, container: Container) -> Settings:
+    """The settings with every write action of the catalog switched off (reads and handoff stay on)."""
+    switches = container.policy.actions.model_dump()
+    kinds = {spec.name: spec.kind for spec in container.gateway.tools()}
+    off = {name: "off" for name in switches if kinds.get(name, "write") not in ("read", "control")}
+    return settings.model_copy(update={"policy": container.policy.merged({"actions": off}, source="--strict")})
+
+
+def prepare(settings: Settings, *, strict: bool) -> tuple[Container, WebOptions]:
+    """Build the container, lint the knowledge base, decide the admin token; log what matters."""
+    from purser.app import build
+    from purser.web.app import WebOptions
+    from purser.web.security import Identity
+
+    container = build(settings)
+    problems, blocking = kb_lint(container)
+    for line in problems:
+        log.warning("knowledge base: %s", line)
+    writes = True
+    if blocking and (strict or settings.strict_kb):
+        log.error("strict mode: the knowledge base contradicts the policy, so write actions are OFF until it is fixed")
+        container.close()
+        container = build(writes_off(settings, container), migrate=False)
+        writes = False
+    elif problems:
+        log.warning("knowledge-base lint: %d finding(s); `purser kb lint` shows them", len(problems))
+    else:
+        log.info("knowledge-base lint: clean")
+    log.warning("%s", Identity(settings.identity_secret).describe())
+    token = settings.admin_token
+    if not token:
+        token = secrets.token_urlsafe(24)
+        log.warning("no PURSER_ADMIN_TOKEN configured; the admin token for this process is: %s", token)
+    return container, WebOptions(writes_enabled=writes, admin_token=token, kb_lint=problems)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the `purser` command."""
+
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+        port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+        config: str | None = CONFIG_OPTION,
+        strict: bool = typer.Option(False, "--strict", help="Keep write actions off while the KB lint fails."),
+    ) -> None:
+        """Serve the chat API, the widget, the demo page (/) and the admin dashboard (/admin)."""
+        import uvicorn
+
+        from purser.app import BootstrapError
+        from purser.web.app import create_app
+
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+        settings = settings_or_exit(config)
+        try:
+            container, options = prepare(settings, strict=strict)
+        except BootstrapError as exc:
+            fail(str(exc))
+        web = create_app(container, options)
+        log.info("Purser on http://%s:%d  (demo /, admin /admin, API docs /api/docs)", host, port)
+        kwargs: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "proxy_headers": True}
+        try:
+            uvicorn.run(web, **kwargs)
+        finally:
+            container.close()
+
+
+__all__ = ["kb_lint", "prepare", "register", "writes_off"]

@@ -1,0 +1,179 @@
+"""The admin API under `/api/admin/` (Authorization: Bearer $PURSER_ADMIN_TOKEN).
+
+Approvals (list, decide: the conversation resumes through `Runtime.decide_approval`
+and the outcome reaches the customer's open widget), handoffs, conversations with
+transcripts, tool calls and guard decisions, the audit log (list and verify),
+metrics and the policy in force.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from purser.web import conversations as conv
+from purser.web.app import WebState, state_of
+from purser.web.errors import NotFoundError
+from purser.web.metrics import metrics
+from purser.web.schemas import ID_PATTERN, Decision, DecisionResponse, error_responses
+
+_bearer = HTTPBearer(auto_error=False, description="PURSER_ADMIN_TOKEN")
+
+
+def require_admin(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    """Check the bearer token (constant-time); return the approver label."""
+    header = request.headers.get("authorization")
+    del credentials  # declared for the OpenAPI security scheme; the raw header is checked
+    return state_of(request).admin.verify(header)
+
+
+router = APIRouter(
+    prefix="/api/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=error_responses(401, 422, 429),
+)
+
+ConversationId = Annotated[str, Path(pattern=ID_PATTERN, description="The conversation id.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
+
+
+@router.get("/session", summary="Check the admin token")
+def session() -> dict[str, Any]:
+    """200 when the token is right (the dashboard's login)."""
+    return {"ok": True}
+
+
+@router.get("/approvals", summary="Approval requests")
+async def approvals(
+    request: Request,
+    status: Annotated[Literal["pending", "approved", "denied"] | None, Query(description="Filter")] = None,
+) -> dict[str, Any]:
+    """Approval requests, pending first."""
+    state = state_of(request)
+    items = await run_in_threadpool(conv.approvals_json, state.container, status=status)
+    return {"approvals": items}
+
+
+def _decide(state: WebState, approval_id: str, body: Decision, approver: str) -> dict[str, Any]:
+    if conv.approval_conversation(state.container, approval_id) is None:
+        raise NotFoundError(f"no approval request {approval_id!r}")
+    conversation_id, events = state.container.runtime.decide_approval(
+        approval_id,
+        approve=body.decision == "approve",
+        approver=body.approver or approver,
+        reason=body.reason,
+    )
+    # The runtime persisted the resumed turn and published it: open widgets get it over their stream.
+    payload = conv.serialize_events(events)
+    return {"approval_id": approval_id, "conversation_id": conversation_id, "events": payload}
+
+
+@router.post(
+    "/approvals/{approval_id}",
+    response_model=DecisionResponse,
+    summary="Approve or deny; the conversation resumes",
+    responses=error_responses(404, 409),
+)
+async def decide(
+    request: Request,
+    approval_id: Annotated[str, Path(pattern=ID_PATTERN, description="The approval request id.")],
+    body: Decision,
+    approver: Annotated[str, Depends(require_admin)],
+) -> dict[str, Any]:
+    """Decide an approval request; the outcome is delivered in the customer's conversation."""
+    state = state_of(request)
+    return await run_in_threadpool(_decide, state, approval_id, body, approver)
+
+
+@router.get("/handoffs", summary="Conversations handed to a human")
+async def handoffs(request: Request, limit: Limit = 100) -> dict[str, Any]:
+    """Handoffs with the summary for the human, newest first."""
+    state = state_of(request)
+    return {"handoffs": await run_in_threadpool(conv.handoffs, state.container, limit=limit)}
+
+
+@router.get("/conversations", summary="Conversations")
+async def conversations(request: Request, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Conversations, newest first."""
+    state = state_of(request)
+    items = await run_in_threadpool(conv.list_conversations, state.container, limit=limit, offset=offset)
+    return {"conversations": items}
+
+
+def _conversation(state: WebState, conversation_id: str) -> dict[str, Any]:
+    info = conv.conversation_info(state.container, conversation_id)
+    usage: Any
+    try:
+        usage = conv.jsonable(state.container.runtime.usage(conversation_id))
+    except Exception:  # usage is informative; a conversation without it still shows
+        usage = None
+    return {
+        **info,
+        "transcript": conv.transcript_entries(state.container, conversation_id),
+        "tool_calls": conv.tool_calls(state.container, conversation_id),
+        "audit": conv.guard_decisions(state.container, conversation_id),
+        "usage": usage,
+    }
+
+
+@router.get("/conversations/{conversation_id}", summary="A conversation in full", responses=error_responses(404))
+async def conversation(request: Request, conversation_id: ConversationId) -> dict[str, Any]:
+    """Transcript, tool calls (with outcomes), guard decisions and audit records, usage."""
+    state = state_of(request)
+    return await run_in_threadpool(_conversation, state, conversation_id)
+
+
+def _audit(state: WebState, limit: int, offset: int, conversation_id: str | None) -> dict[str, Any]:
+    records = list(state.container.audit.records(conversation_id=conversation_id))
+    total = len(records)
+    newest_first = records[::-1][offset : offset + limit]
+    return {"total": total, "records": [r.to_json() for r in newest_first]}
+
+
+@router.get("/audit", summary="The audit log, newest first")
+async def audit(
+    request: Request,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    conversation_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this conversation")] = None,
+) -> dict[str, Any]:
+    """Hash-chained audit records."""
+    state = state_of(request)
+    return await run_in_threadpool(_audit, state, limit, offset, conversation_id)
+
+
+@router.post("/audit/verify", summary="Verify the hash chain")
+async def audit_verify(request: Request) -> dict[str, Any]:
+    """Walk the chain; report the first broken record."""
+    state = state_of(request)
+    result = await run_in_threadpool(state.container.audit.verify)
+    return conv.jsonable(result)  # type: ignore[no-any-return]
+
+
+@router.get("/metrics", summary="Automation, refunds against caps, cost, latency")
+async def get_metrics(request: Request) -> dict[str, Any]:
+    """What the dashboard charts."""
+    state = state_of(request)
+    return await run_in_threadpool(metrics, state.container, state.latencies)
+
+
+@router.get("/policy", summary="The policy in force")
+def policy(request: Request) -> dict[str, Any]:
+    """The policy, whether write actions are on, and the knowledge-base lint at start-up."""
+    state = state_of(request)
+    return {
+        "policy": state.container.policy.model_dump(mode="json"),
+        "writes_enabled": state.options.writes_enabled,
+        "identity_verification": state.identity.enabled,
+        "kb_lint": list(state.options.kb_lint),
+    }
+
+
+__all__ = ["require_admin", "router"]

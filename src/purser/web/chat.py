@@ -1,0 +1,160 @@
+"""The customer chat API (DESIGN §8) and the live stream.
+
+    POST /api/conversations                  {"customer_id", "channel"} -> {"id"}
+    POST /api/conversations/{id}/events      one customer event (§7)    -> {"events": [...]}
+    GET  /api/conversations/{id}             the transcript
+    GET  /api/conversations/{id}/stream      Server-Sent Events: agent events delivered later
+
+With identity verification on, every call carries `X-Purser-User-Hash` for the
+conversation's customer (the stream, opened by `EventSource`, which cannot set
+headers, takes it as `?user_hash=`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sse_starlette.sse import EventSourceResponse
+
+from purser.agent.events import CustomerConfirm, CustomerEvent, CustomerMessage
+from purser.agent.runtime import RuntimeInputError
+from purser.web.app import WebState, state_of
+from purser.web.conversations import conversation_info, serialize_events, transcript_entries
+from purser.web.errors import BadRequest, NotFoundError
+from purser.web.live import stream_turns, transcript_position
+from purser.web.schemas import (
+    ID_PATTERN,
+    ConversationCreated,
+    CreateConversation,
+    TranscriptResponse,
+    TurnResponse,
+    error_responses,
+)
+from purser.web.security import USER_HASH_HEADER
+
+router = APIRouter(prefix="/api/conversations", tags=["chat"])
+
+ConversationId = Annotated[str, Path(pattern=ID_PATTERN, description="The conversation id.")]
+UserHash = Annotated[
+    str | None,
+    Header(alias=USER_HASH_HEADER, max_length=200, description="hex HMAC-SHA256(identity secret, customer_id)"),
+]
+
+
+def _authorize(state: WebState, conversation_id: str, presented: str | None) -> dict[str, Any]:
+    info = conversation_info(state.container, conversation_id)
+    state.identity.verify(str(info["customer_id"]), presented)
+    return info
+
+
+@router.post(
+    "",
+    response_model=ConversationCreated,
+    summary="Start a conversation",
+    responses=error_responses(401, 404, 413, 422, 429),
+)
+async def create_conversation(
+    request: Request, body: CreateConversation, user_hash: UserHash = None
+) -> ConversationCreated:
+    """Start a conversation for `customer_id` (verified by `X-Purser-User-Hash` when identity is on)."""
+    state = state_of(request)
+    state.identity.verify(body.customer_id, user_hash)
+    state.create_buckets.check(body.customer_id, "customer")
+    try:
+        conversation_id = await run_in_threadpool(state.container.runtime.start, body.customer_id, body.channel)
+    except RuntimeInputError as exc:  # the only refusal of start(): the processor does not know the customer
+        raise NotFoundError(str(exc)) from None
+    return ConversationCreated(id=conversation_id)
+
+
+@router.post(
+    "/{conversation_id}/events",
+    response_model=TurnResponse,
+    summary="Send one customer event; get the agent's events for that turn",
+    responses=error_responses(401, 404, 409, 413, 422, 429),
+)
+async def post_event(
+    request: Request,
+    conversation_id: ConversationId,
+    event: Annotated[CustomerEvent, Body(description="A customer event (DESIGN §7).")],
+    user_hash: UserHash = None,
+) -> dict[str, Any]:
+    """Run one turn: a message, or the answer to a confirmation request (a button, never free text)."""
+    state = state_of(request)
+    await run_in_threadpool(_authorize, state, conversation_id, user_hash)
+    state.conversation_buckets.check(conversation_id, "conversation")
+    if not isinstance(event, CustomerMessage | CustomerConfirm):  # pragma: no cover - the body schema forbids it
+        raise BadRequest("unknown event type")
+    if isinstance(event, CustomerMessage) and not event.text.strip():
+        raise BadRequest("text must not be blank")
+    started = time.perf_counter()
+    events = await state.container.runtime.ahandle(conversation_id, event)
+    latency_ms = int((time.perf_counter() - started) * 1000)
+    payload = serialize_events(events)
+    await run_in_threadpool(state.latencies.record, conversation_id, event.type, 200, latency_ms, len(payload))
+    return {"events": payload}
+
+
+@router.get(
+    "/{conversation_id}",
+    response_model=TranscriptResponse,
+    summary="The conversation's transcript",
+    responses=error_responses(401, 404, 422, 429),
+)
+async def get_transcript(
+    request: Request, conversation_id: ConversationId, user_hash: UserHash = None
+) -> dict[str, Any]:
+    """Every customer and agent event of the conversation, oldest first."""
+    state = state_of(request)
+    info = await run_in_threadpool(_authorize, state, conversation_id, user_hash)
+    entries = await run_in_threadpool(transcript_entries, state.container, conversation_id)
+    return {
+        "id": conversation_id,
+        "customer_id": info["customer_id"],
+        "channel": info.get("channel"),
+        "entries": entries,
+    }
+
+
+@router.get(
+    "/{conversation_id}/stream",
+    summary="Live agent events (Server-Sent Events)",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "`agent_events` messages: {source, events}"},
+        **error_responses(401, 404, 422, 429),
+    },
+)
+async def stream(
+    request: Request,
+    conversation_id: ConversationId,
+    user_hash: Annotated[str | None, Query(max_length=200, description="Identity hash (EventSource)")] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="Resume after this batch id")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
+    header_hash: UserHash = None,
+) -> EventSourceResponse:
+    """Agent events that reach the conversation outside the customer's own turns (approval outcomes).
+
+    Starts after `after` / `Last-Event-ID`, or, when neither is given, with what arrives from now on.
+    """
+    state = state_of(request)
+    await run_in_threadpool(_authorize, state, conversation_id, header_hash or user_hash)
+    cursor = after
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        cursor = int(last_event_id.strip())
+    if cursor is None:
+        cursor = await run_in_threadpool(transcript_position, state.container.db, conversation_id)
+    messages = stream_turns(
+        state.container.db,
+        state.container.runtime.subscribe,
+        conversation_id,
+        cursor,
+        poll_seconds=state.options.stream_poll_seconds,
+    )
+    return EventSourceResponse(messages, ping=None, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+__all__ = ["router"]

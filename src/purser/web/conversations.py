@@ -1,0 +1,170 @@
+"""Read models over the runtime and the gateway's records: conversations, tool calls, guard decisions.
+
+The web layer only reads here; every write goes through `Runtime` or `Gateway`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from purser.agent.transcript import ConversationStore
+from purser.store.agent_tables import ag_conversations
+from purser.store.gateway_tables import gw_actions
+
+if TYPE_CHECKING:
+    from purser.app import Container
+
+
+def jsonable(value: Any) -> Any:
+    """Pydantic models, dataclasses, datetimes and Money made JSON-ready."""
+    from datetime import date, datetime
+    from enum import Enum
+
+    from purser.money import Money
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Money):
+        return {"amount": value.amount_str(), "currency": value.currency}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def serialize_events(events: Sequence[Any]) -> list[dict[str, Any]]:
+    """Agent events (pydantic models of §7) as JSON dicts."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        item = jsonable(event)
+        if isinstance(item, dict):
+            out.append(item)
+    return out
+
+
+def conversation_info(container: Container, conversation_id: str) -> dict[str, Any]:
+    """`{"id", "customer_id", "channel", "status", ...}`; raises `ConversationNotFound`."""
+    record = ConversationStore(container.db).get(conversation_id)
+    return {
+        "id": record.id,
+        "customer_id": record.customer_id,
+        "channel": record.channel,
+        "status": record.status,
+        "handoff_reason": record.handoff_reason,
+        "turns": record.turns,
+        "created_at": record.created_at,
+    }
+
+
+def transcript_entries(container: Container, conversation_id: str) -> list[dict[str, Any]]:
+    """The conversation's transcript (`seq`, `turn`, `role`, `at`, `event`), oldest first."""
+    return [entry.to_json() for entry in container.runtime.transcript(conversation_id)]
+
+
+def list_conversations(container: Container, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Conversations, most recently active first."""
+    t = ag_conversations
+    query = select(t).order_by(t.c.updated_at.desc(), t.c.id).limit(limit).offset(offset)
+    with container.db.read() as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            "id": r.id,
+            "customer_id": r.customer_id,
+            "channel": r.channel,
+            "status": r.status,
+            "handoff_reason": r.handoff_reason,
+            "turns": r.turns,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+        }
+        for r in rows
+    ]
+
+
+def tool_calls(container: Container, conversation_id: str) -> list[dict[str, Any]]:
+    """Every action the model proposed in the conversation, with its outcome, oldest first."""
+    return [jsonable(a) for a in container.gateway.actions(conversation_id)]
+
+
+def guard_decisions(container: Container, conversation_id: str) -> list[dict[str, Any]]:
+    """The audit records of the conversation: guard decisions, confirmations, approvals, executions."""
+    return [r.to_json() for r in container.audit.records(conversation_id=conversation_id)]
+
+
+def approvals_json(container: Container, *, status: str | None) -> list[dict[str, Any]]:
+    """Approval requests: pending ones oldest first (the inbox), then decided ones newest first."""
+    found = [jsonable(a) for a in container.gateway.approvals(status=status)]
+    pending = [a for a in found if a.get("status") == "pending"]
+    decided = [a for a in found if a.get("status") != "pending"]
+    return pending + decided[::-1]
+
+
+def approval_conversation(container: Container, approval_id: str) -> str | None:
+    """The conversation an approval request belongs to, or None when there is no such request."""
+    found = container.gateway.approval(approval_id)
+    return None if found is None else found.conversation_id
+
+
+def handoffs(container: Container, *, limit: int) -> list[dict[str, Any]]:
+    """Conversations handed to a human, newest first, with the summary written for the human."""
+    query = (
+        select(gw_actions)
+        .where(gw_actions.c.action == "handoff", gw_actions.c.status == "escalated")
+        .order_by(gw_actions.c.updated_at.desc())
+        .limit(limit)
+    )
+    with container.db.read() as conn:
+        rows = conn.execute(query).all()
+    out = []
+    for r in rows:
+        result = _loads(r.result) or {}
+        handoff = result.get("handoff", {}) if isinstance(result, dict) else {}
+        args = _loads(r.arguments) or {}
+        out.append(
+            {
+                "conversation_id": r.conversation_id,
+                "customer_id": r.customer_id,
+                "channel": r.channel,
+                "reason": handoff.get("reason") or r.reason or args.get("reason"),
+                "summary": handoff.get("summary") or args.get("summary") or r.summary,
+                "created_at": r.updated_at,
+            }
+        )
+    return out
+
+
+def _loads(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+__all__ = [
+    "approval_conversation",
+    "approvals_json",
+    "conversation_info",
+    "guard_decisions",
+    "handoffs",
+    "jsonable",
+    "list_conversations",
+    "serialize_events",
+    "tool_calls",
+    "transcript_entries",
+]

@@ -1,0 +1,202 @@
+"""Dashboard metrics: automation rate, refunds against the caps, cost per resolved conversation, latency.
+
+Reply latency is measured by the web layer (`web_turns`); refunds come from the
+gateway's ledger, handoffs from its actions, cost from `Runtime.usage`.
+Amounts stay integer minor units until they are formatted as decimal strings.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from purser.money import Money
+from purser.store.agent_tables import ag_conversations, ag_usage
+from purser.store.db import Database
+from purser.store.gateway_tables import gw_actions, gw_ledger
+from purser.store.web_tables import web_turns
+
+if TYPE_CHECKING:
+    from purser.app import Container
+
+
+class LatencyLog:
+    """Records answered turns and reads latency percentiles."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, conversation_id: str, kind: str, status: int, latency_ms: int, events: int) -> None:
+        """Append one answered turn."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with self.db.begin() as conn:
+            conn.execute(
+                web_turns.insert().values(
+                    conversation_id=conversation_id,
+                    kind=kind,
+                    status=status,
+                    latency_ms=max(0, latency_ms),
+                    events=events,
+                    created_at=now,
+                )
+            )
+
+    def recent(self, limit: int = 2000) -> list[int]:
+        """Latencies (ms) of the newest `limit` turns."""
+        query = select(web_turns.c.latency_ms).order_by(web_turns.c.id.desc()).limit(limit)
+        with self.db.read() as conn:
+            return [int(v) for v in conn.execute(query).scalars()]
+
+    def conversation_ids(self, limit: int = 500) -> list[str]:
+        """Conversations with answered turns, most recent first."""
+        query = (
+            select(web_turns.c.conversation_id, func.max(web_turns.c.id).label("last"))
+            .group_by(web_turns.c.conversation_id)
+            .order_by(func.max(web_turns.c.id).desc())
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            return [str(r.conversation_id) for r in conn.execute(query)]
+
+
+def percentile(values: list[int], pct: float) -> int | None:
+    """Nearest-rank percentile (None for no values)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = math.ceil(Decimal(str(pct)) * len(ordered) / 100)
+    return ordered[max(1, min(len(ordered), rank)) - 1]
+
+
+def _histogram(values: list[int]) -> list[dict[str, Any]]:
+    edges = [50, 100, 250, 500, 1000, 2500, 5000, 10000]
+    counts = [0] * (len(edges) + 1)
+    for v in values:
+        i = next((n for n, e in enumerate(edges) if v <= e), len(edges))
+        counts[i] += 1
+    labels = [f"≤{e} ms" for e in edges] + [f">{edges[-1]} ms"]
+    return [{"label": label, "count": c} for label, c in zip(labels, counts, strict=True)]
+
+
+def refunds_metrics(container: Container, days: int = 14) -> dict[str, Any]:
+    """Refunds per processor-clock day against the daily budget, and today's refunds against the per-refund cap."""
+    policy = container.policy
+    currency = policy.currency
+    budget = policy.refunds.daily_budget_money(currency)
+    cap = policy.refunds.max_amount_money(currency)
+    today = container.processor.now().astimezone(UTC).date()
+    first = (today - timedelta(days=days - 1)).isoformat()
+    query = select(gw_ledger).where(gw_ledger.c.day >= first, gw_ledger.c.state != "released")
+    with container.db.read() as conn:
+        rows = conn.execute(query).all()
+    per_day: dict[str, int] = {}
+    today_refunds = []
+    for r in rows:
+        if str(r.currency) != currency:
+            continue
+        per_day[str(r.day)] = per_day.get(str(r.day), 0) + int(r.amount_minor)
+        if str(r.day) == today.isoformat():
+            today_refunds.append(
+                {
+                    "customer_id": r.customer_id,
+                    "charge_id": r.charge_id,
+                    "amount": Money(int(r.amount_minor), currency).amount_str(),
+                    "state": r.state,
+                    "approved": bool(r.approved),
+                    "counts": bool(r.counts),
+                }
+            )
+    series = []
+    for n in range(days):
+        day = (today - timedelta(days=days - 1 - n)).isoformat()
+        series.append({"day": day, "amount": Money(per_day.get(day, 0), currency).amount_str()})
+    used = Money(per_day.get(today.isoformat(), 0), currency)
+    return {
+        "currency": currency,
+        "today": today.isoformat(),
+        "daily_budget": budget.amount_str(),
+        "used_today": used.amount_str(),
+        "budget_used_percent": _percent(used.minor, budget.minor),
+        "per_refund_cap": cap.amount_str() if cap is not None else policy.refunds.max_amount,
+        "per_customer_count": policy.refunds.per_customer_count,
+        "per_customer_days": policy.refunds.per_customer_days,
+        "today_refunds": today_refunds,
+        "series": series,
+    }
+
+
+def _percent(part: int, whole: int) -> str:
+    if whole <= 0:
+        return "0"
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")))
+
+
+def automation_metrics(container: Container) -> dict[str, Any]:
+    """Share of conversations resolved without a human, and the LLM cost per resolved one by model."""
+    conv = ag_conversations
+    with container.db.read() as conn:
+        rows = conn.execute(select(conv.c.id, conv.c.status).where(conv.c.turns > 0)).all()
+        usage = conn.execute(select(ag_usage.c.conversation_id, ag_usage.c.model, ag_usage.c.cost_usd)).all()
+        acted = {
+            str(v)
+            for v in conn.execute(
+                select(gw_actions.c.conversation_id).where(
+                    gw_actions.c.status == "succeeded", gw_actions.c.kind != "read"
+                )
+            ).scalars()
+        }
+    status = {str(r.id): str(r.status) for r in rows}
+    total = len(status)
+    handed_off = sum(1 for s in status.values() if s == "handed_off")
+    automated = total - handed_off
+    cost: dict[str, Decimal] = {}
+    used_by: dict[str, set[str]] = {}
+    for u in usage:
+        cid, model = str(u.conversation_id), str(u.model)
+        cost[model] = cost.get(model, Decimal(0)) + Decimal(str(u.cost_usd or "0"))
+        used_by.setdefault(model, set()).add(cid)
+    cost_rows = []
+    for model in sorted(cost):
+        convs = used_by[model]
+        resolved = sum(1 for c in convs if status.get(c) not in (None, "handed_off"))
+        per = cost[model] / resolved if resolved else None
+        cost_rows.append(
+            {
+                "model": model,
+                "conversations": len(convs),
+                "resolved": resolved,
+                "cost_usd": str(cost[model].quantize(Decimal("0.000001"))),
+                "cost_per_resolved_usd": None if per is None else str(per.quantize(Decimal("0.000001"))),
+            }
+        )
+    return {
+        "conversations": total,
+        "automated": automated,
+        "handed_off": handed_off,
+        "with_write_actions": len(acted & set(status)),
+        "automation_rate_percent": _percent(automated, total),
+        "cost_by_model": cost_rows,
+    }
+
+
+def metrics(container: Container, latencies: LatencyLog) -> dict[str, Any]:
+    """Everything the dashboard's metrics page draws."""
+    recent = latencies.recent()
+    return {
+        "automation": automation_metrics(container),
+        "refunds": refunds_metrics(container),
+        "latency": {
+            "turns": len(recent),
+            "p50_ms": percentile(recent, 50),
+            "p90_ms": percentile(recent, 90),
+            "p99_ms": percentile(recent, 99),
+            "histogram": _histogram(recent),
+        },
+    }
+
+
+__all__ = ["LatencyLog", "automation_metrics", "metrics", "percentile", "refunds_metrics"]

@@ -1,0 +1,99 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from purser.agent.events import AgentEvent
+
+ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,200}$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateConversation(_Body):
+    """Start a conversation for a (verified) customer."""
+
+    customer_id: str = Field(pattern=ID_PATTERN, description="The customer, as the processor knows them.")
+    channel: str = Field("web", pattern=r"^[a-z][a-z0-9_-]{0,49}$", description="web, slack, email, ...")
+
+
+class ConversationCreated(BaseModel):
+    """The new conversation."""
+
+    id: str
+
+
+class TurnResponse(BaseModel):
+    """The agent's events for one customer event (DESIGN §7)."""
+
+    events: list[AgentEvent]
+
+
+class TranscriptResponse(BaseModel):
+    """A conversation's history."""
+
+    id: str
+    customer_id: str | None = None
+    channel: str | None = None
+    entries: list[dict[str, Any]]
+
+
+class ErrorDetail(BaseModel):
+    """What is wrong with one field."""
+
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """The error inside the envelope."""
+
+    status: int
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body."""
+
+    error: ErrorBody
+
+
+class Decision(_Body):
+    """A human decision on an approval request."""
+
+    decision: Literal["approve", "deny"]
+    reason: str = Field("", max_length=2000, description="Why; recorded in the audit log.")
+    approver: str | None = Field(None, max_length=200, description="Who decided (default 'admin').")
+
+
+class DecisionResponse(BaseModel):
+    """The decision's effect: the conversation it resumed and the events delivered there."""
+
+    approval_id: str
+    conversation_id: str
+    events: list[AgentEvent]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the error envelope."""
+    return {s: {"model": ErrorResponse} for s in statuses}
+
+
+__all__ = [
+    "ID_PATTERN",
+    "ConversationCreated",
+    "CreateConversation",
+    "Decision",
+    "DecisionResponse",
+    "ErrorResponse",
+    "TranscriptResponse",
+    "TurnResponse",
+    "error_responses",
+]

@@ -1,0 +1,276 @@
+/* The admin dashboard. The token lives in sessionStorage and goes out as a Bearer header from
+ * script; there is no cookie, so forms cannot be forged cross-site (no CSRF surface). */
+(function () {
+  "use strict";
+  var KEY = "purser.admin.token";
+  var $ = function (id) { return document.getElementById(id); };
+  var flash = $("flash");
+  var timer = null;
+
+  function el(tag, text, cls, attrs) {
+    var n = document.createElement(tag);
+    if (text !== undefined && text !== null) n.textContent = text;
+    if (cls) n.className = cls;
+    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
+    return n;
+  }
+  function append(parent, children) { children.forEach(function (c) { if (c) parent.appendChild(c); }); return parent; }
+  function token() { return sessionStorage.getItem(KEY); }
+  function api(method, path, body) {
+    return fetch(path, {
+      method: method, credentials: "omit",
+      headers: { "Authorization": "Bearer " + token(), "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (d) {
+        if (r.status === 401) { signOut("Your token was refused; sign in again."); }
+        if (!r.ok) throw new Error((d.error && d.error.message) || ("HTTP " + r.status));
+        return d;
+      });
+    });
+  }
+  function say(text) { flash.textContent = text; }
+  function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+  function money(a, c) { try { return new Intl.NumberFormat(undefined, { style: "currency", currency: String(c).toUpperCase() }).format(Number(a)); } catch (e) { return a + " " + c; } }
+  function status(text) { return el("span", text, "status " + text); }
+  function pre(obj) { return el("pre", JSON.stringify(obj, null, 2)); }
+
+  /* -- login ------------------------------------------------------------------------------- */
+  function signOut(message) {
+    sessionStorage.removeItem(KEY);
+    if (timer) clearInterval(timer);
+    $("app").hidden = true; $("logout").hidden = true; $("login").hidden = false;
+    $("login-error").textContent = message || "";
+    $("token").focus();
+  }
+  function signedIn() {
+    $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
+    show("approvals");
+    timer = setInterval(function () { loadApprovals(false); }, 5000);
+  }
+  $("login-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    sessionStorage.setItem(KEY, $("token").value.trim());
+    $("token").value = "";
+    api("GET", "/api/admin/session").then(signedIn).catch(function (err) { signOut(err.message); });
+  });
+  $("logout").addEventListener("click", function () { signOut("Signed out."); });
+
+  /* -- tabs (WAI-ARIA tabs pattern: arrows move, Enter/Space or click selects) ------------- */
+  var tabs = Array.prototype.slice.call(document.querySelectorAll("[role=tab]"));
+  var loaders = { approvals: loadApprovals, handoffs: loadHandoffs, conversations: loadConversations,
+    audit: loadAudit, metrics: loadMetrics, policy: loadPolicy };
+  function show(name) {
+    tabs.forEach(function (t) {
+      var on = t.id === "tab-" + name;
+      t.setAttribute("aria-selected", String(on)); t.tabIndex = on ? 0 : -1;
+      $(t.getAttribute("aria-controls")).hidden = !on;
+    });
+    say("");
+    loaders[name](true);
+  }
+  tabs.forEach(function (t, i) {
+    t.addEventListener("click", function () { show(t.id.slice(4)); });
+    t.addEventListener("keydown", function (e) {
+      var j = e.key === "ArrowRight" ? (i + 1) % tabs.length : e.key === "ArrowLeft" ? (i - 1 + tabs.length) % tabs.length :
+        e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : -1;
+      if (j >= 0) { e.preventDefault(); tabs[j].focus(); show(tabs[j].id.slice(4)); }
+    });
+  });
+
+  /* -- approvals ---------------------------------------------------------------------------- */
+  function loadApprovals(render) {
+    return api("GET", "/api/admin/approvals").then(function (d) {
+      var pending = d.approvals.filter(function (a) { return a.status === "pending"; });
+      var badge = $("approvals-count");
+      badge.hidden = !pending.length; badge.textContent = String(pending.length);
+      badge.setAttribute("aria-label", pending.length + " pending");
+      if (render === false && !$("view-approvals").hidden && document.activeElement && document.activeElement.closest &&
+          document.activeElement.closest("#view-approvals form")) return; // do not redraw under the user's cursor
+      if (render !== false || !$("view-approvals").hidden) renderApprovals(d.approvals);
+    }).catch(function (e) { say(e.message); });
+  }
+  function renderApprovals(items) {
+    var view = $("view-approvals");
+    view.textContent = "";
+    view.appendChild(el("h2", "Approvals inbox"));
+    if (!items.length) { view.appendChild(el("p", "No approval requests.", "hint")); return; }
+    items.forEach(function (a) {
+      var card = el("article", null, "card", { "data-approval-id": a.id, "aria-labelledby": "apr-" + a.id });
+      append(card, [
+        el("h3", (a.action || "action") + (a.amount ? " · " + money(a.amount, a.currency) : ""), null, { id: "apr-" + a.id }),
+        append(el("p"), [status(a.status), document.createTextNode(" " + (a.summary || ""))]),
+        el("p", "Customer " + a.customer_id + " · conversation " + a.conversation_id + " · why: " + (a.reason || "—") + " · " + when(a.created_at), "hint"),
+      ]);
+      if (a.status === "pending") {
+        var form = el("form", null, null, { "aria-label": "Decide " + a.id });
+        var rid = "reason-" + a.id;
+        var reason = el("textarea", null, null, { id: rid, rows: "2", maxlength: "2000" });
+        var approve = el("button", "Approve", "btn", { type: "submit", value: "approve" });
+        var deny = el("button", "Deny", "btn danger", { type: "submit", value: "deny" });
+        append(form, [el("label", "Reason (recorded in the audit log)", null, { for: rid }), reason, approve, document.createTextNode(" "), deny]);
+        form.addEventListener("submit", function (e) {
+          e.preventDefault();
+          var decision = (e.submitter && e.submitter.value) || "approve";
+          approve.disabled = deny.disabled = true;
+          api("POST", "/api/admin/approvals/" + encodeURIComponent(a.id), { decision: decision, reason: reason.value })
+            .then(function (r) { say((decision === "approve" ? "Approved " : "Denied ") + a.id + "; the conversation " + r.conversation_id + " resumed."); return loadApprovals(true); })
+            .catch(function (err) { approve.disabled = deny.disabled = false; say("Could not decide: " + err.message); });
+        });
+        card.appendChild(form);
+      } else {
+        card.appendChild(el("p", "Decided by " + (a.decided_by || "—") + " at " + when(a.decided_at) + (a.decision_reason ? ": " + a.decision_reason : ""), "hint"));
+      }
+      view.appendChild(card);
+    });
+  }
+
+  /* -- handoffs ----------------------------------------------------------------------------- */
+  function loadHandoffs() {
+    var view = $("view-handoffs");
+    api("GET", "/api/admin/handoffs").then(function (d) {
+      view.textContent = "";
+      view.appendChild(el("h2", "Handoff inbox"));
+      if (!d.handoffs.length) view.appendChild(el("p", "No handoffs.", "hint"));
+      d.handoffs.forEach(function (h) {
+        var open = el("button", "Open conversation", "btn secondary", { type: "button" });
+        open.addEventListener("click", function () { show("conversations"); openConversation(h.conversation_id); });
+        view.appendChild(append(el("article", null, "card"), [
+          el("h3", (h.reason || "handoff").replace(/_/g, " ") + " · " + h.customer_id),
+          el("p", h.summary || ""), el("p", when(h.created_at) + " · " + h.channel + " · " + h.conversation_id, "hint"), open]));
+      });
+    }).catch(function (e) { say(e.message); });
+  }
+
+  /* -- conversations ------------------------------------------------------------------------ */
+  function loadConversations() {
+    var list = $("conv-list");
+    api("GET", "/api/admin/conversations?limit=100").then(function (d) {
+      list.textContent = "";
+      if (!d.conversations.length) list.appendChild(el("li", "No conversations yet.", "hint"));
+      d.conversations.forEach(function (c) {
+        var b = el("button", null, null, { type: "button", "data-conversation-id": c.id });
+        append(b, [el("strong", c.customer_id || c.id), el("br"), el("span", (c.channel || "") + " · " + when(c.created_at || c.updated_at) + " · " + c.id, "hint")]);
+        b.addEventListener("click", function () { openConversation(c.id); });
+        list.appendChild(append(el("li"), [b]));
+      });
+    }).catch(function (e) { say(e.message); });
+  }
+  function entryText(e) {
+    var ev = e.event || e;
+    var who = e.role || e.source || e.kind || (ev.type ? "agent" : "");
+    var text = ev.text || ev.summary || ev.reason || "";
+    return { who: who, type: ev.type || e.type || "", text: text, raw: ev };
+  }
+  function openConversation(id) {
+    document.querySelectorAll("#conv-list button").forEach(function (b) { b.setAttribute("aria-current", String(b.getAttribute("data-conversation-id") === id)); });
+    var box = $("conv-detail");
+    box.textContent = "Loading…";
+    api("GET", "/api/admin/conversations/" + encodeURIComponent(id)).then(function (c) {
+      box.textContent = "";
+      append(box, [el("h2", "Conversation " + c.id), el("p", "Customer " + c.customer_id + " · " + (c.channel || ""), "hint")]);
+      var tr = el("section", null, "card"); tr.appendChild(el("h3", "Transcript"));
+      (c.transcript || []).forEach(function (e) {
+        var t = entryText(e);
+        var row = el("div", null, "turn " + (/customer|user/.test(t.who) ? "customer" : "agent"));
+        row.appendChild(el("strong", (t.who || "") + (t.type ? " · " + t.type : "") + ": "));
+        row.appendChild(document.createTextNode(t.text || JSON.stringify(t.raw)));
+        tr.appendChild(row);
+      });
+      box.appendChild(tr);
+      var tc = el("section", null, "card"); tc.appendChild(el("h3", "Tool calls"));
+      var rows = (c.tool_calls || []).map(function (t) { return [t.action, t.status + (t.reason ? " (" + t.reason + ")" : ""), JSON.stringify(t.arguments), t.summary || ""]; });
+      tc.appendChild(table(["Action", "Outcome", "Arguments", "Summary"], rows)); box.appendChild(tc);
+      var au = el("section", null, "card"); au.appendChild(el("h3", "Guard decisions and audit records"));
+      au.appendChild(table(["#", "Kind", "Actor", "Data"], (c.audit || []).map(function (r) { return [String(r.seq), r.kind, r.actor, JSON.stringify(r.data)]; })));
+      box.appendChild(au);
+      if (c.usage) { var us = el("section", null, "card"); append(us, [el("h3", "Usage and cost"), pre(c.usage)]); box.appendChild(us); }
+    }).catch(function (e) { box.textContent = "Could not load: " + e.message; });
+  }
+  function table(headers, rows) {
+    var t = el("table"); var tr = el("tr");
+    headers.forEach(function (h) { tr.appendChild(el("th", h, null, { scope: "col" })); });
+    t.appendChild(append(el("thead"), [tr]));
+    var tb = el("tbody");
+    if (!rows.length) { var r = el("tr"); var td = el("td", "none"); td.colSpan = headers.length; r.appendChild(td); tb.appendChild(r); }
+    rows.forEach(function (cells) { var r = el("tr"); cells.forEach(function (c) { r.appendChild(el("td", c)); }); tb.appendChild(r); });
+    t.appendChild(tb); return t;
+  }
+
+  /* -- audit -------------------------------------------------------------------------------- */
+  function loadAudit() {
+    var view = $("view-audit");
+    api("GET", "/api/admin/audit?limit=200").then(function (d) {
+      view.textContent = "";
+      var verify = el("button", "Verify the chain", "btn", { type: "button", id: "verify" });
+      var result = el("p", "", null, { role: "status", id: "verify-result" });
+      verify.addEventListener("click", function () {
+        verify.disabled = true; result.textContent = "Verifying…";
+        api("POST", "/api/admin/audit/verify").then(function (v) {
+          result.textContent = "";
+          result.appendChild(status(v.ok ? "ok" : "bad"));
+          result.appendChild(document.createTextNode(v.ok ? " Intact: " + v.records + " records verified." : " Broken at record " + v.bad_seq + ": " + v.problem));
+        }).catch(function (e) { result.textContent = e.message; }).then(function () { verify.disabled = false; });
+      });
+      append(view, [el("h2", "Audit log (" + d.total + " records, newest first)"), verify, result,
+        table(["#", "When", "Kind", "Actor", "Conversation", "Data", "Hash"], d.records.map(function (r) {
+          return [String(r.seq), when(r.at), r.kind, r.actor, r.conversation_id || "", JSON.stringify(r.data), r.hash.slice(0, 12) + "…"];
+        }))]);
+    }).catch(function (e) { say(e.message); });
+  }
+
+  /* -- metrics ------------------------------------------------------------------------------ */
+  function chartCard(title, svg, extra) {
+    var c = el("figure", null, "card chart"); c.appendChild(el("figcaption", title)); c.appendChild(svg);
+    (extra || []).forEach(function (x) { c.appendChild(x); });
+    return c;
+  }
+  function loadMetrics() {
+    var view = $("view-metrics");
+    var C = window.PurserCharts;
+    api("GET", "/api/admin/metrics").then(function (m) {
+      view.textContent = "";
+      view.appendChild(el("h2", "Metrics"));
+      var grid = el("div", null, "charts");
+      var a = m.automation, r = m.refunds, l = m.latency;
+      grid.appendChild(chartCard("Automation rate", C.donut("Automation rate " + a.automation_rate_percent + "%", Number(a.automation_rate_percent)),
+        [el("p", a.automated + " of " + a.conversations + " conversations without a human; " + a.handed_off + " handed off.", "hint")]));
+      grid.appendChild(chartCard("Refunds today against the daily budget",
+        C.gauge("Refunds today", Number(r.used_today), Number(r.daily_budget), { currency: r.currency }),
+        [el("p", "Per-refund cap: " + r.per_refund_cap + " · per customer: " + r.per_customer_count + " in " + r.per_customer_days + " days · today " + r.today + " (processor clock)", "hint")]));
+      grid.appendChild(chartCard("Refunds per day (last 14 days) and the daily budget",
+        C.bars("Refunds per day", r.series.map(function (s) { return { label: s.day, short: s.day.slice(5), value: Number(s.amount) }; }),
+          { currency: r.currency, limit: { value: Number(r.daily_budget), label: "budget " + money(r.daily_budget, r.currency) } })));
+      var cap = Number(r.per_refund_cap);
+      grid.appendChild(chartCard("Today's refunds against the per-refund cap",
+        C.bars("Today's refunds", r.today_refunds.map(function (x, i) { return { label: x.charge_id, short: String(i + 1), value: Number(x.amount), color: x.approved ? "#d97706" : "#4f46e5" }; }),
+          { currency: r.currency, limit: isNaN(cap) ? null : { value: cap, label: "cap " + money(cap, r.currency) } }),
+        [el("p", isNaN(cap) ? "Cap: one billing cycle of the customer's plan (varies per customer). Amber = approved by a human." : "Amber = approved by a human.", "hint")]));
+      grid.appendChild(chartCard("Cost per resolved conversation by model (USD)",
+        C.bars("Cost per resolved conversation", a.cost_by_model.map(function (x) { return { label: x.model, value: Number(x.cost_per_resolved_usd || 0) }; }), {}),
+        [table(["Model", "Conversations", "Resolved", "Cost USD", "Per resolved"], a.cost_by_model.map(function (x) { return [x.model, String(x.conversations), String(x.resolved), x.cost_usd, x.cost_per_resolved_usd || "—"]; }))]));
+      grid.appendChild(chartCard("Reply latency (" + l.turns + " turns)",
+        C.bars("Reply latency histogram", l.histogram.map(function (h) { return { label: h.label, short: h.label.replace(" ms", ""), value: h.count }; }), {}),
+        [el("p", "p50 " + (l.p50_ms === null ? "—" : l.p50_ms + " ms") + " · p90 " + (l.p90_ms === null ? "—" : l.p90_ms + " ms") + " · p99 " + (l.p99_ms === null ? "—" : l.p99_ms + " ms"), "hint")]));
+      view.appendChild(grid);
+    }).catch(function (e) { say(e.message); });
+  }
+
+  /* -- policy ------------------------------------------------------------------------------- */
+  function loadPolicy() {
+    var view = $("view-policy");
+    api("GET", "/api/admin/policy").then(function (p) {
+      view.textContent = "";
+      append(view, [el("h2", "Policy in force"),
+        el("p", "Write actions: " + (p.writes_enabled ? "on" : "OFF (strict mode: the knowledge-base lint failed)") + " · identity verification: " + (p.identity_verification ? "on" : "off (demo)"), "hint"),
+        pre(p.policy)]);
+      if (p.kb_lint && p.kb_lint.length) {
+        var ul = el("ul"); p.kb_lint.forEach(function (x) { ul.appendChild(el("li", x)); });
+        append(view, [el("h3", "Knowledge-base lint at start-up"), ul]);
+      }
+    }).catch(function (e) { say(e.message); });
+  }
+
+  if (token()) api("GET", "/api/admin/session").then(signedIn).catch(function () { signOut(""); });
+  else signOut("");
+})();

@@ -1,0 +1,370 @@
+/* Purser chat widget: one embeddable script, no dependencies.
+ *
+ *   <script src="https://support.example.com/widget.js"
+ *           data-customer-id="cus_123" data-user-hash="<hex HMAC-SHA256(secret, customer_id)>"
+ *           data-name="Acme Billing" data-color="#4f46e5" data-logo="/logo.png"
+ *           data-greeting="Hi! Ask me anything about your bill."></script>
+ *
+ * Or from script: Purser.mount({customerId, userHash, name, color, logo, greeting, target, onEvent}).
+ * Renders DESIGN §7 events: messages with citations, confirmation cards (Confirm/Decline with the
+ * exact quote), the pending-approval state (updated live over Server-Sent Events) and handoffs.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var ORIGIN = script ? new URL(script.src, location.href).origin : location.origin;
+  var uid = 0;
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === "text") node.textContent = v;
+        else if (k === "class") node.className = v;
+        else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), v);
+        else node.setAttribute(k, v === true ? "" : String(v));
+      });
+    }
+    (children || []).forEach(function (c) {
+      if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function humanize(key) {
+    var s = String(key).replace(/_/g, " ");
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+
+  function formatMoney(amount, currency) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency: String(currency).toUpperCase() })
+        .format(Number(amount));
+    } catch (e) {
+      return amount + " " + String(currency || "").toUpperCase();
+    }
+  }
+
+  function formatValue(value, currency) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "object" && !Array.isArray(value) && "amount" in value) {
+      return formatMoney(value.amount, value.currency || currency);
+    }
+    if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+      var d = new Date(value);
+      if (!isNaN(d.getTime())) return d.toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" });
+    }
+    if (typeof value === "boolean") return value ? "Yes" : "No";
+    return String(value);
+  }
+
+  var MONEY_KEYS = /amount|total|price|due|credit|refund|tax|subtotal|balance|cost/i;
+
+  function quoteList(quote) {
+    var currency = quote.currency;
+    var dl = el("dl", { class: "pw-quote" });
+    Object.keys(quote).forEach(function (key) {
+      var value = quote[key];
+      if (key === "currency" || key === "kind") return;
+      if (Array.isArray(value)) {
+        var ul = el("ul", { class: "pw-lines" });
+        value.forEach(function (line) {
+          if (line && typeof line === "object") {
+            var desc = line.description || line.name || "";
+            var amt = "amount" in line ? formatMoney(line.amount, line.currency || currency) : "";
+            ul.appendChild(el("li", null, [desc + (amt ? ": " + amt : "")]));
+          } else ul.appendChild(el("li", { text: String(line) }));
+        });
+        dl.appendChild(el("dt", { text: humanize(key) }));
+        dl.appendChild(el("dd", null, [ul]));
+        return;
+      }
+      if (value && typeof value === "object" && !("amount" in value)) return;
+      var text = typeof value === "string" && MONEY_KEYS.test(key) && /^-?\d+(\.\d+)?$/.test(value) && currency
+        ? formatMoney(value, currency) : formatValue(value, currency);
+      dl.appendChild(el("dt", { text: humanize(key) }));
+      dl.appendChild(el("dd", { text: text }));
+    });
+    return dl;
+  }
+
+  function Widget(opts) {
+    this.o = opts;
+    this.api = (opts.api || ORIGIN).replace(/\/$/, "");
+    this.conversation = null;
+    this.pending = {}; // action_id -> card element awaiting approval
+    this.cards = {}; // action_id -> confirmation card
+    this.busy = false;
+    this.source = null;
+    this.id = "purser-" + (++uid);
+    this.build();
+  }
+
+  Widget.prototype.headers = function () {
+    var h = { "Content-Type": "application/json" };
+    if (this.o.userHash) h["X-Purser-User-Hash"] = this.o.userHash;
+    return h;
+  };
+
+  Widget.prototype.request = function (method, path, body) {
+    return fetch(this.api + path, {
+      method: method,
+      headers: this.headers(),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) {
+          var msg = (data && data.error && data.error.message) || "HTTP " + res.status;
+          var err = new Error(msg);
+          err.status = res.status;
+          throw err;
+        }
+        return data;
+      });
+    });
+  };
+
+  Widget.prototype.build = function () {
+    var o = this.o, self = this;
+    var host = el("div", { class: "purser-host", "data-purser": "" });
+    var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    root.appendChild(el("link", { rel: "stylesheet", href: this.api + "/static/widget.css" }));
+    var inline = !!o.target;
+    var wrap = el("div", { class: "pw" + (inline ? " pw-inline" : "") });
+    if (o.color) wrap.style.setProperty("--pw-color", o.color);
+    var title = o.name || "Billing support";
+    var panelId = this.id + "-panel";
+    var logo = o.logo ? el("img", { class: "pw-logo", src: o.logo, alt: "" }) : null;
+    this.log = el("div", { class: "pw-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
+      "aria-label": "Conversation", tabindex: "0" });
+    this.status = el("div", { class: "pw-sr", role: "status", "aria-live": "polite" });
+    this.input = el("textarea", { id: this.id + "-input", rows: "1", maxlength: "4000",
+      placeholder: "Type your message…", autocomplete: "off", "aria-describedby": this.id + "-hint" });
+    this.send = el("button", { type: "submit", class: "pw-send" }, ["Send"]);
+    var form = el("form", { class: "pw-form", onsubmit: function (e) { e.preventDefault(); self.submit(); } }, [
+      el("label", { for: this.id + "-input", class: "pw-sr", text: "Message to " + title }),
+      this.input, this.send,
+      el("span", { id: this.id + "-hint", class: "pw-sr", text: "Enter sends, Shift+Enter adds a line." }),
+    ]);
+    this.input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); self.submit(); }
+    });
+    this.typing = el("div", { class: "pw-typing", hidden: true, "aria-hidden": "true" }, [el("span"), el("span"), el("span")]);
+    var closeBtn = inline ? null : el("button", { type: "button", class: "pw-close", "aria-label": "Close chat",
+      onclick: function () { self.toggle(false); } }, ["×"]);
+    this.panel = el("section", { id: panelId, class: "pw-panel", role: inline ? "region" : "dialog",
+      "aria-label": title + " chat", hidden: !inline }, [
+      el("header", { class: "pw-head" }, [logo, el("h2", { text: title }), closeBtn]),
+      this.log, this.typing, this.status, form,
+    ]);
+    wrap.appendChild(this.panel);
+    if (!inline) {
+      this.launcher = el("button", { type: "button", class: "pw-launcher", "aria-controls": panelId,
+        "aria-expanded": "false", "aria-label": "Open chat with " + title,
+        onclick: function () { self.toggle(); } }, [logo ? logo.cloneNode() : "", el("span", { text: "Chat" })]);
+      wrap.appendChild(this.launcher);
+      this.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") self.toggle(false); });
+    }
+    root.appendChild(wrap);
+    (o.target ? (typeof o.target === "string" ? document.querySelector(o.target) : o.target) : document.body)
+      .appendChild(host);
+    this.host = host;
+    this.root = root;
+    if (o.greeting) this.addMessage("agent", o.greeting, []);
+  };
+
+  Widget.prototype.toggle = function (open) {
+    if (!this.launcher) return;
+    var show = open === undefined ? this.panel.hidden : open;
+    this.panel.hidden = !show;
+    this.launcher.setAttribute("aria-expanded", String(show));
+    if (show) this.input.focus(); else this.launcher.focus();
+  };
+
+  Widget.prototype.scroll = function () { this.log.scrollTop = this.log.scrollHeight; };
+
+  Widget.prototype.announce = function (text) { this.status.textContent = text; };
+
+  Widget.prototype.addMessage = function (who, text, citations) {
+    var bubble = el("div", { class: "pw-msg pw-" + who }, [
+      el("span", { class: "pw-sr", text: who === "customer" ? "You said: " : (this.o.name || "Agent") + " said: " }),
+      el("p", { text: text }),
+    ]);
+    if (citations && citations.length) {
+      var list = el("ul", { class: "pw-cites", "aria-label": "Sources" });
+      citations.forEach(function (c) {
+        var label = c.document + (c.heading ? " › " + c.heading : "");
+        list.appendChild(el("li", { title: c.snippet || "" }, [el("span", { class: "pw-cite-icon", "aria-hidden": "true", text: "📄" }), label]));
+      });
+      bubble.appendChild(el("div", { class: "pw-cites-wrap" }, [el("span", { class: "pw-cites-title", text: "Sources" }), list]));
+    }
+    this.log.appendChild(bubble);
+    this.scroll();
+    return bubble;
+  };
+
+  Widget.prototype.addConfirmation = function (ev) {
+    var self = this;
+    var yes = el("button", { type: "button", class: "pw-btn pw-yes" }, ["Confirm"]);
+    var no = el("button", { type: "button", class: "pw-btn pw-no" }, ["Decline"]);
+    var headingId = this.id + "-card-" + ev.action_id;
+    var card = el("div", { class: "pw-card", role: "group", "aria-labelledby": headingId, "data-action-id": ev.action_id,
+      "data-state": "open" }, [
+      el("h3", { id: headingId, text: "Please confirm: " + humanize(ev.action) }),
+      el("p", { text: ev.summary }),
+      quoteList(ev.quote || {}),
+      el("div", { class: "pw-actions" }, [yes, no]),
+    ]);
+    function answer(decision) {
+      yes.disabled = no.disabled = true;
+      card.setAttribute("data-state", decision === "yes" ? "confirmed" : "declined");
+      card.appendChild(el("p", { class: "pw-note", text: decision === "yes" ? "You confirmed." : "You declined." }));
+      self.post({ type: "confirm", action_id: ev.action_id, decision: decision }, null);
+      self.input.focus();
+    }
+    yes.addEventListener("click", function () { answer("yes"); });
+    no.addEventListener("click", function () { answer("no"); });
+    this.cards[ev.action_id] = card;
+    this.log.appendChild(card);
+    this.scroll();
+    this.announce("Confirmation needed: " + ev.summary);
+  };
+
+  Widget.prototype.addPending = function (ev) {
+    var card = el("div", { class: "pw-card pw-pending", "data-action-id": ev.action_id, "data-state": "pending" }, [
+      el("h3", null, [el("span", { class: "pw-spinner", "aria-hidden": "true" }), "Awaiting approval"]),
+      el("p", { text: ev.summary }),
+      el("p", { class: "pw-note", text: "A teammate is reviewing this. You can keep this window open; the answer appears here." }),
+    ]);
+    this.pending[ev.action_id] = card;
+    this.log.appendChild(card);
+    this.scroll();
+  };
+
+  Widget.prototype.addResult = function (ev) {
+    var icon = ev.status === "succeeded" ? "✓" : ev.status === "failed" ? "✗" : "!";
+    var pending = this.pending[ev.action_id];
+    if (pending) {
+      pending.setAttribute("data-state", ev.status === "succeeded" ? "approved" : "closed");
+      pending.classList.remove("pw-pending");
+      var h = pending.querySelector("h3");
+      if (h) h.textContent = ev.status === "succeeded" ? "Approved" : "Not approved";
+      delete this.pending[ev.action_id];
+    }
+    var node = el("div", { class: "pw-result pw-" + ev.status, "data-action-id": ev.action_id, "data-status": ev.status }, [
+      el("span", { class: "pw-icon", "aria-hidden": "true", text: icon }),
+      el("span", { class: "pw-sr", text: ev.status + ": " }),
+      el("span", { text: ev.summary }),
+    ]);
+    this.log.appendChild(node);
+    this.scroll();
+  };
+
+  Widget.prototype.addHandoff = function (ev) {
+    this.log.appendChild(el("div", { class: "pw-handoff", "data-reason": ev.reason }, [
+      el("strong", { text: "Handed to a teammate. " }),
+      el("span", { text: "A person from our team will continue this conversation here." }),
+    ]));
+    this.scroll();
+  };
+
+  Widget.prototype.render = function (events, source) {
+    var self = this;
+    (events || []).forEach(function (ev) {
+      if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations);
+      else if (ev.type === "confirmation_request") self.addConfirmation(ev);
+      else if (ev.type === "approval_pending") self.addPending(ev);
+      else if (ev.type === "action_result") self.addResult(ev);
+      else if (ev.type === "handoff") self.addHandoff(ev);
+      if (self.o.onEvent) { try { self.o.onEvent(ev, source); } catch (e) { /* host callback */ } }
+    });
+    var last = events && events.length ? events[events.length - 1] : null;
+    if (last && last.type === "message") this.announce("New message");
+  };
+
+  Widget.prototype.ensureConversation = function () {
+    var self = this;
+    if (this.conversation) return Promise.resolve(this.conversation);
+    return this.request("POST", "/api/conversations", { customer_id: this.o.customerId, channel: "web" })
+      .then(function (data) {
+        self.conversation = data.id;
+        self.host.setAttribute("data-conversation-id", data.id);
+        self.listen();
+        return data.id;
+      });
+  };
+
+  Widget.prototype.listen = function () {
+    var self = this;
+    if (!window.EventSource || !this.conversation) return;
+    var url = this.api + "/api/conversations/" + encodeURIComponent(this.conversation) + "/stream";
+    if (this.o.userHash) url += "?user_hash=" + encodeURIComponent(this.o.userHash);
+    this.source = new EventSource(url);
+    this.source.addEventListener("ready", function () { self.host.setAttribute("data-live", "on"); });
+    this.source.addEventListener("agent_events", function (msg) {
+      try {
+        var data = JSON.parse(msg.data);
+        self.render(data.events, data.source || "live");
+      } catch (e) { /* malformed message: ignore */ }
+    });
+  };
+
+  Widget.prototype.setBusy = function (busy) {
+    this.busy = busy;
+    this.typing.hidden = !busy;
+    this.send.disabled = busy;
+    this.log.setAttribute("aria-busy", String(busy));
+    if (busy) this.scroll();
+  };
+
+  Widget.prototype.post = function (event, echo) {
+    var self = this;
+    if (echo) this.addMessage("customer", echo, []);
+    this.setBusy(true);
+    return this.ensureConversation()
+      .then(function (id) { return self.request("POST", "/api/conversations/" + encodeURIComponent(id) + "/events", event); })
+      .then(function (data) { self.render(data.events, "turn"); })
+      .catch(function (err) {
+        var text = err.status === 401 ? "We could not verify who you are. Please sign in again." :
+          err.status === 429 ? "You're sending messages quickly — please wait a moment." :
+          "Something went wrong: " + err.message;
+        self.log.appendChild(el("div", { class: "pw-error", role: "alert", text: text }));
+        self.scroll();
+      })
+      .then(function () { self.setBusy(false); });
+  };
+
+  Widget.prototype.submit = function () {
+    var text = this.input.value.trim();
+    if (!text || this.busy) return;
+    this.input.value = "";
+    this.post({ type: "message", text: text }, text);
+  };
+
+  Widget.prototype.destroy = function () {
+    if (this.source) this.source.close();
+    if (this.host && this.host.parentNode) this.host.parentNode.removeChild(this.host);
+  };
+
+  function mount(opts) {
+    if (!opts || !opts.customerId) throw new Error("Purser.mount needs customerId");
+    return new Widget(opts);
+  }
+
+  window.Purser = window.Purser || {};
+  window.Purser.mount = mount;
+
+  if (script && script.dataset && script.dataset.customerId) {
+    var d = script.dataset;
+    var start = function () {
+      window.Purser.widget = mount({ customerId: d.customerId, userHash: d.userHash, name: d.name, color: d.color,
+        logo: d.logo, greeting: d.greeting, api: d.api, target: d.target });
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
+})();
