@@ -80,7 +80,6 @@ def parse_markdown(raw: str) -> Parsed:
         if text.startswith(">"):
             text = text.lstrip("> ").strip()
         if _LIST_ITEM.match(text):
-            flush()
             text = "- " + _LIST_ITEM.sub("", text, count=1)
         paragraph.append(
             strip_inline_markdown(text) if not text.startswith("- ") else "- " + strip_inline_markdown(text[2:])
@@ -158,7 +157,7 @@ def parse_plain_text(raw: str) -> Parsed:
     return title, meta, blocks
 
 
-def _looks_like_heading(line: str, previous_blank: bool) -> int:
+def _looks_like_heading(line: str, previous_blank: bool, text_follows: bool) -> int:
     text = line.strip()
     if (
         not text
@@ -176,6 +175,8 @@ def _looks_like_heading(line: str, previous_blank: bool) -> int:
     letters = [c for c in text if c.isalpha()]
     if letters and all(c.isupper() for c in letters) and len(letters) > 2:
         return 2
+    if not text_follows:
+        return 0
     small = {"a", "an", "and", "or", "of", "the", "to", "in", "on", "for", "at", "by", "with", "vs", "per"}
     if previous_blank and all(w[0].isupper() or w.lower() in small or not w[0].isalpha() for w in words):
         return 2
@@ -195,6 +196,7 @@ def _text_blocks(body: str) -> tuple[str, list[Block]]:
 
     previous_blank = True
     skip = False
+    first = next((line.strip() for line in lines if line.strip()), "")
     for index, line in enumerate(lines):
         if skip:
             skip = False
@@ -208,8 +210,8 @@ def _text_blocks(body: str) -> tuple[str, list[Block]]:
         elif line.strip() and _SETEXT.match(next_line) and not paragraph:
             level = 1 if next_line.strip().startswith("=") else 2
             skip = True
-        elif next_line.strip() or not lines[index + 1 :]:
-            level = _looks_like_heading(line, previous_blank)
+        else:
+            level = _looks_like_heading(line, previous_blank, bool(next_line.strip()))
         if level:
             flush()
             text = line.strip()
@@ -223,4 +225,15 @@ def _text_blocks(body: str) -> tuple[str, list[Block]]:
             flush()
         previous_blank = not line.strip() or bool(level)
     flush()
+    # A short first line standing alone above the first heading is the title.
+    if (
+        not title
+        and len(blocks) > 1
+        and blocks[0] == (0, first)
+        and blocks[1][0] > 0
+        and len(first.split()) <= 10
+        and first[-1] not in ".,;:!?"
+    ):
+        title = first
+        blocks[0] = (1, first)
     return title, blocks

@@ -121,7 +121,8 @@ _UNITS = re.compile(r"\b(?:weeks?|fortnights?)\b")
 def tokenize(text: str) -> list[str]:
     """Tokens for BM25: normalized phrases, no stop words, stemmed."""
     words = _WORD.findall(_UNITS.sub("days", normalize_phrases(text)))
-    return [stem(word) for word in words if word not in STOPWORDS]
+    # Bare numbers are noise for retrieval ("after 3 weeks" vs "within 30 days", "§4.6").
+    return [stem(word) for word in words if word not in STOPWORDS and not word.isdigit()]
 
 
 def content_terms(text: str) -> set[str]:

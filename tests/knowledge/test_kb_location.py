@@ -1,0 +1,62 @@
+"""Where the index lives and which knowledge base the settings open."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from purser.config import Settings
+from purser.knowledge import DocumentError, index_dir, ingest, open_knowledge_base, sample_knowledge_base
+from purser.knowledge.location import SAMPLE_DIR
+
+
+def test_index_dir_next_to_the_sqlite_database(tmp_path: Path) -> None:
+    assert index_dir(Settings(database_url=f"sqlite:///{tmp_path}/data/purser.db")) == tmp_path / "data/purser-kb"
+    assert index_dir(Settings(database_url="sqlite:///purser.db")) == Path("purser-kb")
+    cwd = Path.cwd()
+    assert index_dir(Settings(database_url="sqlite://")) == cwd / "purser-kb"
+    assert index_dir(Settings(database_url="postgresql+psycopg://u@127.0.0.1/x")) == cwd / "purser-kb"
+    assert index_dir(Settings(kb_path=str(tmp_path / "kb"))) == tmp_path / "kb"
+
+
+def test_default_is_the_packaged_sample(tmp_path: Path) -> None:
+    kb = open_knowledge_base(Settings(database_url=f"sqlite:///{tmp_path}/purser.db"))
+    assert kb is sample_knowledge_base()
+    assert {d.name for d in kb.documents} >= {"refunds.md", "vat-invoices.html", "faq.md"}
+    assert all(d.updated is not None and d.updated.isoformat() == "2026-11-01" for d in kb.documents)
+
+
+def test_ingested_index_next_to_the_database_wins(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/purser.db")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "only.md").write_text("# Only\n\n## Gift cards\n\nGift cards never expire.\n", encoding="utf-8")
+    ingest([docs], index_dir(settings))
+    kb = open_knowledge_base(settings)
+    assert [d.name for d in kb.documents] == ["only.md"]
+
+
+def test_kb_path_with_documents_is_indexed_on_first_use(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# A\n\n## Gift cards\n\nGift cards never expire.\n", encoding="utf-8")
+    settings = Settings(kb_path=str(tmp_path))
+    first = open_knowledge_base(settings)
+    assert open_knowledge_base(settings) is first  # cached while unchanged
+    (tmp_path / "a.md").write_text("# A\n\n## Gift cards\n\nGift cards expire after a year.\n", encoding="utf-8")
+    stamp = (tmp_path / "a.md").stat().st_mtime + 5
+    os.utime(tmp_path / "a.md", (stamp, stamp))
+    assert "after a year" in open_knowledge_base(settings).search("gift cards")[0].text
+
+
+def test_kb_path_errors(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="no such folder"):
+        open_knowledge_base(Settings(kb_path=str(tmp_path / "missing")))
+    with pytest.raises(DocumentError, match="no documents found"):
+        open_knowledge_base(Settings(kb_path=str(tmp_path)))
+
+
+def test_sample_dir_is_packaged() -> None:
+    names = sorted(p.name for p in SAMPLE_DIR.iterdir())
+    assert "refunds.md" in names and any(n.endswith(".html") for n in names)
+    assert len(names) >= 8
