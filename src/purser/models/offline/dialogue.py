@@ -1,0 +1,222 @@
+"""The dialogue manager: from the event history to the next tool call or reply.
+
+`decide(events, tools)` is a pure function. It:
+
+1. finds the customer's latest message (everything after it belongs to this turn);
+2. asks for `lookup_account` when there is no lookup result since the last
+   executed write (a confirmed or approved action that succeeded);
+3. works out what the previous turn left open (an offer to refund a duplicate,
+   the cancellation save offer, a clarifying question) by replaying the
+   manager over the history before this message;
+4. turns the message into requests (`understand`), resolved against what was
+   left open ("yes please" after an offer, "the August one" after "which
+   charge?");
+5. runs each request's handler (`handlers`) in order. A handler claims the tool
+   calls it made earlier in this turn (in order, by tool name), reads their
+   results and the `[confirmation]` / `[approval]` messages about them, and
+   either reports (done), calls a tool, or stops the turn with a question or a
+   "please confirm". Only one write awaits confirmation at a time; after the
+   confirmation arrives the next request of the same message continues.
+
+Reports are shown once: only those produced after the model's last text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from purser.models.offline.account import Account
+from purser.models.offline.history import Event, ToolRecord
+
+__all__ = ["Call", "Decision", "Open", "Reply", "Turn", "decide"]
+
+WRITE_ACTIONS: frozenset[str] = frozenset(
+    {
+        "send_invoice",
+        "update_billing_details",
+        "refund",
+        "change_plan",
+        "change_seats",
+        "retry_payment",
+        "payment_method_link",
+        "pause",
+        "resume",
+        "cancel",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call one tool."""
+
+    tool: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """End the turn with text for the customer."""
+
+    text: str
+
+
+Decision = Call | Reply
+
+
+@dataclass(frozen=True)
+class Open:
+    """What the agent's last reply left open for the customer to answer."""
+
+    kind: str  # offer_refund | save_offer | clarify
+    intent: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class StopTurn(Exception):
+    """Raised by a handler to end the turn with a question or a confirmation prompt."""
+
+    def __init__(self, text: str, open_item: Open | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.open_item = open_item
+
+
+class NeedCall(Exception):
+    """Raised by a handler that needs a tool call before it can go on."""
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(call.tool)
+        self.call = call
+
+
+@dataclass
+class Turn:
+    """Everything a handler may read about the current turn."""
+
+    events: list[Event]
+    start: int
+    """Index of the customer message that opened this turn."""
+    message: str
+    account: Account | None
+    tools: frozenset[str]
+    open_item: Open | None
+    last_text: int
+    claimed: set[str] = field(default_factory=set)
+    reports: list[tuple[float, str]] = field(default_factory=list)
+    cursor: float = 0.0
+    """Where the requests handled so far got to (position of their last event)."""
+    handed_off: bool = False
+
+    def after(self) -> list[Event]:
+        """Events after the opening customer message."""
+        return self.events[self.start + 1 :]
+
+    def claim(self, tool: str) -> ToolRecord | None:
+        """The next tool call of this name in this turn not yet claimed by another request."""
+        for event in self.after():
+            record = event.tool
+            if event.kind == "tool" and record and record.name == tool and record.call_id not in self.claimed:
+                self.claimed.add(record.call_id)
+                return record
+        return None
+
+    def report(self, index: float, text: str) -> None:
+        """Say `text` in the reply if it happened after the model's last text."""
+        if index > self.last_text and text:
+            self.reports.append((index, text))
+
+    def event_for(self, kind: str, action_id: str) -> Event | None:
+        """The first `[confirmation]` / `[approval]` event about `action_id` in this turn."""
+        for event in self.after():
+            if event.kind != kind:
+                continue
+            payload = event.payload
+            raw = payload.get("outcome")
+            outcome: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            if action_id in (payload.get("action_id"), outcome.get("action_id")):
+                return event
+        return None
+
+
+def latest_account(events: list[Event]) -> tuple[Account | None, int]:
+    """The newest `lookup_account` result and its position."""
+    for event in reversed(events):
+        result = event.tool.result if event.kind == "tool" and event.tool else None
+        if (
+            event.tool
+            and event.tool.name == "lookup_account"
+            and result
+            and ("customer" in result or "plans" in result)
+        ):
+            return Account(result), event.index
+    return None, -1
+
+
+def _outcome_of(event: Event) -> dict[str, Any]:
+    outcome = event.payload.get("outcome")
+    return outcome if isinstance(outcome, dict) else event.payload
+
+
+def last_write(events: list[Event]) -> int:
+    """Position of the last executed (succeeded) write."""
+    last = -1
+    for event in events:
+        if (event.kind in ("confirmation", "approval") and _outcome_of(event).get("status") == "succeeded") or (
+            event.kind == "tool"
+            and event.tool
+            and event.tool.name in WRITE_ACTIONS
+            and (event.tool.result or {}).get("status") == "succeeded"
+        ):
+            last = event.index
+    return last
+
+
+def _plan_turn(
+    events: list[Event], tools: frozenset[str], depth: int, context_only: bool
+) -> tuple[Decision, Open | None]:
+    from purser.models.offline import flows
+
+    starts = [e.index for e in events if e.kind == "customer"]
+    if not starts:
+        return Reply("Hi! I can help with billing: refunds, invoices, plan and seat changes, payment methods, "
+                     "pausing or cancelling. What can I do for you?"), None  # fmt: skip
+    start = starts[-1]
+    account, lookup_at = latest_account(events)
+    if not context_only and "lookup_account" in tools and (account is None or lookup_at < last_write(events)):
+        return Call("lookup_account", {}), None
+    open_item: Open | None = None
+    if depth < 4 and len(starts) > 1:
+        _, open_item = _plan_turn(events[:start], tools, depth + 1, True)
+    texts = [e.index for e in events[start + 1 :] if e.kind == "text"]
+    turn = Turn(
+        events=events,
+        start=start,
+        message=events[start].text,
+        account=account,
+        tools=tools,
+        open_item=open_item,
+        last_text=texts[-1] if texts else start,
+        cursor=float(start),
+    )
+    try:
+        flows.run_turn(turn)
+    except NeedCall as need:
+        if context_only:
+            return Reply(""), None
+        return need.call, None
+    except StopTurn as stop:
+        return Reply(_join([t for _, t in sorted(turn.reports)] + [stop.text])), stop.open_item
+    text = _join([t for _, t in sorted(turn.reports)])
+    return Reply(text or "Is there anything else I can help you with?"), None
+
+
+def _join(parts: list[str]) -> str:
+    return "\n\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def decide(events: list[Event], tools: frozenset[str]) -> Decision:
+    """The next step of the conversation (see the module docstring)."""
+    decision, _ = _plan_turn(events, tools, 0, False)
+    return decision

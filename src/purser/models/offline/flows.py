@@ -1,0 +1,338 @@
+"""Subscription flows (plan, seats, preview, retry, card link, pause, resume, cancel),
+answers (account, policy), escalation, and `run_turn`, which ties requests to handlers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from purser.models.offline.classifier import DEFAULT_PLAN_NAMES
+from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn
+from purser.models.offline.handlers import (
+    _NO_PAUSE,
+    Job,
+    _account,
+    _follow,
+    _need_tool,
+    _say,
+    h_charge_question,
+    h_refund,
+    h_send_invoice,
+    h_update_billing,
+)
+from purser.models.offline.normalize import normalize
+from purser.models.offline.replies import account_answer, knowledge_answer, social_reply
+from purser.models.offline.slots import match_plan, numbers_from_words, parse_dates, parse_months, parse_seats, yes_no
+from purser.models.offline.understand import ESCALATIONS, understand
+
+__all__ = ["run_turn"]
+
+
+def _plan_choices(turn: Turn) -> str:
+    acct = _account(turn)
+    return "\n".join(f"- {acct.plan_label(p)}" for p in acct.plans)
+
+
+def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
+    acct = _account(turn)
+    if job.data.get("plan"):
+        return next((p for p in acct.plans if p.get("id") == job.data["plan"]), None)
+    norm = job.normalized
+    current = acct.plan
+    matches = match_plan(norm, acct.plans, current)
+    if len(matches) > 1:
+        after_to = re.search(r"\b(?:to|into|for|onto|on)\b(.*)$", norm)
+        if after_to:
+            narrowed = match_plan(after_to.group(1), acct.plans, current)
+            matches = narrowed or matches
+        others = [p for p in matches if not current or p.get("id") != current.get("id")]
+        matches = others or matches
+    if matches:
+        names = {str(p.get("name")).lower() for p in matches}
+        if len(names) > 1:
+            raise StopTurn(f"Which plan would you like?\n{_plan_choices(turn)}", Open("clarify", job.intent))
+        return matches[0]
+    up = re.search(r"\b(?:upgrade|higher|bigger|more expensive)\b", norm)
+    down = re.search(r"\b(?:downgrade|cheaper|smaller|lower|less expensive)\b", norm)
+    if current and (up or down):
+        same = [p for p in acct.plans if p.get("interval") == current.get("interval")
+                and bool(p.get("per_seat")) == bool(current.get("per_seat"))]  # fmt: skip
+        price = float(str(current.get("amount", "0")))  # ordering only, never arithmetic on money
+        ordered = sorted(same, key=lambda p: float(str(p.get("amount", "0"))))
+        pick = [p for p in ordered if float(str(p.get("amount", "0"))) > price] if up else \
+            [p for p in reversed(ordered) if float(str(p.get("amount", "0"))) < price]  # fmt: skip
+        if len(pick) == 1:
+            return pick[0]
+    return None
+
+
+def h_change_plan(turn: Turn, job: Job) -> None:
+    rec = turn.claim("change_plan")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "change_plan")
+    acct = _account(turn)
+    target = _target_plan(turn, job)
+    if target is None:
+        raise StopTurn(
+            f"Which plan would you like to move to? You're on {acct.plan_label()} now. The plans are:\n"
+            f"{_plan_choices(turn)}",
+            Open("clarify", "change_plan"),
+        )
+    if acct.plan and target.get("id") == acct.plan.get("id"):
+        _say(turn, f"You're already on {acct.plan_label(target)}, so there's nothing to change.")
+        return
+    raise NeedCall(Call("change_plan", {"plan": target["id"]}))
+
+
+def _seat_total(turn: Turn, job: Job) -> int | None:
+    acct = _account(turn)
+    if job.data.get("quantity"):
+        return int(job.data["quantity"])
+    norm = numbers_from_words(job.normalized)
+    seat = parse_seats(norm)
+    if seat is None and job.data.get("bare_number"):
+        bare = re.search(r"\b(\d+)\b", norm)
+        return int(bare.group(1)) if bare else None
+    if seat is None:
+        return None
+    current = int((acct.subscription or {}).get("quantity") or 1)
+    return {"set": seat.count, "add": current + seat.count, "remove": current - seat.count}[seat.mode]
+
+
+def h_change_seats(turn: Turn, job: Job) -> None:
+    rec = turn.claim("change_seats")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "change_seats")
+    acct = _account(turn)
+    current = int((acct.subscription or {}).get("quantity") or 1)
+    total = _seat_total(turn, job)
+    if total is None or total < 1:
+        raise StopTurn(
+            f"You have {current} seat{'s' if current != 1 else ''} now. How many seats would you like in total?",
+            Open("clarify", "change_seats", {"bare_number": True}),
+        )
+    if total == current:
+        _say(turn, f"You already have {current} seats, so there's nothing to change.")
+        return
+    raise NeedCall(Call("change_seats", {"quantity": total}))
+
+
+def h_preview(turn: Turn, job: Job) -> None:
+    rec = turn.claim("preview_change")
+    acct = _account(turn)
+    if rec:
+        res = rec.result or {}
+        turn.cursor = max(turn.cursor, rec.index)
+        from purser.models.offline.outcomes import outcome_text
+
+        text = outcome_text(res, "preview_change")
+        if res.get("status") == "succeeded":
+            args = rec.args
+            text += "\n\nWould you like me to go ahead with this change?"
+            turn.report(rec.index, text)
+            raise StopTurn("", Open("offer_change", "", {"plan": args.get("plan"), "quantity": args.get("quantity")}))
+        turn.report(rec.index, text)
+        return
+    _need_tool(turn, "preview_change")
+    norm = numbers_from_words(job.normalized)
+    plan = None
+    if match_plan(norm, acct.plans, acct.plan) or re.search(r"\b(?:upgrade|downgrade)\b", norm):
+        target = _target_plan(turn, job)
+        plan = target.get("id") if target else None
+    quantity = _seat_total(turn, job) if parse_seats(norm) else None
+    if plan is None and quantity is None:
+        plans = "\n".join(f"- {acct.plan_label(p)}" for p in acct.plans)
+        raise StopTurn(f"Which change should I price for you — a plan or a number of seats? The plans are:\n{plans}",
+                       Open("clarify", "preview_change", {"bare_number": False}))  # fmt: skip
+    raise NeedCall(Call("preview_change", {"plan": plan, "quantity": quantity}))
+
+
+def h_retry(turn: Turn, job: Job) -> None:
+    rec = turn.claim("retry_payment")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "retry_payment")
+    acct = _account(turn)
+    refs = [r for r in acct.invoice_refs(job.text)]
+    invoice = acct.invoice_by_ref(refs[0]) if refs else None
+    if not acct.open_invoices() and not acct.data.get("past_due"):
+        _say(turn, "You don't have any open invoices — your account is fully paid, so there's nothing to retry.")
+        return
+    raise NeedCall(Call("retry_payment", {"invoice_id": invoice["id"] if invoice else None}))
+
+
+def h_payment_method(turn: Turn, job: Job) -> None:
+    rec = turn.claim("payment_method_link")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "payment_method_link")
+    raise NeedCall(Call("payment_method_link", {}))
+
+
+def h_pause(turn: Turn, job: Job) -> None:
+    rec = turn.claim("pause")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "pause")
+    months = parse_months(job.normalized)
+    if months is None and job.data.get("bare_number"):
+        bare = re.search(r"\b(\d+)\b", numbers_from_words(job.normalized))
+        months = int(bare.group(1)) if bare else None
+    months = months or job.data.get("months")
+    if not months:
+        raise StopTurn("For how many months would you like to pause your subscription?",
+                       Open("clarify", "pause", {"bare_number": True}))  # fmt: skip
+    raise NeedCall(Call("pause", {"months": int(months)}))
+
+
+def h_resume(turn: Turn, job: Job) -> None:
+    rec = turn.claim("resume")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "resume")
+    raise NeedCall(Call("resume", {}))
+
+
+def _cancel_reason(text: str) -> str | None:
+    m = re.search(r"\b(?:because|since|as)\b\s+(.{3,200})", text, re.IGNORECASE)
+    return m.group(1).strip(" .") if m else None
+
+
+def h_cancel(turn: Turn, job: Job) -> None:
+    _need_tool(turn, "cancel")
+    insist = bool(job.data.get("insist")) or bool(_NO_PAUSE.search(job.normalized))
+    args = {"reason": _cancel_reason(job.text)}
+    for attempt in range(3):
+        rec = turn.claim("cancel")
+        if rec is None:
+            raise NeedCall(Call("cancel", args))
+        res = rec.result or {}
+        if res.get("status") == "refused" and res.get("reason") == "save_offer" and attempt == 0:
+            turn.cursor = max(turn.cursor, rec.index)
+            if insist:
+                continue
+            months = parse_months(normalize(str(res.get("summary", "")))) or None
+            summary = str(res.get("summary") or "Before you go: you can pause your subscription instead.")
+            raise StopTurn(
+                summary + "\n\nWould you like to pause instead, or should I go ahead with the cancellation?",
+                Open("save_offer", "cancel", {"months": months}),
+            )
+        _follow(turn, rec)
+        return
+
+
+def h_account(turn: Turn, job: Job) -> None:
+    _say(turn, account_answer(_account(turn), job.normalized))
+
+
+def h_policy(turn: Turn, job: Job) -> None:
+    rec = turn.claim("search_knowledge")
+    if rec:
+        turn.cursor = max(turn.cursor, rec.index)
+        turn.report(rec.index, knowledge_answer(job.text, rec.result or {}))
+        return
+    if "search_knowledge" not in turn.tools:
+        _say(turn, "I don't have our policy documents at hand here. A teammate can answer that — just ask for a human.")
+        return
+    raise NeedCall(Call("search_knowledge", {"query": job.text}))
+
+
+def h_escalate(turn: Turn, job: Job) -> None:
+    rec = turn.claim("handoff")
+    if rec:
+        _follow(turn, rec)
+        turn.handed_off = True
+        return
+    if "handoff" not in turn.tools:
+        _say(turn, "I'll make sure a teammate sees this conversation.")
+        return
+    acct = turn.account
+    context = f" Account: {acct.plan_label()}, status {(acct.subscription or {}).get('status')}." if acct else ""
+    summary = f'{job.intent.replace("_", " ")}: the customer wrote "{turn.message[:400]}".{context}'
+    raise NeedCall(Call("handoff", {"reason": job.intent, "summary": summary}))
+
+
+def h_social(turn: Turn, job: Job) -> None:
+    name = str(((turn.account.customer if turn.account else {}) or {}).get("name") or "").split(" ")[0]
+    _say(turn, social_reply(job.intent, name))
+
+
+HANDLERS: dict[str, Callable[[Turn, Job], None]] = {
+    "refund": h_refund,
+    "charge_question": h_charge_question,
+    "send_invoice": h_send_invoice,
+    "update_billing": h_update_billing,
+    "change_plan": h_change_plan,
+    "change_seats": h_change_seats,
+    "preview_change": h_preview,
+    "retry_payment": h_retry,
+    "payment_method": h_payment_method,
+    "pause": h_pause,
+    "resume": h_resume,
+    "cancel": h_cancel,
+    "account_question": h_account,
+    "policy_question": h_policy,
+    **{reason: h_escalate for reason in ESCALATIONS},
+}
+
+
+def _jobs(turn: Turn) -> list[Job]:
+    acct = turn.account
+    plan_names = acct.plan_names() if acct and acct.plans else DEFAULT_PLAN_NAMES
+    requests = understand(turn.message, plan_names)
+    jobs = [Job(r.intent, r.text, r.normalized) for r in requests]
+    intents = {j.intent for j in jobs}
+    norm = normalize(turn.message)
+    answer = yes_no(norm)
+    item = turn.open_item
+    if item is not None and not intents & set(ESCALATIONS):
+        msg = Job("", turn.message, norm)
+        if item.kind == "offer_refund":
+            if answer == "no" and "refund" not in intents:
+                return [Job("deny", turn.message, norm)]
+            if answer == "yes" or ("refund" in intents and not re.search(r"\b(?:all|every|both)\b", norm)):
+                only_dup = not parse_dates(norm, acct.now) if acct else True
+                if only_dup:
+                    return [Job("refund", turn.message, norm, dict(item.data))] + [
+                        j for j in jobs if j.intent not in ("refund", "charge_question")
+                    ]
+        elif item.kind == "save_offer":
+            if "pause" in intents or (answer == "yes" and "cancel" not in intents):
+                return [Job("pause", turn.message, norm, {"months": item.data.get("months")})]
+            if "cancel" in intents or answer == "no":
+                return [Job("cancel", turn.message, norm, {"insist": True})]
+        elif item.kind == "offer_change":
+            if answer == "yes" and not intents - {"affirm", "thanks"}:
+                if item.data.get("plan"):
+                    return [Job("change_plan", msg.text, norm, {"plan": item.data["plan"]})]
+                if item.data.get("quantity"):
+                    return [Job("change_seats", msg.text, norm, {"quantity": item.data["quantity"]})]
+        elif item.kind == "clarify" and item.intent:
+            if answer == "no" and not intents & {"refund", "change_plan", "cancel"}:
+                return [Job("deny", turn.message, norm)]
+            actionable = [j for j in jobs if j.intent in HANDLERS and j.intent != "account_question"]
+            if not actionable or all(j.intent == item.intent for j in actionable):
+                return [Job(item.intent, turn.message, norm, dict(item.data))]
+    others = tuple(j.intent for j in jobs)
+    for job in jobs:
+        job.data.setdefault("other_intents", others)
+    return jobs
+
+
+def run_turn(turn: Turn) -> None:
+    """Handle the turn's requests in order (raises NeedCall / StopTurn, or returns when all are done)."""
+    for job in _jobs(turn):
+        if turn.handed_off and job.intent not in ESCALATIONS:
+            continue
+        handler = HANDLERS.get(job.intent, h_social)
+        handler(turn, job)

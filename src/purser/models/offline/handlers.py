@@ -1,0 +1,265 @@
+"""Request handlers: one function per intent, driven by `dialogue.decide`.
+
+Each handler first claims the tool call it already made in this turn (if any)
+and follows it to its outcome; only when there is none does it resolve slots
+against the account and ask for a call. It never guesses a write: when the
+slots leave more than one candidate (or none) it asks which one, listing them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from purser.models.offline.account import Account, fmt_date, fmt_money, money_minor
+from purser.models.offline.billing import extract_billing
+from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn, _outcome_of
+from purser.models.offline.history import ToolRecord
+from purser.models.offline.outcomes import confirm_prompt, outcome_text
+from purser.models.offline.slots import (
+    numbers_from_words,
+    parse_amounts,
+    parse_dates,
+)
+
+__all__ = ["Job", "h_charge_question", "h_refund", "h_send_invoice", "h_update_billing"]
+
+_LAST = re.compile(r"\b(?:last|latest|most recent|recent|newest)\b(?! (?:month|week|year|time|\d))")
+_DUP = re.compile(r"\b(?:duplicate\w*|double\w*|twice|extra|second|2nd|other 1|other one|the same|again)\b")
+_NO_PAUSE = re.compile(
+    r"\b(?:no|not|do not want|without|skip|instead of)\b[^.]{0,25}\b(?:pause|pausing|offer|offers|discount)\b"
+    r"|\bjust cancel\b|\bcancel anyway\b|\bcancel it anyway\b|\bno pause\b"
+)
+
+
+@dataclass
+class Job:
+    """A request ready to handle: intent, its clause text and data carried from an open item."""
+
+    intent: str
+    text: str
+    normalized: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _account(turn: Turn) -> Account:
+    if turn.account is None:
+        raise StopTurn("I couldn't load your account just now. Please try again in a moment.")
+    return turn.account
+
+
+def _need_tool(turn: Turn, tool: str) -> None:
+    if tool not in turn.tools:
+        raise StopTurn("I'm not able to do that in this conversation. A teammate can help — just ask for a human.")
+
+
+def _follow(turn: Turn, rec: ToolRecord) -> None:
+    """Report a write's outcome; stop the turn while it awaits the customer's confirmation."""
+    res = rec.result or {}
+    status = res.get("status")
+    turn.cursor = max(turn.cursor, rec.index)
+    if status == "needs_confirmation":
+        action_id = str(res.get("action_id") or "")
+        conf = turn.event_for("confirmation", action_id)
+        if conf is None:
+            raise StopTurn(confirm_prompt(res))
+        outcome = _outcome_of(conf)
+        turn.cursor = max(turn.cursor, conf.index)
+        turn.report(conf.index, outcome_text(outcome, rec.name))
+        if outcome.get("status") == "pending_approval":
+            appr = turn.event_for("approval", action_id)
+            if appr is not None:
+                turn.cursor = max(turn.cursor, appr.index)
+                turn.report(appr.index, outcome_text(_outcome_of(appr), rec.name))
+        return
+    if status == "pending_approval":
+        appr = turn.event_for("approval", str(res.get("action_id") or ""))
+        turn.report(rec.index, outcome_text(res, rec.name))
+        if appr is not None:
+            turn.cursor = max(turn.cursor, appr.index)
+            turn.report(appr.index, outcome_text(_outcome_of(appr), rec.name))
+        return
+    if status == "escalated":
+        turn.handed_off = True
+    turn.report(rec.index, outcome_text(res, rec.name))
+
+
+def _say(turn: Turn, text: str) -> None:
+    turn.report(turn.cursor + 0.5, text)
+
+
+def _charge_list(acct: Account, charges: list[dict[str, Any]], limit: int = 6) -> str:
+    return "\n".join(f"- {acct.describe_charge(c)}" for c in charges[:limit])
+
+
+# -- refunds and charges ----------------------------------------------------------------
+def h_refund(turn: Turn, job: Job) -> None:
+    rec = turn.claim("refund")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "refund")
+    acct = _account(turn)
+    norm = numbers_from_words(job.normalized)
+    partial: str | None = None
+    reason = "requested_by_customer"
+    if job.data.get("charge_id"):
+        target = next((c for c in acct.charges if c.get("id") == job.data["charge_id"]), None)
+        if target is None:
+            raise StopTurn("I can't find that charge any more. Which charge would you like refunded?")
+        reason = "duplicate" if job.data.get("duplicate") else reason
+    else:
+        refs = acct.invoice_refs(job.text)
+        spans = parse_dates(norm, acct.now)
+        amounts = parse_amounts(norm)
+        pool = sorted(acct.open_charges(), key=lambda c: str(c.get("created", "")), reverse=True)
+        if _DUP.search(norm):
+            cands = acct.filter_charges(acct.duplicates(), spans, amounts, refs)
+            if cands:
+                reason = "duplicate"
+            else:
+                cands = acct.filter_charges(pool, spans, amounts, refs) if (spans or amounts or refs) else []
+        else:
+            cands = acct.filter_charges(pool, spans, amounts, refs)
+        if amounts and not cands:
+            base = (
+                acct.filter_charges(pool, spans, [], refs)
+                if (spans or refs)
+                else pool[:1]
+                if _LAST.search(norm)
+                else []
+            )
+            if len(base) == 1:
+                cur = str(base[0].get("currency") or acct.currency)
+                want = amounts[0]
+                wanted = money_minor(want.value, cur) if want.currency in (None, cur) else None
+                have = money_minor(base[0].get("amount"), cur)
+                if wanted is not None and have is not None and 0 < wanted < have:
+                    cands, partial = base, fmt_plain(want.value, cur)
+        if len(cands) > 1 and _LAST.search(norm):
+            cands = cands[:1]
+        if not cands:
+            what = " matching that" if (spans or amounts or refs) else ""
+            if amounts:
+                what = f" of {fmt_money(amounts[0].value, amounts[0].currency or acct.currency)}"
+            listing = _charge_list(acct, pool)
+            raise StopTurn(
+                f"I couldn't find a refundable charge{what} on your account."
+                + (f" Your recent charges are:\n{listing}\n\nWhich one would you like refunded?" if pool else ""),
+                Open("clarify", "refund"),
+            )
+        if len(cands) > 1:
+            raise StopTurn(
+                f"I found {len(cands)} charges that could match:\n{_charge_list(acct, cands)}\n\n"
+                "Which one would you like refunded? You can tell me the date or the invoice number.",
+                Open("clarify", "refund"),
+            )
+        target = cands[0]
+    raise NeedCall(Call("refund", {"charge_id": target["id"], "amount": partial, "reason": reason}))
+
+
+def fmt_plain(value: Any, currency: str) -> str:
+    """A decimal string with exactly the currency's decimals ("20.00", "1500")."""
+    from purser.money import Money
+
+    try:
+        return Money.parse(str(value), currency).amount_str()
+    except ValueError:
+        return str(value)
+
+
+def h_charge_question(turn: Turn, job: Job) -> None:
+    acct = _account(turn)
+    norm = numbers_from_words(job.normalized)
+    spans, amounts, refs = parse_dates(norm, acct.now), parse_amounts(norm), acct.invoice_refs(job.text)
+    dups = acct.filter_charges(acct.duplicates(), spans, [], refs) or (acct.duplicates() if not spans else [])
+    if dups:
+        dup = dups[0]
+        first = next(
+            (c for c in sorted(acct.charges, key=lambda c: str(c.get("created", "")))
+             if c is not dup and c.get("amount") == dup.get("amount")
+             and (c.get("invoice") == dup.get("invoice") or acct.charge_date(c) == acct.charge_date(dup))),
+            None,
+        )  # fmt: skip
+        amount = fmt_money(dup.get("amount"), dup.get("currency"))
+        inv = f" for invoice {dup['invoice_number']}" if dup.get("invoice_number") else ""
+        day = fmt_date(dup.get("created"))
+        pair = f" ({first['id']} and {dup['id']})" if first else f" ({dup['id']})"
+        text = f"You're right — I can see two charges of {amount} on {day}{inv}{pair}. "
+        text += f"The second one, {dup['id']}, is a duplicate."
+        if "refund" in job.data.get("other_intents", ()):
+            _say(turn, text)
+            return
+        raise StopTurn(
+            text + f" Would you like me to refund the duplicate charge of {amount}?",
+            Open("offer_refund", "refund", {"charge_id": dup["id"], "duplicate": True}),
+        )
+    matches = acct.filter_charges(sorted(acct.charges, key=lambda c: str(c.get("created", "")), reverse=True),
+                                  spans, amounts, refs)  # fmt: skip
+    if not matches and not (spans or amounts or refs):
+        matches = sorted(acct.charges, key=lambda c: str(c.get("created", "")), reverse=True)[:1]
+    if not matches:
+        _say(turn, "I couldn't find a charge matching that on your account. Your recent charges are:\n"
+             + _charge_list(acct, acct.charges))  # fmt: skip
+        return
+    plan = acct.plan_label() if acct.plan else "your subscription"
+    lines = [f"- {acct.describe_charge(c)}: your {plan} subscription" for c in matches[:4]]
+    _say(turn, "Here is what I found:\n" + "\n".join(lines) + "\n\nNothing looks duplicated. Let me know if "
+         "you'd like a refund or a copy of the invoice.")  # fmt: skip
+
+
+# -- invoices and billing details -------------------------------------------------------
+def h_send_invoice(turn: Turn, job: Job) -> None:
+    rec = turn.claim("send_invoice")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "send_invoice")
+    acct = _account(turn)
+    norm = job.normalized
+    invoices = sorted(acct.invoices, key=lambda i: str(i.get("created", "")), reverse=True)
+    if not invoices:
+        _say(turn, "I can't find any invoices on your account yet.")
+        return
+    refs = acct.invoice_refs(job.text)
+    spans = parse_dates(norm, acct.now)
+    chosen: dict[str, Any] | None = None
+    if refs:
+        chosen = acct.invoice_by_ref(refs[0])
+    elif spans:
+        found = acct.invoices_in(spans)
+        if not found:
+            listing = "\n".join(f"- {i.get('number')} from {fmt_date_short(i)}" for i in invoices[:6])
+            raise StopTurn(f"I couldn't find an invoice from that date. Your invoices are:\n{listing}\n\n"
+                           "Which one should I send?", Open("clarify", "send_invoice"))  # fmt: skip
+        chosen = found[0]
+    else:
+        chosen = invoices[0]
+    if chosen is None:
+        raise StopTurn("I couldn't find that invoice. Which one should I send?", Open("clarify", "send_invoice"))
+    kind = "receipt" if re.search(r"\b(?:receipt|receipts|proof of payment)\b", norm) else "invoice"
+    raise NeedCall(Call("send_invoice", {"invoice": chosen["id"], "kind": kind}))
+
+
+def fmt_date_short(invoice: dict[str, Any]) -> str:
+    """The invoice's creation date, readable."""
+    from purser.models.offline.account import fmt_date
+
+    return fmt_date(invoice.get("created"))
+
+
+def h_update_billing(turn: Turn, job: Job) -> None:
+    rec = turn.claim("update_billing_details")
+    if rec:
+        _follow(turn, rec)
+        return
+    _need_tool(turn, "update_billing_details")
+    args = extract_billing(turn.message if not job.data.get("clarified") else job.text)
+    if not any(v is not None for v in args.values()):
+        raise StopTurn(
+            "Sure — what should I change? Send me the new billing email, VAT id, company name or full address "
+            "(street, postal code, city, country).",
+            Open("clarify", "update_billing", {"clarified": True}),
+        )
+    raise NeedCall(Call("update_billing_details", args))

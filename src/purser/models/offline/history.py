@@ -1,0 +1,136 @@
+"""The message history, flattened into the events the offline model reasons over.
+
+The offline model keeps no state between requests: everything it knows comes
+from the pydantic-ai message history — customer prompts, its own tool calls and
+their returns, its own texts, and the runtime's `[confirmation] {...}` /
+`[approval] {...}` user messages. `parse_history` turns that history into an
+ordered list of `Event`s, each with its position, so the dialogue manager can
+ask "what happened after the customer's last message?".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    RetryPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+
+__all__ = ["Event", "ToolRecord", "parse_history"]
+
+EventKind = Literal["customer", "confirmation", "approval", "tool", "text"]
+
+
+@dataclass
+class ToolRecord:
+    """One tool call the model made, with its parsed result once it arrived."""
+
+    name: str
+    args: dict[str, Any]
+    call_id: str
+    result: dict[str, Any] | None = None
+    index: int = -1
+    """Position of the result event (-1 while the result has not arrived)."""
+
+
+@dataclass
+class Event:
+    """One thing that happened in the conversation, in order."""
+
+    kind: EventKind
+    index: int
+    text: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    tool: ToolRecord | None = None
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        return " ".join(item for item in content if isinstance(item, str))
+    return ""
+
+
+def _parse_json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _tool_content(content: Any) -> dict[str, Any]:
+    if isinstance(content, dict):
+        return content
+    if isinstance(content, str):
+        parsed = _parse_json(content)
+        return parsed or {"status": "failed", "summary": content}
+    if hasattr(content, "model_dump"):
+        dumped = content.model_dump(mode="json")
+        return dumped if isinstance(dumped, dict) else {}
+    if isinstance(content, list):
+        return {"items": content}
+    return {}
+
+
+def _args(part: ToolCallPart) -> dict[str, Any]:
+    if isinstance(part.args, dict):
+        return dict(part.args)
+    if isinstance(part.args, str) and part.args:
+        return _parse_json(part.args)
+    return {}
+
+
+def parse_history(messages: Sequence[ModelMessage]) -> list[Event]:
+    """Flatten pydantic-ai messages into ordered events (see the module docstring)."""
+    events: list[Event] = []
+    pending: dict[str, ToolRecord] = {}
+
+    def add(kind: EventKind, **kwargs: Any) -> Event:
+        event = Event(kind=kind, index=len(events), **kwargs)
+        events.append(event)
+        return event
+
+    for message in messages:
+        if isinstance(message, ModelResponse):
+            for part in message.parts:
+                if isinstance(part, ToolCallPart):
+                    record = ToolRecord(part.tool_name, _args(part), part.tool_call_id)
+                    pending[part.tool_call_id] = record
+                elif isinstance(part, TextPart) and part.content.strip():
+                    add("text", text=part.content)
+        elif isinstance(message, ModelRequest):
+            for rpart in message.parts:
+                if isinstance(rpart, ToolReturnPart):
+                    record = pending.pop(rpart.tool_call_id, ToolRecord(rpart.tool_name, {}, rpart.tool_call_id))
+                    record.result = _tool_content(rpart.content)
+                    record.index = len(events)
+                    add("tool", tool=record)
+                elif isinstance(rpart, RetryPromptPart) and rpart.tool_name:
+                    record = pending.pop(rpart.tool_call_id, ToolRecord(rpart.tool_name, {}, rpart.tool_call_id))
+                    detail = rpart.content if isinstance(rpart.content, str) else "the arguments were not valid"
+                    record.result = {"status": "invalid", "summary": str(detail), "reason": "invalid_arguments"}
+                    record.index = len(events)
+                    add("tool", tool=record)
+                elif isinstance(rpart, UserPromptPart):
+                    text = _content_text(rpart.content).strip()
+                    if not text:
+                        continue
+                    if text.startswith("[confirmation]"):
+                        add("confirmation", text=text, payload=_parse_json(text[len("[confirmation]") :].strip()))
+                    elif text.startswith("[approval]"):
+                        add("approval", text=text, payload=_parse_json(text[len("[approval]") :].strip()))
+                    else:
+                        add("customer", text=text)
+    return events

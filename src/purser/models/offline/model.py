@@ -1,0 +1,85 @@
+"""`OfflineModel`: the deterministic pydantic-ai `Model` behind `PURSER_MODEL=offline`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_ai import RunContext
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.usage import RequestUsage
+
+from purser.models.offline.dialogue import Call, decide
+from purser.models.offline.history import parse_history
+
+__all__ = ["OfflineModel"]
+
+
+@dataclass(init=False)
+class OfflineModel(Model):
+    """A rule-and-classifier model that reads billing requests and drives Purser's tools.
+
+    Deterministic and stateless: each `request` derives everything from the message history
+    (see `purser.models.offline`), so any process can resume any conversation. It reports zero
+    tokens and zero cost.
+    """
+
+    _model_name: str = field(default="offline", repr=False)
+    _system: str = field(default="purser", repr=False)
+
+    def __init__(self, *, model_name: str = "offline", settings: ModelSettings | None = None) -> None:
+        """Create the model; the intent classifier is trained lazily on first use (once per process)."""
+        self._model_name = model_name
+        self._system = "purser"
+        super().__init__(settings=settings)
+
+    @property
+    def model_name(self) -> str:
+        """The model name ("offline")."""
+        return self._model_name
+
+    @property
+    def system(self) -> str:
+        """The provider name."""
+        return self._system
+
+    def respond(self, messages: list[ModelMessage], tool_names: frozenset[str]) -> ModelResponse:
+        """The next response for a message history, given the names of the callable tools."""
+        events = parse_history(messages)
+        decision = decide(events, tool_names)
+        calls = sum(1 for e in events if e.kind == "tool") + 1
+        if isinstance(decision, Call):
+            part: TextPart | ToolCallPart = ToolCallPart(
+                tool_name=decision.tool, args=dict(decision.args), tool_call_id=f"offline-{calls}"
+            )
+        else:
+            part = TextPart(content=decision.text)
+        return ModelResponse(parts=[part], model_name=self._model_name, usage=RequestUsage(), provider_name="purser")
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        """Decide the next step: one tool call, or the text of the reply."""
+        _, params = self.prepare_request(model_settings, model_request_parameters)
+        names = frozenset(tool.name for tool in params.function_tools)
+        return self.respond(messages, names)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        """The same response as `request`, delivered as a completed stream."""
+        response = await self.request(messages, model_settings, model_request_parameters)
+        _, params = self.prepare_request(model_settings, model_request_parameters)
+        yield CompletedStreamedResponse(response, model_request_parameters=params, replay_events=True)

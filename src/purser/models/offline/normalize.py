@@ -1,0 +1,284 @@
+"""Text normalization for the offline model.
+
+Customers write "pls refund me the dbl charge from novmber, i dont wanna pay 2x".
+Before anything is classified or parsed the text goes through:
+
+1. Unicode NFKC, typographic quotes and dashes to ASCII, lowercase.
+2. Contractions expanded ("don't" -> "do not", "i'd" -> "i would"), including the
+   apostrophe-less forms people type on phones ("dont", "cant", "im").
+3. Informal spellings mapped to standard words ("pls" -> "please", "u" -> "you",
+   "wanna" -> "want to", "2x" -> "twice").
+4. Typo tolerance: a word that is neither in the domain vocabulary nor in the
+   common-word list is replaced by the closest vocabulary word when the
+   Levenshtein distance is small for its length (rapidfuzz), so "refnd",
+   "invoce", "novmber", "subscrption" become "refund", "invoice", "november",
+   "subscription".
+
+Identifiers (charge ids, invoice numbers, emails, VAT ids) are parsed from the
+original text by `slots`, never from the normalized one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extractOne
+
+__all__ = ["DOMAIN_VOCABULARY", "correct_word", "normalize", "tokens"]
+
+_PUNCT_MAP = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+    }
+)
+
+_CONTRACTIONS: tuple[tuple[str, str], ...] = (
+    (r"\bcan'?t\b", "can not"),
+    (r"\bwon'?t\b", "will not"),
+    (r"\bshan'?t\b", "shall not"),
+    (r"\bain'?t\b", "am not"),
+    (r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|must|need)n'?t\b", r"\1 not"),
+    (r"\bi'?m\b", "i am"),
+    (r"\bi'd\b", "i would"),
+    (r"\b(you|we|they|he|she|it)'d\b", r"\1 would"),
+    (r"\b(i|you|we|they)'ve\b", r"\1 have"),
+    (r"\bive\b", "i have"),
+    (r"\b(i|you|we|they|he|she|it)'ll\b", r"\1 will"),
+    (r"\b(you|we|they)'re\b", r"\1 are"),
+    (r"\b(it|that|what|there|here|where|who|how|he|she)'s\b", r"\1 is"),
+    (r"\blet's\b", "let us"),
+    (r"\bthats\b", "that is"),
+    (r"\bwhats\b", "what is"),
+)
+
+_INFORMAL: dict[str, str] = {
+    "pls": "please",
+    "plz": "please",
+    "pleas": "please",
+    "plss": "please",
+    "u": "you",
+    "ya": "you",
+    "ur": "your",
+    "youre": "you are",
+    "r": "are",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "gimme": "give me",
+    "lemme": "let me",
+    "dunno": "do not know",
+    "thx": "thanks",
+    "thanx": "thanks",
+    "tnx": "thanks",
+    "ty": "thanks",
+    "tysm": "thanks",
+    "thks": "thanks",
+    "acct": "account",
+    "acc": "account",
+    "accnt": "account",
+    "sub": "subscription",
+    "subs": "subscription",
+    "subscr": "subscription",
+    "2x": "twice",
+    "x2": "twice",
+    "dbl": "double",
+    "b4": "before",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "abt": "about",
+    "msg": "message",
+    "yr": "year",
+    "yrly": "yearly",
+    "mo": "month",
+    "mos": "months",
+    "mth": "month",
+    "mths": "months",
+    "mnth": "month",
+    "mnths": "months",
+    "wk": "week",
+    "invc": "invoice",
+    "inv": "invoice",
+    "recpt": "receipt",
+    "rcpt": "receipt",
+    "cc": "card",
+    "pmt": "payment",
+    "pymt": "payment",
+    "ppl": "people",
+    "hv": "have",
+    "bcoz": "because",
+    "dont": "do not",
+    "cant": "can not",
+    "wont": "will not",
+    "didnt": "did not",
+    "doesnt": "does not",
+    "isnt": "is not",
+    "wasnt": "was not",
+    "im": "i am",
+    "ok": "okay",
+    "k": "okay",
+    "kk": "okay",
+    "yea": "yeah",
+    "yup": "yep",
+    "nah": "no",
+    "nope": "no",
+    "hiya": "hi",
+    "hii": "hi",
+    "helo": "hello",
+    "hallo": "hello",
+    "asap": "as soon as possible",
+    "info": "information",
+    "biz": "business",
+    "annualy": "annually",
+    "dollar": "dollars",
+    "bucks": "dollars",
+    "buck": "dollars",
+    "quid": "pounds",
+    "euro": "euros",
+    "eur": "euros",
+    "usd": "dollars",
+    "gbp": "pounds",
+    "jpy": "yen",
+}
+
+DOMAIN_VOCABULARY: frozenset[str] = frozenset(
+    """
+    refund refunds refunded refunding reimburse reimbursement money back charge charges charged
+    charging twice double duplicate duplicated extra again billed bill bills billing invoice invoices
+    receipt receipts statement copy resend send email emailed mail subscription subscriptions
+    account plan plans upgrade upgrading upgraded downgrade downgrading downgraded switch change
+    changing move monthly yearly annual annually month months year years week weeks day days
+    seat seats user users license licenses licence licences member members people add remove
+    reduce increase decrease cancel cancelling canceling cancellation cancelled canceled
+    terminate close pause paused pausing suspend freeze hold resume unpause reactivate restart
+    continue payment payments pay paid card cards credit debit expired expire expiry update
+    details address vat tax company name business basic pro team enterprise premium starter
+    retry failed decline declined declining try again overdue outstanding balance due past
+    preview cost costs price prices pricing prorated proration quote estimate much
+    human person agent manager supervisor someone representative real speak talk
+    dispute chargeback fraud fraudulent stolen unauthorized unauthorised recognize recognise
+    lawyer attorney sue lawsuit legal court complaint report
+    january february march april may june july august september october november december
+    yesterday today tomorrow last previous next recent latest first second third
+    policy policies allowed allow guarantee trial terms
+    hello hi hey thanks thank please yes yeah yep sure okay no
+    status active renew renewal renews date when why what which how
+    number postal code city country street line
+    """.split()
+)
+
+_COMMON_WORDS: frozenset[str] = frozenset(
+    """
+    a about above after afternoon ago all almost already also am an and any anything anyway are
+    around as ask asked at away back bad be because been before being below best better between
+    big both but buy by call came can cannot come could currently did do does doing done down
+    each else end enough even ever every everything for from full get gets getting give given go
+    going good got great had half happen happened has have having he her here him his hope i if
+    in instead into is it its just keep kind know let like little look looks lot made make many
+    me mean mine more morning most my need needed needs never new nice night not nothing now of
+    off on once one only or other our out over own part per pick put quite rather really right
+    said same saw say see seems seen she should show since so some something soon still stop
+    such take tell than that the their them then there these they thing things think this those
+    though through time to too two under until up us use used using very want wanted wants was
+    way we well were what whatever where whether while who whole will wish with without work
+    would wrong you your yours also across again against agree another anymore anyone apply
+    around ask available between both bought cheaper choose correct company customer customers
+    dear different does easy either error exactly fee fees fine free happy help hi immediately
+    include included issue just kindly later least less mistake mistakes noticed ones open option
+    options order please possible problem problems question questions reason regards sent service
+    services set sorry start started sure thanks three four five six seven eight nine ten eleven
+    twelve twenty thirty forty fifty hundred thousand upon wait wrote yet zero okay fine really
+    hmm oh yes guys folks team support cheers best wrong understand explain explained why
+    """.split()
+)
+
+_VOCAB_LIST: tuple[str, ...] = tuple(sorted(DOMAIN_VOCABULARY))
+_KNOWN: frozenset[str] = DOMAIN_VOCABULARY | _COMMON_WORDS | frozenset(_INFORMAL)
+_WORD_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*|[^\sa-z\d]")
+
+
+def _max_distance(word: str) -> int:
+    if len(word) <= 3:
+        return 0
+    if len(word) <= 6:
+        return 1
+    return 2
+
+
+@cache
+def correct_word(word: str) -> str:
+    """Return the vocabulary word closest to `word` if it is a likely typo, else `word`.
+
+    Known words (domain and common English) are never changed; a word of three letters or fewer
+    is never corrected; the allowed edit distance grows with the word's length.
+    """
+    if word in _KNOWN or not word.isalpha():
+        return word
+    limit = _max_distance(word)
+    if limit == 0:
+        return word
+    match = extractOne(word, _VOCAB_LIST, scorer=Levenshtein.distance, score_cutoff=limit)
+    if match is None:
+        return word
+    candidate = str(match[0])
+    # A correction must keep the first letter or the length close: avoids "cost" -> "post".
+    if candidate[0] != word[0] and Levenshtein.distance(word, candidate) > 1:
+        return word
+    return candidate
+
+
+def _expand(text: str) -> str:
+    for pattern, repl in _CONTRACTIONS:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+def normalize(text: str) -> str:
+    """Normalize a customer message: unicode, case, contractions, informal spellings, typos.
+
+    Punctuation that separates clauses (. , ; ? !) is kept, surrounded by spaces; currency
+    symbols and digits are kept as they are.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize() expects a str, got {type(text).__name__}")
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).lower()
+    text = _expand(text)
+    text = re.sub(r"\b(2x|x2|2 times|two times)\b", "twice", text)
+    text = re.sub(r"\bw/", "with ", text)
+    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1 \2", text)
+    out: list[str] = []
+    for tok in _WORD_RE.findall(text):
+        if tok == "'":
+            continue
+        if tok in _INFORMAL:
+            out.append(_INFORMAL[tok])
+            continue
+        # elongations: "pleaseeee", "sooo"
+        squeezed = re.sub(r"([a-z])\1{2,}", r"\1", tok)
+        if squeezed in _INFORMAL:
+            out.append(_INFORMAL[squeezed])
+            continue
+        out.append(correct_word(squeezed))
+    joined = " ".join(out)
+    joined = re.sub(r"(\d) (st|nd|rd|th)\b", r"\1\2", joined)
+    return re.sub(r"\s+", " ", joined).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of already-normalized text (letters and numbers only)."""
+    return re.findall(r"[a-z]+|\d+(?:[.,]\d+)*", text)

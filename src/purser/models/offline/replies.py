@@ -1,0 +1,120 @@
+"""Answers that need no tool call: account questions, knowledge answers, small talk."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from purser.models.offline.account import Account, fmt_date, fmt_money
+
+__all__ = ["account_answer", "knowledge_answer", "social_reply"]
+
+CAPABILITIES = (
+    "refunds, charges and invoices, billing details, plan and seat changes, payment methods, "
+    "pausing, resuming or cancelling your subscription"
+)
+
+
+def account_answer(acct: Account, normalized: str) -> str:
+    """Answer a question about the account from the `lookup_account` result."""
+    sub = acct.subscription
+    parts: list[str] = []
+    asked = {
+        "plan": re.search(r"\b(?:plan|subscribed|subscription|tier|monthly|yearly|pay per|paying)\b", normalized),
+        "next": re.search(r"\b(?:next|renew\w*|billing date|when will|due|end|period)\b", normalized),
+        "seats": re.search(r"\b(?:seats?|users?|licen[cs]es?|members?)\b", normalized),
+        "status": re.search(r"\b(?:status|active|paused|cancel\w*|pause)\b", normalized),
+        "card": re.search(r"\b(?:card|payment method|digits|expired|visa|mastercard)\b", normalized),
+        "balance": re.search(r"\b(?:balance|owe|unpaid|outstanding|past due)\b", normalized),
+        "email": re.search(r"\b(?:email|e-mail)\b", normalized),
+        "vat": re.search(r"\b(?:vat|tax id|tax number)\b", normalized),
+    }
+    wanted = {k for k, v in asked.items() if v} or {"plan", "status", "next", "card"}
+    if "plan" in wanted or "seats" in wanted:
+        if sub:
+            qty = int(sub.get("quantity") or 1)
+            seats = f" with {qty} seat{'s' if qty != 1 else ''}" if (acct.plan or {}).get("per_seat") or qty > 1 else ""
+            parts.append(f"You're on the {acct.plan_label()} plan{seats}.")
+            if sub.get("scheduled_plan"):
+                parts.append(f"A change to {sub['scheduled_plan']} is scheduled for the end of the period.")
+        else:
+            parts.append("You don't have an active subscription.")
+    if "status" in wanted and sub:
+        status = str(sub.get("status"))
+        text = f"Your subscription is {status.replace('_', ' ')}"
+        if status == "paused" and sub.get("resumes_at"):
+            text += f" and billing resumes on {fmt_date(sub['resumes_at'])}"
+        if sub.get("cancel_at_period_end"):
+            text += f"; it is set to cancel on {fmt_date(sub.get('current_period_end'))}"
+        parts.append(text + ".")
+    if "next" in wanted:
+        nxt = acct.data.get("next_invoice")
+        if isinstance(nxt, dict) and nxt.get("date"):
+            parts.append(
+                f"Your next invoice is {fmt_money(nxt.get('amount'), nxt.get('currency'))} on {fmt_date(nxt['date'])}."
+            )
+        elif sub:
+            parts.append(f"The current period ends on {fmt_date(sub.get('current_period_end'))}.")
+    if "card" in wanted:
+        pm = acct.data.get("payment_method")
+        if isinstance(pm, dict):
+            expired = " (expired)" if pm.get("expired") else ""
+            parts.append(
+                f"The card on file is a {str(pm.get('brand', 'card')).title()} ending in {pm.get('last4')}, "
+                f"expiring {pm.get('exp')}{expired}."
+            )
+        else:
+            parts.append("There is no card on file.")
+    if "balance" in wanted:
+        due = acct.data.get("past_due")
+        if isinstance(due, dict) and due.get("amount"):
+            parts.append(f"You have {fmt_money(due.get('amount'), due.get('currency'))} past due.")
+        else:
+            parts.append("You don't owe anything right now.")
+    if "email" in wanted:
+        parts.append(f"Invoices go to {acct.customer.get('email')}.")
+    if "vat" in wanted:
+        vat = acct.customer.get("vat_id")
+        parts.append(f"Your VAT id on file is {vat}." if vat else "There's no VAT id on file.")
+    return " ".join(parts) or "Your account looks fine."
+
+
+def knowledge_answer(question: str, result: dict[str, Any]) -> str:
+    """Answer from `search_knowledge` passages, via `purser.knowledge.answer_from_passages` when present."""
+    passages = [p for p in (result.get("passages") or []) if isinstance(p, dict)]
+    if not passages:
+        return "I couldn't find that in our help articles. A teammate can answer it — just ask for a human."
+    try:
+        module: Any = importlib.import_module("purser.knowledge")
+        answer_fn = getattr(module, "answer_from_passages", None)
+    except ImportError:
+        answer_fn = None
+    if answer_fn is not None:
+        try:
+            answer = answer_fn(question, passages)
+            text = answer if isinstance(answer, str) else getattr(answer, "text", None)
+            if isinstance(text, str) and text.strip():
+                return text.strip()
+        except Exception:  # fall back to the top passage rather than fail the turn
+            pass
+    top = passages[0]
+    text = re.sub(r"\s+", " ", str(top.get("text", ""))).strip()
+    if len(text) > 700:
+        text = text[:700].rsplit(" ", 1)[0] + "…"
+    source = top.get("heading") or top.get("document")
+    return f"{text}" + (f" (from “{source}”)" if source else "")
+
+
+def social_reply(intent: str, first_name: str = "") -> str:
+    """Greetings, thanks, bare yes/no and anything not understood."""
+    hello = f"Hi {first_name}!" if first_name else "Hi!"
+    if intent == "greeting":
+        return f"{hello} How can I help with your billing today?"
+    if intent == "thanks":
+        return "You're welcome! Is there anything else I can help you with?"
+    if intent == "affirm":
+        return "Could you tell me a bit more about what you'd like me to do?"
+    if intent == "deny":
+        return "Okay, no problem — I haven't changed anything. Is there anything else I can help with?"
+    return "Sorry, I'm not sure I understood. I can help with " + CAPABILITIES + ". Could you tell me what you need?"

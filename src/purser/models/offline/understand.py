@@ -1,0 +1,180 @@
+"""From a customer message to an ordered list of requests (intent + the clause's text).
+
+1. Sentences are split on . ? ! ; and new lines (not inside "$15.50" or emails).
+2. A sentence is split further on connectors ("and", "also", "then", "plus") only
+   when both sides are confidently different actionable intents, so "update my
+   VAT id and address" stays one request while "upgrade me to Business and send
+   me the receipt" becomes two.
+3. Each clause is classified; clauses below the confidence threshold are
+   attached to the neighbouring request as extra slot text.
+4. Escalation triggers (dispute, fraud, legal threat, human request, abuse) come
+   from `purser.policy.escalation.detect_triggers` when that module exists, with
+   the classifier and a few high-precision patterns as the fallback.
+5. Greetings, thanks and bare yes/no are dropped when the message also asks for
+   something; consecutive clauses with the same intent are merged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from purser.models.offline.classifier import DEFAULT_PLAN_NAMES, get_classifier
+from purser.models.offline.normalize import normalize
+
+__all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
+
+ESCALATIONS: tuple[str, ...] = ("dispute", "fraud", "legal_threat", "human_request", "abuse")
+SOCIAL: frozenset[str] = frozenset({"greeting", "thanks", "affirm", "deny", "unknown"})
+ACTIONABLE: frozenset[str] = frozenset(
+    {
+        "refund",
+        "charge_question",
+        "send_invoice",
+        "update_billing",
+        "change_plan",
+        "change_seats",
+        "preview_change",
+        "retry_payment",
+        "payment_method",
+        "pause",
+        "resume",
+        "cancel",
+        "account_question",
+        "policy_question",
+        *ESCALATIONS,
+    }
+)
+THRESHOLD = 0.45
+
+_ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("legal_threat", r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|legal notice)\b"),
+    ("dispute", r"\b(?:charge ?back|dispute|disputing|disputed)\b"),
+    (
+        "fraud",
+        r"\b(?:fraud\w*|unauthori[sz]ed|did not authori[sz]e|never authori[sz]ed|hacked|compromised|"
+        r"identity (?:was )?stolen|never signed up|without my (?:permission|consent|knowledge))\b",
+    ),
+    (
+        "human_request",
+        r"\b(?:human|real person|live agent|representative|supervisor|manager|operator|talk to (?:a |an )?"
+        r"(?:person|agent|someone)|speak (?:to|with) (?:a |an )?(?:person|agent|someone))\b",
+    ),
+    ("abuse", r"\b(?:idiots?|stupid|moron\w*|f\*+k|fuck\w*|fck|stfu|shut up|screw you|go to hell|scum)\b"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One thing the customer asked for."""
+
+    intent: str
+    text: str
+    """The clause(s) of the raw message this request came from."""
+    normalized: str
+    confidence: float
+
+
+def detect_escalation(raw: str, normalized: str) -> list[str]:
+    """Escalation reasons in the text: the policy's detector when present, else patterns."""
+    found: list[str] = []
+    try:
+        module: Any = importlib.import_module("purser.policy.escalation")
+        detector = getattr(module, "detect_triggers", None)
+    except ImportError:
+        detector = None
+    if detector is not None:
+        try:
+            for item in detector(raw) or []:
+                reason = (
+                    item if isinstance(item, str) else getattr(item, "reason", None) or getattr(item, "trigger", None)
+                )
+                if isinstance(reason, str) and reason in ESCALATIONS and reason not in found:
+                    found.append(reason)
+        except Exception:  # a detector bug must not break the conversation
+            found = []
+        if found:
+            return found
+    for reason, pattern in _ESCALATION_PATTERNS:
+        if re.search(pattern, normalized) and reason not in found:
+            found.append(reason)
+    if "dispute" in found and re.search(r"\b(?:can i|how do i|how to|could i|want to) dispute\b", normalized):
+        found.remove("dispute")
+    return found
+
+
+def _sentences(raw: str) -> list[str]:
+    parts = re.split(r"(?<!\d)[.](?!\d|[a-z])|[?!;\n]+", raw)
+    return [p.strip(" ,") for p in parts if p and p.strip(" ,.")]
+
+
+_CONNECTOR = re.compile(r",?\s+(?:and then|and also|and|also|then|plus|as well as)\s+|,\s+", re.IGNORECASE)
+
+
+def _classify(text: str, plan_names: tuple[str, ...]) -> tuple[str, float, str]:
+    norm = normalize(text)
+    pred = get_classifier().predict(norm, plan_names)
+    return pred.intent, pred.confidence, norm
+
+
+def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str, str, float, str]]:
+    whole_intent, whole_conf, whole_norm = _classify(sentence, plan_names)
+    pieces = [p for p in _CONNECTOR.split(sentence) if p.strip()]
+    if len(pieces) < 2:
+        return [(sentence, whole_intent, whole_conf, whole_norm)]
+    classified = [(p, *_classify(p, plan_names)) for p in pieces]
+    confident = [c for c in classified if c[1] in ACTIONABLE and c[2] >= THRESHOLD]
+    if len({c[1] for c in confident}) < 2:
+        return [(sentence, whole_intent, whole_conf, whole_norm)]
+    # attach unconfident or social pieces to the previous confident one
+    out: list[list[Any]] = []
+    for piece, intent, conf, norm in classified:
+        if intent in ACTIONABLE and conf >= THRESHOLD:
+            if out and out[-1][1] == intent:
+                out[-1][0] += ", " + piece
+                out[-1][3] += " , " + norm
+            else:
+                out.append([piece, intent, conf, norm])
+        elif out:
+            out[-1][0] += ", " + piece
+            out[-1][3] += " , " + norm
+        else:
+            out.append([piece, intent, conf, norm])
+    return [(str(a), str(b), float(c), str(d)) for a, b, c, d in out]
+
+
+def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> list[Request]:
+    """The ordered requests of one customer message (see the module docstring)."""
+    clauses: list[tuple[str, str, float, str]] = []
+    for sentence in _sentences(raw) or [raw]:
+        clauses.extend(_split_clause(sentence, plan_names))
+    requests: list[Request] = []
+    for text, intent, conf, norm in clauses:
+        if intent in ESCALATIONS:
+            # the classifier alone is not enough to hand off: the patterns (or policy detector) must agree
+            triggers = detect_escalation(text, norm)
+            if not triggers:
+                intent, conf = "unknown", 0.0
+        if intent in ACTIONABLE and conf < THRESHOLD:
+            intent = "unknown"
+        if requests and requests[-1].intent == intent:
+            prev = requests[-1]
+            requests[-1] = Request(intent, prev.text + ". " + text, prev.normalized + " . " + norm, prev.confidence)
+        elif requests and intent == "unknown" and requests[-1].intent in ACTIONABLE:
+            prev = requests[-1]
+            requests[-1] = Request(
+                prev.intent, prev.text + ". " + text, prev.normalized + " . " + norm, prev.confidence
+            )
+        else:
+            requests.append(Request(intent, text, norm, conf))
+    # escalation patterns anywhere in the message win over the classifier
+    triggers = detect_escalation(raw, normalize(raw))
+    for reason in triggers:
+        if not any(r.intent == reason for r in requests):
+            requests.insert(0, Request(reason, raw, normalize(raw), 1.0))
+    actionable = [r for r in requests if r.intent in ACTIONABLE]
+    if actionable:
+        return actionable
+    return requests[:1] if requests else [Request("unknown", raw, normalize(raw), 0.0)]
