@@ -285,3 +285,17 @@ def test_scenario_file_errors(tmp_path: Path) -> None:
         WorldError, match=r"world\.customers\[0\]\.charges\[0\]\.created: expected a time at or before now"
     ):
         load_scenario_world(path)
+
+
+def test_a_live_subscription_period_must_contain_now(tmp_path: Path) -> None:
+    data = base_world()
+    data["customers"][0]["subscription"]["current_period_start"] = "2026-10-01T00:00:00Z"
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"now": "2026-11-16T00:00:00Z", "world": data}))
+    with pytest.raises(
+        WorldError, match=r"subscription\.current_period_start: expected the current period to contain now"
+    ):
+        load_scenario_world(path)
+    data["customers"][0]["subscription"].update(status="paused", resumes_at="2027-01-01")
+    path.write_text(yaml.safe_dump({"now": "2026-11-16T00:00:00Z", "world": data}))
+    assert load_scenario_world(path)[0].customers[0].subscription is not None

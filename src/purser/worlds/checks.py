@@ -201,17 +201,36 @@ def check_world(world: World) -> Issues:
     return issues
 
 
+LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid")
+"""Statuses whose current period must contain `now` (paused and canceled periods may lie in the past)."""
+
+
 def check_not_after(world: World, now: datetime) -> Issues:
-    """Everything in the world was created at or before `now`."""
+    """Everything in the world was created at or before `now`; a live subscription's period contains `now`."""
+    from purser.worlds.loader import period_end
+
     issues: Issues = []
-    late = f"expected a time at or before now ({now.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    late = f"expected a time at or before now ({stamp})"
+    plans = {p.id: p for p in world.plans}
     for ci, c in enumerate(world.customers):
         base: tuple[str | int, ...] = ("customers", ci)
-        if c.subscription is not None:
-            if c.subscription.created > now:
+        sub = c.subscription
+        if sub is not None:
+            if sub.created > now:
                 issues.append(((*base, "subscription", "created"), late))
-            if c.subscription.current_period_start > now:
+            if sub.current_period_start > now:
                 issues.append(((*base, "subscription", "current_period_start"), late))
+            elif sub.status in LIVE_STATUSES and sub.plan in plans:
+                end = period_end(sub.created, sub.current_period_start, plans[sub.plan].interval)
+                if end <= now:
+                    issues.append(
+                        (
+                            (*base, "subscription", "current_period_start"),
+                            f"expected the current period to contain now ({stamp}) for a {sub.status} "
+                            f"subscription, but it ended {end.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+                        )
+                    )
         for group in ("invoices", "charges", "refunds"):
             for index, item in enumerate(getattr(c, group)):
                 if item.created > now:
