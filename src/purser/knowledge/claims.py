@@ -43,6 +43,7 @@ _WINDOW = [
     ),
     re.compile(DURATION + r"\s*(?:refund\s+)?(?:window|guarantee)"),
     re.compile(r"\bwindow\s+(?:is|of|lasts)\s+" + DURATION),
+    re.compile(DURATION + r"\s+(?:to|in which to)\s+(?:request|ask|claim|apply|get|receive)\b"),
     re.compile(
         DURATION + r"\s+(?:after|of|from|since|following)\s+(?:the\s+|your\s+|a\s+|an\s+|its\s+|their\s+)?"
         r"(?:date\s+of\s+(?:the\s+)?)?(?:charge|payment|purchase|billing|invoice|transaction|renewal|being charged)"
@@ -199,7 +200,7 @@ _DUNNING = re.compile(r"\bretr(?:y|ies|ied|ying)\b|\bre-?attempt|\btry\s+(?:agai
 _PAYMENT = re.compile(r"\b(?:payment|charg|card|invoice|billing|renewal|dunning)")
 _RETRY_COUNT = re.compile(
     r"\b(?P<n>\d+)\s+(?:more\s+|additional\s+|further\s+|automatic\s+|extra\s+)?"
-    r"(?:times|retries|retry attempts|attempts|re-?attempts|tries)\b"
+    r"(?:payment\s+|charge\s+|collection\s+)?(?:times|retries|retry attempts|attempts|re-?attempts|tries)\b"
 )
 _DAY_LIST = re.compile(
     r"\bdays?\s+(?P<a>\d+(?:\s*,\s*\d+)*(?:\s*,?\s*(?:and|&)\s*\d+)?)\b"

@@ -78,6 +78,9 @@ def _replace_number_words(text: str) -> str:
     return _NUMBER_RUN.sub(repl, text)
 
 
+_ONCE = re.compile(r"(?<!\bat )\bonce\b(?=\s+(?:a|an|per|every|each|in|within|during|over)\b|\s*[.,;:!?)]|\s*$)")
+
+
 def normalize_sentence(sentence: str) -> str:
     """Lowercase, unify quotes and dashes, customer phrases mapped, numbers as digits, `1,000` -> `1000`."""
     text = normalize_phrases(sentence)
@@ -86,7 +89,7 @@ def normalize_sentence(sentence: str) -> str:
     text = _replace_number_words(text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     # "once a year", "refunded once." count; "once your card is updated" does not.
-    text = re.sub(r"\bonce\b(?=\s+(?:a|an|per|every|each|in|within|during|over)\b|\s*[.,;:!?)]|\s*$)", "1 times", text)
+    text = _ONCE.sub("1 times", text)
     text = re.sub(r"\btwice\b", "2 times", text)
     text = re.sub(r"\bthrice\b", "3 times", text)
     text = re.sub(r"\ba (?:single|sole)\b", "1", text)
@@ -111,7 +114,9 @@ class Duration:
 
     @property
     def days(self) -> int:
-        """In days: a month is 30 days, a year 365."""
+        """In days: a month is 30 days, a year (or 12 months) 365."""
+        if self.unit == "month" and self.amount % 12 == 0:
+            return self.amount // 12 * 365
         return self.amount * UNIT_DAYS[self.unit]
 
     @property
