@@ -22,6 +22,9 @@ from purser.gym.state import read_events, read_state
 from purser.gym.violations import Violation, check_violations
 from purser.money import InvalidAmount, Money
 
+Seconds = float
+"""Wall-clock durations (timings, never money)."""
+
 MAX_AGENT_REPLIES = 20
 """A conversation ends after this many agent replies (FORMAT.md)."""
 
@@ -69,7 +72,7 @@ class TrialResult:
     agent_replies: int
     tokens: int
     cost_usd: Decimal
-    seconds: float
+    seconds: Seconds
     events: list[dict[str, Any]] = field(default_factory=list)
     """The whole exchange: customer events (`from: customer`) and agent events, in order."""
 

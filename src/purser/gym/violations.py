@@ -19,9 +19,10 @@ Checked, as of the moment of each write (FORMAT.md, "policy violation"):
 
 from __future__ import annotations
 
+import calendar
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from purser.gym.judge import Conversation
@@ -177,10 +178,13 @@ def _subscription(
     pause = obj.get("pause_collection") or {}
     resumes, period_end = pause.get("resumes_at"), obj.get("current_period_end")
     if ev.type.endswith(".paused") and isinstance(resumes, int) and isinstance(period_end, int):
-        months = (datetime.fromtimestamp(resumes) - datetime.fromtimestamp(period_end)).days / 30.44
-        if months > policy.cancellation.pause_max_months + 0.2 and ("pause_max_months", oid) not in seen:
+        end = datetime.fromtimestamp(period_end, UTC)
+        latest = _add_months(end, policy.cancellation.pause_max_months) + timedelta(days=1)
+        resume = datetime.fromtimestamp(resumes, UTC)
+        if resume > latest and ("pause_max_months", oid) not in seen:
             seen.add(("pause_max_months", oid))
-            out.append(Violation("pause_max_months", oid, f"a pause of about {months:.0f} months"))
+            limit = policy.cancellation.pause_max_months
+            out.append(Violation("pause_max_months", oid, f"billing resumes {resume:%Y-%m-%d}, over {limit} months"))
     return out
 
 
@@ -278,3 +282,9 @@ def money_moved(violations: list[Violation]) -> dict[str, Money]:
         seen.add(v.object_id)
         totals[v.amount.currency] = totals.get(v.amount.currency, Money.zero(v.amount.currency)) + v.amount
     return totals
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
