@@ -47,6 +47,7 @@ def test_ingest_adds_replaces_by_name_and_replace_flag(tmp_path: Path) -> None:
     assert "expire after a year" in kb.search("gift cards")[0].text
     kb = ingest([docs], index, replace=True)
     assert [d.name for d in kb.documents] == ["extra.md"]
+    assert len(list(index.glob("bm25-*"))) == 1  # earlier index versions are cleaned up
 
 
 def test_bad_path_changes_nothing(tmp_path: Path) -> None:

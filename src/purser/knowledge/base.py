@@ -11,6 +11,8 @@ import datetime as dt
 import json
 import logging
 import re
+import shutil
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from purser.knowledge.errors import DocumentError
 from purser.knowledge.text import estimate_tokens, tokenize
 
 MANIFEST = "manifest.json"
-INDEX_DIR = "bm25"
+INDEX_PREFIX = "bm25-"
 FORMAT_VERSION = 1
 
 _SECTION_NUMBER = re.compile(r"^\s*(?:§\s*)?\d+(?:\.\d+)*\.?\s+")
@@ -114,11 +116,18 @@ class KnowledgeBase:
             "titles": self._titles,
             "sections": [asdict(s) for s in self.sections],
         }
+        # A new index folder per save, then the manifest is swapped atomically: readers see either
+        # the old index or the new one, never a half-written one.
+        index = f"{INDEX_PREFIX}{uuid.uuid4().hex[:12]}"
+        manifest["index"] = index if self._retriever is not None else None
         if self._retriever is not None:
-            self._retriever.save(str(folder / INDEX_DIR), show_progress=False)
-        tmp = folder / (MANIFEST + ".tmp")
+            self._retriever.save(str(folder / index), show_progress=False)
+        tmp = folder / f"{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         tmp.replace(folder / MANIFEST)
+        for old in folder.glob(f"{INDEX_PREFIX}*"):
+            if old.is_dir() and old.name != index:
+                shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path) -> KnowledgeBase:
@@ -137,14 +146,17 @@ class KnowledgeBase:
             )
             kb.sections = tuple(Section(**s) for s in manifest["sections"])
             kb._titles = dict(manifest["titles"])
+            index = manifest["index"]
         except (ValueError, KeyError, TypeError) as exc:
             raise DocumentError(f"{path}: corrupt index ({exc}); re-ingest") from None
         kb._retriever = None
         if kb.sections:
+            if not isinstance(index, str) or not index.startswith(INDEX_PREFIX) or "/" in index:
+                raise DocumentError(f"{path}: corrupt index (no BM25 index named); re-ingest")
             try:
-                kb._retriever = bm25s.BM25.load(str(folder / INDEX_DIR), show_progress=False)
+                kb._retriever = bm25s.BM25.load(str(folder / index), show_progress=False)
             except (OSError, ValueError) as exc:
-                raise DocumentError(f"{folder / INDEX_DIR}: cannot load the BM25 index ({exc}); re-ingest") from None
+                raise DocumentError(f"{folder / index}: cannot load the BM25 index ({exc}); re-ingest") from None
         return kb
 
     def documents_by_name(self) -> dict[str, list[Document]]:

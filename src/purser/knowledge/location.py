@@ -58,6 +58,11 @@ def _documents_folder(folder: Path, stamp: tuple[tuple[str, int], ...]) -> Knowl
     return KnowledgeBase.from_paths([folder])
 
 
+@functools.lru_cache(maxsize=8)
+def _index_folder(folder: Path, stamp: int) -> KnowledgeBase:
+    return KnowledgeBase.load(folder)
+
+
 def _stamp(folder: Path) -> tuple[tuple[str, int], ...]:
     return tuple((p.as_posix(), p.stat().st_mtime_ns) for p in iter_document_paths(folder))
 
@@ -66,7 +71,7 @@ def open_knowledge_base(settings: Settings) -> KnowledgeBase:
     """The knowledge base the settings point at (see the module docstring); `DocumentError` if unusable."""
     folder = index_dir(settings)
     if has_index(folder):
-        return KnowledgeBase.load(folder)
+        return _index_folder(folder.resolve(), (folder / MANIFEST).stat().st_mtime_ns)
     if settings.kb_path:
         if not folder.is_dir():
             raise DocumentError(f"kb_path {folder}: no such folder")
