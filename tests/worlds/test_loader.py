@@ -135,6 +135,9 @@ def test_demo_seed_covers_every_situation(processor: SandboxProcessor) -> None:
     assert ben.subscription.status is SubscriptionStatus.PAST_DUE
     assert ben.default_payment_method.behavior.value == "declines"
     assert ben.past_due == Money(5000, "usd")
+    failed = [c for c in ben.charges if c.status.value == "failed"]
+    assert [c.failure_code for c in failed] == ["card_declined", "card_declined"]
+    assert ben.invoices[0].attempts == 2 and ben.invoices[0].next_payment_attempt == utc(2026, 11, 17)
     cleo = snap("cus_cleo").subscription
     assert cleo.status is SubscriptionStatus.PAUSED and cleo.resumes_at == utc(2027, 2, 1)
     dev = snap("cus_dev").subscription
@@ -188,3 +191,12 @@ def test_demo_loads_into_postgresql_all_or_nothing(pg_database: Database) -> Non
     assert counts(processor) == before
     seed(processor)  # reset + reload in one transaction
     assert counts(processor) == before
+
+
+def test_open_invoice_retries_follow_the_dunning_schedule(processor: SandboxProcessor) -> None:
+    seed(processor)
+    report = processor.advance_clock(utc(2026, 11, 20))
+    assert "cus_ben" in report.customers
+    ben = processor.snapshot(CustomerId("cus_ben"))
+    assert ben.invoices[0].attempts == 4  # retries on Nov 17 and 18 exhaust the (3, 5, 7) schedule
+    assert ben.subscription is not None and ben.subscription.status is SubscriptionStatus.UNPAID

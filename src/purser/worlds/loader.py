@@ -12,6 +12,8 @@ Derived values:
   the amounts match; a reverse-charge customer's untaxed invoice carries the reverse-charge note;
 - a charge without `payment_method` was paid with the customer's default card; a `disputed` charge
   gets an open dispute (`needs_response`);
+- an open invoice's `attempts` become that many failed charges on the default card (failure code
+  from its behaviour) and its next retry follows the sandbox's dunning schedule;
 - a customer was created at their earliest object (or `now`).
 """
 
@@ -49,6 +51,7 @@ from purser.domain import (
 )
 from purser.money import Money
 from purser.processors.sandbox.clock import add_interval, anchor_for, next_boundary_after
+from purser.processors.sandbox.invoices import DEFAULT_DUNNING_DAYS
 from purser.processors.sandbox.tax import DEFAULT_SELLER, tax_for
 from purser.store.db import metadata
 from purser.worlds.schema import World, WorldCustomer, WorldInvoice, WorldPlan, WorldSubscription
@@ -99,13 +102,14 @@ def load_world(processor: object, world: World, now: datetime, *, reset: bool = 
     if bulk_import is None:
         raise TypeError(f"{type(processor).__name__} has no bulk_import(): worlds load into the sandbox only")
     plans = {p.id: p for p in world.plans}
+    dunning = tuple(getattr(processor, "dunning_days", DEFAULT_DUNNING_DAYS))
     with bulk_import() as imp:
         if reset:
             reset_sandbox(imp.conn)
         for plan in world.plans:
             imp.create_plan(to_plan(plan))
         for customer in world.customers:
-            _load_customer(imp, customer, plans, now)
+            _load_customer(imp, customer, plans, now, dunning)
         imp.set_clock(now)
 
 
@@ -122,13 +126,16 @@ def _created(customer: WorldCustomer, now: datetime) -> datetime:
     return min(times, default=now)
 
 
-def _load_customer(imp: _Importer, c: WorldCustomer, plans: dict[str, WorldPlan], now: datetime) -> None:
+def _load_customer(
+    imp: _Importer, c: WorldCustomer, plans: dict[str, WorldPlan], now: datetime, dunning: tuple[int, ...]
+) -> None:
     cid = CustomerId(c.id)
     address = (
         Address(c.address.line1, c.address.city, c.address.postal_code, c.address.country) if c.address else Address()
     )
     imp.create_customer(Customer(cid, c.name, c.email, address, c.vat_id, _created(c, now)))
     default_pm: PaymentMethodId | None = None
+    behavior_of = {pm.id: pm.behavior for pm in c.payment_methods}
     for pm in c.payment_methods:
         imp.add_payment_method(
             PaymentMethod(
@@ -149,7 +156,7 @@ def _load_customer(imp: _Importer, c: WorldCustomer, plans: dict[str, WorldPlan]
     if sub is not None and plan is not None:
         imp.import_subscription(to_subscription(cid, sub, plan, now))
     for invoice in c.invoices:
-        imp.import_invoice(to_invoice(cid, c, invoice, sub, plan))
+        imp.import_invoice(to_invoice(cid, c, invoice, sub, plan, now, dunning))
     for ch in c.charges:
         imp.import_charge(
             Charge(
@@ -163,6 +170,11 @@ def _load_customer(imp: _Importer, c: WorldCustomer, plans: dict[str, WorldPlan]
                 disputed=ch.disputed,
             )
         )
+    for inv in c.invoices:
+        for charge in failed_attempts(
+            cid, inv, default_pm, behavior_of.get(default_pm or "", "declines"), now, dunning
+        ):
+            imp.import_charge(charge)
     for rf in c.refunds:
         imp.import_refund(
             Refund(RefundId(rf.id), ChargeId(rf.charge), cid, rf.amount, rf.created, reason="requested_by_customer")
@@ -197,8 +209,64 @@ def to_subscription(cid: CustomerId, sub: WorldSubscription, plan: WorldPlan, no
     )
 
 
+def next_attempt(inv: WorldInvoice, now: datetime, dunning: tuple[int, ...]) -> datetime | None:
+    """When the sandbox retries an imported open invoice: the dunning schedule after its failed attempts.
+
+    Never attempted: an hour after creation. Retries are days after creation (`dunning`); one that is
+    already past runs a day after `now`; none once the schedule is exhausted.
+    """
+    if inv.status != "open":
+        return None
+    if inv.attempts == 0:
+        due = inv.created + timedelta(hours=1)
+    elif inv.attempts <= len(dunning):
+        due = inv.created + timedelta(days=dunning[inv.attempts - 1])
+    else:
+        return None
+    return due if due > now else now + timedelta(days=1)
+
+
+def failed_attempts(
+    cid: CustomerId,
+    inv: WorldInvoice,
+    pm: PaymentMethodId | None,
+    behavior: str,
+    now: datetime,
+    dunning: tuple[int, ...],
+) -> list[Charge]:
+    """The failed charges behind an open or uncollectible invoice's `attempts` (Stripe shows each one)."""
+    if inv.status not in ("open", "uncollectible") or pm is None:
+        return []
+    code = _FAILURE_CODES.get(behavior, "card_declined")
+    charges = []
+    for n in range(1, inv.attempts + 1):
+        offset = timedelta(seconds=5) if n == 1 else timedelta(days=dunning[min(n - 2, len(dunning) - 1)])
+        charges.append(
+            Charge(
+                ChargeId(f"ch_{inv.id}_attempt{n}"),
+                cid,
+                inv.amount,
+                min(inv.created + offset, now),
+                ChargeStatus.FAILED,
+                invoice_id=InvoiceId(inv.id),
+                payment_method_id=pm,
+                failure_code=code,
+            )
+        )
+    return charges
+
+
+_FAILURE_CODES = {"declines": "card_declined", "insufficient_funds": "insufficient_funds", "expired": "expired_card"}
+
+
 def to_invoice(
-    cid: CustomerId, c: WorldCustomer, inv: WorldInvoice, sub: WorldSubscription | None, plan: WorldPlan | None
+    cid: CustomerId,
+    c: WorldCustomer,
+    inv: WorldInvoice,
+    sub: WorldSubscription | None,
+    plan: WorldPlan | None,
+    now: datetime,
+    dunning: tuple[int, ...] = DEFAULT_DUNNING_DAYS,
 ) -> Invoice:
     """The domain invoice: subtotal = amount - tax, one line, the reverse-charge note when it applies."""
     total = inv.amount
@@ -233,6 +301,7 @@ def to_invoice(
         lines=(line,),
         subscription_id=SubscriptionId(sub.id) if sub is not None else None,
         attempts=inv.attempts,
+        next_payment_attempt=next_attempt(inv, now, dunning),
         amount_paid=total if inv.status == "paid" else Money.zero(total.currency),
         tax_note=note,
     )
