@@ -75,7 +75,7 @@ def account(**overrides: Any) -> dict[str, Any]:
             "invoice": f"in_{m}",
             "invoice_number": f"PUR-000{i + 1}",
             "status": "succeeded",
-            "refunded": False,
+            "refunded": "0.00",
             "refundable": "20.00",
             "disputed": False,
         }

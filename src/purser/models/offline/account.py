@@ -66,6 +66,15 @@ def money_minor(amount: Any, currency: Any) -> int | None:
         return None
 
 
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
 class Account:
     """Convenience view over one `lookup_account` result."""
 
@@ -115,13 +124,26 @@ class Account:
         text = f"{fmt_money(charge.get('amount'), charge.get('currency'))} on {fmt_date(charge.get('created'))}"
         if charge.get("invoice_number"):
             text += f" (invoice {charge['invoice_number']})"
-        if charge.get("refunded"):
+        refunded = _decimal(charge.get("refunded"))
+        if charge.get("refunded") is True or not self.refundable(charge):
             text += " — already refunded"
+        elif refunded:
+            text += f" — {fmt_money(charge.get('refunded'), charge.get('currency'))} already refunded"
         return text
+
+    @staticmethod
+    def refundable(charge: dict[str, Any]) -> bool:
+        """True when something of the charge is left to refund."""
+        if charge.get("refunded") is True:
+            return False
+        left = _decimal(charge.get("refundable"))
+        if isinstance(charge.get("refundable"), str) and left is not None:
+            return left > 0
+        return not charge.get("refunded")
 
     def open_charges(self) -> list[dict[str, Any]]:
         """Charges that succeeded and are not fully refunded, newest first."""
-        return [c for c in self.charges if c.get("status", "succeeded") == "succeeded" and not c.get("refunded")]
+        return [c for c in self.charges if c.get("status", "succeeded") == "succeeded" and self.refundable(c)]
 
     def duplicates(self) -> list[dict[str, Any]]:
         """Later charges that duplicate an earlier one (same invoice, or same amount within a day)."""

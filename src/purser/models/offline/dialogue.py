@@ -144,12 +144,12 @@ def latest_account(events: list[Event]) -> tuple[Account | None, int]:
     """The newest `lookup_account` result and its position."""
     for event in reversed(events):
         result = event.tool.result if event.kind == "tool" and event.tool else None
-        if (
-            event.tool
-            and event.tool.name == "lookup_account"
-            and result
-            and ("customer" in result or "plans" in result)
-        ):
+        if not (event.tool and event.tool.name == "lookup_account" and result):
+            continue
+        inner = result.get("result")
+        if isinstance(inner, dict) and ("customer" in inner or "plans" in inner):
+            result = inner  # the gateway's outcome wrapping the account
+        if "customer" in result or "plans" in result:
             return Account(result), event.index
     return None, -1
 

@@ -26,7 +26,6 @@ _LABELS: dict[str, str] = {
     "invoice_total": "invoice total",
     "refund": "refund",
     "refund_amount": "refund",
-    "amount": "amount",
     "credit": "credit",
     "next_invoice_amount": "next invoice",
     "new_amount": "new price",
@@ -36,7 +35,7 @@ _LABELS: dict[str, str] = {
 def _walk(value: Any, currency: str | None, out: list[tuple[str, str]], key: str = "") -> None:
     if isinstance(value, dict):
         cur = value.get("currency") if isinstance(value.get("currency"), str) else currency
-        if set(value) >= {"amount", "currency"} and isinstance(value.get("amount"), str) and key:
+        if set(value) >= {"amount", "currency"} and isinstance(value.get("amount"), str) and key in _LABELS:
             out.append((key, fmt_money(value["amount"], value["currency"])))
             return
         for k, v in value.items():
@@ -54,6 +53,8 @@ def describe_amounts(*parts: dict[str, Any] | None) -> list[str]:
     seen: set[str] = set()
     phrases: list[str] = []
     for key, money in found:
+        if re.fullmatch(r"\D*0(?:[.,]0+)?\D*", money):
+            continue
         label = _LABELS.get(key, key.replace("_", " "))
         phrase = f"{label}: {money}"
         if phrase not in seen:
@@ -90,9 +91,11 @@ def outcome_text(outcome: dict[str, Any], action: str = "") -> str:
     if status == "declined":
         return "Okay, I haven't made that change." + (f" ({summary})" if summary and action else "")
     if status == "pending_approval":
+        if "teammate" in summary.lower():
+            return summary
         return (summary + " " if summary else "") + "A teammate is reviewing this request; you'll hear back here."
     if status == "denied":
-        return "A teammate reviewed the request and couldn't approve it." + (f" {summary}" if summary else "")
+        return summary or "A teammate reviewed the request and couldn't approve it."
     if status == "failed":
         return "That didn't go through." + (f" {summary}" if summary else "")
     if status == "escalated":
