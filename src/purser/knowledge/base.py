@@ -18,9 +18,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import bm25s
-import numpy as np
-
 from purser.knowledge.documents import Document, Section, iter_document_paths, load_document
 from purser.knowledge.errors import DocumentError
 from purser.knowledge.text import estimate_tokens, tokenize
@@ -89,6 +86,8 @@ class KnowledgeBase:
         self._titles = {d.name: d.title for d in docs}
         self._retriever: Any = None
         if self.sections:
+            import bm25s  # imported on first use: it pulls in scipy
+
             self._retriever = bm25s.BM25()
             self._retriever.index([self._index_tokens(s) for s in self.sections], show_progress=False)
 
@@ -153,6 +152,8 @@ class KnowledgeBase:
         if kb.sections:
             if not isinstance(index, str) or not index.startswith(INDEX_PREFIX) or "/" in index:
                 raise DocumentError(f"{path}: corrupt index (no BM25 index named); re-ingest")
+            import bm25s
+
             try:
                 kb._retriever = bm25s.BM25.load(str(folder / index), show_progress=False)
             except (OSError, ValueError) as exc:
@@ -193,7 +194,7 @@ class KnowledgeBase:
         tokens = [t for t in tokenize(query) if t in vocab]
         if not tokens:
             return []
-        scores = np.asarray(self._retriever.get_scores(tokens), dtype=float)
+        scores = [float(x) for x in self._retriever.get_scores(tokens)]
         order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
         passages = []
         for i in order[:k]:

@@ -13,9 +13,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from purser.config import Settings
 from purser.knowledge.base import MANIFEST, KnowledgeBase, Progress, read_documents
 from purser.knowledge.documents import SUPPORTED_SUFFIXES, iter_document_paths
@@ -31,6 +28,9 @@ def index_dir(settings: Settings) -> Path:
     """The folder `purser kb ingest` writes to and the runtime reads from."""
     if settings.kb_path:
         return Path(settings.kb_path).expanduser()
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(settings.database_url)
     except ArgumentError:
