@@ -92,10 +92,10 @@ class KnowledgeBase:
             self._retriever.index([self._index_tokens(s) for s in self.sections], show_progress=False)
 
     def _index_tokens(self, section: Section) -> list[str]:
-        # The heading counts twice and the document title once: they say what the text is about.
-        title = self._titles.get(section.document, "")
+        # The heading counts twice: it says what the section is about. (The document title is
+        # left out: shared by every section of a document, it blurs them together.)
         heading = _SECTION_NUMBER.sub("", section.heading)
-        return tokenize(f"{title} {heading} {heading} {section.text}") or ["_empty_"]
+        return tokenize(f"{heading} {heading} {section.text}") or ["_empty_"]
 
     # -- building ------------------------------------------------------------------------
     @classmethod
