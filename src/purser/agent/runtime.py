@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, ModelAPIError, UnexpectedModelBehavior
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, RetryPromptPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    RetryPromptPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.run import AgentRun
 
 from purser.actions.lookup_account import account_json
 from purser.actions.outcome import Outcome, Scope
@@ -347,16 +355,18 @@ class Runtime:
         history = self.store.messages(record.id)
         steps = 0
         stop: str | None = None
-        pending: ModelRequest | None = None
         text: str | None = None
-        new: list[ModelMessage] = []
+        run_ref: AgentRun[TurnState, str] | None = None
+        last_request: ModelRequest | None = None
         try:
             async with self._agent.iter(
                 prompt, message_history=history, model=model, deps=state, instructions=instructions
             ) as run:
+                run_ref = run
                 async for node in run:
                     if not Agent.is_model_request_node(node):
                         continue
+                    last_request = node.request
                     failures = _count_failures(node.request, state, failures)
                     if state.handoff is None:
                         if failures >= self.max_failures:
@@ -366,19 +376,21 @@ class Runtime:
                         elif spent + self._cost(run.new_messages()) >= self.cost_cap:
                             stop = "cost_cap"
                     if stop is not None:
-                        pending = node.request
                         break
                     steps += 1
-                new = run.new_messages()
                 if run.result is not None:
                     text = run.result.output.strip() or None
         except UnexpectedModelBehavior:
             stop = "repeated_failure"
         except (ModelAPIError, AgentRunError, ExceptionGroup):
             stop = "unavailable"
-            return UNAVAILABLE_TEXT, [], None, failures
-        if pending is not None and (not new or new[-1] is not pending):
-            new = [*new, pending]
+        # Keep everything that happened, including a request that was built but never sent, so the
+        # history stays a valid conversation (every tool call answered) for whoever resumes it.
+        new = run_ref.new_messages() if run_ref is not None else []
+        if last_request is not None and all(m is not last_request for m in new):
+            new = [*new, last_request]
+        if stop == "unavailable":
+            return UNAVAILABLE_TEXT, new or [ModelRequest(parts=[UserPromptPart(content=prompt)])], None, failures
         return text, new, stop, failures
 
     # -- helpers ----------------------------------------------------------------------------------
