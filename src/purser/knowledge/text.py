@@ -48,6 +48,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bon hold\b", "pause"),
         (r"\bfreez\w*", "pause"),
         (r"\bunsubscrib\w*", "cancel"),
+        (r"\b(?:escalat\w*|real person|live agent|human agent|representative|operator)\b", "person human"),
+        (r"\b(?:stop|stopped) paying\b", "unpaid"),
         (r"\bchargebacks?\b", "dispute"),
         (r"\bvalue[- ]added tax\b", "vat"),
         (r"\bcredit card\b", "card"),
