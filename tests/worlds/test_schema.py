@@ -299,3 +299,27 @@ def test_a_live_subscription_period_must_contain_now(tmp_path: Path) -> None:
     data["customers"][0]["subscription"].update(status="paused", resumes_at="2027-01-01")
     path.write_text(yaml.safe_dump({"now": "2026-11-16T00:00:00Z", "world": data}))
     assert load_scenario_world(path)[0].customers[0].subscription is not None
+
+
+def test_scenario_errors_give_the_line_of_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "now: '2026-11-16T00:00:00Z'\n"
+        "world:\n"
+        "  plans:\n"
+        "    - {id: p, name: P, amount: 20.0, interval: month}\n"
+        "  customers:\n"
+        "    - id: c\n"
+        "      name: C\n"
+        "      email: c@example.com\n"
+        "      colour: red\n"
+        "      invoices: []\n"
+    )
+    with pytest.raises(WorldError) as info:
+        load_scenario_world(path)
+    problems = info.value.problems
+    assert problems[0].startswith(f"{path}: world.plans[0].amount: expected a decimal string")
+    assert problems[0].endswith("(line 4)")
+    assert problems[1].startswith(f"{path}: world.customers[0].colour: unknown key")
+    assert problems[1].endswith("(line 9)")
+    assert info.value.items[1][0] == ("world", "customers", 0, "colour")

@@ -45,6 +45,7 @@ __all__ = [
     "WorldRefund",
     "WorldSubscription",
     "describe_errors",
+    "error_items",
     "load_scenario_world",
     "parse_world",
 ]
@@ -52,12 +53,20 @@ __all__ = [
 DEFAULT_CURRENCY = "usd"
 
 
-class WorldError(ValueError):
-    """A world that cannot be loaded; `problems` holds one "file: key.path: expectation" line each."""
+Loc = tuple[str | int, ...]
+"""A key path: ("world", "customers", 0, "charges", 1, "amount")."""
 
-    def __init__(self, problems: list[str]) -> None:
+
+class WorldError(ValueError):
+    """A world that cannot be loaded; `problems` holds one "file: key.path: expectation" line each.
+
+    `items` holds the same problems as (key path, expectation) pairs when they are known.
+    """
+
+    def __init__(self, problems: list[str], items: list[tuple[Loc, str]] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.items = items or []
 
 
 class CrossCheckError(ValueError):
@@ -287,13 +296,18 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 def describe_errors(exc: ValidationError, prefix: str = "world", model: type[BaseModel] = World) -> list[str]:
     """One "key.path: expectation" line per error of a `World` validation, paths starting at `prefix`."""
-    lines: list[str] = []
+    return [f"{_path(loc)}: {msg}" if loc else msg for loc, msg in error_items(exc, prefix, model)]
+
+
+def error_items(exc: ValidationError, prefix: str = "world", model: type[BaseModel] = World) -> list[tuple[Loc, str]]:
+    """(key path, expectation) per error of a `World` validation, paths starting at `prefix`."""
+    items: list[tuple[Loc, str]] = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         base = (prefix, *loc) if prefix else loc
         error = (err.get("ctx") or {}).get("error")
         if isinstance(error, CrossCheckError):
-            lines.extend(f"{_path((*base, *sub))}: {msg}" for sub, msg in error.issues)
+            items.extend(((*base, *sub), msg) for sub, msg in error.issues)
             continue
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, loc)
@@ -308,8 +322,8 @@ def describe_errors(exc: ValidationError, prefix: str = "world", model: type[Bas
             msg = str(err["msg"]).removeprefix("Value error, ").replace("Input should be ", "expected ", 1)
             if err["type"] != "value_error" and not isinstance(err["input"], dict | list):
                 msg = f"{msg}, got {_short(err['input'])}"
-        lines.append(f"{_path(base)}: {msg}" if base else msg)
-    return lines
+        items.append((base, msg))
+    return items
 
 
 def _short(value: Any) -> str:
@@ -327,7 +341,8 @@ def parse_world(data: Any, *, source: str) -> World:
     try:
         return World.model_validate(data)
     except ValidationError as exc:
-        raise WorldError([f"{source}: {line}" for line in describe_errors(exc)]) from None
+        items = error_items(exc)
+        raise WorldError([f"{source}: {_path(loc)}: {msg}" for loc, msg in items], items) from None
 
 
 def parse_now(value: Any, *, source: str) -> datetime:
@@ -362,10 +377,47 @@ def load_scenario_world(path: str | Path) -> tuple[World, datetime]:
     if problems:
         raise WorldError(problems)
     now = parse_now(doc["now"], source=source)
-    world = parse_world(doc["world"], source=source)
+    try:
+        world = parse_world(doc["world"], source=source)
+    except WorldError as exc:
+        if not exc.items:
+            raise
+        raise _with_lines(source, text, exc.items) from None
     from purser.worlds.checks import check_not_after
 
     late = check_not_after(world, now)
     if late:
-        raise WorldError([f"{source}: {_path(('world', *loc))}: {msg}" for loc, msg in late])
+        raise _with_lines(source, text, [(("world", *loc), msg) for loc, msg in late])
     return world, now
+
+
+def _with_lines(source: str, text: str, items: list[tuple[Loc, str]]) -> WorldError:
+    """A `WorldError` whose lines also give the line of the file where each key path is."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:  # pragma: no cover - the text was parsed already
+        root = None
+    problems = []
+    for loc, msg in items:
+        line = _line_of(root, loc)
+        problems.append(f"{source}: {_path(loc)}: {msg}" + (f" (line {line})" if line else ""))
+    return WorldError(problems, items)
+
+
+def _line_of(node: yaml.Node | None, loc: Loc) -> int | None:
+    """The 1-based line of the deepest node along `loc` (a missing key points at its parent)."""
+    if node is None:
+        return None
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if child is not None and isinstance(child, yaml.ScalarNode):
+                key = next(k for k, v in node.value if v is child)
+                return int(key.start_mark.line) + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+    return int(node.start_mark.line) + 1
