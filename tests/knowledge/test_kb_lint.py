@@ -148,6 +148,13 @@ def test_stale_documents_are_warnings_that_do_not_block(tmp_path: Path) -> None:
     assert lint(DEFAULT_POLICY, kb) == []  # no age check unless asked
 
 
+def test_headings_are_checked_too(tmp_path: Path) -> None:
+    path = tmp_path / "h.md"
+    path.write_text("# Refunds\n\n## Our 60-day refund window\n\nAsk us any time.\n", encoding="utf-8")
+    (finding,) = lint(DEFAULT_POLICY, KnowledgeBase.from_paths([path]))
+    assert finding.message == 'h.md §1 "Our 60-day refund window" says 60 days; policy.refunds.window_days is 30'
+
+
 def test_finding_to_dict_has_the_message(tmp_path: Path) -> None:
     (finding,) = lint(DEFAULT_POLICY, _kb(tmp_path, "Refunds are available within 45 days."))
     data = finding.to_dict()

@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 
 from purser.config import Settings
-from purser.knowledge import DocumentError, index_dir, ingest, open_knowledge_base, sample_knowledge_base
+from purser.knowledge import (
+    DocumentError,
+    index_dir,
+    ingest,
+    kb_contradictions_block_writes,
+    lint_settings,
+    open_knowledge_base,
+    sample_knowledge_base,
+)
 from purser.knowledge.location import SAMPLE_DIR
+from purser.policy.schema import Policy
 
 
 def test_index_dir_next_to_the_sqlite_database(tmp_path: Path) -> None:
@@ -60,3 +69,17 @@ def test_sample_dir_is_packaged() -> None:
     names = sorted(p.name for p in SAMPLE_DIR.iterdir())
     assert "refunds.md" in names and any(n.endswith(".html") for n in names)
     assert len(names) >= 8
+
+
+def test_lint_settings_for_serve_start_up(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/purser.db")
+    assert lint_settings(settings) == []
+    strict = Settings(
+        database_url=f"sqlite:///{tmp_path}/purser.db",
+        policy=Policy.from_mapping({"cancellation": {"pause_max_months": 1}}),
+    )
+    findings = lint_settings(strict)
+    assert kb_contradictions_block_writes(findings)
+    assert [f.message for f in findings] == [
+        'cancellation.md §3 "How long a pause can last" says 3 months; policy.cancellation.pause_max_months is 1'
+    ]

@@ -22,6 +22,7 @@ from purser.knowledge.location import (
     SAMPLE_DIR,
     index_dir,
     ingest,
+    lint_settings,
     open_knowledge_base,
     sample_knowledge_base,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "ingest",
     "kb_contradictions_block_writes",
     "lint",
+    "lint_settings",
     "open_knowledge_base",
     "sample_knowledge_base",
     "search_tool_result",

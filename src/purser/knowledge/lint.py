@@ -85,7 +85,9 @@ def lint(
     """Every statement in `kb` that contradicts `policy`, then (with `max_age_days`) stale documents."""
     findings: list[Finding] = []
     for section in kb.sections:
-        for sentence in split_sentences(section.text):
+        # Headings make statements too ("30-day refund window").
+        heading = [section.heading] if section.heading else []
+        for sentence in heading + split_sentences(section.text):
             for claim in extract_claims(sentence):
                 finding = _check(policy, claim, section, sentence)
                 if finding is not None and finding not in findings:

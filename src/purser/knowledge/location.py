@@ -17,6 +17,7 @@ from purser.config import Settings
 from purser.knowledge.base import MANIFEST, KnowledgeBase, Progress, read_documents
 from purser.knowledge.documents import SUPPORTED_SUFFIXES, iter_document_paths
 from purser.knowledge.errors import DocumentError
+from purser.knowledge.lint import Finding, lint
 
 SAMPLE_DIR = Path(__file__).with_name("sample")
 """The packaged sample knowledge base (consistent with the default policy)."""
@@ -79,6 +80,15 @@ def open_knowledge_base(settings: Settings) -> KnowledgeBase:
     return sample_knowledge_base()
 
 
+def lint_settings(settings: Settings) -> list[Finding]:
+    """`lint` of the configured knowledge base against `settings.policy`, stale documents included.
+
+    What `purser serve` runs at start-up; with `--strict`, writes stay off while
+    `kb_contradictions_block_writes(lint_settings(settings))`.
+    """
+    return lint(settings.policy, open_knowledge_base(settings), max_age_days=settings.kb_max_age_days)
+
+
 def ingest(
     paths: list[Path], folder: Path, *, replace: bool = False, progress: Progress | None = None
 ) -> KnowledgeBase:
@@ -102,6 +112,7 @@ __all__ = [
     "has_index",
     "index_dir",
     "ingest",
+    "lint_settings",
     "open_knowledge_base",
     "sample_knowledge_base",
 ]
