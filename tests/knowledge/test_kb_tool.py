@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from purser.agent.events import AgentMessage, Citation
-from purser.knowledge import answer_from_passages, citations_for, sample_knowledge_base, search_tool_result
+from purser.knowledge import (
+    TOOL_NAME,
+    SearchKnowledgeArgs,
+    answer_from_passages,
+    citations_for,
+    sample_knowledge_base,
+    search_tool_result,
+)
 from purser.knowledge.base import Passage
+
+
+def test_tool_arguments_are_strict() -> None:
+    assert TOOL_NAME == "search_knowledge"
+    assert SearchKnowledgeArgs.model_validate({"query": "refund window"}).query == "refund window"
+    for bad in ({}, {"query": ""}, {"query": "x", "customer_id": "cus_1"}):
+        with pytest.raises(ValidationError):
+            SearchKnowledgeArgs.model_validate(bad)
 
 
 def test_search_tool_result_shape() -> None:

@@ -29,6 +29,7 @@ from purser.knowledge.location import (
 from purser.knowledge.tool import (
     TOOL_DESCRIPTION,
     TOOL_NAME,
+    SearchKnowledgeArgs,
     answer_from_passages,
     citations_for,
     search_tool_result,
@@ -48,6 +49,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Passage",
+    "SearchKnowledgeArgs",
     "Section",
     "answer_from_passages",
     "citations_for",

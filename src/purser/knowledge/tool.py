@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from purser.knowledge.base import KnowledgeBase, Passage, compact
 from purser.knowledge.text import content_terms, split_sentences
 
@@ -26,6 +28,14 @@ PASSAGE_CHARS = 500
 """Each passage's text is cut to about this many characters in tool results."""
 
 PassageLike = Passage | Mapping[str, str]
+
+
+class SearchKnowledgeArgs(BaseModel):
+    """The tool's input, as the model sees it (strict: unknown keys are refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    query: str = Field(min_length=1, max_length=500, description="What to look up, in the customer's words.")
 
 
 def search_tool_result(kb: KnowledgeBase, query: str, k: int = 3) -> dict[str, list[dict[str, str]]]:
