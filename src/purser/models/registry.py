@@ -133,6 +133,11 @@ class ModelRegistry:
         model: Model = models[0] if len(models) == 1 else FallbackModel(models[0], *models[1:])
         return ResolvedModel(model=model, entries=entries, tier=tier)
 
+    def check(self) -> None:
+        """Build every configured model now, so a missing key or package fails at start-up, not mid-turn."""
+        for entry in self.entries:
+            self.model(entry)
+
     def entry_for_response(self, model_name: str | None) -> ModelEntry | None:
         """The configured entry that produced a response named `model_name` (providers may add a date suffix)."""
         if not model_name:

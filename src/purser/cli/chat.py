@@ -1,0 +1,188 @@
+"""`purser chat --customer ID`: a terminal chat with the agent, or JSON lines with `--json`.
+
+Terminal: rich output, confirmations as y/N prompts, tokens and cost per turn.
+`--json`: customer events (§7) as JSON lines on stdin → the agent's events as JSON lines on
+stdout. A bad line gets an error event on stderr naming the problem, and nothing is executed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from rich.panel import Panel
+from rich.prompt import Confirm, Prompt
+
+from purser.agent.events import (
+    AgentEvent,
+    ConfirmationRequest,
+    CustomerConfirm,
+    CustomerMessage,
+    customer_event_adapter,
+)
+from purser.cli._common import CONFIG_OPTION, console, fail, settings_or_exit
+
+__all__ = ["describe_validation", "register", "run_json"]
+
+EXIT_WORDS = {"exit", "quit", "/exit", "/quit", ":q"}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `chat` command to the `purser` app."""
+    app.command("chat")(chat)
+
+
+def chat(
+    customer: str = typer.Option(..., "--customer", help="The verified customer's id (e.g. cus_ana)."),
+    json_mode: bool = typer.Option(False, "--json", help="JSON lines: §7 customer events in, agent events out."),
+    channel: str = typer.Option("cli", "--channel", help="Channel recorded on the conversation."),
+    config: str | None = CONFIG_OPTION,
+) -> None:
+    """Chat with the agent as a verified customer."""
+    from purser.agent.runtime import RuntimeInputError
+    from purser.app import BootstrapError, build
+    from purser.models.providers import ProviderConfigError
+
+    settings = settings_or_exit(config)
+    try:
+        container = build(settings)
+        container.runtime.models.check()
+    except (BootstrapError, ProviderConfigError) as exc:
+        fail(str(exc))
+    try:
+        runtime = container.runtime
+        try:
+            conversation_id = runtime.start(customer, channel=channel)
+        except RuntimeInputError as exc:
+            fail(str(exc))
+        if json_mode:
+            run_json(runtime, conversation_id, sys.stdin, sys.stdout, sys.stderr)
+        else:
+            _run_terminal(runtime, conversation_id, customer)
+    finally:
+        container.close()
+
+
+# -- JSON lines -----------------------------------------------------------------------------------
+def describe_validation(exc: ValidationError) -> str:
+    """One line naming each offending field."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "event"
+        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts)
+
+
+def _error(stream: IO[str], line_no: int, message: str) -> None:
+    stream.write(json.dumps({"type": "error", "line": line_no, "error": message}) + "\n")
+    stream.flush()
+
+
+def run_json(runtime: Any, conversation_id: str, stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> int:
+    """Process JSON lines until EOF; returns the number of bad lines."""
+    from purser.agent.runtime import RuntimeInputError
+
+    bad = 0
+    for line_no, raw in enumerate(stdin, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad += 1
+            _error(stderr, line_no, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(data, dict):
+            bad += 1
+            _error(stderr, line_no, f"expected a JSON object with a 'type', got {type(data).__name__}")
+            continue
+        try:
+            event = customer_event_adapter.validate_python(data)
+        except ValidationError as exc:
+            bad += 1
+            _error(stderr, line_no, f"not a customer event (message or confirm): {describe_validation(exc)}")
+            continue
+        try:
+            events = runtime.handle(conversation_id, event)
+        except RuntimeInputError as exc:
+            bad += 1
+            _error(stderr, line_no, str(exc))
+            continue
+        for agent_event in events:
+            stdout.write(agent_event.model_dump_json() + "\n")
+        stdout.flush()
+    return bad
+
+
+# -- terminal -------------------------------------------------------------------------------------
+def _run_terminal(runtime: Any, conversation_id: str, customer: str) -> None:
+    console.print(
+        f"[bold]Purser[/] — chatting as [cyan]{escape(customer)}[/] (conversation {conversation_id}). "
+        "Type [bold]exit[/] to leave.",
+        highlight=False,
+    )
+    while True:
+        try:
+            text = Prompt.ask("[bold green]you[/]", console=console).strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            break
+        if not text:
+            continue
+        if text.lower() in EXIT_WORDS:
+            break
+        events = runtime.handle(conversation_id, CustomerMessage(text=text[:4000]))
+        _show_turn(runtime, conversation_id, events)
+
+
+def _show_turn(runtime: Any, conversation_id: str, events: list[AgentEvent]) -> None:
+    asks: list[ConfirmationRequest] = []
+    for event in events:
+        _show(event)
+        if isinstance(event, ConfirmationRequest):
+            asks.append(event)
+    _show_usage(runtime, conversation_id)
+    for ask in asks:
+        try:
+            yes = Confirm.ask(f"Confirm: {escape(ask.summary)}", default=False, console=console)
+        except (EOFError, KeyboardInterrupt):
+            yes = False
+        follow = runtime.handle(
+            conversation_id, CustomerConfirm(action_id=ask.action_id, decision="yes" if yes else "no")
+        )
+        _show_turn(runtime, conversation_id, follow)
+
+
+def _show(event: AgentEvent) -> None:
+    if event.type == "message":
+        console.print(f"[bold blue]purser[/] {escape(event.text)}", highlight=False)
+        for cite in event.citations:
+            console.print(f"  [dim]source: {escape(cite.document)} › {escape(cite.heading)}[/]", highlight=False)
+    elif event.type == "confirmation_request":
+        quote = ", ".join(f"{k}={v}" for k, v in event.quote.items() if not isinstance(v, (dict, list)))
+        console.print(Panel(f"{escape(event.summary)}\n[dim]{escape(quote)}[/]", title=f"confirm {event.action}"))
+    elif event.type == "action_result":
+        color = {"succeeded": "green", "failed": "red", "refused": "yellow"}[event.status]
+        console.print(f"[{color}]{event.status}[/] {escape(event.summary)}", highlight=False)
+    elif event.type == "approval_pending":
+        console.print(f"[yellow]waiting for a teammate[/] {escape(event.summary)}", highlight=False)
+    elif event.type == "handoff":
+        console.print(Panel(escape(event.summary), title=f"handed to a human ({event.reason})", border_style="magenta"))
+
+
+def _show_usage(runtime: Any, conversation_id: str) -> None:
+    record = runtime.conversation(conversation_id)
+    turn = runtime.usage(conversation_id, turn=record.turns)
+    total = runtime.usage(conversation_id)
+    models = ", ".join(sorted(turn.per_model)) or "no model call"
+    console.print(
+        f"[dim]turn: {turn.total_tokens} tokens, ${turn.cost_usd} ({models}) · "
+        f"conversation: {total.total_tokens} tokens, ${total.cost_usd}[/]",
+        highlight=False,
+    )
