@@ -126,11 +126,22 @@ ERROR_STATUS: dict[str, tuple[int, str]] = {
     "purser.worlds.schema.WorldError": (422, "invalid_world"),
     "purser.worlds.schema.CrossCheckError": (422, "invalid_world"),
     "purser.gym.loader.ScenarioError": (422, "invalid_scenario"),
+    "purser.gym.wiring.GymSetupError": (503, "gym_setup_error"),
     # generic fallbacks for bad values handed down to the core
     "pydantic_core._pydantic_core.ValidationError": (422, "validation_error"),
     "builtins.LookupError": (404, "not_found"),
     "builtins.ValueError": (422, "invalid_value"),
 }
+
+
+CONTROL_FLOW: frozenset[str] = frozenset(
+    {
+        # Raised and caught inside one function's loop; never crosses a module boundary.
+        "purser.models.offline.dialogue.StopTurn",
+        "purser.models.offline.dialogue.NeedCall",
+    }
+)
+"""Exceptions used for control flow inside a component, not errors: deliberately unmapped."""
 
 
 def status_for(exc: BaseException) -> tuple[int, str] | None:
@@ -272,6 +283,7 @@ def install(app: FastAPI) -> None:
 
 
 __all__ = [
+    "CONTROL_FLOW",
     "ERROR_STATUS",
     "BadRequest",
     "ErrorMapping",
