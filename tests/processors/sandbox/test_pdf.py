@@ -62,6 +62,8 @@ def test_reverse_charge_invoice_shows_number_vat_ids_total_and_note() -> None:
     assert "Total EUR 20.00" in text
     assert "Reverse charge" in text and REVERSE_CHARGE_NOTE[:40] in text.replace("\n", " ")
     assert "75001 Paris" in text and "Dublin" in text
+    assert "France" in text and "Ireland" in text
+    assert "VAT (reverse charge) EUR 0.00" in text
     assert "01 Oct 2026" in text
 
 

@@ -74,13 +74,24 @@ def _date(value: datetime | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
 
 
+def _country_name(code: str | None) -> str | None:
+    """ "DE" → "Germany" (babel's English names); unknown codes are kept."""
+    if not code:
+        return None
+    from babel import Locale
+
+    return str(Locale("en").territories.get(code.upper(), code))
+
+
 def _address_lines(address: Address) -> list[str]:
     city = " ".join(p for p in (address.postal_code, address.city) if p)
-    return [line for line in (address.line1, city, address.country) if line]
+    return [line for line in (address.line1, city, _country_name(address.country)) if line]
 
 
 def _rate_label(invoice: Invoice) -> str:
     """ "VAT 23%" when the tax is an exact half-up percentage of the subtotal, else "Tax"."""
+    if invoice.tax.is_zero and invoice.tax_note and "reverse charge" in invoice.tax_note.lower():
+        return "VAT (reverse charge)"
     if invoice.tax.is_zero or invoice.subtotal.minor <= 0:
         return "Tax"
     bp = (invoice.tax.minor * 10_000 * 2 + invoice.subtotal.minor) // (2 * invoice.subtotal.minor)
@@ -162,6 +173,7 @@ def render_invoice_pdf(
         buyer.email,
     ]
     top = pdf.get_y()
+    bottom = top
     for x, title, lines in ((pdf.l_margin, "From", seller_lines), (pdf.l_margin + width / 2, "Bill to", buyer_lines)):
         pdf.set_xy(x, top)
         pdf.set_font("helvetica", "B", 10)
@@ -169,7 +181,8 @@ def render_invoice_pdf(
         pdf.set_font("helvetica", size=10)
         for line in lines:
             pdf.multi_cell(width / 2 - 4, 5, latin1(line), new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_xy(pdf.l_margin, top + 6 + 5 * max(len(seller_lines), len(buyer_lines)) + 6)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom + 6)
 
     # Lines
     cols = (width * 0.62, width * 0.12, width * 0.26)
