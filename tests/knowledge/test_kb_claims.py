@@ -87,6 +87,9 @@ def test_extract_claims(sentence: str, expected: set[tuple[str, object]]) -> Non
         "A refund never exceeds what is left of the original charge.",
         "Refunds of an exact duplicate do not count towards the one-refund limit.",
         "You can cancel at any time.",
+        "Paused workspaces keep their data for 12 months.",
+        "Invoices are due within 15 days of the invoice date.",
+        "We respond to support tickets within 1 business day.",
     ],
 )
 def test_sentences_without_policy_claims(sentence: str) -> None:

@@ -128,7 +128,10 @@ def lint_command(
         )
         raise typer.Exit(1)
     console.print(
-        f"OK: {len(kb.documents)} documents in {source} agree with the policy", highlight=False, soft_wrap=True
+        f"OK: {len(kb.documents)} document{'s' if len(kb.documents) != 1 else ''} in {source} "
+        f"{'agree' if len(kb.documents) != 1 else 'agrees'} with the policy",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

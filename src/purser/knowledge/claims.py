@@ -182,10 +182,22 @@ _PAUSE_LENGTH = [
 ]
 
 
+_PAUSE_NOISE = re.compile(r"\b(?:data|keep|kept|retain\w*|stor\w*|delet\w*|archiv\w*)\b")
+
+
+def _about_pause(text: str, start: int) -> bool:
+    """True when a pause word shortly precedes `start` with nothing about data in between."""
+    window = text[max(0, start - 45) : start]
+    mentions = list(_PAUSE.finditer(window))
+    return bool(mentions) and not _PAUSE_NOISE.search(window[mentions[-1].start() :])
+
+
 def _pause_claims(text: str) -> list[Claim]:
     claims: list[Claim] = []
     for pattern in _PAUSE_LENGTH:
         for match in pattern.finditer(text):
+            if pattern is _PAUSE_LENGTH[0] and not _about_pause(text, match.start()):
+                continue
             duration = duration_from(match)
             months = duration.months
             value = months if months is not None else -duration.days
