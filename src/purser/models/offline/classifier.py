@@ -76,7 +76,12 @@ def generalize(normalized: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES
     text = re.sub(r"\b(?:ch|in|pi|py)_[a-z0-9_]+", " objectid ", text)
     text = re.sub(r"\b[a-z]{2,}-\d+\b", " invoicenumber ", text)
     text = re.sub(r"\b[a-z]{2}\d{8,12}\b", " vatnumber ", text)
-    text = re.sub(r"[$€£¥]\s?\d[\d.,]*|\d[\d.,]*\s?(?:dollars|euros|pounds|yen|cents)\b", " amountvalue ", text)
+    text = re.sub(
+        r"[$€£¥]\s?\d[\d.,]*|\d[\d.,]*\s?(?:dollars|euros|pounds|yen|cents|usd|eur|gbp|jpy)\b"
+        r"|\b(?:usd|eur|gbp|jpy)\s?\d[\d.,]*",
+        " amountvalue ",
+        text,
+    )
     text = re.sub(r"\b(?:" + _MONTH_WORDS + r")\b", " monthname ", text)
     text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ordinalday ", text)
     text = re.sub(r"\b\d[\d.,]*\b", " num ", text)

@@ -150,10 +150,6 @@ _INFORMAL: dict[str, str] = {
     "buck": "dollars",
     "quid": "pounds",
     "euro": "euros",
-    "eur": "euros",
-    "usd": "dollars",
-    "gbp": "pounds",
-    "jpy": "yen",
 }
 
 DOMAIN_VOCABULARY: frozenset[str] = frozenset(
@@ -204,12 +200,19 @@ _COMMON_WORDS: frozenset[str] = frozenset(
     services set sorry start started sure thanks three four five six seven eight nine ten eleven
     twelve twenty thirty forty fifty hundred thousand upon wait wrote yet zero okay fine really
     hmm oh yes guys folks team support cheers best wrong understand explain explained why
+    count amount total times spot card cart court sure store score more most move mode word world
+    week weak check cheque chat bot robot machine phone mobile app website site page login log
+    hold told sold cold bold fold gold mail mails nail fail fails failed file files fill tell
+    sent rent cent cents spend spent lend weird strange odd seen been mean means less left
+    pay paying payed plus minus each both bill till will still well fell feel fill full
+    travel holiday holidays summer winter spring autumn fall office home house road street
+    yes yep nope sorry hello please thanks thank bye goodbye welcome
     """.split()
 )
 
 _VOCAB_LIST: tuple[str, ...] = tuple(sorted(DOMAIN_VOCABULARY))
 _KNOWN: frozenset[str] = DOMAIN_VOCABULARY | _COMMON_WORDS | frozenset(_INFORMAL)
-_WORD_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*|[^\sa-z\d]")
+_WORD_RE = re.compile(r"\d{4}-\d{2}-\d{2}|[a-z]+|\d+(?:[.,]\d+)*|[^\sa-z\d]")
 
 
 def _max_distance(word: str) -> int:

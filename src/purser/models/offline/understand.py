@@ -48,6 +48,7 @@ ACTIONABLE: frozenset[str] = frozenset(
     }
 )
 THRESHOLD = 0.45
+ESCALATION_CONFIDENCE = 0.75
 
 _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("legal_threat", r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|legal notice)\b"),
@@ -153,9 +154,9 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
     requests: list[Request] = []
     for text, intent, conf, norm in clauses:
         if intent in ESCALATIONS:
-            # the classifier alone is not enough to hand off: the patterns (or policy detector) must agree
+            # handing off on the classifier alone needs high confidence; else the detector must agree
             triggers = detect_escalation(text, norm)
-            if not triggers:
+            if not triggers and conf < ESCALATION_CONFIDENCE:
                 intent, conf = "unknown", 0.0
         if intent in ACTIONABLE and conf < THRESHOLD:
             intent = "unknown"
