@@ -207,3 +207,36 @@ def test_every_command_has_help(cli: Any) -> None:
     ):
         result = cli(*args, "--help", db=False)
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+@pytest.mark.postgres
+def test_load_and_show_on_postgresql(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    import psycopg
+
+    monkeypatch.chdir(workdir)
+    name = f"purser_worlds_cli_{uuid.uuid4().hex[:8]}"
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    runner = CliRunner()
+    try:
+        assert runner.invoke(app, ["sandbox", "seed", "--database-url", url]).exit_code == 0
+        loaded = runner.invoke(app, ["sandbox", "load", str(DUPLICATE), "--database-url", url])
+        assert loaded.exit_code == 0, loaded.output
+        before = runner.invoke(app, ["customer", "show", "cus_ana", "--json", "--database-url", url]).stdout
+        assert json.loads(before)["charges"][0]["id"] == "ch_ana_11b"
+        bad = workdir / "pg-bad.yaml"
+        bad.write_text(yaml.safe_dump(_world(**{"world/plans/0/amount": "1.234"})))
+        result = runner.invoke(app, ["sandbox", "load", str(bad), "--database-url", url])
+        assert result.exit_code == 2 and "world.plans[0].amount" in result.stderr
+        after = runner.invoke(app, ["customer", "show", "cus_ana", "--json", "--database-url", url]).stdout
+        assert after == before
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
