@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,6 +97,12 @@ def make_env(data: dict[str, Any], *, url: str = "sqlite://", policy: dict[str, 
     audit = AuditLog(db)
     gateway = Gateway(db, processor, Policy().merged(policy), audit)
     return Env(db, processor, gateway, audit)
+
+
+@pytest.fixture()
+def spawn_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let spawned processes import `tests.*` (they start a fresh interpreter)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
 
 
 @pytest.fixture()
