@@ -69,6 +69,18 @@ CASES: list[tuple[str, set[tuple[str, object]]]] = [
     ("Failed payments are retried twice.", {("dunning_count", 2)}),
     ("We make 4 payment attempts in total.", {("dunning_count", 3)}),
     ("You can change up to 200 seats at once.", {("max_seat_change", 200)}),
+    (
+        "Cancellation requests are processed immediately, but your access continues until the end of the "
+        "billing period.",
+        {("cancellation", "period_end")},
+    ),
+    (
+        "You can cancel immediately from the settings page; the cancellation takes effect at the end of "
+        "your billing period.",
+        {("cancellation", "period_end")},
+    ),
+    ("Downgrades are scheduled immediately and take effect at the end of the period.", {("downgrade", "period_end")}),
+    ("If you cancel, your subscription ends immediately and you lose access.", {("cancellation", "now")}),
 ]
 
 
@@ -88,6 +100,9 @@ def test_extract_claims(sentence: str, expected: set[tuple[str, object]]) -> Non
         "Refunds of an exact duplicate do not count towards the one-refund limit.",
         "You can cancel at any time.",
         "Paused workspaces keep their data for 12 months.",
+        "If you cancel, we will email you immediately with a confirmation.",
+        "If you downgrade, we refund the difference immediately.",
+        "We will cancel immediately if we detect fraud.",
         "Invoices are due within 15 days of the invoice date.",
         "We respond to support tickets within 1 business day.",
     ],

@@ -130,7 +130,24 @@ _TOPICS = {
 }
 
 
+# Between a topic and a timing cue, these words mean the cue times something else
+# ("if you cancel, we email you immediately").
+_ASIDE = re.compile(
+    r"\b(?:email|e-mail|notif|send|sent|confirm|receiv|tell|told|contact|respond|repl|refund|credit|"
+    r"receipt|message|let you know|access to (?:the|your) data|export|process|schedul|handl|request|submit|"
+    r"record|acknowledg)\w*"
+)
+# "You can cancel immediately" says when you may act, not when it takes effect.
+_ABILITY = re.compile(r"\b(?:can|may|able to|free to)\s+(?:\w+\s+)?$")
+# The company ending an account for cause is not the customer's cancellation policy.
+_FOR_CAUSE = re.compile(r"\b(?:fraud|breach|violat\w*|abuse|chargeback|terminat\w*|suspend\w*|non-?payment)\b")
 _UNDO = re.compile(r"\b(?:undo|reverse|withdraw)\w*\s+(?:a|the|your)\s+$")
+
+
+def _aside(clause: str, start: int, cue: int) -> bool:
+    """True when the few words just before a cue say it times something else (an email, a refund)."""
+    words = clause[start:cue].split()[-4:]
+    return bool(_ASIDE.search(" ".join(words)))
 
 
 def _timings(pattern: re.Pattern[str], clause: str) -> list[int]:
@@ -143,6 +160,7 @@ def _timing_claims(text: str) -> list[Claim]:
     for clause in _CLAUSES.split(text):
         cues = [(pos, "period_end") for pos in _timings(_PERIOD_END, clause)]
         cues += [(pos, "now") for pos in _timings(_NOW, clause)]
+        cues.sort()
         mentions = sorted((m.start(), kind) for kind, pattern in _TOPICS.items() for m in pattern.finditer(clause))
         # "Downgrades do not apply now; they wait for the period end": the subject carries over.
         if not mentions and carried:
@@ -151,13 +169,13 @@ def _timing_claims(text: str) -> list[Claim]:
         if not cues:
             continue
         for index, (pos, kind) in enumerate(mentions):
-            if kind == "cancellation" and re.search(
-                r"\b(?:undo|reverse|withdraw)\w*\s+(?:a|the|your)\s+$", clause[:pos]
-            ):
+            if kind == "cancellation" and (_UNDO.search(clause[:pos]) or _FOR_CAUSE.search(text)):
                 continue
             next_other = next((p for p, k in mentions[index + 1 :] if k != kind), len(clause))
-            after = [c for c in cues if pos <= c[0] < next_other]
-            before = [c for c in cues if c[0] < pos]
+            after = [c for c in cues if pos <= c[0] < next_other and not _aside(clause, pos, c[0])]
+            before = [c for c in cues if c[0] < pos and not _aside(clause, 0, c[0])]
+            if after and _ABILITY.search(clause[:pos]) and len(clause[pos : after[0][0]].split()) <= 2:
+                after = after[1:]
             chosen = after[0] if after else (before[-1] if before and len({k for _, k in mentions}) == 1 else None)
             if chosen is None:
                 continue
