@@ -253,6 +253,9 @@
       pending.classList.remove("pw-pending");
       var h = pending.querySelector("h3");
       if (h) h.textContent = ev.status === "succeeded" ? "Approved" : "Not approved";
+      var note = pending.querySelector(".pw-note");
+      if (note) note.textContent = ev.status === "succeeded" ? "A teammate approved this request." : "A teammate reviewed this request.";
+      this.announce((ev.status === "succeeded" ? "Approved: " : "Update: ") + ev.summary);
       delete this.pending[ev.action_id];
     }
     var node = el("div", { class: "pw-result pw-" + ev.status, "data-action-id": ev.action_id, "data-status": ev.status }, [

@@ -1,0 +1,174 @@
+"""End to end in real headless Chromium (Debian's, never downloaded) against a real uvicorn server.
+
+Screenshots go to artifacts/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.web.conftest import ADMIN_TOKEN, SECRET, LiveServer
+
+from purser.app import Container
+from purser.web.security import user_hash
+
+pytestmark = pytest.mark.browser
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the module."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def shot(page: object, name: str) -> None:
+    """Keep a screenshot as a test artifact."""
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def send(page: object, text: str) -> None:
+    """Type a message in the widget and send it with Enter (keyboard only)."""
+    box = page.get_by_label(re.compile("^Message to"))  # type: ignore[attr-defined]
+    box.fill(text)
+    box.press("Enter")
+
+
+def open_demo(browser: object, server: LiveServer, customer: str) -> object:
+    """The demo page with `customer` picked and the widget ready."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url + "/")
+    page.wait_for_selector(f"#customer option[value='{customer}']", state="attached")
+    page.select_option("#customer", customer)
+    page.wait_for_selector("#account dl")
+    return page
+
+
+def test_refund_confirm_and_see_it_done(browser: object, live_server: LiveServer) -> None:
+    page = open_demo(browser, live_server, "cus_ana")
+    send(page, "I was charged twice this month")
+    page.wait_for_selector(".pw-agent >> text=duplicate")
+    send(page, "yes please refund the duplicate")
+    card = page.locator(".pw-card[data-state=open]")
+    card.wait_for()
+    assert "20.00" in card.inner_text()  # the quote is on the card
+    shot(page, "01-confirmation-card")
+    card.get_by_role("button", name="Confirm").click()
+    page.wait_for_selector(".pw-result[data-status=succeeded]")
+    # The account snapshot refreshed after the action: the refund is listed.
+    page.wait_for_function("document.querySelector('#account').innerText.includes('ch_ana_11b')")
+    shot(page, "02-refund-done")
+    assert page.locator(".pw-log[role=log][aria-live=polite]").count() == 1
+    page.close()
+
+
+def test_over_cap_refund_pending_then_approved_live(browser: object, live_server: LiveServer) -> None:
+    customer = open_demo(browser, live_server, "cus_lena")
+    send(customer, "Please refund my November payment")
+    card = customer.locator(".pw-card[data-state=open]")
+    card.wait_for()
+    card.get_by_role("button", name="Confirm").click()
+    pending = customer.locator(".pw-card[data-state=pending]")
+    pending.wait_for()
+    shot(customer, "03-pending-approval")
+
+    admin = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    admin.set_default_timeout(TIMEOUT)
+    admin.goto(live_server.url + "/admin")
+    admin.get_by_label(re.compile("Admin token")).fill(ADMIN_TOKEN)
+    admin.get_by_role("button", name="Sign in").click()
+    item = (
+        admin.locator("article[data-approval-id]")
+        .filter(has_text="Lena")
+        .or_(admin.locator("article[data-approval-id]").filter(has_text="cus_lena"))
+    )
+    item.first.wait_for()
+    item.first.get_by_label(re.compile("Reason")).fill("Long-standing customer; approved once.")
+    shot(admin, "04-admin-approvals")
+    item.first.get_by_role("button", name="Approve").click()
+    admin.wait_for_selector("#flash >> text=resumed")
+
+    # The customer's open widget updates without a reload (EventSource).
+    customer.wait_for_selector(".pw-card[data-state=approved]")
+    customer.wait_for_selector(".pw-result[data-status=succeeded]")
+    customer.wait_for_function("document.querySelector('#account').innerText.includes('ch_lena_11')")
+    shot(customer, "05-approved-live")
+
+    # The audit tab verifies the chain.
+    admin.get_by_role("tab", name="Audit log").click()
+    admin.get_by_role("button", name="Verify the chain").click()
+    admin.wait_for_selector("#verify-result >> text=Intact")
+    admin.get_by_role("tab", name="Metrics").click()
+    admin.wait_for_selector("#view-metrics svg")
+    shot(admin, "06-admin-metrics")
+    admin.get_by_role("tab", name="Conversations").click()
+    admin.locator("#conv-list button").first.click()
+    admin.wait_for_selector("#conv-detail >> text=Tool calls")
+    shot(admin, "07-admin-conversation")
+    admin.close()
+    customer.close()
+
+
+@pytest.fixture
+def secure_server(secure_container: Container) -> Iterator[LiveServer]:
+    """A server with identity verification on."""
+    with LiveServer(secure_container) as server:
+        yield server
+
+
+def test_embedded_widget_on_a_phone_with_identity(browser: object, secure_server: LiveServer) -> None:
+    good = user_hash(SECRET, "cus_ana")
+    page = browser.new_page(viewport={"width": 375, "height": 700}, is_mobile=True, has_touch=True)  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT)
+    html = (
+        "<!doctype html><html><head><meta name=viewport content='width=device-width'></head><body>"
+        "<h1>Shop</h1>"
+        f"<script src='{secure_server.url}/widget.js' data-customer-id='cus_ana' data-user-hash='{good}' "
+        "data-name='Shop Billing' data-color='#0f766e' data-greeting='Hi from Shop!'></script></body></html>"
+    )
+    page.set_content(html)
+    launcher = page.get_by_role("button", name="Open chat with Shop Billing")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Shop Billing chat")
+    dialog.wait_for()
+    box = dialog.bounding_box()
+    assert box is not None and box["width"] >= 370  # full width on a phone
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.tagName") == "TEXTAREA"
+    send(page, "I was charged twice this month")
+    page.wait_for_selector(".pw-agent >> text=duplicate")
+    shot(page, "08-mobile-embedded")
+    page.keyboard.press("Escape")
+    assert launcher.get_attribute("aria-expanded") == "false"
+    page.close()
+
+    bad = browser.new_page()  # type: ignore[attr-defined]
+    bad.set_default_timeout(TIMEOUT)
+    bad.set_content(html.replace(good, "00" * 32))
+    bad.get_by_role("button", name="Open chat with Shop Billing").click()
+    send(bad, "hello")
+    bad.wait_for_selector(".pw-error >> text=verify")
+    bad.close()
