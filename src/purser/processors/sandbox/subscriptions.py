@@ -189,6 +189,8 @@ def change(
     charge = None
     if due > 0:
         charge, failure = invoices.attempt_payment(conn, invoice_id, now, dunning_days=dunning_days)
+        if failure == "no_payment_method":
+            raise InvalidRequest(f"customer {sub.customer_id} has no default payment method", code=failure)
         if failure is not None:
             raise CardDeclined(
                 f"the card was declined ({failure}); the change to {plan_id} was not applied", code=failure
