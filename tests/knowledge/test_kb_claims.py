@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from purser.knowledge.claims import extract_claims
 from purser.knowledge.normalize import Duration, normalize_sentence, words_to_number
@@ -116,3 +118,55 @@ def test_split_sentences_and_tokenize() -> None:
     assert split_sentences(text) == ["First one, e.g. this.", "Second!", "- item one", "- item two Third without stop"]
     assert tokenize("Cancelled cancellations, charged twice!") == ["cancel", "cancel", "duplicat", "charg"]
     assert stem("proration") == stem("prorated") == "prorat"
+
+
+# -- property: the same statement in many phrasings ------------------------------------------
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen \
+seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    tens, ones = divmod(n, 10)
+    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+
+
+_WINDOW_TEMPLATES = [
+    "Refunds are available within {d} of the charge.",
+    "You can ask for a refund up to {d} after purchase.",
+    "We offer a {h} money-back guarantee.",
+    "Customers have {d} to request a refund.",
+    "Charges older than {d} cannot be refunded.",
+    "Our refund window is {d}.",
+]
+_PAUSE_TEMPLATES = [
+    "You can pause your subscription for up to {d}.",
+    "Subscriptions may be put on hold for a maximum of {d}.",
+    "A pause can last no longer than {d}.",
+]
+
+
+@given(
+    template=st.sampled_from(_WINDOW_TEMPLATES),
+    n=st.integers(min_value=2, max_value=99),
+    unit=st.sampled_from(["day", "week", "month"]),
+    as_words=st.booleans(),
+)
+@settings(max_examples=150, deadline=None)
+def test_refund_window_in_any_phrasing(template: str, n: int, unit: str, as_words: bool) -> None:
+    number = _words(n) if as_words else str(n)
+    sentence = template.format(d=f"{number} {unit}s", h=f"{number}-{unit}")
+    expected = n * {"day": 1, "week": 7, "month": 30}[unit]
+    if unit == "month" and n % 12 == 0:
+        expected = n // 12 * 365
+    assert [(c.kind, c.value) for c in extract_claims(sentence)] == [("refund_window", expected)], sentence
+
+
+@given(template=st.sampled_from(_PAUSE_TEMPLATES), n=st.integers(min_value=1, max_value=24), as_words=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_pause_length_in_any_phrasing(template: str, n: int, as_words: bool) -> None:
+    number = ("a" if n == 1 else _words(n)) if as_words else str(n)
+    sentence = template.format(d=f"{number} month{'s' if n != 1 else ''}")
+    assert [(c.kind, c.value) for c in extract_claims(sentence)] == [("pause_max", n)], sentence
