@@ -44,7 +44,7 @@ def country_code(text: str) -> str | None:
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_VAT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d[\s.-]?(?:[0-9A-Za-z][\s.-]?){5,12}[0-9A-Za-z])\b")
+_VAT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d[0-9A-Za-z]*(?:[\s.-]\d[0-9A-Za-z]*)*)\b")
 _NAME = re.compile(
     r"(?:company|business|legal|organi[sz]ation)\s+name\s*(?:is|to|should be|=|:|as)?\s*(?:now\s+)?[:\"']?"
     r"\s*([^,.;!?\"'\n][^;!?\"'\n]{0,80}?)\s*(?:[\"']|[.;!?\n]|$| and (?:my|our|the)\b)"

@@ -321,7 +321,8 @@ def _jobs(turn: Turn) -> list[Job]:
             if answer == "no" and not intents & {"refund", "change_plan", "cancel"}:
                 return [Job("deny", turn.message, norm)]
             actionable = [j for j in jobs if j.intent in HANDLERS and j.intent != "account_question"]
-            if not actionable or all(j.intent == item.intent for j in actionable):
+            short_answer = len(norm.split()) <= 4 and bool(re.search(r"\d", norm))
+            if short_answer or not actionable or all(j.intent == item.intent for j in actionable):
                 return [Job(item.intent, turn.message, norm, dict(item.data))]
     others = tuple(j.intent for j in jobs)
     for job in jobs:

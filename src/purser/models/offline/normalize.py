@@ -207,6 +207,7 @@ _COMMON_WORDS: frozenset[str] = frozenset(
     pay paying payed plus minus each both bill till will still well fell feel fill full
     travel holiday holidays summer winter spring autumn fall office home house road street
     yes yep nope sorry hello please thanks thank bye goodbye welcome
+    jan feb mar apr jun jul aug sep sept oct nov dec st nd rd th
     """.split()
 )
 
