@@ -16,7 +16,14 @@ import pytest
 
 from purser.domain import CustomerId, Email, InvoiceId
 from purser.processors.sandbox import mailer as mailer_module
-from purser.processors.sandbox.mailer import MailDeliveryError, Mailer, deliver_outbox, parse_smtp_url
+from purser.processors.sandbox.mailer import (
+    MailDeliveryError,
+    Mailer,
+    configure,
+    deliver_outbox,
+    parse_smtp_url,
+    reset_configuration,
+)
 
 
 @dataclass
@@ -189,6 +196,20 @@ def test_deliver_outbox_reads_the_environment(sink: Sink, monkeypatch: pytest.Mo
     assert deliver_outbox(outbox_row(), PDF).delivered
     monkeypatch.delenv("PURSER_SMTP_URL")
     assert not deliver_outbox(outbox_row()).delivered
+    assert len(sink.received) == 1
+
+
+def test_configure_wins_over_the_environment(sink: Sink, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PURSER_SMTP_URL", "smtp://127.0.0.1:9")  # nothing listens there
+    try:
+        configure(f"smtp://127.0.0.1:{sink.port}")
+        assert deliver_outbox(outbox_row()).delivered
+        configure(None)
+        assert not deliver_outbox(outbox_row()).delivered
+        with pytest.raises(ValueError, match="smtp_url"):
+            configure("http://nope")
+    finally:
+        reset_configuration()
     assert len(sink.received) == 1
 
 

@@ -24,7 +24,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from purser.domain import Email
 from purser.processors.sandbox.tax import DEFAULT_SELLER
 
-__all__ = ["Delivery", "MailDeliveryError", "Mailer", "SmtpTarget", "deliver_outbox", "parse_smtp_url"]
+__all__ = [
+    "Delivery",
+    "MailDeliveryError",
+    "Mailer",
+    "SmtpTarget",
+    "configure",
+    "deliver_outbox",
+    "parse_smtp_url",
+    "reset_configuration",
+]
 
 log = logging.getLogger(__name__)
 
@@ -179,19 +188,40 @@ class Mailer:
             smtp.send_message(msg)
 
 
+_module_lock = threading.Lock()
 _default: Mailer | None = None
 _default_url: str | None = None
+_configured: tuple[str | None] | None = None
+
+
+def configure(smtp_url: str | None) -> None:
+    """Set the process-wide SMTP URL (the bootstrap passes `settings.smtp_url`); it wins over the environment.
+
+    `configure(None)` turns delivery off; the environment is read again only after `reset_configuration()`.
+    """
+    global _configured
+    if smtp_url:
+        parse_smtp_url(smtp_url)  # fail early, naming what is wrong
+    with _module_lock:
+        _configured = (smtp_url or None,)
+
+
+def reset_configuration() -> None:
+    """Forget `configure`: the mailer follows `$PURSER_SMTP_URL` again."""
+    global _configured
+    with _module_lock:
+        _configured = None
 
 
 def deliver_outbox(email: Email, attachment: bytes | None = None) -> Delivery:
-    """Hand an outbox row to the process-wide mailer (built from `$PURSER_SMTP_URL`, rebuilt when it changes)."""
+    """Hand an outbox row to the process-wide mailer.
+
+    It delivers to the URL given to `configure`, else to `$PURSER_SMTP_URL`, else only records.
+    """
     global _default, _default_url
-    url = os.environ.get(SMTP_URL_ENV) or None
     with _module_lock:
+        url = _configured[0] if _configured is not None else (os.environ.get(SMTP_URL_ENV) or None)
         if _default is None or url != _default_url:
             _default, _default_url = Mailer(url), url
         mailer = _default
     return mailer.send(email, attachment=attachment)
-
-
-_module_lock = threading.Lock()
