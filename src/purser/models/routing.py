@@ -15,11 +15,19 @@ from typing import Literal
 
 from purser.config import RoutingRules
 
-__all__ = ["Route", "RoutingSignals", "Tier", "amounts_in_text", "choose_tier"]
+__all__ = [
+    "Route",
+    "RoutingSignals",
+    "Tier",
+    "amounts_in_text",
+    "choose_tier",
+    "confidence_from_reply",
+    "largest",
+]
 
 Tier = Literal["cheap", "strong"]
 
-_AMOUNT_RE = re.compile(r"(?<![\w.])(?:[$€£¥]\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,3}))?(?![\w])")
+_AMOUNT_RE = re.compile(r"(?<![\w.\-/:])(?:[$€£¥]\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,3}))?(?![\w\-/:])")
 _HEDGES = (
     "i'm not sure",
     "i am not sure",
@@ -69,7 +77,7 @@ def choose_tier(rules: RoutingRules, signals: RoutingSignals) -> Route:
 
 
 def amounts_in_text(text: str) -> list[Decimal]:
-    """Amounts written in `text` ("$250", "1,200.50", "99 euros"); years and ids are skipped."""
+    """Amounts written in `text` ("$250", "1,200.50", "99 euros"); years, dates, times and ids are skipped."""
     found: list[Decimal] = []
     for match in _AMOUNT_RE.finditer(text):
         whole, frac = match.group(1), match.group(2)

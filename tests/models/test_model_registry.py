@@ -1,0 +1,74 @@
+"""The registry: providers from configuration, keys from the environment, fallback chains per tier."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.models.fallback import FallbackModel
+from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel
+
+from purser.config import ModelEntry, Settings
+from purser.models.providers import ProviderConfigError, build_model, is_local_url
+from purser.models.registry import OFFLINE_ENTRY, ModelRegistry
+
+DEEPSEEK = ModelEntry(
+    name="deepseek",
+    provider="openai",
+    model="deepseek-chat",
+    base_url="https://api.deepseek.com",
+    api_key_env="DEEPSEEK_API_KEY",
+)
+OLLAMA = ModelEntry(name="local", provider="openai", model="qwen2.5:7b", base_url="http://127.0.0.1:11434/v1")
+CLAUDE = ModelEntry(
+    name="claude", provider="anthropic", model="claude-3-5-haiku-latest", api_key_env="ANTHROPIC_KEY", tier="strong"
+)
+GEMINI = ModelEntry(name="gemini", provider="google", model="gemini-2.5-flash", api_key_env="GEMINI_KEY")
+ENV = {"DEEPSEEK_API_KEY": "sk-test", "ANTHROPIC_KEY": "sk-ant-test"}
+
+
+def test_openai_compatible_anthropic_and_local() -> None:
+    model = build_model(DEEPSEEK, env=ENV)
+    assert isinstance(model, OpenAIChatModel) and model.model_name == "deepseek-chat"
+    assert "api.deepseek.com" in model.base_url
+    assert model.settings is not None and model.settings.get("max_retries") == 0
+    assert isinstance(build_model(OLLAMA, env={}), OpenAIChatModel)
+    assert isinstance(build_model(CLAUDE, env=ENV), AnthropicModel)
+    assert is_local_url("http://localhost:8080/v1") and not is_local_url("https://api.openai.com/v1")
+
+
+def test_missing_keys_and_packages_are_named() -> None:
+    with pytest.raises(ProviderConfigError, match="DEEPSEEK_API_KEY"):
+        build_model(DEEPSEEK, env={})
+    with pytest.raises(ProviderConfigError, match="api_key_env"):
+        build_model(ModelEntry(name="x", provider="openai", model="gpt-4o-mini"), env={})
+    with pytest.raises(ProviderConfigError, match="gemini"):
+        build_model(GEMINI, env={"GEMINI_KEY": "k"})
+
+
+def test_chains_per_tier() -> None:
+    reg = ModelRegistry([DEEPSEEK, OLLAMA, CLAUDE], "deepseek", env=ENV)
+    assert [e.name for e in reg.chain("cheap")] == ["deepseek", "local", "claude"]
+    assert [e.name for e in reg.chain("strong")] == ["claude", "deepseek", "local"]
+    resolved = reg.resolve("strong")
+    assert isinstance(resolved.model, FallbackModel) and resolved.name == "claude"
+    assert resolved.context_tokens == 32000
+    assert reg.entry_for_response("deepseek-chat") == DEEPSEEK
+    assert reg.entry_for_response("claude-3-5-haiku-latest-20241022") == CLAUDE
+    assert reg.entry_for_response(None) is None and not reg.is_offline
+    reg.check()
+
+
+def test_offline_default_and_override() -> None:
+    reg = ModelRegistry.from_settings(Settings(models=(DEEPSEEK,)))
+    assert reg.is_offline and reg.entries == (OFFLINE_ENTRY,) and reg.chain("strong") == (OFFLINE_ENTRY,)
+    fm = FunctionModel(lambda m, i: None, model_name="scripted")  # type: ignore[arg-type,return-value]
+    reg = ModelRegistry.from_settings(Settings(), override=fm)
+    assert reg.resolve("strong").model is fm and reg.default.name == "scripted"
+
+
+def test_bad_configuration() -> None:
+    with pytest.raises(ProviderConfigError, match="gpt-5"):
+        ModelRegistry([DEEPSEEK], "gpt-5")
+    with pytest.raises(ProviderConfigError, match="duplicate"):
+        ModelRegistry([DEEPSEEK, DEEPSEEK], "deepseek")
