@@ -1,0 +1,114 @@
+"""`purser serve`: start-up checks (KB lint, identity mode, admin token) and a real server process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from purser.cli import app
+from purser.cli.serve import prepare
+from purser.config import Settings
+
+
+def test_serve_help_lists_the_options() -> None:
+    result = CliRunner().invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--config", "--strict"):
+        assert option in result.output
+
+
+def test_prepare_logs_identity_mode_and_generates_an_admin_token(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="purser")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}")
+    container, options = prepare(settings, strict=False)
+    try:
+        assert options.admin_token and len(options.admin_token) >= 24
+        assert options.writes_enabled is True
+        text = caplog.text
+        assert "identity verification is OFF" in text
+        assert options.admin_token in text  # the operator needs it to sign in
+    finally:
+        container.close()
+    caplog.clear()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", identity_secret="s", admin_token="t")
+    container, options = prepare(settings, strict=False)
+    container.close()
+    assert "identity verification is ON" in caplog.text
+    assert options.admin_token == "t"
+
+
+def _contradicting_kb(tmp_path: Path) -> Path:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "refunds.md").write_text(
+        "# Refunds\n\n## Refund window\n\nYou can request a refund within 60 days of the charge.\n", encoding="utf-8"
+    )
+    return kb
+
+
+def test_strict_keeps_write_actions_off_while_the_kb_contradicts_the_policy(tmp_path: Path) -> None:
+    kb = _contradicting_kb(tmp_path)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", kb_path=str(kb), admin_token="t")
+    container, options = prepare(settings, strict=True)
+    try:
+        assert options.writes_enabled is False
+        assert any("60" in line for line in options.kb_lint)
+        assert container.policy.actions.enabled("refund") is False
+        assert container.policy.actions.enabled("lookup_account") is True
+    finally:
+        container.close()
+    container, options = prepare(settings, strict=False)  # without --strict: findings logged, writes on
+    try:
+        assert options.writes_enabled is True and options.kb_lint
+        assert container.policy.actions.enabled("refund") is True
+    finally:
+        container.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_purser_serve_process(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PURSER_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PURSER_ADMIN_TOKEN": "tok"}
+    env.pop("PURSER_IDENTITY_SECRET", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "purser.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("serve did not start:\n" + log.read_text())
+                time.sleep(0.3)
+        assert health.json()["identity_verification"] is False
+        admin = httpx.get(f"http://127.0.0.1:{port}/api/admin/policy", headers={"Authorization": "Bearer tok"})
+        assert admin.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert "identity verification is OFF" in log.read_text()
