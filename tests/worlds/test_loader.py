@@ -200,3 +200,47 @@ def test_open_invoice_retries_follow_the_dunning_schedule(processor: SandboxProc
     ben = processor.snapshot(CustomerId("cus_ben"))
     assert ben.invoices[0].attempts == 4  # retries on Nov 17 and 18 exhaust the (3, 5, 7) schedule
     assert ben.subscription is not None and ben.subscription.status is SubscriptionStatus.UNPAID
+
+
+def test_failed_attempt_ids_avoid_the_worlds_charge_ids(processor: SandboxProcessor) -> None:
+    world = parse_world(
+        {
+            "plans": [{"id": "p", "name": "P", "amount": "5.00", "interval": "month"}],
+            "customers": [
+                {
+                    "id": "c",
+                    "name": "C",
+                    "email": "c@example.com",
+                    "payment_methods": [
+                        {
+                            "id": "pm",
+                            "brand": "visa",
+                            "last4": "0002",
+                            "exp": "2030-01",
+                            "behavior": "insufficient_funds",
+                            "default": True,
+                        }
+                    ],
+                    "invoices": [
+                        {
+                            "id": "in_x",
+                            "number": "X-1",
+                            "created": "2026-11-01",
+                            "amount": "5.00",
+                            "status": "open",
+                            "attempts": 1,
+                        },
+                        {"id": "in_y", "number": "X-2", "created": "2026-10-01", "amount": "5.00", "status": "paid"},
+                    ],
+                    "charges": [
+                        {"id": "ch_in_x_attempt1", "invoice": "in_y", "amount": "5.00", "created": "2026-10-01"}
+                    ],
+                }
+            ],
+        },
+        source="x.yaml",
+    )
+    load_world(processor, world, utc(2026, 11, 16))
+    charges = {str(c.id): c for c in processor.snapshot(CustomerId("c")).charges}
+    assert charges["ch_in_x_attempt1x"].failure_code == "insufficient_funds"
+    assert charges["ch_in_x_attempt1"].status.value == "succeeded"

@@ -19,6 +19,7 @@ Derived values:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -103,13 +104,14 @@ def load_world(processor: object, world: World, now: datetime, *, reset: bool = 
         raise TypeError(f"{type(processor).__name__} has no bulk_import(): worlds load into the sandbox only")
     plans = {p.id: p for p in world.plans}
     dunning = tuple(getattr(processor, "dunning_days", DEFAULT_DUNNING_DAYS))
+    taken = frozenset(ch.id for c in world.customers for ch in c.charges)
     with bulk_import() as imp:
         if reset:
             reset_sandbox(imp.conn)
         for plan in world.plans:
             imp.create_plan(to_plan(plan))
         for customer in world.customers:
-            _load_customer(imp, customer, plans, now, dunning)
+            _load_customer(imp, customer, plans, now, dunning, taken)
         imp.set_clock(now)
 
 
@@ -127,7 +129,12 @@ def _created(customer: WorldCustomer, now: datetime) -> datetime:
 
 
 def _load_customer(
-    imp: _Importer, c: WorldCustomer, plans: dict[str, WorldPlan], now: datetime, dunning: tuple[int, ...]
+    imp: _Importer,
+    c: WorldCustomer,
+    plans: dict[str, WorldPlan],
+    now: datetime,
+    dunning: tuple[int, ...],
+    taken: Collection[str],
 ) -> None:
     cid = CustomerId(c.id)
     address = (
@@ -172,7 +179,7 @@ def _load_customer(
         )
     for inv in c.invoices:
         for charge in failed_attempts(
-            cid, inv, default_pm, behavior_of.get(default_pm or "", "declines"), now, dunning
+            cid, inv, default_pm, behavior_of.get(default_pm or "", "declines"), now, dunning, taken
         ):
             imp.import_charge(charge)
     for rf in c.refunds:
@@ -233,17 +240,24 @@ def failed_attempts(
     behavior: str,
     now: datetime,
     dunning: tuple[int, ...],
+    taken: Collection[str] = (),
 ) -> list[Charge]:
-    """The failed charges behind an open or uncollectible invoice's `attempts` (Stripe shows each one)."""
+    """The failed charges behind an open or uncollectible invoice's `attempts` (Stripe shows each one).
+
+    Their ids (`ch_<invoice>_attempt<n>`) avoid the world's own charge ids in `taken`.
+    """
     if inv.status not in ("open", "uncollectible") or pm is None:
         return []
     code = _FAILURE_CODES.get(behavior, "card_declined")
     charges = []
     for n in range(1, inv.attempts + 1):
         offset = timedelta(seconds=5) if n == 1 else timedelta(days=dunning[min(n - 2, len(dunning) - 1)])
+        charge_id = f"ch_{inv.id}_attempt{n}"
+        while charge_id in taken:
+            charge_id += "x"
         charges.append(
             Charge(
-                ChargeId(f"ch_{inv.id}_attempt{n}"),
+                ChargeId(charge_id),
                 cid,
                 inv.amount,
                 min(inv.created + offset, now),
