@@ -323,3 +323,12 @@ def test_scenario_errors_give_the_line_of_the_key(tmp_path: Path) -> None:
     assert problems[1].startswith(f"{path}: world.customers[0].colour: unknown key")
     assert problems[1].endswith("(line 9)")
     assert info.value.items[1][0] == ("world", "customers", 0, "colour")
+
+
+def test_json_dump_round_trips() -> None:
+    from purser.worlds.seed import demo_world
+
+    world, _ = demo_world()
+    dumped = world.model_dump(mode="json")
+    assert parse_world(dumped, source="dump") == world
+    assert dumped["customers"][0]["subscription"]["created"].endswith("Z")
