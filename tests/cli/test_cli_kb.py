@@ -63,7 +63,7 @@ def test_ingest_then_search_and_lint(config: Path, tmp_path: Path) -> None:
     code, output = _run("kb", "ingest", str(docs), "--config", str(config))
     assert code == 0, output
     assert "2 documents and 2 sections" in output
-    assert (tmp_path / "purser-kb" / "manifest.json").is_file()
+    assert (tmp_path / ".purser-kb" / "manifest.json").is_file()
     code, output = _run("kb", "search", "can I use a voucher twice", "--config", str(config))
     assert code == 0 and "page.html" in output and "Vouchers" in output
     code, output = _run("kb", "lint", "--config", str(config))
@@ -84,7 +84,7 @@ def test_ingest_bad_paths_exit_2_and_write_nothing(config: Path, tmp_path: Path,
     target = make(folder)  # type: ignore[operator]
     code, output = _run("kb", "ingest", str(target), "--config", str(config))
     assert code == 2 and message in output
-    assert not (tmp_path / "purser-kb").exists()
+    assert not (tmp_path / ".purser-kb").exists()
 
 
 def test_lint_sample_passes(config: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from purser.config import Settings
 from purser.knowledge import (
     DocumentError,
+    KnowledgeBase,
     index_dir,
     ingest,
     kb_contradictions_block_writes,
@@ -22,11 +23,12 @@ from purser.policy.schema import Policy
 
 
 def test_index_dir_next_to_the_sqlite_database(tmp_path: Path) -> None:
-    assert index_dir(Settings(database_url=f"sqlite:///{tmp_path}/data/purser.db")) == tmp_path / "data/purser-kb"
-    assert index_dir(Settings(database_url="sqlite:///purser.db")) == Path("purser-kb")
+    db = tmp_path / "data" / "purser.db"
+    assert index_dir(Settings(database_url=f"sqlite:///{db}")) == tmp_path / "data" / ".purser-kb"
     cwd = Path.cwd()
-    assert index_dir(Settings(database_url="sqlite://")) == cwd / "purser-kb"
-    assert index_dir(Settings(database_url="postgresql+psycopg://u@127.0.0.1/x")) == cwd / "purser-kb"
+    assert index_dir(Settings(database_url="sqlite:///purser.db")) == cwd / ".purser-kb"
+    assert index_dir(Settings(database_url="sqlite://")) == cwd / ".purser-kb"
+    assert index_dir(Settings(database_url="postgresql+psycopg://u@127.0.0.1/x")) == cwd / ".purser-kb"
     assert index_dir(Settings(kb_path=str(tmp_path / "kb"))) == tmp_path / "kb"
 
 
@@ -83,3 +85,14 @@ def test_lint_settings_for_serve_start_up(tmp_path: Path) -> None:
     assert [f.message for f in findings] == [
         'cancellation.md §3 "How long a pause can last" says 3 months; policy.cancellation.pause_max_months is 1'
     ]
+
+
+def test_knowledge_base_open_for_the_bootstrap(tmp_path: Path) -> None:
+    assert KnowledgeBase.open(None, index_dir=tmp_path / ".purser-kb") is sample_knowledge_base()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\n## Gift cards\n\nGift cards never expire.\n", encoding="utf-8")
+    assert [d.name for d in KnowledgeBase.open(docs).documents] == ["a.md"]
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/purser.db")
+    ingest([docs], index_dir(settings))
+    assert [d.name for d in KnowledgeBase.open(None, index_dir=tmp_path / ".purser-kb").documents] == ["a.md"]

@@ -103,6 +103,14 @@ class KnowledgeBase:
         """Read every supported file at `paths` (files or folders); `DocumentError` on a bad path."""
         return cls(read_documents(paths, progress=progress))
 
+    @classmethod
+    def open(cls, kb_path: Path | None = None, *, index_dir: Path | None = None) -> KnowledgeBase:
+        """`kb_path` (an index or a folder of documents) if given, else the index ingested at
+        `index_dir`, else the packaged sample KB. Cached per process until the files change."""
+        from purser.knowledge.location import open_folder
+
+        return open_folder(kb_path, index_dir)
+
     # -- persistence ---------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         """Write the sections, document list and bm25s index into `folder` (created if needed)."""

@@ -3,8 +3,8 @@
 - `settings.kb_path` set: that folder. If it holds an index (`manifest.json`, written by
   `purser kb ingest`) the index is loaded; if it only holds documents they are indexed on first
   use, in memory (re-read when a file changes).
-- otherwise: the index folder next to the SQLite database (`purser.db` -> `purser-kb/`; for
-  other databases `./purser-kb/`). Until something is ingested there, the packaged sample KB
+- otherwise: the index folder next to the SQLite database (`data/purser.db` -> `data/.purser-kb/`;
+  for other databases `./.purser-kb/`). Until something is ingested there, the packaged sample KB
   (`purser/knowledge/sample/`) is used, indexed on first use (a few milliseconds).
 """
 
@@ -22,7 +22,8 @@ from purser.knowledge.lint import Finding, lint
 SAMPLE_DIR = Path(__file__).with_name("sample")
 """The packaged sample knowledge base (consistent with the default policy)."""
 
-INDEX_FOLDER_SUFFIX = "-kb"
+INDEX_FOLDER = ".purser-kb"
+"""The index folder's name next to the SQLite database (the bootstrap, `purser.app`, agrees)."""
 
 
 def index_dir(settings: Settings) -> Path:
@@ -35,12 +36,11 @@ def index_dir(settings: Settings) -> Path:
     try:
         url = make_url(settings.database_url)
     except ArgumentError:
-        return Path.cwd() / f"purser{INDEX_FOLDER_SUFFIX}"
+        return Path.cwd() / INDEX_FOLDER
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
-        db_path = Path(database).expanduser()
-        return db_path.with_name(db_path.stem + INDEX_FOLDER_SUFFIX)
-    return Path.cwd() / f"purser{INDEX_FOLDER_SUFFIX}"
+        return Path(database).expanduser().resolve().parent / INDEX_FOLDER
+    return Path.cwd() / INDEX_FOLDER
 
 
 def has_index(folder: Path) -> bool:
@@ -70,13 +70,20 @@ def _stamp(folder: Path) -> tuple[tuple[str, int], ...]:
 
 def open_knowledge_base(settings: Settings) -> KnowledgeBase:
     """The knowledge base the settings point at (see the module docstring); `DocumentError` if unusable."""
-    folder = index_dir(settings)
-    if has_index(folder):
-        return _index_folder(folder.resolve(), (folder / MANIFEST).stat().st_mtime_ns)
-    if settings.kb_path:
-        if not folder.is_dir():
-            raise DocumentError(f"kb_path {folder}: no such folder")
-        return _documents_folder(folder.resolve(), _stamp(folder))
+    return open_folder(Path(settings.kb_path).expanduser() if settings.kb_path else None, index_dir(settings))
+
+
+def open_folder(kb_path: Path | None, index_folder: Path | None) -> KnowledgeBase:
+    """`kb_path` (an index, or documents indexed on first use) when given; else the index at
+    `index_folder` when one was ingested there; else the packaged sample."""
+    if kb_path is not None:
+        if has_index(kb_path):
+            return _index_folder(kb_path.resolve(), (kb_path / MANIFEST).stat().st_mtime_ns)
+        if not kb_path.is_dir():
+            raise DocumentError(f"kb_path {kb_path}: no such folder")
+        return _documents_folder(kb_path.resolve(), _stamp(kb_path))
+    if index_folder is not None and has_index(index_folder):
+        return _index_folder(index_folder.resolve(), (index_folder / MANIFEST).stat().st_mtime_ns)
     return sample_knowledge_base()
 
 
@@ -113,6 +120,7 @@ __all__ = [
     "index_dir",
     "ingest",
     "lint_settings",
+    "open_folder",
     "open_knowledge_base",
     "sample_knowledge_base",
 ]
