@@ -25,6 +25,8 @@ from purser.knowledge.text import estimate_tokens, tokenize
 MANIFEST = "manifest.json"
 INDEX_PREFIX = "bm25-"
 FORMAT_VERSION = 1
+HEADING_BONUS = 0.5
+"""A section's score grows by up to half when its heading holds the query's words."""
 
 _SECTION_NUMBER = re.compile(r"^\s*(?:§\s*)?\d+(?:\.\d+)*\.?\s+")
 
@@ -84,6 +86,7 @@ class KnowledgeBase:
         )
         self.sections: tuple[Section, ...] = tuple(s for d in docs for s in d.sections)
         self._titles = {d.name: d.title for d in docs}
+        self._headings = _heading_terms(self.sections)
         self._retriever: Any = None
         if self.sections:
             import bm25s  # imported on first use: it pulls in scipy
@@ -156,6 +159,7 @@ class KnowledgeBase:
             index = manifest["index"]
         except (ValueError, KeyError, TypeError) as exc:
             raise DocumentError(f"{path}: corrupt index ({exc}); re-ingest") from None
+        kb._headings = _heading_terms(kb.sections)
         kb._retriever = None
         if kb.sections:
             if not isinstance(index, str) or not index.startswith(INDEX_PREFIX) or "/" in index:
@@ -202,7 +206,12 @@ class KnowledgeBase:
         tokens = [t for t in tokenize(query) if t in vocab]
         if not tokens:
             return []
-        scores = [float(x) for x in self._retriever.get_scores(tokens)]
+        wanted = set(tokens)
+        scores = [
+            # BM25, boosted by the share of the query's words the heading itself contains.
+            float(score) * (1 + HEADING_BONUS * len(wanted & self._headings[i]) / len(wanted))
+            for i, score in enumerate(self._retriever.get_scores(tokens))
+        ]
         order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
         passages = []
         for i in order[:k]:
@@ -231,6 +240,10 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.sections)
+
+
+def _heading_terms(sections: Iterable[Section]) -> list[set[str]]:
+    return [set(tokenize(_SECTION_NUMBER.sub("", s.heading))) for s in sections]
 
 
 def read_documents(paths: Iterable[Path], *, progress: Progress | None = None) -> list[Document]:
