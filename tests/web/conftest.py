@@ -27,16 +27,7 @@ def make_container(tmp: Path, **settings: Any) -> Container:
     """A migrated SQLite store in `tmp` with the demo world seeded."""
     values: dict[str, Any] = {"database_url": f"sqlite:///{tmp / 'purser.db'}", "admin_token": ADMIN_TOKEN}
     values.update(settings)
-    settings = Settings(**values)
-    try:
-        container = build(settings)
-    except AttributeError:  # TEMPORARY: until the bootstrap's knowledge wiring lands
-        from purser.app import build_processor, wire
-        from purser.store.db import Database
-
-        db = Database(settings.database_url)
-        db.migrate()
-        container = wire(settings, db, build_processor(settings, db), settings.policy, knowledge=None)
+    container = build(Settings(**values))
     seed(container.processor)
     return container
 
