@@ -31,6 +31,7 @@ _TEMPLATE = """<!doctype html>
  .card b{display:block;font-size:1.6rem}
  .plots{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
  .plots figure{margin:0;border:1px solid #d9e2ec;border-radius:8px;padding:.5rem}
+ .plots figure.wide{grid-column:1 / span 2}
  .plots img{width:100%}
  table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.92rem}
  th,td{border-bottom:1px solid #e4e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
@@ -51,7 +52,8 @@ _TEMPLATE = """<!doctype html>
 </div>
 {% endfor %}
 <div class="plots">
-{% for plot in plots %}<figure><img alt="{{ plot.title }}" src="data:image/png;base64,{{ plot.png }}"></figure>
+{% for plot in plots %}<figure class="{{ plot.css }}">
+<img alt="{{ plot.title }}" src="data:image/png;base64,{{ plot.png }}"></figure>
 {% endfor %}
 </div>
 <h2>Policy violations</h2>
@@ -97,24 +99,34 @@ def _plots(runs: list[dict[str, Any]], tags: dict[str, tuple[str, ...]]) -> list
     import matplotlib.pyplot as plt
 
     plots: list[dict[str, str]] = []
-    # pass rate by tag
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    width = 0.8 / max(1, len(runs))
-    all_tags = sorted({t for ts in tags.values() for t in ts}) or ["(untagged)"]
+    # pass rate by tag: one horizontal bar per tag (and per model), with the scenario count
+    all_tags = sorted({t for ts in tags.values() for t in ts}, reverse=True) or ["(untagged)"]
+    fig, ax = plt.subplots(figsize=(11, max(3, 0.28 * len(all_tags) * max(1, len(runs)) + 1)))
+    height = 0.8 / max(1, len(runs))
     for i, run in enumerate(runs):
         by_tag: dict[str, list[bool]] = defaultdict(list)
         for s in run["scenarios"]:
             for tag in tags.get(s["id"], ()) or ("(untagged)",):
                 by_tag[tag].append(bool(s["passed"]))
         rates = [100 * sum(by_tag[t]) / len(by_tag[t]) if by_tag[t] else 0 for t in all_tags]
-        ax.bar([x + i * width for x in range(len(all_tags))], rates, width=width, label=run["model"])
-    ax.set_xticks([x + width * (len(runs) - 1) / 2 for x in range(len(all_tags))])
-    ax.set_xticklabels(all_tags, rotation=60, ha="right", fontsize=7)
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("% scenarios passed")
+        ys = [y + i * height for y in range(len(all_tags))]
+        ax.barh(ys, rates, height=height, label=run["model"])
+        for y, t, r in zip(ys, all_tags, rates, strict=True):
+            ax.annotate(
+                f"{r:.0f}% of {len(by_tag[t])}",
+                (r, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+    ax.set_yticks([y + height * (len(runs) - 1) / 2 for y in range(len(all_tags))])
+    ax.set_yticklabels(all_tags, fontsize=8)
+    ax.set_xlim(0, 115)
+    ax.set_xlabel("% scenarios passed")
     ax.set_title("Pass rate by tag")
-    ax.legend(fontsize=7)
-    plots.append({"title": "Pass rate by tag", "png": _png(fig)})
+    ax.legend(fontsize=8, loc="lower right")
+    plots.append({"title": "Pass rate by tag", "png": _png(fig), "css": "wide"})
     # cost per resolved scenario by model
     fig, ax = plt.subplots(figsize=(6, 3.6))
     names, costs = [], []
@@ -124,11 +136,12 @@ def _plots(runs: list[dict[str, Any]], tags: dict[str, tuple[str, ...]]) -> list
         names.append(run["model"])
         costs.append(float(total / resolved) if resolved else 0.0)  # plotting only, never money arithmetic
     ax.bar(names, costs, color="#3e7cb1")
+    ax.set_ylim(bottom=0, top=max([*costs, 0.001]) * 1.25)
     for x, c in enumerate(costs):
         ax.annotate(f"${c:.4f}", (x, c), ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("USD per resolved scenario")
     ax.set_title("Cost per resolved scenario by model")
-    plots.append({"title": "Cost per resolved scenario", "png": _png(fig)})
+    plots.append({"title": "Cost per resolved scenario", "png": _png(fig), "css": ""})
     # latency distribution
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for run in runs:
@@ -139,7 +152,7 @@ def _plots(runs: list[dict[str, Any]], tags: dict[str, tuple[str, ...]]) -> list
     ax.set_ylabel("scenarios")
     ax.set_title("Latency distribution")
     ax.legend(fontsize=7)
-    plots.append({"title": "Latency distribution", "png": _png(fig)})
+    plots.append({"title": "Latency distribution", "png": _png(fig), "css": ""})
     # violations per scenario
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for run in runs:
@@ -151,7 +164,7 @@ def _plots(runs: list[dict[str, Any]], tags: dict[str, tuple[str, ...]]) -> list
         ax.bar([f"{run['model']}\n{k}" for k in kinds], [counts.get(k, 0) for k in kinds], color="#b42318")
     ax.set_ylabel("violations")
     ax.set_title("Policy violations by kind")
-    plots.append({"title": "Violations by kind", "png": _png(fig)})
+    plots.append({"title": "Violations by kind", "png": _png(fig), "css": "wide" if len(runs) > 2 else ""})
     return plots
 
 

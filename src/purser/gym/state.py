@@ -121,6 +121,9 @@ def read_state(db: Database) -> WorldState:
             }
         for r in conn.execute(select(t.subscriptions)).mappings():
             resumes = utc(r["resumes_at"])
+            # A schedule that repeats the current plan or quantity is no change (FORMAT: null for none).
+            scheduled_plan = r["scheduled_plan_id"] if r["scheduled_plan_id"] != r["plan_id"] else None
+            scheduled_qty = r["scheduled_quantity"] if r["scheduled_quantity"] != r["quantity"] else None
             state.subscriptions[r["id"]] = {
                 "customer": r["customer_id"],
                 "plan": r["plan_id"],
@@ -128,8 +131,8 @@ def read_state(db: Database) -> WorldState:
                 "status": r["status"],
                 "cancel_at_period_end": bool(r["cancel_at_period_end"]),
                 "resumes_at": resumes.date() if resumes else None,
-                "scheduled_plan": r["scheduled_plan_id"],
-                "scheduled_quantity": r["scheduled_quantity"],
+                "scheduled_plan": scheduled_plan,
+                "scheduled_quantity": scheduled_qty,
             }
         for r in conn.execute(select(t.customers)).mappings():
             state.billing[r["id"]] = {

@@ -71,6 +71,14 @@ def _run_path(path: str, options: RunOptions) -> ScenarioResult:
     return run_scenario(load_file(path), options)
 
 
+def warm_up(options: RunOptions) -> None:
+    """Load what every trial shares (settings, knowledge base, the agent's imports) before timing anything."""
+    from purser.gym.wiring import agent_settings, warm
+
+    agent_settings(options)
+    warm(options)
+
+
 def default_workers(count: int) -> int:
     """Worker processes for `count` scenarios: the cores this process may use, at most one per scenario."""
     try:
@@ -95,6 +103,7 @@ def run_suite(
     n = default_workers(len(scenarios)) if workers is None else max(1, workers)
     results: list[ScenarioResult | None] = [None] * len(scenarios)
     if n <= 1 or len(scenarios) <= 1:
+        warm_up(options)
         for i, sc in enumerate(scenarios):
             result = run_scenario(sc, options)
             results[i] = result
@@ -102,7 +111,7 @@ def run_suite(
                 on_done(result)
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=warm_up, initargs=(options,)) as pool:
             futures: dict[Future[ScenarioResult], int] = {
                 pool.submit(_run_path, str(sc.path), options): i for i, sc in enumerate(scenarios)
             }

@@ -31,7 +31,8 @@ from purser.money import Money
 from purser.policy.schema import Policy
 
 DUPLICATE_WINDOW = timedelta(hours=1)
-SUBSCRIPTION_ACTIONS = ("change_plan", "change_seats", "pause", "resume", "cancel")
+SUBSCRIPTION_ACTIONS = ("change_plan", "change_seats", "pause", "resume", "cancel", "retry_payment")
+"""Confirmed actions that may change a subscription (a paid or failed retry moves its status)."""
 CHARGE_ACTIONS = ("change_plan", "change_seats", "retry_payment", "resume")
 
 

@@ -61,6 +61,17 @@ def build_trial(scenario: Scenario, options: RunOptions) -> Container:
     )
 
 
+def warm(options: RunOptions) -> None:
+    """Build the shared knowledge base and import the runtime once, so trials time only themselves."""
+    import importlib
+
+    for module in ("purser.app", "purser.agent.runtime", "purser.models.offline"):
+        importlib.import_module(module)
+
+    if options.use_knowledge:
+        _knowledge(options.config)
+
+
 def make_customer(scenario: Scenario, options: RunOptions) -> Customer:
     """The scripted customer, or the LLM customer when `--user-model` is set and the scenario has a goal."""
     from purser.gym.runner import ScriptedCustomer
