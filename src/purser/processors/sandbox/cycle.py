@@ -9,14 +9,15 @@ boundary: the subscription's period moves forward as it is invoiced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from purser.domain import Subscription, SubscriptionStatus
-from purser.processors.sandbox import invoices, queries, subscriptions
+from purser.processors.sandbox import invoices, queries, rows, subscriptions
 from purser.processors.sandbox.clock import next_boundary_after, to_db, utc
+from purser.processors.sandbox.events import emit
 from purser.store import sandbox_tables as t
 
 S = SubscriptionStatus
@@ -84,8 +85,11 @@ def run_customer(conn: Connection, customer_id: str, target: datetime, dunning: 
     ]
     while True:
         steps: list[tuple[datetime, int, str]] = []
+        loaded: dict[str, tuple[Subscription, datetime]] = {}
         for sub_id in sub_ids:
-            sub = queries.subscription(conn, sub_id, lock=True)
+            row = queries.row(conn, t.subscriptions, sub_id, lock=True)
+            sub = rows.subscription(row)
+            loaded[sub_id] = (sub, utc(row.billing_cycle_anchor))
             when = _next_sub_step(sub)
             if when is not None and when <= target:
                 steps.append((when, 1, sub_id))
@@ -105,13 +109,19 @@ def run_customer(conn: Connection, customer_id: str, target: datetime, dunning: 
             invoices.attempt_payment(conn, object_id, when, dunning_days=dunning)
             report.retries += 1
         else:
-            _step_subscription(conn, object_id, when, dunning, report)
+            sub, anchor = loaded[object_id]
+            _step_subscription(conn, sub, anchor, when, dunning, report)
 
 
 def _step_subscription(
-    conn: Connection, sub_id: str, when: datetime, dunning: tuple[int, ...], report: AdvanceReport
+    conn: Connection,
+    sub: Subscription,
+    anchor: datetime,
+    when: datetime,
+    dunning: tuple[int, ...],
+    report: AdvanceReport,
 ) -> None:
-    sub = queries.subscription(conn, sub_id, lock=True)
+    sub_id = sub.id
     if sub.status is S.PAUSED:
         if sub.resumes_at is not None and sub.resumes_at <= when:
             if sub.resumes_at >= sub.current_period_end:
@@ -135,34 +145,38 @@ def _step_subscription(
     plan_id = sub.scheduled_plan_id or sub.plan_id
     quantity = sub.scheduled_quantity or sub.quantity
     plan = queries.plan(conn, plan_id)
+    old_interval = plan.interval if plan_id == sub.plan_id else queries.plan(conn, sub.plan_id).interval
+    status = S.ACTIVE if sub.status is S.TRIALING else sub.status
     values: dict[str, object] = {
         "plan_id": plan_id,
         "quantity": quantity,
         "scheduled_plan_id": None,
         "scheduled_quantity": None,
         "current_period_start": to_db(when),
+        "status": status.value,
     }
-    old_plan = queries.plan(conn, sub.plan_id)
-    if sub.status is S.TRIALING or plan.interval != old_plan.interval:
+    if sub.status is S.TRIALING or plan.interval != old_interval:
         values["billing_cycle_anchor"] = to_db(when)
         anchor = when
-    else:
-        anchor = utc(
-            conn.execute(
-                select(t.subscriptions.c.billing_cycle_anchor).where(t.subscriptions.c.id == sub_id)
-            ).scalar_one()
-        )
     end = next_boundary_after(anchor, plan.interval, when)
     values["current_period_end"] = to_db(end)
-    if sub.status is S.TRIALING:
-        values["status"] = "active"
     conn.execute(update(t.subscriptions).where(t.subscriptions.c.id == sub_id).values(**values))
     previous: dict[str, object] = {"current_period_start": int(sub.current_period_start.timestamp())}
     if plan_id != sub.plan_id or quantity != sub.quantity:
         previous.update(plan=sub.plan_id, quantity=sub.quantity)
     if sub.status is S.TRIALING:
         previous["status"] = "trialing"
-    subscriptions._updated(conn, sub, when, **previous)
+    after = replace(
+        sub,
+        plan_id=plan_id,
+        quantity=quantity,
+        scheduled_plan_id=None,
+        scheduled_quantity=None,
+        current_period_start=when,
+        current_period_end=end,
+        status=status,
+    )
+    emit(conn, "customer.subscription.updated", after, when, customer_id=sub.customer_id, previous=previous)
     subscriptions.bill_period(
         conn,
         sub_id,
@@ -173,5 +187,7 @@ def _step_subscription(
         dunning_days=dunning,
         reason="subscription_cycle",
         attempt=sub.status is not S.UNPAID,
+        customer_id=sub.customer_id,
+        known_status=status.value,
     )
     report.renewals += 1

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -21,12 +22,13 @@ from purser.domain import (
     Charge,
     ChargeStatus,
     Customer,
+    Invoice,
     InvoiceLine,
     InvoiceStatus,
     PaymentBehavior,
     SubscriptionStatus,
 )
-from purser.domain.ids import ChargeId, InvoiceId, PaymentMethodId
+from purser.domain.ids import ChargeId, InvoiceId, PaymentMethodId, SubscriptionId
 from purser.money import Money
 from purser.processors.errors import InvalidRequest
 from purser.processors.sandbox import queries, rows
@@ -61,9 +63,10 @@ def split_number(number: str) -> tuple[str, int] | None:
     return match.group(1).rstrip("-"), int(match.group(2))
 
 
-def next_number(conn: Connection, customer_id: str) -> str:
-    """Take the customer's next invoice number ("LI-0007")."""
-    row = queries.row(conn, t.customers, customer_id, lock=True)
+def next_number(conn: Connection, customer_id: str, row: Any = None) -> str:
+    """Take the customer's next invoice number ("LI-0007"); `row` is the locked customer row if read already."""
+    if row is None:
+        row = queries.row(conn, t.customers, customer_id, lock=True)
     number = int(row.next_invoice_number)
     conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(next_invoice_number=number + 1))
     return f"{row.invoice_prefix}-{number:04d}"
@@ -93,7 +96,8 @@ def create_invoice(
     if not lines:
         raise InvalidRequest("an invoice needs at least one line")
     currency = lines[0].amount.currency
-    customer = queries.customer(conn, customer_id, lock=True)
+    customer_row = queries.row(conn, t.customers, customer_id, lock=True)
+    customer = rows.customer(customer_row)
     subtotal = Money(sum(line.amount.minor for line in lines), currency)
     tax, note = signed_tax(customer, subtotal)
     total = subtotal + tax
@@ -109,7 +113,7 @@ def create_invoice(
             new_balance = balance + total.minor
     due = max(total.minor - applied, 0)
     invoice_id = new_id("in")
-    number = next_number(conn, customer_id)
+    number = next_number(conn, customer_id, customer_row)
     status = InvoiceStatus.PAID if due == 0 else InvoiceStatus.OPEN
     conn.execute(
         insert(t.invoices).values(
@@ -125,7 +129,7 @@ def create_invoice(
             tax=tax.minor,
             total=total.minor,
             credit_applied=applied,
-            amount_paid=0,
+            amount_paid=applied,
             attempts=0,
             next_payment_attempt=None,
             tax_note=note,
@@ -158,7 +162,20 @@ def create_invoice(
         if new_balance != balance:
             updated = replace(customer, balance=Money(new_balance, currency))
             emit(conn, "customer.updated", updated, at, customer_id=customer_id, previous={"balance": balance})
-    invoice = queries.invoice(conn, invoice_id)
+    invoice = Invoice(
+        id=InvoiceId(invoice_id),
+        customer_id=customer.id,
+        number=number,
+        status=status,
+        created=at,
+        subtotal=subtotal,
+        tax=tax,
+        total=total,
+        lines=tuple(replace(line, amount=Money(line.amount.minor, currency)) for line in lines),
+        subscription_id=SubscriptionId(subscription_id) if subscription_id else None,
+        amount_paid=Money(applied, currency),
+        tax_note=note,
+    )
     emit(conn, "invoice.created", invoice, at, customer_id=customer_id)
     emit(conn, "invoice.finalized", invoice, at, customer_id=customer_id)
     if status is InvoiceStatus.PAID:
@@ -166,20 +183,31 @@ def create_invoice(
     return invoice_id, due
 
 
+def due_of(inv: Any) -> int:
+    """What an invoice row still needs, in minor units."""
+    return max(int(inv.total) - int(inv.amount_paid), 0)
+
+
 def amount_due(conn: Connection, invoice_id: str) -> int:
     """What an open invoice still needs, in minor units."""
-    inv = queries.row(conn, t.invoices, invoice_id)
-    return max(int(inv.total) - max(int(inv.credit_applied), 0) - int(inv.amount_paid), 0)
+    return due_of(queries.row(conn, t.invoices, invoice_id))
 
 
 def attempt_payment(
-    conn: Connection, invoice_id: str, at: datetime, *, dunning_days: Sequence[int]
+    conn: Connection,
+    invoice_id: str,
+    at: datetime,
+    *,
+    dunning_days: Sequence[int],
+    known_status: str | None = None,
 ) -> tuple[Charge | None, str | None]:
-    """Charge an open invoice on the default card; returns (charge or None, failure code or None)."""
+    """Charge an open invoice on the default card; returns (charge or None, failure code or None).
+
+    `known_status` is the subscription's status when the caller knows it (skips a lookup)."""
     inv = queries.row(conn, t.invoices, invoice_id, lock=True)
     if inv.status != InvoiceStatus.OPEN.value:
         raise InvalidRequest(f"invoice {invoice_id} is {inv.status}, not open", code="invoice_not_open")
-    due = amount_due(conn, invoice_id)
+    due = due_of(inv)
     pm = queries.default_payment_method(conn, inv.customer_id)
     failure: str | None
     if pm is None:
@@ -205,16 +233,16 @@ def attempt_payment(
         )
         insert_charge(conn, charge)
         emit(conn, f"charge.{charge.status.value}", charge, at, customer_id=inv.customer_id)
+    lines = conn.execute(
+        select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == invoice_id).order_by(t.invoice_lines.c.position)
+    ).all()
     if failure is None:
-        conn.execute(
-            update(t.invoices)
-            .where(t.invoices.c.id == invoice_id)
-            .values(status="paid", amount_paid=int(inv.amount_paid) + due, next_payment_attempt=None)
-        )
-        paid = queries.invoice(conn, invoice_id)
+        values = {"status": "paid", "amount_paid": int(inv.amount_paid) + due, "next_payment_attempt": None}
+        conn.execute(update(t.invoices).where(t.invoices.c.id == invoice_id).values(**values))
+        paid = rows.invoice(_with(inv, values), lines)
         emit(conn, "invoice.paid", paid, at, customer_id=inv.customer_id)
         emit(conn, "invoice.payment_succeeded", paid, at, customer_id=inv.customer_id)
-        if inv.subscription_id:
+        if inv.subscription_id and known_status in (None, "past_due", "unpaid"):
             _maybe_reactivate(conn, inv.subscription_id, at)
         return charge, None
     attempts = int(inv.attempts) + 1
@@ -222,22 +250,24 @@ def attempt_payment(
     retry = None if exhausted else utc(inv.created) + timedelta(days=dunning_days[attempts - 1])
     if retry is not None and retry <= at:
         retry = at + timedelta(days=1)
-    conn.execute(
-        update(t.invoices)
-        .where(t.invoices.c.id == invoice_id)
-        .values(attempts=attempts, next_payment_attempt=to_db(retry))
-    )
-    emit(
-        conn,
-        "invoice.payment_failed",
-        queries.invoice(conn, invoice_id),
-        at,
-        customer_id=inv.customer_id,
-        extra={"failure_code": failure},
-    )
+    values = {"attempts": attempts, "next_payment_attempt": to_db(retry)}
+    conn.execute(update(t.invoices).where(t.invoices.c.id == invoice_id).values(**values))
+    failed = rows.invoice(_with(inv, values), lines)
+    emit(conn, "invoice.payment_failed", failed, at, customer_id=inv.customer_id, extra={"failure_code": failure})
     if inv.subscription_id:
         set_status_after_failure(conn, inv.subscription_id, at, exhausted=exhausted)
     return charge, failure
+
+
+class _Patched:
+    """A row with some values replaced (what the row looks like after an UPDATE)."""
+
+    def __init__(self, row: Any, values: dict[str, Any]) -> None:
+        self._mapping = {**row._mapping, **values}
+
+
+def _with(row: Any, values: dict[str, Any]) -> Any:
+    return _Patched(row, values)
 
 
 def insert_charge(conn: Connection, charge: Charge) -> None:
@@ -302,11 +332,11 @@ def _maybe_reactivate(conn: Connection, subscription_id: str, at: datetime) -> N
 def open_total(conn: Connection, customer_id: str) -> tuple[int, str | None, list[str]]:
     """Sum still due on a customer's open invoices, their currency and ids (oldest first)."""
     found = conn.execute(
-        select(t.invoices.c.id, t.invoices.c.currency)
+        select(t.invoices)
         .where(t.invoices.c.customer_id == customer_id, t.invoices.c.status == "open")
         .order_by(t.invoices.c.created)
     ).all()
-    total = sum(amount_due(conn, r.id) for r in found)
+    total = sum(due_of(r) for r in found)
     return total, (found[0].currency if found else None), [r.id for r in found]
 
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from purser.domain import AccountSnapshot, Subscription, SubscriptionStatus
+from purser.domain import AccountSnapshot, Customer, InvoiceStatus, Plan, Subscription, SubscriptionStatus
 from purser.money import Money
 from purser.processors.sandbox import invoices, queries, rows
-from purser.processors.sandbox.subscriptions import recurring_amount
 from purser.store import sandbox_tables as t
 
 S = SubscriptionStatus
 
 
-def next_invoice(conn: Connection, sub: Subscription | None) -> tuple[datetime | None, Money | None]:
+def next_invoice(
+    conn: Connection,
+    sub: Subscription | None,
+    customer: Customer | None = None,
+    plans: Mapping[str, Plan] | None = None,
+) -> tuple[datetime | None, Money | None]:
     """Date and amount due of the next renewal invoice, scheduled changes and customer credit included."""
     if sub is None or sub.status is S.CANCELED or sub.cancel_at_period_end:
         return None, None
@@ -27,10 +32,13 @@ def next_invoice(conn: Connection, sub: Subscription | None) -> tuple[datetime |
             when = sub.resumes_at
     else:
         when = sub.current_period_end
-    plan = queries.plan(conn, sub.scheduled_plan_id or sub.plan_id)
+    plan_id = sub.scheduled_plan_id or sub.plan_id
+    plan = plans[plan_id] if plans and plan_id in plans else queries.plan(conn, plan_id)
     quantity = sub.scheduled_quantity or sub.quantity
-    amount = recurring_amount(conn, sub.customer_id, plan, quantity)
-    cust = queries.customer(conn, sub.customer_id)
+    cust = customer or queries.customer(conn, sub.customer_id)
+    subtotal = plan.price_for(quantity)
+    tax, _ = invoices.signed_tax(cust, subtotal)
+    amount = subtotal + tax
     if cust.balance is not None and cust.balance.currency == amount.currency and cust.balance.minor < 0:
         amount = Money(max(amount.minor + cust.balance.minor, 0), amount.currency)
     return when, amount
@@ -40,8 +48,10 @@ def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
     """Everything about one customer (raises `NotFound`)."""
     cust = queries.customer(conn, customer_id)
     sub = queries.subscription_of(conn, customer_id)
-    plan = queries.plan(conn, sub.plan_id) if sub else None
-    scheduled = queries.plan(conn, sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
+    catalogue = queries.plans(conn)
+    by_id: dict[str, Plan] = {p.id: p for p in catalogue}
+    plan = by_id.get(sub.plan_id) if sub else None
+    scheduled = by_id.get(sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
     charges = [
         rows.charge(r)
         for r in conn.execute(
@@ -75,8 +85,11 @@ def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
             .order_by(t.emails.c.sent_at.desc(), t.emails.c.id.desc())
         )
     ]
-    due, currency, _ids = invoices.open_total(conn, customer_id)
-    when, amount = next_invoice(conn, sub)
+    all_invoices = queries.invoices_of(conn, customer_id)
+    open_invoices = [i for i in all_invoices if i.status is InvoiceStatus.OPEN]
+    due = sum(i.total.minor - (i.amount_paid.minor if i.amount_paid else 0) for i in open_invoices)
+    currency = open_invoices[0].total.currency if open_invoices else None
+    when, amount = next_invoice(conn, sub, cust, by_id)
     return AccountSnapshot(
         customer=cust,
         now=now,
@@ -84,8 +97,8 @@ def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
         subscription=sub,
         plan=plan,
         scheduled_plan=scheduled,
-        plans=tuple(queries.plans(conn)),
-        invoices=tuple(queries.invoices_of(conn, customer_id)),
+        plans=tuple(catalogue),
+        invoices=tuple(all_invoices),
         charges=tuple(charges),
         refunds=tuple(refunds),
         disputes=tuple(disputes),

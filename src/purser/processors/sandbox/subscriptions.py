@@ -261,9 +261,12 @@ def bill_period(
     dunning_days: tuple[int, ...],
     reason: str,
     attempt: bool,
+    customer_id: str | None = None,
+    known_status: str | None = None,
 ) -> None:
     """Invoice one period of `plan` × `quantity` and (when `attempt`) charge it."""
-    sub = queries.subscription(conn, sub_id)
+    if customer_id is None:
+        customer_id = queries.subscription(conn, sub_id).customer_id
     label = plan.name if quantity == 1 else f"{quantity} × {plan.name}"
     line = InvoiceLine(
         description=f"{label} ({start:%d %b %Y} – {end:%d %b %Y})",
@@ -274,10 +277,10 @@ def bill_period(
         plan_id=plan.id,
     )
     invoice_id, due = invoices.create_invoice(
-        conn, customer_id=sub.customer_id, subscription_id=sub_id, lines=[line], at=start, billing_reason=reason
+        conn, customer_id=customer_id, subscription_id=sub_id, lines=[line], at=start, billing_reason=reason
     )
     if due > 0 and attempt:
-        invoices.attempt_payment(conn, invoice_id, start, dunning_days=dunning_days)
+        invoices.attempt_payment(conn, invoice_id, start, dunning_days=dunning_days, known_status=known_status)
 
 
 def resume(conn: Connection, sub_id: str, *, now: datetime, dunning_days: tuple[int, ...]) -> Subscription:
