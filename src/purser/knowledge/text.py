@@ -23,6 +23,7 @@ STOPWORDS: frozenset[str] = frozenset(
     these they this those through to too under until up us very want was we were what when where
     which while who whom why will with would you your yours yourself hi hello thanks thank ok okay
     still really anything something someone thing things way know tell like need
+    last ago today yesterday recently currently
     """.split()
 )
 """Words that carry no retrieval signal in support questions."""
@@ -39,6 +40,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:cheaper|lower|smaller|less expensive) (?:plan|tier)\b", "downgrade plan"),
         (r"\b(?:bigger|higher|larger|more expensive|premium) (?:plan|tier)\b", "upgrade plan"),
         (r"\bkicks? in\b", "takes effect"),
+        (r"\bwork(?:ed|s)? out\b", "calculate"),
+        (r"\bbill(?:ed)? (?:me|us|you|my card)\b", "charge"),
         (r"\btax(?:es)?\b", "tax vat"),
         (r"\bcharged (?:me )?twice\b", "duplicate charge"),
         (r"\bdouble[- ]charged?\b", "duplicate charge"),
@@ -84,7 +87,15 @@ _SUFFIXES: tuple[str, ...] = (
 _VOWELS = frozenset("aeiouy")
 
 
-_IRREGULAR = {"cancellation": "cancel", "cancellations": "cancel", "annual": "year", "annually": "year"}
+# Billing intervals ("monthly") are not durations ("a month"); "annual" is "yearly".
+_IRREGULAR = {
+    "cancellation": "cancel",
+    "cancellations": "cancel",
+    "monthly": "monthly",
+    "yearly": "yearly",
+    "annual": "yearly",
+    "annually": "yearly",
+}
 
 
 def stem(word: str) -> str:
