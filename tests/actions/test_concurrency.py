@@ -90,13 +90,27 @@ def _run_processes(url: str, data: dict[str, Any], jobs: list[tuple[str, str, st
 
 
 def _check_count(statuses: list[str], env: Any) -> None:
+    try:
+        _assert_count(statuses, env)
+    finally:
+        env.db.dispose()
+
+
+def _check_budget(statuses: list[str], env: Any) -> None:
+    try:
+        _assert_budget(statuses, env)
+    finally:
+        env.db.dispose()
+
+
+def _assert_count(statuses: list[str], env: Any) -> None:
     assert statuses.count("succeeded:None") == COUNT_LIMIT, statuses
     assert all(s == "succeeded:None" or s.endswith(":count") for s in statuses), statuses
     assert len(_refunds(env.db, env.processor, ["zed"])) == COUNT_LIMIT
     assert env.audit.verify().ok
 
 
-def _check_budget(statuses: list[str], env: Any) -> None:
+def _assert_budget(statuses: list[str], env: Any) -> None:
     assert statuses.count("succeeded:None") == 5, statuses
     assert all(s == "succeeded:None" or s.endswith(":daily_budget") for s in statuses), statuses
     assert sum(_refunds(env.db, env.processor, [f"c{i:02d}" for i in range(ATTEMPTS)])) == 10000
