@@ -121,6 +121,7 @@ def test_long_sections_are_chunked_under_the_same_heading(tmp_path: Path) -> Non
         ("notes.docx", b"x", "unsupported file type '.docx'"),
         ("bad.md", b"---\n: [\n---\n# x\n", "front matter is not valid YAML"),
         ("empty.md", b"---\nupdated: 2026-01-01\n---\n\n", "no text found"),
+        ("undated.md", b"---\nupdated: soon\n---\n# x\n\ntext\n", "updated: expected a date"),
         ("latin.txt", "caf\xe9".encode("latin-1"), "not UTF-8"),
         ("broken.pdf", b"%PDF-1.4 garbage", "not a readable PDF"),
     ],

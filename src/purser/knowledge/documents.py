@@ -127,10 +127,19 @@ def load_document(path: Path, *, name: str | None = None) -> Document:
         name=name,
         title=str(meta.get("title") or title or path.stem),
         sections=tuple(sections),
-        updated=_as_date(meta.get("updated")),
+        updated=_updated(path, meta.get("updated")),
         modified=modified,
         meta=meta,
     )
+
+
+def _updated(path: Path, value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    date = _as_date(value)
+    if date is None:
+        raise DocumentError(f"{path}: updated: expected a date such as 2026-11-01, got {value!r}")
+    return date
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -26,8 +26,9 @@ from purser.money import InvalidAmount, Money
 from purser.policy.schema import Policy
 
 DUNNING_RETRY_DAYS: tuple[int, ...] = (3, 5, 7)
-"""When the sandbox retries a failed invoice payment: 3 retries, 3, 5 and 7 days after the first
-failed attempt. After the last retry fails the subscription becomes `unpaid`."""
+"""When the sandbox retries a failed invoice payment: 3 retries, 3, 5 and 7 days after the invoice's
+first attempt (its creation, for renewals). After the last retry fails the subscription becomes
+`unpaid`. The sample KB's dunning document states exactly this; `lint` checks documents against it."""
 
 DUNNING_MAX_RETRIES: int = len(DUNNING_RETRY_DAYS)
 """How many automatic retries follow a failed payment."""
