@@ -67,9 +67,38 @@ def warm(options: RunOptions) -> None:
 
     for module in ("purser.app", "purser.agent.runtime", "purser.models.offline"):
         importlib.import_module(module)
-
     if options.use_knowledge:
         _knowledge(options.config)
+    try:  # one throw-away exchange loads whatever the model builds on first use
+        _warm_conversation(options)
+    except Exception:  # a failing warm-up only costs time; the trials report the real error
+        return
+
+
+_WARM_WORLD: dict[str, Any] = {
+    "plans": [{"id": "p", "name": "P", "amount": "1.00", "interval": "month"}],
+    "customers": [{"id": "cus_warm", "name": "Warm Up", "email": "warm@example.com"}],
+}
+
+
+def _warm_conversation(options: RunOptions) -> None:
+    from datetime import UTC, datetime
+
+    from purser.agent.events import CustomerMessage
+    from purser.app import build_for_world
+    from purser.worlds import parse_world
+
+    world = parse_world(_WARM_WORLD, source="warm-up")
+    knowledge = _knowledge(options.config) if options.use_knowledge else None
+    container = build_for_world(
+        world, datetime(2026, 1, 1, tzinfo=UTC), settings=agent_settings(options), knowledge=knowledge
+    )
+    try:
+        if agent_settings(options).model == "offline":
+            cid = container.runtime.start("cus_warm", channel="web")
+            container.runtime.handle(cid, CustomerMessage(text="Hello, what plan am I on?"))
+    finally:
+        container.close()
 
 
 def make_customer(scenario: Scenario, options: RunOptions) -> Customer:
