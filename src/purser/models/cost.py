@@ -175,6 +175,11 @@ class Usage:
         return self.input_tokens + self.output_tokens
 
     @property
+    def tokens(self) -> int:
+        """Alias of `total_tokens` (the gym report's name)."""
+        return self.total_tokens
+
+    @property
     def cost(self) -> Decimal:
         """The cost as a Decimal."""
         return Decimal(self.cost_usd)
