@@ -80,11 +80,16 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
         yield sqlite
         sqlite.dispose()
         return
-    pg: Database = request.getfixturevalue("sbx_pg_db")
-    with pg.begin() as conn:
+    yield request.getfixturevalue("sbx_pg_clean")
+
+
+@pytest.fixture
+def sbx_pg_clean(sbx_pg_db: Database) -> Database:
+    """The session's PostgreSQL database with every sbx_ table emptied."""
+    with sbx_pg_db.begin() as conn:
         for table in _SBX_TABLES:
             conn.execute(delete(table))
-    yield pg
+    return sbx_pg_db
 
 
 @pytest.fixture
@@ -216,3 +221,9 @@ def table_counts(processor: SandboxProcessor) -> object:
             }
 
     return counts
+
+
+@pytest.fixture
+def make_world() -> type[World]:
+    """The world builder class, for tests that build their own processor."""
+    return World

@@ -75,6 +75,7 @@ def _next_sub_step(sub: Subscription) -> datetime | None:
 def run_customer(conn: Connection, customer_id: str, target: datetime, dunning: tuple[int, ...]) -> AdvanceReport:
     """Replay one customer's due transitions up to `target`, earliest first."""
     report = AdvanceReport(to=target)
+    queries.row(conn, t.customers, customer_id, lock=True)  # one advancer per customer at a time
     sub_ids = [
         r[0]
         for r in conn.execute(

@@ -49,9 +49,12 @@ from purser.store import Database
 from purser.store import sandbox_tables as t
 
 
-def read_clock(conn: Connection) -> datetime:
+def read_clock(conn: Connection, *, lock: bool = False) -> datetime:
     """The sandbox clock (wall time to the second while it was never set)."""
-    value = conn.execute(select(t.clock.c.now).where(t.clock.c.id == 1)).scalar()
+    stmt = select(t.clock.c.now).where(t.clock.c.id == 1)
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    value = conn.execute(stmt).scalar()
     return utc(value) if value is not None else wall_now()
 
 
@@ -103,7 +106,7 @@ class SandboxProcessor:
             if one.renewals or one.retries or one.cancellations:
                 report.customers.append(customer_id)
         with self.db.begin() as conn:
-            write_clock(conn, target)
+            write_clock(conn, max(target, read_clock(conn, lock=True)))
         return report
 
     @contextmanager
@@ -176,8 +179,8 @@ class SandboxProcessor:
             return [rows.email(r) for r in conn.execute(stmt)]
 
     # -- writes -----------------------------------------------------------------------------------
-    def _write(self, key: str, op: str, params: dict[str, Any], fn: Any) -> Any:
-        return idempotency.run(self.db, key, op, params, fn, read_clock)
+    def _write(self, key: str, op: str, params: dict[str, Any], fn: Any, after_commit: Any = None) -> Any:
+        return idempotency.run(self.db, key, op, params, fn, read_clock, after_commit)
 
     def refund(
         self,
@@ -304,8 +307,11 @@ class SandboxProcessor:
             emit(conn, "invoice.sent", inv, now, customer_id=cust.id)
             return SentEmail(invoice=inv, to=cust.email, email=email)
 
-        result: SentEmail = self._write(idempotency_key, "send_invoice", {"invoice": invoice_id}, run)
-        integrations.deliver(result.email) if result.email else None
+        def deliver(sent: SentEmail) -> None:
+            if sent.email is not None:
+                integrations.deliver(sent.email, self.invoice_pdf(invoice_id))
+
+        result: SentEmail = self._write(idempotency_key, "send_invoice", {"invoice": invoice_id}, run, deliver)
         return result
 
     def update_billing_details(
@@ -427,8 +433,7 @@ class SandboxProcessor:
                 invoice_id=invoice_id,
             )
 
-        result: Email = self._write(idempotency_key, "notify", params, run)
-        integrations.deliver(result)
+        result: Email = self._write(idempotency_key, "notify", params, run, integrations.deliver)
         return result
 
     def cancel(

@@ -59,13 +59,20 @@ def run(
     params: dict[str, Any],
     fn: Callable[[Connection], T],
     now: Callable[[Connection], Any],
+    after_commit: Callable[[T], None] | None = None,
 ) -> T:
-    """Run `fn` in one write transaction under idempotency `key`."""
+    """Run `fn` in one write transaction under idempotency `key`.
+
+    `after_commit` runs once, after the first successful commit (never on a replay): side effects
+    outside the database, such as handing an email to the mailer."""
     _check_key(key)
     digest = request_hash(operation, params)
     for attempt in range(2):
         try:
-            return _once(db, key, operation, digest, fn, now)
+            result, fresh = _once(db, key, operation, digest, fn, now)
+            if fresh and after_commit is not None:
+                after_commit(result)
+            return result
         except IntegrityError as exc:
             # A concurrent request with the same key committed first: replay its result.
             if attempt == 1:
@@ -80,7 +87,7 @@ def _once(
     digest: str,
     fn: Callable[[Connection], T],
     now: Callable[[Connection], Any],
-) -> T:
+) -> tuple[T, bool]:
     failure: ProcessorError | None = None
     with db.begin() as conn:
         found = conn.execute(select(t.idempotency).where(t.idempotency.c.key == key)).first()
@@ -89,7 +96,7 @@ def _once(
                 raise IdempotencyError(
                     f"idempotency key {key!r} was already used for a different request ({found.operation})"
                 )
-            return _replay(found.response)  # type: ignore[no-any-return]
+            return _replay(found.response), False
         try:
             result = fn(conn)
             response: dict[str, Any] = {"ok": rows.encode(result)}
@@ -103,4 +110,4 @@ def _once(
         )
     if failure is not None:
         raise failure
-    return result
+    return result, True
