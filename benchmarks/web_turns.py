@@ -39,7 +39,7 @@ SCRIPT = [
     "What does the Business plan cost?",
     "Thanks, that's all",
 ]
-console = Console()
+console = Console(width=130)
 
 
 def _free_port() -> int:

@@ -86,6 +86,8 @@ def register(app: typer.Typer) -> None:
         from purser.web.app import create_app
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+        for noisy in ("alembic", "bm25s", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         settings = settings_or_exit(config)
         try:
             container, options = prepare(settings, strict=strict)
