@@ -28,8 +28,10 @@ def _kb(tmp_path: Path, body: str, name: str = "doc.md") -> KnowledgeBase:
     return KnowledgeBase.from_paths([path])
 
 
-def test_dunning_schedule_constant() -> None:
-    assert DUNNING_RETRY_DAYS == (3, 5, 7)
+def test_dunning_schedule_constant_matches_the_sandbox() -> None:
+    from purser.processors.sandbox.invoices import DEFAULT_DUNNING_DAYS
+
+    assert DUNNING_RETRY_DAYS == (3, 5, 7) == DEFAULT_DUNNING_DAYS
 
 
 def test_sample_kb_agrees_with_the_default_policy() -> None:
