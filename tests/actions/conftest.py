@@ -30,32 +30,66 @@ PLANS = [
 ]
 
 
-def customer(cid: str, *, plan: str = "pro-monthly", amount: str = "20.00", quantity: int = 1,
-             duplicate: bool = False, disputed: str | None = None, months: int = 6) -> dict[str, Any]:
+def customer(
+    cid: str,
+    *,
+    plan: str = "pro-monthly",
+    amount: str = "20.00",
+    quantity: int = 1,
+    duplicate: bool = False,
+    disputed: str | None = None,
+    months: int = 6,
+) -> dict[str, Any]:
     """A customer paying `amount` monthly since June (one invoice + charge per month)."""
     invoices, charges = [], []
     for i, month in enumerate(range(12 - months, 12), start=1):
         m = month if month <= 11 else 11
         inv = f"in_{cid}_{m:02d}"
-        invoices.append({"id": inv, "number": f"{cid.upper()}-{i:04d}", "created": f"2026-{m:02d}-01T00:00:00Z",
-                         "amount": amount, "status": "paid"})
+        invoices.append(
+            {
+                "id": inv,
+                "number": f"{cid.upper()}-{i:04d}",
+                "created": f"2026-{m:02d}-01T00:00:00Z",
+                "amount": amount,
+                "status": "paid",
+            }
+        )
         charge = {"id": f"ch_{cid}_{m:02d}", "invoice": inv, "amount": amount, "created": f"2026-{m:02d}-01T00:00:05Z"}
         if disputed == charge["id"]:
             charge["disputed"] = True
         charges.append(charge)
     if duplicate:
-        charges.append({"id": f"ch_{cid}_11b", "invoice": f"in_{cid}_11", "amount": amount,
-                        "created": "2026-11-01T00:02:10Z"})
+        charges.append(
+            {"id": f"ch_{cid}_11b", "invoice": f"in_{cid}_11", "amount": amount, "created": "2026-11-01T00:02:10Z"}
+        )
     return {
-        "id": cid, "name": cid.title(), "email": f"{cid}@example.com",
+        "id": cid,
+        "name": cid.title(),
+        "email": f"{cid}@example.com",
         "address": {"line1": "1 Main Street", "city": "Springfield", "postal_code": "12345", "country": "US"},
         "vat_id": None,
-        "payment_methods": [{"id": f"pm_{cid}", "brand": "visa", "last4": "4242", "exp": "2028-04",
-                             "behavior": "succeeds", "default": True}],
-        "subscription": {"id": f"sub_{cid}", "plan": plan, "quantity": quantity, "status": "active",
-                         "created": "2026-06-01T00:00:00Z", "current_period_start": "2026-11-01T00:00:00Z",
-                         "cancel_at_period_end": False},
-        "invoices": invoices, "charges": charges, "refunds": [],
+        "payment_methods": [
+            {
+                "id": f"pm_{cid}",
+                "brand": "visa",
+                "last4": "4242",
+                "exp": "2028-04",
+                "behavior": "succeeds",
+                "default": True,
+            }
+        ],
+        "subscription": {
+            "id": f"sub_{cid}",
+            "plan": plan,
+            "quantity": quantity,
+            "status": "active",
+            "created": "2026-06-01T00:00:00Z",
+            "current_period_start": "2026-11-01T00:00:00Z",
+            "cancel_at_period_end": False,
+        },
+        "invoices": invoices,
+        "charges": charges,
+        "refunds": [],
     }
 
 
@@ -85,8 +119,14 @@ class Env:
         return first, self.gateway.confirm(scope, first.action_id, "yes")
 
 
-def make_env(data: dict[str, Any], *, url: str = "sqlite://", policy: dict[str, Any] | None = None,
-             now: datetime = NOW, load: bool = True) -> Env:
+def make_env(
+    data: dict[str, Any],
+    *,
+    url: str = "sqlite://",
+    policy: dict[str, Any] | None = None,
+    now: datetime = NOW,
+    load: bool = True,
+) -> Env:
     """Create the tables, load the world, wire the gateway."""
     db = Database(url)
     if load:
@@ -108,5 +148,10 @@ def spawn_path(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture()
 def env() -> Env:
     """Ana (duplicate charge in November), Bob (plain), Tea (Team, 5 seats)."""
-    return make_env(world(customer("ana", duplicate=True), customer("bob"),
-                          customer("tea", plan="team-monthly", amount="60.00", quantity=5)))
+    return make_env(
+        world(
+            customer("ana", duplicate=True),
+            customer("bob"),
+            customer("tea", plan="team-monthly", amount="60.00", quantity=5),
+        )
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.actions.conftest import customer, make_env, world
 
 from purser.actions.gateway import Gateway, Scope
 from purser.audit.log import AuditLog
@@ -16,13 +17,18 @@ from purser.domain import CustomerId
 from purser.policy.schema import Policy
 from purser.processors.sandbox import SandboxProcessor
 from purser.store.db import Database
-from tests.actions.conftest import customer, make_env, world
 
 ATTEMPTS = 50
 COUNT_LIMIT = 3
 BUDGET = "100.00"  # five refunds of 20.00
-POLICY: dict[str, Any] = {"refunds": {"over_limit": "refuse", "per_customer_count": COUNT_LIMIT,
-                                      "daily_budget": BUDGET, "max_amount": "50.00"}}
+POLICY: dict[str, Any] = {
+    "refunds": {
+        "over_limit": "refuse",
+        "per_customer_count": COUNT_LIMIT,
+        "daily_budget": BUDGET,
+        "max_amount": "50.00",
+    }
+}
 
 
 def many_charges_world() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.actions.conftest import customer, make_env, world
 
 from purser.actions.gateway import Gateway, Scope
 from purser.audit.log import AuditLog
@@ -20,7 +21,6 @@ from purser.policy.schema import Policy
 from purser.processors.sandbox import SandboxProcessor
 from purser.store.db import Database
 from purser.store.gateway_tables import gw_actions, gw_ledger
-from tests.actions.conftest import customer, make_env, world
 
 
 class Crash(BaseException):
@@ -41,7 +41,7 @@ class CrashingProcessor:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if self.when == "before":
                 raise Crash("killed before the processor call")
-            result = target(*args, **kwargs)
+            target(*args, **kwargs)
             if self.when == "exit":
                 os._exit(17)
             raise Crash("killed after the processor call")
@@ -82,8 +82,11 @@ def test_crash_around_refund_execution(when: str) -> None:
     moved = env.processor.snapshot(scope.customer_id).refunds
     assert len(moved) == (1 if when == "after" else 0)
     # While reserved, the reservation counts: a second refund is over the count.
-    second = env.gateway.propose(Scope("conv_2", CustomerId("bob"), "web", "x"), "refund",
-                                 {"charge_id": "ch_bob_11", "amount": "1.00", "reason": None})
+    second = env.gateway.propose(
+        Scope("conv_2", CustomerId("bob"), "web", "x"),
+        "refund",
+        {"charge_id": "ch_bob_11", "amount": "1.00", "reason": None},
+    )
     assert second.reason == "count"
     [outcome] = _restart_and_recover(env.db)
     assert outcome.status == "succeeded", outcome
@@ -116,8 +119,12 @@ def test_crash_while_writing_the_audit_record() -> None:
 
 def test_crash_around_plan_change() -> None:
     env = make_env(world(customer("bob")))
-    crashing = Gateway(env.db, CrashingProcessor(env.processor, "after", on="change_subscription"),  # type: ignore[arg-type]
-                       env.gateway.policy, env.audit)
+    crashing = Gateway(
+        env.db,
+        CrashingProcessor(env.processor, "after", on="change_subscription"),  # type: ignore[arg-type]
+        env.gateway.policy,
+        env.audit,
+    )
     scope = Scope("conv_1", CustomerId("bob"), "web", "offline")
     prop = crashing.propose(scope, "change_plan", {"plan": "business"})
     with pytest.raises(Crash):
@@ -132,8 +139,13 @@ def test_failed_refund_releases_the_reservation() -> None:
     env = make_env(world(customer("bob")))
     scope = Scope("conv_1", CustomerId("bob"), "web", "offline")
     prop = env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_11", "amount": "5.00", "reason": None})
-    env.processor.refund(env.processor.snapshot(scope.customer_id).charges[0].id, Money.parse("20.00", "usd"),
-                         reason=None, metadata={}, idempotency_key="outside-full")
+    env.processor.refund(
+        env.processor.snapshot(scope.customer_id).charges[0].id,
+        Money.parse("20.00", "usd"),
+        reason=None,
+        metadata={},
+        idempotency_key="outside-full",
+    )
     out = env.gateway.confirm(scope, prop.action_id, "yes")
     assert out.status == "refused"  # re-quote: nothing left on the charge
     assert _ledger(env.db) == []

@@ -9,16 +9,42 @@ def test_lookup_account_json(env: Env) -> None:
     out = env.gateway.propose(env.scope("ana"), "lookup_account", {})
     assert out.status == "succeeded" and out.result is not None
     acct = out.result
-    assert set(acct) == {"now", "customer", "subscription", "next_invoice", "payment_method", "past_due",
-                         "charges", "invoices", "refunds", "plans"}
+    assert set(acct) == {
+        "now",
+        "customer",
+        "subscription",
+        "next_invoice",
+        "payment_method",
+        "past_due",
+        "charges",
+        "invoices",
+        "refunds",
+        "plans",
+    }
     assert acct["now"] == "2026-11-16T00:00:00Z"
     assert acct["customer"]["id"] == "ana"
-    assert acct["subscription"]["plan"] == {"id": "pro-monthly", "name": "Pro", "amount": "20.00", "currency": "usd",
-                                            "interval": "month", "per_seat": False}
+    assert acct["subscription"]["plan"] == {
+        "id": "pro-monthly",
+        "name": "Pro",
+        "amount": "20.00",
+        "currency": "usd",
+        "interval": "month",
+        "per_seat": False,
+    }
     assert acct["payment_method"]["exp"] == "2028-04" and acct["payment_method"]["expired"] is False
     first = acct["charges"][0]
-    assert set(first) == {"id", "amount", "currency", "created", "invoice", "invoice_number", "status",
-                          "refunded", "refundable", "disputed"}
+    assert set(first) == {
+        "id",
+        "amount",
+        "currency",
+        "created",
+        "invoice",
+        "invoice_number",
+        "status",
+        "refunded",
+        "refundable",
+        "disputed",
+    }
     assert all(c["id"].startswith("ch_ana") for c in acct["charges"])
 
 
@@ -113,8 +139,13 @@ def test_quote_changed_blocks_execution(env: Env) -> None:
     scope = env.scope("bob")
     prop = env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_11", "amount": None, "reason": None})
     assert prop.quote is not None and prop.quote["amount"] == "20.00"
-    env.processor.refund(env.processor.snapshot(scope.customer_id).charges[0].id, _usd("3.00"), reason=None,
-                         metadata={}, idempotency_key="outside")
+    env.processor.refund(
+        env.processor.snapshot(scope.customer_id).charges[0].id,
+        _usd("3.00"),
+        reason=None,
+        metadata={},
+        idempotency_key="outside",
+    )
     out = env.gateway.confirm(scope, prop.action_id, "yes")
     assert (out.status, out.reason) == ("refused", "quote_changed")
     assert out.quote is not None and out.quote["amount"] == "17.00"

@@ -14,10 +14,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.actions.conftest import NOW, Env, customer, make_env, world
 
 from purser.actions.gateway import Scope
 from purser.domain import CustomerId, Refund
-from tests.actions.conftest import NOW, Env, customer, make_env, world
 
 CUSTOMERS = ("ana", "bob", "tea")
 CAP = {"ana": 2000, "bob": 2000, "tea": 6000}  # one_cycle in cents
@@ -25,24 +25,38 @@ DUPLICATE_PAIR = {"ch_ana_11", "ch_ana_11b"}
 CHARGES = [f"ch_{c}_{m:02d}" for c in CUSTOMERS for m in range(6, 12)] + ["ch_ana_11b", "ch_nobody", "", "ch_ana_11 "]
 AMOUNTS = [None, "1.00", "5.00", "20.00", "20", "60.00", "0", "-5.00", "0.001", "1e2", "abc", "99999999999.99", "$5"]
 
-propose_refund = st.tuples(st.just("refund"), st.sampled_from(CUSTOMERS), st.integers(0, 1),
-                           st.sampled_from(CHARGES), st.sampled_from(AMOUNTS))
-propose_other = st.tuples(st.just("other"), st.sampled_from(CUSTOMERS), st.integers(0, 1),
-                          st.sampled_from([("change_seats", {"quantity": q}) for q in (-1, 0, 3, 6, 80)]
-                                          + [("pause", {"months": m}) for m in (0, 2, 9)]
-                                          + [("change_plan", {"plan": p}) for p in ("business", "basic", "nope")]
-                                          + [("cancel", {"reason": None}), ("refund", {"charge_id": "x", "x": 1})]),
-                          st.none())
-confirm = st.tuples(st.just("confirm"), st.sampled_from(CUSTOMERS), st.integers(0, 1), st.integers(0, 30),
-                    st.sampled_from(["yes", "yes", "no"]))
+propose_refund = st.tuples(
+    st.just("refund"), st.sampled_from(CUSTOMERS), st.integers(0, 1), st.sampled_from(CHARGES), st.sampled_from(AMOUNTS)
+)
+propose_other = st.tuples(
+    st.just("other"),
+    st.sampled_from(CUSTOMERS),
+    st.integers(0, 1),
+    st.sampled_from(
+        [("change_seats", {"quantity": q}) for q in (-1, 0, 3, 6, 80)]
+        + [("pause", {"months": m}) for m in (0, 2, 9)]
+        + [("change_plan", {"plan": p}) for p in ("business", "basic", "nope")]
+        + [("cancel", {"reason": None}), ("refund", {"charge_id": "x", "x": 1})]
+    ),
+    st.none(),
+)
+confirm = st.tuples(
+    st.just("confirm"),
+    st.sampled_from(CUSTOMERS),
+    st.integers(0, 1),
+    st.integers(0, 30),
+    st.sampled_from(["yes", "yes", "no"]),
+)
 decide = st.tuples(st.just("decide"), st.none(), st.none(), st.integers(0, 30), st.booleans())
 steps = st.lists(st.one_of(propose_refund, propose_other, confirm, decide), min_size=1, max_size=14)
-policies = st.fixed_dictionaries({
-    "over_limit": st.sampled_from(["approval", "refuse"]),
-    "per_customer_count": st.integers(0, 2),
-    "daily_budget": st.sampled_from(["25.00", "500.00"]),
-    "max_amount": st.sampled_from(["one_cycle", "10.00"]),
-})
+policies = st.fixed_dictionaries(
+    {
+        "over_limit": st.sampled_from(["approval", "refuse"]),
+        "per_customer_count": st.integers(0, 2),
+        "daily_budget": st.sampled_from(["25.00", "500.00"]),
+        "max_amount": st.sampled_from(["one_cycle", "10.00"]),
+    }
+)
 
 
 @dataclass
@@ -85,8 +99,12 @@ def _check(h: Harness) -> None:
         assert NOW - charge.created <= timedelta(days=30), "outside the window"
         spent += refund.amount.minor
         twin_refunded = any(r.charge_id in DUPLICATE_PAIR and r.id != refund.id for r in h.seen[: h.seen.index(refund)])
-        duplicate = (refund.charge_id in DUPLICATE_PAIR and refund.amount == charge.amount and not twin_refunded
-                     and not exempt_used)
+        duplicate = (
+            refund.charge_id in DUPLICATE_PAIR
+            and refund.amount == charge.amount
+            and not twin_refunded
+            and not exempt_used
+        )
         if duplicate:
             exempt_used = True
             continue
@@ -100,15 +118,21 @@ def _check(h: Harness) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=policies, plan=steps)
 def test_no_sequence_breaks_the_policy(rules: dict[str, Any], plan: list[tuple[Any, ...]]) -> None:
-    env = make_env(world(customer("ana", duplicate=True), customer("bob"),
-                         customer("tea", plan="team-monthly", amount="60.00", quantity=5)),
-                   policy={"refunds": rules})
+    env = make_env(
+        world(
+            customer("ana", duplicate=True),
+            customer("bob"),
+            customer("tea", plan="team-monthly", amount="60.00", quantity=5),
+        ),
+        policy={"refunds": rules},
+    )
     h = Harness(env, rules)
     for kind, cust, conv, target, extra in plan:
         before = h.state()
         if kind == "refund":
-            out = env.gateway.propose(_scope(cust, conv), "refund",
-                                      {"charge_id": target, "amount": extra, "reason": None})
+            out = env.gateway.propose(
+                _scope(cust, conv), "refund", {"charge_id": target, "amount": extra, "reason": None}
+            )
             h.proposed.append((out.action_id, _scope(cust, conv)))
             assert h.state() == before, "a proposal wrote"
         elif kind == "other":

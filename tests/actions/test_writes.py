@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from purser.domain import SubscriptionStatus
 from tests.actions.conftest import Env, customer, make_env, world
+
+from purser.domain import SubscriptionStatus
 
 
 def test_upgrade_now_prorated_charges_the_quote(env: Env) -> None:
@@ -97,8 +98,9 @@ def test_send_invoice_by_number_and_billing_details(env: Env) -> None:
     assert env.gateway.propose(scope, "send_invoice", {"invoice": "in_ana_10", "kind": "invoice"}).reason == "not_yours"
     bad = env.gateway.propose(scope, "update_billing_details", {"vat_id": "DE000000000"})
     assert (bad.status, bad.reason) == ("invalid", "invalid_vat_id")
-    _, ok = env.propose_confirm(scope, "update_billing_details",
-                                {"vat_id": "DE136695976", "address": {"country": "de"}})
+    _, ok = env.propose_confirm(
+        scope, "update_billing_details", {"vat_id": "DE136695976", "address": {"country": "de"}}
+    )
     assert ok is not None and ok.status == "succeeded", ok
     cust = env.processor.snapshot(scope.customer_id).customer
     assert cust.vat_id == "DE136695976" and cust.address.country == "DE"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import threading
 from pathlib import Path
@@ -41,7 +42,7 @@ def test_chain_links_and_verifies(log: AuditLog) -> None:
     records = list(log.records())
     assert [r.seq for r in records] == [1, 2, 3, 4, 5]
     assert records[0].prev_hash == GENESIS
-    for prev, cur in zip(records, records[1:], strict=False):
+    for prev, cur in itertools.pairwise(records):
         assert cur.prev_hash == prev.hash
     assert all(r.computed_hash() == r.hash for r in records)
     result = log.verify()
