@@ -119,6 +119,15 @@ def test_non_default_policy_is_checked_against_its_own_values(tmp_path: Path) ->
     assert {f.kind for f in findings} >= {"refund_window", "refund_max", "refund_count", "downgrade", "cancellation"}
 
 
+def test_amounts_compare_in_the_policy_currency(tmp_path: Path) -> None:
+    policy = Policy.from_mapping({"currency": "eur", "refunds": {"max_amount": "50.00", "daily_budget": "300"}})
+    assert lint(policy, _kb(tmp_path, "Refunds are capped at €50. We refund up to 300 euros per day.")) == []
+    (finding,) = lint(policy, _kb(tmp_path, "Refunds are capped at $50."))
+    assert finding.message == 'doc.md §1 "Section" says $50; policy.refunds.max_amount is 50.00 eur'
+    (finding,) = lint(policy, _kb(tmp_path, "Refunds are capped at 75 EUR."))
+    assert finding.kind == "refund_max"
+
+
 def test_sample_copy_with_a_60_day_window_fails_naming_both_places(tmp_path: Path) -> None:
     copy = tmp_path / "kb"
     shutil.copytree(SAMPLE_DIR, copy)

@@ -22,6 +22,8 @@ class Claim:
     kind: str
     value: int | str | tuple[int, ...]
     stated: str
+    currencies: tuple[str, ...] = ()
+    """For amounts: the currencies the symbol or word can mean ("$" -> usd, cad, aud, ...); () if unsaid."""
 
 
 # -- refunds -------------------------------------------------------------------------------
@@ -59,8 +61,30 @@ _CYCLES = re.compile(
     r"|\b(?P<m>\d+)\s+(?:full\s+)?(?:month|year)(?:'s|s'|s)?\s+(?:of\s+)?(?:worth|fees?|charges?|price|payments?|subscription)\b"
 )
 _AMOUNT = re.compile(
-    r"(?:[$€£]\s?(?P<a>\d+(?:\.\d{1,2})?))|(?:\b(?P<b>\d+(?:\.\d{1,2})?)\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"
+    r"(?:(?P<s>[$€£¥])\s?(?P<a>\d+(?:\.\d{1,2})?))"
+    r"|(?:\b(?P<b>\d+(?:\.\d{1,2})?)\s*(?P<w>usd|eur|gbp|jpy|cad|aud|chf|dollars?|euros?|pounds?|yen)\b)"
 )
+_DOLLARS = ("usd", "cad", "aud", "nzd", "sgd", "hkd", "mxn")
+_CURRENCY_WORDS: dict[str, tuple[str, ...]] = {
+    "$": _DOLLARS,
+    "dollar": _DOLLARS,
+    "dollars": _DOLLARS,
+    "€": ("eur",),
+    "euro": ("eur",),
+    "euros": ("eur",),
+    "£": ("gbp",),
+    "pound": ("gbp",),
+    "pounds": ("gbp",),
+    "¥": ("jpy", "cny"),
+    "yen": ("jpy",),
+}
+
+
+def _currencies(match: re.Match[str]) -> tuple[str, ...]:
+    word = match.group("s") or match.group("w") or ""
+    return _CURRENCY_WORDS.get(word, (word,) if word else ())
+
+
 _DAILY = re.compile(r"\b(?:per|a|each|every|in one|in a)\s+(?:single\s+)?(?:calendar\s+)?day\b|\bdaily\b")
 
 
@@ -93,7 +117,8 @@ def _refund_claims(text: str) -> list[Claim]:
         for match in _AMOUNT.finditer(text):
             amount = match.group("a") or match.group("b")
             kind = "daily_budget" if daily else "refund_max"
-            claims.append(Claim(kind, amount, f"{match.group(0).strip()}" + (" per day" if daily else "")))
+            stated = match.group(0).strip() + (" per day" if daily else "")
+            claims.append(Claim(kind, amount, stated, _currencies(match)))
         if not daily:
             for match in _CYCLES.finditer(text):
                 n = int(match.group("n") or match.group("m"))

@@ -140,12 +140,14 @@ def _expected(policy: Policy, claim: Claim) -> tuple[str, str, bool]:
         if refunds.max_amount == "one_cycle":
             return "policy.refunds.max_amount", "one_cycle", value == "1_cycle"
         agrees = (
-            isinstance(value, str) and not value.endswith("_cycle") and _same_money(value, refunds.max_amount, policy)
+            isinstance(value, str)
+            and not value.endswith("_cycle")
+            and _same_money(value, claim.currencies, refunds.max_amount, policy)
         )
-        return "policy.refunds.max_amount", refunds.max_amount, agrees
+        return "policy.refunds.max_amount", f"{refunds.max_amount} {policy.currency}", agrees
     if claim.kind == "daily_budget":
-        agrees = isinstance(value, str) and _same_money(value, refunds.daily_budget, policy)
-        return "policy.refunds.daily_budget", refunds.daily_budget, agrees
+        agrees = isinstance(value, str) and _same_money(value, claim.currencies, refunds.daily_budget, policy)
+        return "policy.refunds.daily_budget", f"{refunds.daily_budget} {policy.currency}", agrees
     if claim.kind == "upgrade":
         return "policy.plans.upgrade", plans.upgrade, value == plans.upgrade
     if claim.kind == "downgrade":
@@ -171,7 +173,9 @@ def _expected(policy: Policy, claim: Claim) -> tuple[str, str, bool]:
     raise ValueError(f"unknown claim kind {claim.kind!r}")
 
 
-def _same_money(stated: str, configured: str, policy: Policy) -> bool:
+def _same_money(stated: str, currencies: tuple[str, ...], configured: str, policy: Policy) -> bool:
+    if currencies and policy.currency not in currencies:
+        return False  # "€50" in a USD policy
     try:
         return Money.parse(stated, policy.currency) == Money.parse(configured, policy.currency)
     except InvalidAmount:
