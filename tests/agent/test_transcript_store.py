@@ -1,0 +1,78 @@
+"""The ag_ tables through `ConversationStore`, on SQLite and on the local PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
+
+from purser.agent.transcript import (
+    ConversationBusy,
+    ConversationNotFound,
+    ConversationStore,
+    PendingConfirmation,
+    TurnWrite,
+)
+from purser.store.db import Database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConversationStore]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    else:
+        db = Database(request.getfixturevalue("pg_url"))
+    db.migrate()
+    yield ConversationStore(db)
+    db.dispose()
+
+
+def test_turns_round_trip(store: ConversationStore) -> None:
+    cid = store.create("cus_ana", "web")
+    record = store.get(cid)
+    assert (record.status, record.turns, record.version) == ("open", 0, 0)
+    messages = [
+        ModelRequest(parts=[UserPromptPart(content="refund please")]),
+        ModelResponse(parts=[ToolCallPart("refund", {"charge_id": "ch_1"}, tool_call_id="c1")], model_name="m"),
+        ModelResponse(parts=[TextPart("Please confirm.")], model_name="m"),
+    ]
+    write = TurnWrite(
+        turn=1,
+        messages=messages,
+        events=[
+            ("customer", {"type": "message", "text": "refund please"}),
+            ("agent", {"type": "message", "text": "ok"}),
+        ],
+        new_confirmations=[
+            PendingConfirmation("act_1", cid, "refund", "Refund $20.00", {"amount": "20.00"}, "pending")
+        ],
+        usage=[
+            {"model": "m", "requests": 2, "input_tokens": 10, "output_tokens": 5, "cost_usd": "0.00012", "priced": True}
+        ],
+        consecutive_failures=1,
+    )
+    record = store.commit_turn(record, write)
+    assert (record.turns, record.version, record.consecutive_failures) == (1, 1, 1)
+    loaded = store.messages(cid)
+    assert [m.kind for m in loaded] == ["request", "response", "response"]
+    assert isinstance(loaded[1].parts[0], ToolCallPart) and loaded[1].parts[0].args == {"charge_id": "ch_1"}
+    assert [c.action_id for c in store.pending_confirmations(cid)] == ["act_1"]
+    assert store.confirmation("act_1").quote == {"amount": "20.00"}  # type: ignore[union-attr]
+    record = store.commit_turn(
+        record, TurnWrite(turn=2, answered={"act_1": "yes"}, status="handed_off", handoff_reason="dispute")
+    )
+    assert record.handed_off and record.handoff_reason == "dispute"
+    assert store.pending_confirmations(cid) == [] and store.confirmation("act_1").status == "yes"  # type: ignore[union-attr]
+    assert [(t.seq, t.role, t.event["type"]) for t in store.transcript(cid)] == [
+        (1, "customer", "message"),
+        (2, "agent", "message"),
+    ]
+    usage = store.usage(cid)
+    assert usage.cost_usd == "0.00012" and usage.turns == 1 and store.usage(cid, turn=2).requests == 0
+    with pytest.raises(ConversationBusy):
+        store.commit_turn(replace(store.get(cid), version=0), TurnWrite(turn=3))
+    with pytest.raises(ConversationNotFound):
+        store.get("cnv_nope")
