@@ -82,6 +82,17 @@ def test_refund_confirm_and_see_it_done(browser: object, live_server: LiveServer
     page.wait_for_function("document.querySelector('#account').innerText.includes('ch_ana_11b')")
     shot(page, "02-refund-done")
     assert page.locator(".pw-log[role=log][aria-live=polite]").count() == 1
+    # A reload resumes the same conversation (id in sessionStorage); the answered card stays answered.
+    cid = page.locator(".purser-host").get_attribute("data-conversation-id")
+    page.reload()
+    page.wait_for_selector(".pw-result[data-status=succeeded]")
+    assert page.locator(".purser-host").get_attribute("data-conversation-id") == cid
+    assert page.locator(".pw-card[data-state=confirmed] button:disabled").count() == 2
+    assert page.locator("#customer").input_value() == "cus_ana"
+    # "New conversation" starts afresh.
+    page.get_by_role("button", name="New conversation").click()
+    page.wait_for_function("!document.querySelector('.purser-host').hasAttribute('data-conversation-id')")
+    assert page.locator(".pw-result").count() == 0
     page.close()
 
 

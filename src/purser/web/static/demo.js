@@ -71,14 +71,15 @@
     }).catch(function (e) { account.textContent = "Could not load the account: " + e.message; })
       .then(function () { account.setAttribute("aria-busy", "false"); });
   }
-  function start() {
+  function start(fresh) {
     if (widget) widget.destroy();
     var id = select.value;
     if (!id) return;
+    try { sessionStorage.setItem("purser.demo.customer", id); } catch (e) { /* no storage */ }
     var target = document.getElementById("chat");
     target.textContent = "";
     widget = window.Purser.mount({
-      customerId: id, target: target, name: "Purser Billing", color: "#4f46e5",
+      customerId: id, target: target, name: "Purser Billing", color: "#4f46e5", fresh: fresh === true,
       greeting: "Hi " + select.options[select.selectedIndex].text.split(" (")[0] + "! I can look up charges, refund, change plans or seats, pause or cancel. What can I do for you?",
       onEvent: function (ev) { if (ev.type === "action_result" || ev.type === "approval_pending" || ev.type === "handoff") refresh(); },
     });
@@ -93,9 +94,12 @@
       select.textContent = "";
       d.customers.forEach(function (c) { var o = el("option", c.name + " (" + c.id + ")"); o.value = c.id; select.appendChild(o); });
       if (!d.customers.length) { select.appendChild(el("option", "No customers: run `purser sandbox seed`")); return; }
-      start();
+      var saved = null;
+      try { saved = sessionStorage.getItem("purser.demo.customer"); } catch (e) { saved = null; }
+      if (saved && d.customers.some(function (c) { return c.id === saved; })) select.value = saved;
+      start(false);
     });
   }).catch(function (e) { mode.textContent = "Could not reach the server: " + e.message; });
-  select.addEventListener("change", start);
-  document.getElementById("restart").addEventListener("click", start);
+  select.addEventListener("change", function () { start(false); });
+  document.getElementById("restart").addEventListener("click", function () { start(true); });
 })();

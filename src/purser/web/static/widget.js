@@ -5,7 +5,8 @@
  *           data-name="Acme Billing" data-color="#4f46e5" data-logo="/logo.png"
  *           data-greeting="Hi! Ask me anything about your bill."></script>
  *
- * Or from script: Purser.mount({customerId, userHash, name, color, logo, greeting, target, onEvent}).
+ * Or from script: Purser.mount({customerId, userHash, name, color, logo, greeting, target, onEvent, fresh}).
+ * The conversation id is kept in sessionStorage, so a reload resumes it (fresh: true starts anew).
  * Renders DESIGN §7 events: messages with citations, confirmation cards (Confirm/Decline with the
  * exact quote), the pending-approval state (updated live over Server-Sent Events) and handoffs.
  */
@@ -175,6 +176,7 @@
     this.host = host;
     this.root = root;
     if (o.greeting) this.addMessage("agent", o.greeting, []);
+    if (o.fresh) this.remember(null); else this.resume();
   };
 
   Widget.prototype.toggle = function (open) {
@@ -207,7 +209,7 @@
     return bubble;
   };
 
-  Widget.prototype.addConfirmation = function (ev) {
+  Widget.prototype.addConfirmation = function (ev, history) {
     var self = this;
     var yes = el("button", { type: "button", class: "pw-btn pw-yes" }, ["Confirm"]);
     var no = el("button", { type: "button", class: "pw-btn pw-no" }, ["Decline"]);
@@ -231,7 +233,7 @@
     this.cards[ev.action_id] = card;
     this.log.appendChild(card);
     this.scroll();
-    this.announce("Confirmation needed: " + ev.summary);
+    if (!history) this.announce("Confirmation needed: " + ev.summary);
   };
 
   Widget.prototype.addPending = function (ev) {
@@ -276,17 +278,56 @@
   };
 
   Widget.prototype.render = function (events, source) {
-    var self = this;
+    var self = this, history = source === "history";
     (events || []).forEach(function (ev) {
       if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations);
-      else if (ev.type === "confirmation_request") self.addConfirmation(ev);
+      else if (ev.type === "confirmation_request") self.addConfirmation(ev, history);
       else if (ev.type === "approval_pending") self.addPending(ev);
       else if (ev.type === "action_result") self.addResult(ev);
       else if (ev.type === "handoff") self.addHandoff(ev);
-      if (self.o.onEvent) { try { self.o.onEvent(ev, source); } catch (e) { /* host callback */ } }
+      if (self.o.onEvent && !history) { try { self.o.onEvent(ev, source); } catch (e) { /* host callback */ } }
     });
     var last = events && events.length ? events[events.length - 1] : null;
-    if (last && last.type === "message") this.announce("New message");
+    if (last && last.type === "message" && !history) this.announce("New message");
+  };
+
+  /* -- resuming after a reload: the conversation id lives in sessionStorage ---------------- */
+  Widget.prototype.storageKey = function () { return "purser.conversation." + this.api + "." + this.o.customerId; };
+
+  Widget.prototype.remember = function (id) {
+    try { if (id) sessionStorage.setItem(this.storageKey(), id); else sessionStorage.removeItem(this.storageKey()); }
+    catch (e) { /* storage disabled: no resume */ }
+  };
+
+  Widget.prototype.resume = function () {
+    var self = this, id = null;
+    try { id = sessionStorage.getItem(this.storageKey()); } catch (e) { id = null; }
+    if (!id) return;
+    this.request("GET", "/api/conversations/" + encodeURIComponent(id)).then(function (data) {
+      if (self.conversation) return; // the visitor already started a new one
+      var answered = {}, last = 0;
+      data.entries.forEach(function (e) {
+        if (e.role === "customer" && e.event.type === "confirm") answered[e.event.action_id] = e.event.decision;
+      });
+      data.entries.forEach(function (e) {
+        last = Math.max(last, e.seq);
+        if (e.role === "customer") {
+          if (e.event.type === "message") self.addMessage("customer", e.event.text, []);
+        } else self.render([e.event], "history");
+      });
+      Object.keys(answered).forEach(function (aid) { self.markAnswered(aid, answered[aid]); });
+      self.conversation = data.id;
+      self.host.setAttribute("data-conversation-id", data.id);
+      self.listen(last);
+    }).catch(function () { self.remember(null); });
+  };
+
+  Widget.prototype.markAnswered = function (actionId, decision) {
+    var card = this.cards[actionId];
+    if (!card || card.getAttribute("data-state") !== "open") return;
+    card.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    card.setAttribute("data-state", decision === "yes" ? "confirmed" : "declined");
+    card.appendChild(el("p", { class: "pw-note", text: decision === "yes" ? "You confirmed." : "You declined." }));
   };
 
   Widget.prototype.ensureConversation = function () {
@@ -296,16 +337,20 @@
       .then(function (data) {
         self.conversation = data.id;
         self.host.setAttribute("data-conversation-id", data.id);
+        self.remember(data.id);
         self.listen();
         return data.id;
       });
   };
 
-  Widget.prototype.listen = function () {
+  Widget.prototype.listen = function (after) {
     var self = this;
     if (!window.EventSource || !this.conversation) return;
-    var url = this.api + "/api/conversations/" + encodeURIComponent(this.conversation) + "/stream";
-    if (this.o.userHash) url += "?user_hash=" + encodeURIComponent(this.o.userHash);
+    var params = [];
+    if (this.o.userHash) params.push("user_hash=" + encodeURIComponent(this.o.userHash));
+    if (after !== undefined) params.push("after=" + encodeURIComponent(String(after)));
+    var url = this.api + "/api/conversations/" + encodeURIComponent(this.conversation) + "/stream" +
+      (params.length ? "?" + params.join("&") : "");
     this.source = new EventSource(url);
     this.source.addEventListener("ready", function () { self.host.setAttribute("data-live", "on"); });
     this.source.addEventListener("agent_events", function (msg) {
