@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import typer
 
@@ -65,3 +65,50 @@ def export(
     with output.open("w", encoding="utf-8", newline="") as fh:
         count = write_records(records, fh, chosen)
     console.print(f"wrote {count} records to {output}")
+
+
+def _wired(config: str | None) -> tuple[Any, Any, Any]:
+    from purser.app import build_processor
+
+    settings = settings_or_exit(config)
+    db = Database(settings.database_url)
+    db.migrate()
+    return settings, db, build_processor(settings, db)
+
+
+@app.command()
+def reconcile(
+    since: str | None = typer.Option(None, "--since", help="Only processor refunds from this date (UTC)."),
+    config: str | None = CONFIG_OPTION,
+) -> None:
+    """Compare the refunds the audit log recorded with the processor's; exit 1 on any drift."""
+    from purser.audit.reconcile import reconcile as run_reconcile
+
+    _settings, db, processor = _wired(config)
+    start = _since(since)
+    report = run_reconcile(
+        AuditLog(db), processor, db=db, since=datetime.fromisoformat(start + "+00:00") if start else None
+    )
+    for drift in report.drift:
+        console.print(f"[red]{drift.kind}[/] {drift.refund_id}: {drift.detail}", highlight=False)
+    console.print(f"{report.matched} refund(s) matched, {len(report.drift)} drift(s)")
+    if report.drift:
+        raise typer.Exit(1)
+
+
+@app.command()
+def recover(
+    stale_minutes: int = typer.Option(2, "--stale-minutes", min=0, help="Only actions idle this long."),
+    config: str | None = CONFIG_OPTION,
+) -> None:
+    """Settle actions a crash interrupted: re-execute with the same idempotency key, or release."""
+    from datetime import timedelta
+
+    from purser.actions.gateway import Gateway
+
+    settings, db, processor = _wired(config)
+    gateway = Gateway(db, processor, settings.policy, AuditLog(db))
+    outcomes = gateway.recover(stale_after=timedelta(minutes=stale_minutes))
+    for outcome in outcomes:
+        console.print(f"{outcome.action_id} {outcome.action}: {outcome.status} ({outcome.reason or 'ok'})")
+    console.print(f"{len(outcomes)} interrupted action(s) settled")
