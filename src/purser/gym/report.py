@@ -123,6 +123,7 @@ def _plots(runs: list[dict[str, Any]], tags: dict[str, tuple[str, ...]]) -> list
     ax.set_yticks([y + height * (len(runs) - 1) / 2 for y in range(len(all_tags))])
     ax.set_yticklabels(all_tags, fontsize=8)
     ax.set_xlim(0, 115)
+    ax.set_ylim(-0.6, len(all_tags) - 0.4)
     ax.set_xlabel("% scenarios passed")
     ax.set_title("Pass rate by tag")
     ax.legend(fontsize=8, loc="lower right")

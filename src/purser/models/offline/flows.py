@@ -24,7 +24,15 @@ from purser.models.offline.handlers import (
 )
 from purser.models.offline.normalize import normalize
 from purser.models.offline.replies import account_answer, knowledge_answer, social_reply
-from purser.models.offline.slots import match_plan, numbers_from_words, parse_dates, parse_months, parse_seats, yes_no
+from purser.models.offline.slots import (
+    match_plan,
+    numbers_from_words,
+    parse_dates,
+    parse_interval,
+    parse_months,
+    parse_seats,
+    yes_no,
+)
 from purser.models.offline.understand import ESCALATIONS, understand
 
 __all__ = ["run_turn"]
@@ -43,11 +51,13 @@ def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
     current = acct.plan
     matches = match_plan(norm, acct.plans, current)
     if len(matches) > 1:
-        after_to = re.search(r"\b(?:to|into|for|onto|on)\b(.*)$", norm)
+        after_to = re.search(r".*\b(?:to|into|onto)\b(.*)$", norm)
         if after_to:
             narrowed = match_plan(after_to.group(1), acct.plans, current)
             matches = narrowed or matches
         others = [p for p in matches if not current or p.get("id") != current.get("id")]
+        if current and not parse_interval(norm):
+            others = [p for p in others if str(p.get("name")).lower() != str(current.get("name")).lower()] or others
         matches = others or matches
     if matches:
         names = {str(p.get("name")).lower() for p in matches}
@@ -330,9 +340,35 @@ def _jobs(turn: Turn) -> list[Job]:
     return jobs
 
 
+_OTHER_ACCOUNT = re.compile(
+    r"\b(?:another customer|other customer|someone else'?s?|somebody else'?s?|(?:his|her|their) (?:account|"
+    r"subscription|card|invoices?|billing|email)|(?:my )?(?:friend|colleague|boss|wife|husband|partner)'?s "
+    r"(?:account|subscription|invoices?|billing))\b",
+    re.IGNORECASE,
+)
+
+
+def _foreign_account(turn: Turn) -> bool:
+    own = str((turn.account.customer if turn.account else {}).get("id") or "")
+    ids = re.findall(r"\bcus_[A-Za-z0-9_]+", turn.message)
+    return any(i != own for i in ids) or bool(_OTHER_ACCOUNT.search(turn.message))
+
+
 def run_turn(turn: Turn) -> None:
     """Handle the turn's requests in order (raises NeedCall / StopTurn, or returns when all are done)."""
-    for job in _jobs(turn):
+    jobs = _jobs(turn)
+    writes = {"refund", "send_invoice", "update_billing", "change_plan", "change_seats", "retry_payment",
+              "payment_method", "pause", "resume", "cancel", "account_question", "charge_question"}  # fmt: skip
+    if _foreign_account(turn) and any(j.intent in writes for j in jobs) and not any(
+        turn.claim(t) for t in ("refund", "send_invoice", "update_billing_details", "change_plan", "change_seats",
+                                "retry_payment", "payment_method_link", "pause", "resume", "cancel")
+    ):  # fmt: skip
+        raise StopTurn(
+            "I can only help with the account you're signed in with, so I can't look at or change another "
+            "customer's account. The account holder can contact us directly. Is there anything I can do for "
+            "your own account?"
+        )
+    for job in jobs:
         if turn.handed_off and job.intent not in ESCALATIONS:
             continue
         handler = HANDLERS.get(job.intent, h_social)

@@ -16,6 +16,7 @@ from purser.models.offline.account import Account, fmt_date, fmt_money, money_mi
 from purser.models.offline.billing import extract_billing
 from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn, _outcome_of
 from purser.models.offline.history import ToolRecord
+from purser.models.offline.normalize import normalize
 from purser.models.offline.outcomes import confirm_prompt, outcome_text
 from purser.models.offline.slots import (
     numbers_from_words,
@@ -26,7 +27,7 @@ from purser.models.offline.slots import (
 __all__ = ["Job", "h_charge_question", "h_refund", "h_send_invoice", "h_update_billing"]
 
 _LAST = re.compile(r"\b(?:last|latest|most recent|recent|newest)\b(?! (?:month|week|year|time|\d))")
-_DUP = re.compile(r"\b(?:duplicate\w*|double\w*|twice|extra|second|2nd|other 1|other one|the same|again)\b")
+_DUP = re.compile(r"\b(?:duplicate\w*|double\w*|twice|2 times|extra|second|2nd|other 1|other one|the same|again)\b")
 _NO_PAUSE = re.compile(
     r"\b(?:no|not|do not want|without|skip|instead of)\b[^.]{0,25}\b(?:pause|pausing|offer|offers|discount)\b"
     r"|\bjust cancel\b|\bcancel anyway\b|\bcancel it anyway\b|\bno pause\b"
@@ -101,7 +102,6 @@ def h_refund(turn: Turn, job: Job) -> None:
         return
     _need_tool(turn, "refund")
     acct = _account(turn)
-    norm = numbers_from_words(job.normalized)
     partial: str | None = None
     reason = "requested_by_customer"
     if job.data.get("charge_id"):
@@ -110,53 +110,98 @@ def h_refund(turn: Turn, job: Job) -> None:
             raise StopTurn("I can't find that charge any more. Which charge would you like refunded?")
         reason = "duplicate" if job.data.get("duplicate") else reason
     else:
-        refs = acct.invoice_refs(job.text)
-        spans = parse_dates(norm, acct.now)
-        amounts = parse_amounts(norm)
-        pool = sorted(acct.open_charges(), key=lambda c: str(c.get("created", "")), reverse=True)
-        if _DUP.search(norm):
-            cands = acct.filter_charges(acct.duplicates(), spans, amounts, refs)
-            if cands:
-                reason = "duplicate"
-            else:
-                cands = acct.filter_charges(pool, spans, amounts, refs) if (spans or amounts or refs) else []
-        else:
-            cands = acct.filter_charges(pool, spans, amounts, refs)
-        if amounts and not cands:
-            base = (
-                acct.filter_charges(pool, spans, [], refs)
-                if (spans or refs)
-                else pool[:1]
-                if _LAST.search(norm)
-                else []
-            )
-            if len(base) == 1:
-                cur = str(base[0].get("currency") or acct.currency)
-                want = amounts[0]
-                wanted = money_minor(want.value, cur) if want.currency in (None, cur) else None
-                have = money_minor(base[0].get("amount"), cur)
-                if wanted is not None and have is not None and 0 < wanted < have:
-                    cands, partial = base, fmt_plain(want.value, cur)
-        if len(cands) > 1 and _LAST.search(norm):
-            cands = cands[:1]
-        if not cands:
-            what = " matching that" if (spans or amounts or refs) else ""
-            if amounts:
-                what = f" of {fmt_money(amounts[0].value, amounts[0].currency or acct.currency)}"
-            listing = _charge_list(acct, pool)
-            raise StopTurn(
-                f"I couldn't find a refundable charge{what} on your account."
-                + (f" Your recent charges are:\n{listing}\n\nWhich one would you like refunded?" if pool else ""),
-                Open("clarify", "refund"),
-            )
-        if len(cands) > 1:
-            raise StopTurn(
-                f"I found {len(cands)} charges that could match:\n{_charge_list(acct, cands)}\n\n"
-                "Which one would you like refunded? You can tell me the date or the invoice number.",
-                Open("clarify", "refund"),
-            )
-        target = cands[0]
+        target, partial, reason = _resolve_refund(turn, acct, job)
     raise NeedCall(Call("refund", {"charge_id": target["id"], "amount": partial, "reason": reason}))
+
+
+def _candidates(acct: Account, pool: list[dict[str, Any]], norm: str, raw: str) -> tuple[list[dict[str, Any]], str]:
+    """Charges the words point at, and the refund reason they imply."""
+    refs = acct.invoice_refs(raw)
+    spans = parse_dates(norm, acct.now)
+    amounts = parse_amounts(norm)
+    if _DUP.search(norm):
+        dups = acct.filter_charges(acct.duplicates(), spans, [], refs)
+        if dups:
+            return dups, "duplicate"
+    cands = acct.filter_charges(pool, spans, [], refs) if (spans or refs) else list(pool)
+    matching = [c for c in cands if any(acct.amount_matches(c, a) for a in amounts)]
+    if matching:
+        cands = matching
+    if len(cands) > 1 and any(s.kind == "day" for s in spans):
+        days = [s for s in spans if s.kind == "day"]
+        cands = acct.filter_charges(cands, days, [], []) or cands
+    elif amounts and not (spans or refs or _LAST.search(norm)):
+        return [], "requested_by_customer"  # an amount that matches no charge names nothing
+    if len(cands) > 1 and _LAST.search(norm):
+        cands = cands[:1]
+    return cands, "requested_by_customer"
+
+
+def _has_hint(acct: Account, norm: str, raw: str) -> bool:
+    return bool(
+        acct.invoice_refs(raw) or parse_dates(norm, acct.now) or parse_amounts(norm) or _LAST.search(norm)
+        or _DUP.search(norm)
+    )  # fmt: skip
+
+
+def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any], str | None, str]:
+    """The charge to refund, the partial amount (None = all that remains) and the reason; or ask."""
+    norm = numbers_from_words(job.normalized)
+    pool = sorted(acct.open_charges(), key=lambda c: str(c.get("created", "")), reverse=True)
+    cands, reason = _candidates(acct, pool, norm, job.text)
+    whole = numbers_from_words(normalize(turn.message))
+    if (
+        (len(cands) != 1 or not _has_hint(acct, norm, job.text))
+        and whole != norm
+        and _has_hint(acct, whole, turn.message)
+    ):
+        more, more_reason = _candidates(acct, pool, whole + " . " + norm, turn.message + ". " + job.text)
+        if len(more) == 1 or (not cands and more):
+            cands, reason = more, more_reason
+    if not _has_hint(acct, norm, job.text) and not _has_hint(acct, whole, turn.message) and len(pool) > 1:
+        cands = pool
+    amounts = parse_amounts(norm) or parse_amounts(whole)
+    if not cands:
+        what = f" of {fmt_money(amounts[0].value, amounts[0].currency or acct.currency)}" if amounts else ""
+        listing = _charge_list(acct, pool)
+        raise StopTurn(
+            f"I couldn't find a refundable charge{what} on your account."
+            + (f" Your recent charges are:\n{listing}\n\nWhich one would you like refunded?" if pool else ""),
+            Open("clarify", "refund"),
+        )
+    if len(cands) > 1:
+        raise StopTurn(
+            f"I found {len(cands)} charges that could match:\n{_charge_list(acct, cands)}\n\n"
+            "Which one would you like refunded? You can tell me the date or the invoice number.",
+            Open("clarify", "refund"),
+        )
+    target = cands[0]
+    partial: str | None = None
+    cur = str(target.get("currency") or acct.currency)
+    have = money_minor(
+        target.get("refundable") if isinstance(target.get("refundable"), str) else target.get("amount"), cur
+    )
+    for slot in amounts:
+        if slot.currency not in (None, cur):
+            if not any(acct.amount_matches(target, a) for a in amounts):
+                raise StopTurn(
+                    f"That charge was in {cur.upper()}, so I can't refund it in {slot.currency.upper()}. "
+                    f"It was {acct.describe_charge(target)}. How much of it should I refund?",
+                    Open("clarify", "refund"),
+                )
+            continue
+        wanted = money_minor(slot.value, cur)
+        if wanted is not None and have is not None and 0 < wanted < have and not acct.amount_matches(target, slot):
+            partial = fmt_plain(slot.value, cur)
+            break
+    if amounts and partial is None and not any(acct.amount_matches(target, a) for a in amounts):
+        biggest = max(amounts, key=lambda a: a.value)
+        raise StopTurn(
+            f"I couldn't find a refundable charge of {fmt_money(biggest.value, biggest.currency or cur)}. "
+            f"The closest match is {acct.describe_charge(target)}. Should I refund that charge instead?",
+            Open("offer_refund", "refund", {"charge_id": target["id"]}),
+        )
+    return target, partial, reason
 
 
 def fmt_plain(value: Any, currency: str) -> str:
@@ -195,6 +240,8 @@ def h_charge_question(turn: Turn, job: Job) -> None:
             text + f" Would you like me to refund the duplicate charge of {amount}?",
             Open("offer_refund", "refund", {"charge_id": dup["id"], "duplicate": True}),
         )
+    if "refund" in job.data.get("other_intents", ()):
+        return  # the refund request resolves and explains the charge
     matches = acct.filter_charges(sorted(acct.charges, key=lambda c: str(c.get("created", "")), reverse=True),
                                   spans, amounts, refs)  # fmt: skip
     if not matches and not (spans or amounts or refs):

@@ -152,6 +152,47 @@ _INFORMAL: dict[str, str] = {
     "euro": "euros",
 }
 
+# A small lexicon for customers who write (partly) in Spanish, Portuguese, French, German or Italian:
+# the words that carry billing intents and dates, mapped to English after accents are stripped.
+_FOREIGN: dict[str, str] = {
+    # refund / charge / twice
+    "devolver": "refund", "devolverme": "refund me", "devuelvan": "refund", "devolucion": "refund",
+    "devolucao": "refund", "reembolso": "refund", "reembolsar": "refund", "reembolsem": "refund",
+    "reembolsen": "refund", "remboursement": "refund", "rembourser": "refund", "remboursez": "refund",
+    "ruckerstattung": "refund", "erstatten": "refund", "rimborso": "refund", "rimborsare": "refund",
+    "cobrado": "charged", "cobraron": "charged", "cobrou": "charged", "cobraram": "charged",
+    "cobro": "charge", "cobranca": "charge", "cargo": "charge", "debite": "charged", "preleve": "charged",
+    "abgebucht": "charged", "addebitato": "charged", "duplicado": "duplicate", "duplicada": "duplicate",
+    "doble": "double", "dobro": "double", "veces": "times", "vezes": "times", "fois": "times",
+    # documents and account
+    "factura": "invoice", "fatura": "invoice", "facture": "invoice", "rechnung": "invoice",
+    "fattura": "invoice", "recibo": "receipt", "quittung": "receipt", "ricevuta": "receipt",
+    "suscripcion": "subscription", "assinatura": "subscription", "abonnement": "subscription",
+    "abbonamento": "subscription", "cuenta": "account", "conta": "account", "compte": "account",
+    "tarjeta": "card", "cartao": "card", "carte": "card", "karte": "card", "plano": "plan",
+    # actions
+    "cancelar": "cancel", "annuler": "cancel", "kundigen": "cancel", "cancellare": "cancel",
+    "pausar": "pause", "mettre": "put", "enviar": "send", "envoyer": "send", "senden": "send",
+    "mandar": "send", "cambiar": "change", "mudar": "change", "changer": "change",
+    # courtesy and yes/no
+    "hola": "hello", "ola": "hello", "bonjour": "hello", "salut": "hello", "ciao": "hello",
+    "gracias": "thanks", "obrigado": "thanks", "obrigada": "thanks", "merci": "thanks", "danke": "thanks",
+    "grazie": "thanks", "dos": "two", "duas": "two", "deux": "two", "zwei": "two",
+    "por": "for", "favor": "please", "sim": "yes", "oui": "yes",
+    # months
+    "enero": "january", "janeiro": "january", "janvier": "january", "januar": "january", "gennaio": "january",
+    "febrero": "february", "fevereiro": "february", "fevrier": "february", "februar": "february",
+    "febbraio": "february", "marzo": "march", "marco": "march", "mars": "march", "marz": "march",
+    "abril": "april", "avril": "april", "aprile": "april", "mayo": "may", "maio": "may", "mai": "may",
+    "maggio": "may", "junio": "june", "junho": "june", "juin": "june", "juni": "june", "giugno": "june",
+    "julio": "july", "julho": "july", "juillet": "july", "juli": "july", "luglio": "july",
+    "agosto": "august", "aout": "august", "septiembre": "september", "setembro": "september",
+    "septembre": "september", "settembre": "september", "octubre": "october", "outubro": "october",
+    "octobre": "october", "oktober": "october", "ottobre": "october", "noviembre": "november",
+    "novembro": "november", "novembre": "november", "diciembre": "december", "dezembro": "december",
+    "decembre": "december", "dezember": "december", "dicembre": "december",
+}  # fmt: skip
+
 DOMAIN_VOCABULARY: frozenset[str] = frozenset(
     """
     refund refunds refunded refunding reimburse reimbursement money back charge charges charged
@@ -208,16 +249,21 @@ _COMMON_WORDS: frozenset[str] = frozenset(
     travel holiday holidays summer winter spring autumn fall office home house road street
     yes yep nope sorry hello please thanks thank bye goodbye welcome
     jan feb mar apr jun jul aug sep sept oct nov dec st nd rd th
+    bank banks blocked block unblocked called calling promised promise outage credit vendor tools tool
+    product program service software used using stopped forgot meant renewal moved moving left
+    department onboarding colleagues colleague employees employee hired people person company
+    mistake mistakes charged billed twice sorry english spanish french german cutting lol
+    instead though although since already still until again once twice half whole
     """.split()
 )
 
 _VOCAB_LIST: tuple[str, ...] = tuple(sorted(DOMAIN_VOCABULARY))
-_KNOWN: frozenset[str] = DOMAIN_VOCABULARY | _COMMON_WORDS | frozenset(_INFORMAL)
+_KNOWN: frozenset[str] = DOMAIN_VOCABULARY | _COMMON_WORDS | frozenset(_INFORMAL) | frozenset(_FOREIGN)
 _WORD_RE = re.compile(r"\d{4}-\d{2}-\d{2}|[a-z]+|\d+(?:[.,]\d+)*|[^\sa-z\d]")
 
 
 def _max_distance(word: str) -> int:
-    if len(word) <= 3:
+    if len(word) <= 4:
         return 0
     if len(word) <= 6:
         return 1
@@ -261,6 +307,13 @@ def normalize(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"normalize() expects a str, got {type(text).__name__}")
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).lower()
+    # strip accents from Latin letters (é -> e), keeping currency signs and other symbols
+    text = (
+        "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+        .replace("¿", " ")
+        .replace("¡", " ")
+    )
+    text = re.sub(r"\b(\d{1,2}) de (?=[a-z])", r"\1 of ", text)  # "1 de noviembre"
     text = _expand(text)
     text = re.sub(r"\b(2x|x2|2 times|two times)\b", "twice", text)
     text = re.sub(r"\bw/", "with ", text)
@@ -271,6 +324,9 @@ def normalize(text: str) -> str:
             continue
         if tok in _INFORMAL:
             out.append(_INFORMAL[tok])
+            continue
+        if tok in _FOREIGN:
+            out.append(_FOREIGN[tok])
             continue
         # elongations: "pleaseeee", "sooo"
         squeezed = re.sub(r"([a-z])\1{2,}", r"\1", tok)

@@ -131,6 +131,13 @@ def parse_amounts(text: str) -> list[AmountSlot]:
                 value, cur = value / 100, None
             taken.append((m.start(), m.end()))
             found.append((m.start(), AmountSlot(value, cur)))
+    for m in re.finditer(r"(?<![\d.,$€£¥-])\b(\d+[.,]\d{2})\b(?![\d.,]|\s?%)", text):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        value = _to_decimal(m.group(1))
+        if value is not None:
+            taken.append((m.start(), m.end()))
+            found.append((m.start(), AmountSlot(value, None)))
     return [slot for _, slot in sorted(found, key=lambda item: item[0])]
 
 
@@ -277,6 +284,17 @@ _SEAT = r"(?:seats?|users?|licen[cs]es?|members?|people|persons?|spots?|places?|
 def parse_seats(text: str) -> SeatSlot | None:
     """ "10 seats" / "to 10 users" (set), "add 3 more seats" (add), "remove 2 users" (remove)."""
     text = numbers_from_words(text)
+    span = re.search(r"\bfrom (\d+)(?: " + _SEAT + r")? (?:to|down to|up to) (\d+)\b", text)
+    if span:
+        return SeatSlot("set", int(span.group(2)))
+    target = re.search(
+        _SEAT + r"(?: count| number| quantity)? (?:to|at|down to|up to) (\d+)\b"
+        r"|\b(?:reduce|decrease|lower|cut|increase|bump|raise|change|set|update|go|move)\b[^.?!]{0,30}?"
+        r"\b(?:to|down to|up to) (\d+)\b",
+        text,
+    )
+    if target and re.search(_SEAT, text):
+        return SeatSlot("set", int(target.group(1) or target.group(2)))
     m = re.search(r"\b(add|plus|another|extra|additional|more|increase by|up by)\b[^.?!]*?\b(\d+)\b", text)
     m2 = re.search(r"\b(\d+) (?:more|extra|additional|new)\b", text)
     rem = re.search(

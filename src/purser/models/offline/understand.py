@@ -107,7 +107,7 @@ def detect_escalation(raw: str, normalized: str) -> list[str]:
 
 
 def _sentences(raw: str) -> list[str]:
-    parts = re.split(r"(?<!\d)[.](?!\d|[a-z])|[?!;\n]+", raw)
+    parts = re.split(r"[.](?!\d|[a-z])|[?!;\n¿¡]+", raw)
     return [p.strip(" ,") for p in parts if p and p.strip(" ,.")]
 
 
@@ -146,11 +146,36 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
     return [(str(a), str(b), float(c), str(d)) for a, b, c, d in out]
 
 
+_CHANGE_VERB = re.compile(
+    r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b"
+)
+
+
+def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[str, ...]) -> tuple[str, float]:
+    """High-precision rules that correct the classifier on open-class values it cannot see."""
+    from purser.models.offline.billing import extract_billing
+
+    billing = extract_billing(text)
+    if (billing["vat_id"] or billing["address"] or billing["name"]) and intent not in ("send_invoice", *ESCALATIONS):
+        return "update_billing", max(conf, 0.9)
+    if intent == "change_seats" and not re.search(
+        r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
+    ):
+        return "unknown", 0.0
+    if intent in SOCIAL or conf < THRESHOLD:
+        names = [n for n in plan_names if n and re.search(r"\b" + re.escape(n) + r"\b", norm)]
+        if names and _CHANGE_VERB.search(norm):
+            return "change_plan", 0.8
+    return intent, conf
+
+
 def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> list[Request]:
     """The ordered requests of one customer message (see the module docstring)."""
     clauses: list[tuple[str, str, float, str]] = []
     for sentence in _sentences(raw) or [raw]:
-        clauses.extend(_split_clause(sentence, plan_names))
+        for text, intent, conf, norm in _split_clause(sentence, plan_names):
+            intent, conf = _override(text, intent, conf, norm, plan_names)
+            clauses.append((text, intent, conf, norm))
     requests: list[Request] = []
     for text, intent, conf, norm in clauses:
         if intent in ESCALATIONS:
