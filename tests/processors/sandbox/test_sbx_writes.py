@@ -190,3 +190,13 @@ def test_reverse_charge_note(processor: SandboxProcessor, world: Any) -> None:
     processor.advance_clock(datetime(2026, 12, 1, tzinfo=UTC))
     inv = processor.snapshot(CustomerId("cus_de")).invoices[0]
     assert inv.tax.is_zero and inv.tax_note and "Reverse charge" in inv.tax_note
+
+
+def test_vat_id_can_be_cleared_and_writes_filter_by_customer(processor: SandboxProcessor, world: Any) -> None:
+    world.customer("cus_fr", country="FR", vat_id="FR40303265045")
+    world.customer("cus_li")
+    cust = processor.update_billing_details(CustomerId("cus_fr"), vat_id="", idempotency_key="v")
+    assert cust.vat_id is None
+    refund(processor, "1.00", "r")
+    assert [e.type for e in processor.list_writes(customer_id="cus_fr")] == ["customer.updated"]
+    assert len(processor.list_writes(customer_id="cus_li")) == 2

@@ -153,9 +153,13 @@ class SandboxProcessor:
         with self.db.read() as conn:
             return [rows.event(r) for r in conn.execute(stmt)]
 
-    def list_writes(self, since_event_id: str | None = None) -> list[Event]:
-        """Events in the order they were written, after `since_event_id` (all when None)."""
+    def list_writes(self, since_event_id: str | None = None, *, customer_id: str | None = None) -> list[Event]:
+        """Events in the order they were written, after `since_event_id` (all when None), optionally
+        only those about one customer. Every write emits at least one event, so this is the gym's
+        view of what changed."""
         stmt = select(t.events).order_by(t.events.c.seq)
+        if customer_id is not None:
+            stmt = stmt.where(t.events.c.customer_id == customer_id)
         with self.db.read() as conn:
             if since_event_id is not None:
                 seq = conn.execute(select(t.events.c.seq).where(t.events.c.id == since_event_id)).scalar()
