@@ -48,16 +48,17 @@ FAQ_CARD = ("faq.md", "Do you store my card number?")
 TRIAL = ("faq.md", "Is there a free trial?")
 ENTERPRISE = ("faq.md", "Who can I talk to about an enterprise contract?")
 FEES = ("terms.md", "4.1 Fees and renewal")
+TERMS_REFUNDS = ("terms.md", "4.2 Refunds")  # sums up window, cap and count
 
 # (question as a customer would write it, acceptable sections)
 CASES: list[tuple[str, set[tuple[str, str]]]] = [
-    ("I paid 6 weeks ago, can I still get my money back?", {REFUND_WINDOW}),
-    ("how many days do i have to ask for a refund", {REFUND_WINDOW}),
-    ("Is it too late to be reimbursed for a payment from two months ago?", {REFUND_WINDOW, OUTSIDE}),
-    ("what's the most you can refund me in one go", {REFUND_MAX}),
-    ("can you give me back more than what I paid for one month?", {REFUND_MAX, OUTSIDE}),
-    ("I already got a refund last month, can I get another one?", {REFUND_COUNT, OUTSIDE}),
-    ("Is there a limit on how many refunds a customer can get?", {REFUND_COUNT}),
+    ("I paid 6 weeks ago, can I still get my money back?", {REFUND_WINDOW, TERMS_REFUNDS}),
+    ("how many days do i have to ask for a refund", {REFUND_WINDOW, TERMS_REFUNDS}),
+    ("Is it too late to be reimbursed for a payment from two months ago?", {REFUND_WINDOW, OUTSIDE, TERMS_REFUNDS}),
+    ("what's the most you can refund me in one go", {REFUND_MAX, TERMS_REFUNDS}),
+    ("can you give me back more than what I paid for one month?", {REFUND_MAX, OUTSIDE, TERMS_REFUNDS}),
+    ("I already got a refund last month, can I get another one?", {REFUND_COUNT, OUTSIDE, TERMS_REFUNDS}),
+    ("Is there a limit on how many refunds a customer can get?", {REFUND_COUNT, TERMS_REFUNDS}),
     ("You took the payment two times for the same invoice!", {DUPLICATES, FAQ_TWICE}),
     ("why do I see the same charge twice on my statement", {DUPLICATES, FAQ_TWICE}),
     ("My bank opened a chargeback, can you just refund it instead?", {DISPUTED, TERMS_DISPUTES}),
@@ -108,7 +109,7 @@ CASES: list[tuple[str, set[tuple[str, str]]]] = [
     # synonym additions: "escalate" -> person, "stop paying" -> unpaid).
     ("My payment bounced, will you try again automatically?", {RETRIES, FAILED}),
     ("am I charged for the pause period", {SAVE, PAUSE_LENGTH}),
-    ("Could you refund 3 months at once?", {REFUND_MAX, OUTSIDE}),
+    ("Could you refund 3 months at once?", {REFUND_MAX, OUTSIDE, TERMS_REFUNDS}),
     ("what is reverse charge", {REVERSE}),
     ("I accidentally subscribed twice this morning", {DUPLICATES, FAQ_TWICE}),
     ("When does my cancellation become effective?", {CANCEL, TERMS_CANCEL}),
@@ -117,7 +118,7 @@ CASES: list[tuple[str, set[tuple[str, str]]]] = [
     ("how long does a refund take to reach my bank account", {ARRIVES}),
     ("we need an invoice with our VAT number for accounting", {VAT_ID, COPY, INVOICES}),
     ("i want to resume my paused subscription now", {RESUME}),
-    ("do you offer refunds if I forgot to cancel?", {CANCEL_REFUND, REFUND_WINDOW}),
+    ("do you offer refunds if I forgot to cancel?", {CANCEL_REFUND, REFUND_WINDOW, TERMS_REFUNDS}),
     ("the bot can't help, escalate me please", {HUMAN}),
     ("is my card info safe with you", {FAQ_CARD, PAYMENT_METHODS}),
     ("what happens to my data if I stop paying", {LAST_RETRY}),
