@@ -186,3 +186,15 @@ def test_escalation_trigger_is_enforced_in_code(fake_openai: FakeLLM, make_world
     events = rt.handle(cid, CustomerMessage(text="My lawyer will sue you over this charge"))
     assert events[-1].type == "handoff" and events[-1].reason == "legal_threat"
     assert "legal_threat" in fake_openai.requests[0]["messages"][0]["content"]
+
+
+def test_a_trigger_word_does_not_override_a_model_working_on_a_write(
+    fake_openai: FakeLLM, make_world: Callable[..., Container]
+) -> None:
+    c = make_world(llm_settings(fake_openai))
+    fake_openai.push(openai_tool_call("refund", REFUND_DUP), openai_text("Please confirm the refund."))
+    rt = c.runtime
+    cid = rt.start("cus_ana")
+    events = rt.handle(cid, CustomerMessage(text="My bank flagged a double charge, please refund the extra one"))
+    assert [e.type for e in events] == ["message", "confirmation_request"]
+    assert not rt.conversation(cid).handed_off

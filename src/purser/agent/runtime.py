@@ -89,6 +89,7 @@ class Runtime:
         self.processor: BillingProcessor = gateway.processor
         self.policy: Policy = gateway.policy
         self.models = models
+        models.check()  # a missing key or package fails here, never after a customer's confirmation ran
         self.knowledge = knowledge
         self.cost_cap = Decimal(cost_cap_usd)
         self.max_steps = max_steps
@@ -316,7 +317,9 @@ class Runtime:
                         )
                     )
             handoff = handoff or state.handoff
-            if handoff is None and stop is None and triggers:
+            acted = any(self._kinds.get(o.action, "read") not in ("read", "control") for o in state.outcomes)
+            if handoff is None and stop is None and triggers and not acted:
+                # The model neither handed off nor worked on a billing action: the code-side detection decides.
                 stop = triggers[0]
             if handoff is None and stop is not None:
                 summary = f"Stopped: {stop}. Customer wrote: {(query or prompt)[:400]}"
