@@ -67,14 +67,17 @@ class Gateway:
         args_json = canonical_json(json.loads(json.dumps(raw_args, default=str)))
         kind = spec.kind if spec else "write"
         row = self._reuse_open(scope, action, args_json) if spec and spec.prepare else None
-        action_id = row.id if row is not None else self._new_action(scope, action, args_json, kind)
-        self.audit.append(
-            "proposal",
-            actor=_model(scope.actor),
-            conversation_id=scope.conversation_id,
-            action_id=action_id,
-            data={"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id},
-        )
+        if row is not None:
+            action_id = str(row.id)
+            self.audit.append(
+                "proposal",
+                actor=_model(scope.actor),
+                conversation_id=scope.conversation_id,
+                action_id=action_id,
+                data={"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id},
+            )
+        else:
+            action_id = self._new_action(scope, action, args_json, kind)
         if spec is None:
             return self._finish(
                 action_id, action, "invalid", f"There is no action {action!r}.", reason="unknown_action"
@@ -121,9 +124,15 @@ class Gateway:
         summary = prepared.summary
         if decision.kind == "approval":
             summary += " This is outside the automatic policy, so after you confirm a teammate reviews it."
-        self._store_quote(action_id, prepared, summary)
         return self._finish(
-            action_id, action, "needs_confirmation", summary, quote=prepared.quote, reason=decision.reason, final=False
+            action_id,
+            action,
+            "needs_confirmation",
+            summary,
+            quote=prepared.quote,
+            reason=decision.reason,
+            final=False,
+            prepared=prepared,
         )
 
     # -- confirm --------------------------------------------------------------------------------
@@ -536,20 +545,19 @@ class Gateway:
         return f"{prepared.summary.rstrip('.')} is outside the policy ({reason}), so I can't do it here."
 
     def _new_action(self, scope: Scope, action: str, args_json: str, kind: str) -> str:
+        """Insert the action row and its `proposal` audit record in one transaction."""
         now = utc_now_iso()
+        proposal = {"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id}
         for attempt in range(50):
-            with self.db.begin() as conn:
-                n = len(
-                    conn.execute(
-                        select(gw_actions.c.id).where(
-                            gw_actions.c.conversation_id == scope.conversation_id,
-                            gw_actions.c.action == action,
-                            gw_actions.c.arguments == args_json,
-                        )
-                    ).all()
-                )
-                action_id = "act_" + short_hash(scope.conversation_id, action, args_json, str(n + attempt))
-                try:
+            try:
+                with self.db.begin() as conn:
+                    same = select(gw_actions.c.id).where(
+                        gw_actions.c.conversation_id == scope.conversation_id,
+                        gw_actions.c.action == action[:64],
+                        gw_actions.c.arguments == args_json,
+                    )
+                    n = len(conn.execute(same).all())
+                    action_id = "act_" + short_hash(scope.conversation_id, action, args_json, str(n + attempt))
                     conn.execute(
                         insert(gw_actions).values(
                             id=action_id,
@@ -567,9 +575,17 @@ class Gateway:
                             updated_at=now,
                         )
                     )
-                except IntegrityError:
-                    continue
-            return action_id
+                    self.audit.append(
+                        "proposal",
+                        actor=_model(scope.actor),
+                        conversation_id=scope.conversation_id,
+                        action_id=action_id,
+                        data=proposal,
+                        conn=conn,
+                    )
+                return action_id
+            except IntegrityError:
+                continue
         raise RuntimeError("could not allocate an action id")
 
     def _reuse_open(self, scope: Scope, action: str, args_json: str) -> Row[Any] | None:
@@ -582,20 +598,6 @@ class Gateway:
                     gw_actions.c.status == "needs_confirmation",
                 )
             ).first()
-
-    def _store_quote(self, action_id: str, prepared: Prepared, summary: str) -> None:
-        plan = {**prepared.plan, "_fixed": prepared.fixed}
-        with self.db.begin() as conn:
-            conn.execute(
-                update(gw_actions)
-                .where(gw_actions.c.id == action_id)
-                .values(
-                    quote=canonical_json(prepared.quote),
-                    quote_hash=quote_hash(prepared.quote),
-                    plan=canonical_json(plan),
-                    summary=summary,
-                )
-            )
 
     def _row(self, action_id: str) -> Row[Any] | None:
         with self.db.read() as conn:
@@ -614,22 +616,26 @@ class Gateway:
         handoff_reason: str | None = None,
         approval_id: str | None = None,
         final: bool = True,
+        prepared: Prepared | None = None,
     ) -> Outcome:
         """Persist the outcome on the action row, audit it, and apply the repeated-failure rule."""
         row = self._row(action_id)
         stored_result = None if (row is not None and row.kind == "read") else result
-        with self.db.begin() as conn:
-            conn.execute(
-                update(gw_actions)
-                .where(gw_actions.c.id == action_id)
-                .values(
-                    status=status,
-                    reason=reason,
-                    summary=summary,
-                    updated_at=utc_now_iso(),
-                    result=canonical_json(stored_result) if stored_result is not None else None,
-                )
+        values: dict[str, Any] = {
+            "status": status,
+            "reason": reason,
+            "summary": summary,
+            "updated_at": utc_now_iso(),
+            "result": canonical_json(stored_result) if stored_result is not None else None,
+        }
+        if prepared is not None:  # a fresh quote: what the customer's "yes" will bind to
+            values.update(
+                quote=canonical_json(prepared.quote),
+                quote_hash=quote_hash(prepared.quote),
+                plan=canonical_json({**prepared.plan, "_fixed": prepared.fixed}),
             )
+        with self.db.begin() as conn:
+            conn.execute(update(gw_actions).where(gw_actions.c.id == action_id).values(**values))
             kind = "result" if final and status in ("succeeded", "failed", "declined", "denied") else "guard_decision"
             self.audit.append(
                 kind,
