@@ -138,6 +138,7 @@ def test_over_cap_refund_pending_then_approved_live(browser: object, live_server
     admin.get_by_role("tab", name="Conversations").click()
     admin.locator("#conv-list button").first.click()
     admin.wait_for_selector("#conv-detail >> text=Tool calls")
+    admin.wait_for_selector("#conv-detail >> text=Guard decisions")
     shot(admin, "07-admin-conversation")
     admin.close()
     customer.close()

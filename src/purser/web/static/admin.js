@@ -181,7 +181,12 @@
       var tc = el("section", null, "card"); tc.appendChild(el("h3", "Tool calls"));
       var rows = (c.tool_calls || []).map(function (t) { return [t.action, t.status + (t.reason ? " (" + t.reason + ")" : ""), JSON.stringify(t.arguments), t.summary || ""]; });
       tc.appendChild(table(["Action", "Outcome", "Arguments", "Summary"], rows)); box.appendChild(tc);
-      var au = el("section", null, "card"); au.appendChild(el("h3", "Guard decisions and audit records"));
+      var gd = el("section", null, "card"); gd.appendChild(el("h3", "Guard decisions"));
+      gd.appendChild(table(["#", "Action", "Decision", "Reason", "Summary"], (c.audit || []).filter(function (r) { return r.kind === "guard_decision"; }).map(function (r) {
+        var d = r.data || {}; return [String(r.seq), d.action || "", d.status || "", d.reason || "", d.summary || ""];
+      })));
+      box.appendChild(gd);
+      var au = el("section", null, "card"); au.appendChild(el("h3", "Audit records"));
       au.appendChild(table(["#", "Kind", "Actor", "Data"], (c.audit || []).map(function (r) { return [String(r.seq), r.kind, r.actor, JSON.stringify(r.data)]; })));
       box.appendChild(au);
       if (c.usage) { var us = el("section", null, "card"); append(us, [el("h3", "Usage and cost"), pre(c.usage)]); box.appendChild(us); }
