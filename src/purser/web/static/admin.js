@@ -102,6 +102,9 @@
         append(el("p"), [status(a.status), document.createTextNode(" " + (a.summary || ""))]),
         el("p", "Customer " + a.customer_id + " · conversation " + a.conversation_id + " · why: " + (a.reason || "—") + " · " + when(a.created_at), "hint"),
       ]);
+      var openConv = el("button", "Open conversation", "btn secondary", { type: "button" });
+      openConv.addEventListener("click", function () { show("conversations"); openConversation(a.conversation_id); });
+      card.appendChild(openConv);
       if (a.status === "pending") {
         var form = el("form", null, null, { "aria-label": "Decide " + a.id });
         var rid = "reason-" + a.id;
