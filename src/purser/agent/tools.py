@@ -30,6 +30,14 @@ FAILED_STATUSES = frozenset({"failed", "invalid"})
 
 KNOWLEDGE_TOOL = "search_knowledge"
 
+DESCRIPTIONS = {
+    "lookup_account": (
+        "Re-read the verified customer's billing state (the same JSON as the account in your instructions, "
+        "which is fresh at the start of every turn). Call it only when you need it again within a turn."
+    ),
+}
+"""Descriptions the runtime words differently from the catalog because the account is already in context."""
+
 
 @dataclass
 class TurnState:
@@ -84,7 +92,7 @@ def _action_tool(spec: ActionSpec, gateway: Gateway) -> Tool[TurnState]:
     return Tool[TurnState].from_schema(
         call,
         name=name,
-        description=spec.description,
+        description=DESCRIPTIONS.get(name, spec.description),
         json_schema=spec.json_schema(),
         takes_ctx=True,
     )
