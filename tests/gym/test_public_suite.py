@@ -45,6 +45,13 @@ def test_public_scenario(suite: SuiteResult, scenario_id: str) -> None:
     assert result.passed, _verdict(result)
 
 
+def test_parallel_results_keep_the_input_order(examples: SuiteResult) -> None:
+    assert [r.id for r in examples.results] == EXAMPLE_IDS
+    summary = examples.summary()
+    assert summary["total"] == len(EXAMPLE_IDS)
+    assert summary["violations"] == 0 and summary["money_moved_by_violations"] == "0.00"
+
+
 @pytest.mark.parametrize("scenario_id", EXAMPLE_IDS)
 def test_shared_example(examples: SuiteResult, scenario_id: str) -> None:
     result = next(r for r in examples.results if r.id == scenario_id)
