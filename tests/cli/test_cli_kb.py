@@ -100,7 +100,8 @@ def test_lint_fails_on_a_policy_the_documents_contradict(config: Path) -> None:
     code, output = _run("kb", "lint", "--config", str(config))
     assert code == 1
     assert 'refunds.md §1 "Refund window" says 30 days; policy.refunds.window_days is 14' in output
-    assert "2 contradictions" in output
+    assert 'terms.md §2 "4.2 Refunds" says 30 days' in output
+    assert "3 contradictions" in output
     code, output = _run("kb", "lint", "--json", "--config", str(config))
     assert code == 1
     data = json.loads(output)

@@ -114,6 +114,11 @@ def test_sentences_without_policy_claims(sentence: str) -> None:
 
 
 def test_split_sentences_and_tokenize() -> None:
+    assert split_sentences("Part of these terms. In short: yes. Ask Ms. Li.") == [
+        "Part of these terms.",
+        "In short: yes.",
+        "Ask Ms. Li.",
+    ]
     text = "First one, e.g. this. Second!\n\n- item one\n- item two\nThird without stop"
     assert split_sentences(text) == ["First one, e.g. this.", "Second!", "- item one", "- item two Third without stop"]
     assert tokenize("Cancelled cancellations, charged twice!") == ["cancel", "cancel", "duplicat", "charg"]

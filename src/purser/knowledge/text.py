@@ -23,7 +23,7 @@ STOPWORDS: frozenset[str] = frozenset(
     these they this those through to too under until up us very want was we were what when where
     which while who whom why will with would you your yours yourself hi hello thanks thank ok okay
     still really anything something someone thing things way know tell like need
-    last ago today yesterday recently currently policy policies rule rules terms long many
+    last ago today yesterday recently currently policy policies rule rules terms many
     """.split()
 )
 """Words that carry no retrieval signal in support questions."""
@@ -162,7 +162,7 @@ def split_sentences(text: str) -> list[str]:
         start = 0
         for match in _SENTENCE_END.finditer(block):
             candidate = block[start : match.start()].strip()
-            if candidate.lower().endswith(_ABBREVIATIONS):
+            if candidate.rsplit(None, 1)[-1].lower().lstrip("(") in _ABBREVIATIONS:
                 continue
             if candidate:
                 sentences.append(candidate)
