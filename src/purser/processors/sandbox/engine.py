@@ -71,9 +71,17 @@ class SandboxProcessor:
 
     name = "sandbox"
 
-    def __init__(self, db: Database, *, dunning_days: tuple[int, ...] = invoices.DEFAULT_DUNNING_DAYS) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        dunning_days: tuple[int, ...] = invoices.DEFAULT_DUNNING_DAYS,
+        advance_batch: int = 100,
+    ) -> None:
         self.db = db
         self.dunning_days = tuple(dunning_days)
+        self.advance_batch = max(1, advance_batch)
+        """Customers replayed per transaction by `advance_clock` (one commit per batch)."""
 
     # -- clock ------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -97,14 +105,16 @@ class SandboxProcessor:
         report = cycle.AdvanceReport(to=target)
         with self.db.read() as conn:
             due = cycle.due_customers(conn, target)
-        for customer_id in due:
+        # Customers are independent: replay them in batches, one transaction (one commit) per batch.
+        for start in range(0, len(due), self.advance_batch):
             with self.db.begin() as conn:
-                one = cycle.run_customer(conn, customer_id, target, self.dunning_days)
-            report.renewals += one.renewals
-            report.retries += one.retries
-            report.cancellations += one.cancellations
-            if one.renewals or one.retries or one.cancellations:
-                report.customers.append(customer_id)
+                for customer_id in due[start : start + self.advance_batch]:
+                    one = cycle.run_customer(conn, customer_id, target, self.dunning_days)
+                    report.renewals += one.renewals
+                    report.retries += one.retries
+                    report.cancellations += one.cancellations
+                    if one.renewals or one.retries or one.cancellations:
+                        report.customers.append(customer_id)
         with self.db.begin() as conn:
             write_clock(conn, max(target, read_clock(conn, lock=True)))
         return report

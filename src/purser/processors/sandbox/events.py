@@ -168,9 +168,12 @@ def emit(
         data.update(extra)
     event_id = new_id("evt")
     conn.execute(
-        insert(t.events).values(id=event_id, type=type_, created=to_db(at), customer_id=customer_id, data=data)
+        _INSERT_EVENT, {"id": event_id, "type": type_, "created": to_db(at), "customer_id": customer_id, "data": data}
     )
     return event_id
+
+
+_INSERT_EVENT = insert(t.events)
 
 
 def record_email(

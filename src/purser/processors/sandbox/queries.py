@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, select
+from sqlalchemy import Connection, Row, Select, Table, bindparam, select
 
 from purser.domain import Charge, Customer, Invoice, PaymentMethod, Plan, Subscription
 from purser.processors.errors import NotFound
@@ -21,12 +21,24 @@ _KIND = {
 }
 
 
+_BY_ID: dict[tuple[str, bool], Select[Any]] = {}
+
+
+def _by_id(table: Table, lock: bool) -> Select[Any]:
+    key = (table.name, lock)
+    stmt = _BY_ID.get(key)
+    if stmt is None:
+        stmt = select(table).where(table.c.id == bindparam("id"))
+        if lock:
+            stmt = stmt.with_for_update()
+        _BY_ID[key] = stmt
+    return stmt
+
+
 def row(conn: Connection, table: Table, id_: str, *, lock: bool = False) -> Row[Any]:
     """The row of `table` with primary key `id_`; `NotFound` naming the kind and id when absent."""
-    stmt = select(table).where(table.c.id == id_)
-    if lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    found = conn.execute(stmt).first()
+    stmt = _by_id(table, lock and conn.dialect.name == "postgresql")
+    found = conn.execute(stmt, {"id": id_}).first()
     if found is None:
         raise NotFound(f"no such {_KIND.get(table.name, table.name)}: {id_!r}")
     return found
