@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -20,21 +20,16 @@ from purser.actions import ledger
 from purser.actions.base import ActionSpec, Context, Prepared, Refusal
 from purser.actions.catalog import CATALOG
 from purser.actions.handoffs import build_handoff_summary
-from purser.actions.outcome import ApprovalRequest, Outcome, OutcomeStatus, Scope, quote_hash, short_hash
+from purser.actions.outcome import ApprovalRequest, Outcome, Scope, quote_hash
+from purser.actions.records import SYSTEM, ActionRecords, ago, load_json, model_actor, money_fields
 from purser.audit.log import AuditLog, canonical_json, utc_now_iso
 from purser.domain import AccountSnapshot, CustomerId
-from purser.policy.escalation import HANDOFF_REASONS, REPEATED_FAILURE_THRESHOLD
+from purser.policy.escalation import HANDOFF_REASONS
 from purser.policy.guard import envelope_decision
 from purser.policy.schema import Policy
 from purser.processors import BillingProcessor, NotFound, ProcessorError, ProcessorUnavailable
 from purser.store.db import Database
 from purser.store.gateway_tables import gw_actions, gw_approvals, gw_confirmations
-
-SYSTEM = "system:gateway"
-
-
-def _model(actor: str) -> str:
-    return actor if ":" in actor else f"model:{actor}"
 
 
 def _describe(exc: ValidationError) -> str:
@@ -45,7 +40,7 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-class Gateway:
+class Gateway(ActionRecords):
     """Validates, guards, quotes, confirms, approves, executes and audits every action."""
 
     def __init__(self, db: Database, processor: BillingProcessor, policy: Policy, audit: AuditLog) -> None:
@@ -71,7 +66,7 @@ class Gateway:
             action_id = str(row.id)
             self.audit.append(
                 "proposal",
-                actor=_model(scope.actor),
+                actor=model_actor(scope.actor),
                 conversation_id=scope.conversation_id,
                 action_id=action_id,
                 data={"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id},
@@ -176,7 +171,9 @@ class Gateway:
                 action_id, row.action, "refused", "This action was already answered.", reason="already_decided"
             )
         if decision == "no":
-            return self._finish(action_id, row.action, "declined", "Okay, nothing was changed.", quote=_load(row.quote))
+            return self._finish(
+                action_id, row.action, "declined", "Okay, nothing was changed.", quote=load_json(row.quote)
+            )
         return self._go(row, approved_by=None)
 
     # -- approvals ------------------------------------------------------------------------------
@@ -220,26 +217,10 @@ class Gateway:
                 "denied",
                 f"A teammate reviewed the request and declined it: {reason}",
                 reason="denied",
-                quote=_load(row.quote),
+                quote=load_json(row.quote),
                 approval_id=approval_id,
             )
         return self._go(row, approved_by=approver)
-
-    def approvals(self, *, status: str | None = None, conversation_id: str | None = None) -> list[ApprovalRequest]:
-        """Approval requests, oldest first."""
-        query = select(gw_approvals).order_by(gw_approvals.c.created_at, gw_approvals.c.id)
-        if status is not None:
-            query = query.where(gw_approvals.c.status == status)
-        if conversation_id is not None:
-            query = query.where(gw_approvals.c.conversation_id == conversation_id)
-        with self.db.read() as conn:
-            return [ApprovalRequest(**dict(r._mapping)) for r in conn.execute(query).all()]
-
-    def approval(self, approval_id: str) -> ApprovalRequest | None:
-        """One approval request."""
-        with self.db.read() as conn:
-            r = conn.execute(select(gw_approvals).where(gw_approvals.c.id == approval_id)).first()
-        return ApprovalRequest(**dict(r._mapping)) if r is not None else None
 
     # -- escalation -----------------------------------------------------------------------------
     def escalate(self, scope: Scope, reason: str, summary: str, *, action_id: str | None = None) -> Outcome:
@@ -260,33 +241,12 @@ class Gateway:
             result={"handoff": {"reason": reason, "summary": human}},
         )
 
-    def actions(self, conversation_id: str) -> list[dict[str, Any]]:
-        """The actions of a conversation, oldest first (for summaries and the dashboard)."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(gw_actions)
-                .where(gw_actions.c.conversation_id == conversation_id)
-                .order_by(gw_actions.c.created_at)
-            ).all()
-        return [
-            {
-                "id": r.id,
-                "action": r.action,
-                "status": r.status,
-                "reason": r.reason,
-                "summary": r.summary,
-                "quote": _load(r.quote),
-                "arguments": json.loads(r.arguments),
-            }
-            for r in rows
-        ]
-
     # -- recovery -------------------------------------------------------------------------------
     def recover(self, *, stale_after: timedelta = timedelta(minutes=2)) -> list[Outcome]:
         """Settle actions a crash left behind: `executing` ones are re-executed with the same
         idempotency key (the processor returns the first result if it had happened); `confirmed`
         ones that never reserved anything are refused as interrupted."""
-        cutoff = utc_now_iso() if stale_after <= timedelta(0) else _ago(stale_after)
+        cutoff = utc_now_iso() if stale_after <= timedelta(0) else ago(stale_after)
         with self.db.read() as conn:
             rows = conn.execute(
                 select(gw_actions).where(
@@ -302,7 +262,7 @@ class Gateway:
                     )
                 )
             else:
-                outcomes.append(self._execute(row, _load(row.plan) or {}))
+                outcomes.append(self._execute(row, load_json(row.plan) or {}))
         return outcomes
 
     # -- internals ------------------------------------------------------------------------------
@@ -323,7 +283,7 @@ class Gateway:
         assert spec.prepare is not None
         scope = Scope(row.conversation_id, CustomerId(row.customer_id), row.channel, row.actor)
         args = spec.input_model.model_validate(json.loads(row.arguments))
-        stored = _load(row.plan) or {}
+        stored = load_json(row.plan) or {}
         try:
             snapshot = self.processor.snapshot(scope.customer_id)
         except ProcessorError as exc:
@@ -370,7 +330,7 @@ class Gateway:
             )
         fresh = self._row(row.id)
         assert fresh is not None
-        return self._execute(fresh, _load(fresh.plan) or {})
+        return self._execute(fresh, load_json(fresh.plan) or {})
 
     def _decide(
         self,
@@ -437,7 +397,7 @@ class Gateway:
                 "quote": prepared.quote,
                 "approved_by": approved_by,
                 "idempotency_key": row.idempotency_key,
-                **_money_fields(prepared),
+                **money_fields(prepared),
             },
             conn=conn,
         )
@@ -454,7 +414,7 @@ class Gateway:
                 row.action,
                 "failed",
                 "The billing system did not answer; it will be retried.",
-                quote=_load(row.quote),
+                quote=load_json(row.quote),
                 reason=exc.code,
             )
         except ProcessorError as exc:
@@ -465,63 +425,14 @@ class Gateway:
                 row.action,
                 "failed",
                 f"It did not go through: {exc.message}",
-                quote=_load(row.quote),
+                quote=load_json(row.quote),
                 reason=exc.code,
             )
         with self.db.begin() as conn:
             if row.action == "refund":
                 ledger.settle(conn, row.id, refund_id=str(executed.result["refund"]))
         return self._finish(
-            row.id, row.action, "succeeded", executed.summary, quote=_load(row.quote), result=executed.result
-        )
-
-    def _request_approval(self, conn: Connection, row: Row[Any], prepared: Prepared, reason: str) -> Outcome:
-        approval_id = "apr_" + short_hash("approval", row.id)
-        money = prepared.money
-        conn.execute(
-            insert(gw_approvals).values(
-                id=approval_id,
-                action_id=row.id,
-                conversation_id=row.conversation_id,
-                customer_id=row.customer_id,
-                action=row.action,
-                amount=money.amount_str() if money else None,
-                currency=money.currency if money else None,
-                requested_by=_model(row.actor),
-                reason=reason,
-                summary=prepared.summary,
-                status="pending",
-                created_at=utc_now_iso(),
-            )
-        )
-        summary = "A teammate is reviewing this request; you'll get the answer here."
-        conn.execute(
-            update(gw_actions)
-            .where(gw_actions.c.id == row.id)
-            .values(status="pending_approval", reason=reason, summary=summary, updated_at=utc_now_iso())
-        )
-        self.audit.append(
-            "approval_requested",
-            actor=SYSTEM,
-            conversation_id=row.conversation_id,
-            action_id=row.id,
-            data={
-                "action": row.action,
-                "approval_id": approval_id,
-                "reason": reason,
-                "quote": prepared.quote,
-                **_money_fields(prepared),
-            },
-            conn=conn,
-        )
-        return Outcome(
-            row.id,
-            row.action,
-            "pending_approval",
-            summary,
-            quote=prepared.quote,
-            reason=reason,
-            approval_id=approval_id,
+            row.id, row.action, "succeeded", executed.summary, quote=load_json(row.quote), result=executed.result
         )
 
     def _refusal(self, scope: Scope, action_id: str, action: str, ref: Refusal) -> Outcome:
@@ -543,144 +454,6 @@ class Gateway:
     @staticmethod
     def _outside(prepared: Prepared, reason: str | None) -> str:
         return f"{prepared.summary.rstrip('.')} is outside the policy ({reason}), so I can't do it here."
-
-    def _new_action(self, scope: Scope, action: str, args_json: str, kind: str) -> str:
-        """Insert the action row and its `proposal` audit record in one transaction."""
-        now = utc_now_iso()
-        proposal = {"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id}
-        for attempt in range(50):
-            try:
-                with self.db.begin() as conn:
-                    same = select(gw_actions.c.id).where(
-                        gw_actions.c.conversation_id == scope.conversation_id,
-                        gw_actions.c.action == action[:64],
-                        gw_actions.c.arguments == args_json,
-                    )
-                    n = len(conn.execute(same).all())
-                    action_id = "act_" + short_hash(scope.conversation_id, action, args_json, str(n + attempt))
-                    conn.execute(
-                        insert(gw_actions).values(
-                            id=action_id,
-                            conversation_id=scope.conversation_id,
-                            customer_id=scope.customer_id,
-                            channel=scope.channel,
-                            actor=scope.actor,
-                            action=action[:64],
-                            arguments=args_json,
-                            kind=kind,
-                            status="proposed",
-                            summary="",
-                            idempotency_key=f"purser:{action_id}",
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-                    self.audit.append(
-                        "proposal",
-                        actor=_model(scope.actor),
-                        conversation_id=scope.conversation_id,
-                        action_id=action_id,
-                        data=proposal,
-                        conn=conn,
-                    )
-                return action_id
-            except IntegrityError:
-                continue
-        raise RuntimeError("could not allocate an action id")
-
-    def _reuse_open(self, scope: Scope, action: str, args_json: str) -> Row[Any] | None:
-        with self.db.read() as conn:
-            return conn.execute(
-                select(gw_actions).where(
-                    gw_actions.c.conversation_id == scope.conversation_id,
-                    gw_actions.c.action == action,
-                    gw_actions.c.arguments == args_json,
-                    gw_actions.c.status == "needs_confirmation",
-                )
-            ).first()
-
-    def _row(self, action_id: str) -> Row[Any] | None:
-        with self.db.read() as conn:
-            return conn.execute(select(gw_actions).where(gw_actions.c.id == action_id)).first()
-
-    def _finish(
-        self,
-        action_id: str,
-        action: str,
-        status: OutcomeStatus,
-        summary: str,
-        *,
-        quote: dict[str, Any] | None = None,
-        result: dict[str, Any] | None = None,
-        reason: str | None = None,
-        handoff_reason: str | None = None,
-        approval_id: str | None = None,
-        final: bool = True,
-        prepared: Prepared | None = None,
-    ) -> Outcome:
-        """Persist the outcome on the action row, audit it, and apply the repeated-failure rule."""
-        row = self._row(action_id)
-        stored_result = None if (row is not None and row.kind == "read") else result
-        values: dict[str, Any] = {
-            "status": status,
-            "reason": reason,
-            "summary": summary,
-            "updated_at": utc_now_iso(),
-            "result": canonical_json(stored_result) if stored_result is not None else None,
-        }
-        if prepared is not None:  # a fresh quote: what the customer's "yes" will bind to
-            values.update(
-                quote=canonical_json(prepared.quote),
-                quote_hash=quote_hash(prepared.quote),
-                plan=canonical_json({**prepared.plan, "_fixed": prepared.fixed}),
-            )
-        with self.db.begin() as conn:
-            conn.execute(update(gw_actions).where(gw_actions.c.id == action_id).values(**values))
-            kind = "result" if final and status in ("succeeded", "failed", "declined", "denied") else "guard_decision"
-            self.audit.append(
-                kind,
-                actor=SYSTEM,
-                conversation_id=row.conversation_id if row else None,
-                action_id=action_id,
-                data={
-                    "action": action,
-                    "status": status,
-                    "reason": reason,
-                    "summary": summary,
-                    "quote": quote,
-                    "result": stored_result,
-                    "handoff_reason": handoff_reason,
-                },
-                conn=conn,
-            )
-        outcome = Outcome(action_id, action, status, summary, quote, result, reason, handoff_reason, approval_id)
-        if (
-            row is not None
-            and status in ("failed", "invalid")
-            and "repeated_failure" in self.policy.escalation.triggers
-        ):
-            failures = sum(1 for a in self.actions(row.conversation_id) if a["status"] in ("failed", "invalid"))
-            if failures == REPEATED_FAILURE_THRESHOLD:
-                scope = Scope(row.conversation_id, CustomerId(row.customer_id), row.channel, row.actor)
-                handoff = self.escalate(scope, "repeated_failure", f"{failures} actions failed in this conversation.")
-                return replace(
-                    outcome, result={**(result or {}), **(handoff.result or {})}, handoff_reason="repeated_failure"
-                )
-        return outcome
-
-
-def _load(text: str | None) -> dict[str, Any] | None:
-    return json.loads(text) if text else None
-
-
-def _money_fields(prepared: Prepared) -> dict[str, Any]:
-    if prepared.money is None:
-        return {}
-    return {"amount": prepared.money.amount_str(), "currency": prepared.money.currency}
-
-
-def _ago(delta: timedelta) -> str:
-    return (datetime.now(UTC) - delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 __all__ = ["ApprovalRequest", "Gateway", "NotFound", "Outcome", "Scope"]
