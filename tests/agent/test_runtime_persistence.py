@@ -127,3 +127,18 @@ async def test_async_api_and_live_queue(fake_openai: FakeLLM, make_world: Callab
     batch = await asyncio.wait_for(live.get(), timeout=5)
     live.close()
     assert batch == events and events[0].text == "Hi Ana."  # type: ignore[union-attr]
+
+
+async def test_concurrent_turns(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+    rt = make_world(llm_settings(fake_openai)).runtime
+    ana, bob = rt.start("cus_ana"), rt.start("cus_bob")
+    fake_openai.push(*(openai_text(f"reply {i}") for i in range(4)))
+    results = await asyncio.gather(
+        rt.ahandle(ana, CustomerMessage(text="one")),
+        rt.ahandle(bob, CustomerMessage(text="two")),
+        rt.ahandle(ana, CustomerMessage(text="three")),  # waits for ana's first turn
+        asyncio.to_thread(rt.handle, bob, CustomerMessage(text="four")),
+    )
+    assert all(len(events) == 1 for events in results)
+    assert [t.event["type"] for t in rt.transcript(ana)] == ["message"] * 4
+    assert rt.conversation(ana).turns == 2 and rt.conversation(bob).turns == 2
