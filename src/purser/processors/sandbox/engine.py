@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, insert, select, update
-from stdnum.eu import vat as eu_vat
 
 from purser.domain import (
     AccountSnapshot,
@@ -38,7 +37,7 @@ from purser.domain.ids import ChargeId
 from purser.money import Money
 from purser.processors.base import ChangeResult, ChangeTiming, PaymentLink, SentEmail
 from purser.processors.errors import CardDeclined, Conflict, InvalidRequest
-from purser.processors.sandbox import cycle, idempotency, integrations, invoices, queries, rows, snapshot
+from purser.processors.sandbox import customers, cycle, idempotency, integrations, invoices, queries, rows, snapshot
 from purser.processors.sandbox import refunds as refund_ops
 from purser.processors.sandbox import subscriptions as sub_ops
 from purser.processors.sandbox.clock import require_aware, to_db, utc, wall_now
@@ -295,31 +294,7 @@ class SandboxProcessor:
         """Email the invoice PDF (seller, buyer, address, VAT id) to the email on file."""
 
         def run(conn: Connection) -> SentEmail:
-            now = read_clock(conn)
-            inv = queries.invoice(conn, invoice_id)
-            cust = queries.customer(conn, inv.customer_id)
-            vat = f"\nVAT: {cust.vat_id}" if cust.vat_id else ""
-            a = cust.address
-            address = ", ".join(x for x in (a.line1, a.postal_code, a.city, a.country) if x)
-            body = (
-                f"Hello {cust.name},\n\nAttached is invoice {inv.number} of {inv.created:%d %b %Y} for "
-                f"{inv.total} ({inv.status.value}).\n\nBilled to: {cust.name}, {address}{vat}\n"
-            )
-            if inv.tax_note:
-                body += f"{inv.tax_note}\n"
-            email = record_email(
-                conn,
-                customer_id=cust.id,
-                to=cust.email,
-                kind="invoice",
-                subject=f"Invoice {inv.number}",
-                body=body,
-                at=now,
-                invoice_id=invoice_id,
-                attachment_name=f"invoice-{inv.number}.pdf",
-            )
-            emit(conn, "invoice.sent", inv, now, customer_id=cust.id)
-            return SentEmail(invoice=inv, to=cust.email, email=email)
+            return customers.send_invoice(conn, invoice_id, read_clock(conn))
 
         def deliver(sent: SentEmail) -> None:
             if sent.email is not None:
@@ -342,42 +317,9 @@ class SandboxProcessor:
         params = {"customer": customer_id, "name": name, "email": email, "address": address, "vat_id": vat_id}
 
         def run(conn: Connection) -> Customer:
-            now = read_clock(conn)
-            before = queries.customer(conn, customer_id, lock=True)
-            values: dict[str, Any] = {}
-            if name is not None:
-                if not name.strip():
-                    raise InvalidRequest("name must not be blank", code="invalid_name")
-                values["name"] = name.strip()
-            if email is not None:
-                if "@" not in email or email.strip() != email or "." not in email.rsplit("@", 1)[-1]:
-                    raise InvalidRequest(f"email {email!r} is not a valid address", code="invalid_email")
-                values["email"] = email
-            if address is not None:
-                country = address.country.strip().upper() if address.country else None
-                if country is not None and (len(country) != 2 or not country.isalpha()):
-                    raise InvalidRequest(f"country {address.country!r} is not a 2-letter code", code="invalid_country")
-                values.update(line1=address.line1, city=address.city, postal_code=address.postal_code, country=country)
-            if vat_id is not None:
-                compact = eu_vat.compact(vat_id) if vat_id.strip() else ""
-                if compact and not eu_vat.is_valid(compact):
-                    raise InvalidRequest(f"VAT id {vat_id!r} is not a valid EU VAT number", code="invalid_vat_id")
-                values["vat_id"] = compact or None
-            if not values:
-                raise InvalidRequest("nothing to update", code="no_change")
-            conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(**values))
-            after = queries.customer(conn, customer_id)
-            previous = {k: getattr(before, k, None) for k in values if k in ("name", "email", "vat_id")}
-            if address is not None:
-                a = before.address
-                previous["address"] = {
-                    "line1": a.line1,
-                    "city": a.city,
-                    "postal_code": a.postal_code,
-                    "country": a.country,
-                }
-            emit(conn, "customer.updated", after, now, customer_id=customer_id, previous=previous)
-            return after
+            return customers.update_billing(
+                conn, customer_id, name=name, email=email, address=address, vat_id=vat_id, now=read_clock(conn)
+            )
 
         result: Customer = self._write(idempotency_key, "update_billing_details", params, run)
         return result
