@@ -257,7 +257,7 @@ def parse_dates(text: str, now: datetime) -> list[DateSpan]:
         add(m, DateSpan(today - timedelta(days=7), today, "range"))
     for m in re.finditer(r"\b(\d+) months? ago\b", text):
         add(m, _month_span(*_months_back(today, int(m.group(1)))))
-    for m in re.finditer(r"\b(?:last|previous|past) month\b|\bmonth before\b", text):
+    for m in re.finditer(r"\b(?:last|previous|past) month\b", text):
         add(m, _month_span(*_months_back(today, 1)))
     for m in re.finditer(r"\bthis month\b|\bcurrent month\b", text):
         add(m, _month_span(today.year, today.month))

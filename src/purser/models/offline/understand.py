@@ -117,7 +117,8 @@ _CONNECTOR = re.compile(r",?\s+(?:and then|and also|and|also|then|plus|as well a
 def _classify(text: str, plan_names: tuple[str, ...]) -> tuple[str, float, str]:
     norm = normalize(text)
     pred = get_classifier().predict(norm, plan_names)
-    return pred.intent, pred.confidence, norm
+    intent, conf = _override(text, pred.intent, pred.confidence, norm, plan_names)
+    return intent, conf, norm
 
 
 def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str, str, float, str]]:
@@ -173,9 +174,7 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
     """The ordered requests of one customer message (see the module docstring)."""
     clauses: list[tuple[str, str, float, str]] = []
     for sentence in _sentences(raw) or [raw]:
-        for text, intent, conf, norm in _split_clause(sentence, plan_names):
-            intent, conf = _override(text, intent, conf, norm, plan_names)
-            clauses.append((text, intent, conf, norm))
+        clauses.extend(_split_clause(sentence, plan_names))
     requests: list[Request] = []
     for text, intent, conf, norm in clauses:
         if intent in ESCALATIONS:
