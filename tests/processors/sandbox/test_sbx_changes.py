@@ -250,3 +250,61 @@ def test_trialing_change_has_no_proration(processor: SandboxProcessor, world: An
         idempotency_key="tr",
     )
     assert result.invoice is None and result.subscription.plan_id == "business-monthly"
+
+
+def test_jpy_seat_change_through_the_engine(processor: SandboxProcessor, world: Any) -> None:
+    world.customer("cus_jp", plan="jp-monthly", country="JP", now="2026-11-21T00:00:00")
+    quote = processor.preview_change(
+        SubscriptionId("sub_cus_jp"),
+        plan_id=PlanId("jp-monthly"),
+        quantity=3,
+        timing="now_prorated",
+        proration_date=processor.now(),
+    )
+    assert [line.amount for line in quote.lines] == [Money.parse("-500", "jpy"), Money.parse("1500", "jpy")]
+    assert quote.amount_due_now == Money.parse("1000", "jpy")
+    result = processor.change_subscription(
+        SubscriptionId("sub_cus_jp"),
+        plan_id=PlanId("jp-monthly"),
+        quantity=3,
+        timing="now_prorated",
+        proration_date=processor.now(),
+        idempotency_key="jp",
+    )
+    assert result.charge is not None and result.charge.amount.amount_str() == "1000"
+
+
+def test_scheduled_change_during_trial_applies_at_trial_end(processor: SandboxProcessor, world: Any) -> None:
+    world.customer(
+        "cus_ts", status=SubscriptionStatus.TRIALING, trial_end="2026-11-20T00:00:00", now="2026-11-05T00:00:00"
+    )
+    quote = processor.preview_change(
+        SubscriptionId("sub_cus_ts"),
+        plan_id=PlanId("basic-monthly"),
+        quantity=1,
+        timing="period_end",
+        proration_date=processor.now(),
+    )
+    assert quote.effective_at == datetime(2026, 11, 20, tzinfo=UTC)
+    processor.change_subscription(
+        SubscriptionId("sub_cus_ts"),
+        plan_id=PlanId("basic-monthly"),
+        quantity=1,
+        timing="period_end",
+        proration_date=processor.now(),
+        idempotency_key="ts",
+    )
+    assert processor.snapshot(CustomerId("cus_ts")).next_invoice_amount == usd("10.00")
+    processor.advance_clock(datetime(2026, 11, 21, tzinfo=UTC))
+    snap = processor.snapshot(CustomerId("cus_ts"))
+    assert snap.subscription is not None and snap.subscription.plan_id == "basic-monthly"
+    assert snap.invoices[0].total == usd("10.00")
+
+
+def test_scheduling_the_current_plan_clears_a_scheduled_change(processor: SandboxProcessor, world: Any) -> None:
+    world.customer("cus_cl", plan="business-monthly")
+    sub = SubscriptionId("sub_cus_cl")
+    common: dict[str, Any] = {"quantity": 1, "timing": "period_end", "proration_date": processor.now()}
+    processor.change_subscription(sub, plan_id=PlanId("pro-monthly"), idempotency_key="a", **common)
+    result = processor.change_subscription(sub, plan_id=PlanId("business-monthly"), idempotency_key="b", **common)
+    assert result.subscription.scheduled_plan_id is None and result.subscription.scheduled_quantity is None
