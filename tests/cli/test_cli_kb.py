@@ -68,6 +68,10 @@ def test_ingest_then_search_and_lint(config: Path, tmp_path: Path) -> None:
     assert code == 0 and "page.html" in output and "Vouchers" in output
     code, output = _run("kb", "lint", "--config", str(config))
     assert code == 0 and "OK: 2 documents" in output
+    code, output = _run("kb", "ingest", str(SAMPLE_DIR), "--config", str(config))
+    assert code == 0 and "10 documents" in output
+    code, output = _run("kb", "ingest", str(docs / "gift.md"), "--replace", "--config", str(config))
+    assert code == 0 and "1 document and 1 section" in output
 
 
 @pytest.mark.parametrize(

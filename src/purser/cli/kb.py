@@ -50,8 +50,8 @@ def ingest_command(
     except OSError as exc:
         fail(f"{folder}: cannot write the index: {exc.strerror or exc}")
     console.print(
-        f"Indexed {total} file{'s' if total != 1 else ''}: the knowledge base now has "
-        f"{len(kb.documents)} documents and {len(kb)} sections in {folder}",
+        f"Indexed {_plural(total, 'file')}: the knowledge base now has "
+        f"{_plural(len(kb.documents), 'document')} and {_plural(len(kb), 'section')} in {folder}",
         highlight=False,
         soft_wrap=True,
     )
@@ -133,6 +133,10 @@ def lint_command(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _describe_source(*, settings_index: Path) -> str:

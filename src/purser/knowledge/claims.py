@@ -37,6 +37,7 @@ _COUNT = re.compile(
     r"\b(?P<c>\d+)\s+(?:\w+\s+)?refunds?\b(?!\s+(?:window|period|limit|polic|rule))"
     r"|\brefund(?:s|ed)?\s+(?:\w+\s+){0,3}?(?P<t>\d+)\s+times?\b"
 )
+_PER_CUSTOMER = re.compile(r"\b(?:per|each|every|a)\s+(?:customer|account|subscriber|user)\b")
 _WINDOW_NOISE = re.compile(r"business days|working days|bank days|\barriv|\bappear|show up|statement|notice")
 _WINDOW = [
     re.compile(
@@ -101,6 +102,10 @@ def _refund_claims(text: str) -> list[Claim]:
         claims.append(Claim("refund_count", number, f"{number} refund{'s' if number != 1 else ''} per {duration}"))
         claims.append(Claim("refund_lookback", duration.days, f"a look-back of {duration}"))
         rest = text[: lookback.start()] + " " + text[lookback.end() :]
+    elif counts and _PER_CUSTOMER.search(text):
+        # "Limited to two refunds per customer": a count without its look-back.
+        number = int(counts[0].group("c") or counts[0].group("t"))
+        claims.append(Claim("refund_count", number, f"{number} refund{'s' if number != 1 else ''} per customer"))
     if not _WINDOW_NOISE.search(rest):
         seen: set[int] = set()
         for pattern in _WINDOW:
