@@ -172,27 +172,25 @@ class KnowledgeBase:
                 raise DocumentError(f"{folder / index}: cannot load the BM25 index ({exc}); re-ingest") from None
         return kb
 
-    def documents_by_name(self) -> dict[str, list[Document]]:
-        """The sections regrouped per document (used when merging an ingest into an index)."""
+    def documents_by_name(self) -> dict[str, Document]:
+        """The sections regrouped into their documents (used when merging an ingest into an index)."""
         grouped: dict[str, list[Section]] = {}
         for section in self.sections:
             grouped.setdefault(section.document, []).append(section)
         return {
-            info.name: [
-                Document(
-                    name=info.name,
-                    title=info.title,
-                    sections=tuple(grouped.get(info.name, [])),
-                    updated=info.updated,
-                    modified=info.modified,
-                )
-            ]
+            info.name: Document(
+                name=info.name,
+                title=info.title,
+                sections=tuple(grouped.get(info.name, [])),
+                updated=info.updated,
+                modified=info.modified,
+            )
             for info in self.documents
         }
 
     def merged_with(self, documents: Iterable[Document]) -> KnowledgeBase:
         """A new knowledge base: this one's documents, replaced or extended by `documents` (by name)."""
-        by_name = {name: docs[0] for name, docs in self.documents_by_name().items()}
+        by_name = self.documents_by_name()
         for doc in documents:
             by_name[doc.name] = doc
         return KnowledgeBase(by_name.values())
