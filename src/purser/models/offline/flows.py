@@ -11,7 +11,6 @@ from typing import Any
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES
 from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn
 from purser.models.offline.handlers import (
-    _NO_PAUSE,
     Job,
     _account,
     _follow,
@@ -33,7 +32,7 @@ from purser.models.offline.slots import (
     parse_seats,
     yes_no,
 )
-from purser.models.offline.understand import ESCALATIONS, understand
+from purser.models.offline.understand import _NO_PAUSE, ESCALATIONS, understand
 
 __all__ = ["run_turn"]
 

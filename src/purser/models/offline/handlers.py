@@ -28,10 +28,6 @@ __all__ = ["Job", "h_charge_question", "h_refund", "h_send_invoice", "h_update_b
 
 _LAST = re.compile(r"\b(?:last|latest|most recent|recent|newest)\b(?! (?:month|week|year|time|\d))")
 _DUP = re.compile(r"\b(?:duplicate\w*|double\w*|twice|2 times|extra|second|2nd|other 1|other one|the same|again)\b")
-_NO_PAUSE = re.compile(
-    r"\b(?:no|not|do not want|without|skip|instead of)\b[^.]{0,25}\b(?:pause|pausing|offer|offers|discount)\b"
-    r"|\bjust cancel\b|\bcancel anyway\b|\bcancel it anyway\b|\bno pause\b"
-)
 
 
 @dataclass

@@ -147,6 +147,12 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
     return [(str(a), str(b), float(c), str(d)) for a, b, c, d in out]
 
 
+_NO_PAUSE = re.compile(
+    r"\b(?:no|not|do not want|without|skip|instead of)\b[^.]{0,25}\b(?:pause|pausing|offer|offers|discount)\b"
+    r"|\bjust cancel\b|\bcancel anyway\b|\bcancel it anyway\b|\bno pause\b"
+)
+"""The customer turns the pause (or any retention offer) down: "no pause", "just cancel"."""
+
 _CHANGE_VERB = re.compile(
     r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b"
 )
@@ -156,7 +162,17 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     """High-precision rules that correct the classifier on open-class values it cannot see."""
     from purser.models.offline.billing import extract_billing
 
+    if intent == "pause" and _NO_PAUSE.search(norm):
+        return "unknown", 0.0  # "no pause, please": not a pause request
     billing = extract_billing(text)
+    if (
+        intent not in ("send_invoice", *ESCALATIONS)
+        and re.search(r"[\w.+-]+@[\w-]+\.\w", text)
+        and re.search(
+            r"\b(?:future|from now on|instead|going forward|billing|change|update|use|set|switch|new)\b", norm
+        )
+    ):
+        return "update_billing", max(conf, 0.9)
     if (billing["vat_id"] or billing["address"] or billing["name"]) and intent not in ("send_invoice", *ESCALATIONS):
         return "update_billing", max(conf, 0.9)
     if intent == "change_seats" and not re.search(
