@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from purser.config import Settings
@@ -68,18 +67,11 @@ def build_processor(settings: Settings, db: Database) -> BillingProcessor:
     return SandboxProcessor(db)
 
 
-def build_knowledge(settings: Settings, db: Database) -> KnowledgeBase | None:
-    """The knowledge base: `settings.kb_path` or the packaged sample."""
-    from purser.knowledge import KnowledgeBase
+def build_knowledge(settings: Settings) -> KnowledgeBase | None:
+    """The knowledge base: `settings.kb_path`, an index ingested next to the database, or the packaged sample."""
+    from purser.knowledge import open_knowledge_base
 
-    path = Path(settings.kb_path) if settings.kb_path else None
-    return KnowledgeBase.open(path, index_dir=_index_dir(settings, db))
-
-
-def _index_dir(settings: Settings, db: Database) -> Path | None:
-    if db.url.startswith("sqlite:///") and db.url != "sqlite:///:memory:":
-        return Path(db.url.removeprefix("sqlite:///")).resolve().parent / ".purser-kb"
-    return None
+    return open_knowledge_base(settings)
 
 
 def wire(
@@ -115,11 +107,15 @@ def wire(
 
 def build(settings: Settings, *, migrate: bool = True) -> Container:
     """The production wiring: migrate the database, choose the processor, model and knowledge base."""
+    if settings.smtp_url:
+        from purser.processors.sandbox import mailer
+
+        mailer.configure(settings.smtp_url)
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
     processor = build_processor(settings, db)
-    return wire(settings, db, processor, settings.policy, knowledge=build_knowledge(settings, db))
+    return wire(settings, db, processor, settings.policy, knowledge=build_knowledge(settings))
 
 
 def build_for_world(
