@@ -229,6 +229,7 @@ class Runtime:
             raise RuntimeInputError(f"no approval request {approval_id!r}")
         cid = request.conversation_id
         async with self._lock(cid):
+            self.conversation(cid)  # before deciding: an unknown conversation changes nothing
             outcome = self.gateway.decide_approval(approval_id, approve=approve, approver=approver, reason=reason)
             if outcome.status == "refused" and outcome.reason in ("unknown_approval", "already_decided"):
                 raise RuntimeInputError(f"approval {approval_id!r}: {outcome.summary}")
