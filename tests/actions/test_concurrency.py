@@ -163,5 +163,10 @@ def test_postgres_threads_daily_budget(pg: str) -> None:
 
 
 @pytest.mark.postgres
+def test_postgres_processes_count_limit(pg: str, spawn_path: None) -> None:
+    _check_count(*_run_processes(pg, many_charges_world(), count_jobs()))
+
+
+@pytest.mark.postgres
 def test_postgres_processes_daily_budget(pg: str, spawn_path: None) -> None:
     _check_budget(*_run_processes(pg, many_customers_world(), budget_jobs()))

@@ -168,3 +168,9 @@ def _usd(text: str):  # type: ignore[no-untyped-def]
     from purser.money import Money
 
     return Money.parse(text, "usd")
+
+
+def test_fraudulent_refund_escalates(env: Env) -> None:
+    out = env.gateway.propose(env.scope("bob"), "refund", {"charge_id": "ch_bob_11", "reason": "fraudulent"})
+    assert (out.status, out.handoff_reason) == ("escalated", "fraud")
+    assert env.processor.snapshot(env.scope("bob").customer_id).refunds == ()

@@ -23,7 +23,25 @@ CUSTOMERS = ("ana", "bob", "tea")
 CAP = {"ana": 2000, "bob": 2000, "tea": 6000}  # one_cycle in cents
 DUPLICATE_PAIR = {"ch_ana_11", "ch_ana_11b"}
 CHARGES = [f"ch_{c}_{m:02d}" for c in CUSTOMERS for m in range(6, 12)] + ["ch_ana_11b", "ch_nobody", "", "ch_ana_11 "]
-AMOUNTS = [None, "1.00", "5.00", "20.00", "20", "60.00", "0", "-5.00", "0.001", "1e2", "abc", "99999999999.99", "$5"]
+AMOUNTS = [
+    None,
+    "1.00",
+    "5.00",
+    "20.00",
+    "20",
+    "60.00",
+    "0",
+    "-5.00",
+    "0.001",
+    "1e2",
+    "abc",
+    "99999999999.99",
+    "$5",
+    "5.00 eur",
+    "€5.00",
+    "5,00",
+    "500 JPY",
+]
 
 propose_refund = st.tuples(
     st.just("refund"), st.sampled_from(CUSTOMERS), st.integers(0, 1), st.sampled_from(CHARGES), st.sampled_from(AMOUNTS)

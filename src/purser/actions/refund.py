@@ -33,6 +33,13 @@ def prepare(ctx: Context, args: RefundArgs) -> Prepared:
     usage = ctx.usage or RefundUsage(0, Money.zero(currency), Money.zero(currency))
     if charge.status is not ChargeStatus.SUCCEEDED:
         raise Refusal("not_refundable", f"Charge {charge.id} did not succeed, so there is nothing to refund.")
+    if args.reason == "fraudulent" and "fraud" in ctx.policy.escalation.triggers:
+        raise Refusal(
+            "fraud",
+            "A payment you did not make needs our fraud team; a teammate will take this over.",
+            status="escalated",
+            handoff_reason="fraud",
+        )
     if charge.disputed:
         decision = disputed_decision(ctx.policy)
         status: Literal["refused", "escalated"] = "escalated" if decision.kind == "escalate" else "refused"
