@@ -46,10 +46,11 @@ def country_code(text: str) -> str | None:
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _VAT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d[0-9A-Za-z]*(?:[\s.-]\d[0-9A-Za-z]*)*)\b")
 _NAME = re.compile(
-    r"(?:company|business|legal|organi[sz]ation)\s+name\s*(?:is|to|should be|=|:|as)?\s*(?:now\s+)?[:\"']?"
-    r"\s*([^,.;!?\"'\n][^;!?\"'\n]{0,80}?)\s*(?:[\"']|[.;!?\n]|$| and (?:my|our|the)\b)"
+    r"(?:company|business|legal|organi[sz]ation)\s+name\s*(?:has changed to|changed to|is now|is|to|should be|"
+    r"should read|=|:|as)?\s*[:\"']?\s*([^,.;!?\"'\n][^;!?\"'\n]{0,80}?)\s*"
+    r"(?:[\"']|[.;!?\n]|,|$| and (?:my|our|the)\b| please\b| on (?:the|our|my) invoices?\b)"
     r"|(?:rename (?:us|it|the company|our company|the account|my account) to|name on (?:the |my |our )?"
-    r"invoices? (?:should be|to|is))\s*[\"']?([^;!?\"'\n]{1,80}?)\s*(?:[\"']|[.;!?\n]|$)",
+    r"invoices? (?:should be|to|is))\s*[\"']?([^;!?\"'\n]{1,80}?)\s*(?:[\"']|[.;!?\n]|,|$| please\b)",
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(

@@ -219,7 +219,9 @@ def _cancel_reason(text: str) -> str | None:
 
 def h_cancel(turn: Turn, job: Job) -> None:
     _need_tool(turn, "cancel")
-    insist = bool(job.data.get("insist")) or bool(_NO_PAUSE.search(job.normalized))
+    insist = bool(
+        job.data.get("insist") or _NO_PAUSE.search(job.normalized) or _NO_PAUSE.search(normalize(turn.message))
+    )
     args = {"reason": _cancel_reason(job.text)}
     for attempt in range(3):
         rec = turn.claim("cancel")
