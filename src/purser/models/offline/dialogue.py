@@ -108,6 +108,8 @@ class Turn:
     cursor: float = 0.0
     """Where the requests handled so far got to (position of their last event)."""
     handed_off: bool = False
+    soft_open: Open | None = None
+    """Context a handler leaves for the next message without asking anything (the charge discussed)."""
 
     def after(self) -> list[Event]:
         """Events after the opening customer message."""
@@ -209,7 +211,7 @@ def _plan_turn(
     except StopTurn as stop:
         return Reply(_join([t for _, t in sorted(turn.reports)] + [stop.text])), stop.open_item
     text = _join([t for _, t in sorted(turn.reports)])
-    return Reply(text or "Is there anything else I can help you with?"), None
+    return Reply(text or "Is there anything else I can help you with?"), turn.soft_open
 
 
 def _join(parts: list[str]) -> str:

@@ -14,6 +14,7 @@ from purser.models.offline.handlers import (
     Job,
     _account,
     _follow,
+    _has_hint,
     _need_tool,
     _say,
     h_charge_question,
@@ -322,6 +323,10 @@ def _jobs(turn: Turn) -> list[Job]:
                 return [Job("pause", turn.message, norm, {"months": item.data.get("months")})]
             if "cancel" in intents or answer == "no":
                 return [Job("cancel", turn.message, norm, {"insist": True})]
+        elif item.kind == "discussed_charge" and item.data.get("charge_id"):
+            for job in jobs:
+                if job.intent == "refund" and acct and not _has_hint(acct, job.normalized, job.text):
+                    job.data.setdefault("charge_id", item.data["charge_id"])
         elif item.kind == "offer_change":
             if answer == "yes" and not intents - {"affirm", "thanks"}:
                 if item.data.get("plan"):

@@ -246,6 +246,7 @@ def h_charge_question(turn: Turn, job: Job) -> None:
         _say(turn, "I couldn't find a charge matching that on your account. Your recent charges are:\n"
              + _charge_list(acct, acct.charges))  # fmt: skip
         return
+    turn.soft_open = Open("discussed_charge", "refund", {"charge_id": matches[0].get("id")})
     plan = acct.plan_label() if acct.plan else "your subscription"
     lines = [f"- {acct.describe_charge(c)}: your {plan} subscription" for c in matches[:4]]
     _say(turn, "Here is what I found:\n" + "\n".join(lines) + "\n\nNothing looks duplicated. Let me know if "

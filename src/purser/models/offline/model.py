@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,10 +14,14 @@ from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestPar
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
-from purser.models.offline.dialogue import Call, decide
+from purser.models.offline.dialogue import Call, Reply, decide
 from purser.models.offline.history import parse_history
 
-__all__ = ["OfflineModel"]
+__all__ = ["FALLBACK_TEXT", "OfflineModel"]
+
+_log = logging.getLogger(__name__)
+
+FALLBACK_TEXT = "Sorry, I couldn't work that out. Could you rephrase it, or ask for a human and a teammate will help?"
 
 
 @dataclass(init=False)
@@ -50,7 +55,11 @@ class OfflineModel(Model):
     def respond(self, messages: list[ModelMessage], tool_names: frozenset[str]) -> ModelResponse:
         """The next response for a message history, given the names of the callable tools."""
         events = parse_history(messages)
-        decision = decide(events, tool_names)
+        try:
+            decision: Call | Reply = decide(events, tool_names)
+        except Exception:  # a bug here must not break the customer's conversation
+            _log.exception("offline model failed to decide; answering with a safe fallback")
+            decision = Reply(FALLBACK_TEXT)
         calls = sum(1 for e in events if e.kind == "tool") + 1
         if isinstance(decision, Call):
             part: TextPart | ToolCallPart = ToolCallPart(
