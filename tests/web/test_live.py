@@ -11,6 +11,7 @@ from tests.web.conftest import ADMIN, LiveServer
 from tests.web.test_admin_api import over_cap_refund
 
 from purser.app import Container
+from purser.web.app import WebOptions
 from purser.web.live import out_of_band_after, transcript_position
 
 
@@ -86,3 +87,23 @@ def test_out_of_band_turns_only(container: Container) -> None:
     assert cursor == 4 == transcript_position(container.db, cid)
     assert [(b["id"], b["source"]) for b in batches] == [(3, "agent"), (4, "human")]
     assert out_of_band_after(container.db, cid, cursor) == (4, [])
+
+
+async def test_open_streams_per_conversation_are_bounded(container: Container) -> None:
+    with LiveServer(container, WebOptions(max_streams_per_conversation=1)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            cid = (await client.post("/api/conversations", json={"customer_id": "cus_ana"})).json()["id"]
+            async with client.stream("GET", f"/api/conversations/{cid}/stream") as first:
+                lines = first.aiter_lines()  # keep a reference: a collected generator closes the stream
+                await asyncio.wait_for(next_message(lines, "ready"), 10)
+                second = await client.get(f"/api/conversations/{cid}/stream")
+                assert second.status_code == 429
+                assert second.json()["error"]["code"] == "rate_limited"
+                del lines
+            # Closing the first frees the slot.
+            for _ in range(50):
+                async with client.stream("GET", f"/api/conversations/{cid}/stream") as again:
+                    if again.status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            assert again.status_code == 200

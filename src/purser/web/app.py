@@ -43,6 +43,8 @@ class WebOptions:
     """False with `serve --strict` while the knowledge-base lint fails: write actions stay off."""
     admin_token: str | None = None
     """Overrides `settings.admin_token` (e.g. a token generated at start-up)."""
+    max_streams_per_conversation: int = 5
+    """Open live streams one conversation may hold (tabs of the same visitor); 429 beyond."""
     stream_poll_seconds: float = 1.0
     """How often an open stream looks for events written by other processes."""
     kb_lint: list[str] = field(default_factory=list)
@@ -60,6 +62,7 @@ class WebState:
     conversation_buckets: TokenBuckets
     create_buckets: TokenBuckets
     latencies: Any = None  # purser.web.metrics.LatencyLog, set in create_app
+    open_streams: dict[str, int] = field(default_factory=dict)
 
 
 def state_of(request: Request) -> WebState:

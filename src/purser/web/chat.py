@@ -13,6 +13,7 @@ headers, takes it as `?user_hash=`).
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
@@ -23,7 +24,7 @@ from purser.agent.events import CustomerConfirm, CustomerEvent, CustomerMessage
 from purser.agent.runtime import RuntimeInputError
 from purser.web.app import WebState, state_of
 from purser.web.conversations import conversation_info, serialize_events, transcript_entries
-from purser.web.errors import BadRequest, NotFoundError
+from purser.web.errors import BadRequest, NotFoundError, RateLimited
 from purser.web.live import stream_turns, transcript_position
 from purser.web.schemas import (
     ID_PATTERN,
@@ -147,6 +148,12 @@ async def stream(
         cursor = int(last_event_id.strip())
     if cursor is None:
         cursor = await run_in_threadpool(transcript_position, state.container.db, conversation_id)
+    if state.open_streams.get(conversation_id, 0) >= state.options.max_streams_per_conversation:
+        raise RateLimited(
+            f"this conversation already has {state.options.max_streams_per_conversation} open streams",
+            headers={"Retry-After": "5"},
+        )
+    state.open_streams[conversation_id] = state.open_streams.get(conversation_id, 0) + 1
     messages = stream_turns(
         state.container.db,
         state.container.runtime.subscribe,
@@ -154,7 +161,26 @@ async def stream(
         cursor,
         poll_seconds=state.options.stream_poll_seconds,
     )
-    return EventSourceResponse(messages, ping=None, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return EventSourceResponse(
+        _counted(state, conversation_id, messages),
+        ping=None,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _counted(
+    state: WebState, conversation_id: str, messages: AsyncIterator[dict[str, Any]]
+) -> AsyncIterator[dict[str, Any]]:
+    # The count is kept on the event loop only (no thread touches it), so no lock is needed.
+    try:
+        async for message in messages:
+            yield message
+    finally:
+        left = state.open_streams.get(conversation_id, 1) - 1
+        if left > 0:
+            state.open_streams[conversation_id] = left
+        else:
+            state.open_streams.pop(conversation_id, None)
 
 
 __all__ = ["router"]

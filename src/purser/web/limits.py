@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from purser.web.errors import PayloadTooLarge, RateLimited, error_body
+from purser.web.errors import RateLimited, error_body
 
 
 @dataclass(frozen=True)
@@ -103,41 +103,58 @@ class IpRateLimit:
 
 
 class BodyLimit:
-    """Refuses bodies over `max_bytes` with 413: by Content-Length up front, else while reading."""
+    """Refuses bodies over `max_bytes` with 413: by Content-Length up front, else while buffering.
+
+    Bodies are small (JSON events), so the body is read before the app runs and replayed to it;
+    a chunked body over the limit is refused with a clean 413 instead of failing mid-parse.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
-        message = f"request body is larger than {limit} bytes"
+        too_large = error_body(413, "payload_too_large", f"request body is larger than {limit} bytes")
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared < 0 or declared > limit:
-                    text = message if declared >= 0 else "Content-Length is not a number"
-                    status, code = (413, "payload_too_large") if declared >= 0 else (400, "bad_request")
-                    await _send_json(send, status, error_body(status, code, text), {})
+                if declared < 0:
+                    await _send_json(send, 400, error_body(400, "bad_request", "Content-Length is not a number"), {})
                     return
+                if declared > limit:
+                    await _send_json(send, 413, too_large, {})
+                    return
+        chunks: list[bytes] = []
         seen = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > limit:
+                await _send_json(send, 413, too_large, {})
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def limited_receive() -> Message:
-            nonlocal seen
-            msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > limit:
-                    raise PayloadTooLarge(message)
-            return msg
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
-        await self.app(scope, limited_receive, send)
+        await self.app(scope, replay, send)
 
 
 __all__ = ["BodyLimit", "IpRateLimit", "Rate", "TokenBuckets", "client_ip"]
