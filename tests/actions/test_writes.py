@@ -133,3 +133,12 @@ def test_handoff_summary_and_repeated_failure(env: Env) -> None:
         env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_11", "amount": "abc"})
     third = env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_11", "amount": "xyz"})
     assert third.handoff_reason == "repeated_failure"
+
+
+def test_receipt_is_emailed_as_a_receipt(env: Env) -> None:
+    scope = env.scope("bob")
+    _, done = env.propose_confirm(scope, "send_invoice", {"invoice": "in_bob_11", "kind": "receipt"})
+    assert done is not None and done.status == "succeeded", done
+    emails = env.processor.snapshot(scope.customer_id).emails
+    assert [(e.kind, e.invoice_id) for e in emails] == [("receipt", "in_bob_11")]
+    assert "20.00" in emails[0].body

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from purser.actions import resolve
-from purser.actions.base import ActionSpec, Context, Executed, Prepared, StrictArgs, iso
-from purser.domain import InvoiceId
+from purser.actions.base import ActionSpec, Context, Executed, Prepared, StrictArgs, day, iso
+from purser.domain import CustomerId, InvoiceId
 from purser.processors import BillingProcessor
 
 
@@ -36,11 +36,35 @@ def prepare(ctx: Context, args: SendInvoiceArgs) -> Prepared:
     }
     summary = f"Email {args.kind} {inv.number} ({inv.total.format()}) to {cust.email}"
     summary += f" with VAT id {cust.vat_id}." if cust.vat_id else "."
-    return Prepared(quote, {"invoice_id": inv.id, "kind": args.kind}, summary)
+    address = ", ".join(
+        x for x in (cust.address.line1, cust.address.postal_code, cust.address.city, cust.address.country) if x
+    )
+    body = (
+        f"Receipt for invoice {inv.number}: {inv.total.format()} ({inv.status}), issued {day(inv.created)}.\n"
+        f"Billed to {cust.name}"
+        + (f", {address}" if address else "")
+        + (f", VAT {cust.vat_id}" if cust.vat_id else "")
+        + "."
+    )
+    plan = {"invoice_id": inv.id, "kind": args.kind, "customer_id": cust.id, "number": inv.number, "body": body}
+    return Prepared(quote, plan, summary)
 
 
 def execute(processor: BillingProcessor, plan: dict[str, Any], key: str) -> Executed:
-    """Send it."""
+    """Send it: the invoice PDF, or a receipt (Purser's own email, carrying the invoice)."""
+    if plan["kind"] == "receipt":
+        email = processor.notify(
+            CustomerId(str(plan["customer_id"])),
+            kind="receipt",
+            subject=f"Receipt for invoice {plan['number']}",
+            body=str(plan["body"]),
+            invoice_id=InvoiceId(str(plan["invoice_id"])),
+            idempotency_key=key,
+        )
+        return Executed(
+            {"invoice": plan["invoice_id"], "number": plan["number"], "to": email.to},
+            f"Sent the receipt for {plan['number']} to {email.to}.",
+        )
     sent = processor.send_invoice(InvoiceId(str(plan["invoice_id"])), idempotency_key=key)
     return Executed(
         {"invoice": sent.invoice.id, "number": sent.invoice.number, "to": sent.to},
