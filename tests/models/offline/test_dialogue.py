@@ -277,3 +277,11 @@ def test_stateless_resume_in_another_process() -> None:
     again = OfflineModel().respond(history, names)
     assert first.parts == again.parts
     assert isinstance(history[0], ModelRequest) and isinstance(history[0].parts[-1], UserPromptPart)
+
+
+def test_typed_yes_while_a_confirmation_is_pending() -> None:
+    chat = Chat()
+    chat.say("upgrade me to Business")
+    reply = chat.say("yes")
+    assert "button" in reply
+    assert _writes(chat) == [("change_plan", {"plan": "business-monthly"})]

@@ -274,6 +274,15 @@ def h_escalate(turn: Turn, job: Job) -> None:
     raise NeedCall(Call("handoff", {"reason": job.intent, "summary": summary}))
 
 
+def h_await_confirmation(turn: Turn, job: Job) -> None:
+    if job.data.get("answer") == "yes":
+        _say(turn, "To go ahead, please press the confirm button on the request above — for your security I "
+             "can only act on that button, not on a typed reply.")  # fmt: skip
+    else:
+        _say(turn, "No problem — you can press decline on the request above, or simply ignore it; nothing "
+             "happens without your confirmation.")  # fmt: skip
+
+
 def h_social(turn: Turn, job: Job) -> None:
     name = str(((turn.account.customer if turn.account else {}) or {}).get("name") or "").split(" ")[0]
     _say(turn, social_reply(job.intent, name))
@@ -294,6 +303,7 @@ HANDLERS: dict[str, Callable[[Turn, Job], None]] = {
     "cancel": h_cancel,
     "account_question": h_account,
     "policy_question": h_policy,
+    "await_confirmation": h_await_confirmation,
     **{reason: h_escalate for reason in ESCALATIONS},
 }
 
@@ -323,6 +333,8 @@ def _jobs(turn: Turn) -> list[Job]:
                 return [Job("pause", turn.message, norm, {"months": item.data.get("months")})]
             if "cancel" in intents or answer == "no":
                 return [Job("cancel", turn.message, norm, {"insist": True})]
+        elif item.kind == "await_confirmation" and answer and not intents - {"affirm", "deny", "thanks", "unknown"}:
+            return [Job("await_confirmation", turn.message, norm, {"answer": answer})]
         elif item.kind == "discussed_charge" and item.data.get("charge_id"):
             for job in jobs:
                 if job.intent == "refund" and acct and not _has_hint(acct, job.normalized, job.text):

@@ -60,7 +60,7 @@ def _follow(turn: Turn, rec: ToolRecord) -> None:
         action_id = str(res.get("action_id") or "")
         conf = turn.event_for("confirmation", action_id)
         if conf is None:
-            raise StopTurn(confirm_prompt(res))
+            raise StopTurn(confirm_prompt(res), Open("await_confirmation", rec.name, {"action_id": action_id}))
         outcome = _outcome_of(conf)
         turn.cursor = max(turn.cursor, conf.index)
         turn.report(conf.index, outcome_text(outcome, rec.name))
