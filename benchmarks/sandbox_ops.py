@@ -160,12 +160,18 @@ def seed(db: Database, customers: int) -> None:
 
 
 @contextmanager
-def backend(name: str) -> Iterator[Database]:
-    """A fresh, migrated database of kind `name`."""
+def backend(name: str, *, wal: bool = False) -> Iterator[Database]:
+    """A fresh, migrated database of kind `name` (`wal`: put the SQLite file in WAL journal mode)."""
     if name == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
             db.migrate()
+            if wal:  # persistent in the file; set outside SQLAlchemy (Database wraps every use in BEGIN)
+                import sqlite3
+
+                raw = sqlite3.connect(Path(tmp) / "bench.db")
+                raw.execute("PRAGMA journal_mode=WAL")
+                raw.close()
             try:
                 yield db
             finally:
@@ -201,11 +207,11 @@ def measure(progress: Progress, label: str, items: list[int], op: Callable[[int]
     return len(items) / (time.perf_counter() - began)
 
 
-def run(name: str, customers: int, ops: int, seed_value: int) -> dict[str, float]:
+def run(name: str, customers: int, ops: int, seed_value: int, wal: bool = False) -> dict[str, float]:
     """All four measurements on one backend."""
     rng = random.Random(seed_value)
     results: dict[str, float] = {}
-    with backend(name) as db:
+    with backend(name, wal=wal) as db:
         began = time.perf_counter()
         seed(db, customers)
         console.print(f"[dim]{name}: seeded {customers:,} customers in {time.perf_counter() - began:.1f}s[/]")
@@ -262,9 +268,10 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=500, help="operations per measured kind")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sqlite-wal", action="store_true", help="SQLite in WAL mode (the default is rollback)")
     args = parser.parse_args()
     names = [b.strip() for b in args.backends.split(",") if b.strip()]
-    all_results = {name: run(name, args.customers, args.ops, args.seed) for name in names}
+    all_results = {name: run(name, args.customers, args.ops, args.seed, args.sqlite_wal) for name in names}
     table = Table(
         title=f"Sandbox engine, {args.customers:,} customers ({platform.machine()}, "
         f"{platform.python_implementation()} {platform.python_version()})"
