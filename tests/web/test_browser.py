@@ -184,3 +184,16 @@ def test_embedded_widget_on_a_phone_with_identity(browser: object, secure_server
     send(bad, "hello")
     bad.wait_for_selector(".pw-error >> text=verify")
     bad.close()
+
+
+def test_api_docs_page_renders_offline(browser: object, live_server: LiveServer) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT)
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url))
+    page.goto(live_server.url + "/api/docs")
+    page.wait_for_selector("#ops section >> nth=10")
+    assert page.locator("#ops h2", has_text="POST /api/conversations/{conversation_id}/events").count() == 1
+    shot(page, "09-api-docs")
+    assert not outside, outside
+    page.close()

@@ -113,7 +113,16 @@ async def test_pages_and_assets_are_served(client: httpx.AsyncClient) -> None:
 
 
 async def test_widget_script_uses_no_cdn(client: httpx.AsyncClient) -> None:
-    for path in ("/widget.js", "/static/admin.js", "/static/demo.js", "/static/charts.js", "/", "/admin"):
+    for path in (
+        "/widget.js",
+        "/static/admin.js",
+        "/static/demo.js",
+        "/static/charts.js",
+        "/static/apidocs.js",
+        "/",
+        "/admin",
+        "/api/docs",
+    ):
         text = (await client.get(path)).text
         assert "cdn" not in text.lower()
         assert "https://" not in text.replace("https://support.example.com", "")

@@ -104,7 +104,7 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"no-referrer"))
-                if path == "/" or path.startswith("/admin"):
+                if path in ("/", "/api/docs") or path.startswith("/admin"):
                     headers.append((b"content-security-policy", _CSP_PAGES.encode()))
                     headers.append((b"x-frame-options", b"DENY"))
                 if path.startswith("/api/admin"):
