@@ -48,7 +48,7 @@ ACTIONABLE: frozenset[str] = frozenset(
     }
 )
 THRESHOLD = 0.45
-ESCALATION_CONFIDENCE = 0.75
+ESCALATION_CONFIDENCE = 0.85
 
 _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("legal_threat", r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|legal notice)\b"),
@@ -56,7 +56,8 @@ _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "fraud",
         r"\b(?:fraud\w*|unauthori[sz]ed|did not authori[sz]e|never authori[sz]ed|hacked|compromised|"
-        r"identity (?:was )?stolen|never signed up|without my (?:permission|consent|knowledge))\b",
+        r"identity (?:was )?stolen|never signed up|without (?:my )?(?:permission|consent|knowledge)|"
+        r"(?:stole|stolen)\b.{0,40}\b(?:used|charged|using|paid)|not my (?:charge|payment|transaction))\b",
     ),
     (
         "human_request",
@@ -196,7 +197,9 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         if intent in ESCALATIONS:
             # handing off on the classifier alone needs high confidence; else the detector must agree
             triggers = detect_escalation(text, norm)
-            if not triggers and conf < ESCALATION_CONFIDENCE:
+            # disputes, fraud and legal threats need a detector or pattern hit; a human request or abuse
+            # may also rest on a very confident classifier
+            if not triggers and (intent in ("dispute", "fraud", "legal_threat") or conf < ESCALATION_CONFIDENCE):
                 intent, conf = "unknown", 0.0
         if intent in ACTIONABLE and conf < THRESHOLD:
             intent = "unknown"
