@@ -10,6 +10,7 @@ model requests in a turn, or the per-conversation cost cap end the turn in a han
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,8 @@ class Runtime:
             name="purser",
             defer_model_check=True,
         )
-        self._locks: dict[str, asyncio.Lock] = {}
+        # One lock per conversation while anyone holds or waits for it (no growth in a long-running server).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
     def from_settings(
@@ -193,7 +195,8 @@ class Runtime:
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
         if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
         return lock
 
     async def _handle(self, conversation_id: str, event: CustomerMessage | CustomerConfirm) -> list[AgentEvent]:
