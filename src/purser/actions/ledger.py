@@ -16,7 +16,8 @@ from sqlalchemy import Connection, select, update
 from purser.actions.base import iso
 from purser.audit.log import utc_now_iso
 from purser.domain import AccountSnapshot
-from purser.money import Money
+from purser.money import Money, sum_money
+from purser.policy.fx import spent_in
 from purser.policy.guard import RefundUsage
 from purser.policy.schema import Policy
 from purser.store.gateway_tables import gw_ledger, lock_rows
@@ -57,14 +58,16 @@ def usage(conn: Connection, policy: Policy, snapshot: AccountSnapshot, charge_id
         if r.currency == currency:
             reserved_by_charge[r.charge_id] = reserved_by_charge.get(r.charge_id, 0) + int(r.amount_minor)
     day = now.date().isoformat()
+    # The daily budget is account-wide across currencies: every live entry of the day, counted in
+    # `currency` at the reference rates (rounded up, so a conversion never loosens the budget).
     spent = conn.execute(
-        select(gw_ledger.c.amount_minor).where(
-            gw_ledger.c.day == day, gw_ledger.c.state.in_(LIVE), gw_ledger.c.currency == currency
+        select(gw_ledger.c.amount_minor, gw_ledger.c.currency).where(
+            gw_ledger.c.day == day, gw_ledger.c.state.in_(LIVE)
         )
     ).all()
     return RefundUsage(
         prior_refunds=len(counted),
-        spent_today=Money(sum(int(s.amount_minor) for s in spent), currency),
+        spent_today=sum_money([spent_in(Money(int(s.amount_minor), s.currency), currency) for s in spent], currency),
         reserved_on_charge=Money(reserved_by_charge.get(charge_id, 0), currency),
         reserved_by_charge=reserved_by_charge,
     )

@@ -28,6 +28,7 @@ from typing import Any
 from purser.gym.judge import Conversation
 from purser.gym.state import EventRow, RefundRow, WorldState
 from purser.money import Money
+from purser.policy.fx import spent_in
 from purser.policy.schema import Policy
 
 DUPLICATE_WINDOW = timedelta(hours=1)
@@ -225,7 +226,7 @@ def _refund(
             and _has_twin(charge.id, after, earlier)
         )
         if not duplicate:
-            cap = rules.max_amount_money(cur) or _one_cycle(customer, subs, after, cur)
+            cap = rules.max_amount_money(cur, policy.currency) or _one_cycle(customer, subs, after, cur)
             if cap is not None and refund.amount > cap:
                 problems.append(("per_refund_max", f"{refund.amount} is over the per-refund cap of {cap}"))
             look = at - timedelta(days=rules.per_customer_days)
@@ -234,10 +235,9 @@ def _refund(
             ]
             if len(counted) + 1 > rules.per_customer_count:
                 problems.append(("count", f"refund #{len(counted) + 1} in {rules.per_customer_days} days"))
-        spent = sum(
-            (r.amount.minor for r in today if r.amount.currency == cur and r.created.date() == at.date()), start=0
-        )
-        budget = rules.daily_budget_money(cur)
+        # Account-wide across currencies, at the reference rates (as DESIGN §6's budget is in policy.currency).
+        spent = sum((spent_in(r.amount, cur).minor for r in today if r.created.date() == at.date()), start=0)
+        budget = rules.daily_budget_money(cur, policy.currency)
         if spent + refund.amount.minor > budget.minor:
             problems.append(("daily_budget", f"{Money(spent, cur) + refund.amount} refunded today, budget {budget}"))
     return [

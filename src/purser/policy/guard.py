@@ -117,13 +117,13 @@ def check_refund(
         violations.append("window")
     cap: Money | None = None
     if not duplicate:
-        fixed = rules.max_amount_money(currency)
+        fixed = rules.max_amount_money(currency, policy.currency)
         cap = fixed if fixed is not None else one_cycle(snapshot, currency)
         if amount > cap:
             violations.append("per_refund_max")
         if usage.prior_refunds + 1 > rules.per_customer_count:
             violations.append("count")
-    if usage.spent_today + amount > rules.daily_budget_money(currency):
+    if usage.spent_today + amount > rules.daily_budget_money(currency, policy.currency):
         violations.append("daily_budget")
     return RefundCheck(tuple(violations), duplicate, cap)
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from purser.money import InvalidAmount, Money, normalize_currency
+from purser.policy.fx import cap_in
 
 ACTION_NAMES: tuple[str, ...] = (
     "lookup_account",
@@ -121,13 +122,15 @@ class RefundPolicy(_Strict):
             return value
         return _decimal_string(value)
 
-    def max_amount_money(self, currency: str) -> Money | None:
-        """The fixed per-refund cap in `currency`, or None for one_cycle."""
-        return None if self.max_amount == "one_cycle" else Money.parse(self.max_amount, currency)
+    def max_amount_money(self, currency: str, policy_currency: str = "usd") -> Money | None:
+        """The fixed per-refund cap (stated in `policy_currency`) in `currency`, or None for one_cycle."""
+        if self.max_amount == "one_cycle":
+            return None
+        return cap_in(Money.parse(self.max_amount, policy_currency), currency)
 
-    def daily_budget_money(self, currency: str) -> Money:
-        """The daily budget in `currency`."""
-        return Money.parse(self.daily_budget, currency)
+    def daily_budget_money(self, currency: str, policy_currency: str = "usd") -> Money:
+        """The daily budget (stated in `policy_currency`) in `currency`, rounded down."""
+        return cap_in(Money.parse(self.daily_budget, policy_currency), currency)
 
 
 class PlanPolicy(_Strict):
