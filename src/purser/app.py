@@ -115,7 +115,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
     if migrate:
         db.migrate()
     processor = build_processor(settings, db)
-    return wire(settings, db, processor, settings.policy, knowledge=build_knowledge(settings))
+    container = wire(settings, db, processor, settings.policy, knowledge=build_knowledge(settings))
+    # Settle actions a crash interrupted between reservation and execution (re-run with the same
+    # idempotency key, or release the reservation), so no reservation blocks a cap forever.
+    container.gateway.recover()
+    return container
 
 
 def build_for_world(

@@ -60,6 +60,8 @@ class Database:
         self._write_lock = threading.RLock()
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_on_connect)
+            if url not in ("sqlite://", "sqlite:///:memory:"):
+                event.listen(self.engine, "connect", _sqlite_wal)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         _load_tables()
 
@@ -114,6 +116,14 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_wal(dbapi_conn: Any, _record: Any) -> None:
+    # Readers no longer block the writer (and vice versa); writers stay serialized by BEGIN IMMEDIATE.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 
