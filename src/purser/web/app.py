@@ -94,7 +94,7 @@ class _PublicCors:
 
 def create_app(container: Container, options: WebOptions | None = None) -> FastAPI:
     """The web app over a bootstrap container."""
-    from purser.web import admin, chat, demo
+    from purser.web import admin, chat, demo, webhooks
     from purser.web.metrics import LatencyLog
 
     opts = options or WebOptions()
@@ -124,6 +124,7 @@ def create_app(container: Container, options: WebOptions | None = None) -> FastA
     app.include_router(chat.router)
     app.include_router(admin.router)
     app.include_router(demo.router)
+    app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/widget.js", include_in_schema=False)
