@@ -154,6 +154,11 @@ _NO_PAUSE = re.compile(
 )
 """The customer turns the pause (or any retention offer) down: "no pause", "just cancel"."""
 
+_MONEY_BACK = re.compile(
+    r"\b(?:money|payment|charge|amount|dollars|euros|pounds|yen|it|that)\b.{0,12}\bback\b|\bgive back\b"
+    r"|\brefund\w*\b"
+)
+
 _CHANGE_VERB = re.compile(
     r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b"
 )
@@ -180,6 +185,8 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
     ):
         return "unknown", 0.0
+    if (intent in SOCIAL or conf < THRESHOLD) and _MONEY_BACK.search(norm):
+        return "refund", 0.8
     if intent in SOCIAL or conf < THRESHOLD:
         names = [n for n in plan_names if n and re.search(r"\b" + re.escape(n) + r"\b", norm)]
         if names and _CHANGE_VERB.search(norm):
