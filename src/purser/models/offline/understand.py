@@ -159,6 +159,17 @@ _MONEY_BACK = re.compile(
     r"|\brefund\w*\b"
 )
 
+_FALLBACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("change_plan", re.compile(r"\b(?:pay|paying|billed|billing|switch|move|change|go)\b.{0,30}"
+                               r"\b(?:yearly|annually|annual|monthly)\b")),
+    ("payment_method", re.compile(r"\bcard\b.{0,40}\b(?:expired|invalid|no longer valid|new|update|change|"
+                                  r"replace|blocked|cancelled|canceled)\b|\b(?:new|update|change|replace)\b.{0,20}\bcard\b")),
+    ("charge_question", re.compile(r"\b(?:transaction|charge|payment|debit)\b.{0,40}\b(?:clarify|explain|"
+                                   r"recogni[sz]e|understand|what|why)\b|\b(?:clarify|explain|what|why)\b.{0,40}"
+                                   r"\b(?:transaction|charge|payment|debit)\b")),
+)  # fmt: skip
+"""Intent cues used only when the classifier is unsure or says small talk."""
+
 _CHANGE_VERB = re.compile(
     r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b"
 )
@@ -187,6 +198,10 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "unknown", 0.0
     if (intent in SOCIAL or conf < THRESHOLD) and _MONEY_BACK.search(norm):
         return "refund", 0.8
+    if intent in SOCIAL or conf < THRESHOLD:
+        for fallback, pattern in _FALLBACKS:
+            if pattern.search(norm):
+                return fallback, 0.7
     if intent in SOCIAL or conf < THRESHOLD:
         names = [n for n in plan_names if n and re.search(r"\b" + re.escape(n) + r"\b", norm)]
         if names and _CHANGE_VERB.search(norm):
