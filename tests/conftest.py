@@ -21,9 +21,9 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    """A fresh PostgreSQL database for this test, dropped afterwards (tests never share schema state)."""
     if not _pg_available():
         pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (start it: .ci/run does)")
     import psycopg
