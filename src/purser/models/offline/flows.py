@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES
@@ -64,15 +65,25 @@ def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
         if len(names) > 1:
             raise StopTurn(f"Which plan would you like?\n{_plan_choices(turn)}", Open("clarify", job.intent))
         return matches[0]
+    extreme = re.search(
+        r"\b(?:cheapest|lowest|smallest|most basic)\b|\b(?:most expensive|highest|biggest|top|best)\b", norm
+    )
+    if current and extreme:
+        same = [p for p in acct.plans if p.get("interval") == current.get("interval")
+                and bool(p.get("per_seat")) == bool(current.get("per_seat"))]  # fmt: skip
+        if same:
+            ordered = sorted(same, key=lambda p: Decimal(str(p.get("amount", "0"))))
+            low = re.search(r"cheapest|lowest|smallest|most basic", extreme.group(0))
+            return ordered[0] if low else ordered[-1]
     up = re.search(r"\b(?:upgrade|higher|bigger|more expensive)\b", norm)
     down = re.search(r"\b(?:downgrade|cheaper|smaller|lower|less expensive)\b", norm)
     if current and (up or down):
         same = [p for p in acct.plans if p.get("interval") == current.get("interval")
                 and bool(p.get("per_seat")) == bool(current.get("per_seat"))]  # fmt: skip
-        price = float(str(current.get("amount", "0")))  # ordering only, never arithmetic on money
-        ordered = sorted(same, key=lambda p: float(str(p.get("amount", "0"))))
-        pick = [p for p in ordered if float(str(p.get("amount", "0"))) > price] if up else \
-            [p for p in reversed(ordered) if float(str(p.get("amount", "0"))) < price]  # fmt: skip
+        price = Decimal(str(current.get("amount", "0")))
+        ordered = sorted(same, key=lambda p: Decimal(str(p.get("amount", "0"))))
+        pick = [p for p in ordered if Decimal(str(p.get("amount", "0"))) > price] if up else \
+            [p for p in reversed(ordered) if Decimal(str(p.get("amount", "0"))) < price]  # fmt: skip
         if len(pick) == 1:
             return pick[0]
     return None
