@@ -7,6 +7,7 @@ Entry points (CLI, web app, gym) call `build(settings)` or, for a throw-away wor
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -136,9 +137,43 @@ def build_for_world(
     from purser.worlds.loader import load_world
 
     settings = settings or Settings()
-    db = Database("sqlite://")
-    db.create_all()
+    db = memory_database()
     processor = SandboxProcessor(db)
     load_world(processor, world, now)
     policy = settings.policy.merged(policy_overrides, source="policy")
     return wire(settings, db, processor, policy, knowledge=knowledge, model=model)
+
+
+_template: Database | None = None
+_template_lock = threading.Lock()
+
+
+def memory_database() -> Database:
+    """A fresh in-memory SQLite database holding the whole schema, cheap to make many times in one process.
+
+    The schema is created once per process in a template database and copied with SQLite's backup
+    API. Every such database shares the template's dialect and compiled-statement cache, so a
+    statement is compiled once per process rather than once per world (SQLAlchemy keys its cache
+    by dialect instance; all of them are the same `sqlite://` configuration).
+    """
+    global _template
+    with _template_lock:
+        if _template is None:
+            template = Database("sqlite://")
+            template.create_all()
+            _template = template
+        template = _template
+        db = Database("sqlite://")
+        engine = db.engine
+        engine.dialect = template.engine.dialect
+        engine.pool._dialect = template.engine.dialect
+        engine._compiled_cache = template.engine._compiled_cache
+        source = template.engine.raw_connection()
+        try:
+            with engine.connect() as conn:
+                target = conn.connection.dbapi_connection
+                assert target is not None
+                source.driver_connection.backup(target)  # type: ignore[union-attr]
+        finally:
+            source.close()
+    return db

@@ -1,0 +1,196 @@
+"""Customer-turn latency on the offline model, and the wall time of `purser eval` (issue 4).
+
+    .venv/bin/python benchmarks/turn_latency.py              # examples + public suite, in-process and purser eval
+    .venv/bin/python benchmarks/turn_latency.py --no-eval --repeat 3
+    .venv/bin/python benchmarks/turn_latency.py --profile prof.out --no-eval   # cProfile of the in-process runs
+
+In-process: every scenario of the shared gym examples and of the public suite runs once (after the
+gym's own warm-up) in this process, sequentially, through `purser.gym.runner.run_scenario`, with
+`Runtime.handle` and `Runtime.decide_approval` wrapped to time each customer turn: wall time
+(`time.perf_counter`) and CPU time of the whole process (`time.process_time`, which includes the
+runtime's event-loop thread). Prints median/p90/p99 per turn and per scenario (one trial, world
+building, judging and violation checks included).
+
+Then `purser eval PATH --json FILE` runs as a subprocess for each path (its own process pool):
+its `summary.seconds`, the subprocess's wall time and the CPU time of it and its workers.
+
+The machine is shared: the load average is printed with the figures, and CPU time is the figure
+that does not depend on the neighbours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT.parent / "shared" / "gym" / "examples"
+SUITE = ROOT / "tests" / "gym" / "scenarios"
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of `values`."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def line(name: str, wall: list[float], cpu: list[float]) -> str:
+    """One row: count, median/p90/p99 wall and CPU in milliseconds."""
+    ms = [w * 1000 for w in wall]
+    cms = [c * 1000 for c in cpu]
+    return (
+        f"{name:<26} n={len(ms):<4} wall ms  median {statistics.median(ms):7.1f}  p90 {pct(ms, 90):7.1f}  "
+        f"p99 {pct(ms, 99):7.1f} | cpu ms  median {statistics.median(cms):7.1f}  p90 {pct(cms, 90):7.1f}  "
+        f"p99 {pct(cms, 99):7.1f}"
+    )
+
+
+class TurnTimer:
+    """Wraps `Runtime.handle` / `decide_approval` to record (wall, cpu) per call."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def install(self) -> None:
+        """Patch the runtime's sync entry points."""
+        from purser.agent.runtime import Runtime
+
+        for name in ("handle", "decide_approval"):
+            original = getattr(Runtime, name)
+            setattr(Runtime, name, self._wrap(original))
+
+    def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            w0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.cpu.append(time.process_time() - c0)
+                self.wall.append(time.perf_counter() - w0)
+
+        return timed
+
+
+def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
+    """Run every scenario of `paths` sequentially in this process and print turn/scenario figures."""
+    from purser.gym.loader import load_paths
+    from purser.gym.runner import RunOptions, run_scenario
+    from purser.gym.suite import warm_up
+
+    options = RunOptions(model="offline")
+    t0, c0 = time.perf_counter(), time.process_time()
+    warm_up(options)
+    print(
+        f"warm-up (imports, knowledge base, first exchange): wall {time.perf_counter() - t0:.2f} s, "
+        f"cpu {time.process_time() - c0:.2f} s"
+    )
+    timer = TurnTimer()
+    timer.install()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    for path in paths:
+        scenarios = load_paths([path])
+        sc_wall: list[float] = []
+        sc_cpu: list[float] = []
+        turns_before = len(timer.wall)
+        failed: list[str] = []
+        t_all = time.perf_counter()
+        for _ in range(repeat):
+            for sc in scenarios:
+                w0, c0 = time.perf_counter(), time.process_time()
+                if profiler:
+                    profiler.enable()
+                result = run_scenario(sc, options)
+                if profiler:
+                    profiler.disable()
+                sc_cpu.append(time.process_time() - c0)
+                sc_wall.append(time.perf_counter() - w0)
+                if not result.passed or result.violations:
+                    failed.append(sc.id)
+        total = time.perf_counter() - t_all
+        label = path.name
+        print(
+            f"\n{label}: {len(scenarios)} scenarios x {repeat}, sequential wall {total:.2f} s"
+            f"{'' if not failed else f', NOT PASSED: {sorted(set(failed))}'}"
+        )
+        print(line("  per customer turn", timer.wall[turns_before:], timer.cpu[turns_before:]))
+        print(line("  per scenario (trial)", sc_wall, sc_cpu))
+    if profiler and profile:
+        profiler.dump_stats(profile)
+        print(f"\nprofile written to {profile}")
+
+
+def via_eval(paths: list[Path]) -> None:
+    """`purser eval PATH --json FILE` as a subprocess: summary seconds, wall and CPU (with workers)."""
+    exe = str(ROOT / ".venv" / "bin" / "purser")
+    for path in paths:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "r.json"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            w0 = time.perf_counter()
+            proc = subprocess.run(
+                [exe, "eval", str(path), "--model", "offline", "--json", str(out)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wall = time.perf_counter() - w0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            if proc.returncode != 0 or not out.exists():
+                print(f"purser eval {path}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
+                continue
+            data = json.loads(out.read_text())
+            s = data["summary"]
+            secs = [sc["seconds"] for sc in data["scenarios"]]
+            print(
+                f"purser eval {path.name}: {s['passed']}/{s['total']} passed, {s['violations']} violations; "
+                f"summary.seconds {s['seconds']:.2f}; process wall {wall:.2f} s, cpu (all processes) {cpu:.2f} s; "
+                f"per-scenario seconds median {statistics.median(secs):.3f} p90 {pct(secs, 90):.3f}"
+            )
+
+
+def main() -> None:
+    """Parse arguments, print the machine line, run the measurements."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("paths", nargs="*", type=Path, default=[EXAMPLES, SUITE])
+    ap.add_argument("--repeat", type=int, default=1, help="in-process passes over each path")
+    ap.add_argument("--no-eval", action="store_true", help="skip the `purser eval` subprocess runs")
+    ap.add_argument("--no-inprocess", action="store_true", help="only the `purser eval` subprocess runs")
+    ap.add_argument("--profile", help="write a cProfile of the in-process scenario runs to this file")
+    args = ap.parse_args()
+    load = os.getloadavg()
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+    if not args.no_inprocess:
+        in_process(args.paths, max(1, args.repeat), args.profile)
+    if not args.no_eval:
+        print()
+        via_eval(args.paths)
+    load = os.getloadavg()
+    print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
