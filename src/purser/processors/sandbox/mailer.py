@@ -110,7 +110,7 @@ class Mailer:
         *,
         sender: str = DEFAULT_SELLER.email,
         sender_name: str = DEFAULT_SELLER.name,
-        timeout: float = 10.0,
+        timeout: float = 10.0,  # float-ok: seconds
         keep: int = 200,
     ) -> None:
         self.target = parse_smtp_url(smtp_url) if smtp_url else None

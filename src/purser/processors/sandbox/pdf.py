@@ -185,7 +185,7 @@ def render_invoice_pdf(
     pdf.set_xy(pdf.l_margin, bottom + 6)
 
     # Lines
-    cols = (width * 0.62, width * 0.12, width * 0.26)
+    cols = (width * 0.62, width * 0.12, width * 0.26)  # float-ok: column widths in mm
     pdf.set_font("helvetica", "B", 10)
     pdf.set_fill_color(235)
     pdf.cell(cols[0], 7, "Description", border="B", fill=True)

@@ -82,7 +82,7 @@ def call(
     *args: Any,
     idempotency_key: str | None = None,
     safe: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = time.sleep,  # float-ok: seconds
     **kwargs: Any,
 ) -> Obj:
     """Call an SDK method and return the response as a plain dict.
@@ -93,7 +93,7 @@ def call(
     if idempotency_key:
         options["idempotency_key"] = idempotency_key
     retry = safe or bool(idempotency_key)
-    delay = 0.5
+    delay = 0.5  # float-ok: seconds of backoff
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             result = fn(*args, options=options, **kwargs) if options else fn(*args, **kwargs)
