@@ -9,6 +9,7 @@ unknown ids) goes back to the model as a retry and nothing runs. The per-run `Tu
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -93,9 +94,21 @@ def _action_tool(spec: ActionSpec, gateway: Gateway) -> Tool[TurnState]:
         call,
         name=name,
         description=DESCRIPTIONS.get(name, spec.description),
-        json_schema=spec.json_schema(),
+        json_schema=_schema(spec),
         takes_ctx=True,
     )
+
+
+_SCHEMAS: dict[tuple[str, type[Any]], dict[str, Any]] = {}
+
+
+def _schema(spec: ActionSpec) -> dict[str, Any]:
+    """The action's strict JSON schema, generated once per process (a fresh copy per tool)."""
+    key = (spec.name, spec.input_model)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = _SCHEMAS[key] = spec.json_schema()
+    return copy.deepcopy(schema)
 
 
 def _knowledge_tool(kb: KnowledgeBase) -> Tool[TurnState]:

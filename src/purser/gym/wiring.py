@@ -63,10 +63,14 @@ def build_trial(scenario: Scenario, options: RunOptions) -> Container:
 
 def warm(options: RunOptions) -> None:
     """Build the shared knowledge base and import the runtime once, so trials time only themselves."""
+    import contextlib
     import importlib
 
     for module in ("purser.app", "purser.agent.runtime", "purser.models.offline"):
         importlib.import_module(module)
+    # The invoice PDF renderer (fpdf) is imported on first use; a trial should not pay for it.
+    with contextlib.suppress(ImportError):
+        importlib.import_module("purser.processors.sandbox.pdf")
     if options.use_knowledge:
         _knowledge(options.config)
     try:  # one throw-away exchange loads whatever the model builds on first use
