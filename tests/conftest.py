@@ -5,10 +5,23 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 PG_ADMIN_URL = os.environ.get("PURSER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _find_shared() -> Path:
+    # ../shared next to the checkout; a clean clone elsewhere on this machine falls back to /work/shared.
+    for candidate in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
+        if (candidate / "gym" / "examples").is_dir():
+            return candidate
+    raise RuntimeError("the shared folder (DESIGN.md, gym examples, Stripe fixtures) was not found")
+
+
+# Test modules read the location from the environment at import time (conftest.py loads first).
+os.environ.setdefault("PURSER_SHARED", str(_find_shared()))
 
 
 def _pg_available() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from purser.actions.gateway import Gateway
@@ -16,9 +17,7 @@ from purser.store.db import Database
 from purser.worlds.loader import load_world
 from purser.worlds.schema import load_scenario_world
 
-EXAMPLE = Path("/work/shared/gym/examples/duplicate-charge-refund.yaml")
-if not EXAMPLE.exists():  # pragma: no cover - layout of a clone next to shared/
-    EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "gym" / "examples" / "duplicate-charge-refund.yaml"
+EXAMPLE = Path(os.environ["PURSER_SHARED"]) / "gym" / "examples" / "duplicate-charge-refund.yaml"
 
 
 def test_drift_both_ways() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typer.testing import CliRunner, Result
 
 from purser.cli import app
 
-EXAMPLES = sorted(Path(__file__).resolve().parents[3].joinpath("shared", "gym", "examples").glob("*.yaml"))
+EXAMPLES = sorted(Path(os.environ["PURSER_SHARED"]).joinpath("gym", "examples").glob("*.yaml"))
 DUPLICATE = next(p for p in EXAMPLES if p.name == "duplicate-charge-refund.yaml")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import yaml
 
 from purser.gym import Scenario, load_file
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "gym" / "examples"
+EXAMPLES = Path(os.environ["PURSER_SHARED"]) / "gym" / "examples"
 SUITE = Path(__file__).resolve().parent / "scenarios"
 
 

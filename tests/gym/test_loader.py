@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import yaml
 from purser.gym import ScenarioError, load_file, load_paths
 from purser.money import Money
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "gym" / "examples"
+EXAMPLES = Path(os.environ["PURSER_SHARED"]) / "gym" / "examples"
 BASE = EXAMPLES / "duplicate-charge-refund.yaml"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from purser.worlds import load_scenario_world, parse_world
 from purser.worlds.loader import load_world, period_end
 from purser.worlds.seed import DEMO_PATH, demo_world, seed
 
-EXAMPLES = sorted(Path(__file__).resolve().parents[3].joinpath("shared", "gym", "examples").glob("*.yaml"))
+EXAMPLES = sorted(Path(os.environ["PURSER_SHARED"]).joinpath("gym", "examples").glob("*.yaml"))
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from purser.money import Money
 from purser.worlds import World, WorldError, describe_errors, load_scenario_world, parse_world
 
-EXAMPLES = sorted(Path(__file__).resolve().parents[3].joinpath("shared", "gym", "examples").glob("*.yaml"))
+EXAMPLES = sorted(Path(os.environ["PURSER_SHARED"]).joinpath("gym", "examples").glob("*.yaml"))
 
 
 def base_world() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from stripe import HTTPClient
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "stripe" / "fixtures3.json"
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/stripe/fixtures3.json")
+FIXTURES = Path(os.environ["PURSER_SHARED"]) / "stripe" / "fixtures3.json"
 
 
 @pytest.fixture(scope="session")
