@@ -414,10 +414,8 @@ class Runtime:
         return detect_triggers(text, enabled)
 
     def _confidence(self, conversation_id: str) -> int | None:
-        for entry in reversed(self.store.transcript(conversation_id)):
-            if entry.role == "agent" and entry.event.get("type") == "message":
-                return confidence_from_reply(str(entry.event.get("text", "")))
-        return None
+        text = self.store.last_agent_message(conversation_id)
+        return None if text is None else confidence_from_reply(text)
 
     def _price(self, response: ModelResponse) -> tuple[str, Decimal, bool]:
         entry = self.models.entry_for_response(response.model_name)

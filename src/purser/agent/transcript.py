@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -185,6 +185,21 @@ class ConversationStore:
             for r in rows
         ]
 
+    def last_agent_message(self, conversation_id: str) -> str | None:
+        """The text of the agent's latest message in the conversation, if any."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(ag_events.c.data)
+                .where(
+                    ag_events.c.conversation_id == conversation_id,
+                    ag_events.c.role == "agent",
+                    ag_events.c.type == "message",
+                )
+                .order_by(ag_events.c.seq.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else str(json.loads(row[0]).get("text", ""))
+
     def confirmation(self, action_id: str) -> PendingConfirmation | None:
         """A confirmation request by action id."""
         with self.db.read() as conn:
@@ -269,7 +284,15 @@ class ConversationStore:
                 )
             for row in write.usage:
                 conn.execute(insert(ag_usage).values(conversation_id=cid, turn=write.turn, created_at=now, **row))
-        return self.get(cid)
+        # The row as the guarded UPDATE left it (no re-read: nobody else could have changed it since).
+        return replace(
+            record,
+            version=values["version"],
+            turns=write.turn,
+            status=values.get("status", record.status),
+            handoff_reason=values.get("handoff_reason", record.handoff_reason),
+            consecutive_failures=values.get("consecutive_failures", record.consecutive_failures),
+        )
 
     def append_events(self, conversation_id: str, turn: int, events: list[tuple[str, dict[str, Any]]]) -> None:
         """Append events outside a model turn (e.g. a human's approval decision delivered later)."""
