@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from purser.models.offline.slots import AmountSlot, DateSpan
+from purser.models.offline.slots import AmountSlot, DateSpan, plan_base
 
 __all__ = [
     "Account",
@@ -110,8 +110,9 @@ class Account:
         return f"{plan.get('name')} ({interval}, {price}{per})"
 
     def plan_names(self) -> tuple[str, ...]:
-        """Lowercase names of the plans in the catalogue."""
-        return tuple(sorted({str(p.get("name", "")).lower() for p in self.plans if p.get("name")}))
+        """Lowercase plan names, also without interval words ("business annual" and "business")."""
+        named = [p for p in self.plans if p.get("name")]
+        return tuple(sorted({str(p.get("name", "")).lower() for p in named} | {plan_base(p) for p in named}))
 
     # -- charges ------------------------------------------------------------------------
     def charge_date(self, charge: dict[str, Any]) -> date | None:

@@ -54,7 +54,8 @@ _NAME = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(
-    r"\baddress\b\s*(?:is now|is|to|should be|=|:|as)?\s*(?:now\s*)?(?:to\s*)?:?\s*(.+?)\s*(?:[;!?\n]|\.\s|\.$|$)",
+    r"\baddress\b\s*(?:(?:is now|is|to|should be|as)\b|=|:)?\s*(?:now\b\s*)?(?:to\b\s*)?:?\s*(.+?)\s*"
+    r"(?:[;!?\n]|\.\s|\.$|$)",
     re.IGNORECASE,
 )
 _COUNTRY_ONLY = re.compile(r"\b(?:moved to|relocated to|country (?:is|to|should be)|based in)\s+([A-Za-z .]{2,40})",

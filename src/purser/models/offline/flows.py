@@ -32,6 +32,7 @@ from purser.models.offline.slots import (
     parse_interval,
     parse_months,
     parse_seats,
+    plan_base,
     yes_no,
 )
 from purser.models.offline.understand import _NO_PAUSE, ESCALATIONS, understand
@@ -58,10 +59,10 @@ def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
             matches = narrowed or matches
         others = [p for p in matches if not current or p.get("id") != current.get("id")]
         if current and not parse_interval(norm):
-            others = [p for p in others if str(p.get("name")).lower() != str(current.get("name")).lower()] or others
+            others = [p for p in others if plan_base(p) != plan_base(current)] or others
         matches = others or matches
     if matches:
-        names = {str(p.get("name")).lower() for p in matches}
+        names = {plan_base(p) for p in matches}
         if len(names) > 1:
             raise StopTurn(f"Which plan would you like?\n{_plan_choices(turn)}", Open("clarify", job.intent))
         return matches[0]

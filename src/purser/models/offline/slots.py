@@ -28,6 +28,7 @@ __all__ = [
     "parse_interval",
     "parse_months",
     "parse_seats",
+    "plan_base",
     "yes_no",
 ]
 
@@ -356,31 +357,62 @@ def _close(word: str, name: str) -> bool:
     return Levenshtein.distance(word, name) <= limit and word[0] == name[0]
 
 
+_INTERVAL_WORDS = {"annual": "year", "annually": "year", "yearly": "year", "year": "year",
+                   "monthly": "month", "month": "month"}  # fmt: skip
+_PLAN_FILLER = {"plan", "subscription", "tier", "package", "billing", "version", "edition"}
+
+
+def plan_base(plan: dict[str, Any]) -> str:
+    """A plan's name without its interval words: "Business Annual" -> "business", "Pro" -> "pro"."""
+    words = re.findall(r"[a-z0-9]+", str(plan.get("name", "")).lower())
+    base = [w for w in words if w not in _INTERVAL_WORDS]
+    return " ".join(base or words)
+
+
+def _mention_interval(words: list[str], start: int, end: int) -> str | None:
+    """The interval word right before or after a plan-name mention ("annual Pro", "Pro plan, yearly")."""
+    before = words[start - 1] if start > 0 else ""
+    if before in _INTERVAL_WORDS:
+        return _INTERVAL_WORDS[before]
+    after = words[end : end + 2]
+    if after and after[0] in _PLAN_FILLER:
+        after = after[1:]
+    if after and after[0] in _INTERVAL_WORDS:
+        return _INTERVAL_WORDS[after[0]]
+    return None
+
+
 def match_plan(text: str, plans: list[dict[str, Any]], current: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Plans the text names, fuzzy on the plan name ("bussiness" -> Business), best first.
 
-    Several plans may share a name with different intervals ("Pro" monthly and yearly): the
-    interval the customer names wins, else the current plan's interval, else monthly. When the
-    text names no plan but asks for another interval ("switch to annual"), the current plan's
-    name in that interval is returned.
+    Names are compared without their interval words ("Business Annual" is Business, yearly), and a
+    mention takes the interval written next to it ("annual Pro", "Business yearly", "monthly Pro").
+    Several plans may share a name with different intervals: the interval bound to the mention wins,
+    else the interval the text names, else the current plan's, else monthly. When the text names no
+    plan but asks for another interval ("switch to annual"), the current plan's name in that
+    interval is returned.
     """
     words = re.findall(r"[a-z0-9]+", text.lower())
     interval = parse_interval(text)
     named: list[dict[str, Any]] = []
+    bound: dict[str, set[str | None]] = {}
     for plan in plans:
-        name_words = re.findall(r"[a-z0-9]+", str(plan.get("name", "")).lower())
+        name_words = plan_base(plan).split()
         pid = str(plan.get("id", "")).lower()
         if not name_words:
             continue
         n = len(name_words)
-        hit = (
-            any(all(_close(words[i + j], name_words[j]) for j in range(n)) for i in range(len(words) - n + 1))
-            or pid in text.lower()
-        )
-        if hit:
+        starts = [i for i in range(len(words) - n + 1) if all(_close(words[i + j], name_words[j]) for j in range(n))]
+        if pid in text.lower():
+            bound.setdefault(plan_base(plan), set()).add(str(plan.get("interval")))
             named.append(plan)
+        elif starts:
+            for i in starts:
+                bound.setdefault(plan_base(plan), set()).add(_mention_interval(words, i, i + n))
+            named.append(plan)
+    named = [p for p in named if None in bound[plan_base(p)] or p.get("interval") in bound[plan_base(p)]] or named
     if not named and interval and current:
-        named = [p for p in plans if str(p.get("name", "")).lower() == str(current.get("name", "")).lower()]
+        named = [p for p in plans if plan_base(p) == plan_base(current)]
     if not named:
         return []
     want = interval or (str(current.get("interval")) if current else None) or "month"
@@ -390,7 +422,7 @@ def match_plan(text: str, plans: list[dict[str, Any]], current: dict[str, Any] |
         is_current = 1 if current and plan.get("id") == current.get("id") else 0
         return (same_interval, is_current)
 
-    names = {str(p.get("name", "")).lower() for p in named}
+    names = {plan_base(p) for p in named}
     ordered = sorted(named, key=rank)
     if len(names) == 1:
         return [p for p in ordered if p.get("interval") == want] or ordered[:1]
