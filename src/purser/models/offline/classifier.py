@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import scipy.sparse as scipy_sparse
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -135,11 +136,31 @@ class IntentClassifier:
         self._pipeline = Pipeline([("features", features), ("clf", LinearSVC(C=1.0))])
         self._pipeline.fit(texts, labels)
         self._classes: list[str] = [str(c) for c in self._pipeline.classes_]
+        # Scoring bypasses the Pipeline/FeatureUnion machinery (input checks, joblib) on the hot path:
+        # the same vectorizers and the SVM's margins, computed directly (identical scores).
+        self._vectorizers = [vec for _, vec in features.transformer_list]
+        clf = self._pipeline.named_steps["clf"]
+        self._coef_t = clf.coef_.T
+        self._intercept = clf.intercept_
+        self._memo: dict[tuple[str, tuple[str, ...]], Prediction] = {}
 
     def predict(self, normalized: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> Prediction:
-        """Classify already-normalized text (see `normalize`)."""
+        """Classify already-normalized text (see `normalize`); repeated texts are answered from a memo."""
+        key = (normalized, tuple(plan_names))
+        known = self._memo.get(key)
+        if known is not None:
+            return known
+        prediction = self._predict(normalized, plan_names)
+        if len(self._memo) > 4096:  # bounded: a long-lived server sees unbounded distinct texts
+            self._memo.clear()
+        self._memo[key] = prediction
+        return prediction
+
+    def _predict(self, normalized: str, plan_names: tuple[str, ...]) -> Prediction:
         text = generalize(normalized, plan_names) or "empty"
-        scores = [float(v) for v in self._pipeline.decision_function([text])[0]]
+        row = scipy_sparse.hstack([vec.transform([text]) for vec in self._vectorizers]).tocsr()
+        margins = row @ self._coef_t + self._intercept
+        scores = [float(v) for v in margins.ravel()]
         # Softmax over the SVM margins: a calibrated-enough confidence for thresholds.
         top = max(scores)
         exps = [math.exp(_TEMPERATURE * (v - top)) for v in scores]
