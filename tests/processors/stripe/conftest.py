@@ -54,6 +54,7 @@ def localstripe_url() -> Iterator[str]:
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
+    loop.close()  # closes the loop's self-pipe sockets (else a ResourceWarning surfaces in a later test)
 
 
 def stripe_fixture(name: str) -> dict[str, Any]:
