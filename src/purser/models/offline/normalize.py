@@ -254,6 +254,10 @@ _COMMON_WORDS: frozenset[str] = frozenset(
     department onboarding colleagues colleague employees employee hired people person company
     mistake mistakes charged billed twice sorry english spanish french german cutting lol
     instead though although since already still until again once twice half whole
+    actually actual usually usual finally basically probably definitely honestly literally recently
+    hypothetically theoretically curious wondering wonder suppose assume imagine earlier ended ending ends
+    fix fixed fixing sorted friend brother sister wife husband partner boss anybody somebody authorize
+    authorized authorise authorised recognized recognised
     """.split()
 )
 

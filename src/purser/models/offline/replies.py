@@ -29,7 +29,14 @@ def account_answer(acct: Account, normalized: str) -> str:
         "balance": re.search(r"\b(?:balance|owe|unpaid|outstanding|past due)\b", normalized),
         "email": re.search(r"\b(?:email|e-mail)\b", normalized),
         "vat": re.search(r"\b(?:vat|tax id|tax number)\b", normalized),
+        "trial": re.search(
+            r"\b(?:trial|trialing|free period|free (?:days|weeks|month)|first (?:time|charge|payment|invoice|bill)"
+            r"|(?:start|begin) (?:paying|charging|billing)|(?:charged|billed|pay|paying) at all)\b",
+            normalized,
+        ),
     }
+    if asked["trial"]:
+        asked["next"] = asked["trial"]
     wanted = {k for k, v in asked.items() if v} or {"plan", "status", "next", "card"}
     if "plan" in wanted or "seats" in wanted:
         if sub:
@@ -48,11 +55,19 @@ def account_answer(acct: Account, normalized: str) -> str:
         if sub.get("cancel_at_period_end"):
             text += f"; it is set to cancel on {fmt_date(sub.get('current_period_end'))}"
         parts.append(text + ".")
+    trial_end = sub.get("trial_end") if sub else None
+    if ("trial" in wanted or ("next" in wanted and sub and sub.get("status") == "trialing")) and sub:
+        if trial_end and sub.get("status") == "trialing":
+            parts.append(f"Your free trial ends on {fmt_date(trial_end)}; nothing is charged before then.")
+        elif "trial" in wanted:
+            parts.append("You're not on a free trial at the moment.")
     if "next" in wanted:
         nxt = acct.data.get("next_invoice")
         if isinstance(nxt, dict) and nxt.get("date"):
+            first = "first" if sub and sub.get("status") == "trialing" else "next"
             parts.append(
-                f"Your next invoice is {fmt_money(nxt.get('amount'), nxt.get('currency'))} on {fmt_date(nxt['date'])}."
+                f"Your {first} invoice is {fmt_money(nxt.get('amount'), nxt.get('currency'))} "
+                f"on {fmt_date(nxt['date'])}."
             )
         elif sub:
             parts.append(f"The current period ends on {fmt_date(sub.get('current_period_end'))}.")

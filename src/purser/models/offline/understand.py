@@ -170,6 +170,36 @@ _FALLBACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )  # fmt: skip
 """Intent cues used only when the classifier is unsure or says small talk."""
 
+_HYPOTHETICAL = re.compile(
+    r"\b(?:hypothetically|theoretically|in theory|out of curiosity|just (?:a )?(?:question|curious|wondering)"
+    r"|not asking for|not requesting|general question|suppose|supposing|what if|in case)\b"
+    r"|\bif (?:i|we)\b[^.]{0,60}\b(?:can|could|would|will|do|does|is|am|are|should) (?:i|we|there|it|you)\b"
+    r"|\b(?:would|will|do|does|could|can|should) (?:i|we) (?:still |ever |then )?(?:get|be|receive|lose|have to)\b"
+    r"[^.]{0,50}\bif\b"
+    r"|\bis there (?:a|any)\b[^.]{0,25}\b(?:fee|fees|penalty|penalties|cost|charge)\b"
+    r"|\b(?:fee|fees|penalty|penalties)\b[^.]{0,15}\b(?:to|for|if|when)\b"
+    r"|\b(?:can|could|do|would) (?:i|we|you)\b[^.]{0,40}\b(?:after|within) (?:\d+|a|one|two|three|four|six|a few)"
+    r" (?:days?|weeks?|months?|years?)\b"
+)
+"""A policy question phrased as a hypothetical or a condition, not a request to act now."""
+
+_TRIAL_QUESTION = re.compile(
+    r"\b(?:when|what date|what day|how long|how many days|until when)\b[^.]{0,50}\b(?:trial|first (?:time|charge|"
+    r"payment|invoice|bill)|(?:start|begin) (?:paying|being charged|being billed))\b"
+    r"|\btrial\b[^.]{0,20}\b(?:end|ends|ending|over|expire|expires|finish|finishes|run out|left)\b"
+)
+"""A question about the free trial or the first charge, answered from the account."""
+
+_PAST_CANCEL = re.compile(
+    r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried)"
+    r"(?: to)? (?:cancel\w*|cancel\w* (?:it|that|this|my \w+|our \w+|the \w+))\b"
+)
+"""A cancellation told as history ("I forgot to cancel", "thought I had cancelled"), not asked for now."""
+
+_CARD_ASK = re.compile(r"\b(?:new|update|change|replace|different|another|link|add)\b")
+
+_ACTIONS = ("refund", "cancel", "pause", "change_plan", "change_seats", "preview_change", "resume")
+
 _CHANGE_VERB = re.compile(
     r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b"
 )
@@ -179,6 +209,8 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     """High-precision rules that correct the classifier on open-class values it cannot see."""
     from purser.models.offline.billing import extract_billing
 
+    if intent == "cancel" and _PAST_CANCEL.search(norm) and not re.search(r"\bcancel", _PAST_CANCEL.sub("", norm)):
+        return "unknown", 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
     if intent == "pause" and _NO_PAUSE.search(norm):
         return "unknown", 0.0  # "no pause, please": not a pause request
     billing = extract_billing(text)
@@ -196,6 +228,12 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
     ):
         return "unknown", 0.0
+    if intent in (*SOCIAL, "account_question", "policy_question", "charge_question", "preview_change") and (
+        _TRIAL_QUESTION.search(norm)
+    ):
+        return "account_question", max(conf, 0.8)
+    if intent in (*_ACTIONS, *SOCIAL, "policy_question") and _HYPOTHETICAL.search(norm):
+        return "policy_question", max(conf, 0.8)
     if (intent in SOCIAL or conf < THRESHOLD) and _MONEY_BACK.search(norm):
         return "refund", 0.8
     if intent in SOCIAL or conf < THRESHOLD:
@@ -240,6 +278,9 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
     for reason in triggers:
         if not any(r.intent == reason for r in requests):
             requests.insert(0, Request(reason, raw, normalize(raw), 1.0))
+    if any(r.intent == "retry_payment" for r in requests):
+        # "card got declined, I called the bank, retry": the card is fine, no new card link is asked for
+        requests = [r for r in requests if r.intent != "payment_method" or _CARD_ASK.search(r.normalized)]
     actionable = [r for r in requests if r.intent in ACTIONABLE]
     if actionable:
         return actionable
