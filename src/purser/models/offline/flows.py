@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from purser.models.offline.account import Account
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES
 from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn
 from purser.models.offline.handlers import (
@@ -28,9 +29,11 @@ from purser.models.offline.replies import account_answer, knowledge_answer, soci
 from purser.models.offline.slots import (
     match_plan,
     numbers_from_words,
+    parse_amounts,
     parse_dates,
     parse_interval,
     parse_months,
+    parse_months_until,
     parse_seats,
     plan_base,
     yes_no,
@@ -206,6 +209,8 @@ def h_pause(turn: Turn, job: Job) -> None:
         return
     _need_tool(turn, "pause")
     months = parse_months(job.normalized)
+    if months is None and turn.account is not None:
+        months = parse_months_until(job.normalized, turn.account.now)
     if months is None and job.data.get("bare_number"):
         bare = re.search(r"\b(\d+)\b", numbers_from_words(job.normalized))
         months = int(bare.group(1)) if bare else None
@@ -352,6 +357,8 @@ def _jobs(turn: Turn) -> list[Job]:
                 if job.intent == "refund" and acct and not _has_hint(acct, job.normalized, job.text):
                     job.data.setdefault("charge_id", item.data["charge_id"])
         elif item.kind == "offer_change":
+            if answer == "no" and not intents - {"affirm", "deny", "thanks", "unknown"}:
+                return [Job("deny", turn.message, norm)]
             if answer == "yes" and not intents - {"affirm", "thanks"}:
                 if item.data.get("plan"):
                     return [Job("change_plan", msg.text, norm, {"plan": item.data["plan"]})]
@@ -364,10 +371,29 @@ def _jobs(turn: Turn) -> list[Job]:
             short_answer = len(norm.split()) <= 4 and bool(re.search(r"\d", norm))
             if short_answer or not actionable or all(j.intent == item.intent for j in actionable):
                 return [Job(item.intent, turn.message, norm, dict(item.data))]
+    if acct is not None:
+        jobs = [split for job in jobs for split in _split_refund(acct, job)]
     others = tuple(j.intent for j in jobs)
     for job in jobs:
         job.data.setdefault("other_intents", others)
     return jobs
+
+
+def _split_refund(acct: Account, job: Job) -> list[Job]:
+    """One refund job per named month or day ("refund September and October"), when each names one charge."""
+    if job.intent != "refund" or job.data or parse_amounts(job.normalized) or acct.invoice_refs(job.text):
+        return [job]
+    spans = [sp for sp in parse_dates(job.normalized, acct.now) if sp.kind in ("month", "day")]
+    if len({(sp.start, sp.end) for sp in spans}) < 2:
+        return [job]
+    pool = acct.open_charges()
+    picked: list[str] = []
+    for span in spans:
+        found = acct.filter_charges(pool, [span], [], [])
+        if len(found) != 1 or found[0]["id"] in picked:
+            return [job]
+        picked.append(str(found[0]["id"]))
+    return [Job("refund", job.text, job.normalized, {"charge_id": cid}) for cid in picked]
 
 
 _OTHER_ACCOUNT = re.compile(
@@ -378,10 +404,32 @@ _OTHER_ACCOUNT = re.compile(
 )
 
 
+_OBJECT_ID = re.compile(r"\b(?:cus|sub|ch|in|pm|re|py|pi|card|src|si|ii|txn)_[A-Za-z0-9_]+")
+"""A processor object id written in the message ("sub_vic", "ch_3PqX", "in_77")."""
+
+
+def _own_ids(data: Any) -> set[str]:
+    """Every object id in the customer's `lookup_account` result (customer, subscription, charges, ...)."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and (key == "id" or key.endswith(("_id", "invoice", "charge"))):
+                found.add(value)
+            elif isinstance(value, (dict, list)):
+                found |= _own_ids(value)
+    elif isinstance(data, list):
+        for value in data:
+            found |= (
+                _own_ids(value) if isinstance(value, (dict, list)) else ({value} if isinstance(value, str) else set())
+            )
+    return found
+
+
 def _foreign_account(turn: Turn) -> bool:
-    own = str((turn.account.customer if turn.account else {}).get("id") or "")
-    ids = re.findall(r"\bcus_[A-Za-z0-9_]+", turn.message)
-    return any(i != own for i in ids) or bool(_OTHER_ACCOUNT.search(turn.message))
+    """The message names another customer's account or an object id that isn't on this account."""
+    own = _own_ids(turn.account.data) if turn.account else set()
+    ids = [i.rstrip("_") for i in _OBJECT_ID.findall(turn.message)]
+    return any(i not in own for i in ids) or bool(_OTHER_ACCOUNT.search(turn.message))
 
 
 def run_turn(turn: Turn) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "parse_dates",
     "parse_interval",
     "parse_months",
+    "parse_months_until",
     "parse_seats",
     "plan_base",
     "yes_no",
@@ -338,6 +339,35 @@ def parse_months(text: str) -> int | None:
     return None
 
 
+_MONTH_NUMBER = (
+    {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+    | {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+    | {"sept": 9}
+)
+
+
+def parse_months_until(text: str, now: datetime) -> int | None:
+    """Months from `now` until a named month: "until January", "till March", "through Feb" (one more),
+    "until next year" (January), "until next month" (1). None when no such phrase."""
+    m = re.search(
+        r"\b(until|till|til|untill|up to|up until|through|thru|to|before|into)\s+(?:the\s+)?(?:(?:start|beginning|"
+        r"end|middle) of\s+|early\s+|mid\s*-?\s*|late\s+|end\s+)?(next year|next month|"
+        + "|".join(_MONTH_NUMBER)
+        + r")\b",
+        text,
+    )
+    if not m:
+        return None
+    word, target = m.group(1), m.group(2)
+    if target == "next month":
+        return 1
+    month = 1 if target == "next year" else _MONTH_NUMBER[target]
+    months = (month - now.month) % 12 or 12
+    if word in ("through", "thru") or re.search(r"\bend (?:of\s+)?$", text[m.start(2) - 8 : m.start(2)]):
+        months += 1
+    return months
+
+
 def parse_interval(text: str) -> Literal["month", "year"] | None:
     """Billing interval the customer asks for: yearly/annual -> "year", monthly -> "month"."""
     if re.search(r"\b(?:year|yearly|annual|annually|12 months|per year|a year)\b", text):
@@ -437,7 +467,9 @@ _YES = re.compile(
 )
 _NO = re.compile(
     r"^(?:no|nope|nah|not really|no thanks|no thank you|do not|dont|never mind|nevermind|cancel that|"
-    r"i do not want|not now|not interested|negative|i would rather not|rather not|nein|non)\b"
+    r"i do not want|not now|not interested|negative|i would rather not|rather not|nein|non|not at the moment|"
+    r"not for now|not today|not yet|maybe later|later maybe|perhaps later|i will pass|i will skip|i pass|no need|"
+    r"(?:thanks|thank you),? but no|(?:thanks|thank you),? but not now|i am good thanks|i am fine thanks)\b"
 )
 
 

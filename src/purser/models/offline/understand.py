@@ -122,9 +122,22 @@ def _classify(text: str, plan_names: tuple[str, ...]) -> tuple[str, float, str]:
     return intent, conf, norm
 
 
+_DATE_ONLY = re.compile(
+    r"^(?:(?:the|my|our|that|those)\s+)?(?:(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b|\d{1,2}(?:st|nd|rd|th)?\b)"
+    r"(?:\s+(?:\d{1,2}(?:st|nd|rd|th)?|\d{4}|one|ones|charges?|payments?|invoices?|bills?|too|as well|also))*\s*$"
+)
+"""A clause that is only a date ("October charges", "the 3rd one"): it continues the previous request."""
+
+
 def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str, str, float, str]]:
     whole_intent, whole_conf, whole_norm = _classify(sentence, plan_names)
-    pieces = [p for p in _CONNECTOR.split(sentence) if p.strip()]
+    pieces: list[str] = []
+    for piece in (p for p in _CONNECTOR.split(sentence) if p.strip()):
+        if pieces and _DATE_ONLY.match(normalize(piece)):
+            pieces[-1] += " and " + piece  # "refund September and October charges": one request, two dates
+        else:
+            pieces.append(piece)
     if len(pieces) < 2:
         return [(sentence, whole_intent, whole_conf, whole_norm)]
     classified = [(p, *_classify(p, plan_names)) for p in pieces]
