@@ -9,6 +9,7 @@ import pytest
 from offline_fakes import Backend, Chat, account
 
 from purser.models.offline.normalize import normalize
+from purser.models.offline.replies import knowledge_query
 
 
 @pytest.mark.parametrize(
@@ -74,3 +75,18 @@ def test_trial_question_answers_from_the_account(message: str) -> None:
 
 def test_actually_is_not_repaired_into_annually() -> None:
     assert "actually" in normalize("will I actually be charged").split()
+
+
+@pytest.mark.parametrize(
+    ("question", "query"),
+    [
+        (
+            "Just a question, nothing to do yet: if we quit, could we have our money back after six weeks",
+            "refund window if we quit, could we have our money back after six weeks",
+        ),
+        ("Out of curiosity, is there a penalty if I cancel", "cancellation is there a penalty if I cancel"),
+        ("how does proration work", "how does proration work"),
+    ],
+)
+def test_knowledge_query_drops_the_preamble_and_names_the_topic(question: str, query: str) -> None:
+    assert knowledge_query(question, normalize(question)) == query

@@ -25,7 +25,7 @@ from purser.models.offline.handlers import (
     h_update_billing,
 )
 from purser.models.offline.normalize import normalize
-from purser.models.offline.replies import account_answer, knowledge_answer, social_reply
+from purser.models.offline.replies import account_answer, knowledge_answer, knowledge_query, social_reply
 from purser.models.offline.slots import (
     match_plan,
     numbers_from_words,
@@ -273,7 +273,7 @@ def h_policy(turn: Turn, job: Job) -> None:
     if "search_knowledge" not in turn.tools:
         _say(turn, "I don't have our policy documents at hand here. A teammate can answer that — just ask for a human.")
         return
-    raise NeedCall(Call("search_knowledge", {"query": job.text}))
+    raise NeedCall(Call("search_knowledge", {"query": knowledge_query(job.text, job.normalized)}))
 
 
 def h_escalate(turn: Turn, job: Job) -> None:

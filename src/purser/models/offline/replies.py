@@ -95,6 +95,37 @@ def account_answer(acct: Account, normalized: str) -> str:
     return " ".join(parts) or "Your account looks fine."
 
 
+_META = re.compile(
+    r"^(?:(?:hi|hello|hey)\b[^,:.]*[,:.]?\s*)?(?:(?:just )?(?:a )?(?:quick |general )?question|"
+    r"just (?:curious|wondering)|out of curiosity|hypothetically(?: speaking)?|in theory|"
+    r"not (?:asking for|requesting) anything(?: yet)?)\b[^:,.]*[:,.]?\s*",
+    re.IGNORECASE,
+)
+_TIME_SPAN = re.compile(r"\b(?:after|within|older|days?|weeks?|months?|years?|late|window|how long)\b")
+_MONEY_BACK = re.compile(r"\b(?:money back|refund\w*|reimburs\w*|get (?:it|that) back|repaid|repay\w*)\b")
+
+
+def knowledge_query(text: str, normalized: str) -> str:
+    """The `search_knowledge` query for a policy question: the question without its preamble ("just a
+    question, not asking for anything yet: ..."), led by the policy topic its words point at."""
+    query = re.sub(
+        r"^[^:?]{0,80}\b(?:question|curious|wondering|hypothetical\w*|theory|asking|requesting)\b[^:?]{0,60}:\s*",
+        "",
+        text.strip(),
+        flags=re.IGNORECASE,
+    )
+    for _ in range(3):
+        query = _META.sub("", query).strip() or query
+    topics: list[str] = []
+    if _MONEY_BACK.search(normalized) and _TIME_SPAN.search(normalized) and "window" not in normalized:
+        topics.append("refund window")
+    elif _MONEY_BACK.search(normalized) and not re.search(r"\brefund", normalized):
+        topics.append("refund")
+    if re.search(r"\b(?:fee|fees|penalty|penalties|extra cost)\b", normalized):
+        topics.append("cancellation" if re.search(r"\bcancel", normalized) else "fees")
+    return " ".join([*topics, query]) if topics else query
+
+
 def knowledge_answer(question: str, result: dict[str, Any]) -> str:
     """Answer from `search_knowledge` passages, via `purser.knowledge.answer_from_passages` when present."""
     passages = [p for p in (result.get("passages") or []) if isinstance(p, dict)]
