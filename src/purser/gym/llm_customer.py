@@ -8,6 +8,7 @@ stay structured (answered by `confirm` and `approver`), never left to the model.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic_ai import Agent
@@ -50,7 +51,8 @@ class LLMCustomer:
         if self._sent and any(ev.get("type") == "handoff" for ev in conv.agent_events):
             return None
         prompt = _render(conv) if conv.log else "Write your first message to the support chat."
-        result = self._agent.run_sync(prompt)
+        # asyncio.run closes its loop; Agent.run_sync would leave a fresh unclosed loop as the thread's current one.
+        result = asyncio.run(self._agent.run(prompt))
         text = str(result.output).strip()
         if not text or STOP in text:
             return None

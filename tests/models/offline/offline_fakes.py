@@ -8,6 +8,7 @@ is fine: it is the model that is being tested.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from dataclasses import dataclass, field
@@ -271,7 +272,8 @@ class Chat:
 
     def say(self, text: str) -> str:
         """Send a customer message; returns the model's reply text."""
-        result = self.agent.run_sync(text, message_history=self.history)
+        # asyncio.run closes its loop (run_sync would leave an unclosed one behind as the current loop).
+        result = asyncio.run(self.agent.run(text, message_history=self.history))
         self.history = result.all_messages()
         self.replies.append(result.output)
         return result.output
