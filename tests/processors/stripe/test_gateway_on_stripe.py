@@ -65,3 +65,29 @@ def test_customer_show_through_the_stripe_processor(localstripe_url: str, tmp_pa
     shown = json.loads(out.stdout)
     assert ids["customer"] in json.dumps(shown)
     assert "Ana Silva" in json.dumps(shown)
+
+
+def test_refund_conversation_through_the_agent_on_localstripe(localstripe_url: str) -> None:
+    """The whole path: the offline model reads the account on Stripe, quotes, the customer confirms, money moves."""
+    from purser.agent.events import CustomerConfirm, CustomerMessage
+    from purser.app import wire
+    from purser.config import Settings
+    from purser.models.offline import OfflineModel
+
+    client = make_client("sk_test_purser", api_base=localstripe_url)
+    ids = _seed(client)
+    db = Database("sqlite://")
+    db.create_all()
+    processor = StripeProcessor(client, db=db, refund_reason_param=False)
+    container = wire(Settings(), db, processor, Policy(), knowledge=None, model=OfflineModel())
+    charge = processor.snapshot(CustomerId(ids["customer"])).charges[0]
+    cid = container.runtime.start(ids["customer"], "web")
+    events = container.runtime.handle(cid, CustomerMessage(text="Please refund my last charge"))
+    requests = [e for e in events if e.type == "confirmation_request"]
+    assert requests, events
+    done = container.runtime.handle(cid, CustomerConfirm(action_id=requests[0].action_id, decision="yes"))
+    assert any(e.type == "action_result" and e.status == "succeeded" for e in done), done
+    refunds = client.v1.refunds.list({"charge": charge.id}).data
+    assert [r.amount for r in refunds] == [2000]
+    assert refunds[0].metadata.to_dict()["conversation_id"] == cid
+    assert container.audit.verify().ok

@@ -257,3 +257,30 @@ def test_429_is_retried_only_with_an_idempotency_key(http: ReplayHTTPClient, pro
     with pytest.raises(ProcessorUnavailable):
         call(processor.v1.customers.update, "cus_1", {"name": "x"})  # no key: not retried
     assert len(http.requests) == 3
+
+
+def test_send_invoice_finalizes_and_sends_or_emails_the_links(
+    http: ReplayHTTPClient, processor: StripeProcessor
+) -> None:
+    customer = stripe_fixture("customer")
+    customer.update(id="cus_1", name="Acme SAS", email="compta@acme.example")
+    draft = invoice(id="in_d", status="draft", collection_method="send_invoice")
+    opened = invoice(id="in_d", status="open", collection_method="send_invoice")
+    http.expect("GET", "/v1/invoices/in_d", draft)
+    http.expect("POST", "/v1/invoices/in_d/finalize", opened)
+    http.expect("GET", "/v1/customers/cus_1", customer)
+    http.expect("POST", "/v1/invoices/in_d/send", opened)
+    sent = processor.send_invoice(InvoiceId("in_d"), idempotency_key="s1")
+    assert sent.to == "compta@acme.example"
+    assert http.requests[1]["headers"]["Idempotency-Key"] == "s1:fin"
+    assert http.requests[3]["headers"]["Idempotency-Key"] == "s1"
+
+    paid = invoice(id="in_p", status="paid", hosted_invoice_url="https://invoice.stripe.com/i/x",
+                   invoice_pdf="https://pay.stripe.com/invoice/x/pdf")  # fmt: skip
+    http.expect("GET", "/v1/invoices/in_p", paid)
+    http.expect("GET", "/v1/customers/cus_1", customer)
+    http.expect("GET", "/v1/customers/cus_1", customer)
+    emailed = processor.send_invoice(InvoiceId("in_p"), idempotency_key="s2")
+    assert emailed.email is not None and emailed.email.kind == "invoice"
+    assert "https://pay.stripe.com/invoice/x/pdf" in emailed.email.body
+    assert [r["method"] for r in http.requests[4:]] == ["GET", "GET", "GET"]  # no write to Stripe for a paid one
