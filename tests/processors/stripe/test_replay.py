@@ -284,3 +284,30 @@ def test_send_invoice_finalizes_and_sends_or_emails_the_links(
     assert emailed.email is not None and emailed.email.kind == "invoice"
     assert "https://pay.stripe.com/invoice/x/pdf" in emailed.email.body
     assert [r["method"] for r in http.requests[4:]] == ["GET", "GET", "GET"]  # no write to Stripe for a paid one
+
+
+def test_update_billing_details_sets_address_and_eu_vat_tax_id(
+    http: ReplayHTTPClient, processor: StripeProcessor
+) -> None:
+    from purser.domain import Address
+
+    customer = stripe_fixture("customer")
+    customer.update(id="cus_1", name="Acme SAS", email="compta@acme.example")
+    customer["tax_ids"] = listing()
+    with_vat = dict(customer, tax_ids=listing({"id": "txi_1", "type": "eu_vat", "value": "FR40303265045"}))
+    http.expect("POST", "/v1/customers/cus_1", customer)
+    http.expect("GET", "/v1/customers/cus_1", customer)
+    http.expect("POST", "/v1/customers/cus_1/tax_ids", {"id": "txi_1", "object": "tax_id"})
+    http.expect("GET", "/v1/customers/cus_1", with_vat)
+    updated = processor.update_billing_details(
+        CustomerId("cus_1"), address=Address(line1="1 Rue", city="Paris", postal_code="75001", country="FR"),
+        vat_id="FR 40 303 265 045", idempotency_key="b1",
+    )  # fmt: skip
+    assert http.requests[0]["params"]["address[city]"] == ["Paris"]
+    assert http.requests[0]["headers"]["Idempotency-Key"] == "b1"
+    assert http.requests[2]["params"] == {"type": ["eu_vat"], "value": ["FR40303265045"]}
+    assert http.requests[2]["headers"]["Idempotency-Key"] == "b1:vat"
+    assert updated.vat_id == "FR40303265045"
+    with pytest.raises(InvalidRequest, match="not a valid EU VAT number"):
+        processor.update_billing_details(CustomerId("cus_1"), vat_id="FR00000000000", idempotency_key="b2")
+    assert len(http.requests) == 4  # an invalid VAT id sends nothing
