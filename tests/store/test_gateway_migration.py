@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +13,6 @@ from sqlalchemy import inspect
 
 from purser.store import Database, metadata
 from purser.store.db import alembic_config
-
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 def _gw_only(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -50,20 +46,6 @@ def test_sqlite(tmp_path: Path) -> None:
     _check(f"sqlite:///{tmp_path / 'mig.db'}")
 
 
-@pytest.fixture
-def fresh_pg_url() -> Iterator[str]:
-    import psycopg
-
-    name = f"purser_gw_mig_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.mark.postgres
-def test_postgres(fresh_pg_url: str) -> None:
-    _check(fresh_pg_url)
+def test_postgres(pg_url: str) -> None:
+    _check(pg_url)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +14,6 @@ from sqlalchemy import inspect
 from purser.store import Database, metadata
 from purser.store.db import alembic_config
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-
 
 def _sbx_only(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     table = obj if type_ == "table" else getattr(obj, "table", None)
@@ -29,20 +25,6 @@ def _diff(db: Database) -> list[Any]:
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": _sbx_only, "compare_type": True})
         return list(compare_metadata(context, metadata))
-
-
-@pytest.fixture
-def fresh_pg_url() -> Iterator[str]:
-    import psycopg
-
-    name = f"purser_sbx_mig_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _check(url: str) -> None:
@@ -65,8 +47,8 @@ def test_sqlite_upgrade_matches_metadata(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_upgrade_matches_metadata(fresh_pg_url: str) -> None:
-    _check(fresh_pg_url)
+def test_postgres_upgrade_matches_metadata(pg_url: str) -> None:
+    _check(pg_url)
 
 
 def test_engine_runs_on_a_migrated_database(tmp_path: Path) -> None:
