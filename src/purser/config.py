@@ -38,6 +38,7 @@ class ModelEntry(BaseModel):
     timeout_seconds: int = Field(30, ge=1, le=600)
     context_tokens: int = Field(32000, ge=1000, description="Prompt budget; the whole KB goes in when it fits.")
     tier: Literal["cheap", "strong"] = "cheap"
+    stream: bool = Field(True, description="Stream replies to live listeners (false: one request, replayed whole).")
 
 
 class RoutingRules(BaseModel):

@@ -1,7 +1,9 @@
-"""Fake LLM HTTP servers on 127.0.0.1: OpenAI Chat Completions and Anthropic Messages.
+"""Fake LLM HTTP servers on 127.0.0.1: OpenAI Chat Completions, Anthropic Messages and Gemini.
 
 Each server replays a script of replies (status + JSON body, or a function of the request body)
-and records every request, so tests can assert what the model was sent.
+and records every request, so tests can assert what the model was sent. A request that asks for
+a stream gets the same reply as real Server-Sent Events over a chunked response, in the vendor's
+wire format (`fake_stream`); `Reply.break_after` closes the connection mid-stream.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from fake_stream import anthropic_events, gemini_events, openai_events
+
+Flavor = Literal["openai", "anthropic", "google"]
+
 
 @dataclass
 class Reply:
@@ -22,6 +28,8 @@ class Reply:
     status: int = 200
     body: dict[str, Any] | None = None
     delay: float = 0.0
+    break_after: int | None = None  # streamed: close the connection after this many SSE messages
+    pace: float = 0.0  # streamed: seconds between SSE messages
 
 
 Script = Reply | Callable[[dict[str, Any]], Reply]
@@ -30,15 +38,18 @@ Script = Reply | Callable[[dict[str, Any]], Reply]
 class FakeLLM:
     """A scripted fake of one provider's API."""
 
-    def __init__(self, flavor: Literal["openai", "anthropic"]) -> None:
+    def __init__(self, flavor: Flavor) -> None:
         self.flavor = flavor
         self.script: list[Script] = []
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.streamed: list[bool] = []  # per request: whether the client asked for a stream
         self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # chunked streams (every response still closes its connection)
+
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
@@ -46,18 +57,43 @@ class FakeLLM:
                 length = int(self.headers.get("content-length", "0"))
                 raw = self.rfile.read(length) if length else b"{}"
                 body = json.loads(raw or b"{}")
-                reply = fake._next(self.path, body)
+                wants_stream = body.get("stream") is True or ":streamGenerateContent" in self.path
+                reply = fake._next(self.path, body, wants_stream)
                 if reply.delay:
                     time.sleep(reply.delay)
+                events = fake._events(reply) if wants_stream and reply.status == 200 else None
+                if events is not None:
+                    self._stream(events, reply)
+                    return
                 payload = json.dumps(reply.body if reply.body is not None else {}).encode()
                 try:
                     self.send_response(reply.status)
                     self.send_header("content-type", "application/json")
                     self.send_header("content-length", str(len(payload)))
+                    self.send_header("connection", "close")  # no pooled connections outlive a test
                     self.end_headers()
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     return
+
+            def _stream(self, events: list[bytes], reply: Reply) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.send_header("transfer-encoding", "chunked")
+                    self.send_header("connection", "close")
+                    self.end_headers()
+                    for sent, event in enumerate(events):
+                        if reply.break_after is not None and sent >= reply.break_after:
+                            self.close_connection = True  # no terminating chunk: an incomplete body
+                            return
+                        self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                        self.wfile.flush()
+                        if reply.pace:
+                            time.sleep(reply.pace)
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -79,14 +115,20 @@ class FakeLLM:
         with self._lock:
             self.script.extend(replies)
 
-    def _next(self, path: str, body: dict[str, Any]) -> Reply:
+    def _next(self, path: str, body: dict[str, Any], streamed: bool) -> Reply:
         with self._lock:
             self.requests.append(body)
             self.paths.append(path)
+            self.streamed.append(streamed)
             if not self.script:
                 return Reply(500, {"error": {"message": "script exhausted", "type": "server_error"}})
             item = self.script.pop(0)
         return item(body) if callable(item) else item
+
+    def _events(self, reply: Reply) -> list[bytes] | None:
+        body = reply.body or {}
+        encode = {"openai": openai_events, "anthropic": anthropic_events, "google": gemini_events}[self.flavor]
+        return encode(body)
 
     def start(self) -> FakeLLM:
         """Start serving in a thread."""
@@ -202,3 +244,61 @@ def openai_tool_messages(body: dict[str, Any]) -> list[str]:
 def openai_user_messages(body: dict[str, Any]) -> list[str]:
     """The contents of the `user` messages of one OpenAI request."""
     return [str(m.get("content")) for m in body.get("messages", []) if m.get("role") == "user"]
+
+
+# -- Gemini generateContent -----------------------------------------------------------------------
+def gemini_function_call(name: str, arguments: dict[str, Any], *, prompt: int = 100, completion: int = 20) -> Script:
+    """A generateContent response calling one function."""
+    return _gemini([{"functionCall": {"name": name, "args": arguments}}], prompt, completion)
+
+
+def gemini_text(text: str, *, prompt: int = 100, completion: int = 20) -> Script:
+    """A generateContent response with a final text answer."""
+    return _gemini([{"text": text}], prompt, completion)
+
+
+def _gemini(parts: list[dict[str, Any]], prompt: int, completion: int) -> Script:
+    def reply(body: dict[str, Any]) -> Reply:
+        del body
+        return Reply(
+            200,
+            {
+                "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {
+                    "promptTokenCount": prompt,
+                    "candidatesTokenCount": completion,
+                    "totalTokenCount": prompt + completion,
+                },
+                "modelVersion": "gemini-2.0-flash",
+                "responseId": "resp-fake",
+            },
+        )
+
+    return reply
+
+
+def gemini_error(status: int, message: str = "boom") -> Reply:
+    """A Gemini-style error."""
+    kind = "RESOURCE_EXHAUSTED" if status == 429 else "INTERNAL"
+    return Reply(status, {"error": {"code": status, "message": message, "status": kind}})
+
+
+# -- stream shaping -------------------------------------------------------------------------------
+def shaped(script: Script, *, break_after: int | None = None, pace: float = 0.0) -> Script:
+    """`script`, streamed with a pause between messages and/or cut off after `break_after` messages."""
+
+    def reply(body: dict[str, Any]) -> Reply:
+        base = script(body) if callable(script) else script
+        return Reply(base.status, base.body, base.delay, break_after=break_after, pace=pace)
+
+    return reply
+
+
+def gemini_function_responses(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `functionResponse` parts of one Gemini request."""
+    return [
+        part["functionResponse"]
+        for content in body.get("contents", [])
+        for part in content.get("parts", [])
+        if "functionResponse" in part
+    ]

@@ -93,6 +93,25 @@ agent_event_adapter: TypeAdapter[AgentMessage | ConfirmationRequest | ActionResu
     TypeAdapter(AgentEvent)
 )
 
+
+class MessageDelta(_Event):
+    """Transient: the next piece of the agent's message while the model streams it.
+
+    Delivered only to live subscribers that asked for transient events (the widget's SSE stream);
+    never persisted and never part of a turn's events: the turn's `message` event replaces the
+    text grown from the deltas. `reset` (sent only when true) says to drop the text grown so far
+    first (a new model response, or a fallback model answering after a stream broke).
+    """
+
+    type: Literal["message_delta"] = "message_delta"
+    text: str
+    reset: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON form: `{"type": "message_delta", "text": ...}`, plus `"reset": true` when set."""
+        return self.model_dump(mode="json", exclude_defaults=True) | {"type": self.type}
+
+
 __all__ = [
     "ActionResult",
     "AgentEvent",
@@ -104,6 +123,7 @@ __all__ = [
     "CustomerEvent",
     "CustomerMessage",
     "Handoff",
+    "MessageDelta",
     "agent_event_adapter",
     "customer_event_adapter",
 ]

@@ -4,6 +4,9 @@
   (called from the runtime's thread; returns an unsubscribe function); `queue(cid)` gives an
   `asyncio.Queue` bound to the caller's running loop (the web app's SSE/WebSocket handler), fed
   thread-safely. Events are published after they are persisted.
+- Transient events (`message_delta`: a streamed model reply growing) are never persisted and go
+  only to subscribers that asked for them (`transient=True`); they are not part of any turn's
+  returned events.
 - `loop_runner()`: one process-wide background event loop on which every model run happens, so
   sync callers (CLI, gym, threads) and async callers (the web app) share HTTP clients safely.
 """
@@ -13,33 +16,35 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from purser.agent.events import AgentEvent
+from purser.agent.events import AgentEvent, MessageDelta
 
 __all__ = ["LiveHub", "LiveQueue", "LoopRunner", "loop_runner"]
 
 T = TypeVar("T")
 
 Callback = Callable[[str, list[AgentEvent]], None]
+LiveEvent = AgentEvent | MessageDelta
+TransientCallback = Callable[[str, list[LiveEvent]], None]
 
 
 class LiveQueue:
     """An asyncio queue of event batches for one conversation; `close()` unsubscribes."""
 
-    def __init__(self, hub: LiveHub, conversation_id: str) -> None:
+    def __init__(self, hub: LiveHub, conversation_id: str, *, transient: bool = False) -> None:
         self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[list[AgentEvent]] = asyncio.Queue()
-        self._unsubscribe = hub.subscribe(conversation_id, self._push)
+        self.queue: asyncio.Queue[list[LiveEvent]] = asyncio.Queue()
+        self._unsubscribe = hub.subscribe(conversation_id, self._push, transient=transient)
 
-    def _push(self, _cid: str, events: list[AgentEvent]) -> None:
+    def _push(self, _cid: str, events: list[LiveEvent]) -> None:
         if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.queue.put_nowait, list(events))
 
-    async def get(self) -> list[AgentEvent]:
-        """The next batch of events delivered to the conversation."""
+    async def get(self) -> list[LiveEvent]:
+        """The next batch of events delivered to the conversation (deltas only with `transient=True`)."""
         return await self.queue.get()
 
     def close(self) -> None:
@@ -52,33 +57,47 @@ class LiveHub:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subs: dict[str, list[Callback]] = {}
+        self._subs: dict[str, list[tuple[Callable[[str, list[Any]], None], bool]]] = {}
 
-    def subscribe(self, conversation_id: str, callback: Callback) -> Callable[[], None]:
-        """Call `callback(conversation_id, events)` for every batch delivered; returns the unsubscribe function."""
+    def subscribe(
+        self, conversation_id: str, callback: Callback | TransientCallback, *, transient: bool = False
+    ) -> Callable[[], None]:
+        """Call `callback(conversation_id, events)` for every batch delivered; returns the unsubscribe function.
+
+        With `transient=True` the callback also gets transient batches (`MessageDelta`s).
+        """
+        entry: tuple[Callable[[str, list[Any]], None], bool] = (callback, transient)
         with self._lock:
-            self._subs.setdefault(conversation_id, []).append(callback)
+            self._subs.setdefault(conversation_id, []).append(entry)
 
         def unsubscribe() -> None:
             with self._lock:
                 subs = self._subs.get(conversation_id, [])
-                if callback in subs:
-                    subs.remove(callback)
+                if entry in subs:
+                    subs.remove(entry)
                 if not subs:
                     self._subs.pop(conversation_id, None)
 
         return unsubscribe
 
-    def queue(self, conversation_id: str) -> LiveQueue:
+    def queue(self, conversation_id: str, *, transient: bool = False) -> LiveQueue:
         """An asyncio queue on the caller's running loop."""
-        return LiveQueue(self, conversation_id)
+        return LiveQueue(self, conversation_id, transient=transient)
 
-    def publish(self, conversation_id: str, events: list[AgentEvent]) -> None:
-        """Deliver `events` to every subscriber; a failing subscriber does not affect the others."""
+    def listening(self, conversation_id: str) -> bool:
+        """True when someone subscribed to the conversation's transient events."""
+        with self._lock:
+            return any(transient for _, transient in self._subs.get(conversation_id, []))
+
+    def publish(self, conversation_id: str, events: Sequence[LiveEvent], *, transient: bool = False) -> None:
+        """Deliver `events` to every subscriber (transient ones only to those that asked for them).
+
+        A failing subscriber does not affect the others.
+        """
         if not events:
             return
         with self._lock:
-            subs = list(self._subs.get(conversation_id, []))
+            subs = [cb for cb, wants in self._subs.get(conversation_id, []) if wants or not transient]
         for callback in subs:
             try:
                 callback(conversation_id, list(events))

@@ -34,6 +34,7 @@ from purser.agent.events import AgentEvent, AgentMessage, CustomerConfirm, Custo
 from purser.agent.live import LiveHub, LiveQueue, loop_runner
 from purser.agent.outcomes import SortedEvents, customer_tier, handoff_event, outcome_events, quote_amounts
 from purser.agent.prompts import APPROVAL_PREFIX, CONFIRMATION_PREFIX, control_message
+from purser.agent.streaming import DeltaRelay, without_interrupted
 from purser.agent.tools import FAILED_STATUSES, TurnState, build_tools
 from purser.agent.transcript import (
     ConversationRecord,
@@ -183,9 +184,14 @@ class Runtime:
         """Confirmation requests still waiting for the customer's button."""
         return self.store.pending_confirmations(conversation_id)
 
-    def subscribe(self, conversation_id: str, callback: Callable[[str, list[AgentEvent]], None]) -> Callable[[], None]:
-        """Live delivery: `callback(conversation_id, events)` after each persisted batch; returns unsubscribe."""
-        return self.live.subscribe(conversation_id, callback)
+    def subscribe(
+        self, conversation_id: str, callback: Callable[[str, list[Any]], None], *, transient: bool = False
+    ) -> Callable[[], None]:
+        """Live delivery: `callback(conversation_id, events)` after each persisted batch; returns unsubscribe.
+
+        `transient=True` also delivers `MessageDelta`s while a reply streams (and makes the turn stream).
+        """
+        return self.live.subscribe(conversation_id, callback, transient=transient)
 
     def queue(self, conversation_id: str) -> LiveQueue:
         """Live delivery as an asyncio queue on the caller's loop (`await q.get()`, `q.close()`)."""
@@ -364,6 +370,7 @@ class Runtime:
         stop: str | None = None
         text: str | None = None
         run_ref: AgentRun[TurnState, str] | None = None
+        relay = DeltaRelay.for_turn(self.live, record.id, model)  # None: nobody listens, or the model can't stream
         last_request: ModelRequest | None = None
         try:
             async with self._agent.iter(
@@ -385,6 +392,8 @@ class Runtime:
                     if stop is not None:
                         break
                     steps += 1
+                    if relay is not None:
+                        await relay.stream(node, run)
                 if run.result is not None:
                     text = run.result.output.strip() or None
         except UnexpectedModelBehavior:
@@ -393,7 +402,7 @@ class Runtime:
             stop = "unavailable"
         # Keep everything that happened, including a request that was built but never sent, so the
         # history stays a valid conversation (every tool call answered) for whoever resumes it.
-        new = run_ref.new_messages() if run_ref is not None else []
+        new = without_interrupted(run_ref.new_messages()) if run_ref is not None else []
         if last_request is not None and all(m is not last_request for m in new):
             new = [*new, last_request]
         if stop == "unavailable":

@@ -4,8 +4,9 @@
 `settings.model` (the default: an entry's name, or `offline`). For a tier, the chain is the
 default model (when it is of that tier), the other models of that tier in configuration order,
 then every remaining model: a 429, a 5xx, a timeout or a connection error on one model falls
-back to the next (pydantic-ai's `FallbackModel`). With `PURSER_MODEL=offline` only the offline
-model runs. Tests and the gym may pass a ready pydantic-ai `Model` as an override.
+back to the next (pydantic-ai's `FallbackModel`; `StreamFallbackModel` also when a stream breaks
+mid-way). An entry with `stream: false` is wrapped in `BufferedModel`. With `PURSER_MODEL=offline`
+only the offline model runs. Tests and the gym may pass a ready pydantic-ai `Model` as an override.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic_ai.models import Model
-from pydantic_ai.models.fallback import FallbackModel
 
 from purser.config import ModelEntry, RoutingRules
 from purser.models.providers import ProviderConfigError, build_model, offline_model
 from purser.models.routing import Tier
+from purser.models.streaming import BufferedModel, StreamFallbackModel
 
 if TYPE_CHECKING:
     from purser.config import Settings
@@ -123,6 +124,8 @@ class ModelRegistry:
         built = self._built.get(entry.name)
         if built is None:
             built = offline_model() if entry.provider == "offline" else build_model(entry, env=self._env)
+            if not entry.stream:
+                built = BufferedModel(built)
             self._built[entry.name] = built
         return built
 
@@ -130,7 +133,7 @@ class ModelRegistry:
         """The model to run for `tier`: one model, or a `FallbackModel` over the chain."""
         entries = self.chain(tier)
         models = [self.model(e) for e in entries]
-        model: Model = models[0] if len(models) == 1 else FallbackModel(models[0], *models[1:])
+        model: Model = models[0] if len(models) == 1 else StreamFallbackModel(models[0], *models[1:])
         return ResolvedModel(model=model, entries=entries, tier=tier)
 
     def check(self) -> None:
