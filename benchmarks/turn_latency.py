@@ -102,10 +102,17 @@ def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
     timer = TurnTimer()
     timer.install()
     profiler = None
+    loop_profiler = None
     if profile:
         import cProfile
 
+        from purser.agent.live import loop_runner
+
         profiler = cProfile.Profile()
+        # The runtime's turns run on its own event-loop thread, which a profiler enabled here
+        # would not see: a second profiler is enabled on that thread and merged at the end.
+        loop_profiler = cProfile.Profile()
+        loop_runner().loop.call_soon_threadsafe(loop_profiler.enable)
     for path in paths:
         scenarios = load_paths([path])
         sc_wall: list[float] = []
@@ -133,8 +140,16 @@ def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
         )
         print(line("  per customer turn", timer.wall[turns_before:], timer.cpu[turns_before:]))
         print(line("  per scenario (trial)", sc_wall, sc_cpu))
-    if profiler and profile:
-        profiler.dump_stats(profile)
+    if profiler and loop_profiler and profile:
+        import pstats
+
+        from purser.agent.live import loop_runner
+
+        loop_runner().loop.call_soon_threadsafe(loop_profiler.disable)
+        time.sleep(0.1)
+        stats = pstats.Stats(profiler)
+        stats.add(loop_profiler)
+        stats.dump_stats(profile)
         print(f"\nprofile written to {profile}")
 
 

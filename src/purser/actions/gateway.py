@@ -55,8 +55,15 @@ class Gateway(ActionRecords):
         return [spec for name, spec in CATALOG.items() if self.policy.actions.enabled(name)]
 
     # -- propose --------------------------------------------------------------------------------
-    def propose(self, scope: Scope, action: str, arguments: dict[str, Any]) -> Outcome:
-        """Reads run at once; writes are validated, guarded and quoted."""
+    def propose(
+        self, scope: Scope, action: str, arguments: dict[str, Any], *, snapshot: AccountSnapshot | None = None
+    ) -> Outcome:
+        """Reads run at once; writes are validated, guarded and quoted.
+
+        `snapshot`: the customer's account as the caller read it earlier in the same turn, with nothing
+        written since (it is read here when absent). Proposing never writes to the billing system, and
+        `confirm` re-reads the account and re-quotes before anything runs, so a quote made from it can
+        never execute on state that has changed since."""
         spec = CATALOG.get(action)
         raw_args = arguments if isinstance(arguments, dict) else {"_": repr(arguments)}
         args_json = canonical_json(json.loads(json.dumps(raw_args, default=str)))
@@ -88,7 +95,8 @@ class Gateway(ActionRecords):
         if spec.kind == "control":
             return self.escalate(scope, str(args.reason), str(args.summary), action_id=action_id)  # type: ignore[attr-defined]
         try:
-            snapshot = self.processor.snapshot(scope.customer_id)
+            if snapshot is None or snapshot.customer.id != scope.customer_id:
+                snapshot = self.processor.snapshot(scope.customer_id)
             ctx = self._context(scope, snapshot)
             if spec.run is not None:
                 result = spec.run(ctx, args)

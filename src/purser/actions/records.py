@@ -203,22 +203,22 @@ class ActionRecords:
         prepared: Prepared | None = None,
     ) -> Outcome:
         """Persist the outcome on the action row, audit it, and apply the repeated-failure rule."""
-        row = self._row(action_id)
-        stored_result = None if (row is not None and row.kind == "read") else result
-        values: dict[str, Any] = {
-            "status": status,
-            "reason": reason,
-            "summary": summary,
-            "updated_at": utc_now_iso(),
-            "result": canonical_json(stored_result) if stored_result is not None else None,
-        }
-        if prepared is not None:  # a fresh quote: what the customer's "yes" will bind to
-            values.update(
-                quote=canonical_json(prepared.quote),
-                quote_hash=quote_hash(prepared.quote),
-                plan=canonical_json({**prepared.plan, "_fixed": prepared.fixed}),
-            )
         with self.db.begin() as conn:
+            row = conn.execute(select(gw_actions).where(gw_actions.c.id == action_id)).first()
+            stored_result = None if (row is not None and row.kind == "read") else result
+            values: dict[str, Any] = {
+                "status": status,
+                "reason": reason,
+                "summary": summary,
+                "updated_at": utc_now_iso(),
+                "result": canonical_json(stored_result) if stored_result is not None else None,
+            }
+            if prepared is not None:  # a fresh quote: what the customer's "yes" will bind to
+                values.update(
+                    quote=canonical_json(prepared.quote),
+                    quote_hash=quote_hash(prepared.quote),
+                    plan=canonical_json({**prepared.plan, "_fixed": prepared.fixed}),
+                )
             conn.execute(update(gw_actions).where(gw_actions.c.id == action_id).values(**values))
             kind = "result" if final and status in ("succeeded", "failed", "declined", "denied") else "guard_decision"
             self.audit.append(

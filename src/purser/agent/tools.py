@@ -22,6 +22,7 @@ from purser.agent.prompts import compact_json
 if TYPE_CHECKING:
     from purser.actions.base import ActionSpec
     from purser.actions.gateway import Gateway
+    from purser.domain import AccountSnapshot
     from purser.knowledge import KnowledgeBase
 
 __all__ = ["FAILED_STATUSES", "TurnState", "build_tools", "tool_result"]
@@ -50,6 +51,10 @@ class TurnState:
     statuses: dict[str, str] = field(default_factory=dict)  # tool_call_id -> outcome status
     passages: list[dict[str, str]] = field(default_factory=list)
     handoff: Outcome | None = None
+    snapshot: AccountSnapshot | None = None
+    """The account as read at the start of this model run. Nothing in a run writes to the billing
+    system (writes run only on the customer's confirmation, before the run), so the gateway quotes and
+    answers reads from it instead of reading the whole account again per tool call."""
 
     def record(self, tool_call_id: str | None, outcome: Outcome) -> None:
         """Remember an outcome; an escalation (or the gateway's repeated-failure rule) marks the handoff."""
@@ -84,7 +89,7 @@ def _action_tool(spec: ActionSpec, gateway: Gateway) -> Tool[TurnState]:
             return _handed_off_result()
         # Gateway calls are synchronous and short (local database + processor); running them inline keeps
         # parallel tool calls of one response serialized on the store.
-        outcome = gateway.propose(state.scope, name, dict(arguments))
+        outcome = gateway.propose(state.scope, name, dict(arguments), snapshot=state.snapshot)
         state.record(ctx.tool_call_id, outcome)
         if outcome.status == "invalid" and outcome.handoff_reason is None:
             raise ModelRetry(f"{outcome.summary} Nothing was done. Call {name} again with valid arguments.")

@@ -96,6 +96,10 @@ class VerifyResult:
     """What is wrong with it."""
 
 
+_LAST_RECORD = select(gw_audit_log.c.seq, gw_audit_log.c.hash).order_by(gw_audit_log.c.seq.desc()).limit(1)
+"""The chain's head (built once: appends are on every action's path)."""
+
+
 class AuditLog:
     """Append, read, verify and export the hash-chained audit log of one database."""
 
@@ -132,9 +136,7 @@ class AuditLog:
     ) -> AuditRecord:
         at = utc_now_iso()
         lock_rows(conn, [AUDIT_LOCK], at)
-        last = conn.execute(
-            select(gw_audit_log.c.seq, gw_audit_log.c.hash).order_by(gw_audit_log.c.seq.desc()).limit(1)
-        ).first()
+        last = conn.execute(_LAST_RECORD).first()
         seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
         clean = json.loads(canonical_json(data))  # refuse what JSON cannot carry, normalise tuples
         record = AuditRecord(seq, at, kind, actor, conversation_id, action_id, clean, prev, "")

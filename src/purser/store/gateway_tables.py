@@ -130,17 +130,13 @@ def lock_rows(conn: Connection, names: list[str], created_at: str) -> None:
     """Take row locks on `gw_locks` rows (created on first use), in sorted order.
 
     On PostgreSQL this is `INSERT ... ON CONFLICT DO NOTHING` then `SELECT ... FOR UPDATE`, held
-    until the transaction ends. On SQLite the transaction of `Database.begin()` (BEGIN IMMEDIATE)
-    already serializes writers, and the same statements are harmless.
+    until the transaction ends. On SQLite every transaction starts with BEGIN IMMEDIATE
+    (`purser.store.db`), which already holds the database's single write lock: nothing to do.
     """
-    dialect = conn.dialect.name
+    if conn.dialect.name == "sqlite":
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
     for name in sorted(set(names)):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            conn.execute(pg_insert(gw_locks).values(name=name, created_at=created_at).on_conflict_do_nothing())
-            conn.execute(select(gw_locks.c.name).where(gw_locks.c.name == name).with_for_update())
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            conn.execute(sqlite_insert(gw_locks).values(name=name, created_at=created_at).on_conflict_do_nothing())
+        conn.execute(pg_insert(gw_locks).values(name=name, created_at=created_at).on_conflict_do_nothing())
+        conn.execute(select(gw_locks.c.name).where(gw_locks.c.name == name).with_for_update())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, bindparam, select
+from sqlalchemy import BindParameter, Connection, Row, Select, Table, bindparam, select
 
 from purser.domain import Charge, Customer, Invoice, PaymentMethod, Plan, Subscription
 from purser.processors.errors import NotFound
@@ -54,9 +54,37 @@ def plan(conn: Connection, id_: str) -> Plan:
     return rows.plan(row(conn, t.plans, id_))
 
 
+_PLANS = select(t.plans).order_by(t.plans.c.id)
+# Per-customer statements are built once (see `_by_id`): reusing the object skips rebuilding it and
+# its cache key on every read.
+_CUSTOMER_ID: BindParameter[str] = bindparam("customer_id")
+_INVOICES_OF = (
+    select(t.invoices)
+    .where(t.invoices.c.customer_id == _CUSTOMER_ID)
+    .order_by(t.invoices.c.created.desc(), t.invoices.c.number.desc())
+)
+_LINES_OF = (
+    select(t.invoice_lines)
+    .join(t.invoices, t.invoices.c.id == t.invoice_lines.c.invoice_id)
+    .where(t.invoices.c.customer_id == _CUSTOMER_ID)
+    .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
+)
+_PAYMENT_METHODS_OF = (
+    select(t.payment_methods)
+    .where(t.payment_methods.c.customer_id == _CUSTOMER_ID)
+    .order_by(t.payment_methods.c.is_default.desc(), t.payment_methods.c.id)
+)
+_SUBSCRIPTION_OF = (
+    select(t.subscriptions)
+    .where(t.subscriptions.c.customer_id == _CUSTOMER_ID)
+    .order_by((t.subscriptions.c.status == "canceled").asc(), t.subscriptions.c.created.desc())
+    .limit(1)
+)
+
+
 def plans(conn: Connection) -> list[Plan]:
     """Every plan, by id."""
-    return [rows.plan(r) for r in conn.execute(select(t.plans).order_by(t.plans.c.id))]
+    return [rows.plan(r) for r in conn.execute(_PLANS)]
 
 
 def subscription(conn: Connection, id_: str, *, lock: bool = False) -> Subscription:
@@ -80,32 +108,19 @@ def invoice(conn: Connection, id_: str, *, lock: bool = False) -> Invoice:
 
 def invoices_of(conn: Connection, customer_id: str) -> list[Invoice]:
     """A customer's invoices with their lines, newest first."""
-    inv_rows = conn.execute(
-        select(t.invoices)
-        .where(t.invoices.c.customer_id == customer_id)
-        .order_by(t.invoices.c.created.desc(), t.invoices.c.number.desc())
-    ).all()
+    by_customer = {"customer_id": customer_id}
+    inv_rows = conn.execute(_INVOICES_OF, by_customer).all()
     if not inv_rows:
         return []
-    ids = [r.id for r in inv_rows]
-    by_invoice: dict[str, list[Row[Any]]] = {i: [] for i in ids}
-    for line in conn.execute(
-        select(t.invoice_lines)
-        .where(t.invoice_lines.c.invoice_id.in_(ids))
-        .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
-    ):
+    by_invoice: dict[str, list[Row[Any]]] = {r.id: [] for r in inv_rows}
+    for line in conn.execute(_LINES_OF, by_customer):
         by_invoice[line.invoice_id].append(line)
     return [rows.invoice(r, by_invoice[r.id]) for r in inv_rows]
 
 
 def payment_methods_of(conn: Connection, customer_id: str) -> list[PaymentMethod]:
     """A customer's cards, the default first."""
-    result = conn.execute(
-        select(t.payment_methods)
-        .where(t.payment_methods.c.customer_id == customer_id)
-        .order_by(t.payment_methods.c.is_default.desc(), t.payment_methods.c.id)
-    )
-    return [rows.payment_method(r) for r in result]
+    return [rows.payment_method(r) for r in conn.execute(_PAYMENT_METHODS_OF, {"customer_id": customer_id})]
 
 
 def default_payment_method(conn: Connection, customer_id: str) -> PaymentMethod | None:
@@ -120,9 +135,5 @@ def default_payment_method(conn: Connection, customer_id: str) -> PaymentMethod 
 
 def subscription_of(conn: Connection, customer_id: str) -> Subscription | None:
     """The customer's subscription: the live one if any, else the most recent."""
-    found = conn.execute(
-        select(t.subscriptions)
-        .where(t.subscriptions.c.customer_id == customer_id)
-        .order_by((t.subscriptions.c.status == "canceled").asc(), t.subscriptions.c.created.desc())
-    ).first()
+    found = conn.execute(_SUBSCRIPTION_OF, {"customer_id": customer_id}).first()
     return rows.subscription(found) if found else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import BindParameter, Connection, bindparam, select
 
 from purser.domain import AccountSnapshot, Customer, InvoiceStatus, Plan, Subscription, SubscriptionStatus
 from purser.money import Money
@@ -44,6 +44,32 @@ def next_invoice(
     return when, amount
 
 
+# Built once: a statement object reused across calls keeps SQLAlchemy's compiled-cache key memoized,
+# which is most of a small query's cost on an in-memory database.
+_CUSTOMER_ID: BindParameter[str] = bindparam("customer_id")
+_CHARGES = (
+    select(t.charges)
+    .where(t.charges.c.customer_id == _CUSTOMER_ID)
+    .order_by(t.charges.c.created.desc(), t.charges.c.id.desc())
+)
+_REFUNDS = (
+    select(t.refunds)
+    .where(t.refunds.c.customer_id == _CUSTOMER_ID)
+    .order_by(t.refunds.c.created.desc(), t.refunds.c.id.desc())
+)
+_DISPUTES = (
+    select(t.disputes)
+    .join(t.charges, t.charges.c.id == t.disputes.c.charge_id)
+    .where(t.charges.c.customer_id == _CUSTOMER_ID)
+    .order_by(t.disputes.c.created.desc())
+)
+_EMAILS = (
+    select(t.emails)
+    .where(t.emails.c.customer_id == _CUSTOMER_ID)
+    .order_by(t.emails.c.sent_at.desc(), t.emails.c.id.desc())
+)
+
+
 def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
     """Everything about one customer (raises `NotFound`)."""
     cust = queries.customer(conn, customer_id)
@@ -52,39 +78,11 @@ def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
     by_id: dict[str, Plan] = {p.id: p for p in catalogue}
     plan = by_id.get(sub.plan_id) if sub else None
     scheduled = by_id.get(sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
-    charges = [
-        rows.charge(r)
-        for r in conn.execute(
-            select(t.charges)
-            .where(t.charges.c.customer_id == customer_id)
-            .order_by(t.charges.c.created.desc(), t.charges.c.id.desc())
-        )
-    ]
-    refunds = [
-        rows.refund(r)
-        for r in conn.execute(
-            select(t.refunds)
-            .where(t.refunds.c.customer_id == customer_id)
-            .order_by(t.refunds.c.created.desc(), t.refunds.c.id.desc())
-        )
-    ]
-    disputes = [
-        rows.dispute(r)
-        for r in conn.execute(
-            select(t.disputes)
-            .join(t.charges, t.charges.c.id == t.disputes.c.charge_id)
-            .where(t.charges.c.customer_id == customer_id)
-            .order_by(t.disputes.c.created.desc())
-        )
-    ]
-    emails = [
-        rows.email(r)
-        for r in conn.execute(
-            select(t.emails)
-            .where(t.emails.c.customer_id == customer_id)
-            .order_by(t.emails.c.sent_at.desc(), t.emails.c.id.desc())
-        )
-    ]
+    by_customer = {"customer_id": customer_id}
+    charges = [rows.charge(r) for r in conn.execute(_CHARGES, by_customer)]
+    refunds = [rows.refund(r) for r in conn.execute(_REFUNDS, by_customer)]
+    disputes = [rows.dispute(r) for r in conn.execute(_DISPUTES, by_customer)]
+    emails = [rows.email(r) for r in conn.execute(_EMAILS, by_customer)]
     all_invoices = queries.invoices_of(conn, customer_id)
     open_invoices = [i for i in all_invoices if i.status is InvoiceStatus.OPEN]
     due = sum(i.total.minor - (i.amount_paid.minor if i.amount_paid else 0) for i in open_invoices)
