@@ -43,7 +43,7 @@ from purser.agent.transcript import (
     TranscriptEntry,
     TurnWrite,
 )
-from purser.domain import CustomerId
+from purser.domain import AccountSnapshot, CustomerId
 from purser.models.cost import Usage, decimal_str, price_tokens
 from purser.models.registry import ModelRegistry
 from purser.models.routing import RoutingSignals, amounts_in_text, choose_tier, confidence_from_reply, largest
@@ -276,7 +276,7 @@ class Runtime:
         if record.handed_off:
             message = AgentMessage(text=HANDED_OFF_TEXT)
         else:
-            account = self._account(record.customer_id)
+            snapshot, account = self._account(record.customer_id)
             pending = self.store.pending_confirmations(record.id)
             signals = RoutingSignals(
                 money_at_stake=largest(
@@ -307,7 +307,7 @@ class Runtime:
                     f"\n\nThe customer's message shows: {', '.join(triggers)}. "
                     f"Call handoff with reason {triggers[0]} and tell them a teammate will reply."
                 )
-            state = TurnState(scope=scope, kinds=self._kinds)
+            state = TurnState(scope=scope, kinds=self._kinds, snapshot=snapshot)
             spent = self.store.usage(record.id).cost
             text, new_messages, stop, failures = await self._run_model(
                 record, prompt, instructions, resolved.model, state, spent, failures
@@ -410,11 +410,13 @@ class Runtime:
         return text, new, stop, failures
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _account(self, customer_id: str) -> dict[str, Any] | None:
+    def _account(self, customer_id: str) -> tuple[AccountSnapshot | None, dict[str, Any] | None]:
+        """The customer's account (for the gateway) and its JSON (for the model's context)."""
         try:
-            return account_json(self.processor.snapshot(CustomerId(customer_id)))
+            snapshot = self.processor.snapshot(CustomerId(customer_id))
         except ProcessorError:
-            return None
+            return None, None
+        return snapshot, account_json(snapshot)
 
     def _triggers(self, text: str | None) -> list[str]:
         if not text or not self.enforce_triggers:
