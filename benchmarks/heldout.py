@@ -2,9 +2,10 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/heldout.py [--model NAME] [--json FILE] [--workers N]
+    .venv/bin/python benchmarks/heldout.py [SUITE] [--model NAME] [--json FILE] [--workers N]
 
-It runs ``purser eval benchmarks/gym-heldout --json FILE`` in a subprocess, then reads the JSON
+SUITE defaults to ``benchmarks/gym-heldout-2`` (the set nobody on the model has read yet);
+``benchmarks/gym-heldout`` is the first set, since used for fixes. It runs ``purser eval SUITE --json FILE`` in a subprocess, then reads the JSON
 (FORMAT.md's runner output) and the scenario files (for their tags). It writes only the JSON file
 (a temporary one unless ``--json`` is given), never anything under ``src/``.
 Exit status: that of ``purser eval`` (2 when a scenario could not be loaded).
@@ -24,7 +25,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = ROOT / "benchmarks" / "gym-heldout"
+SUITE = ROOT / "benchmarks" / "gym-heldout-2"
 
 
 def purser_command() -> list[str]:
@@ -43,9 +44,9 @@ def scenario_tags(suite: Path) -> dict[str, list[str]]:
     return tags
 
 
-def run_eval(json_path: Path, model: str | None, workers: int | None) -> int:
-    """Run `purser eval` on the held-out suite; return its exit status."""
-    cmd = [*purser_command(), "eval", str(SUITE), "--json", str(json_path)]
+def run_eval(suite: Path, json_path: Path, model: str | None, workers: int | None) -> int:
+    """Run `purser eval` on a held-out suite; return its exit status."""
+    cmd = [*purser_command(), "eval", str(suite), "--json", str(json_path)]
     if model:
         cmd += ["--model", model]
     if workers:
@@ -94,18 +95,19 @@ def report(data: dict[str, Any], tags: dict[str, list[str]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("suite", nargs="?", type=Path, default=SUITE, help="scenario directory")
     parser.add_argument("--model", help="agent model (default: the configuration's, i.e. offline)")
     parser.add_argument("--json", type=Path, help="keep the runner's JSON output here")
     parser.add_argument("--workers", type=int, help="parallel processes for purser eval")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         json_path: Path = args.json or Path(tmp) / "heldout.json"
-        status = run_eval(json_path, args.model, args.workers)
+        status = run_eval(args.suite, json_path, args.model, args.workers)
         if status == 2 or not json_path.exists():
             print(f"purser eval failed (exit {status}); see above", file=sys.stderr)
             return status or 1
         data = json.loads(json_path.read_text(encoding="utf-8"))
-    print(report(data, scenario_tags(SUITE)))
+    print(report(data, scenario_tags(args.suite)))
     return status
 
 
