@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from fake_stream import anthropic_events, gemini_events, openai_events
+try:
+    from fake_stream import anthropic_events, gemini_events, openai_events
+except ImportError:  # imported as tests.agent.fake_llm (the web tests)
+    from tests.agent.fake_stream import anthropic_events, gemini_events, openai_events
 
 Flavor = Literal["openai", "anthropic", "google"]
 

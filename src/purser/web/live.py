@@ -12,21 +12,34 @@ Each SSE message carries one such turn, with `id` = the last transcript `seq`
 of that turn, so a reconnecting `EventSource` resumes with `Last-Event-ID`.
 Streams wake at once on `Runtime.subscribe` (in-process) and poll every
 `poll_seconds` for turns committed by other processes.
+
+While a reply streams in this process, its text deltas are forwarded as they
+come, as `message_delta` messages without an `id` (transient: never persisted,
+never replayed); the widget grows the reply from them and replaces it by the
+turn's `message` event (from the POST response, or the turn's `agent_events`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
+from purser.agent.events import MessageDelta
 from purser.store.agent_tables import ag_events
 from purser.store.db import Database
 
-Subscribe = Callable[[str, Callable[[str, list[Any]], None]], Callable[[], None]]
+
+class Subscribe(Protocol):
+    """`Runtime.subscribe`: live batches of a conversation, transient deltas included on request."""
+
+    def __call__(
+        self, conversation_id: str, callback: Callable[[str, list[Any]], None], *, transient: bool = ...
+    ) -> Callable[[], None]: ...
 
 
 def out_of_band_after(db: Database, conversation_id: str, after: int) -> tuple[int, list[dict[str, Any]]]:
@@ -80,30 +93,53 @@ async def stream_turns(
     poll_seconds: float,
     heartbeat_seconds: float = 15.0,
 ) -> AsyncIterator[dict[str, Any]]:
-    """SSE messages for sse-starlette: `ready`, then one `agent_events` per out-of-band turn, `ping` while idle."""
+    """SSE messages for sse-starlette: `ready`, then one `agent_events` per out-of-band turn, `ping` while idle.
+
+    `message_delta` messages carry a reply's text while it streams (transient, no `id`).
+    """
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
+    deltas: deque[dict[str, Any]] = deque()
+    committed = [False]  # a persisted batch arrived: read the transcript now
 
-    def on_batch(_cid: str, _events: list[Any]) -> None:
+    def arrived(items: list[dict[str, Any]] | None) -> None:  # on `loop`
+        if items is None:
+            committed[0] = True
+        else:
+            deltas.extend(items)
+        wake.set()
+
+    def on_batch(_cid: str, events: list[Any]) -> None:
+        items = [e.wire() for e in events if isinstance(e, MessageDelta)]
         if not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
+            loop.call_soon_threadsafe(arrived, items if items and len(items) == len(events) else None)
 
-    unsubscribe = subscribe(conversation_id, on_batch)
+    unsubscribe = subscribe(conversation_id, on_batch, transient=True)
     cursor = after
     idle = 0.0
+    read_now = True
     try:
         yield {"event": "ready", "data": json.dumps({"conversation_id": conversation_id, "after": cursor})}
         while True:
-            wake.clear()
-            cursor, batches = await asyncio.to_thread(out_of_band_after, db, conversation_id, cursor)
-            for batch in batches:
-                payload = {"source": batch["source"], "turn": batch["turn"], "events": batch["events"]}
-                yield {"event": "agent_events", "id": str(batch["id"]), "data": json.dumps(payload)}
-            if batches:
+            if read_now:
+                read_now = False
+                cursor, batches = await asyncio.to_thread(out_of_band_after, db, conversation_id, cursor)
+                for batch in batches:
+                    payload = {"source": batch["source"], "turn": batch["turn"], "events": batch["events"]}
+                    yield {"event": "agent_events", "id": str(batch["id"]), "data": json.dumps(payload)}
+                if batches:
+                    idle = 0.0
+            while deltas:
                 idle = 0.0
+                yield {"event": "message_delta", "data": json.dumps(deltas.popleft())}
+            if committed[0]:
+                committed[0], read_now = False, True
+                continue
+            wake.clear()  # nothing was awaited since the checks above, so nothing can be missed
             try:
                 await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
             except TimeoutError:
+                read_now = True
                 idle += poll_seconds
                 if idle >= heartbeat_seconds:
                     idle = 0.0

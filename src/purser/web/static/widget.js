@@ -9,6 +9,8 @@
  * The conversation id is kept in sessionStorage, so a reload resumes it (fresh: true starts anew).
  * Renders DESIGN §7 events: messages with citations, confirmation cards (Confirm/Decline with the
  * exact quote), the pending-approval state (updated live over Server-Sent Events) and handoffs.
+ * While the agent's reply streams, its text grows in a provisional bubble (SSE `message_delta`),
+ * which the turn's final events replace.
  */
 (function () {
   "use strict";
@@ -100,6 +102,8 @@
     this.cards = {}; // action_id -> confirmation card
     this.busy = false;
     this.source = null;
+    this.streaming = null; // the provisional bubble of a reply that is streaming
+    this.settledAt = 0; // when a turn's final events were last rendered
     this.id = "purser-" + (++uid);
     this.build();
   }
@@ -277,8 +281,30 @@
     this.scroll();
   };
 
+  /* -- a streaming reply: grown from message_delta, replaced by the turn's events ----------- */
+  Widget.prototype.grow = function (delta) {
+    // A delta arriving just after the turn's events settled belongs to that turn: drop it.
+    if (!this.busy && !this.streaming && Date.now() - this.settledAt < 1500) return;
+    if (!this.streaming) {
+      this.streaming = el("div", { class: "pw-msg pw-agent pw-streaming", "aria-hidden": "true",
+        "data-streaming": "" }, [el("p", { text: "" })]);
+      this.log.appendChild(this.streaming);
+      this.typing.hidden = true;
+    }
+    var p = this.streaming.querySelector("p");
+    p.textContent = (delta.reset ? "" : p.textContent) + (delta.text || "");
+    this.scroll();
+  };
+
+  Widget.prototype.settle = function () {
+    if (this.streaming && this.streaming.parentNode) this.streaming.parentNode.removeChild(this.streaming);
+    this.streaming = null;
+    this.settledAt = Date.now();
+  };
+
   Widget.prototype.render = function (events, source) {
     var self = this, history = source === "history";
+    if (!history) this.settle();
     (events || []).forEach(function (ev) {
       if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations);
       else if (ev.type === "confirmation_request") self.addConfirmation(ev, history);
@@ -353,6 +379,9 @@
       (params.length ? "?" + params.join("&") : "");
     this.source = new EventSource(url);
     this.source.addEventListener("ready", function () { self.host.setAttribute("data-live", "on"); });
+    this.source.addEventListener("message_delta", function (msg) {
+      try { self.grow(JSON.parse(msg.data)); } catch (e) { /* malformed message: ignore */ }
+    });
     this.source.addEventListener("agent_events", function (msg) {
       try {
         var data = JSON.parse(msg.data);
@@ -377,6 +406,7 @@
       .then(function (id) { return self.request("POST", "/api/conversations/" + encodeURIComponent(id) + "/events", event); })
       .then(function (data) { self.render(data.events, "turn"); })
       .catch(function (err) {
+        self.settle();
         var text = err.status === 401 ? "We could not verify who you are. Please sign in again." :
           err.status === 429 ? "You're sending messages quickly — please wait a moment." :
           "Something went wrong: " + err.message;
