@@ -33,7 +33,7 @@ class ModelEntry(BaseModel):
         description="openai = any OpenAI-compatible endpoint (DeepSeek, Kimi, GLM, Qwen, OpenRouter, Ollama, vLLM)."
     )
     model: str = Field(description="The provider's model id.")
-    base_url: str | None = Field(None, description="Endpoint for OpenAI-compatible providers.")
+    base_url: str | None = Field(None, description="Endpoint (OpenAI-compatible servers; Anthropic, Gemini elsewhere).")
     api_key_env: str | None = Field(None, description="Environment variable holding the key.")
     timeout_seconds: int = Field(30, ge=1, le=600)
     context_tokens: int = Field(32000, ge=1000, description="Prompt budget; the whole KB goes in when it fits.")

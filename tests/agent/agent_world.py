@@ -69,11 +69,10 @@ WORLD = {
 
 def llm_settings(cheap: FakeLLM, strong: FakeLLM | None = None, **overrides: Any) -> Settings:
     """Settings with a cheap model (and optionally a strong one) on the fake servers."""
-    entries = [_entry("cheap", cheap, "gpt-4o-mini", "cheap")]
+    entries = [_entry("cheap", cheap, "gemini-2.0-flash" if cheap.flavor == "google" else "gpt-4o-mini", "cheap")]
     if strong is not None:
-        entries.append(
-            _entry("strong", strong, "gpt-4o" if strong.flavor == "openai" else "claude-3-5-haiku-latest", "strong")
-        )
+        model = {"openai": "gpt-4o", "anthropic": "claude-3-5-haiku-latest", "google": "gemini-2.5-pro"}
+        entries.append(_entry("strong", strong, model[strong.flavor], "strong"))
     values: dict[str, Any] = {"model": "cheap", "models": tuple(entries), "routing": RoutingRules()}
     values.update(overrides)
     return Settings(**values)

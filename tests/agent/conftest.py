@@ -44,6 +44,14 @@ def fake_anthropic() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture
+def fake_gemini() -> Iterator[FakeLLM]:
+    """A scripted Gemini (generateContent / streamGenerateContent) server."""
+    fake = FakeLLM("google").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
 def make_world() -> Iterator[Callable[..., Container]]:
     """Build a throw-away sandbox world wired with the given settings (closed afterwards)."""
     built: list[Container] = []

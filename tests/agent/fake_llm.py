@@ -47,6 +47,7 @@ class FakeLLM:
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.streamed: list[bool] = []  # per request: whether the client asked for a stream
+        self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         fake = self
 
@@ -61,7 +62,7 @@ class FakeLLM:
                 raw = self.rfile.read(length) if length else b"{}"
                 body = json.loads(raw or b"{}")
                 wants_stream = body.get("stream") is True or ":streamGenerateContent" in self.path
-                reply = fake._next(self.path, body, wants_stream)
+                reply = fake._next(self.path, body, wants_stream, {k.lower(): v for k, v in self.headers.items()})
                 if reply.delay:
                     time.sleep(reply.delay)
                 events = fake._events(reply) if wants_stream and reply.status == 200 else None
@@ -118,11 +119,12 @@ class FakeLLM:
         with self._lock:
             self.script.extend(replies)
 
-    def _next(self, path: str, body: dict[str, Any], streamed: bool) -> Reply:
+    def _next(self, path: str, body: dict[str, Any], streamed: bool, headers: dict[str, str]) -> Reply:
         with self._lock:
             self.requests.append(body)
             self.paths.append(path)
             self.streamed.append(streamed)
+            self.headers.append(headers)
             if not self.script:
                 return Reply(500, {"error": {"message": "script exhausted", "type": "server_error"}})
             item = self.script.pop(0)

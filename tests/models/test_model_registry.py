@@ -6,11 +6,13 @@ import pytest
 from pydantic_ai.models.anthropic import AnthropicModel
 from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.google import GoogleModel
 from pydantic_ai.models.openai import OpenAIChatModel
 
 from purser.config import ModelEntry, Settings
 from purser.models.providers import ProviderConfigError, build_model, is_local_url
 from purser.models.registry import OFFLINE_ENTRY, ModelRegistry
+from purser.models.streaming import BufferedModel, StreamFallbackModel, supports_streaming
 
 DEEPSEEK = ModelEntry(
     name="deepseek",
@@ -34,6 +36,10 @@ def test_openai_compatible_anthropic_and_local() -> None:
     assert model.settings is not None and model.settings.get("max_retries") == 0
     assert isinstance(build_model(OLLAMA, env={}), OpenAIChatModel)
     assert isinstance(build_model(CLAUDE, env=ENV), AnthropicModel)
+    gemini = build_model(GEMINI, env={"GEMINI_KEY": "k"})
+    assert isinstance(gemini, GoogleModel) and gemini.model_name == "gemini-2.5-flash"
+    local_gemini = GEMINI.model_copy(update={"base_url": "http://127.0.0.1:9/", "api_key_env": None})
+    assert "127.0.0.1:9" in build_model(local_gemini, env={}).base_url  # a local endpoint needs no key
     assert is_local_url("http://localhost:8080/v1") and not is_local_url("https://api.openai.com/v1")
 
 
@@ -42,8 +48,10 @@ def test_missing_keys_and_packages_are_named() -> None:
         build_model(DEEPSEEK, env={})
     with pytest.raises(ProviderConfigError, match="api_key_env"):
         build_model(ModelEntry(name="x", provider="openai", model="gpt-4o-mini"), env={})
-    with pytest.raises(ProviderConfigError, match="gemini"):
-        build_model(GEMINI, env={"GEMINI_KEY": "k"})
+    with pytest.raises(ProviderConfigError, match=r"'gemini'.*GEMINI_KEY"):
+        build_model(GEMINI, env={})
+    with pytest.raises(ProviderConfigError, match="GOOGLE_API_KEY"):
+        build_model(GEMINI.model_copy(update={"api_key_env": None}), env={})
 
 
 def test_chains_per_tier() -> None:
@@ -51,7 +59,8 @@ def test_chains_per_tier() -> None:
     assert [e.name for e in reg.chain("cheap")] == ["deepseek", "local", "claude"]
     assert [e.name for e in reg.chain("strong")] == ["claude", "deepseek", "local"]
     resolved = reg.resolve("strong")
-    assert isinstance(resolved.model, FallbackModel) and resolved.name == "claude"
+    assert isinstance(resolved.model, StreamFallbackModel) and resolved.name == "claude"
+    assert isinstance(resolved.model, FallbackModel) and supports_streaming(resolved.model)
     assert resolved.context_tokens == 32000
     assert reg.entry_for_response("deepseek-chat") == DEEPSEEK
     assert reg.entry_for_response("claude-3-5-haiku-latest-20241022") == CLAUDE
@@ -72,3 +81,11 @@ def test_bad_configuration() -> None:
         ModelRegistry([DEEPSEEK], "gpt-5")
     with pytest.raises(ProviderConfigError, match="duplicate"):
         ModelRegistry([DEEPSEEK, DEEPSEEK], "deepseek")
+
+
+def test_stream_false_buffers_the_model() -> None:
+    quiet = DEEPSEEK.model_copy(update={"name": "quiet", "stream": False})
+    reg = ModelRegistry([DEEPSEEK, quiet], "deepseek", env=ENV)
+    assert isinstance(reg.model(quiet), BufferedModel) and not isinstance(reg.model(DEEPSEEK), BufferedModel)
+    assert reg.model(quiet).model_name == "deepseek-chat" and supports_streaming(reg.model(quiet))
+    assert not supports_streaming(FunctionModel(lambda m, i: None))  # type: ignore[arg-type,return-value]

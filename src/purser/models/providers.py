@@ -3,7 +3,7 @@
 - `openai`: any OpenAI-compatible Chat Completions endpoint by `base_url` (OpenAI, DeepSeek,
   Kimi/Moonshot, GLM/Z.AI, Qwen/DashScope, MiniMax, OpenRouter, Ollama, vLLM, llama.cpp server).
 - `anthropic`: the Messages API (optionally at another `base_url`).
-- `google`: Gemini, when `google-genai` is installed (`pydantic-ai-slim[google]`).
+- `google`: the Gemini API (`pydantic-ai-slim[google]`, installed), optionally at another `base_url`.
 - `offline`: Purser's deterministic offline model (`purser.models.offline`), imported lazily.
 
 Keys come from the environment variable the entry names; they are never stored or logged.
@@ -112,8 +112,10 @@ def build_model(entry: ModelEntry, *, env: Mapping[str, str] | None = None, http
                 f'(pip install "pydantic-ai-slim[google]==2.68.0"): {exc}'
             ) from None
         key = _api_key(entry, environ)
-        if key is None:
+        if key is None and not is_local_url(entry.base_url):
             raise ProviderConfigError(f"model {entry.name!r}: set api_key_env (e.g. GOOGLE_API_KEY)")
-        gprov = GoogleProvider(api_key=key, base_url=entry.base_url)  # pragma: no cover - needs google-genai
-        return GoogleModel(entry.model, provider=gprov, settings=settings)  # pragma: no cover
+        # The key is always passed, so the SDK never looks for credentials of its own (no metadata server,
+        # no download); `base_url` reaches another Gemini-compatible endpoint (a gateway, a local fake).
+        gprov = GoogleProvider(api_key=key or "not-needed", base_url=entry.base_url, http_client=http_client)
+        return GoogleModel(entry.model, provider=gprov, settings=settings)
     raise ProviderConfigError(f"model {entry.name!r}: unknown provider {entry.provider!r}")  # pragma: no cover

@@ -25,6 +25,7 @@ from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.fallback import FallbackModel
+from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
@@ -40,6 +41,8 @@ def supports_streaming(model: Model) -> bool:
         return True
     if isinstance(model, WrapperModel):
         return supports_streaming(model.wrapped)
+    if isinstance(model, FunctionModel):  # implements request_stream, but only with a stream function
+        return model.stream_function is not None
     return type(model).request_stream is not Model.request_stream
 
 
