@@ -213,3 +213,17 @@ def test_offline_model_streams_its_reply_whole(make_world: Callable[..., Contain
     events = rt.handle(cid, CustomerMessage(text="what plan am I on?"))
     message = next(e for e in events if e.type == "message")
     assert listener.deltas and listener.grown() == message.text  # type: ignore[union-attr]
+
+
+def test_anthropic_stream_breaking_midway_falls_back(
+    fake_anthropic: FakeLLM, fake_openai: FakeLLM, make_world: Callable[..., Container]
+) -> None:
+    rt = make_world(llm_settings(fake_anthropic, fake_openai)).runtime
+    cid = rt.start("cus_ana")
+    listener = listen(rt, cid)
+    fake_anthropic.push(shaped(anthropic_text("Claude starts answering and then"), break_after=4))
+    fake_openai.push(openai_text("The fallback answers."))
+    events = rt.handle(cid, CustomerMessage(text="hello"))
+    assert [(e.type, getattr(e, "text", None)) for e in events] == [("message", "The fallback answers.")]
+    assert listener.grown() == "The fallback answers." and any(d.reset for d in listener.deltas)
+    assert set(rt.usage(cid).per_model) == {"strong"}
