@@ -142,3 +142,19 @@ def test_receipt_is_emailed_as_a_receipt(env: Env) -> None:
     emails = env.processor.snapshot(scope.customer_id).emails
     assert [(e.kind, e.invoice_id) for e in emails] == [("receipt", "in_bob_11")]
     assert "20.00" in emails[0].body
+
+
+def test_resume_withdraws_a_cancellation_scheduled_for_the_period_end(env: Env) -> None:
+    scope = env.scope("bob")
+    assert env.gateway.propose(scope, "resume", {}).reason == "not_paused"  # active, nothing scheduled
+    env.gateway.propose(scope, "cancel", {"reason": None})  # the save offer, once
+    _, cancelled = env.propose_confirm(scope, "cancel", {"reason": "closing down"})
+    assert cancelled is not None and cancelled.status == "succeeded", cancelled
+    prop, done = env.propose_confirm(scope, "resume", {})
+    assert prop.quote is not None and prop.quote["cancellation_withdrawn"] is True
+    assert prop.quote["renews_at"] == "2026-12-01T00:00:00Z" and "withdrawn" in prop.summary
+    assert done is not None and done.status == "succeeded", done
+    assert "no longer set to cancel" in done.summary
+    sub = env.processor.snapshot(scope.customer_id).subscription
+    assert sub is not None and not sub.cancel_at_period_end and sub.status is SubscriptionStatus.ACTIVE
+    assert env.gateway.propose(scope, "resume", {}).reason == "not_paused"  # nothing left to undo

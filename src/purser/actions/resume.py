@@ -1,4 +1,5 @@
-"""`resume` (write): end a pause; the subscription is active again."""
+"""`resume` (write): end a pause, or withdraw a cancellation scheduled for the period's end; either way
+the subscription is active and renews again."""
 
 from __future__ import annotations
 
@@ -15,32 +16,51 @@ class ResumeArgs(StrictArgs):
 
 
 def prepare(ctx: Context, args: ResumeArgs) -> Prepared:
-    """Only a paused (or pause-scheduled) subscription resumes."""
+    """A paused (or pause-scheduled) subscription resumes; one set to cancel at the period's end keeps going."""
     sub, plan = resolve.live_subscription(ctx.snapshot)
-    if sub.status is not SubscriptionStatus.PAUSED and sub.resumes_at is None and sub.pause_starts_at is None:
-        raise Refusal("not_paused", "The subscription is not paused.")
-    quote = {
+    paused = sub.status is SubscriptionStatus.PAUSED or sub.resumes_at is not None or sub.pause_starts_at is not None
+    withdraw = not paused and sub.cancel_at_period_end
+    if not paused and not withdraw:
+        raise Refusal("not_paused", "The subscription is not paused and no cancellation is scheduled.")
+    price = plan.price_for(sub.quantity if plan.per_seat else 1)
+    quote: dict[str, Any] = {
         "plan": plan.id,
-        "amount": plan.price_for(sub.quantity if plan.per_seat else 1).amount_str(),
+        "amount": price.amount_str(),
         "currency": plan.amount.currency,
         "interval": str(plan.interval),
     }
-    summary = f"Resume your {plan.name} plan now; billing restarts at {plan.amount.format()} per {plan.interval}."
-    return Prepared(quote, {"subscription_id": sub.id}, summary)
+    if withdraw:
+        quote.update(cancellation_withdrawn=True, renews_at=iso(sub.current_period_end))
+        summary = (
+            f"Keep your {plan.name} plan: the cancellation is withdrawn and it renews on "
+            f"{sub.current_period_end.day} {sub.current_period_end:%B %Y} at {price.format()} per {plan.interval}."
+        )
+    else:
+        summary = f"Resume your {plan.name} plan now; billing restarts at {price.format()} per {plan.interval}."
+    return Prepared(quote, {"subscription_id": sub.id, "cancellation_withdrawn": withdraw}, summary)
 
 
 def execute(processor: BillingProcessor, plan: dict[str, Any], key: str) -> Executed:
     """Resume."""
     sub = processor.resume(SubscriptionId(str(plan["subscription_id"])), idempotency_key=key)
+    said = (
+        "Your subscription continues: it is no longer set to cancel and renews on "
+        f"{sub.current_period_end.day} {sub.current_period_end:%B %Y}."
+        if plan.get("cancellation_withdrawn")
+        else "Your subscription is active again."
+    )
     return Executed(
         {"subscription": sub.id, "status": str(sub.status), "current_period_end": iso(sub.current_period_end)},
-        "Your subscription is active again.",
+        said,
     )
 
 
 SPEC = ActionSpec(
     name="resume",
-    description="End a pause: the subscription becomes active again.",
+    description=(
+        "End a pause, or keep a subscription that is set to cancel at the period's end: it becomes active "
+        "and renews again."
+    ),
     kind="write",
     input_model=ResumeArgs,
     prepare=prepare,

@@ -211,6 +211,7 @@ def test_pause_resume_cancel_link_retry(http: ReplayHTTPClient, processor: Strip
     http.expect("POST", "/v1/subscriptions/sub_1", subscription())
     assert processor.resume(SubscriptionId("sub_1"), idempotency_key="r1").status.value == "active"
     assert http.requests[-1]["params"]["pause_collection"] == [""]
+    assert http.requests[-1]["params"]["cancel_at_period_end"] == ["false"]  # a scheduled cancellation is withdrawn too
 
     http.expect("POST", "/v1/subscriptions/sub_1", subscription(cancel_at_period_end=True))
     assert processor.cancel(SubscriptionId("sub_1"), effective="period_end", idempotency_key="x1").cancel_at_period_end

@@ -437,7 +437,8 @@ def run_turn(turn: Turn) -> None:
     jobs = _jobs(turn)
     writes = {"refund", "send_invoice", "update_billing", "change_plan", "change_seats", "retry_payment",
               "payment_method", "pause", "resume", "cancel", "account_question", "charge_question"}  # fmt: skip
-    if _foreign_account(turn) and any(j.intent in writes for j in jobs) and not any(
+    # an unclear message that names someone else's object gets the same answer as a clear one
+    if _foreign_account(turn) and any(j.intent in writes or j.intent == "unknown" for j in jobs) and not any(
         turn.claim(t) for t in ("refund", "send_invoice", "update_billing_details", "change_plan", "change_seats",
                                 "retry_payment", "payment_method_link", "pause", "resume", "cancel")
     ):  # fmt: skip

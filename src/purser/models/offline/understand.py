@@ -23,6 +23,7 @@ from typing import Any
 
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES, get_classifier
 from purser.models.offline.normalize import normalize
+from purser.models.offline.questions import PRICE_QUESTION, answer_only, reroute
 
 __all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
 
@@ -44,6 +45,7 @@ ACTIONABLE: frozenset[str] = frozenset(
         "cancel",
         "account_question",
         "policy_question",
+        PRICE_QUESTION,
         *ESCALATIONS,
     }
 )
@@ -138,7 +140,8 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
             pieces[-1] += " and " + piece  # "refund September and October charges": one request, two dates
         else:
             pieces.append(piece)
-    if len(pieces) < 2:
+    if len(pieces) < 2 or (whole_intent == "resume" and _UNDO_CANCEL.search(whole_norm)):
+        # "changed our minds, we want to keep it": one request, however the clauses read alone
         return [(sentence, whole_intent, whole_conf, whole_norm)]
     classified = [(p, *_classify(p, plan_names)) for p in pieces]
     confident = [c for c in classified if c[1] in ACTIONABLE and c[2] >= THRESHOLD]
@@ -209,6 +212,19 @@ _PAST_CANCEL = re.compile(
 )
 """A cancellation told as history ("I forgot to cancel", "thought I had cancelled"), not asked for now."""
 
+_UNDO_CANCEL = re.compile(
+    r"\b(?:undo|reverse|withdraw|revoke|retract|take back|scratch|cancel|stop|forget)\b(?: the| my| our| that)?"
+    r" cancel(?:l?ation|l?ing|led|ed)?\b(?! (?:fee|policy|terms))"
+    r"|\bun ?-? ?cancel\w*|\breinstate\b|\bdecided to stay\b|\bstay(?:ing)? after all\b|\bwe are staying\b"
+    r"|\b(?:do not|don't|dont) let (?:it|my \w+|our \w+|the \w+) (?:lapse|expire|end|run out|be cancel\w*)\b"
+    r"|\b(?:do not|don't|dont|no longer want to|not) (?:cancel|end)\b[^.]{0,30}\b(?:after all|anymore|any more)\b"
+    r"|\bchanged? (?:my|our) minds?\b[^.]{0,80}\b(?:keep|stay|continue|staying|keeping)\b"
+    r"|\b(?:keep|continue)\b[^.]{0,25}\b(?:subscription|plan|account|membership)\b[^.]{0,15}"
+    r"\b(?:going|running|active|alive|on)\b"
+    r"|\bstop (?:my|our|the) (?:subscription|plan|account) from (?:cancel\w*|ending)\b"
+)
+"""Withdrawing a cancellation scheduled for the period's end ("changed my mind, keep the plan going")."""
+
 _CARD_ASK = re.compile(r"\b(?:new|update|change|replace|different|another|link|add)\b")
 
 _ACTIONS = ("refund", "cancel", "pause", "change_plan", "change_seats", "preview_change", "resume")
@@ -222,6 +238,12 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     """High-precision rules that correct the classifier on open-class values it cannot see."""
     from purser.models.offline.billing import extract_billing
 
+    if (
+        _UNDO_CANCEL.search(norm)
+        and not re.search(r"\bpaus", norm)
+        and not re.match(r"(?:can|could|may|is it possible to|how (?:do|can)) (?:i|we)\b", norm)
+    ):
+        return "resume", max(conf, 0.85)  # "changed my mind, keep my plan": withdraw the scheduled cancellation
     if intent == "cancel" and _PAST_CANCEL.search(norm) and not re.search(r"\bcancel", _PAST_CANCEL.sub("", norm)):
         return "unknown", 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
     if intent == "pause" and _NO_PAUSE.search(norm):
@@ -276,6 +298,8 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
                 intent, conf = "unknown", 0.0
         if intent in ACTIONABLE and conf < THRESHOLD:
             intent = "unknown"
+        if intent not in ESCALATIONS:
+            intent, conf = reroute(intent, conf, norm, plan_names)  # questions are answered, not acted on
         if requests and requests[-1].intent == intent:
             prev = requests[-1]
             requests[-1] = Request(intent, prev.text + ". " + text, prev.normalized + " . " + norm, prev.confidence)
@@ -294,6 +318,7 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
     if any(r.intent == "retry_payment" for r in requests):
         # "card got declined, I called the bank, retry": the card is fine, no new card link is asked for
         requests = [r for r in requests if r.intent != "payment_method" or _CARD_ASK.search(r.normalized)]
+    requests = answer_only(requests, normalize(raw), plan_names)  # "only asking": no write survives
     actionable = [r for r in requests if r.intent in ACTIONABLE]
     if actionable:
         return actionable

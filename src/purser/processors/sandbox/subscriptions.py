@@ -284,8 +284,18 @@ def bill_period(
 
 
 def resume(conn: Connection, sub_id: str, *, now: datetime, dunning_days: tuple[int, ...]) -> Subscription:
-    """Back to active now; when the paid period is over, a new period starts now and is invoiced."""
+    """Back to active now; when the paid period is over, a new period starts now and is invoiced.
+
+    A subscription that is not paused but set to cancel at the period's end keeps going instead: the
+    scheduled cancellation is withdrawn (Stripe: `cancel_at_period_end=false`)."""
     sub = queries.subscription(conn, sub_id, lock=True)
+    if sub.status is not SubscriptionStatus.PAUSED and sub.cancel_at_period_end and sub.current_period_end > now:
+        conn.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.id == sub_id)
+            .values(cancel_at_period_end=False, canceled_at=None)
+        )
+        return _updated(conn, sub, now, cancel_at_period_end=True)
     if sub.status is not SubscriptionStatus.PAUSED:
         raise Conflict(f"subscription {sub_id} is {sub.status.value}, not paused", code="not_paused")
     if sub.current_period_end <= now:

@@ -456,11 +456,11 @@ class StripeProcessor:
         return m.subscription(obj)
 
     def resume(self, subscription_id: SubscriptionId, *, idempotency_key: str) -> Subscription:
-        """Clear `pause_collection`."""
+        """Clear `pause_collection` and withdraw a scheduled cancellation (`cancel_at_period_end=false`)."""
         obj = call(
             self.v1.subscriptions.update,
             subscription_id,
-            {"pause_collection": ""},
+            {"pause_collection": "", "cancel_at_period_end": False},
             idempotency_key=idempotency_key,
         )
         return m.subscription(obj)
