@@ -325,7 +325,35 @@ HANDLERS: dict[str, Callable[[Turn, Job], None]] = {
 }
 
 
+_CARRIED_OPEN = frozenset({"clarify", "save_offer", "offer_refund", "offer_change"})
+"""Open items after which the message's remaining requests wait for the customer's answer."""
+
+
 def _jobs(turn: Turn) -> list[Job]:
+    """The jobs of this message, then the requests an earlier message left waiting behind a question."""
+    jobs = _message_jobs(turn)
+    item = turn.open_item
+    waiting = item.data.get("rest") if item is not None else None
+    if not waiting:
+        return jobs
+    have = {j.intent for j in jobs}
+    others = tuple(have) + tuple(str(w[0]) for w in waiting)
+    for intent, text, normalized in waiting:
+        if intent not in have:
+            jobs.append(Job(str(intent), str(text), str(normalized), {"other_intents": others}))
+    return jobs
+
+
+def _with_rest(stop: StopTurn, rest: list[Job]) -> StopTurn:
+    """`stop`, its open item carrying the requests not handled yet (answered on the next message)."""
+    item = stop.open_item
+    waiting = [(j.intent, j.text, j.normalized) for j in rest if j.intent in HANDLERS and j.intent != "deny"]
+    if item is None or item.kind not in _CARRIED_OPEN or not waiting:
+        return stop
+    return StopTurn(stop.text, Open(item.kind, item.intent, {**item.data, "rest": waiting}))
+
+
+def _message_jobs(turn: Turn) -> list[Job]:
     acct = turn.account
     plan_names = acct.plan_names() if acct and acct.plans else DEFAULT_PLAN_NAMES
     requests = understand(turn.message, plan_names)
@@ -447,8 +475,11 @@ def run_turn(turn: Turn) -> None:
             "customer's account. The account holder can contact us directly. Is there anything I can do for "
             "your own account?"
         )
-    for job in jobs:
+    for index, job in enumerate(jobs):
         if turn.handed_off and job.intent not in ESCALATIONS:
             continue
         handler = HANDLERS.get(job.intent, h_social)
-        handler(turn, job)
+        try:
+            handler(turn, job)
+        except StopTurn as stop:
+            raise _with_rest(stop, jobs[index + 1 :]) from None

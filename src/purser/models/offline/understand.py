@@ -109,12 +109,26 @@ def detect_escalation(raw: str, normalized: str) -> list[str]:
     return found
 
 
+_LIST_ITEM = re.compile(r"(?:^|(?<=[\s:,]))\(?(\d{1,2}|[a-e])[).]\s+(?=[^\d\s])|(?:^|(?<=\n))\s*[•*·–-]\s+")
+"""An enumeration marker ("1) ", "2. ", "(3) ", "b) ", or "- " / "• " starting a line)."""
+
+
+def _list_items(raw: str) -> str:
+    """Each item of an enumeration on its own line, when the markers really count ("1) … 2) …")."""
+    marks = [m.group(1) for m in _LIST_ITEM.finditer(raw) if m.group(1)]
+    ordinal = [ord(m) - ord("a") + 1 if m.isalpha() else int(m) for m in marks]
+    counted = len(ordinal) >= 2 and all(b == a + 1 for a, b in zip(ordinal, ordinal[1:], strict=False))
+    return _LIST_ITEM.sub(lambda m: "\n" if counted or not m.group(1) else m.group(0), raw)
+
+
 def _sentences(raw: str) -> list[str]:
-    parts = re.split(r"[.](?!\d|[a-z])|[?!;\n¿¡]+", raw)
+    parts = re.split(r"[.](?!\d|[a-z])|[?!;\n¿¡]+", _list_items(raw))
     return [p.strip(" ,") for p in parts if p and p.strip(" ,.")]
 
 
-_CONNECTOR = re.compile(r",?\s+(?:and then|and also|and|also|then|plus|as well as)\s+|,\s+", re.IGNORECASE)
+_CONNECTOR = re.compile(
+    r",?\s+(?:and then|and also|and|also|then|plus|as well as|\+|&)\s+|,\s+|\s*\+\s*(?=[a-z])", re.IGNORECASE
+)
 
 
 def _classify(text: str, plan_names: tuple[str, ...]) -> tuple[str, float, str]:
