@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES, get_classifier
@@ -117,7 +118,7 @@ def _list_items(raw: str) -> str:
     """Each item of an enumeration on its own line, when the markers really count ("1) … 2) …")."""
     marks = [m.group(1) for m in _LIST_ITEM.finditer(raw) if m.group(1)]
     ordinal = [ord(m) - ord("a") + 1 if m.isalpha() else int(m) for m in marks]
-    counted = len(ordinal) >= 2 and all(b == a + 1 for a, b in zip(ordinal, ordinal[1:], strict=False))
+    counted = len(ordinal) >= 2 and all(b == a + 1 for a, b in pairwise(ordinal))
     return _LIST_ITEM.sub(lambda m: "\n" if counted or not m.group(1) else m.group(0), raw)
 
 
