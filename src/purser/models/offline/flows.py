@@ -25,7 +25,8 @@ from purser.models.offline.handlers import (
     h_update_billing,
 )
 from purser.models.offline.normalize import normalize
-from purser.models.offline.replies import account_answer, knowledge_answer, knowledge_query, social_reply
+from purser.models.offline.policy_answers import h_policy, h_price
+from purser.models.offline.replies import account_answer, social_reply
 from purser.models.offline.slots import (
     match_plan,
     numbers_from_words,
@@ -264,18 +265,6 @@ def h_account(turn: Turn, job: Job) -> None:
     _say(turn, account_answer(_account(turn), job.normalized))
 
 
-def h_policy(turn: Turn, job: Job) -> None:
-    rec = turn.claim("search_knowledge")
-    if rec:
-        turn.cursor = max(turn.cursor, rec.index)
-        turn.report(rec.index, knowledge_answer(job.text, rec.result or {}))
-        return
-    if "search_knowledge" not in turn.tools:
-        _say(turn, "I don't have our policy documents at hand here. A teammate can answer that — just ask for a human.")
-        return
-    raise NeedCall(Call("search_knowledge", {"query": knowledge_query(job.text, job.normalized)}))
-
-
 def h_escalate(turn: Turn, job: Job) -> None:
     rec = turn.claim("handoff")
     if rec:
@@ -320,6 +309,7 @@ HANDLERS: dict[str, Callable[[Turn, Job], None]] = {
     "cancel": h_cancel,
     "account_question": h_account,
     "policy_question": h_policy,
+    "price_question": h_price,
     "await_confirmation": h_await_confirmation,
     **{reason: h_escalate for reason in ESCALATIONS},
 }
