@@ -334,6 +334,27 @@ def _jobs(turn: Turn) -> list[Job]:
     return jobs
 
 
+_MORE_OF_THE_SAME = re.compile(
+    r"\b(?:too|also|as well|same (?:for|with|goes for)|likewise|another one|one more|the other (?:one|two)|again)\b"
+    r"|^(?:and|plus|what about|how about|oh and)\b"
+)
+"""A message asking for the same again ("and the one from the 12th too", "same for August")."""
+
+_REPEATABLE = frozenset({"refund", "send_invoice", "retry_payment", "charge_question", "preview_change"})
+"""Requests a follow-up can repeat on another charge, invoice or date."""
+
+
+def _follow_up(turn: Turn, jobs: list[Job], norm: str) -> bool:
+    """Nothing actionable was understood, but the message asks for the same again on a new reference."""
+    if not _MORE_OF_THE_SAME.search(norm) or turn.account is None:
+        return False
+    # a short "same for August" repeats the last request whatever the classifier guessed for it alone
+    vague = {"charge_question", "account_question", "policy_question", "unknown", "greeting", "thanks", "affirm"}
+    if any(j.intent in HANDLERS for j in jobs) and (len(norm.split()) > 8 or {j.intent for j in jobs} - vague):
+        return False
+    return _has_hint(turn.account, numbers_from_words(norm), turn.message)
+
+
 def _with_rest(stop: StopTurn, rest: list[Job]) -> StopTurn:
     """`stop`, its open item carrying the requests not handled yet (answered on the next message)."""
     item = stop.open_item
@@ -370,6 +391,8 @@ def _message_jobs(turn: Turn) -> list[Job]:
                 return [Job("cancel", turn.message, norm, {"insist": True})]
         elif item.kind == "await_confirmation" and answer and not intents - {"affirm", "deny", "thanks", "unknown"}:
             return [Job("await_confirmation", turn.message, norm, {"answer": answer})]
+        elif item.kind == "done" and item.intent and _follow_up(turn, jobs, norm):
+            return [Job(item.intent, turn.message, norm)]
         elif item.kind == "discussed_charge" and item.data.get("charge_id"):
             for job in jobs:
                 if job.intent == "refund" and acct and not _has_hint(acct, job.normalized, job.text):
@@ -473,3 +496,6 @@ def run_turn(turn: Turn) -> None:
             handler(turn, job)
         except StopTurn as stop:
             raise _with_rest(stop, jobs[index + 1 :]) from None
+    done = [j.intent for j in jobs if j.intent in _REPEATABLE]
+    if done and turn.soft_open is None:
+        turn.soft_open = Open("done", done[-1])  # "and the other one too" repeats it on a new reference

@@ -227,6 +227,13 @@ _PAST_CANCEL = re.compile(
 )
 """A cancellation told as history ("I forgot to cancel", "thought I had cancelled"), not asked for now."""
 
+_REMEDY = re.compile(
+    r"\b(?:fix|sort|correct|resolve|reverse|undo|rectify|sort out|make (?:it|this|that) right|take care of)"
+    r" (?:it|this|that|them|the (?:mistake|error|problem|issue))\b|\b(?:fix|sort) (?:this|that|it) (?:out|up)\b"
+    r"|\b(?:want|need|get) (?:it|that|them|the money|my money) back\b|\bgive (?:it|that|them) back\b"
+)
+"""A complaint that asks for the mistake to be put right ("fix it", "sort this out", "I want it back")."""
+
 _UNDO_CANCEL = re.compile(
     r"\b(?:undo|reverse|withdraw|revoke|retract|take back|scratch|cancel|stop|forget)\b(?: the| my| our| that)?"
     r" cancel(?:l?ation|l?ing|led|ed)?\b(?! (?:fee|policy|terms))"
@@ -330,6 +337,15 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
     for reason in triggers:
         if not any(r.intent == reason for r in requests):
             requests.insert(0, Request(reason, raw, normalize(raw), 1.0))
+    asked = {r.intent for r in requests}
+    whole = normalize(raw)
+    if "refund" not in asked and _REMEDY.search(whole):
+        # "you charged me twice, fix it": the complaint asks for the money back, not an explanation
+        if "charge_question" in asked:
+            complaint = next(r for r in requests if r.intent == "charge_question")
+            requests.insert(requests.index(complaint) + 1, Request("refund", raw, whole, complaint.confidence))
+        elif asked <= SOCIAL and re.search(r"\b(?:charge[sd]?|payments?|billed|bill|debit|transaction)\b", whole):
+            requests = [Request("refund", raw, whole, 0.7)]
     if any(r.intent == "retry_payment" for r in requests):
         # "card got declined, I called the bank, retry": the card is fine, no new card link is asked for
         requests = [r for r in requests if r.intent != "payment_method" or _CARD_ASK.search(r.normalized)]
