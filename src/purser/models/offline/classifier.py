@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -31,7 +32,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from purser.models.offline.normalize import normalize
-from purser.models.offline.slots import numbers_from_words
+from purser.models.offline.numbers import numbers_from_words
+from purser.models.offline.plans import mark_plan_mentions
 
 __all__ = ["INTENTS", "IntentClassifier", "Prediction", "generalize", "get_classifier", "load_corpus"]
 
@@ -72,7 +74,7 @@ _MONTH_WORDS = (
 
 def generalize(normalized: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> str:
     """Replace the open-class values of normalized text by placeholders for the classifier."""
-    text = numbers_from_words(normalized)
+    text = numbers_from_words(_drop_other_scripts(normalized))
     text = re.sub(r"\S+@\S+", " emailaddr ", text)
     text = re.sub(r"\b(?:ch|in|pi|py)_[a-z0-9_]+", " objectid ", text)
     text = re.sub(r"\b[a-z]{2,}-\d+\b", " invoicenumber ", text)
@@ -86,10 +88,44 @@ def generalize(normalized: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES
     text = re.sub(r"\b(?:" + _MONTH_WORDS + r")\b", " monthname ", text)
     text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ordinalday ", text)
     text = re.sub(r"\b\d[\d.,]*\b", " num ", text)
-    names = sorted({n.lower() for n in plan_names if n}, key=len, reverse=True)
-    if names:
-        text = re.sub(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b", " planname ", text)
+    # a plan name counts only in plan context: "upgrade to Business" yes, "our seasonal business" no
+    text = mark_plan_mentions(text, plan_names)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _drop_other_scripts(text: str) -> str:
+    """Words of non-Latin scripts, with the numbers and signs around them, dropped when the text also has
+    Latin words: "10 月 5 日 の ¥ 9,800 の 領 収 書 ( receipt for ... )" is classified on its English gloss."""
+    if text.isascii() or len(re.findall(r"[a-z]{2,}", text)) < 2:
+        return text
+    words = "".join(
+        " " + ch if i and ch.isalpha() and text[i - 1].isalpha() and _foreign(ch) != _foreign(text[i - 1]) else ch
+        for i, ch in enumerate(text)
+    ).split()  # "standardプラン" -> "standard プラン"
+    kinds = [_script(w) for w in words]
+    drop = [k == "foreign" for k in kinds]
+    for order in (range(len(words)), range(len(words) - 1, -1, -1)):
+        previous = False
+        for i in order:
+            if kinds[i] == "neutral" and previous:
+                drop[i] = True
+            previous = drop[i]
+    return " ".join(w for w, d in zip(words, drop, strict=True) if not d)
+
+
+def _script(word: str) -> str:
+    """ "foreign" (a letter of another script), "latin" (Latin letters) or "neutral" (digits, signs)."""
+    letters = [ch for ch in word if ch.isalpha()]
+    if any(_foreign(ch) for ch in letters):
+        return "foreign"
+    if letters or word in ("(", ")"):
+        return "latin"
+    return "neutral"
+
+
+def _foreign(ch: str) -> bool:
+    """A letter of a script other than Latin."""
+    return ch.isalpha() and not ch.isascii() and not unicodedata.name(ch, "").startswith("LATIN")
 
 
 def load_corpus() -> dict[str, list[str]]:

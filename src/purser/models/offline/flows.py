@@ -37,6 +37,7 @@ from purser.models.offline.slots import (
     parse_months_until,
     parse_seats,
     plan_base,
+    seat_target,
     yes_no,
 )
 from purser.models.offline.understand import _NO_PAUSE, ESCALATIONS, understand
@@ -125,8 +126,7 @@ def _seat_total(turn: Turn, job: Job) -> int | None:
         return int(bare.group(1)) if bare else None
     if seat is None:
         return None
-    current = int((acct.subscription or {}).get("quantity") or 1)
-    return {"set": seat.count, "add": current + seat.count, "remove": current - seat.count}[seat.mode]
+    return seat_target(seat, int((acct.subscription or {}).get("quantity") or 1))
 
 
 def h_change_seats(turn: Turn, job: Job) -> None:

@@ -24,7 +24,8 @@ from typing import Any
 
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES, get_classifier
 from purser.models.offline.normalize import normalize
-from purser.models.offline.questions import PRICE_QUESTION, answer_only, reroute
+from purser.models.offline.plans import mentions_plan
+from purser.models.offline.questions import PRICE_QUESTION, answer_only, merge_conditions, reroute
 
 __all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
 
@@ -248,6 +249,17 @@ _UNDO_CANCEL = re.compile(
 """Withdrawing a cancellation scheduled for the period's end ("changed my mind, keep the plan going")."""
 
 _CARD_ASK = re.compile(r"\b(?:new|update|change|replace|different|another|link|add)\b")
+_CARD_DONE = re.compile(
+    r"\b(?:done|already|just|have|i've|we've|finished)\b[^.]{0,30}\b(?:put|added|entered|updated|changed|replaced|"
+    r"saved|in)\b|\b(?:put|added|entered|saved|updated) (?:in )?(?:the|a|my|our) (?:new |other )?card\b"
+    r"|\bcard (?:is|was) (?:updated|changed|replaced|added)\b"
+)
+"""The card was already changed ("ok done, put the new card in"): a report, not a request for a link."""
+_RETRY_ASK = re.compile(
+    r"\b(?:retry|re-try|try (?:it |the \w+ |again|once more)|charge (?:it|me|the|my|again)|run (?:it|the)"
+    r"|process (?:it|the)|pay (?:it|the|now|my)|attempt|re-?run|re-?charge|collect)\b"
+)
+"""An explicit ask to take the payment again (not just the news that it failed)."""
 
 _ACTIONS = ("refund", "cancel", "pause", "change_plan", "change_seats", "preview_change", "resume")
 
@@ -298,8 +310,7 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
             if pattern.search(norm):
                 return fallback, 0.7
     if intent in SOCIAL or conf < THRESHOLD:
-        names = [n for n in plan_names if n and re.search(r"\b" + re.escape(n) + r"\b", norm)]
-        if names and _CHANGE_VERB.search(norm):
+        if mentions_plan(norm, plan_names) and _CHANGE_VERB.search(norm):
             return "change_plan", 0.8
     return intent, conf
 
@@ -309,6 +320,7 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
     clauses: list[tuple[str, str, float, str]] = []
     for sentence in _sentences(raw) or [raw]:
         clauses.extend(_split_clause(sentence, plan_names))
+    clauses = merge_conditions(clauses)  # "if my payment fails, what happens?": one question
     requests: list[Request] = []
     for text, intent, conf, norm in clauses:
         if intent in ESCALATIONS:
@@ -347,8 +359,16 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         elif asked <= SOCIAL and re.search(r"\b(?:charge[sd]?|payments?|billed|bill|debit|transaction)\b", whole):
             requests = [Request("refund", raw, whole, 0.7)]
     if any(r.intent == "retry_payment" for r in requests):
-        # "card got declined, I called the bank, retry": the card is fine, no new card link is asked for
-        requests = [r for r in requests if r.intent != "payment_method" or _CARD_ASK.search(r.normalized)]
+        # "card got declined, I called the bank, retry": the card is fine, no new card link is asked for;
+        # "done, I put the new card in, try again": the card was already changed
+        requests = [
+            r
+            for r in requests
+            if r.intent != "payment_method" or (_CARD_ASK.search(r.normalized) and not _CARD_DONE.search(r.text.lower()))
+        ]
+    if any(r.intent == "payment_method" for r in requests):
+        # "payment failed again. send me the link": the failure is the reason, the link is the request
+        requests = [r for r in requests if r.intent != "retry_payment" or _RETRY_ASK.search(r.normalized)]
     requests = answer_only(requests, normalize(raw), plan_names)  # "only asking": no write survives
     actionable = [r for r in requests if r.intent in ACTIONABLE]
     if actionable:

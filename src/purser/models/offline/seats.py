@@ -1,0 +1,169 @@
+"""Seat-count grammar: what the customer wants the seat total to become.
+
+A message can carry several numbers about seats, with different roles:
+
+- a relative change: "add the 2 missing seats", "2 more users", "another 3", "one less user",
+  "remove a seat", "reduce by 2";
+- an absolute target: "drop to 4 seats", "we need 10 licences", "from 3 to 5", "8 seats in total";
+- a head count, which is a target: "we are 5 people now", "there are 7 of us";
+- the customer's statement of the current count, which is never the target: "we have 3
+  seats", "we currently pay for 4 users", "instead of 6".
+
+`parse_seats` reads the roles; `seat_target` turns them into the new total against the
+account's real count, and answers None (ask) when the customer's numbers disagree with each
+other or with the account. Pure functions of normalized text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from purser.models.offline.numbers import numbers_from_words
+
+__all__ = ["SeatSlot", "parse_seats", "seat_target"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeatSlot:
+    """A seat count: an absolute total, or a number to add or remove.
+
+    `stated` is the current count as the customer stated it, `total` the total they said
+    they want besides a relative change; both only serve to check the change.
+    """
+
+    mode: Literal["set", "add", "remove"]
+    count: int
+    stated: int | None = None
+    total: int | None = None
+
+
+_SEAT = r"(?:seats?|users?|licen[cs]es?|members?|people|persons?|spots?|places?|logins?|accounts?)"
+_PEOPLE = r"(?:people|persons|members|employees|colleagues|staff|users|folks|of us|in (?:the|our) team)"
+_N = r"(\d{1,5})"
+_SKIP = r"(?: (?:the|a|an|another|extra|additional|more|us|me|on|our|my|those|these|them|it|of|just|only))*"
+
+_ADD = (
+    re.compile(r"\b(?:add|adding|plus)\b" + _SKIP + r" " + _N + r"\b(?! ?%)"),
+    re.compile(r"\b" + _N + r" (?:more|extra|additional|new|missing|further)\b"),
+    re.compile(r"\b" + _N + r" " + _SEAT + r" more\b"),
+    re.compile(r"\banother " + _N + r"\b"),
+    re.compile(r"\b(?:increase|up|raise|bump|grow|expand)(?: it| them| that| the \w+| our \w+)?(?: up)? by " + _N),
+    re.compile(r"\+ ?" + _N + r"\b"),
+    re.compile(r"\badd\b(?: " + _SEAT + r"| more| extra| some)* for " + _N + r"\b"),
+    re.compile(r"\b(?:hired|onboarded|onboarding|welcomed|taken on) " + _N + r" (?:new )?" + _PEOPLE + r"\b"),
+    re.compile(r"\b" + _N + r" (?:new )?" + _PEOPLE + r" (?:joined|are joining|will join|started|are starting)\b"),
+)
+_REMOVE = (
+    re.compile(r"\b" + _N + r" (?:fewer|less)\b"),
+    re.compile(r"\b" + _N + r" " + _SEAT + r" (?:fewer|less)\b"),
+    re.compile(r"\b" + _N + r" " + _PEOPLE + r" (?:left|have left|are leaving|quit|departed)\b"),
+    re.compile(
+        r"\b(?:remove|removing|delete|drop|dropping|cut|minus|lose|take away|take off|get rid of|free up"
+        r"|release|cancel|deactivate)\b" + _SKIP + r" " + _N + r"\b(?! ?%)"
+    ),
+    re.compile(
+        r"\b(?:reduce|decrease|lower|down|cut|drop|shrink)(?: it| them| that| the \w+| our \w+)?(?: down)? by " + _N
+    ),
+)
+_FROM_TO = re.compile(r"\bfrom " + _N + r"(?: " + _SEAT + r")? (?:to|down to|up to|->) " + _N + r"\b")
+_SET = (
+    re.compile(_SEAT + r"(?: count| number| quantity| total)? (?:to|at|down to|up to) " + _N + r"\b"),
+    re.compile(
+        r"\b(?:to|need|want|total of|only need|only want|exactly|just need|keep)\s+(?:only |just )?"
+        + _N
+        + r"\s*"
+        + _SEAT
+    ),
+    re.compile(r"\b" + _N + r" " + _SEAT + r" (?:in total|total|altogether|overall)\b"),
+)
+_SET_VERB = re.compile(
+    r"\b(?:reduce|decrease|lower|cut|increase|bump|raise|change|set|update|go|move|drop|bring|adjust|scale|make it"
+    r"|take|downsize|upsize|shrink|expand)\b[^.?!]{0,30}?\b(?:to|down to|up to) " + _N + r"\b"
+)
+_HEADCOUNT = (
+    re.compile(
+        r"\b(?:we are|we will be|there are|there will be|we have grown to|grown to|team of|company of|"
+        r"we now are|we are now)\b(?: now| already| currently)? " + _N + r"\b(?! " + _SEAT.replace("people|", "") + r")"
+    ),
+    re.compile(
+        r"\b(?:we have|we now have|now we have|we got|there are)(?: now| already)? "
+        + _N
+        + r" "
+        + _PEOPLE
+        + r"\b(?! (?:more|less|fewer))"
+    ),
+)
+_CURRENT = (
+    re.compile(
+        r"\b(?:we|i)(?: currently| now| already| only| still)? (?:have|pay for|are paying for|got|have got|use"
+        r"|are using|are on|own|hold|are at)(?: only| just)? " + _N + r" (?:paid )?" + _SEAT
+    ),
+    re.compile(
+        r"\b(?:currently|right now|at the moment)(?: (?:we|i) (?:have|are on|pay for|use))?(?: on| at)? "
+        + _N
+        + r"\b(?! (?:people|persons|employees|members|colleagues|of us))"
+    ),
+    re.compile(r"\b(?:our|my) (?:current )?" + _N + r" " + _SEAT),
+    re.compile(r"\b" + _N + r" " + _SEAT + r" (?:currently|right now|at the moment|today)\b"),
+    re.compile(r"\b(?:instead of|out of|rather than) " + _N + r"\b"),
+)
+_BARE = re.compile(r"\b" + _N + r"\s*" + _SEAT + r"\b")
+
+
+def _first(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    found = [m for m in (p.search(text) for p in patterns) if m]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+def _numbers(patterns: tuple[re.Pattern[str], ...], text: str) -> list[tuple[int, int]]:
+    """(position, number) of every match of the patterns."""
+    return sorted((m.start(1), int(m.group(1))) for p in patterns for m in p.finditer(text))
+
+
+def parse_seats(text: str) -> SeatSlot | None:
+    """The seat change the normalized text asks for (see the module docstring), or None."""
+    text = numbers_from_words(text)
+    add, remove = _first(_ADD, text), _first(_REMOVE, text)
+    relative = min((m for m in (add, remove) if m), key=lambda m: m.start(), default=None)
+    skip = {relative.start(1)} if relative else set()
+    current = [(pos, n) for pos, n in _numbers(_CURRENT, text) if pos not in skip]
+    stated = current[0][1] if current else None
+    targets = [(m.start(1), int(m.group(1))) for m in [_first(_SET, text)] if m]
+    verb = _SET_VERB.search(text)
+    if verb and re.search(_SEAT, text):
+        targets.append((verb.start(1), int(verb.group(1))))
+    span = _FROM_TO.search(text)
+    if span:
+        stated, targets = int(span.group(1)), [(span.start(2), int(span.group(2)))]
+    taken = skip | {pos for pos, _ in current}
+    heads = [(pos, n) for pos, n in _numbers(_HEADCOUNT, text) if pos not in taken]
+    target = min(targets)[1] if targets else (heads[0][1] if heads else None)
+    if relative is not None:
+        mode: Literal["add", "remove"] = "add" if relative is add else "remove"
+        return SeatSlot(mode, int(relative.group(1)), stated, target)
+    if target is not None:
+        return SeatSlot("set", target, stated)
+    bare = next((m for m in _BARE.finditer(text) if m.start(1) not in taken), None)
+    if bare:
+        return SeatSlot("set", int(bare.group(1)))
+    if current:
+        return SeatSlot("set", current[0][1])
+    if re.search(r"\b(?:add|another|1 more|extra|additional)\b[^.?!]*" + _SEAT, text):
+        return SeatSlot("add", 1)
+    if re.search(r"\b(?:remove|drop|delete|cut)\b[^.?!]*\b(?:a|one|1)\b[^.?!]*" + _SEAT, text):
+        return SeatSlot("remove", 1)
+    return None
+
+
+def seat_target(slot: SeatSlot, current: int) -> int | None:
+    """The new seat total for an account with `current` seats; None when the numbers disagree (ask)."""
+    if slot.mode == "set":
+        return slot.count if slot.count >= 1 else None
+    if slot.stated is not None and slot.stated != current:
+        return None  # "we have 3, add 2" on an account with 4: 5 or 6? ask
+    total = current + slot.count if slot.mode == "add" else current - slot.count
+    if slot.total is not None and slot.total != total:
+        return None
+    return total if total >= 1 else None
