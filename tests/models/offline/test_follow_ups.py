@@ -23,3 +23,21 @@ def test_complaint_with_a_remedy_asks_for_a_refund(text: str) -> None:
 @pytest.mark.parametrize("text", ["what is this charge from march?", "why was I charged 29 dollars on the 5th"])
 def test_a_question_about_a_charge_is_only_a_question(text: str) -> None:
     assert "refund" not in [r.intent for r in understand(text)], text
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        ("the payment bounced again. pls send me the link to change my card", ["payment_method"]),
+        (
+            "card expired, send me a link to update it and then charge the invoice again",
+            ["payment_method", "retry_payment"],
+        ),
+        ("ok i've entered the new card now, try the payment again", ["retry_payment"]),
+        ("I updated my card already, please charge it again", ["retry_payment"]),
+        ("my card was declined, I called the bank, please retry", ["retry_payment"]),
+        ("I need to change my card", ["payment_method"]),
+    ],
+)
+def test_a_failed_payment_report_and_a_card_report_are_context_not_requests(text: str, intents: list[str]) -> None:
+    assert [r.intent for r in understand(text)] == intents, text

@@ -309,9 +309,8 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         for fallback, pattern in _FALLBACKS:
             if pattern.search(norm):
                 return fallback, 0.7
-    if intent in SOCIAL or conf < THRESHOLD:
-        if mentions_plan(norm, plan_names) and _CHANGE_VERB.search(norm):
-            return "change_plan", 0.8
+    if (intent in SOCIAL or conf < THRESHOLD) and mentions_plan(norm, plan_names) and _CHANGE_VERB.search(norm):
+        return "change_plan", 0.8
     return intent, conf
 
 
@@ -364,7 +363,8 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         requests = [
             r
             for r in requests
-            if r.intent != "payment_method" or (_CARD_ASK.search(r.normalized) and not _CARD_DONE.search(r.text.lower()))
+            if r.intent != "payment_method"
+            or (_CARD_ASK.search(r.normalized) and not _CARD_DONE.search(r.text.lower()))
         ]
     if any(r.intent == "payment_method" for r in requests):
         # "payment failed again. send me the link": the failure is the reason, the link is the request
