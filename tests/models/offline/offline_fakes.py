@@ -137,6 +137,8 @@ class Backend:
     outcomes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     counter: int = 0
+    knowledge: Any = None
+    """A `KnowledgeBase` for `search_knowledge`; None answers with one canned refund-window passage."""
 
     def outcome(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
         self.calls.append((action, args))
@@ -246,6 +248,10 @@ def make_agent(backend: Backend) -> Agent[None, str]:
     def search_knowledge(query: str) -> dict[str, Any]:
         """Search the knowledge base."""
         backend.calls.append(("search_knowledge", {"query": query}))
+        if backend.knowledge is not None:
+            from purser.knowledge import search_tool_result
+
+            return search_tool_result(backend.knowledge, query)
         return {
             "passages": [
                 {

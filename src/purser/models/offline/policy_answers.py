@@ -209,7 +209,7 @@ def h_price(turn: Turn, job: Job) -> None:
     """The price of the plans the question names, from the plan catalogue (no tool call)."""
     acct = _account(turn)
     norm = job.normalized
-    named = {plan_base(p) for p in match_plan(norm, acct.plans, acct.plan)}
+    named = {plan_base(p) for p in match_plan(norm, acct.plans)}  # named in the words, never the current one
     interval = parse_interval(norm)
     plans = [p for p in acct.plans if plan_base(p) in named and (interval is None or p.get("interval") == interval)]
     if not plans:

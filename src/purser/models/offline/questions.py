@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from purser.models.offline.understand import Request
 
-__all__ = ["PRICE_QUESTION", "answer_only", "info_only", "is_info_question", "is_polite_request", "reroute"]
+__all__ = [
+    "PRICE_QUESTION",
+    "answer_only",
+    "info_only",
+    "is_info_question",
+    "is_polite_request",
+    "merge_conditions",
+    "reroute",
+]
 
 PRICE_QUESTION = "price_question"
 """The intent of a question about a plan's price, answered from the plan catalogue (no tool call)."""
@@ -87,17 +95,35 @@ _INFO_HEAD = re.compile(
     r"|\bwill (?:you|they|it|the system) (?:\w+ ){0,2}?(?:retry|try (?:again|it again|to charge)"
     r"|charge (?:it|me|my card|the card) again|attempt|warn|notify|tell|inform|let (?:me|us) know"
     r"|keep|store|save)\b"
-    r"|\b(?:do|will|would|does) (?:i|we) (?:still |then |also )?(?:lose|keep|get any|receive any|be (?:warned"
-    r"|notified|told|informed|locked|cut off|suspended)|have access|still have|need to|have to)\b"
+    r"|\b(?:do|will|would|does) (?:i|we) (?:still |then |also )?(?:lose|keep|get any|receive any|(?:be|get) (?:warned"
+    r"|notified|told|informed|locked|cut off|suspended|an email|a heads up|any notice)|have access|still have"
+    r"|need to|have to)\b"
+    # passive questions about what happens to data or the account: "are my card details saved?"
+    r"|\b(?:is|are|will|would) (?:my|our|the) (?:full )?(?:card|credit card|payment|card details|card number"
+    r"|card data|payment details|data|account|access|subscription|service)s?(?: \w+)?"
+    r" (?:(?:be|get) )?(?:stored|saved|kept|held|retained|logged|visible|encrypted|safe|secure|suspended|blocked"
+    r"|locked|cut off|closed|deleted|lost)\b"
+    # a question under a condition: "will my account be suspended if my payment fails?"
+    r"|^(?:will|would|does|do|is|are) (?:\w+ ){1,10}?(?:if|once|in case) (?:i|we|my|our|the|a|it|you)\b"
     r"|\b(?:do|will|would) (?:i|we) (?:still |then |also )?get (?:any |some |my |the |a )?(?:money|refund|credit"
     r"|warning|notice|heads up|email|reminder)\b[^?]{0,40}\b(?:if|when|before|after|for the rest|back)\b"
     r"|\bis (?:that|this|it|there) (?:\w+ )?(?:correct|right|normal|true|legal|standard|expected|usual|ok|okay"
     r"|allowed|a limit|any limit|a maximum|a max|a notice|any notice|any warning|a grace)\b"
     r"|\b(?:does|will|would) (?:it|that|this|the (?:change|switch|plan|pause|cancellation|new plan|price)"
-    r"|a (?:downgrade|upgrade|pause|cancellation)) (?:\w+ ){0,2}?(?:switch|happen|apply|take effect|start"
+    r"|an? (?:downgrade|upgrade|pause|cancellation|plan change)) (?:\w+ ){0,2}?(?:switch|happen|apply|take effect"
+    r"|start"
     r"|kick in|change|end|stop|go up|increase)\b"
 )
 """A question asking for information about how billing works, not for an action."""
+
+_RULE_HEAD = re.compile(
+    r"\bwhat (?:is|are|is the|are the) (?:longest|shortest|maximum|minimum|max|min|most|limit|limits|deadline"
+    r"|policy|rules?|notice|notice period)\b|\bhow (?:often|many times|much notice|far in advance)\b"
+    r"|\bis there (?:a|any) (?:limit|maximum|max|minimum|notice|grace)\b|\bwhat (?:happens|would happen)\b"
+    r"|\b(?:is|are) (?:my|our|the) (?:full )?(?:card|credit card|card details|card number|card data|payment details)"
+    r"(?: \w+)? (?:stored|saved|kept|held|retained|logged|visible|encrypted)\b"
+)
+"""Questions about the rules that the classifier may take for a question about the account."""
 
 _POLICY_TOPIC = re.compile(
     r"\b(?:refund\w*|money|card\w*|payment\w*|charg\w*|invoice\w*|vat|tax\w*|price\w*|pricing|cost\w*|plan\w*"
@@ -149,6 +175,7 @@ _CHANGE_CUE = re.compile(
     r"|chang\w* (?:to|over|plan|my)|add\w*|remov\w*|prorat\w*|difference|more|extra|cheaper|save|saving"
     r"|today|right now|now|instead|if (?:i|we)|would (?:i|we|it) (?:pay|be|cost)|to go|to get|bump\w*)\b"
 )
+_CATALOGUE = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bcurrent )(?<!\bthis )\b(?:plans?|tiers?|packages?)\b")
 _SEATS = re.compile(r"\b\d+\s+(?:more |extra |additional |new )?(?:seats?|users?|licen[cs]es?|members?)\b")
 
 
@@ -179,13 +206,16 @@ def price_kind(normalized: str, plan_names: Sequence[str]) -> str | None:
     named = any(n and re.search(r"\b" + re.escape(n) + r"\b", normalized) for n in plan_names)
     if _SEATS.search(normalized) or (re.search(r"\b(?:upgrad|downgrad)\w*", normalized) and named):
         return "change"
-    if not named:
-        return None
-    return "change" if _CHANGE_CUE.search(normalized) else "catalogue"
+    if _CHANGE_CUE.search(normalized):
+        return "change" if named else None
+    # "how much is the Pro plan?", "what do your plans cost?" (not "my plan": that is the account)
+    return "catalogue" if named or _CATALOGUE.search(normalized) else None
 
 
 def reroute(intent: str, confidence: float, normalized: str, plan_names: Sequence[str]) -> tuple[str, float]:
     """The clause's intent once its dialogue act is known (the classifier's when nothing applies)."""
+    if _PREAMBLE.match(normalized):
+        return "unknown", 0.0  # "out of curiosity," alone: a marker for the question next to it
     price = price_kind(normalized, plan_names)
     if price == "catalogue" and intent in (*WRITES, *_SMALL_TALK, "preview_change", "policy_question",
                                            "account_question"):  # fmt: skip
@@ -200,6 +230,7 @@ def reroute(intent: str, confidence: float, normalized: str, plan_names: Sequenc
         intent in WRITES
         or intent == "preview_change"
         or (intent in _SMALL_TALK and bool(_POLICY_TOPIC.search(normalized)))
+        or (intent == "account_question" and bool(_RULE_HEAD.search(normalized)))
     )
     if movable and is_info_question(normalized) and not is_polite_request(normalized):
         return "policy_question", max(confidence, 0.75)
@@ -210,6 +241,42 @@ def reroute(intent: str, confidence: float, normalized: str, plan_names: Sequenc
     ):
         return "policy_question", max(confidence, 0.75)  # a tax rate is policy, not a charge on the account
     return intent, confidence
+
+
+_PREAMBLE = re.compile(
+    r"^(?:(?:hi|hello|hey|so|ok|okay)\b[ ,]*)?(?:just |only |a |one )?(?:quick |general |small )?"
+    r"(?:out of curiosity|question|asking|curious|wondering|hypothetically(?: speaking)?|in theory|for now"
+    r"|checking|for (?:information|info))[ ,.:!]*$"
+)
+_CONDITION_HEAD = re.compile(
+    r"^(?:and |but |so |also )?(?:if|in case|suppose|supposing|assuming|whenever|once|say"
+    r"|(?:when|after|before) (?:i|we|you|my|our|the|a))\b"
+)
+_QUESTION_START = re.compile(r"^(?:what|when|how|why|which|will|would|do|does|did|is|are|can|could|should|shall)\b")
+
+
+def merge_conditions(clauses: list[tuple[str, str, float, str]]) -> list[tuple[str, str, float, str]]:
+    """A clause that is only a condition ("if my payment fails", "when I switch to a cheaper plan")
+    joins the clause after it, which says what is asked under that condition; when that is a
+    question (not a request), the whole is a policy question. Clauses are (text, intent, confidence,
+    normalized), as `understand` builds them."""
+    out: list[tuple[str, str, float, str]] = []
+    index = 0
+    while index < len(clauses):
+        text, intent, conf, norm = clauses[index]
+        if index + 1 < len(clauses) and _CONDITION_HEAD.match(norm) and not re.search(r"[,;:?]", norm):
+            text2, intent2, conf2, norm2 = clauses[index + 1]
+            merged = norm + " , " + norm2
+            asked = _QUESTION_START.match(norm2) or is_info_question(norm2)
+            if asked and not is_polite_request(norm2) and intent2 in (*WRITES, *_SMALL_TALK, "account_question",
+                                                                      "charge_question"):  # fmt: skip
+                intent2, conf2 = "policy_question", max(conf2, 0.75)
+            out.append((text + ", " + text2, intent2, conf2, merged))
+            index += 2
+            continue
+        out.append((text, intent, conf, norm))
+        index += 1
+    return out
 
 
 def answer_only(requests: list[Request], normalized_message: str, plan_names: Sequence[str]) -> list[Request]:
