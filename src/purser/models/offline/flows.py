@@ -26,11 +26,11 @@ from purser.models.offline.handlers import (
 )
 from purser.models.offline.normalize import normalize
 from purser.models.offline.policy_answers import h_policy, h_price
+from purser.models.offline.references import invoice_items, refund_items
 from purser.models.offline.replies import account_answer, social_reply
 from purser.models.offline.slots import (
     match_plan,
     numbers_from_words,
-    parse_amounts,
     parse_dates,
     parse_interval,
     parse_months,
@@ -413,28 +413,24 @@ def _message_jobs(turn: Turn) -> list[Job]:
             if short_answer or not actionable or all(j.intent == item.intent for j in actionable):
                 return [Job(item.intent, turn.message, norm, dict(item.data))]
     if acct is not None:
-        jobs = [split for job in jobs for split in _split_refund(acct, job)]
+        jobs = [split for job in jobs for split in _split_items(acct, job)]
     others = tuple(j.intent for j in jobs)
     for job in jobs:
         job.data.setdefault("other_intents", others)
     return jobs
 
 
-def _split_refund(acct: Account, job: Job) -> list[Job]:
-    """One refund job per named month or day ("refund September and October"), when each names one charge."""
-    if job.intent != "refund" or job.data or parse_amounts(job.normalized) or acct.invoice_refs(job.text):
+def _split_items(acct: Account, job: Job) -> list[Job]:
+    """One job per charge or invoice the request names ("refund September and October", "email the July and
+    August invoices"), when each reference names exactly one (`references`); else the job unchanged."""
+    if job.data or job.intent not in ("refund", "send_invoice"):
         return [job]
-    spans = [sp for sp in parse_dates(job.normalized, acct.now) if sp.kind in ("month", "day")]
-    if len({(sp.start, sp.end) for sp in spans}) < 2:
-        return [job]
-    pool = acct.open_charges()
-    picked: list[str] = []
-    for span in spans:
-        found = acct.filter_charges(pool, [span], [], [])
-        if len(found) != 1 or found[0]["id"] in picked:
-            return [job]
-        picked.append(str(found[0]["id"]))
-    return [Job("refund", job.text, job.normalized, {"charge_id": cid}) for cid in picked]
+    norm = numbers_from_words(job.normalized)
+    if job.intent == "refund":
+        charges = refund_items(acct, norm, job.text)
+        return [Job("refund", job.text, job.normalized, {"charge_id": c}) for c in charges] or [job]
+    invoices = invoice_items(acct, norm, job.text)
+    return [Job("send_invoice", job.text, job.normalized, {"invoice": i}) for i in invoices] or [job]
 
 
 _OTHER_ACCOUNT = re.compile(

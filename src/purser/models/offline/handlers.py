@@ -18,6 +18,7 @@ from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn,
 from purser.models.offline.history import ToolRecord
 from purser.models.offline.normalize import normalize
 from purser.models.offline.outcomes import confirm_prompt, outcome_text
+from purser.models.offline.references import strip_narrative
 from purser.models.offline.slots import (
     numbers_from_words,
     parse_amounts,
@@ -143,9 +144,11 @@ def _has_hint(acct: Account, norm: str, raw: str) -> bool:
 def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any], str | None, str]:
     """The charge to refund, the partial amount (None = all that remains) and the reason; or ask."""
     norm = numbers_from_words(job.normalized)
+    whole = numbers_from_words(normalize(turn.message))
+    if _has_hint(acct, strip_narrative(norm), job.text) or _has_hint(acct, strip_narrative(whole), turn.message):
+        norm, whole = strip_narrative(norm), strip_narrative(whole)  # "you gave me 20 back last month" names nothing
     pool = sorted(acct.open_charges(), key=lambda c: str(c.get("created", "")), reverse=True)
     cands, reason = _candidates(acct, pool, norm, job.text)
-    whole = numbers_from_words(normalize(turn.message))
     if (
         (len(cands) != 1 or not _has_hint(acct, norm, job.text))
         and whole != norm
@@ -266,7 +269,7 @@ def h_send_invoice(turn: Turn, job: Job) -> None:
     if not invoices:
         _say(turn, "I can't find any invoices on your account yet.")
         return
-    refs = acct.invoice_refs(job.text)
+    refs = [str(job.data["invoice"])] if job.data.get("invoice") else acct.invoice_refs(job.text)
     spans = parse_dates(norm, acct.now)
     chosen: dict[str, Any] | None = None
     if refs:
