@@ -41,3 +41,18 @@ def test_a_question_about_a_charge_is_only_a_question(text: str) -> None:
 )
 def test_a_failed_payment_report_and_a_card_report_are_context_not_requests(text: str, intents: list[str]) -> None:
     assert [r.intent for r in understand(text)] == intents, text
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        ("I never paused it over the summer although we were closed, can I get July back?", ["refund"]),
+        ("we're on the Starter plan. please move us to Growth", ["change_plan"]),
+        ("what would the Growth plan cost me today? and then go ahead", ["change_plan"]),
+        ("how much would 2 extra seats be, then just do it", ["change_seats"]),
+        ("the card works again, you can take the 40 dollars again", ["retry_payment"]),
+    ],
+)
+def test_history_statements_and_go_aheads(text: str, intents: list[str]) -> None:
+    names = ("starter", "growth", "scale")
+    assert [r.intent for r in understand(text, names)] == intents, text

@@ -355,13 +355,18 @@ def _follow_up(turn: Turn, jobs: list[Job], norm: str) -> bool:
     return _has_hint(turn.account, numbers_from_words(norm), turn.message)
 
 
-def _with_rest(stop: StopTurn, rest: list[Job]) -> StopTurn:
-    """`stop`, its open item carrying the requests not handled yet (answered on the next message)."""
+def _with_rest(stop: StopTurn, rest: list[Job], done: list[Job]) -> StopTurn:
+    """`stop`, its open item carrying the requests not handled yet (answered on the next message) and
+    the last request completed before it (so "same for August" can still repeat it)."""
     item = stop.open_item
     waiting = [(j.intent, j.text, j.normalized) for j in rest if j.intent in HANDLERS and j.intent != "deny"]
-    if item is None or item.kind not in _CARRIED_OPEN or not waiting:
+    last = [j.intent for j in done if j.intent in _REPEATABLE]
+    if item is None or item.kind not in _CARRIED_OPEN or not (waiting or last):
         return stop
-    return StopTurn(stop.text, Open(item.kind, item.intent, {**item.data, "rest": waiting}))
+    extra: dict[str, Any] = {"rest": waiting} if waiting else {}
+    if last:
+        extra["last_done"] = last[-1]
+    return StopTurn(stop.text, Open(item.kind, item.intent, {**item.data, **extra}))
 
 
 def _message_jobs(turn: Turn) -> list[Job]:
@@ -374,6 +379,9 @@ def _message_jobs(turn: Turn) -> list[Job]:
     answer = yes_no(norm)
     item = turn.open_item
     if item is not None and not intents & set(ESCALATIONS):
+        last = item.intent if item.kind == "done" else item.data.get("last_done")
+        if last and _follow_up(turn, jobs, norm):
+            return [Job(str(last), turn.message, norm)]  # "same for August": the last request again
         msg = Job("", turn.message, norm)
         if item.kind == "offer_refund":
             if answer == "no" and "refund" not in intents:
@@ -391,8 +399,6 @@ def _message_jobs(turn: Turn) -> list[Job]:
                 return [Job("cancel", turn.message, norm, {"insist": True})]
         elif item.kind == "await_confirmation" and answer and not intents - {"affirm", "deny", "thanks", "unknown"}:
             return [Job("await_confirmation", turn.message, norm, {"answer": answer})]
-        elif item.kind == "done" and item.intent and _follow_up(turn, jobs, norm):
-            return [Job(item.intent, turn.message, norm)]
         elif item.kind == "discussed_charge" and item.data.get("charge_id"):
             for job in jobs:
                 if job.intent == "refund" and acct and not _has_hint(acct, job.normalized, job.text):
@@ -491,7 +497,7 @@ def run_turn(turn: Turn) -> None:
         try:
             handler(turn, job)
         except StopTurn as stop:
-            raise _with_rest(stop, jobs[index + 1 :]) from None
+            raise _with_rest(stop, jobs[index + 1 :], jobs[:index]) from None
     done = [j.intent for j in jobs if j.intent in _REPEATABLE]
     if done and turn.soft_open is None:
         turn.soft_open = Open("done", done[-1])  # "and the other one too" repeats it on a new reference

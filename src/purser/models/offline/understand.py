@@ -189,6 +189,8 @@ _NO_PAUSE = re.compile(
 _MONEY_BACK = re.compile(
     r"\b(?:money|payment|charge|amount|dollars|euros|pounds|yen|it|that)\b.{0,12}\bback\b|\bgive back\b"
     r"|\brefund\w*\b"
+    r"|\b(?:get|have|want)\b[^.]{0,20}\b(?:january|february|march|april|may|june|july|august|september|october"
+    r"|november|december|that month|the month|last month|this month|the fee|my fee)\b[^.]{0,12}\bback\b"
 )
 
 _FALLBACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -228,6 +230,24 @@ _PAST_CANCEL = re.compile(
 )
 """A cancellation told as history ("I forgot to cancel", "thought I had cancelled"), not asked for now."""
 
+_DO_IT = re.compile(
+    r"\b(?:and|then|,) (?:just )?(?:do it|go ahead|proceed|make the (?:switch|change|move)|switch (?:me|us)|apply it)\b"
+    r"|\b(?:do it|go ahead) (?:right away|now|straight away|too|as well)\b"
+)
+"""A price question that also asks to go ahead ("show me the cost and do it")."""
+
+_PAST_PAUSE = re.compile(
+    r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried"
+    r"|did not|didn't|never)(?: to)? (?:paus\w*)(?: (?:it|that|this|my \w+|our \w+|the \w+))?\b"
+)
+"""A pause told as history ("I completely forgot to pause it"), not asked for now."""
+
+_ON_PLAN = re.compile(
+    r"(?:hi|hello|hey|so|ok|okay)?[ ,]*(?:i am|we are|i'm|we're|im|currently|right now|at the moment|now)+"
+    r"(?: currently| now)? on (?:the |a |our |my )?[\w -]{1,30}?(?: plan| tier| subscription| package)?"
+)
+"""A sentence that only says which plan the customer is on."""
+
 _REMEDY = re.compile(
     r"\b(?:fix|sort|correct|resolve|reverse|undo|rectify|sort out|make (?:it|this|that) right|take care of)"
     r" (?:it|this|that|them|the (?:mistake|error|problem|issue))\b|\b(?:fix|sort) (?:this|that|it) (?:out|up)\b"
@@ -257,7 +277,7 @@ _CARD_DONE = re.compile(
 """The card was already changed ("ok done, put the new card in"): a report, not a request for a link."""
 _RETRY_ASK = re.compile(
     r"\b(?:retry|re-try|try (?:it |the \w+ |again|once more)|charge (?:it|me|the|my|again)|run (?:it|the)"
-    r"|process (?:it|the)|pay (?:it|the|now|my)|attempt|re-?run|re-?charge|collect)\b"
+    r"|process (?:it|the)|pay (?:it|the|now|my)|attempt|re-?run|re-?charge|collect|take (?:it|the \w+|\S+) again)\b"
 )
 """An explicit ask to take the payment again (not just the news that it failed)."""
 
@@ -282,6 +302,10 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "unknown", 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
     if intent == "pause" and _NO_PAUSE.search(norm):
         return "unknown", 0.0  # "no pause, please": not a pause request
+    if intent == "pause" and _PAST_PAUSE.search(norm) and not re.search(r"\bpaus", _PAST_PAUSE.sub("", norm)):
+        intent, conf = "unknown", 0.0  # "I forgot to pause it in January": history, the reason for what follows
+    if intent in ("change_plan", "preview_change", *SOCIAL) and _ON_PLAN.fullmatch(norm.strip(" .,!")):
+        return "unknown", 0.0  # "we're on the yearly Glow plan": where the customer is, not where to go
     billing = extract_billing(text)
     if (
         intent not in ("send_invoice", *ESCALATIONS)
@@ -348,8 +372,28 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
     for reason in triggers:
         if not any(r.intent == reason for r in requests):
             requests.insert(0, Request(reason, raw, normalize(raw), 1.0))
-    asked = {r.intent for r in requests}
     whole = normalize(raw)
+    if any(r.intent == "preview_change" for r in requests) and _DO_IT.search(whole):
+        # "show me what it costs and do it": the confirmation carries the exact quote, so propose the change
+        seats = re.compile(r"\b(?:seats?|users?|licen[cs]es?|members?)\b")
+        requests = [
+            Request("change_seats" if seats.search(r.normalized) else "change_plan", r.text, r.normalized, r.confidence)
+            if r.intent == "preview_change"
+            else r
+            for r in requests
+        ]
+        merged: list[Request] = []
+        for r in requests:  # the preview and the change it priced are one request
+            if merged and merged[-1].intent == r.intent:
+                prev = merged[-1]
+                r = Request(
+                    r.intent, prev.text + ". " + r.text, prev.normalized + " . " + r.normalized, prev.confidence
+                )
+                merged[-1] = r
+            else:
+                merged.append(r)
+        requests = merged
+    asked = {r.intent for r in requests}
     if "refund" not in asked and _REMEDY.search(whole):
         # "you charged me twice, fix it": the complaint asks for the money back, not an explanation
         if "charge_question" in asked:
