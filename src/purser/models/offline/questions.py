@@ -167,7 +167,7 @@ _BARE_CONDITION = re.compile(
 """A conditional clause standing alone ("if my card payment fails some month"): never a request."""
 
 _PRICE_CUE = re.compile(
-    r"\b(?:price|prices|priced|pricing|cost|costs|costing|how much|rate|rates)\b"
+    r"\b(?:price|prices|priced|pricing|cost|costs|costing|how much|rate|rates|set (?:me|us) back)\b"
     r"|\bwhat (?:do|does|would|will|did) (?:\w+ ){0,4}?(?:pay|cost|charge)\b"
 )
 _CHANGE_CUE = re.compile(
@@ -220,7 +220,7 @@ def reroute(intent: str, confidence: float, normalized: str, plan_names: Sequenc
     if price == "catalogue" and intent in (*WRITES, *_SMALL_TALK, "preview_change", "policy_question",
                                            "account_question"):  # fmt: skip
         return PRICE_QUESTION, max(confidence, 0.8)
-    if price == "change" and intent == "policy_question":
+    if price == "change" and intent in ("policy_question", *_SMALL_TALK):
         return "preview_change", max(confidence, 0.8)  # "just curious what Business would cost me": a read
     if price == "change" and intent == "preview_change":
         return intent, confidence
