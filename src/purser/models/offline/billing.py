@@ -1,4 +1,4 @@
-"""Billing-detail slots: email, VAT id, company name, address (from the raw message).
+"""Billing-detail slots: email, VAT id, company name, address (`address`), from the raw message.
 
 Returns the `update_billing_details` arguments of the tool contract: every key
 present, `None` meaning "unchanged". Validation (e.g. the VAT id checksum) is
@@ -8,39 +8,11 @@ the gateway's job; this only finds what the customer wrote.
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
-from babel import Locale
+from purser.models.offline.address import address_gaps, country_code, parse_address
 
-__all__ = ["country_code", "extract_billing"]
-
-_ALIASES = {
-    "usa": "US", "us": "US", "u.s.": "US", "u.s.a.": "US", "america": "US", "united states of america": "US",
-    "uk": "GB", "u.k.": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "great britain": "GB",
-    "britain": "GB", "holland": "NL", "the netherlands": "NL", "deutschland": "DE", "españa": "ES",
-    "espana": "ES", "italia": "IT", "suisse": "CH", "schweiz": "CH", "österreich": "AT", "brasil": "BR",
-}  # fmt: skip
-
-
-@cache
-def _countries() -> dict[str, str]:
-    names = {str(name).lower(): str(code) for code, name in Locale("en").territories.items()
-             if len(str(code)) == 2 and str(code).isalpha()}  # fmt: skip
-    names.update(_ALIASES)
-    return names
-
-
-def country_code(text: str) -> str | None:
-    """ISO 3166 alpha-2 code for a country name, alias or code ("France", "UK", "de")."""
-    key = text.strip(" .,").lower()
-    if not key:
-        return None
-    if key in _countries():
-        return _countries()[key]
-    if len(key) == 2 and key.upper() in {c for c in _countries().values()}:
-        return key.upper()
-    return None
+__all__ = ["address_gaps", "country_code", "extract_billing"]
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -53,13 +25,6 @@ _NAME = re.compile(
     r"invoices? (?:should be|to|is))\s*[\"']?([^;!?\"'\n]{1,80}?)\s*(?:[\"']|[.;!?\n]|,|$| please\b)",
     re.IGNORECASE,
 )
-_ADDRESS = re.compile(
-    r"\baddress\b\s*(?:(?:is now|is|to|should be|as)\b|=|:)?\s*(?:now\b\s*)?(?:to\b\s*)?:?\s*(.+?)\s*"
-    r"(?:[;!?\n]|\.\s|\.$|$)",
-    re.IGNORECASE,
-)
-_COUNTRY_ONLY = re.compile(r"\b(?:moved to|relocated to|country (?:is|to|should be)|based in)\s+([A-Za-z .]{2,40})",
-                           re.IGNORECASE)  # fmt: skip
 
 
 def _vat(raw: str) -> str | None:
@@ -72,41 +37,11 @@ def _vat(raw: str) -> str | None:
     return None
 
 
-def _address(raw: str) -> dict[str, str | None] | None:
-    m = _ADDRESS.search(raw)
-    if m:
-        parts = [p.strip(" .") for p in m.group(1).split(",") if p.strip(" .")]
-        if parts and re.search(r"\d", m.group(1)):
-            line1: str | None = parts[0]
-            city: str | None = None
-            postal: str | None = None
-            country: str | None = None
-            rest = parts[1:]
-            if rest and country_code(rest[-1]):
-                country = country_code(rest[-1])
-                rest = rest[:-1]
-            for part in rest:
-                words = part.split()
-                code_words = [w for w in words if re.search(r"\d", w)]
-                other = [w for w in words if not re.search(r"\d", w)]
-                if code_words and postal is None:
-                    postal = " ".join(code_words)
-                    city = " ".join(other) or city
-                elif other and city is None:
-                    city = " ".join(other)
-            return {"line1": line1, "city": city, "postal_code": postal, "country": country}
-    c = _COUNTRY_ONLY.search(raw)
-    if c:
-        words = c.group(1).strip(" .").split()
-        for n in range(min(4, len(words)), 0, -1):
-            code = country_code(" ".join(words[:n]))
-            if code:
-                return {"line1": None, "city": None, "postal_code": None, "country": code}
-    return None
+def extract_billing(raw: str, bare_address: bool = False) -> dict[str, Any]:
+    """The `update_billing_details` arguments the message asks for (None = unchanged).
 
-
-def extract_billing(raw: str) -> dict[str, Any]:
-    """The `update_billing_details` arguments the message asks for (None = unchanged)."""
+    `bare_address`: the message may be an address alone (the answer to "what is the new address?").
+    """
     email_match = _EMAIL.search(raw)
     name_match = _NAME.search(raw)
     name = None
@@ -116,5 +51,5 @@ def extract_billing(raw: str) -> dict[str, Any]:
         "name": name,
         "email": email_match.group(0).rstrip(".") if email_match else None,
         "vat_id": _vat(raw),
-        "address": _address(raw),
+        "address": parse_address(raw, bare=bare_address),
     }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from purser.models.offline.account import Account, fmt_date, fmt_money, money_minor
-from purser.models.offline.billing import extract_billing
+from purser.models.offline.billing import address_gaps, extract_billing
 from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn, _outcome_of
 from purser.models.offline.history import ToolRecord
 from purser.models.offline.normalize import normalize
@@ -296,13 +296,39 @@ def fmt_date_short(invoice: dict[str, Any]) -> str:
     return fmt_date(invoice.get("created"))
 
 
+def _and(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def _with_earlier(args: dict[str, Any], earlier: Any) -> dict[str, Any]:
+    """The billing arguments completed with those of the message before a clarifying question."""
+    if not isinstance(earlier, dict):
+        return args
+    merged = {k: args.get(k) if args.get(k) is not None else earlier.get(k) for k in args}
+    old, new = earlier.get("address"), args.get("address")
+    if isinstance(old, dict) and isinstance(new, dict):
+        merged["address"] = {k: new.get(k) or old.get(k) for k in ("line1", "city", "postal_code", "country")}
+    return merged
+
+
 def h_update_billing(turn: Turn, job: Job) -> None:
     rec = turn.claim("update_billing_details")
     if rec:
         _follow(turn, rec)
         return
     _need_tool(turn, "update_billing_details")
-    args = extract_billing(turn.message if not job.data.get("clarified") else job.text)
+    clarified = bool(job.data.get("clarified"))
+    args = extract_billing(job.text if clarified else turn.message, bare_address=clarified)
+    args = _with_earlier(args, job.data.get("partial"))
+    gaps = address_gaps(args["address"], (_account(turn).customer or {}).get("address")) if args["address"] else []
+    if gaps:
+        labels = {"line1": "street", "postal_code": "postal code", "city": "city", "country": "country"}
+        raise StopTurn(
+            "To change the address I need the whole new address, so nothing of the old one stays behind by mistake. "
+            f"Could you send the {_and([labels[g] for g in gaps])} too (or the full address: street, postal "
+            "code, city, country)?",
+            Open("clarify", "update_billing", {"clarified": True, "partial": args}),
+        )
     if not any(v is not None for v in args.values()):
         raise StopTurn(
             "Sure — what should I change? Send me the new billing email, VAT id, company name or full address "
