@@ -29,6 +29,9 @@ from purser.policy.escalation import HANDOFF_REASONS, detect_triggers, handoff_s
         ("I want to talk to a human", "human_request"),
         ("Can I speak with a real person?", "human_request"),
         ("let me talk to an agent please", "human_request"),
+        ("we need a custom contract, can someone from your sales team contact us?", "human_request"),
+        ("I'd like to speak with your account manager about our renewal", "human_request"),
+        ("could somebody call me about this invoice?", "human_request"),
         ("Quiero hablar con una persona", "human_request"),
         ("je veux parler à un humain", "human_request"),
         ("you are a fucking idiot", "abuse"),
@@ -52,6 +55,9 @@ def test_detects(text: str, trigger: str) -> None:
         "What is the pursuit of happiness",
         "My payment failed because my bank blocked it. I've called them and it's unblocked now, can you try again?",
         "I called my bank and the card works again",
+        "someone from billing told me I'd get a refund for this",
+        "our finance team needs the invoice for September",
+        "can you call the card again?",
     ],
 )
 def test_ordinary_messages_do_not_trigger(text: str) -> None:

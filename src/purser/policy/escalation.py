@@ -80,6 +80,12 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(get|want|need) (me )?(a |an )?(human|person|manager|supervisor)\b",
         r"\bare you a (bot|robot|human)\b",
         r"\bescalat\w*",
+        # a person from a team, or a person to reach out: "could someone from sales get in touch"
+        r"\b(can|could|would|please|like|want|need)\b[^.?!]{0,40}\b(some ?one|somebody|a person|a colleague) "
+        r"(from|in|on) (your |the )?(sales|billing|finance|accounts?|account management|support)\b",
+        r"\b(talk|speak) (to|with) (your |the |a )?(sales|account manager|billing team|finance team)\b",
+        r"\b(have|get|can|could|would) (some ?one|somebody|a person|your sales team|sales) (please )?"
+        r"(call|phone|contact|email|reach|get in touch with|get back to) (me|us)\b",
         r"\bhablar con (una persona|un humano|un agente|alguien)\b",
         r"\bparler a (un humain|une personne|un conseiller|quelqu'un)\b",
         r"\bmit einem (menschen|mitarbeiter)\b",
