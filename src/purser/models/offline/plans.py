@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from rapidfuzz.distance import Levenshtein
@@ -137,11 +138,23 @@ def _in_context(tokens: list[str], i: int, j: int) -> bool:
     return _prev(tokens, i, _VERB_SKIP)[0] in _VERBS
 
 
-def _find(tokens: list[str], name_words: list[str], fuzzy: bool) -> list[tuple[int, int]]:
-    n = len(name_words)
+@lru_cache(maxsize=256)
+def _name_words(names: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each distinct name, lowercased, with its tokens."""
+    distinct = sorted({n.lower().strip() for n in names if n and n.strip()})
+    return tuple((name, tuple(_TOKEN.findall(name))) for name in distinct)
+
+
+def _find(tokens: list[str], at: dict[str, list[int]], words: tuple[str, ...], fuzzy: bool) -> list[tuple[int, int]]:
+    """Where the name's words stand in `tokens` (`at`: token -> positions), exactly or with a typo."""
+    first, n = words[0], len(words)
+    starts = list(at.get(first, ()))
+    if fuzzy and len(first) >= 6:
+        starts += [i for tok, pos in at.items() if tok != first and _close(tok, first) for i in pos]
     same = _close if fuzzy else str.__eq__
-    return [(i, i + n) for i in range(len(tokens) - n + 1)
-            if all(same(tokens[i + k], name_words[k]) for k in range(n))]  # fmt: skip
+    return [
+        (i, i + n) for i in starts if i + n <= len(tokens) and all(same(tokens[i + k], words[k]) for k in range(1, n))
+    ]
 
 
 def _coordinated(tokens: list[str], a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -154,12 +167,16 @@ def _coordinated(tokens: list[str], a: tuple[int, int], b: tuple[int, int]) -> b
 def _mentions(text: str, names: Sequence[str], fuzzy: bool) -> tuple[list[re.Match[str]], list[tuple[int, int, str]]]:
     matches = list(_TOKEN.finditer(text.lower()))
     tokens = [m.group(0) for m in matches]
+    at: dict[str, list[int]] = {}
+    for k, tok in enumerate(tokens):
+        at.setdefault(tok, []).append(k)
     found: list[tuple[int, int, str]] = []
     loose: list[tuple[int, int, str]] = []
-    for name in {n.lower().strip() for n in names if n and n.strip()}:
-        words = _TOKEN.findall(name)
-        for i, j in _find(tokens, words, fuzzy):
-            exact_multi = len(words) > 1 and tokens[i:j] == words
+    for name, words in _name_words(tuple(names)):
+        if not words:
+            continue
+        for i, j in _find(tokens, at, words, fuzzy):
+            exact_multi = len(words) > 1 and tuple(tokens[i:j]) == words
             (found if exact_multi or _in_context(tokens, i, j) else loose).append((i, j, name))
     if loose and not found:
         covered = {k for i, j, _ in loose for k in range(i, j)}
