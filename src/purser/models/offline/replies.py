@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from purser.models.offline.account import Account, fmt_date, fmt_money
+from purser.money import InvalidAmount, Money
 
 __all__ = ["account_answer", "knowledge_answer", "social_reply"]
 
@@ -14,6 +15,17 @@ CAPABILITIES = (
     "refunds, charges and invoices, billing details, plan and seat changes, payment methods, "
     "pausing, resuming or cancelling your subscription"
 )
+
+
+def _period_total(acct: Account, quantity: int) -> str | None:
+    """What `quantity` seats of the current plan cost per billing period ("$99.00 per month")."""
+    plan = acct.plan or {}
+    try:
+        unit = Money.parse(str(plan.get("amount")), str(plan.get("currency") or acct.currency))
+    except (InvalidAmount, ValueError):
+        return None
+    total = Money(unit.minor * quantity, unit.currency)
+    return f"{fmt_money(total.amount_str(), total.currency)} per {plan.get('interval') or 'period'}"
 
 
 def account_answer(acct: Account, normalized: str) -> str:
@@ -42,6 +54,8 @@ def account_answer(acct: Account, normalized: str) -> str:
         if sub:
             qty = int(sub.get("quantity") or 1)
             seats = f" with {qty} seat{'s' if qty != 1 else ''}" if (acct.plan or {}).get("per_seat") or qty > 1 else ""
+            total = _period_total(acct, qty) if "seats" in wanted and seats else None
+            seats += f" ({total} in total)" if total else ""
             parts.append(f"You're on the {acct.plan_label()} plan{seats}.")
             if sub.get("scheduled_plan"):
                 parts.append(f"A change to {sub['scheduled_plan']} is scheduled for the end of the period.")
@@ -84,7 +98,15 @@ def account_answer(acct: Account, normalized: str) -> str:
     if "balance" in wanted:
         due = acct.data.get("past_due")
         if isinstance(due, dict) and due.get("amount"):
-            parts.append(f"You have {fmt_money(due.get('amount'), due.get('currency'))} past due.")
+            open_invoices = acct.open_invoices()
+            why = ""
+            if open_invoices:
+                listed = ", ".join(
+                    f"invoice {i.get('number') or i.get('id')} of {fmt_date(i.get('created'))}"
+                    for i in open_invoices[:3]
+                )
+                why = f" It is the unpaid {listed}; the payment didn't go through."
+            parts.append(f"You have {fmt_money(due.get('amount'), due.get('currency'))} past due.{why}")
         else:
             parts.append("You don't owe anything right now.")
     if "email" in wanted:

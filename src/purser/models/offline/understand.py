@@ -224,6 +224,13 @@ _TRIAL_QUESTION = re.compile(
 )
 """A question about the free trial or the first charge, answered from the account."""
 
+_OWE_QUESTION = re.compile(
+    r"\b(?:how much|what)\b[^.?]{0,25}\b(?:owe|owing|outstanding|overdue|past due|due)\b"
+    r"|\b(?:do|does) (?:i|we|my account|our account) (?:still )?owe\b|\b(?:outstanding|unpaid|open) balance\b"
+    r"|\bwhy (?:do|does) (?:i|we|my account|our account) (?:have|show) (?:a|an) (?:balance|amount due)\b"
+)
+"""A question about what the customer owes (the past-due balance), answered from the account."""
+
 _PAST_CANCEL = re.compile(
     r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried)"
     r"(?: to)? (?:cancel\w*|cancel\w* (?:it|that|this|my \w+|our \w+|the \w+))\b"
@@ -321,6 +328,8 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
     ):
         return "unknown", 0.0
+    if (intent in SOCIAL or conf < THRESHOLD) and _OWE_QUESTION.search(norm):
+        return "account_question", max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
     if intent in (*SOCIAL, "account_question", "policy_question", "charge_question", "preview_change") and (
         _TRIAL_QUESTION.search(norm)
     ):
