@@ -137,6 +137,15 @@ def _kb_chat(data: dict[str, Any] | None = None) -> Chat:
         ("if I cancel, how long do I keep access?", "keep full access until that date"),
         ("what happens to my access once I cancel?", "keep full access until that date"),
         ("how many refunds can I get in a year?", "one refund per customer in any 90-day period"),
+        # terse and non-native wordings
+        ("u guys store my card info?", "never seen"),
+        ("is the vat 0 because we are business in germany?", "reverse-charge"),
+        ("when do downgrade start, now or end of month?", "end of the current billing period"),
+        ("Why haven't I gotten my refund yet?", "5 to 10 business days"),
+        ("I was refunded on the 3rd, when will it show?", "5 to 10 business days"),
+        ("pause max how long?", "up to 3 months"),
+        ("any notice before price go up?", "30 days' notice"),
+        ("what happens if i dont pay on time", "3, 5 and 7 days"),
     ],
 )
 def test_information_questions_answer_the_fact_from_the_knowledge_base(message: str, fact: str) -> None:

@@ -36,7 +36,8 @@ _TOPICS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, str], ...] = (
      re.compile(r"\bhow (?:long|soon|quickly|many (?:business |working )?days)\b|\bwhen (?:will|would|does|do|is)\b"
                 r"|\barriv\w*|\bnot (?:yet |even )?(?:on|in|back|showing|there)\b|\bstill (?:waiting|not|nothing)\b"
                 r"|\bshow(?:s|ing)? up\b|\bappear\w*|\bstatement\b|\btakes? (?:so )?long\b|\bdoes it take\b"
-                r"|\b(?:on|in|to|reached) my (?:card|account|bank)\b"),
+                r"|\b(?:on|in|to|reached) my (?:card|account|bank)\b|\b(?:have|has|did) not (?:\w+ ){0,4}?yet\b"
+                r"|\bwhen will it\b"),
      "refund when the money arrives business days card bank"),
     (re.compile(r"\bpaus\w*|\bhold\b|\bfreez\w*"),
      re.compile(r"\bhow long\b|\blongest\b|\bmaximum\b|\bmax\b|\blimit\w*|\bhow many months\b|\bup to\b|\bat most\b"
@@ -54,7 +55,7 @@ _TOPICS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, str], ...] = (
                 r"|\bsafe\w*|\bsee\b|\baccess to\b|\bfull (?:card )?number\b"),
      "do you store my card number secure page"),
     (re.compile(r"\bvat\b|\btax\w*"),
-     re.compile(r"\b0 ?%|\bzero\b|\bno vat\b|\bwithout\b|\breverse\w*|\bwhy\b|\bnot charg\w*|\bmissing\b"
+     re.compile(r"\b0 ?%|\b0\b|\bzero\b|\bno vat\b|\bwithout\b|\breverse\w*|\bwhy\b|\bnot charg\w*|\bmissing\b"
                 r"|\bexempt\w*|\bcorrect\b"),
      "reverse charge VAT businesses VAT id invoiced without VAT"),
     (re.compile(r"\bdowngrad\w*|\bgo(?:ing)? down\b|\bmov\w* down\b|\bcheaper plan\b|\blower plan\b|\bsmaller plan\b"),
@@ -99,7 +100,7 @@ _FACETS: tuple[tuple[re.Pattern[str], re.Pattern[str], float], ...] = (
     (re.compile(r"\bstor\w*|\bkeep\b|\bsav(?:e|ed|ing)\b|\bhold\b|\bretain\w*|\bservers?\b|\bleak\w*|\bsecur\w*|\bsafe\b"),
      re.compile(r"^no\b|\bnever\b|\bnot (?:stored|kept|seen)\b|\bsecure page\b"), 2.0),
     # a tax rate of zero
-    (re.compile(r"\b0 ?%|\bzero\b|\bno vat\b|\bwithout vat\b|\breverse\w*|\bexempt\w*"),
+    (re.compile(r"\b0 ?%|\b(?:vat|tax) (?:is )?0\b|\bzero\b|\bno vat\b|\bwithout vat\b|\breverse\w*|\bexempt\w*"),
      re.compile(r"\breverse.charge\b|\bwithout vat\b"), 2.0),
     # when a change applies
     (re.compile(r"\bimmediately\b|\bright away\b|\bwhen (?:does|do|will|would)\b|\bswitch\w*|\btake effect\b"
@@ -224,8 +225,5 @@ def h_price(turn: Turn, job: Job) -> None:
         lines.append(f"{plan.get('name')} costs {price} {_per(plan)}{mine}.")
     more = ""
     if current not in {p.get("id") for p in plans}:
-        more = (
-            " If you'd like, I can show you exactly what switching would cost you today — nothing changes "
-            "unless you confirm."
-        )
+        more = " Ask me for a quote to see what switching would cost you today; nothing changes without your consent."
     _say(turn, " ".join(lines) + more)

@@ -83,6 +83,14 @@ _INFO_HEAD = re.compile(
     r"|\bwhat (?:is|are|is the|are the) (?:longest|shortest|maximum|minimum|max|min|most|limit|limits|deadline"
     r"|policy|rules?|process|notice|notice period|timeline|time ?frame)\b"
     r"|\bwhy\b"
+    r"|^(?:so |and |ok )?(?:you|you guys|you folks|purser) (?:\w+ ){0,2}?(?:store|keep|save|hold|retain|log"
+    r"|record)\b"
+    r"|\bor (?:do |will |would |should )?(?:i|we) (?:lose|keep|still have|get|have to|need to)\b"
+    r"|\b(?:now|right away|immediately|straight away) or (?:at )?(?:the )?(?:end|next|later|renewal)\b"
+    r"|\bis (?:the|my|our) (?:vat|tax)\b"
+    r"|\bwhen (?:do|does|will|would|is|are) (?:(?:a|an|the|my|our) )?(?:downgrade|upgrade|change|switch"
+    r"|cancellation|pause|plan change|new plan|price change|new price)s? (?:\w+ )?(?:start|happen|apply|take effect"
+    r"|kick in|begin|end)\b"
     r"|\bwhen (?:will|would|should|does|do|is|are) (?:i|we|it|that|this|the money|my money|refunds?|a refund"
     r"|the refund|my refund|the change|a downgrade|an upgrade|the downgrade|the upgrade)\b[^?]{0,40}"
     r"\b(?:arrive|arrives|show|shows|appear|see|back|land|reach|come|clear|take effect|takes effect|kick in"
@@ -135,6 +143,7 @@ _POLICY_TOPIC = re.compile(
 _WAITING = re.compile(
     r"\b(?:not (?:yet |even )?(?:on|in|back|showing|there|arrived|received|visible|seen|come|reached)"
     r"|(?:have|has|did) not (?:yet )?(?:arrived|received|seen|got|gotten|come|shown|appeared|landed|reached)"
+    r"|\b(?:have|has|did) not (?:\w+ ){0,4}?(?:yet|so far)\b"
     r"|still (?:waiting|not|no|nothing|pending|missing)|where is (?:it|my|the)|(?:nothing|no money) (?:yet|so far))"
 )
 _PAST_ACTION = re.compile(
@@ -142,6 +151,7 @@ _PAST_ACTION = re.compile(
     r"(?:refunded|cancell?ed|paused|processed|issued|sent|credited|reversed|approved)\b"
     r"|\b(?:refund|money|credit) (?:was|has been|got|had been) (?:issued|processed|sent|made|approved|done|given)\b"
     r"|\bi (?:got|received|was given|have got|was promised|was told i would get) (?:a|the|my) refund\b"
+    r"|\b(?:i|we) (?:was|were|have been|had been|got) (?:already )?refunded\b"
 )
 """The company already did it ("you refunded me two days ago"): with a waiting cue, a timing question."""
 
@@ -206,6 +216,8 @@ def price_kind(normalized: str, plan_names: Sequence[str]) -> str | None:
     named = any(n and re.search(r"\b" + re.escape(n) + r"\b", normalized) for n in plan_names)
     if _SEATS.search(normalized) or (re.search(r"\b(?:upgrad|downgrad)\w*", normalized) and named):
         return "change"
+    if not named and re.search(r"\b(?:annual|annually|yearly|monthly)\b", normalized):
+        return "change"  # "what does it cost to go annual?": the current plan in another interval
     if _CHANGE_CUE.search(normalized):
         return "change" if named else None
     # "how much is the Pro plan?", "what do your plans cost?" (not "my plan": that is the account)
@@ -214,7 +226,7 @@ def price_kind(normalized: str, plan_names: Sequence[str]) -> str | None:
 
 def reroute(intent: str, confidence: float, normalized: str, plan_names: Sequence[str]) -> tuple[str, float]:
     """The clause's intent once its dialogue act is known (the classifier's when nothing applies)."""
-    if _PREAMBLE.match(normalized):
+    if _PREAMBLE.match(normalized) and intent not in _SMALL_TALK:
         return "unknown", 0.0  # "out of curiosity," alone: a marker for the question next to it
     price = price_kind(normalized, plan_names)
     if price == "catalogue" and intent in (*WRITES, *_SMALL_TALK, "preview_change", "policy_question",
@@ -226,6 +238,8 @@ def reroute(intent: str, confidence: float, normalized: str, plan_names: Sequenc
         return intent, confidence
     if intent in WRITES and _BARE_CONDITION.match(normalized) and not is_info_question(normalized):
         return "unknown", 0.0  # "if my payment fails some month": a condition, the question follows it
+    if intent == "preview_change" and _PRICE_CUE.search(normalized):
+        return intent, confidence  # a price asked for is a quote (a read), whatever else the words say
     movable = (
         intent in WRITES
         or intent == "preview_change"
@@ -256,15 +270,19 @@ _QUESTION_START = re.compile(r"^(?:what|when|how|why|which|will|would|do|does|di
 
 
 def merge_conditions(clauses: list[tuple[str, str, float, str]]) -> list[tuple[str, str, float, str]]:
-    """A clause that is only a condition ("if my payment fails", "when I switch to a cheaper plan")
-    joins the clause after it, which says what is asked under that condition; when that is a
-    question (not a request), the whole is a policy question. Clauses are (text, intent, confidence,
+    """A clause that is only a condition ("if my payment fails", "when I switch to a cheaper plan"),
+    or a past action the question after it is about ("I was refunded on the 3rd, when will it
+    show?"), joins the clause after it; when that is a question (not a request), the whole is a
+    policy question. Clauses are (text, intent, confidence,
     normalized), as `understand` builds them."""
     out: list[tuple[str, str, float, str]] = []
     index = 0
     while index < len(clauses):
         text, intent, conf, norm = clauses[index]
-        if index + 1 < len(clauses) and _CONDITION_HEAD.match(norm) and not re.search(r"[,;:?]", norm):
+        context = (_CONDITION_HEAD.match(norm) and not re.search(r"[,;:?]", norm)) or (
+            _PAST_ACTION.search(norm) and index + 1 < len(clauses) and is_info_question(clauses[index + 1][3])
+        )
+        if index + 1 < len(clauses) and context and not is_polite_request(norm):
             text2, intent2, conf2, norm2 = clauses[index + 1]
             merged = norm + " , " + norm2
             asked = _QUESTION_START.match(norm2) or is_info_question(norm2)
