@@ -56,3 +56,14 @@ def test_a_failed_payment_report_and_a_card_report_are_context_not_requests(text
 def test_history_statements_and_go_aheads(text: str, intents: list[str]) -> None:
     names = ("starter", "growth", "scale")
     assert [r.intent for r in understand(text, names)] == intents, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we have 6 seats this month but one person left; refund 10 dollars for that seat, keep the seats as they are",
+        "we paid for 4 seats in March. refund the March charge please",
+    ],
+)
+def test_seat_counts_told_as_context_are_not_seat_changes(text: str) -> None:
+    assert [r.intent for r in understand(text)] == ["refund"], text

@@ -24,6 +24,7 @@ from typing import Any
 
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES, get_classifier
 from purser.models.offline.normalize import normalize
+from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mentions_plan
 from purser.models.offline.questions import PRICE_QUESTION, answer_only, merge_conditions, reroute
 
@@ -231,6 +232,20 @@ _OWE_QUESTION = re.compile(
 )
 """A question about what the customer owes (the past-due balance), answered from the account."""
 
+_KEEP_SEATS = re.compile(
+    r"\bkeep (?:the|our|my|all)? ?(?:seat count|seats|number of (?:seats|users|licen[cs]es)|users|licen[cs]es)\b"
+    r"|\b(?:do not|don't|dont|no need to) (?:change|reduce|remove|drop|touch) (?:the |our |my |any )?"
+    r"(?:seats?|seat count|users|licen[cs]es)\b"
+)
+"""The customer wants the seat count left as it is."""
+
+_SEAT_CHANGE_CUE = re.compile(
+    r"\b(?:add|adding|remove|removing|reduce|increase|decrease|drop|cut|bump|raise|lower|more|fewer|less|extra"
+    r"|another|additional|set|change|make|need|want|switch|go (?:up|down)|only|down to|up to|to \d+"
+    r"|\d+ (?:seats?|users?) (?:please|pls|instead|total|now))\b"
+)
+"""Words that ask for a different seat count (absent from "we paid for 5 seats this month")."""
+
 _PAST_CANCEL = re.compile(
     r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried)"
     r"(?: to)? (?:cancel\w*|cancel\w* (?:it|that|this|my \w+|our \w+|the \w+))\b"
@@ -324,6 +339,10 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "update_billing", max(conf, 0.9)
     if (billing["vat_id"] or billing["address"] or billing["name"]) and intent not in ("send_invoice", *ESCALATIONS):
         return "update_billing", max(conf, 0.9)
+    if intent == "change_seats" and (
+        _KEEP_SEATS.search(norm) or (conf < 0.6 and not _SEAT_CHANGE_CUE.search(numbers_from_words(norm)))
+    ):
+        return "unknown", 0.0  # "we paid for 5 seats", "keep the seat count": context, not a change
     if intent == "change_seats" and not re.search(
         r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
     ):
@@ -402,6 +421,8 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
             else:
                 merged.append(r)
         requests = merged
+    if _KEEP_SEATS.search(whole) and any(r.intent != "change_seats" for r in requests):
+        requests = [r for r in requests if r.intent != "change_seats"]  # "…, keep the seat count as it is"
     asked = {r.intent for r in requests}
     if "refund" not in asked and _REMEDY.search(whole):
         # "you charged me twice, fix it": the complaint asks for the money back, not an explanation
