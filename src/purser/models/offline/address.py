@@ -81,7 +81,8 @@ _LABELS = {
     "country": r"country|nation|country code",
 }
 _LABEL = re.compile(
-    r"(?:^|(?<=[\n,;(>|/:-]))\s*(?:billing\s+|new\s+)?(?P<label>" + "|".join(f"(?P<{k}>{v})" for k, v in _LABELS.items())
+    r"(?:^|(?<=[\n,;(>|/:-]))\s*(?:billing\s+|new\s+)?(?P<label>"
+    + "|".join(f"(?P<{k}>{v})" for k, v in _LABELS.items())
     + r")\s*[:=]\s*",
     re.IGNORECASE,
 )  # fmt: skip
@@ -92,6 +93,7 @@ _POSTAL = re.compile(
     r"|\d{3}-\d{4}"  # Japan: 810-0001
     r"|[A-Z]\d{2}(?: [A-Z\d]{4})?"  # Ireland: D02 X285
     r"|[A-Z]{1,3}-\d{2,6}"  # GA-123, L-1234
+    r"|\d{3} \d{2}"  # Sweden, Czechia, Greece: 111 43
     r"|\d{3,6}(?:-\d{3,4})?)\b"  # 10119, 14202-1234
 )
 _REGION = re.compile(r"^[A-Z]{2,3}$")
@@ -147,7 +149,8 @@ def _from_parts(parts: list[str]) -> dict[str, str | None] | None:
 
 
 _ADDRESS = re.compile(
-    r"\baddress\b\s*(?:(?:is now|is|to|should be|as)\b|=|:)?\s*(?:now\b\s*)?(?:to\b\s*)?:?[ \t]*\n?(.+?)\s*"
+    r"\baddress\b\s*(?:(?:is now|is|to|should be|should read|reads|will be|becomes|as)\b|=|:)?\s*"
+    r"(?:now\b\s*)?(?:to\b\s*)?:?[ \t]*\n?(.+?)\s*"
     r"(?:[;!?]|\n\s*\n|\.\s|\.$|$)",
     re.IGNORECASE | re.DOTALL,
 )

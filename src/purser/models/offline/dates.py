@@ -83,7 +83,7 @@ def _month_allowed(text: str, m: re.Match[str]) -> bool:
     )
 
 
-_ISO = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
+_ISO = re.compile(r"\b(\d{4})(?:[-.]|\s?/\s?)(\d{1,2})(?:[-.]|\s?/\s?)(\d{1,2})\b")
 _CJK_DAY = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _CJK_MONTH = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[月월](?!\s*\d)")
 _DAY_MONTH = re.compile(r"\b(?:the )?(?P<day>\d{1,2})(?:st|nd|rd|th)?(?: of)? (?P<month>" + _MONTH_RE + r")\b"

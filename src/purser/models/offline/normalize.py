@@ -302,6 +302,19 @@ def _expand(text: str) -> str:
     return text
 
 
+def _strip_latin_accents(text: str) -> str:
+    """Accents dropped from Latin letters only ("é" -> "e"); kana keep their marks and Hangul its syllables."""
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii() or not unicodedata.name(ch, "").startswith("LATIN"):
+            out.append(ch)
+        else:
+            out.extend(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return "".join(out)
+
+
 def normalize(text: str) -> str:
     """Normalize a customer message: unicode, case, contractions, informal spellings, typos.
 
@@ -312,11 +325,7 @@ def normalize(text: str) -> str:
         raise TypeError(f"normalize() expects a str, got {type(text).__name__}")
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).lower()
     # strip accents from Latin letters (é -> e), keeping currency signs and other symbols
-    text = (
-        "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-        .replace("¿", " ")
-        .replace("¡", " ")
-    )
+    text = _strip_latin_accents(text).replace("¿", " ").replace("¡", " ")
     text = re.sub(r"\b(\d{1,2}) de (?=[a-z])", r"\1 of ", text)  # "1 de noviembre"
     text = _expand(text)
     text = re.sub(r"\b(2x|x2|2 times|two times)\b", "twice", text)

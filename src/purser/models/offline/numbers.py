@@ -90,6 +90,7 @@ _NUM = r"\d+(?:[.,]\d+)*"
 _AMOUNT_RES = (
     re.compile(r"(?P<sym>[$€£¥₹₩])\s?(?P<num>" + _NUM + r")"),
     re.compile(r"(?P<num>" + _NUM + r")\s?(?P<sym>[$€£¥₹₩])"),
+    re.compile(r"(?P<man>\d+)\s?[万만]\s?(?P<num>\d+)\s?(?P<myriad>[千천])\s?(?P<cjk>[円元원])"),
     re.compile(r"(?P<num>" + _NUM + r")\s?(?P<myriad>[万만千천])?\s?(?P<cjk>[円元원])"),
     re.compile(r"\b(?P<word>usd|eur|gbp|jpy|chf|cad|aud|sek|inr|krw|cny|rmb)\s?(?P<num>" + _NUM + r")\b"),
     re.compile(r"\b(?P<num>" + _NUM + r")\s?(?P<word>" + "|".join(_CURRENCY_WORDS) + r")\b"),
@@ -122,6 +123,8 @@ def parse_amounts(text: str) -> list[AmountSlot]:
             cur = _currency(groups)
             if groups.get("myriad"):
                 value *= _CJK_MYRIAD[str(groups["myriad"])]
+            if groups.get("man"):
+                value += int(str(groups["man"])) * 10_000  # 1万2千円 = 12,000 yen
             if cur == "cents":
                 value, cur = value / 100, None
             taken.append((m.start(), m.end()))

@@ -70,6 +70,7 @@ _VERBS = _words(
     "give like buy plan tier subscription"
 )
 _VERB_SKIP = _words("me us it")
+_SWAPS = _words("change changing swap swapping convert move moving switch switching")
 _PRICE_AFTER = _words("cost costs price priced pricing include includes cheaper pricier")
 _PRICE_BEFORE = _words("much expensive cheap pricey costly")
 _ENDS = _words(
@@ -135,7 +136,8 @@ def _in_context(tokens: list[str], i: int, j: int) -> bool:
         return True
     if word in ("is", "does", "would", "about") and _PRICE_BEFORE & set(tokens[max(0, p - 3) : p]):
         return True
-    return _prev(tokens, i, _VERB_SKIP)[0] in _VERBS
+    verb = _prev(tokens, i, _VERB_SKIP)[0]
+    return verb in _VERBS or (verb in _SWAPS and nxt in _MOVES)  # "change Pro to Business"
 
 
 @lru_cache(maxsize=256)

@@ -60,10 +60,16 @@ def _one(items: list[dict[str, Any]]) -> str | None:
     return str(items[0]["id"]) if len(items) == 1 else None
 
 
+def _refs(acct: Account, raw: str) -> list[str]:
+    """The invoice numbers and ids the text names, in the order it names them."""
+    lowered = raw.lower()
+    return sorted(dict.fromkeys(acct.invoice_refs(raw)), key=lambda ref: lowered.find(ref.lower()))
+
+
 def refund_items(acct: Account, norm: str, raw: str) -> list[str]:
     """Charge ids, one per charge the refund request names, when it names two or more; else []."""
     pool = acct.open_charges()
-    refs = acct.invoice_refs(raw)
+    refs = _refs(acct, raw)
     if len(refs) >= 2:
         return _distinct([_one(acct.filter_charges(pool, [], [], [ref])) for ref in refs])
     text = strip_narrative(norm)
@@ -80,7 +86,7 @@ def refund_items(acct: Account, norm: str, raw: str) -> list[str]:
 
 def invoice_items(acct: Account, norm: str, raw: str) -> list[str]:
     """Invoice ids, one per invoice the request names, when it names two or more; else []."""
-    refs = acct.invoice_refs(raw)
+    refs = _refs(acct, raw)
     if len(refs) >= 2:
         return _distinct([str(inv["id"]) if (inv := acct.invoice_by_ref(ref)) else None for ref in refs])
     text = strip_narrative(norm)

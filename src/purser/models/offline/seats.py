@@ -58,6 +58,7 @@ _ADD = (
 _REMOVE = (
     re.compile(r"\b" + _N + r" (?:fewer|less)\b"),
     re.compile(r"\b" + _N + r" " + _SEAT + r" (?:fewer|less)\b"),
+    re.compile(r"\b(?:take|knock|cut|drop|switch|turn) " + _N + r"(?: " + _SEAT + r")? off\b"),
     re.compile(r"\b" + _N + r" " + _PEOPLE + r" (?:left|have left|are leaving|quit|departed)\b"),
     re.compile(
         r"\b(?:remove|removing|delete|drop|dropping|cut|minus|lose|take away|take off|get rid of|free up"
@@ -76,7 +77,9 @@ _SET = (
         + r"\s*"
         + _SEAT
     ),
-    re.compile(r"\b" + _N + r" " + _SEAT + r" (?:in total|total|altogether|overall)\b"),
+    re.compile(r"\b" + _N + r"(?: " + _SEAT + r")? (?:in total|altogether|overall)\b"),
+    re.compile(r"\b" + _N + r" " + _SEAT + r" total\b"),
+    re.compile(r"\b(?:make it|make that|make them|go for|settle on) " + _N + r"\b"),
 )
 _SET_VERB = re.compile(
     r"\b(?:reduce|decrease|lower|cut|increase|bump|raise|change|set|update|go|move|drop|bring|adjust|scale|make it"
