@@ -110,6 +110,8 @@ def h_change_plan(turn: Turn, job: Job) -> None:
             Open("clarify", "change_plan"),
         )
     if acct.plan and target.get("id") == acct.plan.get("id"):
+        if any(i != "change_plan" and i in HANDLERS for i in job.data.get("other_intents", ())):
+            return  # "we are on the Crew plan, please add 2 seats": the plan is context for the other request
         _say(turn, f"You're already on {acct.plan_label(target)}, so there's nothing to change.")
         return
     raise NeedCall(Call("change_plan", {"plan": target["id"]}))
