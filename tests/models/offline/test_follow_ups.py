@@ -67,3 +67,21 @@ def test_history_statements_and_go_aheads(text: str, intents: list[str]) -> None
 )
 def test_seat_counts_told_as_context_are_not_seat_changes(text: str) -> None:
     assert [r.intent for r in understand(text)] == ["refund"], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "would you refund the april payment if I asked? only asking, don't do anything",
+        "hypothetically could you remove 60 users at once? not now, we're just planning",
+    ],
+)
+def test_marked_questions_are_answered_not_done(text: str) -> None:
+    assert [r.intent for r in understand(text)] == ["policy_question"], text
+
+
+def test_a_number_is_either_added_or_the_total_never_both() -> None:
+    from purser.models.offline.slots import parse_seats
+
+    slot = parse_seats("ok make it 4 more seats then")
+    assert slot is not None and (slot.mode, slot.count, slot.total) == ("add", 4, None)

@@ -160,6 +160,9 @@ def h_preview(turn: Turn, job: Job) -> None:
         from purser.models.offline.outcomes import outcome_text
 
         text = outcome_text(res, "preview_change")
+        quoted = (res.get("result") or {}).get("summary") if isinstance(res.get("result"), dict) else None
+        if res.get("status") == "succeeded" and quoted:
+            text = f"Here is the exact quote — nothing has changed yet: {str(quoted).rstrip('.')}."
         if res.get("status") == "succeeded":
             args = rec.args
             text += "\n\nWould you like me to go ahead with this change?"

@@ -168,6 +168,8 @@ _INFO_ONLY = re.compile(
     r"|\bnot asking (?:you )?(?:to (?:do|change|make|process)|for (?:anything|a change|a refund|action))\b"
     r"|\bno action (?:needed|required|please)\b|\bnot (?:a request|requesting anything)\b"
     r"|\b(?:nothing|no changes?) (?:to do|to change|needed) (?:yet|for now|right now)\b"
+    r"|\bhypothetical(?:ly)?\b[^.?!]{0,80}\bnot (?:now|yet|today)\b|\bnot (?:now|yet)\b[^.?!]{0,10}\bjust planning\b"
+    r"|\bjust (?:planning|budgeting|thinking ahead)\b"
 )
 """The customer says outright that nothing should be done: every write of the message is a question."""
 
@@ -187,6 +189,14 @@ _CHANGE_CUE = re.compile(
 )
 _CATALOGUE = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bcurrent )(?<!\bthis )\b(?:plans?|tiers?|packages?)\b")
 _SEATS = re.compile(r"\b\d+\s+(?:more |extra |additional |new )?(?:seats?|users?|licen[cs]es?|members?)\b")
+
+
+_READS = frozenset({"policy_question", "account_question", "charge_question", "preview_change", PRICE_QUESTION})
+_ASKS = re.compile(
+    r"\?|\b(?:if (?:i|we)|would (?:i|we|you|it|that)|could (?:i|we|you)|can (?:i|we|you)|will (?:i|we|you|it)"
+    r"|do (?:you|i|we)|does (?:it|that|this)|is (?:it|there|that)|are (?:you|there)|what|how|when|why)\b"
+)
+"""A question somewhere in the message."""
 
 
 def info_only(normalized: str) -> bool:
@@ -304,6 +314,11 @@ def answer_only(requests: list[Request], normalized_message: str, plan_names: Se
 
     if not requests or not info_only(normalized_message):
         return requests
+    if all(r.intent not in WRITES and r.intent not in _READS for r in requests) and _ASKS.search(normalized_message):
+        # "if I asked for a refund of May, would I get it? just asking, don't do anything": the marker read
+        # as a "no"; the question is the rule
+        whole = " . ".join(r.normalized for r in requests)
+        return [Request("policy_question", " ".join(r.text for r in requests), whole, 0.8)]
     out: list[Request] = []
     for req in requests:
         intent = req.intent

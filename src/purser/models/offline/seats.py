@@ -137,6 +137,7 @@ def parse_seats(text: str) -> SeatSlot | None:
     verb = _SET_VERB.search(text)
     if verb and re.search(_SEAT, text):
         targets.append((verb.start(1), int(verb.group(1))))
+    targets = [(pos, n) for pos, n in targets if pos not in skip]  # "make it 3 more": the 3 is added, not the total
     span = _FROM_TO.search(text)
     if span:
         stated, targets = int(span.group(1)), [(span.start(2), int(span.group(2)))]
