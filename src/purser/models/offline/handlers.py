@@ -128,10 +128,32 @@ def _candidates(acct: Account, pool: list[dict[str, Any]], norm: str, raw: str) 
         days = [s for s in spans if s.kind == "day"]
         cands = acct.filter_charges(cands, days, [], []) or cands
     elif amounts and not (spans or refs or _LAST.search(norm)):
-        return [], "requested_by_customer"  # an amount that matches no charge names nothing
+        # an amount that matches no charge names nothing — unless it is part of the latest charge
+        # ("refund us $28 for the two unused seats"): the confirmation shows which charge and how much
+        latest = pool[0] if pool else None
+        if latest is not None and _PART_OF.search(norm) and all(_below(acct, latest, a) for a in amounts):
+            return [latest], "requested_by_customer"
+        return [], "requested_by_customer"
     if len(cands) > 1 and _LAST.search(norm):
         cands = cands[:1]
     return cands, "requested_by_customer"
+
+
+_PART_OF = re.compile(
+    r"\b(?:for|of) (?:the|those|these|that|this|our|my|\d+|one|two|three|unused|extra|missing)\b[^.?!]{0,30}"
+    r"\b(?:seats?|users?|licen[cs]es?|days?|weeks?|months?|members?|people)\b|\bpartial\b|\bpro-?rat\w*\b"
+)
+"""The amount is asked for a part of a charge (some seats, some days), not as a charge of its own."""
+
+
+def _below(acct: Account, charge: dict[str, Any], amount: Any) -> bool:
+    """`amount` (a slot) is less than what remains refundable on `charge`, in its currency."""
+    cur = str(charge.get("currency") or acct.currency)
+    if amount.currency not in (None, cur):
+        return False
+    have = charge.get("refundable") if isinstance(charge.get("refundable"), str) else charge.get("amount")
+    wanted, left = money_minor(amount.value, cur), money_minor(have, cur)
+    return wanted is not None and left is not None and 0 < wanted < left
 
 
 def _has_hint(acct: Account, norm: str, raw: str) -> bool:
