@@ -42,6 +42,7 @@ NOT_IN_CONTEXT = [
     "send the receipt to the {n} please",
     "thanks {n}!",
     "my {n} colleagues need access, add two seats",
+    "we're getting back to {n} as usual, please resume the subscription",
 ]
 
 

@@ -34,6 +34,8 @@ from purser.models.offline.seats import parse_seats, seat_target
         ("increase by 1 please, we have 3 seats today", 3, 4),
         ("set us at 15 seats in total", 11, 15),
         ("add two seats so we end up with 6 in total", 4, 6),
+        ("we are 2 weeks late with onboarding, add a seat for Sam", 4, 5),
+        ("we are 6 now, update the seats", 4, 6),
     ],
 )
 def test_seat_totals(text: str, current: int, total: int) -> None:

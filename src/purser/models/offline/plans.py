@@ -123,8 +123,8 @@ def _in_context(tokens: list[str], i: int, j: int) -> bool:
         return True
     if (nxt == "per" and _at(tokens, j + 1) in _INTERVAL_WORDS) or nxt in _PRICE_AFTER:
         return True
-    if nxt not in _ENDS:
-        return False
+    if nxt not in _ENDS or (nxt == "as" and _at(tokens, j + 1) == "usual"):
+        return False  # "to team members", "back to business as usual"
     word, p = _prev(tokens, i)
     if word in _PREPOSITIONS:
         return True

@@ -89,6 +89,7 @@ _HEADCOUNT = (
     re.compile(
         r"\b(?:we are|we will be|there are|there will be|we have grown to|grown to|team of|company of|"
         r"we now are|we are now)\b(?: now| already| currently)? " + _N + r"\b(?! " + _SEAT.replace("people|", "") + r")"
+        r"(?! ?(?:weeks?|days?|months?|years?|hours?|minutes?|%|percent|dollars|euros|pounds|late|behind|over)\b)"
     ),
     re.compile(
         r"\b(?:we have|we now have|now we have|we got|there are)(?: now| already)? "
