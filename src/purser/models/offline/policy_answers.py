@@ -183,8 +183,11 @@ def policy_answer(question: str, message: str, result: dict[str, Any]) -> str:
     chosen.sort(key=lambda s: (s[1], s[2]))
     texts = [s[3] for s in chosen]
     first = chosen[0]
-    if first[2] > 0 and _YES_NO.match(split[first[1]][first[2] - 1]):
-        texts.insert(0, split[first[1]][first[2] - 1])  # the passage's own "No." before its explanation
+    section = split[first[1]]
+    if first[2] > 0 and _YES_NO.match(section[first[2] - 1]):
+        texts.insert(0, section[first[2] - 1])  # the passage's own "No." before its explanation
+    elif first[2] > 0 and len(section) <= 4 and section[0] not in texts:
+        texts.insert(0, section[0])  # a short section's lead states the rule the detail depends on
     return " ".join(texts)
 
 
