@@ -80,3 +80,22 @@ def test_a_past_refund_story_does_not_pick_the_charge() -> None:
     assert chat.backend.writes() == [
         ("refund", {"charge_id": "ch_11", "amount": None, "reason": "requested_by_customer"})
     ]
+
+
+def test_an_amount_in_one_clause_refunds_the_charge_another_clause_names() -> None:
+    data = account()
+    fee = {"id": "ch_fee", "amount": "90.00", "currency": "usd", "created": "2026-10-15T10:00:00Z",
+           "invoice": "in_fee", "invoice_number": "PUR-0100", "status": "succeeded", "refunded": "0.00",
+           "refundable": "90.00", "disputed": False}  # fmt: skip
+    data["charges"].append(fee)
+    invoice = {"id": "in_fee", "number": "PUR-0100", "created": "2026-10-15T10:00:00Z", "total": "90.00",
+               "tax": "0.00", "currency": "usd", "status": "paid", "attempts": 1}  # fmt: skip
+    data["invoices"].append(invoice)
+    chat = Chat(Backend(account_data=data))
+    chat.say(
+        "About the migration fee from October 15 (invoice PUR-0100): the migration was only half done. "
+        "Could we get 30 dollars back as a partial refund?"
+    )
+    assert chat.backend.writes() == [
+        ("refund", {"charge_id": "ch_fee", "amount": "30.00", "reason": "requested_by_customer"})
+    ]

@@ -171,8 +171,9 @@ def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any]
         norm, whole = strip_narrative(norm), strip_narrative(whole)  # "you gave me 20 back last month" names nothing
     pool = sorted(acct.open_charges(), key=lambda c: str(c.get("created", "")), reverse=True)
     cands, reason = _candidates(acct, pool, norm, job.text)
+    named = bool(acct.invoice_refs(job.text) or parse_dates(norm, acct.now) or _LAST.search(norm) or _DUP.search(norm))
     if (
-        (len(cands) != 1 or not _has_hint(acct, norm, job.text))
+        (len(cands) != 1 or not named)  # an amount alone names a charge less surely than a date or invoice elsewhere
         and whole != norm
         and _has_hint(acct, whole, turn.message)
     ):
