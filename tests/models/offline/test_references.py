@@ -94,8 +94,8 @@ def test_an_amount_in_one_clause_refunds_the_charge_another_clause_names() -> No
     chat = Chat(Backend(account_data=data))
     chat.say(
         "About the migration fee from October 15 (invoice PUR-0100): the migration was only half done. "
-        "Could we get 30 dollars back as a partial refund?"
+        "Could we get 15 dollars back as a partial refund?"
     )
     assert chat.backend.writes() == [
-        ("refund", {"charge_id": "ch_fee", "amount": "30.00", "reason": "requested_by_customer"})
+        ("refund", {"charge_id": "ch_fee", "amount": "15.00", "reason": "requested_by_customer"})
     ]
