@@ -30,6 +30,9 @@ from purser.policy.escalation import HANDOFF_REASONS, detect_triggers, handoff_s
         ("Can I speak with a real person?", "human_request"),
         ("let me talk to an agent please", "human_request"),
         ("we need a custom contract, can someone from your sales team contact us?", "human_request"),
+        ("two payments on my statement that we never authorised, my card must be cloned", "fraud"),
+        ("I think somebody used my card to sign up for this", "fraud"),
+        ("there are charges here I never made", "fraud"),
         ("I'd like to speak with your account manager about our renewal", "human_request"),
         ("could somebody call me about this invoice?", "human_request"),
         ("Quiero hablar con una persona", "human_request"),
@@ -58,6 +61,8 @@ def test_detects(text: str, trigger: str) -> None:
         "someone from billing told me I'd get a refund for this",
         "our finance team needs the invoice for September",
         "can you call the card again?",
+        "I never made it to the onboarding call, can I get a refund?",
+        "you stole my money with this price increase",
     ],
 )
 def test_ordinary_messages_do_not_trigger(text: str) -> None:

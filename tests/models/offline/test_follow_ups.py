@@ -85,3 +85,17 @@ def test_a_number_is_either_added_or_the_total_never_both() -> None:
 
     slot = parse_seats("ok make it 4 more seats then")
     assert slot is not None and (slot.mode, slot.count, slot.total) == ("add", 4, None)
+
+
+@pytest.mark.parametrize("text", ["what card are you billing me on?", "which of my cards gets the monthly charge?"])
+def test_which_card_is_a_read(text: str) -> None:
+    assert [r.intent for r in understand(text)] == ["account_question"], text
+
+
+def test_policy_topics_for_the_window_and_for_the_rest_of_a_period() -> None:
+    from purser.models.offline.policy_answers import policy_query
+
+    window = "up to how many days after being charged can I still get a refund?"
+    assert "window" in policy_query(window, window.lower(), window)
+    rest = "if I move from Plus to Lite today, is the rest of the month refunded?"
+    assert "downgrading" in policy_query(rest, rest.lower(), rest)

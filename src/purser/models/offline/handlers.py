@@ -216,7 +216,13 @@ def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any]
         if wanted is not None and have is not None and 0 < wanted < have and not acct.amount_matches(target, slot):
             partial = fmt_plain(slot.value, cur)
             break
-    if amounts and partial is None and not any(acct.amount_matches(target, a) for a in amounts):
+    # a claimed duplicate that is on the account is refunded as it is, whatever amount was claimed
+    if (
+        amounts
+        and partial is None
+        and reason != "duplicate"
+        and not any(acct.amount_matches(target, a) for a in amounts)
+    ):
         biggest = max(amounts, key=lambda a: a.value)
         raise StopTurn(
             f"I couldn't find a refundable charge of {fmt_money(biggest.value, biggest.currency or cur)}. "
@@ -295,8 +301,14 @@ def h_send_invoice(turn: Turn, job: Job) -> None:
     refs = [str(job.data["invoice"])] if job.data.get("invoice") else acct.invoice_refs(job.text)
     spans = parse_dates(norm, acct.now)
     chosen: dict[str, Any] | None = None
+    amounts = parse_amounts(numbers_from_words(norm))
+    by_amount = [i for i in invoices if any(acct.amount_matches(i, a) for a in amounts)]
+    if by_amount and spans:
+        by_amount = [i for i in by_amount if i in acct.invoices_in(spans)] or by_amount
     if refs:
         chosen = acct.invoice_by_ref(refs[0])
+    elif len(by_amount) == 1:
+        chosen = by_amount[0]  # "the invoice of €87,50": the only one of that amount
     elif spans:
         found = acct.invoices_in(spans)
         if not found:

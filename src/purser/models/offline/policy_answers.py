@@ -32,6 +32,19 @@ from purser.models.offline.slots import match_plan, parse_interval, plan_base
 __all__ = ["h_policy", "h_price", "policy_answer", "policy_query"]
 
 _TOPICS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, str], ...] = (
+    # "how many days after a payment can I still ask": the refund window, not how long a refund takes
+    (re.compile(r"\brefund\w*|\bmoney back\b|\breimburs\w*"),
+     re.compile(r"\b(?:days?|weeks?|months?) (?:after|since|from|of)\b|\bafter (?:a |the )?(?:payment|charge)\b"
+                r"|\bstill (?:ask|get|request|claim|be able)\b|\bwindow\b|\bdeadline\b|\btoo late\b|\bhow old\b"
+                r"|\bhow long (?:do i have|after|since)\b|\btime limit\b"),
+     "refund window within days of the charge"),
+    # "do I get money back for the rest of the month" after a change: the change's timing answers it
+    (re.compile(r"\bmoney back\b|\brefund\w*|\bcredit\w*|\breimburs\w*"),
+     re.compile(r"\brest of (?:the|this|my|our) (?:month|period|year|cycle|term)\b"
+                r"|\bunused (?:part|time|days|portion)\b"
+                r"|\b(?:go|going|move|moving|switch\w*) (?:from \w+ )?(?:down|to a cheaper|to a lower|to a smaller)\b"
+                r"|\bfrom \w+ to \w+\b"),
+     "downgrading end of the current billing period refund credit"),
     (re.compile(r"\brefund\w*|\bmoney\b|\breimburs\w*|\bcredit(?:ed)?\b"),
      re.compile(r"\bhow (?:long|soon|quickly|many (?:business |working )?days)\b|\bwhen (?:will|would|does|do|is)\b"
                 r"|\barriv\w*|\bnot (?:yet |even )?(?:on|in|back|showing|there)\b|\bstill (?:waiting|not|nothing)\b"

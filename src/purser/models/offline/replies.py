@@ -17,6 +17,11 @@ CAPABILITIES = (
 )
 
 
+def _a(word: str) -> str:
+    """`word` with its indefinite article ("a Visa", "an Amex")."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
 def _period_total(acct: Account, quantity: int) -> str | None:
     """What `quantity` seats of the current plan cost per billing period ("$99.00 per month")."""
     plan = acct.plan or {}
@@ -90,7 +95,7 @@ def account_answer(acct: Account, normalized: str) -> str:
         if isinstance(pm, dict):
             expired = " (expired)" if pm.get("expired") else ""
             parts.append(
-                f"The card on file is a {str(pm.get('brand', 'card')).title()} ending in {pm.get('last4')}, "
+                f"The card on file is {_a(str(pm.get('brand', 'card')).title())} ending in {pm.get('last4')}, "
                 f"expiring {pm.get('exp')}{expired}."
             )
         else:

@@ -225,6 +225,12 @@ _TRIAL_QUESTION = re.compile(
 )
 """A question about the free trial or the first charge, answered from the account."""
 
+_WHICH_CARD = re.compile(
+    r"\b(?:which|what) (?:card|payment method|credit card|debit card)\b[^.?!]{0,30}\b(?:charg\w*|bill\w*|us\w*|on file"
+    r"|have|default|is it)\b|\b(?:which|what) (?:of my|one of my) cards\b"
+)
+"""A question about which card is on file (not a request to change it)."""
+
 _OWE_QUESTION = re.compile(
     r"\b(?:how much|what)\b[^.?]{0,25}\b(?:owe|owing|outstanding|overdue|past due|due)\b"
     r"|\b(?:do|does) (?:i|we|my account|our account) (?:still )?owe\b|\b(?:outstanding|unpaid|open) balance\b"
@@ -347,6 +353,8 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
     ):
         return "unknown", 0.0
+    if (intent in SOCIAL or conf < THRESHOLD or intent == "payment_method") and _WHICH_CARD.search(norm):
+        return "account_question", max(conf, 0.8)  # "which card are you charging?": a read of the account
     if (intent in SOCIAL or conf < THRESHOLD) and _OWE_QUESTION.search(norm):
         return "account_question", max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
     if intent in (*SOCIAL, "account_question", "policy_question", "charge_question", "preview_change") and (
