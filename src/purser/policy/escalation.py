@@ -44,8 +44,8 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bunauthori[sz]ed\b",
         r"\bidentity theft\b",
         # "charges I never made", "someone stole my card details", "somebody used my card"
-        r"\b(charges?|payments?|purchases?|transactions?)\b[^.?!]{0,40}\b(i|we) (never|did ?n[o']?t) (made?|authori[sz]ed?"
-        r"|sign(ed)? up|order(ed)?)\b",
+        r"\b(charges?|payments?|purchases?|transactions?)\b[^.?!]{0,40}\b(i|we) (never|did ?n[o']?t) "
+        r"(made?|authori[sz]ed?|sign(ed)? up|order(ed)?)\b",
         r"\b(stole|stolen|steal|skimmed|cloned)\b[^.?!]{0,20}\b(card|card details|card number|identity|account)\b",
         r"\b(some ?one|somebody) (else )?(has )?(used|is using|charged|signed up with) my (card|details|account)\b",
         r"\bfraude\b",
