@@ -336,14 +336,16 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "unknown", 0.0  # "we're on the yearly Glow plan": where the customer is, not where to go
     billing = extract_billing(text)
     if (
-        intent not in ("send_invoice", *ESCALATIONS)
+        (intent not in ("send_invoice", *ESCALATIONS) or conf < THRESHOLD)
         and re.search(r"[\w.+-]+@[\w-]+\.\w", text)
         and re.search(
             r"\b(?:future|from now on|instead|going forward|billing|change|update|use|set|switch|new)\b", norm
         )
     ):
         return "update_billing", max(conf, 0.9)
-    if (billing["vat_id"] or billing["address"] or billing["name"]) and intent not in ("send_invoice", *ESCALATIONS):
+    if (billing["vat_id"] or billing["address"] or billing["name"]) and (
+        intent not in ("send_invoice", *ESCALATIONS) or conf < THRESHOLD
+    ):
         return "update_billing", max(conf, 0.9)
     if intent == "change_seats" and (
         _KEEP_SEATS.search(norm) or (conf < 0.6 and not _SEAT_CHANGE_CUE.search(numbers_from_words(norm)))
