@@ -1,12 +1,13 @@
-"""Subscription flows (plan, seats, preview, retry, card link, pause, resume, cancel),
-answers (account, policy), escalation, and `run_turn`, which ties requests to handlers.
+"""`run_turn`, which ties a message's requests to handlers: the jobs of the message (resolved
+against what the last reply left open), account answers, escalation and small talk. The
+subscription flows live in `subscriptions.py`, refunds/invoices/billing details in `handlers.py`,
+policy and price answers in `policy_answers.py`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from purser.models.offline.account import Account
@@ -17,7 +18,6 @@ from purser.models.offline.handlers import (
     _account,
     _follow,
     _has_hint,
-    _need_tool,
     _say,
     h_charge_question,
     h_refund,
@@ -29,241 +29,23 @@ from purser.models.offline.policy_answers import h_policy, h_price
 from purser.models.offline.references import invoice_items, refund_items
 from purser.models.offline.replies import account_answer, social_reply
 from purser.models.offline.slots import (
-    match_plan,
     numbers_from_words,
     parse_dates,
-    parse_interval,
-    parse_months,
-    parse_months_until,
-    parse_seats,
-    plan_base,
-    seat_target,
     yes_no,
 )
-from purser.models.offline.understand import _NO_PAUSE, ESCALATIONS, understand
+from purser.models.offline.subscriptions import (
+    h_cancel,
+    h_change_plan,
+    h_change_seats,
+    h_pause,
+    h_payment_method,
+    h_preview,
+    h_resume,
+    h_retry,
+)
+from purser.models.offline.understand import ESCALATIONS, understand
 
 __all__ = ["run_turn"]
-
-
-def _plan_choices(turn: Turn) -> str:
-    acct = _account(turn)
-    return "\n".join(f"- {acct.plan_label(p)}" for p in acct.plans)
-
-
-def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
-    acct = _account(turn)
-    if job.data.get("plan"):
-        return next((p for p in acct.plans if p.get("id") == job.data["plan"]), None)
-    norm = job.normalized
-    current = acct.plan
-    matches = match_plan(norm, acct.plans, current)
-    if len(matches) > 1:
-        after_to = re.search(r".*\b(?:to|into|onto)\b(.*)$", norm)
-        if after_to:
-            narrowed = match_plan(after_to.group(1), acct.plans, current)
-            matches = narrowed or matches
-        others = [p for p in matches if not current or p.get("id") != current.get("id")]
-        if current and not parse_interval(norm):
-            others = [p for p in others if plan_base(p) != plan_base(current)] or others
-        matches = others or matches
-    if matches:
-        names = {plan_base(p) for p in matches}
-        if len(names) > 1:
-            raise StopTurn(f"Which plan would you like?\n{_plan_choices(turn)}", Open("clarify", job.intent))
-        return matches[0]
-    extreme = re.search(
-        r"\b(?:cheapest|lowest|smallest|most basic)\b|\b(?:most expensive|highest|biggest|top|best)\b", norm
-    )
-    if current and extreme:
-        same = [p for p in acct.plans if p.get("interval") == current.get("interval")
-                and bool(p.get("per_seat")) == bool(current.get("per_seat"))]  # fmt: skip
-        if same:
-            ordered = sorted(same, key=lambda p: Decimal(str(p.get("amount", "0"))))
-            low = re.search(r"cheapest|lowest|smallest|most basic", extreme.group(0))
-            return ordered[0] if low else ordered[-1]
-    up = re.search(r"\b(?:upgrade|higher|bigger|more expensive)\b", norm)
-    down = re.search(r"\b(?:downgrade|cheaper|smaller|lower|less expensive)\b", norm)
-    if current and (up or down):
-        same = [p for p in acct.plans if p.get("interval") == current.get("interval")
-                and bool(p.get("per_seat")) == bool(current.get("per_seat"))]  # fmt: skip
-        price = Decimal(str(current.get("amount", "0")))
-        ordered = sorted(same, key=lambda p: Decimal(str(p.get("amount", "0"))))
-        pick = [p for p in ordered if Decimal(str(p.get("amount", "0"))) > price] if up else \
-            [p for p in reversed(ordered) if Decimal(str(p.get("amount", "0"))) < price]  # fmt: skip
-        if len(pick) == 1:
-            return pick[0]
-    return None
-
-
-def h_change_plan(turn: Turn, job: Job) -> None:
-    rec = turn.claim("change_plan")
-    if rec:
-        _follow(turn, rec)
-        return
-    _need_tool(turn, "change_plan")
-    acct = _account(turn)
-    target = _target_plan(turn, job)
-    if target is None:
-        raise StopTurn(
-            f"Which plan would you like to move to? You're on {acct.plan_label()} now. The plans are:\n"
-            f"{_plan_choices(turn)}",
-            Open("clarify", "change_plan"),
-        )
-    if acct.plan and target.get("id") == acct.plan.get("id"):
-        if any(i != "change_plan" and i in HANDLERS for i in job.data.get("other_intents", ())):
-            return  # "we are on the Crew plan, please add 2 seats": the plan is context for the other request
-        _say(turn, f"You're already on {acct.plan_label(target)}, so there's nothing to change.")
-        return
-    raise NeedCall(Call("change_plan", {"plan": target["id"]}))
-
-
-def _seat_total(turn: Turn, job: Job) -> int | None:
-    acct = _account(turn)
-    if job.data.get("quantity"):
-        return int(job.data["quantity"])
-    norm = numbers_from_words(job.normalized)
-    seat = parse_seats(norm)
-    if seat is None and job.data.get("bare_number"):
-        bare = re.search(r"\b(\d+)\b", norm)
-        return int(bare.group(1)) if bare else None
-    if seat is None:
-        return None
-    return seat_target(seat, int((acct.subscription or {}).get("quantity") or 1))
-
-
-def h_change_seats(turn: Turn, job: Job) -> None:
-    rec = turn.claim("change_seats")
-    if rec:
-        _follow(turn, rec)
-        return
-    _need_tool(turn, "change_seats")
-    acct = _account(turn)
-    current = int((acct.subscription or {}).get("quantity") or 1)
-    total = _seat_total(turn, job)
-    if total is None or total < 1:
-        raise StopTurn(
-            f"You have {current} seat{'s' if current != 1 else ''} now. How many seats would you like in total?",
-            Open("clarify", "change_seats", {"bare_number": True}),
-        )
-    if total == current:
-        _say(turn, f"You already have {current} seats, so there's nothing to change.")
-        return
-    raise NeedCall(Call("change_seats", {"quantity": total}))
-
-
-def h_preview(turn: Turn, job: Job) -> None:
-    rec = turn.claim("preview_change")
-    acct = _account(turn)
-    if rec:
-        res = rec.result or {}
-        turn.cursor = max(turn.cursor, rec.index)
-        from purser.models.offline.outcomes import outcome_text
-
-        text = outcome_text(res, "preview_change")
-        quoted = (res.get("result") or {}).get("summary") if isinstance(res.get("result"), dict) else None
-        if res.get("status") == "succeeded" and quoted:
-            text = f"Here is the exact quote — nothing has changed yet: {str(quoted).rstrip('.')}."
-        if res.get("status") == "succeeded":
-            args = rec.args
-            text += "\n\nWould you like me to go ahead with this change?"
-            turn.report(rec.index, text)
-            raise StopTurn("", Open("offer_change", "", {"plan": args.get("plan"), "quantity": args.get("quantity")}))
-        turn.report(rec.index, text)
-        return
-    _need_tool(turn, "preview_change")
-    norm = numbers_from_words(job.normalized)
-    plan = None
-    if match_plan(norm, acct.plans, acct.plan) or re.search(r"\b(?:upgrade|downgrade)\b", norm):
-        target = _target_plan(turn, job)
-        plan = target.get("id") if target else None
-    quantity = _seat_total(turn, job) if parse_seats(norm) else None
-    if plan is None and quantity is None:
-        plans = "\n".join(f"- {acct.plan_label(p)}" for p in acct.plans)
-        raise StopTurn(f"Which change should I price for you — a plan or a number of seats? The plans are:\n{plans}",
-                       Open("clarify", "preview_change", {"bare_number": False}))  # fmt: skip
-    raise NeedCall(Call("preview_change", {"plan": plan, "quantity": quantity}))
-
-
-def h_retry(turn: Turn, job: Job) -> None:
-    rec = turn.claim("retry_payment")
-    if rec:
-        _follow(turn, rec)
-        return
-    _need_tool(turn, "retry_payment")
-    acct = _account(turn)
-    refs = [r for r in acct.invoice_refs(job.text)]
-    invoice = acct.invoice_by_ref(refs[0]) if refs else None
-    if not acct.open_invoices() and not acct.data.get("past_due"):
-        _say(turn, "You don't have any open invoices — your account is fully paid, so there's nothing to retry.")
-        return
-    raise NeedCall(Call("retry_payment", {"invoice_id": invoice["id"] if invoice else None}))
-
-
-def h_payment_method(turn: Turn, job: Job) -> None:
-    rec = turn.claim("payment_method_link")
-    if rec:
-        _follow(turn, rec)
-        return
-    _need_tool(turn, "payment_method_link")
-    raise NeedCall(Call("payment_method_link", {}))
-
-
-def h_pause(turn: Turn, job: Job) -> None:
-    rec = turn.claim("pause")
-    if rec:
-        _follow(turn, rec)
-        return
-    _need_tool(turn, "pause")
-    months = parse_months(job.normalized)
-    if months is None and turn.account is not None:
-        months = parse_months_until(job.normalized, turn.account.now)
-    if months is None and job.data.get("bare_number"):
-        bare = re.search(r"\b(\d+)\b", numbers_from_words(job.normalized))
-        months = int(bare.group(1)) if bare else None
-    months = months or job.data.get("months")
-    if not months:
-        raise StopTurn("For how many months would you like to pause your subscription?",
-                       Open("clarify", "pause", {"bare_number": True}))  # fmt: skip
-    raise NeedCall(Call("pause", {"months": int(months)}))
-
-
-def h_resume(turn: Turn, job: Job) -> None:
-    rec = turn.claim("resume")
-    if rec:
-        _follow(turn, rec)
-        return
-    _need_tool(turn, "resume")
-    raise NeedCall(Call("resume", {}))
-
-
-def _cancel_reason(text: str) -> str | None:
-    m = re.search(r"\b(?:because|since|as)\b\s+(.{3,200})", text, re.IGNORECASE)
-    return m.group(1).strip(" .") if m else None
-
-
-def h_cancel(turn: Turn, job: Job) -> None:
-    _need_tool(turn, "cancel")
-    insist = bool(
-        job.data.get("insist") or _NO_PAUSE.search(job.normalized) or _NO_PAUSE.search(normalize(turn.message))
-    )
-    args = {"reason": _cancel_reason(job.text)}
-    for attempt in range(3):
-        rec = turn.claim("cancel")
-        if rec is None:
-            raise NeedCall(Call("cancel", args))
-        res = rec.result or {}
-        if res.get("status") == "refused" and res.get("reason") == "save_offer" and attempt == 0:
-            turn.cursor = max(turn.cursor, rec.index)
-            if insist:
-                continue
-            months = parse_months(normalize(str(res.get("summary", "")))) or None
-            summary = str(res.get("summary") or "Before you go: you can pause your subscription instead.")
-            raise StopTurn(
-                summary + "\n\nWould you like to pause instead, or should I go ahead with the cancellation?",
-                Open("save_offer", "cancel", {"months": months}),
-            )
-        _follow(turn, rec)
-        return
 
 
 def h_account(turn: Turn, job: Job) -> None:

@@ -47,6 +47,17 @@ def _account(turn: Turn) -> Account:
     return turn.account
 
 
+def followed(turn: Turn, tool: str) -> bool:
+    """True when this request already called `tool` in the turn (its result is reported); otherwise
+    checks that the tool is available and returns False so the handler goes on to call it."""
+    rec = turn.claim(tool)
+    if rec:
+        _follow(turn, rec)
+        return True
+    _need_tool(turn, tool)
+    return False
+
+
 def _need_tool(turn: Turn, tool: str) -> None:
     if tool not in turn.tools:
         raise StopTurn("I'm not able to do that in this conversation. A teammate can help — just ask for a human.")
@@ -93,11 +104,8 @@ def _charge_list(acct: Account, charges: list[dict[str, Any]], limit: int = 6) -
 
 # -- refunds and charges ----------------------------------------------------------------
 def h_refund(turn: Turn, job: Job) -> None:
-    rec = turn.claim("refund")
-    if rec:
-        _follow(turn, rec)
+    if followed(turn, "refund"):
         return
-    _need_tool(turn, "refund")
     acct = _account(turn)
     partial: str | None = None
     reason = "requested_by_customer"
@@ -287,11 +295,8 @@ def h_charge_question(turn: Turn, job: Job) -> None:
 
 # -- invoices and billing details -------------------------------------------------------
 def h_send_invoice(turn: Turn, job: Job) -> None:
-    rec = turn.claim("send_invoice")
-    if rec:
-        _follow(turn, rec)
+    if followed(turn, "send_invoice"):
         return
-    _need_tool(turn, "send_invoice")
     acct = _account(turn)
     norm = job.normalized
     invoices = sorted(acct.invoices, key=lambda i: str(i.get("created", "")), reverse=True)
@@ -347,11 +352,8 @@ def _with_earlier(args: dict[str, Any], earlier: Any) -> dict[str, Any]:
 
 
 def h_update_billing(turn: Turn, job: Job) -> None:
-    rec = turn.claim("update_billing_details")
-    if rec:
-        _follow(turn, rec)
+    if followed(turn, "update_billing_details"):
         return
-    _need_tool(turn, "update_billing_details")
     clarified = bool(job.data.get("clarified"))
     args = extract_billing(job.text if clarified else turn.message, bare_address=clarified)
     args = _with_earlier(args, job.data.get("partial"))

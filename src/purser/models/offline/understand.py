@@ -23,6 +23,28 @@ from itertools import pairwise
 from typing import Any
 
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES, get_classifier
+from purser.models.offline.cues import (
+    ACTIONS,
+    CARD_ASK,
+    CARD_DONE,
+    CHANGE_VERB,
+    DO_IT,
+    FALLBACKS,
+    HYPOTHETICAL,
+    KEEP_SEATS,
+    MONEY_BACK,
+    NO_PAUSE,
+    ON_PLAN,
+    OWE_QUESTION,
+    PAST_CANCEL,
+    PAST_PAUSE,
+    REMEDY,
+    RETRY_ASK,
+    SEAT_CHANGE_CUE,
+    TRIAL_QUESTION,
+    UNDO_CANCEL,
+    WHICH_CARD,
+)
 from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mentions_plan
@@ -157,7 +179,7 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
             pieces[-1] += " and " + piece  # "refund September and October charges": one request, two dates
         else:
             pieces.append(piece)
-    if len(pieces) < 2 or (whole_intent == "resume" and _UNDO_CANCEL.search(whole_norm)):
+    if len(pieces) < 2 or (whole_intent == "resume" and UNDO_CANCEL.search(whole_norm)):
         # "changed our minds, we want to keep it": one request, however the clauses read alone
         return [(sentence, whole_intent, whole_conf, whole_norm)]
     classified = [(p, *_classify(p, plan_names)) for p in pieces]
@@ -181,158 +203,23 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
     return [(str(a), str(b), float(c), str(d)) for a, b, c, d in out]
 
 
-_NO_PAUSE = re.compile(
-    r"\b(?:no|not|do not want|without|skip|instead of)\b[^.]{0,25}\b(?:pause|pausing|offer|offers|discount)\b"
-    r"|\bjust cancel\b|\bcancel anyway\b|\bcancel it anyway\b|\bno pause\b"
-)
-"""The customer turns the pause (or any retention offer) down: "no pause", "just cancel"."""
-
-_MONEY_BACK = re.compile(
-    r"\b(?:money|payment|charge|amount|dollars|euros|pounds|yen|it|that)\b.{0,12}\bback\b|\bgive back\b"
-    r"|\brefund\w*\b"
-    r"|\b(?:get|have|want)\b[^.]{0,20}\b(?:january|february|march|april|may|june|july|august|september|october"
-    r"|november|december|that month|the month|last month|this month|the fee|my fee)\b[^.]{0,12}\bback\b"
-)
-
-_FALLBACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("change_plan", re.compile(r"\b(?:pay|paying|billed|billing|switch|move|change|go)\b.{0,30}"
-                               r"\b(?:yearly|annually|annual|monthly)\b")),
-    ("payment_method", re.compile(r"\bcard\b.{0,40}\b(?:expired|invalid|no longer valid|new|update|change|"
-                                  r"replace|blocked|cancelled|canceled)\b|\b(?:new|update|change|replace)\b.{0,20}\bcard\b")),
-    ("charge_question", re.compile(r"\b(?:transaction|charge|payment|debit)\b.{0,40}\b(?:clarify|explain|"
-                                   r"recogni[sz]e|understand|what|why)\b|\b(?:clarify|explain|what|why)\b.{0,40}"
-                                   r"\b(?:transaction|charge|payment|debit)\b")),
-)  # fmt: skip
-"""Intent cues used only when the classifier is unsure or says small talk."""
-
-_HYPOTHETICAL = re.compile(
-    r"\b(?:hypothetically|theoretically|in theory|out of curiosity|just (?:a )?(?:question|curious|wondering)"
-    r"|not asking for|not requesting|general question|suppose|supposing|what if|in case)\b"
-    r"|\bif (?:i|we)\b[^.]{0,60}\b(?:can|could|would|will|do|does|is|am|are|should) (?:i|we|there|it|you)\b"
-    r"|\b(?:would|will|do|does|could|can|should) (?:i|we) (?:still |ever |then )?(?:get|be|receive|lose|have to)\b"
-    r"[^.]{0,50}\bif\b"
-    r"|\bis there (?:a|any)\b[^.]{0,25}\b(?:fee|fees|penalty|penalties|cost|charge)\b"
-    r"|\b(?:fee|fees|penalty|penalties)\b[^.]{0,15}\b(?:to|for|if|when)\b"
-    r"|\b(?:can|could|do|would) (?:i|we|you)\b[^.]{0,40}\b(?:after|within) (?:\d+|a|one|two|three|four|six|a few)"
-    r" (?:days?|weeks?|months?|years?)\b"
-)
-"""A policy question phrased as a hypothetical or a condition, not a request to act now."""
-
-_TRIAL_QUESTION = re.compile(
-    r"\b(?:when|what date|what day|how long|how many days|until when)\b[^.]{0,50}\b(?:trial|first (?:time|charge|"
-    r"payment|invoice|bill)|(?:start|begin) (?:paying|being charged|being billed))\b"
-    r"|\btrial\b[^.]{0,20}\b(?:end|ends|ending|over|expire|expires|finish|finishes|run out|left)\b"
-)
-"""A question about the free trial or the first charge, answered from the account."""
-
-_WHICH_CARD = re.compile(
-    r"\b(?:which|what) (?:card|payment method|credit card|debit card)\b[^.?!]{0,30}\b(?:charg\w*|bill\w*|us\w*|on file"
-    r"|have|default|is it)\b|\b(?:which|what) (?:of my|one of my) cards\b"
-)
-"""A question about which card is on file (not a request to change it)."""
-
-_OWE_QUESTION = re.compile(
-    r"\b(?:how much|what)\b[^.?]{0,25}\b(?:owe|owing|outstanding|overdue|past due|due)\b"
-    r"|\b(?:do|does) (?:i|we|my account|our account) (?:still )?owe\b|\b(?:outstanding|unpaid|open) balance\b"
-    r"|\bwhy (?:do|does) (?:i|we|my account|our account) (?:have|show) (?:a|an) (?:balance|amount due)\b"
-)
-"""A question about what the customer owes (the past-due balance), answered from the account."""
-
-_KEEP_SEATS = re.compile(
-    r"\bkeep (?:the|our|my|all)? ?(?:seat count|seats|number of (?:seats|users|licen[cs]es)|users|licen[cs]es)\b"
-    r"|\b(?:do not|don't|dont|no need to) (?:change|reduce|remove|drop|touch) (?:the |our |my |any )?"
-    r"(?:seats?|seat count|users|licen[cs]es)\b"
-)
-"""The customer wants the seat count left as it is."""
-
-_SEAT_CHANGE_CUE = re.compile(
-    r"\b(?:add|adding|remove|removing|reduce|increase|decrease|drop|cut|bump|raise|lower|more|fewer|less|extra"
-    r"|another|additional|set|change|make|need|want|switch|go (?:up|down)|only|down to|up to|to \d+"
-    r"|\d+ (?:seats?|users?) (?:please|pls|instead|total|now))\b"
-)
-"""Words that ask for a different seat count (absent from "we paid for 5 seats this month")."""
-
-_PAST_CANCEL = re.compile(
-    r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried)"
-    r"(?: to)? (?:cancel\w*|cancel\w* (?:it|that|this|my \w+|our \w+|the \w+))\b"
-)
-"""A cancellation told as history ("I forgot to cancel", "thought I had cancelled"), not asked for now."""
-
-_DO_IT = re.compile(
-    r"\b(?:and|then|,) (?:just )?(?:do it|go ahead|proceed|make the (?:switch|change|move)|switch (?:me|us)|apply it)\b"
-    r"|\b(?:do it|go ahead) (?:right away|now|straight away|too|as well)\b"
-)
-"""A price question that also asks to go ahead ("show me the cost and do it")."""
-
-_PAST_PAUSE = re.compile(
-    r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried"
-    r"|did not|didn't|never)(?: to)? (?:paus\w*)(?: (?:it|that|this|my \w+|our \w+|the \w+))?\b"
-)
-"""A pause told as history ("I completely forgot to pause it"), not asked for now."""
-
-_ON_PLAN = re.compile(
-    r"(?:hi|hello|hey|so|ok|okay)?[ ,]*(?:i am|we are|i'm|we're|im|currently|right now|at the moment|now)+"
-    r"(?: currently| now)? on (?:the |a |our |my )?[\w -]{1,30}?(?: plan| tier| subscription| package)?"
-)
-"""A sentence that only says which plan the customer is on."""
-
-_REMEDY = re.compile(
-    r"\b(?:fix|sort|correct|resolve|reverse|undo|rectify|sort out|make (?:it|this|that) right|take care of)"
-    r" (?:it|this|that|them|the (?:mistake|error|problem|issue))\b|\b(?:fix|sort) (?:this|that|it) (?:out|up)\b"
-    r"|\b(?:want|need|get) (?:it|that|them|the money|my money) back\b|\bgive (?:it|that|them) back\b"
-)
-"""A complaint that asks for the mistake to be put right ("fix it", "sort this out", "I want it back")."""
-
-_UNDO_CANCEL = re.compile(
-    r"\b(?:undo|reverse|withdraw|revoke|retract|take back|scratch|cancel|stop|forget)\b(?: the| my| our| that)?"
-    r" cancel(?:l?ation|l?ing|led|ed)?\b(?! (?:fee|policy|terms))"
-    r"|\bun ?-? ?cancel\w*|\breinstate\b|\bdecided to stay\b|\bstay(?:ing)? after all\b|\bwe are staying\b"
-    r"|\b(?:do not|don't|dont) let (?:it|my \w+|our \w+|the \w+) (?:lapse|expire|end|run out|be cancel\w*)\b"
-    r"|\b(?:do not|don't|dont|no longer want to|not) (?:cancel|end)\b[^.]{0,30}\b(?:after all|anymore|any more)\b"
-    r"|\bchanged? (?:my|our) minds?\b[^.]{0,80}\b(?:keep|stay|continue|staying|keeping)\b"
-    r"|\b(?:keep|continue)\b[^.]{0,25}\b(?:subscription|plan|account|membership)\b[^.]{0,15}"
-    r"\b(?:going|running|active|alive|on)\b"
-    r"|\bstop (?:my|our|the) (?:subscription|plan|account) from (?:cancel\w*|ending)\b"
-)
-"""Withdrawing a cancellation scheduled for the period's end ("changed my mind, keep the plan going")."""
-
-_CARD_ASK = re.compile(r"\b(?:new|update|change|replace|different|another|link|add)\b")
-_CARD_DONE = re.compile(
-    r"\b(?:done|already|just|have|i've|we've|finished)\b[^.]{0,30}\b(?:put|added|entered|updated|changed|replaced|"
-    r"saved|in)\b|\b(?:put|added|entered|saved|updated) (?:in )?(?:the|a|my|our) (?:new |other )?card\b"
-    r"|\bcard (?:is|was) (?:updated|changed|replaced|added)\b"
-)
-"""The card was already changed ("ok done, put the new card in"): a report, not a request for a link."""
-_RETRY_ASK = re.compile(
-    r"\b(?:retry|re-try|try (?:it |the \w+ |again|once more)|charge (?:it|me|the|my|again)|run (?:it|the)"
-    r"|process (?:it|the)|pay (?:it|the|now|my)|attempt|re-?run|re-?charge|collect|take (?:it|the \w+|\S+) again)\b"
-)
-"""An explicit ask to take the payment again (not just the news that it failed)."""
-
-_ACTIONS = ("refund", "cancel", "pause", "change_plan", "change_seats", "preview_change", "resume")
-
-_CHANGE_VERB = re.compile(
-    r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b"
-)
-
-
 def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[str, ...]) -> tuple[str, float]:
     """High-precision rules that correct the classifier on open-class values it cannot see."""
     from purser.models.offline.billing import extract_billing
 
     if (
-        _UNDO_CANCEL.search(norm)
+        UNDO_CANCEL.search(norm)
         and not re.search(r"\bpaus", norm)
         and not re.match(r"(?:can|could|may|is it possible to|how (?:do|can)) (?:i|we)\b", norm)
     ):
         return "resume", max(conf, 0.85)  # "changed my mind, keep my plan": withdraw the scheduled cancellation
-    if intent == "cancel" and _PAST_CANCEL.search(norm) and not re.search(r"\bcancel", _PAST_CANCEL.sub("", norm)):
+    if intent == "cancel" and PAST_CANCEL.search(norm) and not re.search(r"\bcancel", PAST_CANCEL.sub("", norm)):
         return "unknown", 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
-    if intent == "pause" and _NO_PAUSE.search(norm):
+    if intent == "pause" and NO_PAUSE.search(norm):
         return "unknown", 0.0  # "no pause, please": not a pause request
-    if intent == "pause" and _PAST_PAUSE.search(norm) and not re.search(r"\bpaus", _PAST_PAUSE.sub("", norm)):
+    if intent == "pause" and PAST_PAUSE.search(norm) and not re.search(r"\bpaus", PAST_PAUSE.sub("", norm)):
         intent, conf = "unknown", 0.0  # "I forgot to pause it in January": history, the reason for what follows
-    if intent in ("change_plan", "preview_change", *SOCIAL) and _ON_PLAN.fullmatch(norm.strip(" .,!")):
+    if intent in ("change_plan", "preview_change", *SOCIAL) and ON_PLAN.fullmatch(norm.strip(" .,!")):
         return "unknown", 0.0  # "we're on the yearly Glow plan": where the customer is, not where to go
     billing = extract_billing(text)
     if (
@@ -348,30 +235,30 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     ):
         return "update_billing", max(conf, 0.9)
     if intent == "change_seats" and (
-        _KEEP_SEATS.search(norm) or (conf < 0.6 and not _SEAT_CHANGE_CUE.search(numbers_from_words(norm)))
+        KEEP_SEATS.search(norm) or (conf < 0.6 and not SEAT_CHANGE_CUE.search(numbers_from_words(norm)))
     ):
         return "unknown", 0.0  # "we paid for 5 seats", "keep the seat count": context, not a change
     if intent == "change_seats" and not re.search(
         r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
     ):
         return "unknown", 0.0
-    if (intent in SOCIAL or conf < THRESHOLD or intent == "payment_method") and _WHICH_CARD.search(norm):
+    if (intent in SOCIAL or conf < THRESHOLD or intent == "payment_method") and WHICH_CARD.search(norm):
         return "account_question", max(conf, 0.8)  # "which card are you charging?": a read of the account
-    if (intent in SOCIAL or conf < THRESHOLD) and _OWE_QUESTION.search(norm):
+    if (intent in SOCIAL or conf < THRESHOLD) and OWE_QUESTION.search(norm):
         return "account_question", max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
     if intent in (*SOCIAL, "account_question", "policy_question", "charge_question", "preview_change") and (
-        _TRIAL_QUESTION.search(norm)
+        TRIAL_QUESTION.search(norm)
     ):
         return "account_question", max(conf, 0.8)
-    if intent in (*_ACTIONS, *SOCIAL, "policy_question") and _HYPOTHETICAL.search(norm):
+    if intent in (*ACTIONS, *SOCIAL, "policy_question") and HYPOTHETICAL.search(norm):
         return "policy_question", max(conf, 0.8)
-    if (intent in SOCIAL or conf < THRESHOLD) and _MONEY_BACK.search(norm):
+    if (intent in SOCIAL or conf < THRESHOLD) and MONEY_BACK.search(norm):
         return "refund", 0.8
     if intent in SOCIAL or conf < THRESHOLD:
-        for fallback, pattern in _FALLBACKS:
+        for fallback, pattern in FALLBACKS:
             if pattern.search(norm):
                 return fallback, 0.7
-    if (intent in SOCIAL or conf < THRESHOLD) and mentions_plan(norm, plan_names) and _CHANGE_VERB.search(norm):
+    if (intent in SOCIAL or conf < THRESHOLD) and mentions_plan(norm, plan_names) and CHANGE_VERB.search(norm):
         return "change_plan", 0.8
     return intent, conf
 
@@ -411,7 +298,7 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         if not any(r.intent == reason for r in requests):
             requests.insert(0, Request(reason, raw, normalize(raw), 1.0))
     whole = normalize(raw)
-    if any(r.intent == "preview_change" for r in requests) and _DO_IT.search(whole):
+    if any(r.intent == "preview_change" for r in requests) and DO_IT.search(whole):
         # "show me what it costs and do it": the confirmation carries the exact quote, so propose the change
         seats = re.compile(r"\b(?:seats?|users?|licen[cs]es?|members?)\b")
         requests = [
@@ -431,10 +318,10 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
             else:
                 merged.append(r)
         requests = merged
-    if _KEEP_SEATS.search(whole) and any(r.intent != "change_seats" for r in requests):
+    if KEEP_SEATS.search(whole) and any(r.intent != "change_seats" for r in requests):
         requests = [r for r in requests if r.intent != "change_seats"]  # "…, keep the seat count as it is"
     asked = {r.intent for r in requests}
-    if "refund" not in asked and _REMEDY.search(whole):
+    if "refund" not in asked and REMEDY.search(whole):
         # "you charged me twice, fix it": the complaint asks for the money back, not an explanation
         if "charge_question" in asked:
             complaint = next(r for r in requests if r.intent == "charge_question")
@@ -447,12 +334,11 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         requests = [
             r
             for r in requests
-            if r.intent != "payment_method"
-            or (_CARD_ASK.search(r.normalized) and not _CARD_DONE.search(r.text.lower()))
+            if r.intent != "payment_method" or (CARD_ASK.search(r.normalized) and not CARD_DONE.search(r.text.lower()))
         ]
     if any(r.intent == "payment_method" for r in requests):
         # "payment failed again. send me the link": the failure is the reason, the link is the request
-        requests = [r for r in requests if r.intent != "retry_payment" or _RETRY_ASK.search(r.normalized)]
+        requests = [r for r in requests if r.intent != "retry_payment" or RETRY_ASK.search(r.normalized)]
     requests = answer_only(requests, normalize(raw), plan_names)  # "only asking": no write survives
     actionable = [r for r in requests if r.intent in ACTIONABLE]
     if actionable:

@@ -1,0 +1,139 @@
+"""Cue patterns for the intent corrections in `understand._override`: phrases a bag-of-words
+classifier cannot weigh — history told as a reason, statements of where the customer is, vetoes,
+remedies, and questions that read the account. Each pattern's docstring gives its example."""
+
+from __future__ import annotations
+
+import re
+
+NO_PAUSE = re.compile(
+    r"\b(?:no|not|do not want|without|skip|instead of)\b[^.]{0,25}\b(?:pause|pausing|offer|offers|discount)\b"
+    r"|\bjust cancel\b|\bcancel anyway\b|\bcancel it anyway\b|\bno pause\b"
+)
+"""The customer turns the pause (or any retention offer) down: "no pause", "just cancel"."""
+
+MONEY_BACK = re.compile(
+    r"\b(?:money|payment|charge|amount|dollars|euros|pounds|yen|it|that)\b.{0,12}\bback\b|\bgive back\b"
+    r"|\brefund\w*\b"
+    r"|\b(?:get|have|want)\b[^.]{0,20}\b(?:january|february|march|april|may|june|july|august|september|october"
+    r"|november|december|that month|the month|last month|this month|the fee|my fee)\b[^.]{0,12}\bback\b"
+)
+
+FALLBACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("change_plan", re.compile(r"\b(?:pay|paying|billed|billing|switch|move|change|go)\b.{0,30}"
+                               r"\b(?:yearly|annually|annual|monthly)\b")),
+    ("payment_method", re.compile(r"\bcard\b.{0,40}\b(?:expired|invalid|no longer valid|new|update|change|"
+                                  r"replace|blocked|cancelled|canceled)\b|\b(?:new|update|change|replace)\b.{0,20}\bcard\b")),
+    ("charge_question", re.compile(r"\b(?:transaction|charge|payment|debit)\b.{0,40}\b(?:clarify|explain|"
+                                   r"recogni[sz]e|understand|what|why)\b|\b(?:clarify|explain|what|why)\b.{0,40}"
+                                   r"\b(?:transaction|charge|payment|debit)\b")),
+)  # fmt: skip
+"""Intent cues used only when the classifier is unsure or says small talk."""
+
+HYPOTHETICAL = re.compile(
+    r"\b(?:hypothetically|theoretically|in theory|out of curiosity|just (?:a )?(?:question|curious|wondering)"
+    r"|not asking for|not requesting|general question|suppose|supposing|what if|in case)\b"
+    r"|\bif (?:i|we)\b[^.]{0,60}\b(?:can|could|would|will|do|does|is|am|are|should) (?:i|we|there|it|you)\b"
+    r"|\b(?:would|will|do|does|could|can|should) (?:i|we) (?:still |ever |then )?(?:get|be|receive|lose|have to)\b"
+    r"[^.]{0,50}\bif\b"
+    r"|\bis there (?:a|any)\b[^.]{0,25}\b(?:fee|fees|penalty|penalties|cost|charge)\b"
+    r"|\b(?:fee|fees|penalty|penalties)\b[^.]{0,15}\b(?:to|for|if|when)\b"
+    r"|\b(?:can|could|do|would) (?:i|we|you)\b[^.]{0,40}\b(?:after|within) (?:\d+|a|one|two|three|four|six|a few)"
+    r" (?:days?|weeks?|months?|years?)\b"
+)
+"""A policy question phrased as a hypothetical or a condition, not a request to act now."""
+
+TRIAL_QUESTION = re.compile(
+    r"\b(?:when|what date|what day|how long|how many days|until when)\b[^.]{0,50}\b(?:trial|first (?:time|charge|"
+    r"payment|invoice|bill)|(?:start|begin) (?:paying|being charged|being billed))\b"
+    r"|\btrial\b[^.]{0,20}\b(?:end|ends|ending|over|expire|expires|finish|finishes|run out|left)\b"
+)
+"""A question about the free trial or the first charge, answered from the account."""
+
+WHICH_CARD = re.compile(
+    r"\b(?:which|what) (?:card|payment method|credit card|debit card)\b[^.?!]{0,30}\b(?:charg\w*|bill\w*|us\w*|on file"
+    r"|have|default|is it)\b|\b(?:which|what) (?:of my|one of my) cards\b"
+)
+"""A question about which card is on file (not a request to change it)."""
+
+OWE_QUESTION = re.compile(
+    r"\b(?:how much|what)\b[^.?]{0,25}\b(?:owe|owing|outstanding|overdue|past due|due)\b"
+    r"|\b(?:do|does) (?:i|we|my account|our account) (?:still )?owe\b|\b(?:outstanding|unpaid|open) balance\b"
+    r"|\bwhy (?:do|does) (?:i|we|my account|our account) (?:have|show) (?:a|an) (?:balance|amount due)\b"
+)
+"""A question about what the customer owes (the past-due balance), answered from the account."""
+
+KEEP_SEATS = re.compile(
+    r"\bkeep (?:the|our|my|all)? ?(?:seat count|seats|number of (?:seats|users|licen[cs]es)|users|licen[cs]es)\b"
+    r"|\b(?:do not|don't|dont|no need to) (?:change|reduce|remove|drop|touch) (?:the |our |my |any )?"
+    r"(?:seats?|seat count|users|licen[cs]es)\b"
+)
+"""The customer wants the seat count left as it is."""
+
+SEAT_CHANGE_CUE = re.compile(
+    r"\b(?:add|adding|remove|removing|reduce|increase|decrease|drop|cut|bump|raise|lower|more|fewer|less|extra"
+    r"|another|additional|set|change|make|need|want|switch|go (?:up|down)|only|down to|up to|to \d+"
+    r"|\d+ (?:seats?|users?) (?:please|pls|instead|total|now))\b"
+)
+"""Words that ask for a different seat count (absent from "we paid for 5 seats this month")."""
+
+PAST_CANCEL = re.compile(
+    r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried)"
+    r"(?: to)? (?:cancel\w*|cancel\w* (?:it|that|this|my \w+|our \w+|the \w+))\b"
+)
+"""A cancellation told as history ("I forgot to cancel", "thought I had cancelled"), not asked for now."""
+
+DO_IT = re.compile(
+    r"\b(?:and|then|,) (?:just )?(?:do it|go ahead|proceed|make the (?:switch|change|move)|switch (?:me|us)|apply it)\b"
+    r"|\b(?:do it|go ahead) (?:right away|now|straight away|too|as well)\b"
+)
+"""A price question that also asks to go ahead ("show me the cost and do it")."""
+
+PAST_PAUSE = re.compile(
+    r"\b(?:forgot|forget|forgotten|meant|thought (?:i|we) (?:had|did|would)|should have|had|have|already|tried"
+    r"|did not|didn't|never)(?: to)? (?:paus\w*)(?: (?:it|that|this|my \w+|our \w+|the \w+))?\b"
+)
+"""A pause told as history ("I completely forgot to pause it"), not asked for now."""
+
+ON_PLAN = re.compile(
+    r"(?:hi|hello|hey|so|ok|okay)?[ ,]*(?:i am|we are|i'm|we're|im|currently|right now|at the moment|now)+"
+    r"(?: currently| now)? on (?:the |a |our |my )?[\w -]{1,30}?(?: plan| tier| subscription| package)?"
+)
+"""A sentence that only says which plan the customer is on."""
+
+REMEDY = re.compile(
+    r"\b(?:fix|sort|correct|resolve|reverse|undo|rectify|sort out|make (?:it|this|that) right|take care of)"
+    r" (?:it|this|that|them|the (?:mistake|error|problem|issue))\b|\b(?:fix|sort) (?:this|that|it) (?:out|up)\b"
+    r"|\b(?:want|need|get) (?:it|that|them|the money|my money) back\b|\bgive (?:it|that|them) back\b"
+)
+"""A complaint that asks for the mistake to be put right ("fix it", "sort this out", "I want it back")."""
+
+UNDO_CANCEL = re.compile(
+    r"\b(?:undo|reverse|withdraw|revoke|retract|take back|scratch|cancel|stop|forget)\b(?: the| my| our| that)?"
+    r" cancel(?:l?ation|l?ing|led|ed)?\b(?! (?:fee|policy|terms))"
+    r"|\bun ?-? ?cancel\w*|\breinstate\b|\bdecided to stay\b|\bstay(?:ing)? after all\b|\bwe are staying\b"
+    r"|\b(?:do not|don't|dont) let (?:it|my \w+|our \w+|the \w+) (?:lapse|expire|end|run out|be cancel\w*)\b"
+    r"|\b(?:do not|don't|dont|no longer want to|not) (?:cancel|end)\b[^.]{0,30}\b(?:after all|anymore|any more)\b"
+    r"|\bchanged? (?:my|our) minds?\b[^.]{0,80}\b(?:keep|stay|continue|staying|keeping)\b"
+    r"|\b(?:keep|continue)\b[^.]{0,25}\b(?:subscription|plan|account|membership)\b[^.]{0,15}"
+    r"\b(?:going|running|active|alive|on)\b"
+    r"|\bstop (?:my|our|the) (?:subscription|plan|account) from (?:cancel\w*|ending)\b"
+)
+"""Withdrawing a cancellation scheduled for the period's end ("changed my mind, keep the plan going")."""
+
+CARD_ASK = re.compile(r"\b(?:new|update|change|replace|different|another|link|add)\b")
+CARD_DONE = re.compile(
+    r"\b(?:done|already|just|have|i've|we've|finished)\b[^.]{0,30}\b(?:put|added|entered|updated|changed|replaced|"
+    r"saved|in)\b|\b(?:put|added|entered|saved|updated) (?:in )?(?:the|a|my|our) (?:new |other )?card\b"
+    r"|\bcard (?:is|was) (?:updated|changed|replaced|added)\b"
+)
+"""The card was already changed ("ok done, put the new card in"): a report, not a request for a link."""
+RETRY_ASK = re.compile(
+    r"\b(?:retry|re-try|try (?:it |the \w+ |again|once more)|charge (?:it|me|the|my|again)|run (?:it|the)"
+    r"|process (?:it|the)|pay (?:it|the|now|my)|attempt|re-?run|re-?charge|collect|take (?:it|the \w+|\S+) again)\b"
+)
+"""An explicit ask to take the payment again (not just the news that it failed)."""
+
+ACTIONS = ("refund", "cancel", "pause", "change_plan", "change_seats", "preview_change", "resume")
+
+CHANGE_VERB = re.compile(r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b")
