@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from purser.actions.gateway import Gateway
+    from purser.agent.human import HumanReply
     from purser.config import Settings
     from purser.knowledge import KnowledgeBase
     from purser.policy.schema import Policy
@@ -163,6 +164,18 @@ class Runtime:
     ) -> tuple[str, list[AgentEvent]]:
         """`decide_approval` for async callers."""
         return await loop_runner().run_async(self._decide(approval_id, approve, approver, reason))
+
+    async def ahuman_reply(self, conversation_id: str, text: str, *, author: str) -> HumanReply:
+        """A teammate's reply in a handed-off conversation (`purser.agent.human.reply`)."""
+        from purser.agent.human import reply
+
+        return await loop_runner().run_async(reply(self, conversation_id, text, author))
+
+    async def arelease(self, conversation_id: str, *, author: str) -> str:
+        """Hand a handed-off conversation back to the agent (`purser.agent.human.release`)."""
+        from purser.agent.human import release
+
+        return await loop_runner().run_async(release(self, conversation_id, author))
 
     def transcript(self, conversation_id: str) -> list[TranscriptEntry]:
         """Every event of the conversation, in order."""

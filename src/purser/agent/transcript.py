@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -108,6 +108,9 @@ class TurnWrite:
     status: str | None = None
     handoff_reason: str | None = None
     consecutive_failures: int | None = None
+    in_transaction: Callable[[Any], None] | None = None
+    """Called with the connection after the turn's rows are written, inside the same transaction
+    (e.g. an audit record that must land together with the turn)."""
 
 
 class ConversationStore:
@@ -284,6 +287,8 @@ class ConversationStore:
                 )
             for row in write.usage:
                 conn.execute(insert(ag_usage).values(conversation_id=cid, turn=write.turn, created_at=now, **row))
+            if write.in_transaction is not None:
+                write.in_transaction(conn)
         # The row as the guarded UPDATE left it (no re-read: nobody else could have changed it since).
         return replace(
             record,

@@ -1,7 +1,8 @@
 """The admin API under `/api/admin/` (Authorization: Bearer $PURSER_ADMIN_TOKEN).
 
 Approvals (list, decide: the conversation resumes through `Runtime.decide_approval`
-and the outcome reaches the customer's open widget), handoffs, conversations with
+and the outcome reaches the customer's open widget), handoffs and a teammate's reply in
+a handed-off conversation (delivered live like an approval outcome) or its release, conversations with
 transcripts, tool calls and guard decisions, the audit log (list and verify),
 metrics and the policy in force.
 """
@@ -18,7 +19,15 @@ from purser.web import conversations as conv
 from purser.web.app import WebState, state_of
 from purser.web.errors import NotFoundError
 from purser.web.metrics import metrics
-from purser.web.schemas import ID_PATTERN, Decision, DecisionResponse, error_responses
+from purser.web.schemas import (
+    ID_PATTERN,
+    Decision,
+    DecisionResponse,
+    HumanReplyBody,
+    HumanReplyResponse,
+    ReleaseResponse,
+    error_responses,
+)
 
 _bearer = HTTPBearer(auto_error=False, description="PURSER_ADMIN_TOKEN")
 
@@ -128,6 +137,47 @@ async def conversation(request: Request, conversation_id: ConversationId) -> dic
     """Transcript, tool calls (with outcomes), guard decisions and audit records, usage."""
     state = state_of(request)
     return await run_in_threadpool(_conversation, state, conversation_id)
+
+
+@router.post(
+    "/conversations/{conversation_id}/reply",
+    response_model=HumanReplyResponse,
+    summary="A teammate answers the customer in a handed-off conversation",
+    responses=error_responses(404, 409),
+)
+async def human_reply(
+    request: Request,
+    conversation_id: ConversationId,
+    body: HumanReplyBody,
+    approver: Annotated[str, Depends(require_admin)],
+) -> dict[str, Any]:
+    """Append a `message` event written by a human (transcript role `human`), audit it (`human_reply`)
+    and deliver it to the customer's open widget. 409 when the agent still owns the conversation."""
+    state = state_of(request)
+    done = await state.container.runtime.ahuman_reply(conversation_id, body.text, author=body.author or approver)
+    return {
+        "conversation_id": done.conversation_id,
+        "seq": done.seq,
+        "turn": done.turn,
+        "role": "human",
+        "author": done.author,
+        "event": done.event.model_dump(mode="json"),
+    }
+
+
+@router.post(
+    "/conversations/{conversation_id}/release",
+    response_model=ReleaseResponse,
+    summary="Hand a handed-off conversation back to the agent",
+    responses=error_responses(404, 409),
+)
+async def release(
+    request: Request, conversation_id: ConversationId, approver: Annotated[str, Depends(require_admin)]
+) -> dict[str, Any]:
+    """The agent answers the customer's next message again (status `open`); audited as `human_release`."""
+    state = state_of(request)
+    status = await state.container.runtime.arelease(conversation_id, author=approver)
+    return {"conversation_id": conversation_id, "status": status}
 
 
 def _audit(state: WebState, limit: int, offset: int, conversation_id: str | None) -> dict[str, Any]:

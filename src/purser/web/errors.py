@@ -119,6 +119,7 @@ ERROR_STATUS: dict[str, tuple[int, str]] = {
     # agent runtime, gateway, knowledge, worlds, gym
     "purser.agent.transcript.ConversationNotFound": (404, "conversation_not_found"),
     "purser.agent.transcript.ConversationBusy": (409, "conversation_busy"),
+    "purser.agent.human.NotHandedOff": (409, "not_handed_off"),
     "purser.agent.runtime.RuntimeInputError": (409, "cannot_apply"),
     "purser.actions.base.Refusal": (409, "refused"),
     "purser.knowledge.errors.DocumentError": (422, "bad_document"),

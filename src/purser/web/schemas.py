@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from purser.agent.events import AgentEvent
+from purser.agent.events import AgentEvent, AgentMessage
 
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,200}$"
 
@@ -81,6 +81,44 @@ class DecisionResponse(BaseModel):
     events: list[AgentEvent]
 
 
+class HumanReplyBody(_Body):
+    """A teammate's reply to the customer in a handed-off conversation."""
+
+    text: str = Field(min_length=1, max_length=4000, description="What the customer sees.")
+    author: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The teammate's name, for the audit log (default 'admin').",
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be blank")
+        return value
+
+
+class HumanReplyResponse(BaseModel):
+    """The reply as delivered: an agent-side `message` event stored with transcript role `human`."""
+
+    conversation_id: str
+    seq: int = Field(description="Its transcript position (the live stream's message id).")
+    turn: int
+    role: Literal["human"] = "human"
+    author: str
+    event: AgentMessage
+
+
+class ReleaseResponse(BaseModel):
+    """The conversation after a teammate handed it back to the agent."""
+
+    conversation_id: str
+    status: str
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the error envelope."""
     return {s: {"model": ErrorResponse} for s in statuses}
@@ -93,6 +131,9 @@ __all__ = [
     "Decision",
     "DecisionResponse",
     "ErrorResponse",
+    "HumanReplyBody",
+    "HumanReplyResponse",
+    "ReleaseResponse",
     "TranscriptResponse",
     "TurnResponse",
     "error_responses",

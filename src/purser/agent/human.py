@@ -1,0 +1,115 @@
+"""A human teammate in a handed-off conversation: replies to the customer, and hands it back.
+
+Once the agent hands a conversation off (status `handed_off`), the customer's messages keep
+being stored (the runtime answers them with a fixed "a teammate has this" line and never runs
+the model) and a teammate answers from the dashboard. A reply is an agent-side §7 `message`
+event — the event shape is unchanged — persisted as a turn of its own with the transcript role
+`human`, so the live stream delivers it with `source: "human"`. The teammate's name goes into
+the audit record (`human_reply`, actor `human:<author>`), written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from purser.agent.events import AgentMessage
+from purser.agent.runtime import RuntimeInputError
+from purser.agent.transcript import TurnWrite
+from purser.store.agent_tables import ag_events
+
+if TYPE_CHECKING:
+    from purser.agent.runtime import Runtime
+
+__all__ = ["HumanReply", "NotHandedOff", "release", "reply"]
+
+MAX_TEXT = 4000
+MAX_AUTHOR = 100
+
+
+class NotHandedOff(RuntimeInputError):
+    """The conversation is not handed off to a human: the agent owns it; nothing changed."""
+
+
+@dataclass(frozen=True)
+class HumanReply:
+    """A teammate's reply as persisted: where it landed in the transcript, and the §7 event."""
+
+    conversation_id: str
+    seq: int
+    turn: int
+    author: str
+    event: AgentMessage
+
+
+def _check(text: str, author: str) -> None:
+    if not text.strip():
+        raise ValueError("text must not be blank")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"text is longer than {MAX_TEXT} characters")
+    if not author.strip() or len(author) > MAX_AUTHOR:
+        raise ValueError(f"author must be 1 to {MAX_AUTHOR} characters")
+
+
+async def reply(runtime: Runtime, conversation_id: str, text: str, author: str) -> HumanReply:
+    """Append a teammate's message to a handed-off conversation, audit it and publish it live.
+
+    Raises `ConversationNotFound` (unknown conversation), `NotHandedOff` (the agent owns it) or
+    `ValueError` (blank or too long); nothing is written then.
+    """
+    _check(text, author)
+    async with runtime._lock(conversation_id):
+        record = runtime.store.get(conversation_id)
+        if not record.handed_off:
+            raise NotHandedOff(
+                f"conversation {conversation_id!r} is not handed off (status {record.status!r}): "
+                "the agent owns it, so a teammate cannot reply there"
+            )
+        event = AgentMessage(text=text)
+        write = TurnWrite(turn=record.turns + 1, events=[("human", event.model_dump(mode="json"))])
+        landed: list[int] = []
+
+        def audit(conn: Any) -> None:
+            seq = conn.execute(
+                select(func.max(ag_events.c.seq)).where(ag_events.c.conversation_id == conversation_id)
+            ).scalar_one()
+            landed.append(int(seq))
+            runtime.gateway.audit.append(
+                "human_reply",
+                actor=f"human:{author}",
+                data={"text": text, "turn": write.turn, "seq": int(seq)},
+                conversation_id=conversation_id,
+                conn=conn,
+            )
+
+        write.in_transaction = audit
+        runtime.store.commit_turn(record, write)
+        runtime.live.publish(conversation_id, [event])
+        return HumanReply(conversation_id, landed[0], write.turn, author, event)
+
+
+async def release(runtime: Runtime, conversation_id: str, author: str) -> str:
+    """Hand a handed-off conversation back to the agent (status `open`); returns the new status.
+
+    Raises `ConversationNotFound` or `NotHandedOff`; nothing is written then.
+    """
+    _check("release", author)
+    async with runtime._lock(conversation_id):
+        record = runtime.store.get(conversation_id)
+        if not record.handed_off:
+            raise NotHandedOff(f"conversation {conversation_id!r} is not handed off (status {record.status!r})")
+        write = TurnWrite(turn=record.turns, status="open")
+
+        def audit(conn: Any) -> None:
+            runtime.gateway.audit.append(
+                "human_release",
+                actor=f"human:{author}",
+                data={"previous_status": record.status, "handoff_reason": record.handoff_reason},
+                conversation_id=conversation_id,
+                conn=conn,
+            )
+
+        write.in_transaction = audit
+        return runtime.store.commit_turn(record, write).status
