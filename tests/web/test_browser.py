@@ -144,6 +144,44 @@ def test_over_cap_refund_pending_then_approved_live(browser: object, live_server
     customer.close()
 
 
+def test_teammate_reply_after_handoff_reaches_the_open_widget(browser: object, live_server: LiveServer) -> None:
+    customer = open_demo(browser, live_server, "cus_dana")
+    send(customer, "I want to talk to a human please")
+    customer.wait_for_selector(".pw-handoff")
+
+    admin = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    admin.set_default_timeout(TIMEOUT)
+    admin.goto(live_server.url + "/admin")
+    admin.get_by_label(re.compile("Admin token")).fill(ADMIN_TOKEN)
+    admin.get_by_role("button", name="Sign in").click()
+    admin.get_by_role("tab", name="Handoffs").click()
+    cid = customer.locator(".purser-host").get_attribute("data-conversation-id")
+    item = admin.locator("#view-handoffs article", has_text=str(cid))
+    item.get_by_role("button", name="Open conversation").click()
+    admin.get_by_label("Your reply").fill("Hi Dana, this is Sam from billing. I'm looking at it now.")
+    shot(admin, "10-admin-reply-box")
+    admin.get_by_role("button", name="Send reply").click()
+    admin.wait_for_selector("#flash >> text=Reply sent")
+    admin.wait_for_selector("#conv-detail .turn >> text=Sam from billing")
+
+    # The customer's open widget shows it at once (EventSource), labelled as from a teammate.
+    reply = customer.locator(".pw-teammate", has_text="Sam from billing")
+    reply.wait_for()
+    assert "Teammate" in reply.inner_text()
+    shot(customer, "11-teammate-reply-live")
+    # The customer answers; the teammate sees it in the same conversation.
+    send(customer, "Thanks Sam, it is the March invoice")
+    customer.wait_for_selector(".pw-customer >> text=March invoice")
+    admin.get_by_role("tab", name="Conversations").click()
+    admin.locator(f"#conv-list button[data-conversation-id='{cid}']").click()
+    admin.wait_for_selector("#conv-detail .turn >> text=March invoice")
+    # After a reload the reply is still marked as from a teammate.
+    customer.reload()
+    customer.locator(".pw-teammate", has_text="Sam from billing").wait_for()
+    admin.close()
+    customer.close()
+
+
 @pytest.fixture
 def secure_server(secure_container: Container) -> Iterator[LiveServer]:
     """A server with identity verification on."""

@@ -171,7 +171,8 @@
     box.textContent = "Loading…";
     api("GET", "/api/admin/conversations/" + encodeURIComponent(id)).then(function (c) {
       box.textContent = "";
-      append(box, [el("h2", "Conversation " + c.id), el("p", "Customer " + c.customer_id + " · " + (c.channel || ""), "hint")]);
+      append(box, [el("h2", "Conversation " + c.id), el("p", "Customer " + c.customer_id + " · " + (c.channel || "") + " · ", "hint")]);
+      box.lastChild.appendChild(status(c.status || "open"));
       var tr = el("section", null, "card"); tr.appendChild(el("h3", "Transcript"));
       (c.transcript || []).forEach(function (e) {
         var t = entryText(e);
@@ -181,6 +182,7 @@
         tr.appendChild(row);
       });
       box.appendChild(tr);
+      if (c.status === "handed_off") box.appendChild(replyBox(c.id));
       var tc = el("section", null, "card"); tc.appendChild(el("h3", "Tool calls"));
       var rows = (c.tool_calls || []).map(function (t) { return [t.action, t.status + (t.reason ? " (" + t.reason + ")" : ""), JSON.stringify(t.arguments), t.summary || ""]; });
       tc.appendChild(table(["Action", "Outcome", "Arguments", "Summary"], rows)); box.appendChild(tc);
@@ -194,6 +196,32 @@
       box.appendChild(au);
       if (c.usage) { var us = el("section", null, "card"); append(us, [el("h3", "Usage and cost"), pre(c.usage)]); box.appendChild(us); }
     }).catch(function (e) { box.textContent = "Could not load: " + e.message; });
+  }
+  /* A teammate answers the customer in a handed-off conversation (it reaches the open widget live),
+   * or hands the conversation back to the agent. */
+  function replyBox(id) {
+    var form = el("form", null, "card reply", { "aria-labelledby": "reply-title" });
+    var text = el("textarea", null, null, { id: "reply-text", rows: "3", maxlength: "4000", required: "required" });
+    var send = el("button", "Send reply", "btn", { type: "submit" });
+    var back = el("button", "Hand back to the agent", "btn secondary", { type: "button" });
+    append(form, [el("h3", "Reply to the customer", null, { id: "reply-title" }),
+      el("p", "The agent handed this conversation to a human; your reply appears in the customer's chat, marked as from a teammate.", "hint"),
+      el("label", "Your reply", null, { for: "reply-text" }), text, append(el("div", null, "actions"), [send, back])]);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!text.value.trim()) { say("Write a reply first."); text.focus(); return; }
+      send.disabled = true;
+      api("POST", "/api/admin/conversations/" + encodeURIComponent(id) + "/reply", { text: text.value })
+        .then(function () { say("Reply sent to the customer."); openConversation(id); })
+        .catch(function (err) { send.disabled = false; say("Could not send: " + err.message); });
+    });
+    back.addEventListener("click", function () {
+      back.disabled = true;
+      api("POST", "/api/admin/conversations/" + encodeURIComponent(id) + "/release")
+        .then(function () { say("The agent has the conversation again."); openConversation(id); })
+        .catch(function (err) { back.disabled = false; say("Could not hand back: " + err.message); });
+    });
+    return form;
   }
   function table(headers, rows) {
     var t = el("table"); var tr = el("tr");

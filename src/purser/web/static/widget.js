@@ -195,9 +195,11 @@
 
   Widget.prototype.announce = function (text) { this.status.textContent = text; };
 
-  Widget.prototype.addMessage = function (who, text, citations) {
-    var bubble = el("div", { class: "pw-msg pw-" + who }, [
-      el("span", { class: "pw-sr", text: who === "customer" ? "You said: " : (this.o.name || "Agent") + " said: " }),
+  Widget.prototype.addMessage = function (who, text, citations, teammate) {
+    var said = who === "customer" ? "You said: " : teammate ? "A teammate said: " : (this.o.name || "Agent") + " said: ";
+    var bubble = el("div", { class: "pw-msg pw-" + who + (teammate ? " pw-teammate" : "") }, [
+      el("span", { class: "pw-sr", text: said }),
+      teammate ? el("span", { class: "pw-label", "aria-hidden": "true", text: "Teammate" }) : "",
       el("p", { text: text }),
     ]);
     if (citations && citations.length) {
@@ -302,11 +304,13 @@
     this.settledAt = Date.now();
   };
 
-  Widget.prototype.render = function (events, source) {
-    var self = this, history = source === "history";
+  /* `source`: "turn" (the POST's answer), "agent" / "human" (a live batch), "history" (a reload);
+   * `teammate`: the events were written by a human teammate (live source "human", or role "human"). */
+  Widget.prototype.render = function (events, source, teammate) {
+    var self = this, history = source === "history", human = !!teammate || source === "human";
     if (!history) this.settle();
     (events || []).forEach(function (ev) {
-      if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations);
+      if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations, human);
       else if (ev.type === "confirmation_request") self.addConfirmation(ev, history);
       else if (ev.type === "approval_pending") self.addPending(ev);
       else if (ev.type === "action_result") self.addResult(ev);
@@ -314,7 +318,7 @@
       if (self.o.onEvent && !history) { try { self.o.onEvent(ev, source); } catch (e) { /* host callback */ } }
     });
     var last = events && events.length ? events[events.length - 1] : null;
-    if (last && last.type === "message" && !history) this.announce("New message");
+    if (last && last.type === "message" && !history) this.announce(human ? "New message from a teammate" : "New message");
   };
 
   /* -- resuming after a reload: the conversation id lives in sessionStorage ---------------- */
@@ -339,7 +343,7 @@
         last = Math.max(last, e.seq);
         if (e.role === "customer") {
           if (e.event.type === "message") self.addMessage("customer", e.event.text, []);
-        } else self.render([e.event], "history");
+        } else self.render([e.event], "history", e.role === "human");
       });
       Object.keys(answered).forEach(function (aid) { self.markAnswered(aid, answered[aid]); });
       self.conversation = data.id;
