@@ -99,3 +99,23 @@ def test_policy_topics_for_the_window_and_for_the_rest_of_a_period() -> None:
     assert "window" in policy_query(window, window.lower(), window)
     rest = "if I move from Plus to Lite today, is the rest of the month refunded?"
     assert "downgrading" in policy_query(rest, rest.lower(), rest)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("me no use app for a while, can stop the billing 2 month and then start again alone?", "pause"),
+        ("the card is working again now, pls run the november payment again", "retry_payment"),
+        ("do not charge my card again", "unknown"),
+        ("there's no VAT on our bills at all, is that right for a company in Austria?", "policy_question"),
+    ],
+)
+def test_more_registers(text: str, intent: str) -> None:
+    assert [r.intent for r in understand(text)] == [intent], text
+
+
+def test_a_vat_id_whose_national_part_starts_with_a_letter() -> None:
+    from purser.models.offline.billing import extract_billing
+
+    assert extract_billing("please put our VAT id ESA12345674 on the invoices")["vat_id"] == "ESA12345674"
+    assert extract_billing("the tax on invoice INV12345 looks wrong")["vat_id"] is None

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from stdnum.eu import vat as eu_vat
+
 from purser.models.offline.address import address_gaps, country_code, parse_address
 
 __all__ = ["address_gaps", "country_code", "extract_billing"]
@@ -17,6 +19,8 @@ __all__ = ["address_gaps", "country_code", "extract_billing"]
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _VAT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d[0-9A-Za-z]*(?:[\s.-]\d[0-9A-Za-z]*)*)\b")
+_VAT_LETTER_FIRST = re.compile(r"\b([A-Z]{2})([A-Z]\d{5,12}[A-Z0-9]?)\b")
+"""A VAT id whose national part starts with a letter, as written on invoices (checked by python-stdnum)."""
 _NAME = re.compile(
     r"(?:company|business|legal|organi[sz]ation)\s+name\s*(?:has changed to|changed to|is now|is|to|should be|"
     r"should read|=|:|as)?\s*[:\"']?\s*([^,.;!?\"'\n][^;!?\"'\n]{0,80}?)\s*"
@@ -34,6 +38,10 @@ def _vat(raw: str) -> str | None:
         prefix, rest = m.group(1).upper(), re.sub(r"[\s.-]", "", m.group(2)).upper()
         if sum(ch.isdigit() for ch in rest) >= 5 and prefix.isalpha():
             return prefix + rest
+    for m in _VAT_LETTER_FIRST.finditer(raw):  # Spain "ESB58378431": only a checksum-valid id counts
+        candidate = (m.group(1) + m.group(2)).upper()
+        if eu_vat.is_valid(candidate):
+            return candidate
     return None
 
 

@@ -137,3 +137,15 @@ RETRY_ASK = re.compile(
 ACTIONS = ("refund", "cancel", "pause", "change_plan", "change_seats", "preview_change", "resume")
 
 CHANGE_VERB = re.compile(r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b")
+
+CHARGE_AGAIN = re.compile(
+    r"^(?:(?:hi|hello|ok|okay|so)\b[ ,]*)?(?:please |pls |plz |kindly |can you |could you |you can )?(?:try to )?"
+    r"(?:charge|bill|take|collect|run|process|debit)\b[^.?!]{0,40}\bagain\b"
+)
+"""An ask to take a payment again ("please charge the ¥3,300 again") — not a complaint about a charge."""
+
+PAUSE_END = re.compile(
+    r"\b(?:start|begin|continue|resume|restart|bill|charge)\w*\b[^.?!]{0,20}\b(?:again|automatic\w*|by itself|alone"
+    r"|afterwards|after that|after)\b|\bafter(?:wards)?\b"
+)
+"""The end of a pause told with it ("... and then start again automatically")."""

@@ -28,6 +28,11 @@ from purser.models.offline.slots import (
 __all__ = ["Job", "h_charge_question", "h_refund", "h_send_invoice", "h_update_billing"]
 
 _LAST = re.compile(r"\b(?:last|latest|most recent|recent|newest)\b(?! (?:month|week|year|time|\d))")
+_CHARGED_TWICE = re.compile(
+    r"\b(?:double[- ]?(?:charg|bill)\w*|(?:charged|billed|took|taken)\b[^.?!]{0,20}\b(?:twice|two times|2 times"
+    r"|three times|3 times|2x|3x|thrice)|duplicate (?:charges?|payments?|transactions?))\b"
+)
+"""The customer says they were charged more than once (checked against the account before any refund)."""
 _DUP = re.compile(r"\b(?:duplicate\w*|double\w*|twice|2 times|extra|second|2nd|other 1|other one|the same|again)\b")
 
 
@@ -178,6 +183,16 @@ def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any]
     if _has_hint(acct, strip_narrative(norm), job.text) or _has_hint(acct, strip_narrative(whole), turn.message):
         norm, whole = strip_narrative(norm), strip_narrative(whole)  # "you gave me 20 back last month" names nothing
     pool = sorted(acct.open_charges(), key=lambda c: str(c.get("created", "")), reverse=True)
+    if _CHARGED_TWICE.search(whole) and not acct.duplicates():
+        # a claimed double charge that the account does not show is not a reason to refund the real one
+        spans = parse_dates(whole, acct.now)
+        on_day = acct.filter_charges(pool, spans, [], []) if spans else []
+        seen = f" I can see one charge: {acct.describe_charge(on_day[0])}." if len(on_day) == 1 else ""
+        raise StopTurn(
+            "I can't find a duplicate charge on your account — each invoice was charged once." + seen + " A pending "
+            "card authorisation can show on a statement for a few days and then drops off by itself. If you still "
+            "see two settled charges from us, tell me their dates and amounts."
+        )
     cands, reason = _candidates(acct, pool, norm, job.text)
     named = bool(acct.invoice_refs(job.text) or parse_dates(norm, acct.now) or _LAST.search(norm) or _DUP.search(norm))
     if (

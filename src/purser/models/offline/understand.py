@@ -28,6 +28,7 @@ from purser.models.offline.cues import (
     CARD_ASK,
     CARD_DONE,
     CHANGE_VERB,
+    CHARGE_AGAIN,
     DO_IT,
     FALLBACKS,
     HYPOTHETICAL,
@@ -38,6 +39,7 @@ from purser.models.offline.cues import (
     OWE_QUESTION,
     PAST_CANCEL,
     PAST_PAUSE,
+    PAUSE_END,
     REMEDY,
     RETRY_ASK,
     SEAT_CHANGE_CUE,
@@ -48,7 +50,14 @@ from purser.models.offline.cues import (
 from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mentions_plan
-from purser.models.offline.questions import PRICE_QUESTION, answer_only, merge_conditions, reroute
+from purser.models.offline.questions import (
+    PRICE_QUESTION,
+    answer_only,
+    info_only,
+    is_polite_request,
+    merge_conditions,
+    reroute,
+)
 
 __all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
 
@@ -208,6 +217,23 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     from purser.models.offline.billing import extract_billing
 
     if (
+        intent == "policy_question"
+        and re.search(r"\brefund|\bmoney back\b", norm)
+        and is_polite_request(norm)
+        and not re.search(r"\b(?:how|what|when|why|which|where|whether)\b", norm)
+        and not HYPOTHETICAL.search(norm)
+        and not info_only(norm)
+    ):
+        return "refund", max(conf, 0.8)  # "can I get a refund for that?": a request, politely put
+    if intent == "retry_payment" and re.search(
+        r"\b(?:do not|don't|dont|never|stop|no more|not)\b[^.?!]{0,15}\b(?:charg\w*|bill\w*|take|collect|debit\w*)",
+        norm,
+    ):
+        return "unknown", 0.0  # "don't charge me again": the opposite of a retry
+    if (intent in (*SOCIAL, "charge_question", "payment_method") or conf < THRESHOLD) and CHARGE_AGAIN.search(norm):
+        return "retry_payment", max(conf, 0.8)  # "please charge the December invoice again"
+
+    if (
         UNDO_CANCEL.search(norm)
         and not re.search(r"\bpaus", norm)
         and not re.match(r"(?:can|could|may|is it possible to|how (?:do|can)) (?:i|we)\b", norm)
@@ -318,6 +344,10 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
             else:
                 merged.append(r)
         requests = merged
+    intents = [r.intent for r in requests]
+    if "pause" in intents and "resume" in intents and intents.index("resume") > intents.index("pause"):
+        # "stop billing for 2 months and then start again by itself": the resume is the pause's own end
+        requests = [r for r in requests if r.intent != "resume" or not PAUSE_END.search(r.normalized)]
     if KEEP_SEATS.search(whole) and any(r.intent != "change_seats" for r in requests):
         requests = [r for r in requests if r.intent != "change_seats"]  # "…, keep the seat count as it is"
     asked = {r.intent for r in requests}
