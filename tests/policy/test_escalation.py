@@ -33,6 +33,7 @@ from purser.policy.escalation import HANDOFF_REASONS, detect_triggers, handoff_s
         ("two payments on my statement that we never authorised, my card must be cloned", "fraud"),
         ("I think somebody used my card to sign up for this", "fraud"),
         ("there are charges here I never made", "fraud"),
+        ("we want custom payment terms for 300 seats, who should I speak to?", "human_request"),
         ("I'd like to speak with your account manager about our renewal", "human_request"),
         ("could somebody call me about this invoice?", "human_request"),
         ("Quiero hablar con una persona", "human_request"),

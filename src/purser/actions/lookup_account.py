@@ -117,6 +117,7 @@ def account_json(snapshot: AccountSnapshot) -> dict[str, Any]:
                 "currency": i.total.currency,
                 "status": str(i.status),
                 "attempts": i.attempts,
+                "next_payment_attempt": iso(i.next_payment_attempt) if i.next_payment_attempt else None,
             }
             for i in snapshot.invoices[:RECENT]
         ],

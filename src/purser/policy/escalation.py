@@ -89,6 +89,7 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(can|could|would|please|like|want|need)\b[^.?!]{0,40}\b(some ?one|somebody|a person|a colleague) "
         r"(from|in|on) (your |the )?(sales|billing|finance|accounts?|account management|support)\b",
         r"\b(talk|speak) (to|with) (your |the |a )?(sales|account manager|billing team|finance team)\b",
+        r"\bwho (can|should|do|could) (i|we) (talk|speak|write) (to|with)\b",
         r"\b(have|get|can|could|would) (some ?one|somebody|a person|your sales team|sales) (please )?"
         r"(call|phone|contact|email|reach|get in touch with|get back to) (me|us)\b",
         r"\bhablar con (una persona|un humano|un agente|alguien)\b",

@@ -119,3 +119,26 @@ def test_a_vat_id_whose_national_part_starts_with_a_letter() -> None:
 
     assert extract_billing("please put our VAT id ESA12345674 on the invoices")["vat_id"] == "ESA12345674"
     assert extract_billing("the tax on invoice INV12345 looks wrong")["vat_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        ("I'd like to pause two months over summer and then it should continue normally", ["pause"]),
+        ("I don't want to cancel, I'll be back in March — can I have the February charge refunded?", ["refund"]),
+        ("Please put our tax number on the bill. It is: NL 0044 954 45B01.", ["update_billing"]),
+        ("you already refunded me once in June, but this one is a real double charge, refund it", ["refund"]),
+        ("when will you attempt the payment again? don't run it now", ["account_question"]),
+        ("what's my next bill date and how much?", ["account_question"]),
+    ],
+)
+def test_context_told_with_the_request(text: str, intents: list[str]) -> None:
+    assert [r.intent for r in understand(text)] == intents, text
+
+
+def test_adding_an_unspecified_number_of_people_asks_how_many() -> None:
+    from purser.models.offline.slots import parse_seats
+
+    assert parse_seats("we need to add some people to the team plan") is None
+    slot = parse_seats("add a seat for our new intern")
+    assert slot is not None and (slot.mode, slot.count) == ("add", 1)

@@ -145,7 +145,28 @@ CHARGE_AGAIN = re.compile(
 """An ask to take a payment again ("please charge the ¥3,300 again") — not a complaint about a charge."""
 
 PAUSE_END = re.compile(
-    r"\b(?:start|begin|continue|resume|restart|bill|charge)\w*\b[^.?!]{0,20}\b(?:again|automatic\w*|by itself|alone"
-    r"|afterwards|after that|after)\b|\bafter(?:wards)?\b"
+    r"\b(?:start|begin|continue|resume|restart|bill|charge|go on|carry on)\w*\b[^.?!]{0,20}\b(?:again|automatic\w*"
+    r"|by itself|on its own|alone|afterwards|after that|after|normally|as usual|as before)\b|\bafter(?:wards)?\b"
+    r"|\bthen\b[^.?!]{0,25}\b(?:continue|resume|restart|start|go on|carry on)\w*\b"
 )
 """The end of a pause told with it ("... and then start again automatically")."""
+
+NOT_CANCEL = re.compile(
+    r"\b(?:do not|don't|dont|not|never|no) (?:want|wish|plan|intend|mean|going|trying)? ?(?:to )?cancel\w*\b"
+    r"|\bwithout cancel\w*\b|\bno(?:t)? (?:a )?cancel\w*\b"
+)
+"""Cancelling ruled out ("I do not want to cancel, I will use it again")."""
+
+WHEN_RETRY = re.compile(
+    r"\b(?:when|what day|which day|what date)\b[^.?!]{0,30}\b(?:try|retry|re-try|charge|attempt|take)\w*\b"
+    r"[^.?!]{0,20}\b(?:again|next)\b|\bnext (?:retry|attempt|try)\b"
+)
+"""A question about the next automatic payment attempt (answered from the account, nothing is charged)."""
+
+PAST_REFUND = re.compile(
+    r"\b(?:you|they|your team)\b(?: already| have| had| did)*\s+(?:gave|give|given|refunded|issued|sent|returned|did)\b"
+    r"[^.?!]{0,30}\brefund\w*|\b(?:i|we)\b(?: already| have| had)*\s+(?:got|received|had)\b[^.?!]{0,15}\brefund\w*"
+    r"|\b(?:i|we) already get\b[^.?!]{0,15}\brefund\w*"
+    r"|\brefund\w* (?:was|were|has been|had been) (?:already )?(?:made|issued|given|processed|done)\b"
+)
+"""A refund told as history ("last month you already gave me one refund"), not asked for now."""

@@ -29,7 +29,7 @@ __all__ = ["Job", "h_charge_question", "h_refund", "h_send_invoice", "h_update_b
 
 _LAST = re.compile(r"\b(?:last|latest|most recent|recent|newest)\b(?! (?:month|week|year|time|\d))")
 _CHARGED_TWICE = re.compile(
-    r"\b(?:double[- ]?(?:charg|bill)\w*|(?:charged|billed|took|taken)\b[^.?!]{0,20}\b(?:twice|two times|2 times"
+    r"\b(?:double[- ]?(?:charg|bill)\w*|(?:charged|billed|took|taken)\b[^.?!]{0,20}\b(?:twice|double|two times|2 times"
     r"|three times|3 times|2x|3x|thrice)|duplicate (?:charges?|payments?|transactions?))\b"
 )
 """The customer says they were charged more than once (checked against the account before any refund)."""
@@ -131,6 +131,8 @@ def _candidates(acct: Account, pool: list[dict[str, Any]], norm: str, raw: str) 
     amounts = parse_amounts(norm)
     if _DUP.search(norm):
         dups = acct.filter_charges(acct.duplicates(), spans, [], refs)
+        if not dups and _CHARGED_TWICE.search(norm) and len(acct.duplicates()) == 1:
+            dups = acct.duplicates()  # "charged double" names the one duplicate, whatever else the dates say
         if dups:
             return dups, "duplicate"
     cands = acct.filter_charges(pool, spans, [], refs) if (spans or refs) else list(pool)

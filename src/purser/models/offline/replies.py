@@ -33,6 +33,21 @@ def _period_total(acct: Account, quantity: int) -> str | None:
     return f"{fmt_money(total.amount_str(), total.currency)} per {plan.get('interval') or 'period'}"
 
 
+def _next_retry(acct: Account) -> str:
+    """When the open invoice's card is tried again (from `next_payment_attempt`)."""
+    pending = [i for i in acct.open_invoices() if i.get("next_payment_attempt")]
+    if pending:
+        inv = pending[0]
+        return (
+            f"We'll try the card on file again on {fmt_date(inv['next_payment_attempt'])} for invoice "
+            f"{inv.get('number') or inv.get('id')} ({fmt_money(inv.get('total'), inv.get('currency'))}); "
+            "nothing is charged before then unless you ask me to retry."
+        )
+    if acct.open_invoices():
+        return "There is no automatic retry scheduled for your open invoice; I can retry it when you're ready."
+    return "Nothing is waiting to be retried — your account is paid up."
+
+
 def account_answer(acct: Account, normalized: str) -> str:
     """Answer a question about the account from the `lookup_account` result."""
     sub = acct.subscription
@@ -44,6 +59,7 @@ def account_answer(acct: Account, normalized: str) -> str:
         "status": re.search(r"\b(?:status|active|paused|cancel\w*|pause)\b", normalized),
         "card": re.search(r"\b(?:card|payment method|digits|expired|visa|mastercard)\b", normalized),
         "balance": re.search(r"\b(?:balance|owe|unpaid|outstanding|past due)\b", normalized),
+        "retry": re.search(r"\b(?:try|retry|re-try|attempt|charge)\w*\b[^.?!]{0,20}\b(?:again|next)\b", normalized),
         "email": re.search(r"\b(?:email|e-mail)\b", normalized),
         "vat": re.search(r"\b(?:vat|tax id|tax number)\b", normalized),
         "trial": re.search(
@@ -114,6 +130,8 @@ def account_answer(acct: Account, normalized: str) -> str:
             parts.append(f"You have {fmt_money(due.get('amount'), due.get('currency'))} past due.{why}")
         else:
             parts.append("You don't owe anything right now.")
+    if "retry" in wanted:
+        parts.append(_next_retry(acct))
     if "email" in wanted:
         parts.append(f"Invoices go to {acct.customer.get('email')}.")
     if "vat" in wanted:

@@ -155,8 +155,10 @@ def parse_seats(text: str) -> SeatSlot | None:
         return SeatSlot("set", int(bare.group(1)))
     if current:
         return SeatSlot("set", current[0][1])
-    if re.search(r"\b(?:add|another|1 more|extra|additional)\b[^.?!]*" + _SEAT, text):
-        return SeatSlot("add", 1)
+    one = re.search(r"\b(?:add|another|1 more|extra|additional)\b[^.?!]*?\b" + _SEAT + r"\b", text)
+    vague = re.search(r"\b(?:some|a few|several|couple)\b", text)
+    if one and not re.search(r"(?:s|people)$", one.group(0)) and not vague:
+        return SeatSlot("add", 1)  # "add a seat", "another user"; "add some people" names no number: ask
     if re.search(r"\b(?:remove|drop|delete|cut)\b[^.?!]*\b(?:a|one|1)\b[^.?!]*" + _SEAT, text):
         return SeatSlot("remove", 1)
     return None

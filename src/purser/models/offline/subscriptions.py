@@ -103,12 +103,20 @@ def h_change_plan(turn: Turn, job: Job) -> None:
             f"{_plan_choices(turn)}",
             Open("clarify", "change_plan"),
         )
+    if acct.plan and target.get("id") == acct.plan.get("id") and _SEAT_WORDS.search(job.normalized):
+        h_change_seats(turn, Job("change_seats", job.text, job.normalized))  # "add people to our Squad plan"
+        return
     if acct.plan and target.get("id") == acct.plan.get("id"):
         if any(i != "change_plan" and i in ACTIONABLE for i in job.data.get("other_intents", ())):
             return  # "we are on the Crew plan, please add 2 seats": the plan is context for the other request
         _say(turn, f"You're already on {acct.plan_label(target)}, so there's nothing to change.")
         return
     raise NeedCall(Call("change_plan", {"plan": target["id"]}))
+
+
+_SEAT_WORDS = re.compile(r"\b(?:seats?|users?|people|persons?|members?|licen[cs]es?|colleagues|employees|logins?)\b")
+_ADD_PEOPLE = re.compile(r"\b(?:add\w*|more|extra|additional|new|hire\w*|onboard\w*|join\w*|increase)\b")
+_REMOVE_PEOPLE = re.compile(r"\b(?:remov\w*|fewer|less|drop\w*|reduc\w*|left|leav\w*|decrease)\b")
 
 
 def _seat_total(turn: Turn, job: Job) -> int | None:
@@ -119,7 +127,11 @@ def _seat_total(turn: Turn, job: Job) -> int | None:
     seat = parse_seats(norm)
     if seat is None and job.data.get("bare_number"):
         bare = re.search(r"\b(\d+)\b", norm)
-        return int(bare.group(1)) if bare else None
+        if bare is None:
+            return None
+        count, current = int(bare.group(1)), int((acct.subscription or {}).get("quantity") or 1)
+        # the answer to "how many more?" adds; to "how many fewer?" removes; else it is the total
+        return {"add": current + count, "remove": current - count}.get(str(job.data.get("mode")), count)
     if seat is None:
         return None
     return seat_target(seat, int((acct.subscription or {}).get("quantity") or 1))
@@ -132,10 +144,15 @@ def h_change_seats(turn: Turn, job: Job) -> None:
     current = int((acct.subscription or {}).get("quantity") or 1)
     total = _seat_total(turn, job)
     if total is None or total < 1:
-        raise StopTurn(
-            f"You have {current} seat{'s' if current != 1 else ''} now. How many seats would you like in total?",
-            Open("clarify", "change_seats", {"bare_number": True}),
-        )
+        have = f"You have {current} seat{'s' if current != 1 else ''} now."
+        if _ADD_PEOPLE.search(job.normalized):
+            raise StopTurn(f"{have} How many seats should I add?", Open("clarify", "change_seats", {"bare_number": True,
+                           "mode": "add"}))  # fmt: skip
+        if _REMOVE_PEOPLE.search(job.normalized):
+            raise StopTurn(f"{have} How many seats should I remove?", Open("clarify", "change_seats", {
+                           "bare_number": True, "mode": "remove"}))  # fmt: skip
+        raise StopTurn(f"{have} How many seats would you like in total?",
+                       Open("clarify", "change_seats", {"bare_number": True}))  # fmt: skip
     if total == current:
         _say(turn, f"You already have {current} seats, so there's nothing to change.")
         return

@@ -35,16 +35,19 @@ from purser.models.offline.cues import (
     KEEP_SEATS,
     MONEY_BACK,
     NO_PAUSE,
+    NOT_CANCEL,
     ON_PLAN,
     OWE_QUESTION,
     PAST_CANCEL,
     PAST_PAUSE,
+    PAST_REFUND,
     PAUSE_END,
     REMEDY,
     RETRY_ASK,
     SEAT_CHANGE_CUE,
     TRIAL_QUESTION,
     UNDO_CANCEL,
+    WHEN_RETRY,
     WHICH_CARD,
 )
 from purser.models.offline.normalize import normalize
@@ -92,7 +95,8 @@ _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "fraud",
         r"\b(?:fraud\w*|unauthori[sz]ed|did not authori[sz]e|never authori[sz]ed|hacked|compromised|"
-        r"identity (?:was )?stolen|never signed up|without (?:my )?(?:permission|consent|knowledge)|"
+        r"identity (?:was )?stolen|never signed up|"
+        r"(?:used|charged)\b.{0,20}\bwithout (?:my )?(?:permission|consent|knowledge)|"
         r"(?:stole|stolen)\b.{0,40}\b(?:used|charged|using|paid)|not my (?:charge|payment|transaction))\b",
     ),
     (
@@ -225,8 +229,13 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         and not info_only(norm)
     ):
         return "refund", max(conf, 0.8)  # "can I get a refund for that?": a request, politely put
+    if intent == "refund" and PAST_REFUND.search(norm) and not re.search(r"\brefund", PAST_REFUND.sub("", norm)):
+        return "unknown", 0.0  # "you already gave me one refund for September": history, not a request
+    if intent == "cancel" and NOT_CANCEL.search(norm) and not re.search(r"\bcancel", NOT_CANCEL.sub("", norm)):
+        return "unknown", 0.0  # "I do not want to cancel": the opposite of a cancellation
     if intent == "retry_payment" and re.search(
-        r"\b(?:do not|don't|dont|never|stop|no more|not)\b[^.?!]{0,15}\b(?:charg\w*|bill\w*|take|collect|debit\w*)",
+        r"\b(?:do not|don't|dont|never|stop|no more|not)\b[^.?!]{0,15}\b(?:charg\w*|bill\w*|take|collect|debit\w*"
+        r"|retry\w*|re-try|try)",
         norm,
     ):
         return "unknown", 0.0  # "don't charge me again": the opposite of a retry
@@ -270,6 +279,8 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "unknown", 0.0
     if (intent in SOCIAL or conf < THRESHOLD or intent == "payment_method") and WHICH_CARD.search(norm):
         return "account_question", max(conf, 0.8)  # "which card are you charging?": a read of the account
+    if intent in (*SOCIAL, "retry_payment", "policy_question") and WHEN_RETRY.search(norm):
+        return "account_question", max(conf, 0.8)  # "when will you try my card again?"
     if (intent in SOCIAL or conf < THRESHOLD) and OWE_QUESTION.search(norm):
         return "account_question", max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
     if intent in (*SOCIAL, "account_question", "policy_question", "charge_question", "preview_change") and (
@@ -344,6 +355,17 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
             else:
                 merged.append(r)
         requests = merged
+    if not any(r.intent in ACTIONABLE for r in requests):
+        from purser.models.offline.billing import extract_billing
+
+        found = extract_billing(raw)  # a VAT id or address split across sentences ("our USt-IdNr.: DE 136 ...")
+        if found["vat_id"] or found["address"]:
+            requests = [Request("update_billing", raw, whole, 0.8)]
+    if any(r.intent == "account_question" for r in requests):
+        # "when is my next bill, and how much?": the bare "how much" is about that bill, not a change to price
+        requests = [
+            r for r in requests if r.intent not in ("preview_change", PRICE_QUESTION) or len(r.normalized.split()) > 4
+        ]
     intents = [r.intent for r in requests]
     if "pause" in intents and "resume" in intents and intents.index("resume") > intents.index("pause"):
         # "stop billing for 2 months and then start again by itself": the resume is the pause's own end
