@@ -170,3 +170,9 @@ PAST_REFUND = re.compile(
     r"|\brefund\w* (?:was|were|has been|had been) (?:already )?(?:made|issued|given|processed|done)\b"
 )
 """A refund told as history ("last month you already gave me one refund"), not asked for now."""
+
+VAT_ZERO_QUESTION = re.compile(
+    r"(?=.*\b(?:vat|tax|btw|tva|iva|mwst|ust)\b)(?=.*(?:\b0 ?%|\bzero\b|\bno (?:vat|tax)\b|\bwithout (?:vat|tax)\b"
+    r"|\breverse\w*))(?=.*(?:\?|\b(?:why|is (?:that|this|it)|correct|right|mistake|error|wrong)\b))"
+)
+"""A question about an invoice without VAT (answered with the reverse-charge rule)."""

@@ -156,13 +156,23 @@ def _with_rest(stop: StopTurn, rest: list[Job], done: list[Job]) -> StopTurn:
     return StopTurn(stop.text, Open(item.kind, item.intent, {**item.data, **extra}))
 
 
+_SEAT_DELTA = re.compile(
+    r"^(?:(?:ok|okay|yes|yeah|right|then|so|and)\b[ ,]*)*(?:please |pls )?(?:add|remove|drop|take off|another)"
+    r"(?: another)? \d+(?: more| fewer| less)?\b|^(?:(?:ok|okay|yes|yeah)\b[ ,]*)*\d+ (?:more|fewer|less)\b"
+)
+"""A bare seat delta ("ok add 2 more", "3 fewer") — seats, on a per-seat plan."""
+
+
 def _message_jobs(turn: Turn) -> list[Job]:
     acct = turn.account
     plan_names = acct.plan_names() if acct and acct.plans else DEFAULT_PLAN_NAMES
     requests = understand(turn.message, plan_names)
     jobs = [Job(r.intent, r.text, r.normalized) for r in requests]
-    intents = {j.intent for j in jobs}
     norm = normalize(turn.message)
+    per_seat = bool(acct and (acct.plan or {}).get("per_seat"))
+    if per_seat and not any(j.intent in HANDLERS for j in jobs) and _SEAT_DELTA.search(numbers_from_words(norm)):
+        jobs = [Job("change_seats", turn.message, norm)]  # "ok add 2 more" on a per-seat plan: seats
+    intents = {j.intent for j in jobs}
     answer = yes_no(norm)
     item = turn.open_item
     if item is not None and not intents & set(ESCALATIONS):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from purser.models.offline.account import fmt_money
+from purser.models.offline.account import fmt_date, fmt_money
 from purser.models.offline.dialogue import Call, NeedCall, Turn
 from purser.models.offline.handlers import Job, _account, _say
 from purser.models.offline.replies import knowledge_answer, knowledge_query
@@ -204,12 +204,32 @@ def policy_answer(question: str, message: str, result: dict[str, Any]) -> str:
     return " ".join(texts)
 
 
+_ASKS_DATE = re.compile(
+    r"\b(?:what|which) (?:date|day)\b|\buntil when\b|\bhow long\b[^.?!]{0,30}\b(?:access|keep|use)\b"
+    r"|\buntil what\b|\bwhen (?:would|will|does|do) (?:it|my|the|i)\b[^.?!]{0,30}\b(?:end|stop|lose|expire)\w*"
+)
+_CANCEL_OR_DOWNGRADE = re.compile(r"\bcancel\w*|\bdowngrad\w*|\bend my\b|\bstop (?:my|the) (?:plan|subscription)\b")
+
+
+def _for_this_account(turn: Turn, job: Job) -> str:
+    """The date a "what date would it end?" question is really about, read from the account."""
+    acct = turn.account
+    sub = (acct.subscription if acct else None) or {}
+    question = job.normalized + " " + turn.message.lower()
+    if not sub.get("current_period_end") or not _ASKS_DATE.search(question):
+        return ""
+    if not _CANCEL_OR_DOWNGRADE.search(question):
+        return ""
+    return f"For your account, the current period ends on {fmt_date(sub['current_period_end'])}."
+
+
 def h_policy(turn: Turn, job: Job) -> None:
     """Answer a policy question from `search_knowledge` (search first, then answer from its result)."""
     rec = turn.claim("search_knowledge")
     if rec:
         turn.cursor = max(turn.cursor, rec.index)
-        turn.report(rec.index, policy_answer(job.text, turn.message, rec.result or {}))
+        answer = policy_answer(job.text, turn.message, rec.result or {})
+        turn.report(rec.index, (answer + " " + _for_this_account(turn, job)).strip())
         return
     if "search_knowledge" not in turn.tools:
         _say(turn, "I don't have our policy documents at hand here. A teammate can answer that — just ask for a human.")

@@ -47,6 +47,7 @@ from purser.models.offline.cues import (
     SEAT_CHANGE_CUE,
     TRIAL_QUESTION,
     UNDO_CANCEL,
+    VAT_ZERO_QUESTION,
     WHEN_RETRY,
     WHICH_CARD,
 )
@@ -101,7 +102,8 @@ _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "human_request",
-        r"\b(?:human|real person|live agent|representative|supervisor|manager|operator|talk to (?:a |an )?"
+        r"\b(?:human|real person|live agent|(?:speak|talk|get|want|need|put me through|connect me|transfer me)\b"
+        r"[^.]{0,20}\b(?:representative|supervisor|manager|operator)|talk to (?:a |an )?"
         r"(?:person|agent|someone)|speak (?:to|with) (?:a |an )?(?:person|agent|someone))\b",
     ),
     ("abuse", r"\b(?:idiots?|stupid|moron\w*|f\*+k|fuck\w*|fck|stfu|shut up|screw you|go to hell|scum)\b"),
@@ -229,7 +231,7 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         and not info_only(norm)
     ):
         return "refund", max(conf, 0.8)  # "can I get a refund for that?": a request, politely put
-    if intent == "refund" and PAST_REFUND.search(norm) and not re.search(r"\brefund", PAST_REFUND.sub("", norm)):
+    if intent == "refund" and PAST_REFUND.search(norm) and not MONEY_BACK.search(PAST_REFUND.sub("", norm)):
         return "unknown", 0.0  # "you already gave me one refund for September": history, not a request
     if intent == "cancel" and NOT_CANCEL.search(norm) and not re.search(r"\bcancel", NOT_CANCEL.sub("", norm)):
         return "unknown", 0.0  # "I do not want to cancel": the opposite of a cancellation
@@ -361,10 +363,17 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         found = extract_billing(raw)  # a VAT id or address split across sentences ("our USt-IdNr.: DE 136 ...")
         if found["vat_id"] or found["address"]:
             requests = [Request("update_billing", raw, whole, 0.8)]
+    if VAT_ZERO_QUESTION.search(whole) and not re.search(r"\b(?:send|email|resend|update|change|add|remove)\b", whole):
+        requests = [Request("policy_question", raw, whole, 0.8)]  # "0% VAT on our invoice — is that a mistake?"
     if any(r.intent == "account_question" for r in requests):
         # "when is my next bill, and how much?": the bare "how much" is about that bill, not a change to price
         requests = [
-            r for r in requests if r.intent not in ("preview_change", PRICE_QUESTION) or len(r.normalized.split()) > 4
+            r
+            for r in requests
+            if r.intent not in ("preview_change", PRICE_QUESTION)
+            or re.search(
+                r"\d|\b(?:add|remove|upgrade|downgrade|switch|move|more|fewer|extra|change)\w*\b", r.normalized
+            )
         ]
     intents = [r.intent for r in requests]
     if "pause" in intents and "resume" in intents and intents.index("resume") > intents.index("pause"):
