@@ -142,3 +142,35 @@ def test_adding_an_unspecified_number_of_people_asks_how_many() -> None:
     assert parse_seats("we need to add some people to the team plan") is None
     slot = parse_seats("add a seat for our new intern")
     assert slot is not None and (slot.mode, slot.count) == ("add", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        (
+            "the yearly renewal went through yesterday but we're not going to continue, can we have it refunded?",
+            ["refund"],
+        ),
+        ("please stop my subscription from next month", ["cancel"]),
+    ],
+)
+def test_ending_without_the_word_cancel(text: str, intents: list[str]) -> None:
+    assert [r.intent for r in understand(text)] == intents, text
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("invoices for 2026-07 and 08/2026 please", ["2026-07-01", "2026-08-01"]),
+        ("the one from 2026/05", ["2026-05-01"]),
+    ],
+)
+def test_months_written_with_their_year(text: str, months: list[str]) -> None:
+    from datetime import UTC, datetime
+
+    from purser.models.offline.normalize import normalize
+    from purser.models.offline.slots import parse_dates
+
+    spans = parse_dates(normalize(text), datetime(2026, 11, 20, tzinfo=UTC))
+    assert [s.start.isoformat() for s in spans] == months
+    assert [s.kind for s in spans] == ["month"] * len(months)

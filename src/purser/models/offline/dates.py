@@ -83,7 +83,12 @@ def _month_allowed(text: str, m: re.Match[str]) -> bool:
     )
 
 
-_ISO = re.compile(r"\b(\d{4})(?:[-.]|\s?/\s?)(\d{1,2})(?:[-.]|\s?/\s?)(\d{1,2})\b")
+_ISO_MONTH = re.compile(
+    r"(?<!\d[-/.])(?<!\d [-/.] )\b(?:(20\d\d) ?[-/.] ?(0?[1-9]|1[0-2])(?! ?[-/.] ?\d)"
+    r"|(0?[1-9]|1[0-2]) ?[-/.] ?(20\d\d))\b"
+)
+"""A month written with its year and no day ("2026-09", "09/2026")."""
+_ISO = re.compile(r"\b(\d{4}) ?[-./] ?(\d{1,2}) ?[-./] ?(\d{1,2})\b")
 _CJK_DAY = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _CJK_MONTH = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[月월](?!\s*\d)")
 _DAY_MONTH = re.compile(r"\b(?:the )?(?P<day>\d{1,2})(?:st|nd|rd|th)?(?: of)? (?P<month>" + _MONTH_RE + r")\b"
@@ -116,6 +121,9 @@ def parse_dates(text: str, now: datetime) -> list[DateSpan]:
 
     for m in _ISO.finditer(text):
         add(m.start(), m.end(), _day_span(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    for m in _ISO_MONTH.finditer(text):  # "2026-09", "2026/09", "09/2026"
+        year, month = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(4)), int(m.group(3)))
+        add(m.start(), m.end(), _month_span(year, month) if 1 <= month <= 12 else None)
     for m in _CJK_DAY.finditer(text):
         month, day = int(m.group(2)), int(m.group(3))
         year = int(m.group(1)) if m.group(1) else _past_year(today, month, day)

@@ -55,7 +55,7 @@ def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
     current = acct.plan
     matches = match_plan(norm, acct.plans, current)
     if len(matches) > 1:
-        after_to = re.search(r".*\b(?:to|into|onto)\b(.*)$", norm)
+        after_to = re.search(r".*\b(?:to|into|onto)\b([^.?!;]*)", norm)  # within its own sentence
         if after_to:
             narrowed = match_plan(after_to.group(1), acct.plans, current)
             matches = narrowed or matches

@@ -231,6 +231,12 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         and not info_only(norm)
     ):
         return "refund", max(conf, 0.8)  # "can I get a refund for that?": a request, politely put
+    if intent == "resume" and re.search(
+        r"\b(?:not|never|no longer|don't|dont|do not) (?:to |going to |gonna |planning to )?(?:want to )?"
+        r"(?:continue|keep|stay|renew|go on)\b",
+        norm,
+    ):
+        intent, conf = "unknown", 0.0  # "we decided not to continue": the opposite of keeping the plan
     if intent == "refund" and PAST_REFUND.search(norm) and not MONEY_BACK.search(PAST_REFUND.sub("", norm)):
         return "unknown", 0.0  # "you already gave me one refund for September": history, not a request
     if intent == "cancel" and NOT_CANCEL.search(norm) and not re.search(r"\bcancel", NOT_CANCEL.sub("", norm)):
