@@ -174,3 +174,41 @@ def test_months_written_with_their_year(text: str, months: list[str]) -> None:
     spans = parse_dates(normalize(text), datetime(2026, 11, 20, tzinfo=UTC))
     assert [s.start.isoformat() for s in spans] == months
     assert [s.kind for s in spans] == ["month"] * len(months)
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        ("in August the shop is closed, can we stop paying for one month and then go on as normal?", ["pause"]),
+        ("my card ran out, how can I give you the new card?", ["payment_method"]),
+    ],
+)
+def test_more_everyday_wording(text: str, intents: list[str]) -> None:
+    assert intents == [r.intent for r in understand(text) if r.intent != "policy_question"], text
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [("charged on 14/10", "2026-10-14"), ("the payment of 03/11/2026", "2026-11-03"), ("on 2/11", "2026-11-02")],
+)
+def test_slash_dates_take_the_most_recent_past_reading(text: str, day: str) -> None:
+    from datetime import UTC, datetime
+
+    from purser.models.offline.normalize import normalize
+    from purser.models.offline.slots import parse_dates
+
+    (span,) = parse_dates(normalize(text), datetime(2026, 11, 20, tzinfo=UTC))
+    assert (span.start.isoformat(), span.kind) == (day, "day")
+
+
+def test_a_vat_id_written_in_groups() -> None:
+    from purser.models.offline.billing import extract_billing
+
+    assert extract_billing("our UID is ATU 135 856 27, please add it")["vat_id"] == "ATU13585627"
+
+
+def test_new_team_members_in_one_sentence_and_the_count_in_another() -> None:
+    from purser.models.offline.slots import parse_seats
+
+    slot = parse_seats("3 new engineers join next week , we have 5 seats now")
+    assert slot is not None and (slot.mode, slot.count, slot.stated) == ("add", 3, 5)

@@ -19,6 +19,8 @@ __all__ = ["address_gaps", "country_code", "extract_billing"]
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _VAT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d[0-9A-Za-z]*(?:[\s.-]\d[0-9A-Za-z]*)*)\b")
+_VAT_SPACED = re.compile(r"\b[A-Z]{2}[\s-]?[A-Z]?(?:[\s.-]?\d){6,12}(?:[\s.-]?[A-Z0-9]{1,3})?\b")
+"""A VAT id written in groups ("ATU 135 856 27", "NL 0044 954 45B01")."""
 _VAT_LETTER_FIRST = re.compile(r"\b([A-Z]{2})([A-Z]\d{5,12}[A-Z0-9]?)\b")
 """A VAT id whose national part starts with a letter, as written on invoices (checked by python-stdnum)."""
 _NAME = re.compile(
@@ -32,12 +34,16 @@ _NAME = re.compile(
 
 
 def _vat(raw: str) -> str | None:
-    if not re.search(r"\b(?:vat|tax|tva|ust|btw|iva|mwst|moms|alv)\b", raw, re.IGNORECASE):
+    if not re.search(r"\b(?:vat|tax|tva|ust|btw|iva|mwst|moms|alv|uid|nif|cif|piva|p\.? ?iva)\b", raw, re.IGNORECASE):
         return None
     for m in _VAT.finditer(raw):
         prefix, rest = m.group(1).upper(), re.sub(r"[\s.-]", "", m.group(2)).upper()
         if sum(ch.isdigit() for ch in rest) >= 5 and prefix.isalpha():
             return prefix + rest
+    for m in _VAT_SPACED.finditer(raw.upper()):  # "ATU 135 856 27": spaces inside, checksum-valid only
+        candidate = re.sub(r"[\s.-]", "", m.group(0))
+        if eu_vat.is_valid(candidate):
+            return candidate
     for m in _VAT_LETTER_FIRST.finditer(raw):  # Spain "ESB58378431": only a checksum-valid id counts
         candidate = (m.group(1) + m.group(2)).upper()
         if eu_vat.is_valid(candidate):

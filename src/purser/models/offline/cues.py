@@ -146,7 +146,7 @@ CHARGE_AGAIN = re.compile(
 
 PAUSE_END = re.compile(
     r"\b(?:start|begin|continue|resume|restart|bill|charge|go on|carry on)\w*\b[^.?!]{0,20}\b(?:again|automatic\w*"
-    r"|by itself|on its own|alone|afterwards|after that|after|normally|as usual|as before)\b|\bafter(?:wards)?\b"
+    r"|by itself|on its own|alone|afterwards|after that|after|normally|normal|as usual|as before)\b|\bafter(?:wards)?\b"
     r"|\bthen\b[^.?!]{0,25}\b(?:continue|resume|restart|start|go on|carry on)\w*\b"
 )
 """The end of a pause told with it ("... and then start again automatically")."""
@@ -176,3 +176,15 @@ VAT_ZERO_QUESTION = re.compile(
     r"|\breverse\w*))(?=.*(?:\?|\b(?:why|is (?:that|this|it)|correct|right|mistake|error|wrong)\b))"
 )
 """A question about an invoice without VAT (answered with the reverse-charge rule)."""
+
+CARD_HOW_TO = re.compile(
+    r"\bhow (?:do|can|should|would) (?:i|we) (?:put|add|update|change|enter|replace|give you|send you|set up)\b"
+    r"[^.?!]{0,25}\b(?:card|one|payment method|payment details)\b"
+)
+"""Asking how to give a new card: the answer is the secure card-update link."""
+
+PAUSE_ASK = re.compile(
+    r"\b(?:stop|hold|freeze|suspend|skip)\w*\b[^.?!]{0,25}\b(?:payments?|billing|charg\w*|subscription|plan|fees?)\b"
+    r"[^.?!]{0,25}\b(?:for |during )?(?:\d+|one|two|three|a|a few|some) (?:months?|weeks?)\b"
+)
+"""Stopping payment for a stated number of months: a pause, not a cancellation."""

@@ -83,6 +83,28 @@ def _month_allowed(text: str, m: re.Match[str]) -> bool:
     )
 
 
+_SLASH_DAY = re.compile(
+    r"(?<![\d/.-])(?<!\d [/.-] )\b(?:(\d{1,2}) ?/ ?(\d{1,2})(?: ?/ ?(20\d\d|\d\d))?"
+    r"|(\d{1,2})\.(\d{1,2})\.(20\d\d|\d\d))"
+    r"\b(?! ?[/.%] ?\d)"
+)
+"""A day written with slashes or dots: "5/11", "20/09/2026", "11.03.26"."""
+
+
+def _slash_day(today: date, first: int, second: int, year_text: str | None) -> DateSpan | None:
+    """Day/month or month/day: a number above 12 decides; otherwise the most recent past reading."""
+    year = None if year_text is None else (int(year_text) + 2000 if len(year_text) == 2 else int(year_text))
+    readings = [(second, first), (first, second)]  # (month, day): day/month first, as most of the world writes
+    spans = []
+    for month, day in readings:
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            continue
+        span = _day_span(year if year is not None else _past_year(today, month, day), month, day)
+        if span is not None and span.start <= today:
+            spans.append(span)
+    return max(spans, key=lambda sp: sp.start) if spans else None
+
+
 _ISO_MONTH = re.compile(
     r"(?<!\d[-/.])(?<!\d [-/.] )\b(?:(20\d\d) ?[-/.] ?(0?[1-9]|1[0-2])(?! ?[-/.] ?\d)"
     r"|(0?[1-9]|1[0-2]) ?[-/.] ?(20\d\d))\b"
@@ -121,6 +143,9 @@ def parse_dates(text: str, now: datetime) -> list[DateSpan]:
 
     for m in _ISO.finditer(text):
         add(m.start(), m.end(), _day_span(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    for m in _SLASH_DAY.finditer(text):
+        first, second, year_text = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(4, 5, 6)
+        add(m.start(), m.end(), _slash_day(today, int(first), int(second), year_text))
     for m in _ISO_MONTH.finditer(text):  # "2026-09", "2026/09", "09/2026"
         year, month = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(4)), int(m.group(3)))
         add(m.start(), m.end(), _month_span(year, month) if 1 <= month <= 12 else None)

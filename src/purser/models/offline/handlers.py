@@ -29,11 +29,14 @@ __all__ = ["Job", "h_charge_question", "h_refund", "h_send_invoice", "h_update_b
 
 _LAST = re.compile(r"\b(?:last|latest|most recent|recent|newest)\b(?! (?:month|week|year|time|\d))")
 _CHARGED_TWICE = re.compile(
-    r"\b(?:double[- ]?(?:charg|bill)\w*|(?:charged|billed|took|taken)\b[^.?!]{0,20}\b(?:twice|double|two times|2 times"
+    r"\b(?:double[- ]?(?:charg|bill)\w*|(?:charged|billed|took|taken|show\w*)\b[^.?!]{0,20}"
+    r"\b(?:twice|double|two times?|2 times?"
     r"|three times|3 times|2x|3x|thrice)|duplicate (?:charges?|payments?|transactions?))\b"
 )
 """The customer says they were charged more than once (checked against the account before any refund)."""
-_DUP = re.compile(r"\b(?:duplicate\w*|double\w*|twice|2 times|extra|second|2nd|other 1|other one|the same|again)\b")
+_DUP = re.compile(
+    r"\b(?:duplicate\w*|double\w*|twice|2 times?|two times?|extra|second|2nd|other 1|other one|the same|again)\b"
+)
 
 
 @dataclass

@@ -40,7 +40,10 @@ class SeatSlot:
 
 
 _SEAT = r"(?:seats?|users?|licen[cs]es?|members?|people|persons?|spots?|places?|logins?|accounts?)"
-_PEOPLE = r"(?:people|persons|members|employees|colleagues|staff|users|folks|of us|in (?:the|our) team)"
+_PEOPLE = (
+    r"(?:people|persons|members|employees|colleagues|staff|users|folks|agents|teammates|hires|developers|engineers"
+    r"|designers|reps|of us|in (?:the|our) team)"
+)
 _N = r"(\d{1,5})"
 _SKIP = r"(?: (?:the|a|an|another|extra|additional|more|us|me|on|our|my|those|these|them|it|of|just|only))*"
 

@@ -132,9 +132,14 @@ def _seat_total(turn: Turn, job: Job) -> int | None:
         count, current = int(bare.group(1)), int((acct.subscription or {}).get("quantity") or 1)
         # the answer to "how many more?" adds; to "how many fewer?" removes; else it is the total
         return {"add": current + count, "remove": current - count}.get(str(job.data.get("mode")), count)
+    current = int((acct.subscription or {}).get("quantity") or 1)
+    if seat is None or (seat.mode == "set" and seat.count == current):
+        # "Two new agents start Monday. We're on 4 seats": the change is in the other sentence
+        whole = parse_seats(numbers_from_words(normalize(turn.message)))
+        seat = whole if whole is not None and not (whole.mode == "set" and whole.count == current) else seat
     if seat is None:
         return None
-    return seat_target(seat, int((acct.subscription or {}).get("quantity") or 1))
+    return seat_target(seat, current)
 
 
 def h_change_seats(turn: Turn, job: Job) -> None:

@@ -27,6 +27,7 @@ from purser.models.offline.cues import (
     ACTIONS,
     CARD_ASK,
     CARD_DONE,
+    CARD_HOW_TO,
     CHANGE_VERB,
     CHARGE_AGAIN,
     DO_IT,
@@ -41,6 +42,7 @@ from purser.models.offline.cues import (
     PAST_CANCEL,
     PAST_PAUSE,
     PAST_REFUND,
+    PAUSE_ASK,
     PAUSE_END,
     REMEDY,
     RETRY_ASK,
@@ -287,6 +289,10 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "unknown", 0.0
     if (intent in SOCIAL or conf < THRESHOLD or intent == "payment_method") and WHICH_CARD.search(norm):
         return "account_question", max(conf, 0.8)  # "which card are you charging?": a read of the account
+    if (intent in (*SOCIAL, "cancel") or conf < THRESHOLD) and PAUSE_ASK.search(numbers_from_words(norm)):
+        return "pause", max(conf, 0.8)  # "stop the payment only for 1 month and then continue"
+    if intent in (*SOCIAL, "account_question", "policy_question") and CARD_HOW_TO.search(norm):
+        return "payment_method", max(conf, 0.8)  # "how do I put the new card in?": send the secure link
     if intent in (*SOCIAL, "retry_payment", "policy_question") and WHEN_RETRY.search(norm):
         return "account_question", max(conf, 0.8)  # "when will you try my card again?"
     if (intent in SOCIAL or conf < THRESHOLD) and OWE_QUESTION.search(norm):
