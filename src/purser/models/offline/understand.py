@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 from itertools import pairwise
@@ -53,6 +52,7 @@ from purser.models.offline.cues import (
     WHEN_RETRY,
     WHICH_CARD,
 )
+from purser.models.offline.escalations import ESCALATIONS, detect_escalation
 from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mentions_plan
@@ -67,7 +67,6 @@ from purser.models.offline.questions import (
 
 __all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
 
-ESCALATIONS: tuple[str, ...] = ("dispute", "fraud", "legal_threat", "human_request", "abuse")
 SOCIAL: frozenset[str] = frozenset({"greeting", "thanks", "affirm", "deny", "unknown"})
 ACTIONABLE: frozenset[str] = frozenset(
     {
@@ -92,25 +91,6 @@ ACTIONABLE: frozenset[str] = frozenset(
 THRESHOLD = 0.45
 ESCALATION_CONFIDENCE = 0.85
 
-_ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("legal_threat", r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|legal notice)\b"),
-    ("dispute", r"\b(?:charge ?back|dispute|disputing|disputed)\b"),
-    (
-        "fraud",
-        r"\b(?:fraud\w*|unauthori[sz]ed|did not authori[sz]e|never authori[sz]ed|hacked|compromised|"
-        r"identity (?:was )?stolen|never signed up|"
-        r"(?:used|charged)\b.{0,20}\bwithout (?:my )?(?:permission|consent|knowledge)|"
-        r"(?:stole|stolen)\b.{0,40}\b(?:used|charged|using|paid)|not my (?:charge|payment|transaction))\b",
-    ),
-    (
-        "human_request",
-        r"\b(?:human|real person|live agent|(?:speak|talk|get|want|need|put me through|connect me|transfer me)\b"
-        r"[^.]{0,20}\b(?:representative|supervisor|manager|operator)|talk to (?:a |an )?"
-        r"(?:person|agent|someone)|speak (?:to|with) (?:a |an )?(?:person|agent|someone))\b",
-    ),
-    ("abuse", r"\b(?:idiots?|stupid|moron\w*|f\*+k|fuck\w*|fck|stfu|shut up|screw you|go to hell|scum)\b"),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -121,34 +101,6 @@ class Request:
     """The clause(s) of the raw message this request came from."""
     normalized: str
     confidence: float
-
-
-def detect_escalation(raw: str, normalized: str) -> list[str]:
-    """Escalation reasons in the text: the policy's detector when present, else patterns."""
-    found: list[str] = []
-    try:
-        module: Any = importlib.import_module("purser.policy.escalation")
-        detector = getattr(module, "detect_triggers", None)
-    except ImportError:
-        detector = None
-    if detector is not None:
-        try:
-            for item in detector(raw) or []:
-                reason = (
-                    item if isinstance(item, str) else getattr(item, "reason", None) or getattr(item, "trigger", None)
-                )
-                if isinstance(reason, str) and reason in ESCALATIONS and reason not in found:
-                    found.append(reason)
-        except Exception:  # a detector bug must not break the conversation
-            found = []
-        if found:
-            return found
-    for reason, pattern in _ESCALATION_PATTERNS:
-        if re.search(pattern, normalized) and reason not in found:
-            found.append(reason)
-    if "dispute" in found and re.search(r"\b(?:can i|how do i|how to|could i|want to) dispute\b", normalized):
-        found.remove("dispute")
-    return found
 
 
 _LIST_ITEM = re.compile(r"(?:^|(?<=[\s:,]))\(?(\d{1,2}|[a-e])[).]\s+(?=[^\d\s])|(?:^|(?<=\n))\s*[•*·–-]\s+")

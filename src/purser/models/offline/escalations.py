@@ -1,0 +1,60 @@
+"""Escalation reasons in a customer's words: the policy's detector (`purser.policy.escalation`),
+with high-precision patterns as the fallback when it finds nothing."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+__all__ = ["ESCALATIONS", "detect_escalation"]
+
+ESCALATIONS: tuple[str, ...] = ("dispute", "fraud", "legal_threat", "human_request", "abuse")
+"""The escalation intents, in the order the policy lists its triggers."""
+
+_ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("legal_threat", r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|legal notice)\b"),
+    ("dispute", r"\b(?:charge ?back|dispute|disputing|disputed)\b"),
+    (
+        "fraud",
+        r"\b(?:fraud\w*|unauthori[sz]ed|did not authori[sz]e|never authori[sz]ed|hacked|compromised|"
+        r"identity (?:was )?stolen|never signed up|"
+        r"(?:used|charged)\b.{0,20}\bwithout (?:my )?(?:permission|consent|knowledge)|"
+        r"(?:stole|stolen)\b.{0,40}\b(?:used|charged|using|paid)|not my (?:charge|payment|transaction))\b",
+    ),
+    (
+        "human_request",
+        r"\b(?:human|real person|live agent|(?:speak|talk|get|want|need|put me through|connect me|transfer me)\b"
+        r"[^.]{0,20}\b(?:representative|supervisor|manager|operator)|talk to (?:a |an )?"
+        r"(?:person|agent|someone)|speak (?:to|with) (?:a |an )?(?:person|agent|someone))\b",
+    ),
+    ("abuse", r"\b(?:idiots?|stupid|moron\w*|f\*+k|fuck\w*|fck|stfu|shut up|screw you|go to hell|scum)\b"),
+)
+
+
+def detect_escalation(raw: str, normalized: str) -> list[str]:
+    """Escalation reasons in the text: the policy's detector when present, else patterns."""
+    found: list[str] = []
+    try:
+        module: Any = importlib.import_module("purser.policy.escalation")
+        detector = getattr(module, "detect_triggers", None)
+    except ImportError:
+        detector = None
+    if detector is not None:
+        try:
+            for item in detector(raw) or []:
+                reason = (
+                    item if isinstance(item, str) else getattr(item, "reason", None) or getattr(item, "trigger", None)
+                )
+                if isinstance(reason, str) and reason in ESCALATIONS and reason not in found:
+                    found.append(reason)
+        except Exception:  # a detector bug must not break the conversation
+            found = []
+        if found:
+            return found
+    for reason, pattern in _ESCALATION_PATTERNS:
+        if re.search(pattern, normalized) and reason not in found:
+            found.append(reason)
+    if "dispute" in found and re.search(r"\b(?:can i|how do i|how to|could i|want to) dispute\b", normalized):
+        found.remove("dispute")
+    return found
