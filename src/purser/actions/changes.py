@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from purser.actions import resolve
-from purser.actions.base import Context, Executed, Prepared, Refusal, iso, parse_iso
+from purser.actions.base import Context, Executed, Prepared, Refusal, day, iso, parse_iso
 from purser.actions.lookup_account import plan_json
 from purser.domain import Plan, PlanId, ProrationQuote, Subscription, SubscriptionId, SubscriptionStatus
 from purser.money import Money
@@ -121,7 +121,7 @@ def prepare_change(ctx: Context, plan_ref: str | None, quantity: int | None) -> 
         if q.credit is not None and q.credit.minor != 0:
             when += f" and get {abs(q.credit).format()} of credit"
     else:
-        when = f" on {q.effective_at:%d %b %Y}, at the end of the current period; nothing is charged today"
+        when = f" on {day(q.effective_at)}, at the end of the current period; nothing is charged today"
     nxt = recurring(t.plan, t.quantity)
     summary = f"{what}{when}. Then {nxt.format()} per {t.plan.interval}."
     return Prepared(quote, plan, summary, t.violations, fixed={"proration_date": quote["proration_date"]})

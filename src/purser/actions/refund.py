@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from purser.actions import resolve
-from purser.actions.base import ActionSpec, Context, Executed, Prepared, Refusal, StrictArgs, iso, money_from
+from purser.actions.base import ActionSpec, Context, Executed, Prepared, Refusal, StrictArgs, day, iso, money_from
 from purser.domain import ChargeId, ChargeStatus
 from purser.money import InvalidAmount, Money
 from purser.policy.guard import RefundUsage, check_refund, disputed_decision, remaining
@@ -83,7 +83,7 @@ def prepare(ctx: Context, args: RefundArgs) -> Prepared:
         "currency": currency,
         "reason": args.reason or ("duplicate" if check.duplicate else "requested_by_customer"),
     }
-    summary = f"Refund {amount.format()} of the {charge.amount.format()} charge of {charge.created:%d %b %Y}"
+    summary = f"Refund {amount.format()} of the {charge.amount.format()} charge of {day(charge.created)}"
     summary += " (duplicate charge)." if check.duplicate else "."
     return Prepared(quote, plan, summary, check.violations, money=amount, counts=not check.duplicate)
 

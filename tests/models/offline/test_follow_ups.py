@@ -212,3 +212,17 @@ def test_new_team_members_in_one_sentence_and_the_count_in_another() -> None:
 
     slot = parse_seats("3 new engineers join next week , we have 5 seats now")
     assert slot is not None and (slot.mode, slot.count, slot.stated) == ("add", 3, 5)
+
+
+def test_a_legal_threat_comes_before_anything_else_in_the_message() -> None:
+    intents = [r.intent for r in understand("cancel this now. my lawyer will be in touch about the renewal")]
+    assert intents[0] == "legal_threat", intents
+
+
+def test_a_new_invoice_address_and_a_resend_in_one_message() -> None:
+    text = "from now on mail our invoices to ap@kestrel.example, and resend March's invoice there"
+    assert [r.intent for r in understand(text)] == ["update_billing", "send_invoice"]
+
+
+def test_a_question_about_invoices_without_vat() -> None:
+    assert [r.intent for r in understand("your bills don't include any VAT - is that an error?")] == ["policy_question"]

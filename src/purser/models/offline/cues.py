@@ -173,6 +173,7 @@ PAST_REFUND = re.compile(
 
 VAT_ZERO_QUESTION = re.compile(
     r"(?=.*\b(?:vat|tax|btw|tva|iva|mwst|ust)\b)(?=.*(?:\b0 ?%|\bzero\b|\bno (?:vat|tax)\b|\bwithout (?:vat|tax)\b"
+    r"|\b(?:not|n't|never) \w+ (?:any )?(?:vat|tax)\b"
     r"|\breverse\w*))(?=.*(?:\?|\b(?:why|is (?:that|this|it)|correct|right|mistake|error|wrong)\b))"
 )
 """A question about an invoice without VAT (answered with the reverse-charge rule)."""

@@ -309,8 +309,8 @@ def h_charge_question(turn: Turn, job: Job) -> None:
     turn.soft_open = Open("discussed_charge", "refund", {"charge_id": matches[0].get("id")})
     plan = acct.plan_label() if acct.plan else "your subscription"
     lines = [f"- {acct.describe_charge(c)}: your {plan} subscription" for c in matches[:4]]
-    _say(turn, "Here is what I found:\n" + "\n".join(lines) + "\n\nNothing looks duplicated. Let me know if "
-         "you'd like a refund or a copy of the invoice.")  # fmt: skip
+    _say(turn, "Here is what I found:\n" + "\n".join(lines) + "\n\nI don't see a duplicate: each of these was "
+         "charged once. Let me know if you'd like a refund or a copy of the invoice.")  # fmt: skip
 
 
 # -- invoices and billing details -------------------------------------------------------

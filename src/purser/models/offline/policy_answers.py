@@ -69,7 +69,8 @@ _TOPICS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, str], ...] = (
      "do you store my card number secure page"),
     (re.compile(r"\bvat\b|\btax\w*"),
      re.compile(r"\b0 ?%|\b0\b|\bzero\b|\bno vat\b|\bwithout\b|\breverse\w*|\bwhy\b|\bnot charg\w*|\bmissing\b"
-                r"|\bexempt\w*|\bcorrect\b"),
+                r"|\bexempt\w*|\bcorrect\b|\bmistake\b|\bwrong\b|\berror\b|\bnot (?:show|include|have|see)\w*\b"
+                r"|\bany vat\b"),
      "reverse charge VAT businesses VAT id invoiced without VAT"),
     (re.compile(r"\bdowngrad\w*|\bgo(?:ing)? down\b|\bmov\w* down\b|\bcheaper plan\b|\blower plan\b|\bsmaller plan\b"),
      None, "downgrading end of the current billing period refund credit"),
@@ -113,7 +114,8 @@ _FACETS: tuple[tuple[re.Pattern[str], re.Pattern[str], float], ...] = (
     (re.compile(r"\bstor\w*|\bkeep\b|\bsav(?:e|ed|ing)\b|\bhold\b|\bretain\w*|\bservers?\b|\bleak\w*|\bsecur\w*|\bsafe\b"),
      re.compile(r"^no\b|\bnever\b|\bnot (?:stored|kept|seen)\b|\bsecure page\b"), 2.0),
     # a tax rate of zero
-    (re.compile(r"\b0 ?%|\b(?:vat|tax) (?:is )?0\b|\bzero\b|\bno vat\b|\bwithout vat\b|\breverse\w*|\bexempt\w*"),
+    (re.compile(r"\b0 ?%|\b(?:vat|tax) (?:is )?0\b|\bzero\b|\bno vat\b|\bwithout vat\b|\breverse\w*|\bexempt\w*"
+                r"|\bnot (?:show|include|have|see)\w* any (?:vat|tax)\b|\bany vat\b"),
      re.compile(r"\breverse.charge\b|\bwithout vat\b"), 2.0),
     # when a change applies
     (re.compile(r"\bimmediately\b|\bright away\b|\bwhen (?:does|do|will|would)\b|\bswitch\w*|\btake effect\b"

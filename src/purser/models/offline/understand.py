@@ -220,7 +220,11 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "unknown", 0.0  # "we're on the yearly Glow plan": where the customer is, not where to go
     billing = extract_billing(text)
     if (
-        (intent not in ("send_invoice", *ESCALATIONS) or conf < THRESHOLD)
+        (
+            intent not in ("send_invoice", *ESCALATIONS)
+            or conf < THRESHOLD
+            or (intent == "send_invoice" and re.search(r"\b(?:from now on|going forward|in future|future)\b", norm))
+        )
         and re.search(r"[\w.+-]+@[\w-]+\.\w", text)
         and re.search(
             r"\b(?:future|from now on|instead|going forward|billing|change|update|use|set|switch|new)\b", norm
@@ -365,6 +369,8 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         # "payment failed again. send me the link": the failure is the reason, the link is the request
         requests = [r for r in requests if r.intent != "retry_payment" or RETRY_ASK.search(r.normalized)]
     requests = answer_only(requests, normalize(raw), plan_names)  # "only asking": no write survives
+    # a legal threat, fraud or a request for a person is handled before anything else in the message
+    requests.sort(key=lambda r: r.intent not in ESCALATIONS)
     actionable = [r for r in requests if r.intent in ACTIONABLE]
     if actionable:
         return actionable
