@@ -226,3 +226,13 @@ def test_a_new_invoice_address_and_a_resend_in_one_message() -> None:
 
 def test_a_question_about_invoices_without_vat() -> None:
     assert [r.intent for r in understand("your bills don't include any VAT - is that an error?")] == ["policy_question"]
+
+
+def test_a_plan_change_told_as_history_is_not_a_change() -> None:
+    text = "I meant to switch down to the cheaper plan in October but never did - refund October please"
+    assert "change_plan" not in [r.intent for r in understand(text)]
+
+
+def test_a_request_for_a_person_keeps_its_place_after_a_refund() -> None:
+    text = "1) refund the double charge on invoice X-12 2) then I'd like to talk to a person about invoicing"
+    assert [r.intent for r in understand(text)][:1] == ["refund"]

@@ -189,3 +189,9 @@ PAUSE_ASK = re.compile(
     r"[^.?!]{0,25}\b(?:for |during )?(?:\d+|one|two|three|a|a few|some) (?:months?|weeks?)\b"
 )
 """Stopping payment for a stated number of months: a pause, not a cancellation."""
+
+PAST_CHANGE = re.compile(
+    r"\b(?:forgot|forget|forgotten|meant|should have|never|did not|didn't|tried)(?: to)? "
+    r"(?:downgrad|upgrad|switch|chang|mov)\w*(?: (?:it|that|this|my \w+|our \w+|the \w+|plans?|down|up))?\b"
+)
+"""A plan change told as history ("I forgot to downgrade"), not asked for now."""

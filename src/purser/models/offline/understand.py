@@ -39,6 +39,7 @@ from purser.models.offline.cues import (
     ON_PLAN,
     OWE_QUESTION,
     PAST_CANCEL,
+    PAST_CHANGE,
     PAST_PAUSE,
     PAST_REFUND,
     PAUSE_ASK,
@@ -214,6 +215,12 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return "unknown", 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
     if intent == "pause" and NO_PAUSE.search(norm):
         return "unknown", 0.0  # "no pause, please": not a pause request
+    if (
+        intent == "change_plan"
+        and PAST_CHANGE.search(norm)
+        and not re.search(r"\b(?:downgrad|upgrad|switch|chang|mov)\w*", PAST_CHANGE.sub("", norm))
+    ):
+        intent, conf = "unknown", 0.0  # "I forgot to downgrade": the reason for a refund, not a change now
     if intent == "pause" and PAST_PAUSE.search(norm) and not re.search(r"\bpaus", PAST_PAUSE.sub("", norm)):
         intent, conf = "unknown", 0.0  # "I forgot to pause it in January": history, the reason for what follows
     if intent in ("change_plan", "preview_change", *SOCIAL) and ON_PLAN.fullmatch(norm.strip(" .,!")):
@@ -369,8 +376,9 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         # "payment failed again. send me the link": the failure is the reason, the link is the request
         requests = [r for r in requests if r.intent != "retry_payment" or RETRY_ASK.search(r.normalized)]
     requests = answer_only(requests, normalize(raw), plan_names)  # "only asking": no write survives
-    # a legal threat, fraud or a request for a person is handled before anything else in the message
-    requests.sort(key=lambda r: r.intent not in ESCALATIONS)
+    # a legal threat, fraud or a dispute is handled before anything else; a request for a person keeps its
+    # place ("refund the duplicate, then let me talk to someone")
+    requests.sort(key=lambda r: r.intent not in ("legal_threat", "fraud", "dispute", "abuse"))
     actionable = [r for r in requests if r.intent in ACTIONABLE]
     if actionable:
         return actionable
