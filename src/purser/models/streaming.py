@@ -46,6 +46,19 @@ def supports_streaming(model: Model) -> bool:
     return type(model).request_stream is not Model.request_stream
 
 
+@asynccontextmanager
+async def completed_stream(
+    model: Model,
+    messages: list[ModelMessage],
+    model_settings: ModelSettings | None,
+    model_request_parameters: ModelRequestParameters,
+) -> AsyncGenerator[StreamedResponse]:
+    """`model`'s whole (unstreamed) response to the request, delivered as a completed stream."""
+    response = await model.request(messages, model_settings, model_request_parameters)
+    _, params = model.prepare_request(model_settings, model_request_parameters)
+    yield CompletedStreamedResponse(response, model_request_parameters=params, replay_events=True)
+
+
 class BufferedModel(WrapperModel):
     """A model that never streams: a streamed request becomes one request, replayed as a stream."""
 
@@ -58,9 +71,8 @@ class BufferedModel(WrapperModel):
         run_context: RunContext[Any] | None = None,
     ) -> AsyncGenerator[StreamedResponse]:
         """Send the request unstreamed; yield its response as a completed stream."""
-        response = await self.wrapped.request(messages, model_settings, model_request_parameters)
-        _, params = self.wrapped.prepare_request(model_settings, model_request_parameters)
-        yield CompletedStreamedResponse(response, model_request_parameters=params, replay_events=True)
+        async with completed_stream(self.wrapped, messages, model_settings, model_request_parameters) as stream:
+            yield stream
 
 
 class StreamFallbackModel(FallbackModel):

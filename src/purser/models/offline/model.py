@@ -10,12 +10,13 @@ from typing import Any
 
 from pydantic_ai import RunContext
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
-from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
 from purser.models.offline.dialogue import Call, Reply, decide
 from purser.models.offline.history import parse_history
+from purser.models.streaming import completed_stream
 
 __all__ = ["FALLBACK_TEXT", "OfflineModel"]
 
@@ -89,6 +90,5 @@ class OfflineModel(Model):
         run_context: RunContext[Any] | None = None,
     ) -> AsyncGenerator[StreamedResponse]:
         """The same response as `request`, delivered as a completed stream."""
-        response = await self.request(messages, model_settings, model_request_parameters)
-        _, params = self.prepare_request(model_settings, model_request_parameters)
-        yield CompletedStreamedResponse(response, model_request_parameters=params, replay_events=True)
+        async with completed_stream(self, messages, model_settings, model_request_parameters) as stream:
+            yield stream

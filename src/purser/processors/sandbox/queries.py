@@ -57,26 +57,27 @@ def plan(conn: Connection, id_: str) -> Plan:
 _PLANS = select(t.plans).order_by(t.plans.c.id)
 # Per-customer statements are built once (see `_by_id`): reusing the object skips rebuilding it and
 # its cache key on every read.
-_CUSTOMER_ID: BindParameter[str] = bindparam("customer_id")
+CUSTOMER_ID: BindParameter[str] = bindparam("customer_id")
+"""The `customer_id` parameter of the per-customer statements built once here and in `snapshot`."""
 _INVOICES_OF = (
     select(t.invoices)
-    .where(t.invoices.c.customer_id == _CUSTOMER_ID)
+    .where(t.invoices.c.customer_id == CUSTOMER_ID)
     .order_by(t.invoices.c.created.desc(), t.invoices.c.number.desc())
 )
 _LINES_OF = (
     select(t.invoice_lines)
     .join(t.invoices, t.invoices.c.id == t.invoice_lines.c.invoice_id)
-    .where(t.invoices.c.customer_id == _CUSTOMER_ID)
+    .where(t.invoices.c.customer_id == CUSTOMER_ID)
     .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
 )
 _PAYMENT_METHODS_OF = (
     select(t.payment_methods)
-    .where(t.payment_methods.c.customer_id == _CUSTOMER_ID)
+    .where(t.payment_methods.c.customer_id == CUSTOMER_ID)
     .order_by(t.payment_methods.c.is_default.desc(), t.payment_methods.c.id)
 )
 _SUBSCRIPTION_OF = (
     select(t.subscriptions)
-    .where(t.subscriptions.c.customer_id == _CUSTOMER_ID)
+    .where(t.subscriptions.c.customer_id == CUSTOMER_ID)
     .order_by((t.subscriptions.c.status == "canceled").asc(), t.subscriptions.c.created.desc())
     .limit(1)
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Connection, bindparam, select
+from sqlalchemy import Connection, select
 
 from purser.domain import AccountSnapshot, Customer, InvoiceStatus, Plan, Subscription, SubscriptionStatus
 from purser.money import Money
@@ -46,26 +46,25 @@ def next_invoice(
 
 # Built once: a statement object reused across calls keeps SQLAlchemy's compiled-cache key memoized,
 # which is most of a small query's cost on an in-memory database.
-_CUSTOMER_ID: BindParameter[str] = bindparam("customer_id")
 _CHARGES = (
     select(t.charges)
-    .where(t.charges.c.customer_id == _CUSTOMER_ID)
+    .where(t.charges.c.customer_id == queries.CUSTOMER_ID)
     .order_by(t.charges.c.created.desc(), t.charges.c.id.desc())
 )
 _REFUNDS = (
     select(t.refunds)
-    .where(t.refunds.c.customer_id == _CUSTOMER_ID)
+    .where(t.refunds.c.customer_id == queries.CUSTOMER_ID)
     .order_by(t.refunds.c.created.desc(), t.refunds.c.id.desc())
 )
 _DISPUTES = (
     select(t.disputes)
     .join(t.charges, t.charges.c.id == t.disputes.c.charge_id)
-    .where(t.charges.c.customer_id == _CUSTOMER_ID)
+    .where(t.charges.c.customer_id == queries.CUSTOMER_ID)
     .order_by(t.disputes.c.created.desc())
 )
 _EMAILS = (
     select(t.emails)
-    .where(t.emails.c.customer_id == _CUSTOMER_ID)
+    .where(t.emails.c.customer_id == queries.CUSTOMER_ID)
     .order_by(t.emails.c.sent_at.desc(), t.emails.c.id.desc())
 )
 
