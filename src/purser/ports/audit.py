@@ -193,6 +193,10 @@ class AuditRepository(Protocol):
         Raises `UnreadableAuditRecord` for a record whose data is not a JSON object."""
         ...
 
+    def walk(self) -> list[AuditRecord | UnreadableAuditRecord]:
+        """Every record in chain order, an unreadable one as its error in place (for verifying)."""
+        ...
+
 
 __all__ = [
     "AUDIT_LOCK",

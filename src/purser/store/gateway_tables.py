@@ -8,7 +8,22 @@ gateway additionally takes `SELECT ... FOR UPDATE` on rows of `gw_locks`
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Text, UniqueConstraint, select
+import functools
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    select,
+)
 
 from purser.store.db import metadata
 
@@ -130,13 +145,22 @@ def lock_rows(conn: Connection, names: list[str], created_at: str) -> None:
     """Take row locks on `gw_locks` rows (created on first use), in sorted order.
 
     On PostgreSQL this is `INSERT ... ON CONFLICT DO NOTHING` then `SELECT ... FOR UPDATE`, held
-    until the transaction ends. On SQLite every transaction starts with BEGIN IMMEDIATE
+    until the transaction ends. On SQLite every write transaction starts with BEGIN IMMEDIATE
     (`purser.store.db`), which already holds the database's single write lock: nothing to do.
     """
     if conn.dialect.name == "sqlite":
         return
+    create, take = _pg_lock_statements()
+    for name in sorted(set(names)):
+        conn.execute(create, {"name": name, "created_at": created_at})
+        conn.execute(take, {"name": name})
+
+
+@functools.cache
+def _pg_lock_statements() -> tuple[Any, Any]:
+    # Built once (the PostgreSQL dialect is imported only where it is used).
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-    for name in sorted(set(names)):
-        conn.execute(pg_insert(gw_locks).values(name=name, created_at=created_at).on_conflict_do_nothing())
-        conn.execute(select(gw_locks.c.name).where(gw_locks.c.name == name).with_for_update())
+    create = pg_insert(gw_locks).values(name=bindparam("name"), created_at=bindparam("created_at"))
+    take = select(gw_locks.c.name).where(gw_locks.c.name == bindparam("name")).with_for_update()
+    return create.on_conflict_do_nothing(), take

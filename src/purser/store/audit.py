@@ -1,0 +1,120 @@
+"""The SQL audit repository (`purser.ports.audit.AuditRepository`) on `gw_audit_log`.
+
+Appending takes the chain's lock row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+writers), reads the head once and inserts every record of the call in one statement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from purser.ports.audit import (
+    AUDIT_LOCK,
+    EMPTY_HEAD,
+    AuditDraft,
+    AuditRecord,
+    ChainHead,
+    UnreadableAuditRecord,
+    canonical_json,
+    seal,
+    utc_now_iso,
+)
+from purser.store.gateway_tables import gw_audit_log, lock_rows
+
+_C = gw_audit_log.c
+_HEAD = select(_C.seq, _C.hash).order_by(_C.seq.desc()).limit(1)
+_ALL = select(gw_audit_log).order_by(_C.seq)
+_INSERT = insert(gw_audit_log)
+
+
+def record_of(row: Any) -> AuditRecord:
+    """A stored row as a record; `UnreadableAuditRecord` when its data is not a JSON object."""
+    try:
+        data = json.loads(row.data)
+    except (TypeError, ValueError) as exc:
+        raise UnreadableAuditRecord(int(row.seq), str(exc)) from exc
+    if not isinstance(data, dict):
+        raise UnreadableAuditRecord(int(row.seq), "data is not a JSON object")
+    return AuditRecord(
+        seq=int(row.seq),
+        at=str(row.at),
+        kind=str(row.kind),
+        actor=str(row.actor),
+        conversation_id=row.conversation_id,
+        action_id=row.action_id,
+        data=data,
+        prev_hash=str(row.prev_hash),
+        hash=str(row.hash),
+    )
+
+
+class SqlAuditRepository:
+    """The audit chain of one database, bound to one connection (transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def head(self) -> ChainHead:
+        """The chain's last record (`EMPTY_HEAD` when empty)."""
+        last = self.conn.execute(_HEAD).first()
+        return EMPTY_HEAD if last is None else ChainHead(int(last.seq), str(last.hash))
+
+    def append(self, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
+        """Append `drafts` in order under the chain's lock; returns the sealed records."""
+        if not drafts:
+            return []
+        lock_rows(self.conn, [AUDIT_LOCK], utc_now_iso())
+        head = self.head()
+        sealed: list[AuditRecord] = []
+        for item in drafts:
+            record = seal(item, head)
+            sealed.append(record)
+            head = ChainHead(record.seq, record.hash)
+        self.conn.execute(
+            _INSERT,
+            [
+                {
+                    "seq": r.seq,
+                    "at": r.at,
+                    "kind": r.kind,
+                    "actor": r.actor,
+                    "conversation_id": r.conversation_id,
+                    "action_id": r.action_id,
+                    "data": canonical_json(r.data),
+                    "prev_hash": r.prev_hash,
+                    "hash": r.hash,
+                }
+                for r in sealed
+            ],
+        )
+        return sealed
+
+    def read(
+        self, *, since: str | None = None, conversation_id: str | None = None, action_id: str | None = None
+    ) -> list[AuditRecord]:
+        """Records in chain order, optionally filtered."""
+        query = _ALL
+        if since:
+            query = query.where(_C.at >= since)
+        if conversation_id is not None:
+            query = query.where(_C.conversation_id == conversation_id)
+        if action_id is not None:
+            query = query.where(_C.action_id == action_id)
+        return [record_of(r) for r in self.conn.execute(query)]
+
+    def walk(self) -> list[AuditRecord | UnreadableAuditRecord]:
+        """Every record in chain order, an unreadable one as its error in place (for verifying)."""
+        out: list[AuditRecord | UnreadableAuditRecord] = []
+        for row in self.conn.execute(_ALL):
+            try:
+                out.append(record_of(row))
+            except UnreadableAuditRecord as exc:
+                out.append(exc)
+        return out
+
+
+__all__ = ["SqlAuditRepository", "record_of"]
