@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from purser.audit.log import AuditLog
 from purser.domain import CustomerId, Refund
 from purser.money import Money
 from purser.processors.base import BillingProcessor
-from purser.store.db import Database
+
+if TYPE_CHECKING:
+    from purser.store.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +103,9 @@ def processor_refunds(
 
 def webhook_refunds(db: Database) -> dict[str, Movement]:
     """Refunds announced by Stripe webhooks (`charge.refunded`, `refund.*`)."""
-    from purser.store.stripe_tables import st_money_movements
+    from purser.store.audit import webhook_refunds as stored
 
-    found: dict[str, Movement] = {}
-    with db.read() as conn:
-        for row in conn.execute(select(st_money_movements).where(st_money_movements.c.kind == "refund")):
-            found[row.id] = Movement(row.id, row.charge_id or "", Money(row.amount_minor, row.currency), "webhook")
-    return found
+    return {refund_id: Movement(refund_id, charge, amount, "webhook") for refund_id, charge, amount in stored(db)}
 
 
 def reconcile(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from purser.money import Money
 from purser.ports.audit import (
     AUDIT_LOCK,
     EMPTY_HEAD,
@@ -23,6 +24,7 @@ from purser.ports.audit import (
     seal,
     utc_now_iso,
 )
+from purser.store.db import Database
 from purser.store.gateway_tables import gw_audit_log, lock_rows
 
 _C = gw_audit_log.c
@@ -117,4 +119,13 @@ class SqlAuditRepository:
         return out
 
 
-__all__ = ["SqlAuditRepository", "record_of"]
+def webhook_refunds(db: Database) -> list[tuple[str, str, Money]]:
+    """Refunds Stripe webhooks announced (`charge.refunded`, `refund.*`): (refund id, charge id, amount)."""
+    from purser.store.stripe_tables import st_money_movements
+
+    query = select(st_money_movements).where(st_money_movements.c.kind == "refund")
+    with db.read() as conn:
+        return [(r.id, r.charge_id or "", Money(int(r.amount_minor), r.currency)) for r in conn.execute(query)]
+
+
+__all__ = ["SqlAuditRepository", "record_of", "webhook_refunds"]
