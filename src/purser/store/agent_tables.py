@@ -1,7 +1,8 @@
 """The conversation runtime's tables (prefix `ag_`).
 
 - `ag_conversations`: one row per conversation: who, which channel, open or handed off,
-  a `version` bumped by every turn (optimistic concurrency across processes).
+  a `version` bumped by every turn (optimistic concurrency across processes), the `seq`
+  counters of its messages and events, its running cost and the agent's last reply.
 - `ag_messages`: the model-facing history, one pydantic-ai `ModelMessage` (JSON) per row.
 - `ag_events`: the §7 transcript, customer and agent events in order.
 - `ag_confirmations`: confirmation requests shown to the customer and their answers.
@@ -27,6 +28,11 @@ ag_conversations = Table(
     Column("version", Integer, nullable=False, default=0),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # Counters and running totals a turn would otherwise aggregate (revision 0006_agent_counters).
+    Column("message_seq", Integer, nullable=False, default=0, server_default="0"),  # seq of the newest ag_messages row
+    Column("event_seq", Integer, nullable=False, default=0, server_default="0"),  # seq of the newest ag_events row
+    Column("cost_usd", String(40), nullable=False, default="0", server_default="0"),  # decimal string, sum of ag_usage
+    Column("last_reply", Text, nullable=True),  # text of the agent's newest message event
 )
 Index("ix_ag_conversations_customer", ag_conversations.c.customer_id)
 
