@@ -1,269 +1,183 @@
-"""Web throughput: sustained customer turns per second and reply latency for one server process.
+"""HTTP turns: customer turns per second, latency and server CPU per turn of one `purser serve` process.
 
-    .venv/bin/python benchmarks/web_turns.py                          # SQLite file + local PostgreSQL
-    .venv/bin/python benchmarks/web_turns.py --backends sqlite --concurrency 4 --seconds 20
+    .venv/bin/python benchmarks/web_turns.py                        # SQLite, concurrency 1, 2, 4, 8
+    .venv/bin/python benchmarks/web_turns.py --backend postgres --seconds 30 --json run.json
+    .venv/bin/python benchmarks/web_turns.py --backend both --customers 0     # the demo seed
+    .venv/bin/python benchmarks/web_turns.py --quick                          # smoke size
 
-For each backend: a fresh database (a temporary SQLite file; a throw-away PostgreSQL
-database `purser_bench_<random>` on 127.0.0.1, dropped afterwards) with the demo world
-seeded, one `purser serve`-equivalent uvicorn process (offline model, rate limits raised
-so the load is measured, not throttled) on 127.0.0.1, and a bounded concurrent load client
-(httpx): `--concurrency` workers, each running scripted conversations (a look-up question,
-a duplicate-charge question, a decline of the offered refund, a plan question) one turn at
-a time, as a widget does. A short warm-up is not measured. Prints a table.
+What runs: `purser sandbox load` fills a fresh database (a SQLite file in a temporary directory, or
+a throw-away PostgreSQL database `purser_bench_<random>` on 127.0.0.1, dropped after) with a
+generated population (`--customers`, each on a monthly plan with a duplicate charge to refund; 0 =
+the demo seed), then the real `purser serve` runs as a subprocess: offline model, demo identity
+mode, its default rate limits and access log. The load client in this process (`_load.py`: httpx,
+asyncio) runs widget-like conversations (account questions, a refund quote then its confirmation,
+a plan-change quote, small talk), one turn at a time per conversation, with `concurrency`
+conversations in flight. Each concurrency level has an unmeasured warm-up first.
+
+Figures, per concurrency level:
+- turns/s: answered customer turns (messages and confirmation clicks) per wall second; on this
+  shared 2-core machine the load client and the server compete for the cores, so this is a floor;
+- p50 / p99: latency of one turn as the client sees it (ms);
+- server CPU / turn: CPU of the server process (and any children), read from /proc/<pid>/stat
+  before and after the window, divided by the turns. Conversation creation is part of the load, so
+  its CPU is included (spread over the turns): a conservative figure;
+- turns per server-CPU-second: 1000 / (server CPU per turn), what one core of server could answer;
+- client CPU / turn: this process's own CPU, to show how much of the machine the load client takes.
+
+Budget (DESIGN §12): ≤ 5 ms of server CPU per HTTP turn, i.e. ≥ 200 turns/s on one process.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import multiprocessing
-import platform
-import socket
+import contextlib
 import tempfile
-import time
-import uuid
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
-from rich.console import Console
-from rich.table import Table
+from _harness import (
+    RESULTS,
+    console,
+    database,
+    markdown_table,
+    prepare_database,
+    print_markdown,
+    run_header,
+    serve,
+    verdict,
+    write_json,
+)
+from _load import Customers, measure, progress_bar
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-CUSTOMERS = ["cus_ana", "cus_acme", "cus_north", "cus_yves", "cus_kenji", "cus_dev"]
-SCRIPT = [
-    "What plan am I on and when is my next invoice?",
-    "I think I was charged twice this month",
-    "What does the Business plan cost?",
-    "Thanks, that's all",
-]
-console = Console(width=130)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+BUDGET_MS = 5.0
+BUDGET_TPS = 200.0
 
 
-def _serve(url: str, port: int, ready: Any) -> None:
-    """Child process: build, seed, serve (one uvicorn worker)."""
-    import logging
-
-    import uvicorn
-
-    from purser.app import build
-    from purser.config import Settings
-    from purser.web.app import WebOptions, create_app
-    from purser.web.limits import Rate
-    from purser.worlds.seed import seed
-
-    logging.disable(logging.WARNING)
-    container = build(Settings(database_url=url, admin_token="bench"))
-    seed(container.processor)
-    unlimited = Rate(burst=1e9, per_second=1e9)
-    app = create_app(container, WebOptions(ip_rate=unlimited, conversation_rate=unlimited, create_rate=unlimited))
-    ready.set()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
-
-
-@dataclass
-class Stats:
-    """Latencies of answered turns and errors."""
-
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def error(self, what: str) -> None:
-        self.errors[what] = self.errors.get(what, 0) + 1
-
-
-async def _conversation(client: httpx.AsyncClient, customer: str, stats: Stats | None) -> None:
-    response = await client.post("/api/conversations", json={"customer_id": customer, "channel": "web"})
-    if response.status_code != 200:
-        if stats:
-            stats.error(f"create {response.status_code}")
-        return
-    cid = response.json()["id"]
-    for text in SCRIPT:
-        events = await _turn(client, cid, {"type": "message", "text": text}, stats)
-        for event in events:
-            if event.get("type") == "confirmation_request":  # decline: keeps the world steady under load
-                await _turn(client, cid, {"type": "confirm", "action_id": event["action_id"], "decision": "no"}, stats)
-
-
-async def _turn(
-    client: httpx.AsyncClient, cid: str, event: dict[str, Any], stats: Stats | None
-) -> list[dict[str, Any]]:
-    started = time.perf_counter()
-    try:
-        response = await client.post(f"/api/conversations/{cid}/events", json=event)
-    except httpx.HTTPError as exc:
-        if stats:
-            stats.error(type(exc).__name__)
-        return []
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code != 200:
-        if stats:
-            stats.error(str(response.status_code))
-        return []
-    if stats:
-        stats.latencies_ms.append(elapsed)
-    return list(response.json()["events"])
-
-
-async def _reads(base: str, concurrency: int, seconds: float) -> tuple[Stats, float]:
-    """Transcript reads (`GET /api/conversations/{id}`): the web layer and store without the model."""
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        cid = (await client.post("/api/conversations", json={"customer_id": "cus_ana"})).json()["id"]
-        await _turn(client, cid, {"type": "message", "text": SCRIPT[0]}, None)
-        stats = Stats()
-        deadline = time.perf_counter() + seconds
-        started = time.perf_counter()
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                t0 = time.perf_counter()
-                response = await client.get(f"/api/conversations/{cid}")
-                if response.status_code == 200:
-                    stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
-                else:
-                    stats.error(str(response.status_code))
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return stats, time.perf_counter() - started
-
-
-async def _load(base: str, concurrency: int, seconds: float, warmup: int) -> tuple[Stats, float]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        for n in range(warmup):
-            await _conversation(client, CUSTOMERS[n % len(CUSTOMERS)], None)
-        stats = Stats()
-        deadline = time.perf_counter() + seconds
-        started = time.perf_counter()
-
-        async def worker(n: int) -> None:
-            i = n
-            while time.perf_counter() < deadline:
-                await _conversation(client, CUSTOMERS[i % len(CUSTOMERS)], stats)
-                i += concurrency
-
-        await asyncio.gather(*(worker(n) for n in range(concurrency)))
-        return stats, time.perf_counter() - started
-
-
-def _pct(values: list[float], pct: int) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, min(len(ordered), -(-pct * len(ordered) // 100)))
-    return ordered[rank - 1]
-
-
-def run_backend(name: str, url: str, concurrency: int, seconds: float, warmup: int) -> list[dict[str, Any]]:
-    """Start a server on `url`, drive it, stop it."""
-    ctx = multiprocessing.get_context("spawn")
-    ready = ctx.Event()
-    port = _free_port()
-    proc = ctx.Process(target=_serve, args=(url, port, ready), daemon=True)
-    proc.start()
-    try:
-        if not ready.wait(180):
-            raise RuntimeError(f"{name}: the server did not start")
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/health", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        stats, elapsed = asyncio.run(_load(base, concurrency, seconds, warmup))
-        read_stats, read_elapsed = asyncio.run(_reads(base, concurrency, min(seconds, 10.0)))
-    finally:
-        proc.terminate()
-        proc.join(10)
-    return [
-        _row(name, "customer turns", concurrency, stats, elapsed),
-        _row(name, "transcript reads", concurrency, read_stats, read_elapsed),
-    ]
-
-
-def _row(name: str, what: str, concurrency: int, stats: Stats, elapsed: float) -> dict[str, Any]:
-    lat = stats.latencies_ms
-    return {
-        "backend": name,
-        "what": what,
-        "concurrency": concurrency,
-        "turns": len(lat),
-        "seconds": elapsed,
-        "turns_per_s": len(lat) / elapsed if elapsed else 0.0,
-        "p50": _pct(lat, 50),
-        "p99": _pct(lat, 99),
-        "errors": sum(stats.errors.values()),
-        "error_kinds": stats.errors,
-    }
-
-
-def _pg_database() -> tuple[str, str]:
-    import psycopg
-
-    name = f"purser_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop_pg(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def main() -> None:
-    """Parse arguments, run each backend, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent conversations (bounded)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="measured duration per backend")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured conversations first")
-    args = parser.parse_args()
+def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Fresh database, population, one server; every concurrency level measured in turn."""
     rows = []
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        console.print(f"[bold]{backend}[/]: {args.concurrency} concurrent conversations for {args.seconds:.0f} s…")
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-                rows.extend(run_backend("SQLite (file)", url, args.concurrency, args.seconds, args.warmup))
-        elif backend == "postgres":
-            name, url = _pg_database()
-            try:
-                rows.extend(run_backend("PostgreSQL", url, args.concurrency, args.seconds, args.warmup))
-            finally:
-                _drop_pg(name)
-        else:
-            parser.error(f"unknown backend {backend!r}")
-    table = Table(title=f"Purser web turns — one uvicorn process, offline model ({platform.processor() or 'cpu'})")
-    for col in ("backend", "requests", "concurrency", "count", "per second", "p50 ms", "p99 ms", "errors"):
-        table.add_column(col, justify="left" if col in ("backend", "requests") else "right")
-    for r in rows:
-        table.add_row(
-            r["backend"],
-            r["what"],
-            str(r["concurrency"]),
-            str(r["turns"]),
-            str(Decimal(str(r["turns_per_s"])).quantize(Decimal("0.1"))),
-            f"{r['p50']:.0f}",
-            f"{r['p99']:.0f}",
-            str(r["errors"]) + (f" {r['error_kinds']}" if r["errors"] else ""),
+    with tempfile.TemporaryDirectory(prefix="purser-bench-") as tmp, database(backend, Path(tmp)) as url:
+        workdir = Path(tmp)
+        with console.status(f"{backend}: loading {args.customers or 'the demo'} customers through the CLI…"):
+            ids = prepare_database(workdir, url, args.customers)
+        with contextlib.ExitStack() as stack:
+            with console.status(f"{backend}: starting purser serve…"):
+                server = stack.enter_context(serve(workdir))
+            customers = Customers(ids)
+            with progress_bar() as progress:
+                for level in args.concurrency:
+                    row = measure(
+                        [server],
+                        customers,
+                        level,
+                        seconds=args.seconds,
+                        warmup_seconds=args.warmup,
+                        progress=progress,
+                        label=f"{backend} × {level}",
+                    )
+                    rows.append({"backend": backend, **row})
+    return rows
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Throughput and server CPU per turn against concurrency, one line per backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for backend in sorted({r["backend"] for r in rows}):
+        mine = [r for r in rows if r["backend"] == backend]
+        levels = [r["concurrency"] for r in mine]
+        left.plot(levels, [r["turns_per_s"] for r in mine], marker="o", label=backend)
+        right.plot(levels, [r["server_cpu_ms_per_turn"] for r in mine], marker="o", label=backend)
+    left.axhline(BUDGET_TPS, color="grey", linestyle="--", label=f"budget {BUDGET_TPS:.0f}/s")
+    right.axhline(BUDGET_MS, color="grey", linestyle="--", label=f"budget {BUDGET_MS:.0f} ms")
+    left.set(xlabel="concurrent conversations", ylabel="customer turns / s", title="Throughput, one process")
+    right.set(xlabel="concurrent conversations", ylabel="server CPU ms / turn", title="Server CPU per turn")
+    for ax in (left, right):
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    console.print(f"plot: {path}", highlight=False)
+
+
+def report(rows: list[dict[str, Any]]) -> list[str]:
+    """Print the markdown table and the budget verdicts; return the verdict lines."""
+    table = markdown_table(
+        [
+            "backend",
+            "concurrency",
+            "turns",
+            "turns/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "server CPU ms/turn",
+            "turns per server-CPU-s",
+            "client CPU ms/turn",
+        ],
+        [
+            [
+                r["backend"],
+                r["concurrency"],
+                r["turns"],
+                r["turns_per_s"],
+                r["p50_ms"],
+                r["p99_ms"],
+                r["errors"],
+                r["server_cpu_ms_per_turn"],
+                r["turns_per_server_cpu_s"],
+                r["client_cpu_ms_per_turn"],
+            ]
+            for r in rows
+        ],
+    )
+    lines = []
+    for backend in sorted({r["backend"] for r in rows}):
+        mine = [r for r in rows if r["backend"] == backend]
+        best_cpu = min(r["server_cpu_ms_per_turn"] for r in mine)
+        best_tps = max(r["turns_per_s"] for r in mine)
+        lines.append(
+            f"{backend}: server CPU per turn {best_cpu:.2f} ms (budget ≤ {BUDGET_MS:.0f}) "
+            f"{verdict(best_cpu <= BUDGET_MS)}; "
+            f"best throughput {best_tps:.1f} turns/s (budget ≥ {BUDGET_TPS:.0f}) {verdict(best_tps >= BUDGET_TPS)}"
         )
-    console.print(table)
+        errors = sum(r["errors"] for r in mine)
+        if errors:
+            lines.append(f"{backend}: [red]{errors} failed requests[/]: {[r['error_kinds'] for r in mine]}")
+    print_markdown(table, lines)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments, run each backend, print and save the results."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="sqlite")
+    parser.add_argument("--concurrency", default="1,2,4,8", help="comma-separated concurrency levels")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each level")
+    parser.add_argument("--customers", type=int, default=300, help="generated customers (0 = the demo seed)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument("--json", metavar="FILE", help="write the raw results here")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup, args.customers, args.concurrency = 1.5, 0.5, 12, "1,2"
+    args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
+    meta = run_header("Purser HTTP turns: one purser serve process, offline model")
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    rows = []
+    for backend in backends:
+        rows.extend(run_backend(backend, args))
+    verdicts = report(rows)
+    plot(rows, args.out / "web_turns.png")
+    write_json(args.json, {"meta": meta, "rows": rows, "verdicts": verdicts})
 
 
 if __name__ == "__main__":

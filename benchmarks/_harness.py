@@ -1,0 +1,381 @@
+"""Shared parts of the benchmark scripts: the run header, process CPU and memory, databases, servers.
+
+Every script measures the real thing: `purser` runs as a subprocess (the installed console script),
+on a fresh database in a temporary directory, with the offline model and no inherited `PURSER_*`
+settings. Server CPU is read from the server process itself (`/proc/<pid>/stat`, the process and
+all its descendants), never inferred from wall time: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PG_ADMIN = os.environ.get("PURSER_BENCH_PG", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+DEMO_CUSTOMERS = ("cus_ana", "cus_acme", "cus_north", "cus_yves", "cus_kenji", "cus_dev", "cus_lena", "cus_cleo")
+# Refunds of many quoted duplicates in one run would reach the default daily budget and become
+# approval requests; the benchmark measures the executed path, so its budget is out of reach.
+BENCH_POLICY: dict[str, Any] = {"refunds": {"daily_budget": "1000000.00"}}
+
+console = Console(width=120)
+
+
+# -- the run header --------------------------------------------------------------------------------
+def run_header(title: str) -> dict[str, Any]:
+    """Print the date, the exact command, the machine and its load; return the same as a dict for JSON."""
+    load = os.getloadavg()
+    meta = {
+        "title": title,
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": shlex.join(_relative_argv()),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.release()}",
+        "loadavg": [round(x, 2) for x in load],
+        "commit": _git_commit(),
+    }
+    console.rule(f"[bold]{title}")
+    console.print(f"date      {meta['date']}   commit {meta['commit']}", highlight=False)
+    console.print(f"command   {meta['command']}", highlight=False, soft_wrap=True)
+    console.print(
+        f"machine   {meta['cpus']} CPUs, {meta['platform']}, Python {meta['python']}; "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        highlight=False,
+    )
+    return meta
+
+
+def _relative_argv() -> list[str]:
+    argv = list(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
+    out = []
+    for arg in argv:
+        try:
+            out.append(str(Path(arg).resolve().relative_to(ROOT)) if "/" in arg else arg)
+        except ValueError:
+            out.append(arg)
+    return out
+
+
+def _git_commit() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages, rounded."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# -- processes: CPU and memory from /proc ---------------------------------------------------------
+def _stat_fields(pid: int) -> list[str]:
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    return raw[raw.rindex(")") + 2 :].split()  # fields from `state` on (the name may hold spaces)
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every live descendant."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                children.setdefault(int(_stat_fields(int(entry.name))[1]), []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its descendants, including children they already reaped."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            f = _stat_fields(member)
+            total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])  # utime stime cutime cstime
+    return total / CLK_TCK
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory (VmRSS, KiB) of `pid` and its descendants."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def postgres_backends_cpu(database: str) -> float:
+    """CPU seconds of the PostgreSQL backends currently connected to `database` (their process title names it)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if title.startswith("postgres:") and f" {database} " in title:
+                f = _stat_fields(int(entry.name))
+                total += int(f[11]) + int(f[12])
+    return total / CLK_TCK
+
+
+# -- the purser command ---------------------------------------------------------------------------
+def purser_command() -> list[str]:
+    """The installed `purser` console script next to this interpreter (else `python -m purser.cli`)."""
+    script = Path(sys.executable).parent / "purser"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "purser.cli"]
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """This environment without any inherited Purser or Stripe setting, plus `settings` (PURSER_ names)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PURSER_", "STRIPE_"))}
+    env["PURSER_MODEL"] = "offline"
+    env.update(settings)
+    return env
+
+
+def run_purser(args: Sequence[str], *, cwd: Path, env: dict[str, str], timeout: float = 900) -> None:
+    """Run one `purser` command to completion; raise with its output when it fails."""
+    done = subprocess.run([*purser_command(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"purser {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def write_config(workdir: Path, database_url: str) -> Path:
+    """A purser.yaml in `workdir`: the database and the benchmark policy (a daily refund budget out of reach)."""
+    import yaml
+
+    path = workdir / "purser.yaml"
+    path.write_text(yaml.safe_dump({"database_url": database_url, "policy": BENCH_POLICY}), encoding="utf-8")
+    return path
+
+
+def write_population(path: Path, customers: int) -> list[str]:
+    """A scenario file with `customers` customers on a monthly Pro plan, each charged twice this month."""
+    lines = [
+        'now: "2026-11-16T00:00:00Z"',
+        "world:",
+        "  currency: usd",
+        "  plans:",
+        '    - {id: pro-monthly, name: Pro, amount: "20.00", interval: month}',
+        '    - {id: business-monthly, name: Business, amount: "50.00", interval: month}',
+        '    - {id: basic-monthly, name: Basic, amount: "10.00", interval: month}',
+        "  customers:",
+    ]
+    ids = []
+    for n in range(customers):
+        cid = f"cus_b{n:05d}"
+        ids.append(cid)
+        lines += [
+            f"    - id: {cid}",
+            f"      name: Robin Tester{n}",
+            f"      email: robin{n}@example.com",
+            '      address: {line1: "1 Main Street", city: Springfield, postal_code: "62701", country: US}',
+            "      payment_methods:",
+            f'        - {{id: pm_b{n}, brand: visa, last4: "4242", exp: "2029-04", default: yes}}',
+            "      subscription:",
+            f'        {{id: sub_b{n}, plan: pro-monthly, status: active, created: "2026-08-01T00:00:00Z", '
+            'current_period_start: "2026-11-01T00:00:00Z"}',
+            "      invoices:",
+            f'        - {{id: in_b{n}, number: B{n}-0001, created: "2026-11-01T00:00:00Z", amount: "20.00", '
+            "status: paid}",
+            "      charges:",
+            f'        - {{id: ch_b{n}_1, invoice: in_b{n}, amount: "20.00", created: "2026-11-01T00:00:05Z"}}',
+            f'        - {{id: ch_b{n}_2, invoice: in_b{n}, amount: "20.00", created: "2026-11-01T00:02:10Z"}}',
+        ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ids
+
+
+def prepare_database(workdir: Path, database_url: str, customers: int) -> list[str]:
+    """Write the config, migrate and fill the sandbox through the CLI; return the customer ids.
+
+    `customers` 0 loads the demo world (`purser sandbox seed`), else a generated population."""
+    config = write_config(workdir, database_url)
+    env = clean_env()
+    if customers <= 0:
+        run_purser(["sandbox", "seed", "--config", str(config)], cwd=workdir, env=env)
+        return list(DEMO_CUSTOMERS)
+    ids = write_population(workdir / "population.yaml", customers)
+    run_purser(["sandbox", "load", str(workdir / "population.yaml"), "--config", str(config)], cwd=workdir, env=env)
+    return ids
+
+
+@contextlib.contextmanager
+def database(backend: str, workdir: Path) -> Iterator[str]:
+    """A fresh database URL: a SQLite file in `workdir`, or a new PostgreSQL database dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    if backend != "postgres":
+        raise ValueError(f"unknown backend {backend!r}: expected sqlite or postgres")
+    import psycopg
+
+    name = f"purser_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_URL.format(name=name)
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- servers --------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    """One running `purser serve` process."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        return self.process.pid
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return f"http://127.0.0.1:{self.port}"
+
+    def cpu_seconds(self) -> float:
+        """CPU of the server process and its descendants so far."""
+        return tree_cpu_seconds(self.pid)
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(workdir: Path, name: str = "server", timeout: float = 180) -> Iterator[Server]:
+    """`purser serve` on a free port with `workdir`'s purser.yaml; waits for /api/health; stops it after."""
+    port = free_port()
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*purser_command(), "serve", "--port", str(port), "--config", str(workdir / "purser.yaml")],
+            cwd=workdir,
+            env=clean_env(PURSER_ADMIN_TOKEN="bench"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process, port, log)
+    try:
+        _wait_healthy(server, timeout)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"purser serve exited ({server.process.returncode}):\n{server.log.read_text()[-3000:]}")
+        try:
+            if httpx.get(server.base_url + "/api/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"purser serve did not answer within {timeout:.0f} s:\n{server.log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C does: uvicorn shuts down cleanly
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+# -- figures and output ---------------------------------------------------------------------------
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (NaN for no values)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), int(-(-pct * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (NaN for no values)."""
+    return statistics.median(values) if values else float("nan")
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub markdown table (numbers right-aligned)."""
+    align = ["---:" if rows and isinstance(rows[0][i], int | float) else "---" for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def print_markdown(table: str, budget_lines: Sequence[str] = ()) -> None:
+    """Print the table (ready to paste) and the budget verdicts."""
+    console.print()
+    console.print(table, highlight=False, soft_wrap=True)
+    for line in budget_lines:
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def write_json(path: str | None, data: dict[str, Any]) -> None:
+    """Write the raw results to `path` (nothing when None)."""
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        console.print(f"raw results: {path}", highlight=False)
+
+
+def verdict(ok: bool) -> str:
+    """A short pass/fail word."""
+    return "[green]met[/]" if ok else "[red]NOT met[/]"
