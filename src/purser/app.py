@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from purser.config import Settings
+from purser.errors import PurserError
 from purser.policy.schema import Policy
 from purser.processors.base import BillingProcessor
 from purser.store.db import Database
@@ -25,8 +26,11 @@ if TYPE_CHECKING:
     from purser.worlds.schema import World
 
 
-class BootstrapError(RuntimeError):
+class BootstrapError(PurserError, RuntimeError):
     """The configuration cannot be wired (e.g. Stripe selected without a key)."""
+
+    code = "bootstrap_error"
+    status = 503
 
 
 @dataclass

@@ -14,13 +14,17 @@ import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from purser.errors import PurserError
 from purser.policy.schema import Policy, PolicyError
 
 DEFAULT_CONFIG_FILE = "purser.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(PurserError, ValueError):
     """Invalid configuration; the message names the file and key."""
+
+    code = "configuration_error"
+    status = 503
 
 
 class ModelEntry(BaseModel):

@@ -2,20 +2,53 @@
 
 Each error carries a stable machine `code` and the HTTP `status` the web layer answers with;
 the web maps exceptions by type (`isinstance(exc, PurserError)`), so any other exception — a
-bug's `ValueError` included — is a 500. Vendor exceptions (SQLAlchemy's, stripe's, httpx's)
-never cross an adapter boundary: adapters translate them into one of these.
+bug's `ValueError` included — is a 500 with a generic body. Vendor exceptions (SQLAlchemy's,
+stripe's, httpx's) never cross an adapter boundary: adapters translate them into one of these.
 
-The tree (status in brackets):
+The tree (`code` [status], then the defining module under `purser.`; a builtin base in parentheses
+is kept for callers that catch it):
 
-    PurserError [500]
-    └── (filled in as the tree grows; see the module list below)
+    PurserError                                          purser_error [500]  errors
+    ├── BootstrapError (RuntimeError)                    bootstrap_error [503]  app
+    ├── ConfigError (ValueError)                         configuration_error [503]  config
+    ├── ScenarioError (ValueError)                       invalid_scenario [422]  gym.loader
+    ├── GymSetupError (RuntimeError)                     gym_setup_error [503]  gym.wiring
+    ├── KnowledgeError (ValueError)                      knowledge_error [422]  knowledge.errors
+    │   └── DocumentError                                bad_document [422]  knowledge.errors
+    ├── ProviderConfigError (ValueError)                 model_not_configured [503]  models.providers
+    ├── CurrencyMismatch (ValueError)                    currency_mismatch [422]  money
+    ├── InvalidAmount (ValueError)                       invalid_amount [422]  money
+    ├── PolicyError (ValueError)                         invalid_policy [422]  policy.schema
+    ├── Conflict                                         conflict [409]  ports.actions
+    ├── AuditError (ValueError)                          audit_invalid [422]  ports.audit
+    │   └── AuditDataError (TypeError)                   audit_data_not_json [422]  ports.audit
+    ├── UnreadableAuditRecord (ValueError)               audit_unreadable [500]  ports.audit
+    ├── ConversationBusy (RuntimeError)                  conversation_busy [409]  ports.conversations
+    ├── ConversationNotFound (LookupError)               conversation_not_found [404]  ports.conversations
+    ├── ProcessorError                                   processor_error [502]  processors.errors
+    │   ├── CardDeclined                                 card_declined [402]  processors.errors
+    │   ├── Conflict                                     conflict [409]  processors.errors
+    │   ├── IdempotencyError                             idempotency_key_in_use [409]  processors.errors
+    │   ├── InvalidRequest                               invalid_request [422]  processors.errors
+    │   │   └── WebhookSignatureError                    bad_signature [400]  processors.stripe.webhooks
+    │   ├── NotFound                                     resource_missing [404]  processors.errors
+    │   └── ProcessorUnavailable                         unavailable [503]  processors.errors
+    ├── WebError                                         bad_request [400]  web.errors
+    │   ├── BadRequest                                   bad_request [400]  web.errors
+    │   ├── Forbidden                                    forbidden [403]  web.errors
+    │   ├── NotFoundError                                not_found [404]  web.errors
+    │   ├── PayloadTooLarge                              payload_too_large [413]  web.errors
+    │   ├── RateLimited                                  rate_limited [429]  web.errors
+    │   ├── ServiceUnavailable                           unavailable [503]  web.errors
+    │   └── Unauthorized                                 unauthorized [401]  web.errors
+    ├── CrossCheckError (ValueError)                     invalid_world [422]  worlds.schema
+    └── WorldError (ValueError)                          invalid_world [422]  worlds.schema
 
-Every subclass sets `code` and `status` as class attributes; an instance may override `code`.
+Every subclass sets `code` and `status` as class attributes; an instance may override `code`
+(a processor error carries the processor's own code, e.g. `insufficient_funds`).
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 __all__ = ["PurserError"]
 
@@ -24,7 +57,9 @@ class PurserError(Exception):
     """Base of every deliberate Purser error: `message`, a stable `code` and an HTTP `status`."""
 
     code: str = "purser_error"
-    status: ClassVar[int] = 500
+    """Stable machine-readable code (the class's; an instance may carry a more specific one)."""
+    status: int = 500
+    """The HTTP status the web layer answers with."""
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

@@ -16,6 +16,8 @@ from functools import cache
 from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
+from purser.errors import PurserError
+
 __all__ = [
     "CurrencyMismatch",
     "InvalidAmount",
@@ -27,12 +29,18 @@ __all__ = [
 _AMOUNT_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-class InvalidAmount(ValueError):
+class InvalidAmount(PurserError, ValueError):
     """An amount or currency that cannot be represented exactly."""
 
+    code = "invalid_amount"
+    status = 422
 
-class CurrencyMismatch(ValueError):
+
+class CurrencyMismatch(PurserError, ValueError):
     """Two amounts in different currencies were combined."""
+
+    code = "currency_mismatch"
+    status = 422
 
 
 @cache

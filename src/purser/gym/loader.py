@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from purser.errors import PurserError
 from purser.gym._validate import Checker, short
 from purser.gym.expectations import parse_expect
 from purser.gym.scenario import CHANNELS, WRITE_ACTIONS, ApproverRule, ConfirmRule, Decision, Scenario
@@ -43,8 +44,11 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MAX_TURN = 4000
 
 
-class ScenarioError(ValueError):
+class ScenarioError(PurserError, ValueError):
     """Scenarios that cannot be loaded; `problems` holds one "file: key: expectation" line each."""
+
+    code = "invalid_scenario"
+    status = 422
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))

@@ -10,6 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from purser.config import Settings, load_settings
+from purser.errors import PurserError
 from purser.gym.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -18,8 +19,11 @@ if TYPE_CHECKING:
     from purser.knowledge import KnowledgeBase
 
 
-class GymSetupError(RuntimeError):
+class GymSetupError(PurserError, RuntimeError):
     """The run cannot start (an unknown model, a broken configuration): reported before any scenario runs."""
+
+    code = "gym_setup_error"
+    status = 503
 
 
 def agent_settings(options: RunOptions) -> Settings:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from purser.errors import PurserError
 
-class KnowledgeError(ValueError):
+
+class KnowledgeError(PurserError, ValueError):
     """A knowledge-base problem: the message names the file or folder and what is wrong."""
+
+    code = "knowledge_error"
+    status = 422
 
 
 class DocumentError(KnowledgeError):
     """A path that cannot be ingested or an index that cannot be read."""
+
+    code = "bad_document"

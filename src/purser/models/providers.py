@@ -23,14 +23,18 @@ from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
 from purser.config import ModelEntry
+from purser.errors import PurserError
 
 __all__ = ["ProviderConfigError", "build_model", "is_local_url", "model_settings_for", "offline_model"]
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
-class ProviderConfigError(ValueError):
+class ProviderConfigError(PurserError, ValueError):
     """A model entry that cannot be turned into a client; the message names the entry and the problem."""
+
+    code = "model_not_configured"
+    status = 503
 
 
 def is_local_url(url: str | None) -> bool:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from purser.errors import PurserError
 from purser.money import InvalidAmount, Money, normalize_currency
 from purser.policy.fx import cap_in
 
@@ -43,8 +44,11 @@ ESCALATION_TRIGGERS: tuple[Trigger, ...] = (
 """Reasons a conversation is handed to a human."""
 
 
-class PolicyError(ValueError):
+class PolicyError(PurserError, ValueError):
     """An invalid policy; the message names the offending key."""
+
+    code = "invalid_policy"
+    status = 422
 
 
 def _on_off(value: Any) -> bool:

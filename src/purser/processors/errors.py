@@ -11,53 +11,67 @@ ProcessorError
 
 from __future__ import annotations
 
+from purser.errors import PurserError
 
-class ProcessorError(Exception):
+__all__ = [
+    "CardDeclined",
+    "Conflict",
+    "IdempotencyError",
+    "InvalidRequest",
+    "NotFound",
+    "ProcessorError",
+    "ProcessorUnavailable",
+]
+
+
+class ProcessorError(PurserError):
     """Base of every processor error; `code` is machine-readable, `request_id` the processor's."""
 
-    default_code = "processor_error"
+    code = "processor_error"
+    status = 502
 
     def __init__(self, message: str, *, code: str | None = None, request_id: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
+        super().__init__(message, code=code)
         self.request_id = request_id
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class CardDeclined(ProcessorError):
     """The card was declined; `code` says why."""
 
-    default_code = "card_declined"
+    code = "card_declined"
+    status = 402
 
 
 class NotFound(ProcessorError):
     """The object does not exist (or belongs to someone else)."""
 
-    default_code = "resource_missing"
+    code = "resource_missing"
+    status = 404
 
 
 class InvalidRequest(ProcessorError):
     """The processor refuses the arguments."""
 
-    default_code = "invalid_request"
+    code = "invalid_request"
+    status = 422
 
 
 class Conflict(ProcessorError):
     """The object's current state does not allow the operation."""
 
-    default_code = "conflict"
+    code = "conflict"
+    status = 409
 
 
 class IdempotencyError(ProcessorError):
     """An idempotency key was reused with different parameters."""
 
-    default_code = "idempotency_key_in_use"
+    code = "idempotency_key_in_use"
+    status = 409
 
 
 class ProcessorUnavailable(ProcessorError):
     """Network failure, timeout or rate limit: safe to retry only with an idempotency key."""
 
-    default_code = "unavailable"
+    code = "unavailable"
+    status = 503

@@ -1,14 +1,14 @@
-"""Every error of the project mapped to an HTTP status, in one place.
+"""Every error of the project mapped to an HTTP status, in one place: by type.
 
-A request never ends in a bare 500 because of what the client sent: each known
-error type maps to a 4xx (or a 503 when a dependency is down) and the body says
-what is wrong:
+A deliberate error is a `purser.errors.PurserError`; it carries its own `status` and stable `code`
+(the tree is drawn in `purser.errors`). The body says what is wrong:
 
     {"error": {"status": 404, "code": "not_found", "message": "no conversation 'c_1'", "details": [...]}}
 
-Types are matched by their fully qualified name along the exception's MRO, so
-the mapping needs no imports of the modules it covers (and a new subclass gets
-its parent's status).
+Anything else that escapes a route — a bug's `ValueError`, a `KeyError`, a vendor exception an
+adapter failed to translate — is a 500 with a generic body (no internals, no secrets) and a log
+line with the traceback. Request validation (FastAPI's, from the route's declared body and
+parameters) stays a 422 naming the fields.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from purser.errors import PurserError
 
 log = logging.getLogger("purser.web")
 
 
-class WebError(Exception):
+class WebError(PurserError):
     """An error raised by the web layer itself, with its status and machine code."""
 
     status = 400
@@ -41,10 +42,7 @@ class WebError(Exception):
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+        super().__init__(message, code=code)
         if status is not None:
             self.status = status
         self.headers = dict(headers or {})
@@ -96,63 +94,14 @@ class ServiceUnavailable(WebError):
     code = "unavailable"
 
 
-# Fully qualified exception name -> (status, code). The first match along the MRO wins.
-ERROR_STATUS: dict[str, tuple[int, str]] = {
-    # processors (vendor errors never cross that boundary)
-    "purser.processors.errors.NotFound": (404, "not_found"),
-    "purser.processors.errors.InvalidRequest": (422, "invalid_request"),
-    "purser.processors.errors.CardDeclined": (402, "card_declined"),
-    "purser.processors.errors.Conflict": (409, "conflict"),
-    "purser.processors.errors.IdempotencyError": (409, "idempotency_key_in_use"),
-    "purser.processors.errors.ProcessorUnavailable": (503, "processor_unavailable"),
-    "purser.processors.errors.ProcessorError": (502, "processor_error"),
-    "purser.processors.stripe.webhooks.WebhookSignatureError": (400, "bad_signature"),
-    "purser.processors.sandbox.mailer.MailDeliveryError": (503, "mail_unavailable"),
-    "purser.processors.sandbox.idempotency.RecordedFailure": (409, "recorded_failure"),
-    # money, policy, configuration, bootstrap
-    "purser.money.InvalidAmount": (422, "invalid_amount"),
-    "purser.money.CurrencyMismatch": (422, "currency_mismatch"),
-    "purser.policy.schema.PolicyError": (422, "invalid_policy"),
-    "purser.config.ConfigError": (503, "configuration_error"),
-    "purser.app.BootstrapError": (503, "bootstrap_error"),
-    "purser.models.providers.ProviderConfigError": (503, "model_not_configured"),
-    # agent runtime, gateway, knowledge, worlds, gym
-    "purser.agent.transcript.ConversationNotFound": (404, "conversation_not_found"),
-    "purser.agent.transcript.ConversationBusy": (409, "conversation_busy"),
-    "purser.agent.human.NotHandedOff": (409, "not_handed_off"),
-    "purser.agent.runtime.RuntimeInputError": (409, "cannot_apply"),
-    "purser.actions.base.Refusal": (409, "refused"),
-    "purser.knowledge.errors.DocumentError": (422, "bad_document"),
-    "purser.knowledge.errors.KnowledgeError": (422, "knowledge_error"),
-    "purser.worlds.schema.WorldError": (422, "invalid_world"),
-    "purser.worlds.schema.CrossCheckError": (422, "invalid_world"),
-    "purser.gym.loader.ScenarioError": (422, "invalid_scenario"),
-    "purser.gym.wiring.GymSetupError": (503, "gym_setup_error"),
-    # generic fallbacks for bad values handed down to the core
-    "pydantic_core._pydantic_core.ValidationError": (422, "validation_error"),
-    "builtins.LookupError": (404, "not_found"),
-    "builtins.ValueError": (422, "invalid_value"),
-}
-
-
-CONTROL_FLOW: frozenset[str] = frozenset(
-    {
-        # Raised and caught inside one function's loop; never crosses a module boundary.
-        "purser.models.offline.dialogue.StopTurn",
-        "purser.models.offline.dialogue.NeedCall",
-    }
-)
-"""Exceptions used for control flow inside a component, not errors: deliberately unmapped."""
+INTERNAL_ERROR_MESSAGE = "internal error; the server log has the details"
+"""The whole body of a 500: nothing about what failed, so no internals or secrets leak."""
 
 
 def status_for(exc: BaseException) -> tuple[int, str] | None:
-    """The (status, code) of an exception, or None when it is unknown (a real 500)."""
-    if isinstance(exc, WebError):
+    """The (status, code) of a deliberate error, or None for anything else (a real 500)."""
+    if isinstance(exc, PurserError):
         return exc.status, exc.code
-    for cls in type(exc).__mro__:
-        found = ERROR_STATUS.get(f"{cls.__module__}.{cls.__qualname__}")
-        if found is not None:
-            return found
     return None
 
 
@@ -220,22 +169,14 @@ async def _on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
-async def _on_pydantic(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ValidationError)
-    details = _validation_details(exc.errors())
-    return error_response(422, "validation_error", _describe(details), details)
-
-
 def map_exception(exc: Exception, method: str, path: str) -> tuple[int, dict[str, Any]]:
     """The status and JSON body for an exception that no route handled (logged when it is a 5xx)."""
-    mapped = status_for(exc)
-    if mapped is None:
+    if not isinstance(exc, PurserError):
         log.error("unhandled error on %s %s", method, path, exc_info=exc)
-        return 500, error_body(500, "internal_error", "internal error; the server log has the details")
-    status, code = mapped
-    if status >= 500:
-        log.warning("%s on %s %s: %s", code, method, path, exc)
-    return status, error_body(status, code, str(exc) or code.replace("_", " "))
+        return 500, error_body(500, "internal_error", INTERNAL_ERROR_MESSAGE)
+    if exc.status >= 500:
+        log.warning("%s on %s %s: %s", exc.code, method, path, exc)
+    return exc.status, error_body(exc.status, exc.code, str(exc) or exc.code.replace("_", " "))
 
 
 class ErrorMapping:
@@ -264,12 +205,8 @@ class ErrorMapping:
         except Exception as exc:
             if started:
                 raise
-            if isinstance(exc, WebError):
-                status, body = exc.status, error_body(exc.status, exc.code, exc.message)
-                headers = exc.headers
-            else:
-                status, body = map_exception(exc, str(scope.get("method", "")), str(scope.get("path", "")))
-                headers = {}
+            status, body = map_exception(exc, str(scope.get("method", "")), str(scope.get("path", "")))
+            headers = exc.headers if isinstance(exc, WebError) else {}
             response = JSONResponse(body, status_code=status, headers=headers)
             await response(scope, receive, send)
 
@@ -279,13 +216,11 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WebError, _on_web_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
-    app.add_exception_handler(ValidationError, _on_pydantic)
     app.add_middleware(ErrorMapping)
 
 
 __all__ = [
-    "CONTROL_FLOW",
-    "ERROR_STATUS",
+    "INTERNAL_ERROR_MESSAGE",
     "BadRequest",
     "ErrorMapping",
     "Forbidden",

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from purser.errors import PurserError
 from purser.worlds._types import (
     Amount,
     CardExpiry,
@@ -57,11 +58,14 @@ Loc = tuple[str | int, ...]
 """A key path: ("world", "customers", 0, "charges", 1, "amount")."""
 
 
-class WorldError(ValueError):
+class WorldError(PurserError, ValueError):
     """A world that cannot be loaded; `problems` holds one "file: key.path: expectation" line each.
 
     `items` holds the same problems as (key path, expectation) pairs when they are known.
     """
+
+    code = "invalid_world"
+    status = 422
 
     def __init__(self, problems: list[str], items: list[tuple[Loc, str]] | None = None) -> None:
         super().__init__("\n".join(problems))
@@ -69,8 +73,11 @@ class WorldError(ValueError):
         self.items = items or []
 
 
-class CrossCheckError(ValueError):
+class CrossCheckError(PurserError, ValueError):
     """Several problems found by a cross-check, each at a key path relative to the validated object."""
+
+    code = "invalid_world"
+    status = 422
 
     def __init__(self, issues: list[tuple[tuple[str | int, ...], str]]) -> None:
         super().__init__("; ".join(f"{_path(loc)}: {msg}" if loc else msg for loc, msg in issues))

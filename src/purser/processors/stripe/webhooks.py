@@ -35,7 +35,8 @@ TOLERANCE_SECONDS = 300
 class WebhookSignatureError(InvalidRequest):
     """The payload is not signed with the configured secret (or is too old)."""
 
-    default_code = "invalid_signature"
+    code = "bad_signature"
+    status = 400
 
 
 @dataclass(frozen=True)
