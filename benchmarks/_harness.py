@@ -55,9 +55,12 @@ def run_header(title: str) -> dict[str, Any]:
         "platform": f"{platform.system()} {platform.release()}",
         "loadavg": [round(x, 2) for x in load],
         "commit": _git_commit(),
+        "purser_from": _purser_source(),
     }
     console.rule(f"[bold]{title}")
-    console.print(f"date      {meta['date']}   commit {meta['commit']}", highlight=False)
+    console.print(
+        f"date      {meta['date']}   commit {meta['commit']}   purser from {meta['purser_from']}", highlight=False
+    )
     console.print(f"command   {meta['command']}", highlight=False, soft_wrap=True)
     console.print(
         f"machine   {meta['cpus']} CPUs, {meta['platform']}, Python {meta['python']}; "
@@ -76,6 +79,14 @@ def _relative_argv() -> list[str]:
         except ValueError:
             out.append(arg)
     return out
+
+
+def _purser_source() -> str:
+    # PYTHONPATH reaches the `purser` subprocesses (clean_env keeps it): another checkout can be measured.
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if entry and (Path(entry) / "purser" / "__init__.py").exists():
+            return entry
+    return "src/"
 
 
 def _git_commit() -> str:
@@ -301,6 +312,19 @@ def serve(workdir: Path, name: str = "server", timeout: float = 180) -> Iterator
         yield server
     finally:
         _stop(process)
+        _show_errors(log)
+
+
+def _show_errors(log: Path) -> None:
+    # The log lives in a temporary directory that is about to go: a failure must be readable now.
+    text = log.read_text(errors="replace")
+    at = text.find("Traceback")
+    if at < 0:
+        return
+    lines = text[at:].splitlines()
+    end = next((i for i, line in enumerate(lines[1:], 1) if line and not line[0].isspace()), len(lines) - 1)
+    console.print(f"[red]{log.name} logged errors ({text.count('Traceback')} tracebacks); the end of the first:[/]")
+    console.print("\n".join(lines[max(0, end - 12) : end + 1]), highlight=False, markup=False, soft_wrap=True)
 
 
 def _wait_healthy(server: Server, timeout: float) -> None:
