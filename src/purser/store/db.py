@@ -4,18 +4,29 @@ Table modules (`store/sandbox_tables.py`, `store/gateway_tables.py`, `store/agen
 import `metadata` from here. Persistent databases are created by Alembic migrations
 (`Database.migrate()`); throw-away worlds (gym trials, tests) may use `create_all()`,
 and a test checks that the migrations produce exactly `metadata`.
+
+Transactions: `begin()` is a write (SQLite: `BEGIN IMMEDIATE`, the database's one write lock taken
+up front so two processes never both read-then-write; PostgreSQL: row locks are the callers').
+`read()` is a read-only snapshot (SQLite: a deferred `BEGIN`, so readers never queue behind the
+write lock). PostgreSQL connections are not pinged at checkout (a round trip per checkout);
+they are recycled after `POOL_RECYCLE_SECONDS`, and `run_read` / `run_write` re-run a whole
+unit once when its connection turns out to be dropped — a read always, a write only when it
+failed before its commit was sent (so it is known not to have happened).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
+
+T = TypeVar("T")
 
 metadata = MetaData(
     naming_convention={
@@ -28,6 +39,15 @@ metadata = MetaData(
 )
 
 DEFAULT_URL = "sqlite:///purser.db"
+
+POOL_RECYCLE_SECONDS = 1800
+"""PostgreSQL connections older than this are replaced at checkout (servers and proxies drop idle ones)."""
+
+RETRIES = 1
+"""How many times `run_read` / `run_write` re-run a unit whose connection was dropped."""
+
+_READ = "purser_read"
+# Execution option marking a `read()` connection: its SQLite BEGIN is deferred (no write lock).
 
 
 def _load_tables() -> None:
@@ -54,7 +74,10 @@ class Database:
             if url in ("sqlite://", "sqlite:///:memory:"):
                 kwargs["poolclass"] = StaticPool
         else:
-            kwargs["pool_pre_ping"] = True
+            # No pre-ping (one extra round trip per checkout): recycle old connections instead, and
+            # let `run_read` / `run_write` retry a unit whose connection was dropped anyway.
+            kwargs["pool_recycle"] = POOL_RECYCLE_SECONDS
+            kwargs["pool_use_lifo"] = True  # keep a few connections warm rather than cycling all of them
         self.engine: Engine = create_engine(url, **kwargs)
         # SQLite serializes writers; within one process a lock keeps BEGIN IMMEDIATE transactions orderly.
         self._write_lock = threading.RLock()
@@ -77,9 +100,51 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only connection."""
+        """A read-only transaction: a deferred BEGIN on SQLite (never the write lock), plain BEGIN on
+        PostgreSQL. Its statements see one consistent snapshot; writing through it is a bug."""
         with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(**{_READ: True})
             yield conn
+
+    def run_read(self, unit: Callable[[Connection], T]) -> T:
+        """`unit(conn)` in a `read()` transaction, re-run on a fresh connection when the first was dropped."""
+        for attempt in range(RETRIES + 1):
+            try:
+                with self.read() as conn:
+                    return unit(conn)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == RETRIES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def run_write(self, unit: Callable[[Connection], T]) -> T:
+        """`unit(conn)` in a `begin()` transaction, committed when it returns.
+
+        When the connection turns out to be dropped before the commit was sent, nothing was written:
+        the whole unit runs again on a fresh connection (once). A failure during the commit itself
+        is raised, since the commit may or may not have happened."""
+        for attempt in range(RETRIES + 1):
+            committing = False
+            try:
+                with self._serialized(), self.engine.connect() as conn:
+                    trans = conn.begin()
+                    result = unit(conn)
+                    committing = True
+                    trans.commit()
+                    return result
+            except DBAPIError as exc:
+                if committing or not exc.connection_invalidated or attempt == RETRIES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _serialized(self) -> Iterator[None]:
+        if self.is_sqlite:
+            with self._write_lock:
+                yield
+        else:
+            yield
 
     def create_all(self) -> None:
         """Create every table directly (throw-away databases only)."""
@@ -129,4 +194,9 @@ def _sqlite_wal(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock at BEGIN: two processes can never both read-then-write a cap.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A `read()` defers it: a reader sees a consistent snapshot and never waits for the write lock.
+    # Sent on the driver connection directly: this runs for every transaction, and SQLAlchemy's
+    # statement machinery would cost more than SQLite's BEGIN itself.
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute("BEGIN" if conn.get_execution_options().get(_READ) else "BEGIN IMMEDIATE")

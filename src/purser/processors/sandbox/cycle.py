@@ -5,16 +5,21 @@
 at a time, each at its own instant (so a renewal's invoice and events carry the
 period boundary's time, not the target's). A renewal happens exactly once per
 boundary: the subscription's period moves forward as it is invoiced.
+
+`run_customer` works row by row through the write paths the interactive
+operations use; it is the reference that `batch.py` (what `advance_clock` runs:
+many customers in memory, executemany writes) is tested against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from purser.domain import Subscription, SubscriptionStatus
+from purser.domain import Plan, Subscription, SubscriptionStatus
 from purser.processors.sandbox import invoices, queries, rows, subscriptions
 from purser.processors.sandbox.clock import next_boundary_after, to_db, utc
 from purser.processors.sandbox.events import emit
@@ -59,7 +64,8 @@ def due_customers(conn: Connection, target: datetime) -> list[str]:
     return sorted(ids)
 
 
-def _next_sub_step(sub: Subscription) -> datetime | None:
+def next_sub_step(sub: Subscription) -> datetime | None:
+    """When the subscription's next transition is due (None: never, by itself)."""
     if sub.status in (S.ACTIVE, S.PAST_DUE, S.UNPAID):
         return sub.current_period_end
     if sub.status is S.TRIALING:
@@ -91,7 +97,7 @@ def run_customer(conn: Connection, customer_id: str, target: datetime, dunning: 
             row = queries.row(conn, t.subscriptions, sub_id, lock=True)
             sub = rows.subscription(row)
             loaded[sub_id] = (sub, utc(row.billing_cycle_anchor))
-            when = _next_sub_step(sub)
+            when = next_sub_step(sub)
             if when is not None and when <= target:
                 steps.append((when, 1, sub_id))
         inv = t.invoices.c
@@ -112,6 +118,15 @@ def run_customer(conn: Connection, customer_id: str, target: datetime, dunning: 
         else:
             sub, anchor = loaded[object_id]
             _step_subscription(conn, sub, anchor, when, dunning, report)
+
+
+def renewal(sub: Subscription, plans: Mapping[str, Plan]) -> tuple[Plan, int, SubscriptionStatus, bool]:
+    """What a renewal of `sub` bills: the plan and quantity (scheduled ones take effect), the status
+    after it (a trial ends as active), and whether the billing anchor restarts (trial end, new interval)."""
+    plan = plans[sub.scheduled_plan_id or sub.plan_id]
+    quantity = sub.scheduled_quantity or sub.quantity
+    status = S.ACTIVE if sub.status is S.TRIALING else sub.status
+    return plan, quantity, status, sub.status is S.TRIALING or plan.interval != plans[sub.plan_id].interval
 
 
 def _step_subscription(
@@ -143,11 +158,8 @@ def _step_subscription(
         subscriptions.end_now(conn, sub_id, when)
         report.cancellations += 1
         return
-    plan_id = sub.scheduled_plan_id or sub.plan_id
-    quantity = sub.scheduled_quantity or sub.quantity
-    plan = queries.plan(conn, plan_id)
-    old_interval = plan.interval if plan_id == sub.plan_id else queries.plan(conn, sub.plan_id).interval
-    status = S.ACTIVE if sub.status is S.TRIALING else sub.status
+    plan, quantity, status, resets = renewal(sub, {p.id: p for p in queries.plans(conn)})
+    plan_id = plan.id
     values: dict[str, object] = {
         "plan_id": plan_id,
         "quantity": quantity,
@@ -156,7 +168,7 @@ def _step_subscription(
         "current_period_start": to_db(when),
         "status": status.value,
     }
-    if sub.status is S.TRIALING or plan.interval != old_interval:
+    if resets:
         values["billing_cycle_anchor"] = to_db(when)
         anchor = when
     end = next_boundary_after(anchor, plan.interval, when)

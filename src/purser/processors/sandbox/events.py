@@ -17,7 +17,7 @@ from purser.domain import Charge, Customer, Dispute, Email, Invoice, Refund, Sub
 from purser.processors.sandbox.clock import to_db
 from purser.store import sandbox_tables as t
 
-__all__ = ["emit", "new_id", "obj", "record_email"]
+__all__ = ["INSERT_EVENT", "emit", "event_row", "new_id", "obj", "record_email"]
 
 
 def new_id(prefix: str) -> str:
@@ -150,6 +150,24 @@ def obj(entity: Any) -> dict[str, Any]:
     raise TypeError(f"no event shape for {type(entity).__name__}")
 
 
+def event_row(
+    type_: str,
+    entity: Any,
+    at: datetime,
+    *,
+    customer_id: str | None,
+    previous: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `sbx_events` row of an event of `type_` carrying `entity` (for `emit` and bulk inserts)."""
+    data: dict[str, Any] = {"object": obj(entity) if not isinstance(entity, dict) else entity}
+    if previous:
+        data["previous_attributes"] = previous
+    if extra:
+        data.update(extra)
+    return {"id": new_id("evt"), "type": type_, "created": to_db(at), "customer_id": customer_id, "data": data}
+
+
 def emit(
     conn: Connection,
     type_: str,
@@ -161,19 +179,13 @@ def emit(
     extra: dict[str, Any] | None = None,
 ) -> str:
     """Append an event of `type_` carrying `entity`; returns its id."""
-    data: dict[str, Any] = {"object": obj(entity) if not isinstance(entity, dict) else entity}
-    if previous:
-        data["previous_attributes"] = previous
-    if extra:
-        data.update(extra)
-    event_id = new_id("evt")
-    conn.execute(
-        _INSERT_EVENT, {"id": event_id, "type": type_, "created": to_db(at), "customer_id": customer_id, "data": data}
-    )
-    return event_id
+    row = event_row(type_, entity, at, customer_id=customer_id, previous=previous, extra=extra)
+    conn.execute(INSERT_EVENT, row)
+    return str(row["id"])
 
 
-_INSERT_EVENT = insert(t.events)
+INSERT_EVENT = insert(t.events)
+"""The event insert, built once (also used with a list of `event_row`s)."""
 
 
 def record_email(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,8 @@ from purser.domain import (
     InvoiceLine,
     InvoiceStatus,
     PaymentBehavior,
+    PaymentMethod,
+    Plan,
     SubscriptionStatus,
 )
 from purser.domain.ids import ChargeId, InvoiceId, PaymentMethodId, SubscriptionId
@@ -80,6 +82,75 @@ def signed_tax(customer: Customer, subtotal: Money) -> tuple[Money, str | None]:
     return (-tax if subtotal.is_negative else tax), note
 
 
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The money of a new invoice: subtotal, tax, total, the customer credit applied, what is due."""
+
+    subtotal: Money
+    tax: Money
+    note: str | None
+    total: Money
+    balance: int
+    """The customer's balance before (minor units; 0 without one)."""
+    new_balance: int
+    """The customer's balance after."""
+    applied: int
+    """Customer credit applied (counts towards `amount_paid`)."""
+    due: int
+    """Still to charge."""
+
+    @property
+    def status(self) -> InvoiceStatus:
+        """Paid at once when nothing is due, else open."""
+        return InvoiceStatus.PAID if self.due == 0 else InvoiceStatus.OPEN
+
+
+def invoice_figures(customer: Customer, subtotal: Money, currency: str) -> Figures:
+    """Tax and customer credit of an invoice of `subtotal` to `customer` (tax-exclusive; a negative total
+    adds to the credit)."""
+    tax, note = signed_tax(customer, subtotal)
+    total = subtotal + tax
+    balance = customer.balance.minor if customer.balance else 0
+    same_currency = customer.balance is None or customer.balance.currency == currency
+    applied = 0
+    new_balance = balance
+    if same_currency:
+        if total.minor > 0 and balance < 0:
+            applied = min(total.minor, -balance)
+            new_balance = balance + applied
+        elif total.minor < 0:
+            new_balance = balance + total.minor
+    return Figures(subtotal, tax, note, total, balance, new_balance, applied, max(total.minor - applied, 0))
+
+
+def line_label(plan: Plan, quantity: int) -> str:
+    """ "Pro" for one, "3 × Team" for several."""
+    return plan.name if quantity == 1 else f"{quantity} × {plan.name}"
+
+
+def line_row(id_: int | None, invoice_id: str, position: int, line: InvoiceLine, currency: str) -> tuple[Any, ...]:
+    """An `sbx_invoice_lines` row (column order) for `line`."""
+    return (
+        id_,
+        invoice_id,
+        position,
+        line.description,
+        line.amount.minor,
+        currency,
+        line.quantity,
+        to_db(line.period_start),
+        to_db(line.period_end),
+        line.proration,
+        line.plan_id,
+    )
+
+
+_LINE_KEYS = tuple(c.name for c in t.invoice_lines.c)[1:]
+_INSERT_INVOICE = insert(t.invoices)
+_INSERT_LINES = insert(t.invoice_lines)
+_INSERT_CHARGE = insert(t.charges)
+
+
 def create_invoice(
     conn: Connection,
     *,
@@ -98,94 +169,95 @@ def create_invoice(
     currency = lines[0].amount.currency
     customer_row = queries.row(conn, t.customers, customer_id, lock=True)
     customer = rows.customer(customer_row)
-    subtotal = Money(sum(line.amount.minor for line in lines), currency)
-    tax, note = signed_tax(customer, subtotal)
-    total = subtotal + tax
-    balance = customer.balance.minor if customer.balance else 0
-    same_currency = customer.balance is None or customer.balance.currency == currency
-    applied = 0
-    new_balance = balance
-    if same_currency:
-        if total.minor > 0 and balance < 0:
-            applied = min(total.minor, -balance)
-            new_balance = balance + applied
-        elif total.minor < 0:
-            new_balance = balance + total.minor
-    due = max(total.minor - applied, 0)
+    f = invoice_figures(customer, Money(sum(line.amount.minor for line in lines), currency), currency)
     invoice_id = new_id("in")
     number = next_number(conn, customer_id, customer_row)
-    status = InvoiceStatus.PAID if due == 0 else InvoiceStatus.OPEN
+    status = f.status
     conn.execute(
-        insert(t.invoices).values(
-            id=invoice_id,
-            customer_id=customer_id,
-            subscription_id=subscription_id,
-            number=number,
-            status=status.value,
-            billing_reason=billing_reason,
-            created=to_db(at),
-            currency=currency,
-            subtotal=subtotal.minor,
-            tax=tax.minor,
-            total=total.minor,
-            credit_applied=applied,
-            amount_paid=applied,
-            attempts=0,
-            next_payment_attempt=None,
-            tax_note=note,
-        )
+        _INSERT_INVOICE,
+        {
+            "id": invoice_id,
+            "customer_id": customer_id,
+            "subscription_id": subscription_id,
+            "number": number,
+            "status": status.value,
+            "billing_reason": billing_reason,
+            "created": to_db(at),
+            "currency": currency,
+            "subtotal": f.subtotal.minor,
+            "tax": f.tax.minor,
+            "total": f.total.minor,
+            "credit_applied": f.applied,
+            "amount_paid": f.applied,
+            "attempts": 0,
+            "next_payment_attempt": None,
+            "tax_note": f.note,
+        },
     )
     conn.execute(
-        insert(t.invoice_lines),
+        _INSERT_LINES,
         [
-            {
-                "invoice_id": invoice_id,
-                "position": i,
-                "description": line.description,
-                "amount": line.amount.minor,
-                "currency": currency,
-                "quantity": line.quantity,
-                "period_start": to_db(line.period_start),
-                "period_end": to_db(line.period_end),
-                "proration": line.proration,
-                "plan_id": line.plan_id,
-            }
+            dict(zip(_LINE_KEYS, line_row(None, invoice_id, i, line, currency)[1:], strict=True))
             for i, line in enumerate(lines)
         ],
     )
-    if new_balance != balance or customer.balance is None:
+    if f.new_balance != f.balance or customer.balance is None:
         conn.execute(
             update(t.customers)
             .where(t.customers.c.id == customer_id)
-            .values(balance=new_balance, currency=customer.balance.currency if customer.balance else currency)
+            .values(balance=f.new_balance, currency=customer.balance.currency if customer.balance else currency)
         )
-        if new_balance != balance:
-            updated = replace(customer, balance=Money(new_balance, currency))
-            emit(conn, "customer.updated", updated, at, customer_id=customer_id, previous={"balance": balance})
+        if f.new_balance != f.balance:
+            updated = replace(customer, balance=Money(f.new_balance, currency))
+            emit(conn, "customer.updated", updated, at, customer_id=customer_id, previous={"balance": f.balance})
     invoice = Invoice(
         id=InvoiceId(invoice_id),
         customer_id=customer.id,
         number=number,
         status=status,
         created=at,
-        subtotal=subtotal,
-        tax=tax,
-        total=total,
+        subtotal=f.subtotal,
+        tax=f.tax,
+        total=f.total,
         lines=tuple(replace(line, amount=Money(line.amount.minor, currency)) for line in lines),
         subscription_id=SubscriptionId(subscription_id) if subscription_id else None,
-        amount_paid=Money(applied, currency),
-        tax_note=note,
+        amount_paid=Money(f.applied, currency),
+        tax_note=f.note,
     )
     emit(conn, "invoice.created", invoice, at, customer_id=customer_id)
     emit(conn, "invoice.finalized", invoice, at, customer_id=customer_id)
     if status is InvoiceStatus.PAID:
         emit(conn, "invoice.paid", invoice, at, customer_id=customer_id)
-    return invoice_id, due
+    return invoice_id, f.due
+
+
+def due_of_values(total: int, amount_paid: int) -> int:
+    """What an invoice still needs, in minor units."""
+    return max(int(total) - int(amount_paid), 0)
+
+
+def failure_of(pm: PaymentMethod | None, at: datetime) -> str | None:
+    """Why a charge on `pm` at `at` fails (None: it succeeds)."""
+    if pm is None:
+        return "no_payment_method"
+    if pm.behavior in _FAILURE:
+        return _FAILURE[pm.behavior]
+    if pm.expired_at(at):
+        return "expired_card"
+    return None
+
+
+def next_retry(created: datetime | None, at: datetime, attempts: int, dunning_days: Sequence[int]) -> datetime | None:
+    """The next automatic retry after failed attempt number `attempts` (None once the schedule is spent)."""
+    if attempts > len(dunning_days) or created is None:
+        return None
+    retry = created + timedelta(days=dunning_days[attempts - 1])
+    return at + timedelta(days=1) if retry <= at else retry
 
 
 def due_of(inv: Any) -> int:
     """What an invoice row still needs, in minor units."""
-    return max(int(inv.total) - int(inv.amount_paid), 0)
+    return due_of_values(inv.total, inv.amount_paid)
 
 
 def amount_due(conn: Connection, invoice_id: str) -> int:
@@ -209,15 +281,7 @@ def attempt_payment(
         raise InvalidRequest(f"invoice {invoice_id} is {inv.status}, not open", code="invoice_not_open")
     due = due_of(inv)
     pm = queries.default_payment_method(conn, inv.customer_id)
-    failure: str | None
-    if pm is None:
-        failure = "no_payment_method"
-    elif pm.behavior in _FAILURE:
-        failure = _FAILURE[pm.behavior]
-    elif pm.expired_at(at):
-        failure = "expired_card"
-    else:
-        failure = None
+    failure = failure_of(pm, at)
     charge: Charge | None = None
     if pm is not None:
         charge = Charge(
@@ -247,9 +311,7 @@ def attempt_payment(
         return charge, None
     attempts = int(inv.attempts) + 1
     exhausted = attempts > len(dunning_days)
-    retry = None if exhausted else utc(inv.created) + timedelta(days=dunning_days[attempts - 1])
-    if retry is not None and retry <= at:
-        retry = at + timedelta(days=1)
+    retry = next_retry(utc(inv.created), at, attempts, dunning_days)
     values = {"attempts": attempts, "next_payment_attempt": to_db(retry)}
     conn.execute(update(t.invoices).where(t.invoices.c.id == invoice_id).values(**values))
     failed = rows.invoice(_with(inv, values), lines)
@@ -259,34 +321,34 @@ def attempt_payment(
     return charge, failure
 
 
-class _Patched:
-    """A row with some values replaced (what the row looks like after an UPDATE)."""
-
-    def __init__(self, row: Any, values: dict[str, Any]) -> None:
-        self._mapping = {**row._mapping, **values}
+_INV_COLS = tuple(c.name for c in t.invoices.c)
 
 
-def _with(row: Any, values: dict[str, Any]) -> Any:
-    return _Patched(row, values)
+def _with(row: Any, values: dict[str, Any]) -> tuple[Any, ...]:
+    # The row as it reads after an UPDATE setting `values`.
+    return tuple(values.get(name, value) for name, value in zip(_INV_COLS, row, strict=True))
+
+
+def charge_row(charge: Charge) -> dict[str, Any]:
+    """The `sbx_charges` row of `charge`."""
+    return {
+        "id": charge.id,
+        "customer_id": charge.customer_id,
+        "invoice_id": charge.invoice_id,
+        "payment_method_id": charge.payment_method_id,
+        "amount": charge.amount.minor,
+        "currency": charge.amount.currency,
+        "amount_refunded": charge.amount_refunded.minor if charge.amount_refunded else 0,
+        "status": charge.status.value,
+        "failure_code": charge.failure_code,
+        "disputed": charge.disputed,
+        "created": to_db(charge.created),
+    }
 
 
 def insert_charge(conn: Connection, charge: Charge) -> None:
     """Insert a charge row."""
-    conn.execute(
-        insert(t.charges).values(
-            id=charge.id,
-            customer_id=charge.customer_id,
-            invoice_id=charge.invoice_id,
-            payment_method_id=charge.payment_method_id,
-            amount=charge.amount.minor,
-            currency=charge.amount.currency,
-            amount_refunded=charge.amount_refunded.minor if charge.amount_refunded else 0,
-            status=charge.status.value,
-            failure_code=charge.failure_code,
-            disputed=charge.disputed,
-            created=to_db(charge.created),
-        )
-    )
+    conn.execute(_INSERT_CHARGE, charge_row(charge))
 
 
 def _set_status(conn: Connection, subscription_id: str, status: SubscriptionStatus, at: datetime) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import Row
 
 from purser import domain
 from purser.domain import (
@@ -49,182 +48,233 @@ HOSTED_BASE = "https://billing.sandbox.purser.local"
 """Base of the sandbox's hosted pages (invoices, card update links)."""
 
 
-def _dt(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
+def aware(value: Any) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime (None stays None)."""
+    # SQLAlchemy rows carry datetimes (naive on SQLite); raw cursor rows on SQLite carry the text
+    # SQLAlchemy stored ("2026-11-01 00:00:00.000000"). Both become aware UTC.
+    if value is None:
+        return None
+    if value.__class__ is str:
+        value = datetime.fromisoformat(value)
+    moment: datetime = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return moment
 
 
-def _req(value: datetime | None) -> datetime:
-    assert value is not None
-    return utc(value)
+def _req(value: Any) -> datetime:
+    found = aware(value)
+    assert found is not None
+    return found
 
 
-def plan(row: Row[Any]) -> Plan:
+def _json(value: Any) -> Any:
+    # JSON columns: decoded by SQLAlchemy or psycopg, text on a raw SQLite cursor.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# Mappers unpack rows positionally, in the column order of `sandbox_tables` (`select(table)`):
+# a SQLAlchemy `Row` and a plain DBAPI tuple map alike, and a column added to a table without its
+# mapper fails loudly here rather than silently.
+
+
+def plan(row: Sequence[Any]) -> Plan:
     """A plan row as a `Plan`."""
-    m = row._mapping
-    return Plan(
-        id=PlanId(m["id"]),
-        name=m["name"],
-        amount=Money(int(m["amount"]), m["currency"]),
-        interval=Interval(m["interval"]),
-        per_seat=bool(m["per_seat"]),
-    )
+    id_, name, amount, currency, interval, per_seat = row
+    return Plan(PlanId(id_), name, Money(int(amount), currency), Interval(interval), bool(per_seat))
 
 
-def customer(row: Row[Any]) -> Customer:
+def customer(row: Sequence[Any]) -> Customer:
     """A customer row as a `Customer` (balance in the customer's currency, when it has one)."""
-    m = row._mapping
+    id_, name, email_, line1, city, postal, country, vat_id, balance, currency, created, _prefix, _next = row
     return Customer(
-        id=CustomerId(m["id"]),
-        name=m["name"],
-        email=m["email"],
-        address=Address(line1=m["line1"], city=m["city"], postal_code=m["postal_code"], country=m["country"]),
-        vat_id=m["vat_id"],
-        created=_req(m["created"]),
-        balance=Money(int(m["balance"]), m["currency"]) if m["currency"] else None,
+        id=CustomerId(id_),
+        name=name,
+        email=email_,
+        address=Address(line1=line1, city=city, postal_code=postal, country=country),
+        vat_id=vat_id,
+        created=_req(created),
+        balance=Money(int(balance), currency) if currency else None,
     )
 
 
-def payment_method(row: Row[Any]) -> PaymentMethod:
+def payment_method(row: Sequence[Any]) -> PaymentMethod:
     """A payment-method row as a `PaymentMethod`."""
-    m = row._mapping
+    id_, customer_id, brand, last4, exp_year, exp_month, behavior, is_default = row
     return PaymentMethod(
-        id=PaymentMethodId(m["id"]),
-        customer_id=CustomerId(m["customer_id"]),
-        brand=m["brand"],
-        last4=m["last4"],
-        exp_year=int(m["exp_year"]),
-        exp_month=int(m["exp_month"]),
-        is_default=bool(m["is_default"]),
-        behavior=PaymentBehavior(m["behavior"]),
+        id=PaymentMethodId(id_),
+        customer_id=CustomerId(customer_id),
+        brand=brand,
+        last4=last4,
+        exp_year=int(exp_year),
+        exp_month=int(exp_month),
+        is_default=bool(is_default),
+        behavior=PaymentBehavior(behavior),
     )
 
 
-def subscription(row: Row[Any]) -> Subscription:
+def subscription(row: Sequence[Any]) -> Subscription:
     """A subscription row as a `Subscription`."""
-    m = row._mapping
+    (
+        id_,
+        customer_id,
+        plan_id,
+        quantity,
+        status,
+        created,
+        _anchor,
+        period_start,
+        period_end,
+        cancel_at_period_end,
+        canceled_at,
+        ended_at,
+        trial_end,
+        pause_starts_at,
+        resumes_at,
+        scheduled_plan_id,
+        scheduled_quantity,
+    ) = row
     return Subscription(
-        id=SubscriptionId(m["id"]),
-        customer_id=CustomerId(m["customer_id"]),
-        plan_id=PlanId(m["plan_id"]),
-        quantity=int(m["quantity"]),
-        status=SubscriptionStatus(m["status"]),
-        created=_req(m["created"]),
-        current_period_start=_req(m["current_period_start"]),
-        current_period_end=_req(m["current_period_end"]),
-        cancel_at_period_end=bool(m["cancel_at_period_end"]),
-        canceled_at=_dt(m["canceled_at"]),
-        ended_at=_dt(m["ended_at"]),
-        trial_end=_dt(m["trial_end"]),
-        pause_starts_at=_dt(m["pause_starts_at"]),
-        resumes_at=_dt(m["resumes_at"]),
-        scheduled_plan_id=PlanId(m["scheduled_plan_id"]) if m["scheduled_plan_id"] else None,
-        scheduled_quantity=m["scheduled_quantity"],
+        id=SubscriptionId(id_),
+        customer_id=CustomerId(customer_id),
+        plan_id=PlanId(plan_id),
+        quantity=int(quantity),
+        status=SubscriptionStatus(status),
+        created=_req(created),
+        current_period_start=_req(period_start),
+        current_period_end=_req(period_end),
+        cancel_at_period_end=bool(cancel_at_period_end),
+        canceled_at=aware(canceled_at),
+        ended_at=aware(ended_at),
+        trial_end=aware(trial_end),
+        pause_starts_at=aware(pause_starts_at),
+        resumes_at=aware(resumes_at),
+        scheduled_plan_id=PlanId(scheduled_plan_id) if scheduled_plan_id else None,
+        scheduled_quantity=scheduled_quantity,
     )
 
 
-def invoice_line(row: Row[Any]) -> InvoiceLine:
+def anchor(row: Sequence[Any]) -> datetime:
+    """The `billing_cycle_anchor` of a subscription row."""
+    return _req(row[6])
+
+
+def invoice_line(row: Sequence[Any]) -> InvoiceLine:
     """An invoice-line row as an `InvoiceLine`."""
-    m = row._mapping
+    _id, _invoice, _pos, description, amount, currency, quantity, start, end, proration, plan_id = row
     return InvoiceLine(
-        description=m["description"],
-        amount=Money(int(m["amount"]), m["currency"]),
-        quantity=int(m["quantity"]),
-        period_start=_dt(m["period_start"]),
-        period_end=_dt(m["period_end"]),
-        proration=bool(m["proration"]),
-        plan_id=PlanId(m["plan_id"]) if m["plan_id"] else None,
+        description=description,
+        amount=Money(int(amount), currency),
+        quantity=int(quantity),
+        period_start=aware(start),
+        period_end=aware(end),
+        proration=bool(proration),
+        plan_id=PlanId(plan_id) if plan_id else None,
     )
 
 
-def invoice(row: Row[Any], lines: Sequence[Row[Any]]) -> Invoice:
+def invoice(row: Sequence[Any], lines: Sequence[Sequence[Any]]) -> Invoice:
     """An invoice row and its line rows as an `Invoice`."""
-    m = row._mapping
-    cur = m["currency"]
+    (
+        id_,
+        customer_id,
+        subscription_id,
+        number,
+        status,
+        _reason,
+        created,
+        cur,
+        subtotal,
+        tax,
+        total,
+        _credit,
+        amount_paid,
+        attempts,
+        next_attempt,
+        tax_note,
+    ) = row
     return Invoice(
-        id=InvoiceId(m["id"]),
-        customer_id=CustomerId(m["customer_id"]),
-        number=m["number"],
-        status=InvoiceStatus(m["status"]),
-        created=_req(m["created"]),
-        subtotal=Money(int(m["subtotal"]), cur),
-        tax=Money(int(m["tax"]), cur),
-        total=Money(int(m["total"]), cur),
+        id=InvoiceId(id_),
+        customer_id=CustomerId(customer_id),
+        number=number,
+        status=InvoiceStatus(status),
+        created=_req(created),
+        subtotal=Money(int(subtotal), cur),
+        tax=Money(int(tax), cur),
+        total=Money(int(total), cur),
         lines=tuple(invoice_line(line) for line in lines),
-        subscription_id=SubscriptionId(m["subscription_id"]) if m["subscription_id"] else None,
-        attempts=int(m["attempts"]),
-        next_payment_attempt=_dt(m["next_payment_attempt"]),
-        amount_paid=Money(int(m["amount_paid"]), cur),
-        tax_note=m["tax_note"],
-        hosted_url=f"{HOSTED_BASE}/invoices/{m['id']}",
-        pdf_url=f"{HOSTED_BASE}/invoices/{m['id']}.pdf",
+        subscription_id=SubscriptionId(subscription_id) if subscription_id else None,
+        attempts=int(attempts),
+        next_payment_attempt=aware(next_attempt),
+        amount_paid=Money(int(amount_paid), cur),
+        tax_note=tax_note,
+        hosted_url=f"{HOSTED_BASE}/invoices/{id_}",
+        pdf_url=f"{HOSTED_BASE}/invoices/{id_}.pdf",
     )
 
 
-def charge(row: Row[Any]) -> Charge:
+def charge(row: Sequence[Any]) -> Charge:
     """A charge row as a `Charge`."""
-    m = row._mapping
-    cur = m["currency"]
+    id_, customer_id, invoice_id, pm_id, amount, cur, refunded, status, failure_code, disputed, created = row
     return Charge(
-        id=ChargeId(m["id"]),
-        customer_id=CustomerId(m["customer_id"]),
-        amount=Money(int(m["amount"]), cur),
-        created=_req(m["created"]),
-        status=ChargeStatus(m["status"]),
-        invoice_id=InvoiceId(m["invoice_id"]) if m["invoice_id"] else None,
-        payment_method_id=PaymentMethodId(m["payment_method_id"]) if m["payment_method_id"] else None,
-        amount_refunded=Money(int(m["amount_refunded"]), cur),
-        disputed=bool(m["disputed"]),
-        failure_code=m["failure_code"],
+        id=ChargeId(id_),
+        customer_id=CustomerId(customer_id),
+        amount=Money(int(amount), cur),
+        created=_req(created),
+        status=ChargeStatus(status),
+        invoice_id=InvoiceId(invoice_id) if invoice_id else None,
+        payment_method_id=PaymentMethodId(pm_id) if pm_id else None,
+        amount_refunded=Money(int(refunded), cur),
+        disputed=bool(disputed),
+        failure_code=failure_code,
     )
 
 
-def refund(row: Row[Any]) -> Refund:
+def refund(row: Sequence[Any]) -> Refund:
     """A refund row as a `Refund`."""
-    m = row._mapping
+    id_, charge_id, customer_id, amount, currency, reason, metadata, _key, created = row
     return Refund(
-        id=RefundId(m["id"]),
-        charge_id=ChargeId(m["charge_id"]),
-        customer_id=CustomerId(m["customer_id"]),
-        amount=Money(int(m["amount"]), m["currency"]),
-        created=_req(m["created"]),
-        reason=m["reason"],
-        metadata=dict(m["metadata"] or {}),
+        id=RefundId(id_),
+        charge_id=ChargeId(charge_id),
+        customer_id=CustomerId(customer_id),
+        amount=Money(int(amount), currency),
+        created=_req(created),
+        reason=reason,
+        metadata=dict(_json(metadata) or {}),
     )
 
 
-def dispute(row: Row[Any]) -> Dispute:
+def dispute(row: Sequence[Any]) -> Dispute:
     """A dispute row as a `Dispute`."""
-    m = row._mapping
+    id_, charge_id, amount, currency, status, reason, created = row
     return Dispute(
-        id=DisputeId(m["id"]),
-        charge_id=ChargeId(m["charge_id"]),
-        amount=Money(int(m["amount"]), m["currency"]),
-        status=m["status"],
-        reason=m["reason"],
-        created=_req(m["created"]),
+        id=DisputeId(id_),
+        charge_id=ChargeId(charge_id),
+        amount=Money(int(amount), currency),
+        status=status,
+        reason=reason,
+        created=_req(created),
     )
 
 
-def email(row: Row[Any]) -> Email:
+def email(row: Sequence[Any]) -> Email:
     """An outbox row as an `Email`."""
-    m = row._mapping
+    id_, customer_id, to, kind, subject, body, sent_at, invoice_id, attachment_name = row
     return Email(
-        id=m["id"],
-        customer_id=CustomerId(m["customer_id"]),
-        to=m["to"],
-        kind=m["kind"],
-        subject=m["subject"],
-        body=m["body"],
-        sent_at=_req(m["sent_at"]),
-        invoice_id=InvoiceId(m["invoice_id"]) if m["invoice_id"] else None,
-        attachment_name=m["attachment_name"],
+        id=id_,
+        customer_id=CustomerId(customer_id),
+        to=to,
+        kind=kind,
+        subject=subject,
+        body=body,
+        sent_at=_req(sent_at),
+        invoice_id=InvoiceId(invoice_id) if invoice_id else None,
+        attachment_name=attachment_name,
     )
 
 
-def event(row: Row[Any]) -> Event:
+def event(row: Sequence[Any]) -> Event:
     """An event row as an `Event`."""
-    m = row._mapping
-    return Event(id=EventId(m["id"]), type=m["type"], created=_req(m["created"]), data=dict(m["data"]))
+    _seq, id_, type_, created, _customer, data = row
+    return Event(id=EventId(id_), type=type_, created=_req(created), data=dict(_json(data)))
 
 
 # -- codec for idempotent responses ------------------------------------------------------------------

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
-from purser.domain import AccountSnapshot, Customer, InvoiceStatus, Plan, Subscription, SubscriptionStatus
+from purser.domain import AccountSnapshot, Customer, Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus
 from purser.money import Money
+from purser.processors.errors import NotFound
 from purser.processors.sandbox import invoices, queries, rows
+from purser.processors.sandbox.clock import wall_now
+from purser.processors.sandbox.prepared import Prepared
 from purser.store import sandbox_tables as t
 
 S = SubscriptionStatus
@@ -44,45 +48,83 @@ def next_invoice(
     return when, amount
 
 
-# Built once: a statement object reused across calls keeps SQLAlchemy's compiled-cache key memoized,
-# which is most of a small query's cost on an in-memory database.
-_CHARGES = (
-    select(t.charges)
-    .where(t.charges.c.customer_id == queries.CUSTOMER_ID)
-    .order_by(t.charges.c.created.desc(), t.charges.c.id.desc())
+# Built once and run on the DBAPI cursor (see `prepared.py`): eight statements for the whole account.
+_CID = queries.CUSTOMER_ID
+_CUSTOMER = Prepared(
+    select(t.customers, select(t.clock.c.now).where(t.clock.c.id == 1).scalar_subquery()).where(
+        t.customers.c.id == _CID
+    )
 )
-_REFUNDS = (
-    select(t.refunds)
-    .where(t.refunds.c.customer_id == queries.CUSTOMER_ID)
-    .order_by(t.refunds.c.created.desc(), t.refunds.c.id.desc())
+_SUBSCRIPTIONS = Prepared(select(t.subscriptions).where(t.subscriptions.c.customer_id == _CID))
+_PLANS = Prepared(select(t.plans).order_by(t.plans.c.id))
+_INVOICES = Prepared(
+    select(t.invoices, t.invoice_lines)
+    .outerjoin(t.invoice_lines, t.invoice_lines.c.invoice_id == t.invoices.c.id)
+    .where(t.invoices.c.customer_id == _CID)
+    .order_by(t.invoices.c.created.desc(), t.invoices.c.number.desc(), t.invoices.c.id, t.invoice_lines.c.position)
 )
-_DISPUTES = (
+_N_INVOICE = len(t.invoices.c)
+_PAYMENT_METHODS = Prepared(
+    select(t.payment_methods)
+    .where(t.payment_methods.c.customer_id == _CID)
+    .order_by(t.payment_methods.c.is_default.desc(), t.payment_methods.c.id)
+)
+_CHARGES = Prepared(
+    select(t.charges).where(t.charges.c.customer_id == _CID).order_by(t.charges.c.created.desc(), t.charges.c.id.desc())
+)
+_REFUNDS = Prepared(
+    select(t.refunds).where(t.refunds.c.customer_id == _CID).order_by(t.refunds.c.created.desc(), t.refunds.c.id.desc())
+)
+_DISPUTES = Prepared(
     select(t.disputes)
     .join(t.charges, t.charges.c.id == t.disputes.c.charge_id)
-    .where(t.charges.c.customer_id == queries.CUSTOMER_ID)
+    .where(t.charges.c.customer_id == _CID)
     .order_by(t.disputes.c.created.desc())
 )
-_EMAILS = (
-    select(t.emails)
-    .where(t.emails.c.customer_id == queries.CUSTOMER_ID)
-    .order_by(t.emails.c.sent_at.desc(), t.emails.c.id.desc())
+_EMAILS = Prepared(
+    select(t.emails).where(t.emails.c.customer_id == _CID).order_by(t.emails.c.sent_at.desc(), t.emails.c.id.desc())
 )
 
 
-def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
-    """Everything about one customer (raises `NotFound`)."""
-    cust = queries.customer(conn, customer_id)
-    sub = queries.subscription_of(conn, customer_id)
-    catalogue = queries.plans(conn)
+def _invoices(found: list[tuple[Any, ...]]) -> list[Invoice]:
+    # One row per line (invoices without lines: one row of NULLs), invoices in the query's order.
+    out: list[Invoice] = []
+    head: tuple[Any, ...] | None = None
+    lines: list[tuple[Any, ...]] = []
+    for r in found:
+        inv = r[:_N_INVOICE]
+        if head is None or inv[0] != head[0]:
+            if head is not None:
+                out.append(rows.invoice(head, lines))
+            head, lines = inv, []
+        if r[_N_INVOICE] is not None:
+            lines.append(r[_N_INVOICE:])
+    if head is not None:
+        out.append(rows.invoice(head, lines))
+    return out
+
+
+def _current(subs: list[Subscription]) -> Subscription | None:
+    # The live subscription if any, else the most recent one (as `queries.subscription_of`).
+    if not subs:
+        return None
+    return min(subs, key=lambda s: (s.status is S.CANCELED, -s.created.timestamp()))
+
+
+def build(conn: Connection, customer_id: str) -> AccountSnapshot:
+    """Everything about one customer, at the sandbox clock (raises `NotFound`)."""
+    by_customer = {"customer_id": customer_id}
+    head = _CUSTOMER.first(conn, by_customer)
+    if head is None:
+        raise NotFound(f"no such customer: {customer_id!r}")
+    cust = rows.customer(head[:-1])
+    now = rows.aware(head[-1]) or wall_now()
+    sub = _current([rows.subscription(r) for r in _SUBSCRIPTIONS.rows(conn, by_customer)])
+    catalogue = [rows.plan(r) for r in _PLANS.rows(conn)]
     by_id: dict[str, Plan] = {p.id: p for p in catalogue}
     plan = by_id.get(sub.plan_id) if sub else None
     scheduled = by_id.get(sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
-    by_customer = {"customer_id": customer_id}
-    charges = [rows.charge(r) for r in conn.execute(_CHARGES, by_customer)]
-    refunds = [rows.refund(r) for r in conn.execute(_REFUNDS, by_customer)]
-    disputes = [rows.dispute(r) for r in conn.execute(_DISPUTES, by_customer)]
-    emails = [rows.email(r) for r in conn.execute(_EMAILS, by_customer)]
-    all_invoices = queries.invoices_of(conn, customer_id)
+    all_invoices = _invoices(_INVOICES.rows(conn, by_customer))
     open_invoices = [i for i in all_invoices if i.status is InvoiceStatus.OPEN]
     due = sum(i.total.minor - (i.amount_paid.minor if i.amount_paid else 0) for i in open_invoices)
     currency = open_invoices[0].total.currency if open_invoices else None
@@ -90,16 +132,16 @@ def build(conn: Connection, customer_id: str, now: datetime) -> AccountSnapshot:
     return AccountSnapshot(
         customer=cust,
         now=now,
-        payment_methods=tuple(queries.payment_methods_of(conn, customer_id)),
+        payment_methods=tuple(rows.payment_method(r) for r in _PAYMENT_METHODS.rows(conn, by_customer)),
         subscription=sub,
         plan=plan,
         scheduled_plan=scheduled,
         plans=tuple(catalogue),
         invoices=tuple(all_invoices),
-        charges=tuple(charges),
-        refunds=tuple(refunds),
-        disputes=tuple(disputes),
-        emails=tuple(emails),
+        charges=tuple(rows.charge(r) for r in _CHARGES.rows(conn, by_customer)),
+        refunds=tuple(rows.refund(r) for r in _REFUNDS.rows(conn, by_customer)),
+        disputes=tuple(rows.dispute(r) for r in _DISPUTES.rows(conn, by_customer)),
+        emails=tuple(rows.email(r) for r in _EMAILS.rows(conn, by_customer)),
         next_invoice_date=when,
         next_invoice_amount=amount,
         past_due=Money(due, currency) if currency else None,

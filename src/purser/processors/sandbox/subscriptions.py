@@ -267,9 +267,8 @@ def bill_period(
     """Invoice one period of `plan` × `quantity` and (when `attempt`) charge it."""
     if customer_id is None:
         customer_id = queries.subscription(conn, sub_id).customer_id
-    label = plan.name if quantity == 1 else f"{quantity} × {plan.name}"
     line = InvoiceLine(
-        description=f"{label} ({start:%d %b %Y} – {end:%d %b %Y})",
+        description=f"{invoices.line_label(plan, quantity)} ({start:%d %b %Y} – {end:%d %b %Y})",
         amount=plan.price_for(quantity),
         quantity=quantity,
         period_start=start,
