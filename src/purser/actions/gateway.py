@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Row, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from purser.actions import ledger
 from purser.actions.base import ActionSpec, Context, Prepared, Refusal
@@ -27,9 +25,12 @@ from purser.domain import AccountSnapshot, CustomerId
 from purser.policy.escalation import HANDOFF_REASONS
 from purser.policy.guard import envelope_decision
 from purser.policy.schema import Policy
+from purser.ports.actions import Action, ActionChanges, Confirmation, Conflict
+from purser.ports.unit_of_work import TurnBatch, UnitOfWork, UnitOfWorkFactory
 from purser.processors import BillingProcessor, NotFound, ProcessorError, ProcessorUnavailable
-from purser.store.db import Database
-from purser.store.gateway_tables import gw_actions, gw_approvals, gw_confirmations
+
+if TYPE_CHECKING:
+    from purser.store.db import Database
 
 
 def _describe(exc: ValidationError) -> str:
@@ -43,8 +44,24 @@ def _describe(exc: ValidationError) -> str:
 class Gateway(ActionRecords):
     """Validates, guards, quotes, confirms, approves, executes and audits every action."""
 
-    def __init__(self, db: Database, processor: BillingProcessor, policy: Policy, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        db: Database | None,
+        processor: BillingProcessor,
+        policy: Policy,
+        audit: AuditLog,
+        *,
+        uow: UnitOfWorkFactory | None = None,
+    ) -> None:
+        """`uow` defaults to the store's unit of work on `db` (`purser.store.unit_of_work`)."""
+        if uow is None:
+            if db is None:
+                raise TypeError("Gateway needs a database or a unit of work factory")
+            from purser.store.unit_of_work import SqlUnitOfWorkFactory
+
+            uow = SqlUnitOfWorkFactory(db)
         self.db = db
+        self.uow = uow
         self.processor = processor
         self.policy = policy
         self.audit = audit
@@ -56,64 +73,92 @@ class Gateway(ActionRecords):
 
     # -- propose --------------------------------------------------------------------------------
     def propose(
-        self, scope: Scope, action: str, arguments: dict[str, Any], *, snapshot: AccountSnapshot | None = None
+        self,
+        scope: Scope,
+        action: str,
+        arguments: dict[str, Any],
+        *,
+        snapshot: AccountSnapshot | None = None,
+        batch: TurnBatch | None = None,
     ) -> Outcome:
         """Reads run at once; writes are validated, guarded and quoted.
 
         `snapshot`: the customer's account as the caller read it earlier in the same turn, with nothing
         written since (it is read here when absent). Proposing never writes to the billing system, and
         `confirm` re-reads the account and re-quotes before anything runs, so a quote made from it can
-        never execute on state that has changed since."""
+        never execute on state that has changed since.
+
+        `batch`: the proposal's writes (action row, audit records) are recorded there instead of
+        written; the caller applies the batch in its write transaction (`UnitOfWork.apply`) before
+        anything confirms them. Later proposals of the same batch see its rows."""
         spec = CATALOG.get(action)
         raw_args = arguments if isinstance(arguments, dict) else {"_": repr(arguments)}
         args_json = canonical_json(json.loads(json.dumps(raw_args, default=str)))
         kind = spec.kind if spec else "write"
-        row = self._reuse_open(scope, action, args_json) if spec and spec.prepare else None
+        known = self._actions(scope.conversation_id, batch)
+        row = self._open_identical(known, action, args_json) if spec and spec.prepare else None
         if row is not None:
-            action_id = str(row.id)
-            self.audit.append(
-                "proposal",
-                actor=model_actor(scope.actor),
-                conversation_id=scope.conversation_id,
-                action_id=action_id,
-                data={"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id},
-            )
+            proposal = {"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id}
+            actor, conversation_id = model_actor(scope.actor), scope.conversation_id
+            if batch is not None:
+                self.audit.buffer(
+                    "proposal",
+                    actor=actor,
+                    conversation_id=conversation_id,
+                    action_id=row.id,
+                    data=proposal,
+                    batch=batch,
+                )
+            else:
+                self.audit.append(
+                    "proposal", actor=actor, conversation_id=conversation_id, action_id=row.id, data=proposal
+                )
         else:
-            action_id = self._new_action(scope, action, args_json, kind)
+            row = self._new_action(scope, action, args_json, kind, batch=batch, known=known)
+            known = [*known, row]
+        action_id = row.id
         if spec is None:
             return self._finish(
-                action_id, action, "invalid", f"There is no action {action!r}.", reason="unknown_action"
+                action_id, action, "invalid", f"There is no action {action!r}.", reason="unknown_action", batch=batch
             )
         try:
             args = spec.input_model.model_validate(raw_args)
         except ValidationError as exc:
             return self._finish(
-                action_id, action, "invalid", f"Invalid arguments: {_describe(exc)}", reason="invalid_arguments"
+                action_id,
+                action,
+                "invalid",
+                f"Invalid arguments: {_describe(exc)}",
+                reason="invalid_arguments",
+                batch=batch,
             )
         if not self.policy.actions.enabled(action):
-            return self._finish(action_id, action, "refused", f"{action} is switched off here.", reason="disabled")
+            return self._finish(
+                action_id, action, "refused", f"{action} is switched off here.", reason="disabled", batch=batch
+            )
         if spec.kind == "control":
-            return self.escalate(scope, str(args.reason), str(args.summary), action_id=action_id)  # type: ignore[attr-defined]
+            return self.escalate(scope, str(args.reason), str(args.summary), action_id=action_id, batch=batch)  # type: ignore[attr-defined]
         try:
             if snapshot is None or snapshot.customer.id != scope.customer_id:
                 snapshot = self.processor.snapshot(scope.customer_id)
-            ctx = self._context(scope, snapshot)
+            ctx = self._context(snapshot, known)
             if spec.run is not None:
                 result = spec.run(ctx, args)
-                return self._finish(action_id, action, "succeeded", f"{action} done.", result=result)
+                return self._finish(action_id, action, "succeeded", f"{action} done.", result=result, batch=batch)
             assert spec.prepare is not None
             if spec.name == "refund":
-                with self.db.read() as conn:
-                    charge = snapshot.charge(str(raw_args.get("charge_id", "")).strip())
-                    if charge is not None:
-                        ctx = replace(
-                            ctx, usage=ledger.usage(conn, self.policy, snapshot, charge.id, charge.amount.currency)
-                        )
+                charge = snapshot.charge(str(raw_args.get("charge_id", "")).strip())
+                if charge is not None:
+                    with self.uow.read() as view:
+                        used = ledger.usage(view, self.policy, snapshot, charge.id, charge.amount.currency)
+                    ctx = replace(ctx, usage=used)
             prepared = spec.prepare(ctx, args)
         except Refusal as ref:
-            return self._refusal(scope, action_id, action, ref)
+            return self._refusal(scope, action_id, action, ref, batch=batch)
         except ProcessorError as exc:
-            return self._finish(action_id, action, "failed", f"The billing system said: {exc.message}", reason=exc.code)
+            return self._finish(
+                action_id, action, "failed", f"The billing system said: {exc.message}", reason=exc.code, batch=batch
+            )
         decision = envelope_decision(self.policy, prepared.violations)
         if decision.kind == "refuse":
             return self._finish(
@@ -123,6 +168,7 @@ class Gateway(ActionRecords):
                 self._outside(prepared, decision.reason),
                 reason=decision.reason,
                 quote=prepared.quote,
+                batch=batch,
             )
         summary = prepared.summary
         if decision.kind == "approval":
@@ -136,6 +182,7 @@ class Gateway(ActionRecords):
             reason=decision.reason,
             final=False,
             prepared=prepared,
+            batch=batch,
         )
 
     # -- confirm --------------------------------------------------------------------------------
@@ -156,25 +203,16 @@ class Gateway(ActionRecords):
         if row.conversation_id != scope.conversation_id or row.customer_id != scope.customer_id:
             return Outcome(action_id, "", "refused", "There is no such action to confirm.", reason="not_yours")
         try:
-            with self.db.begin() as conn:
-                conn.execute(
-                    insert(gw_confirmations).values(
-                        action_id=action_id,
-                        conversation_id=scope.conversation_id,
-                        customer_id=scope.customer_id,
-                        decision=decision,
-                        quote_hash=row.quote_hash,
-                        created_at=utc_now_iso(),
+            with self.uow.write() as uow:
+                uow.actions.add_confirmation(
+                    Confirmation(
+                        row.id, scope.conversation_id, scope.customer_id, decision, row.quote_hash, utc_now_iso()
                     )
                 )
-                changed = conn.execute(
-                    update(gw_actions)
-                    .where(gw_actions.c.id == action_id, gw_actions.c.status == "needs_confirmation")
-                    .values(status="confirmed", updated_at=utc_now_iso())
-                ).rowcount
-                if changed != 1:
-                    raise IntegrityError("not pending", None, ValueError("not pending"))
-        except IntegrityError:
+                changes = ActionChanges(status="confirmed", updated_at=utc_now_iso())
+                if not uow.actions.update(action_id, changes, expect_status="needs_confirmation"):
+                    raise Conflict(f"action {action_id} is not waiting for an answer")
+        except Conflict:
             return Outcome(
                 action_id, row.action, "refused", "This action was already answered.", reason="already_decided"
             )
@@ -187,32 +225,25 @@ class Gateway(ActionRecords):
     # -- approvals ------------------------------------------------------------------------------
     def decide_approval(self, approval_id: str, *, approve: bool, approver: str, reason: str) -> Outcome:
         """A human's decision. approve: the action runs (still inside the hard rules); deny: denied."""
-        with self.db.begin() as conn:
-            apr = conn.execute(select(gw_approvals).where(gw_approvals.c.id == approval_id)).first()
-            changed = 0
+        with self.uow.write() as uow:
+            apr = uow.approvals.get(approval_id)
+            changed = False
             if apr is not None:
-                changed = conn.execute(
-                    update(gw_approvals)
-                    .where(gw_approvals.c.id == approval_id, gw_approvals.c.status == "pending")
-                    .values(
-                        status="approved" if approve else "denied",
-                        decided_by=approver,
-                        decided_at=utc_now_iso(),
-                        decision_reason=reason,
-                    )
-                ).rowcount
-            if changed == 1 and apr is not None:
+                changed = uow.approvals.decide(
+                    approval_id, approve=approve, decided_by=approver, decided_at=utc_now_iso(), reason=reason
+                )
+            if changed and apr is not None:
                 self.audit.append(
                     "approval_decision",
                     actor=f"human:{approver}",
                     conversation_id=apr.conversation_id,
                     action_id=apr.action_id,
                     data={"approval_id": approval_id, "approve": approve, "reason": reason},
-                    conn=conn,
+                    uow=uow,
                 )
         if apr is None:
             return Outcome("", "", "refused", "There is no such approval request.", reason="unknown_approval")
-        if changed != 1:
+        if not changed:
             return Outcome(
                 apr.action_id, apr.action, "refused", "This request was already decided.", reason="already_decided"
             )
@@ -231,14 +262,17 @@ class Gateway(ActionRecords):
         return self._go(row, approved_by=approver)
 
     # -- escalation -----------------------------------------------------------------------------
-    def escalate(self, scope: Scope, reason: str, summary: str, *, action_id: str | None = None) -> Outcome:
-        """The handoff tool: hand the conversation to a human with a summary they can act on."""
+    def escalate(
+        self, scope: Scope, reason: str, summary: str, *, action_id: str | None = None, batch: TurnBatch | None = None
+    ) -> Outcome:
+        """The handoff tool: hand the conversation to a human with a summary they can act on
+        (`batch`: buffered, as in `propose`)."""
         if reason not in HANDOFF_REASONS:
             reason = "out_of_scope"
         if action_id is None:
             args_json = canonical_json({"reason": reason, "summary": summary})
-            action_id = self._new_action(scope, "handoff", args_json, "control")
-        human = build_handoff_summary(self, scope, reason, summary)
+            action_id = self._new_action(scope, "handoff", args_json, "control", batch=batch).id
+        human = build_handoff_summary(self, scope, reason, summary, batch=batch)
         return self._finish(
             action_id,
             "handoff",
@@ -247,6 +281,7 @@ class Gateway(ActionRecords):
             reason=reason,
             handoff_reason=reason,
             result={"handoff": {"reason": reason, "summary": human}},
+            batch=batch,
         )
 
     # -- recovery -------------------------------------------------------------------------------
@@ -255,12 +290,8 @@ class Gateway(ActionRecords):
         idempotency key (the processor returns the first result if it had happened); `confirmed`
         ones that never reserved anything are refused as interrupted."""
         cutoff = utc_now_iso() if stale_after <= timedelta(0) else ago(stale_after)
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(gw_actions).where(
-                    gw_actions.c.status.in_(("executing", "confirmed")), gw_actions.c.updated_at <= cutoff
-                )
-            ).all()
+        with self.uow.read() as uow:
+            rows = uow.actions.stale(("executing", "confirmed"), cutoff)
         outcomes = []
         for row in rows:
             if row.status == "confirmed":
@@ -274,14 +305,11 @@ class Gateway(ActionRecords):
         return outcomes
 
     # -- internals ------------------------------------------------------------------------------
-    def _context(self, scope: Scope, snapshot: AccountSnapshot, fixed: dict[str, Any] | None = None) -> Context:
-        prior = [
-            {"action": a["action"], "status": a["status"], "reason": a["reason"]}
-            for a in self.actions(scope.conversation_id)
-        ]
+    def _context(self, snapshot: AccountSnapshot, known: list[Action], fixed: dict[str, Any] | None = None) -> Context:
+        prior = [{"action": a.action, "status": a.status, "reason": a.reason} for a in known]
         return Context(self.policy, snapshot, self.processor, None, fixed or {}, prior)
 
-    def _go(self, row: Row[Any], *, approved_by: str | None) -> Outcome:
+    def _go(self, row: Action, *, approved_by: str | None) -> Outcome:
         """Re-quote, guard again, then reserve and execute, or raise an approval request.
 
         For refunds the decision and the reservation happen in one transaction holding the
@@ -298,21 +326,21 @@ class Gateway(ActionRecords):
             return self._finish(
                 row.id, row.action, "failed", f"The billing system said: {exc.message}", reason=exc.code
             )
-        ctx = self._context(scope, snapshot, stored.get("_fixed"))
+        ctx = self._context(snapshot, self._actions(scope.conversation_id, None), stored.get("_fixed"))
         outcome: Outcome | Refusal | None
         if spec.name == "refund":
-            with self.db.begin() as conn:
-                ledger.lock(conn, scope.customer_id, snapshot.now)
+            with self.uow.write() as uow:
+                ledger.lock(uow, scope.customer_id, snapshot.now)
                 charge = snapshot.charge(str(stored.get("charge_id", "")))
                 if charge is not None:
-                    usage = ledger.usage(conn, self.policy, snapshot, charge.id, charge.amount.currency)
+                    usage = ledger.usage(uow, self.policy, snapshot, charge.id, charge.amount.currency)
                     ctx = replace(ctx, usage=usage)
                 try:
                     prepared = spec.prepare(ctx, args)
                 except Refusal as ref:
                     outcome = ref
                 else:
-                    outcome = self._decide(conn, row, prepared, stored, snapshot.now, approved_by)
+                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
         else:
             try:
                 prepared = spec.prepare(ctx, args)
@@ -321,8 +349,8 @@ class Gateway(ActionRecords):
             except ProcessorError as exc:
                 outcome = Refusal(exc.code, f"The billing system said: {exc.message}")
             else:
-                with self.db.begin() as conn:
-                    outcome = self._decide(conn, row, prepared, stored, snapshot.now, approved_by)
+                with self.uow.write() as uow:
+                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
         if isinstance(outcome, Refusal):
             return self._refusal(scope, row.id, row.action, outcome)
         if outcome is not None:
@@ -342,8 +370,8 @@ class Gateway(ActionRecords):
 
     def _decide(
         self,
-        conn: Connection,
-        row: Row[Any],
+        uow: UnitOfWork,
+        row: Action,
         prepared: Prepared,
         stored: dict[str, Any],
         now: datetime,
@@ -370,7 +398,7 @@ class Gateway(ActionRecords):
                 reason=decision.reason,
             )
         if approved_by is None and decision.kind == "approval":
-            return self._request_approval(conn, row, prepared, str(decision.reason))
+            return self._request_approval(uow, row, prepared, str(decision.reason))
         plan = {
             **prepared.plan,
             "_fixed": stored.get("_fixed", {}),
@@ -378,7 +406,7 @@ class Gateway(ActionRecords):
         }
         if row.action == "refund" and prepared.money is not None:
             ledger.reserve(
-                conn,
+                uow,
                 action_id=row.id,
                 conversation_id=row.conversation_id,
                 customer_id=row.customer_id,
@@ -389,10 +417,8 @@ class Gateway(ActionRecords):
                 approved=approved_by is not None,
                 idempotency_key=row.idempotency_key,
             )
-        conn.execute(
-            update(gw_actions)
-            .where(gw_actions.c.id == row.id)
-            .values(status="executing", plan=canonical_json(plan), updated_at=utc_now_iso())
+        uow.actions.update(
+            row.id, ActionChanges(status="executing", updated_at=utc_now_iso(), plan=canonical_json(plan))
         )
         self.audit.append(
             "execution",
@@ -407,11 +433,11 @@ class Gateway(ActionRecords):
                 "idempotency_key": row.idempotency_key,
                 **money_fields(prepared),
             },
-            conn=conn,
+            uow=uow,
         )
         return None
 
-    def _execute(self, row: Row[Any], plan: dict[str, Any]) -> Outcome:
+    def _execute(self, row: Action, plan: dict[str, Any]) -> Outcome:
         spec = CATALOG[row.action]
         assert spec.execute is not None
         try:
@@ -426,8 +452,9 @@ class Gateway(ActionRecords):
                 reason=exc.code,
             )
         except ProcessorError as exc:
-            with self.db.begin() as conn:
-                ledger.settle(conn, row.id, refund_id=None)
+            if row.action == "refund":
+                with self.uow.write() as uow:
+                    ledger.settle(uow, row.id, refund_id=None)
             return self._finish(
                 row.id,
                 row.action,
@@ -436,18 +463,20 @@ class Gateway(ActionRecords):
                 quote=load_json(row.quote),
                 reason=exc.code,
             )
-        with self.db.begin() as conn:
-            if row.action == "refund":
-                ledger.settle(conn, row.id, refund_id=str(executed.result["refund"]))
+        if row.action == "refund":
+            with self.uow.write() as uow:
+                ledger.settle(uow, row.id, refund_id=str(executed.result["refund"]))
         return self._finish(
             row.id, row.action, "succeeded", executed.summary, quote=load_json(row.quote), result=executed.result
         )
 
-    def _refusal(self, scope: Scope, action_id: str, action: str, ref: Refusal) -> Outcome:
+    def _refusal(
+        self, scope: Scope, action_id: str, action: str, ref: Refusal, *, batch: TurnBatch | None = None
+    ) -> Outcome:
         result = None
         if ref.status == "escalated":
             reason = ref.handoff_reason or "out_of_scope"
-            human = build_handoff_summary(self, scope, reason, f"{action}: {ref.summary}")
+            human = build_handoff_summary(self, scope, reason, f"{action}: {ref.summary}", batch=batch)
             result = {"handoff": {"reason": reason, "summary": human}}
         return self._finish(
             action_id,
@@ -457,6 +486,7 @@ class Gateway(ActionRecords):
             reason=ref.reason,
             handoff_reason=ref.handoff_reason if ref.status == "escalated" else None,
             result=result,
+            batch=batch,
         )
 
     @staticmethod

@@ -10,13 +10,17 @@ from purser.processors import ProcessorError
 if TYPE_CHECKING:
     from purser.actions.gateway import Gateway
     from purser.actions.outcome import Scope
+    from purser.ports.unit_of_work import TurnBatch
 
 _DONE = ("succeeded", "failed", "declined", "denied")
 _OPEN = ("needs_confirmation", "pending_approval", "executing", "confirmed")
 
 
-def build_handoff_summary(gateway: Gateway, scope: Scope, reason: str, asked: str) -> str:
-    """A summary a human can act on without reading the transcript."""
+def build_handoff_summary(
+    gateway: Gateway, scope: Scope, reason: str, asked: str, *, batch: TurnBatch | None = None
+) -> str:
+    """A summary a human can act on without reading the transcript (`batch`: a turn's unwritten
+    proposals count as done)."""
     who = str(scope.customer_id)
     plan = ""
     try:
@@ -29,7 +33,7 @@ def build_handoff_summary(gateway: Gateway, scope: Scope, reason: str, asked: st
     done: list[str] = []
     amounts: list[str] = []
     left: list[str] = []
-    for act in gateway.actions(scope.conversation_id):
+    for act in gateway.actions(scope.conversation_id, batch=batch):
         if act["action"] in ("lookup_account", "handoff"):
             continue
         quote = act["quote"] or {}

@@ -1,4 +1,4 @@
-"""The gateway's value types: `Scope`, `Outcome`, `ApprovalRequest` (docs/CONTRACTS.md)."""
+"""The gateway's value types: `Scope`, `Outcome`, and `ApprovalRequest` (defined with its port) (docs/CONTRACTS.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from purser.audit.log import canonical_json
 from purser.domain import CustomerId
+from purser.ports.actions import ApprovalRequest
 
 OutcomeStatus = Literal[
     "succeeded",
@@ -78,46 +79,6 @@ class Outcome:
         """The summary for the human, when the outcome is an escalation."""
         handoff = (self.result or {}).get("handoff")
         return str(handoff["summary"]) if isinstance(handoff, dict) and "summary" in handoff else None
-
-
-@dataclass(frozen=True)
-class ApprovalRequest:
-    """A persisted request for a human decision."""
-
-    id: str
-    """apr_<hash>."""
-    action_id: str
-    """The action waiting for it."""
-    conversation_id: str
-    """Where the outcome is delivered."""
-    customer_id: str
-    """Whose account."""
-    action: str
-    """Catalog name."""
-    amount: str | None
-    """Money at stake (decimal string), if any."""
-    currency: str | None
-    """Its currency."""
-    requested_by: str
-    """The model that proposed it."""
-    reason: str
-    """Why it is outside the envelope (window, per_refund_max, count, daily_budget, max_seat_change)."""
-    summary: str
-    """What would be done."""
-    status: Literal["pending", "approved", "denied"]
-    """Decision state."""
-    created_at: str
-    """When it was raised (wall clock)."""
-    decided_by: str | None = None
-    """Who decided."""
-    decided_at: str | None = None
-    """When."""
-    decision_reason: str | None = None
-    """Why."""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON for the admin API."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def quote_hash(quote: dict[str, Any] | None) -> str | None:

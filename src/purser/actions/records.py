@@ -1,7 +1,9 @@
 """Persistence of the gateway: action rows, outcomes with their audit records, approval requests.
 
-`ActionRecords` is the base of `Gateway`; it owns every read and write of `gw_actions` and
-`gw_approvals` (the ledger lives in `ledger.py`, the audit chain in `purser.audit`).
+`ActionRecords` is the base of `Gateway`; it owns every read and write of actions and approval
+requests, through the unit of work (`purser.ports.unit_of_work`). With a `TurnBatch` the writes
+of a proposal are recorded in the batch instead (and read back from it), so a turn's proposals
+cost one write transaction, applied by the caller.
 """
 
 from __future__ import annotations
@@ -11,79 +13,88 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from purser.actions.base import Prepared
 from purser.actions.outcome import ApprovalRequest, Outcome, OutcomeStatus, Scope, quote_hash, short_hash
 from purser.audit.log import AuditLog, canonical_json, utc_now_iso
 from purser.domain import CustomerId
+from purser.errors import PurserError
 from purser.policy.escalation import REPEATED_FAILURE_THRESHOLD
 from purser.policy.schema import Policy
-from purser.store.db import Database
-from purser.store.gateway_tables import gw_actions, gw_approvals
+from purser.ports.actions import Action, ActionChanges, ActionId, Conflict
+from purser.ports.unit_of_work import TurnBatch, UnitOfWork, UnitOfWorkFactory
 
 SYSTEM = "system:gateway"
 """The actor of the gateway's own audit records."""
 
+ID_ATTEMPTS = 50
+"""How often a new action id is re-drawn when a concurrent proposal took it."""
+
+
+class ActionIdExhausted(PurserError, RuntimeError):
+    """No free action id after `ID_ATTEMPTS` draws (a bug or a storm of identical proposals)."""
+
+    code = "action_id_exhausted"
+    status = 503
+
 
 def model_actor(actor: str) -> str:
+    """The audit actor of a model name (`model:<name>`), unless it names its kind already."""
     return actor if ":" in actor else f"model:{actor}"
+
+
+def view(action: Action) -> dict[str, Any]:
+    """An action as the dashboards and the handoff summary show it (JSON)."""
+    return {
+        "id": action.id,
+        "action": action.action,
+        "status": action.status,
+        "reason": action.reason,
+        "summary": action.summary,
+        "quote": load_json(action.quote),
+        "arguments": json.loads(action.arguments),
+    }
 
 
 class ActionRecords:
     """Rows of proposed actions and approval requests, each change audited in the same transaction."""
 
-    db: Database
+    uow: UnitOfWorkFactory
     audit: AuditLog
     policy: Policy
 
-    def escalate(self, scope: Scope, reason: str, summary: str, *, action_id: str | None = None) -> Outcome:
+    def escalate(
+        self, scope: Scope, reason: str, summary: str, *, action_id: str | None = None, batch: TurnBatch | None = None
+    ) -> Outcome:
         """Hand the conversation to a human (implemented by `Gateway`)."""
         raise NotImplementedError
 
     def approvals(self, *, status: str | None = None, conversation_id: str | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first."""
-        query = select(gw_approvals).order_by(gw_approvals.c.created_at, gw_approvals.c.id)
-        if status is not None:
-            query = query.where(gw_approvals.c.status == status)
-        if conversation_id is not None:
-            query = query.where(gw_approvals.c.conversation_id == conversation_id)
-        with self.db.read() as conn:
-            return [ApprovalRequest(**dict(r._mapping)) for r in conn.execute(query).all()]
+        with self.uow.read() as uow:
+            return uow.approvals.list(status=status, conversation_id=conversation_id)
 
     def approval(self, approval_id: str) -> ApprovalRequest | None:
         """One approval request."""
-        with self.db.read() as conn:
-            r = conn.execute(select(gw_approvals).where(gw_approvals.c.id == approval_id)).first()
-        return ApprovalRequest(**dict(r._mapping)) if r is not None else None
+        with self.uow.read() as uow:
+            return uow.approvals.get(approval_id)
 
-    def actions(self, conversation_id: str) -> list[dict[str, Any]]:
-        """The actions of a conversation, oldest first (for summaries and the dashboard)."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(gw_actions)
-                .where(gw_actions.c.conversation_id == conversation_id)
-                .order_by(gw_actions.c.created_at)
-            ).all()
-        return [
-            {
-                "id": r.id,
-                "action": r.action,
-                "status": r.status,
-                "reason": r.reason,
-                "summary": r.summary,
-                "quote": load_json(r.quote),
-                "arguments": json.loads(r.arguments),
-            }
-            for r in rows
-        ]
+    def actions(self, conversation_id: str, *, batch: TurnBatch | None = None) -> list[dict[str, Any]]:
+        """The actions of a conversation, oldest first (for summaries and the dashboard); with
+        `batch`, as they stand once the batch is applied."""
+        return [view(a) for a in self._actions(conversation_id, batch)]
 
-    def _request_approval(self, conn: Connection, row: Row[Any], prepared: Prepared, reason: str) -> Outcome:
+    def _actions(self, conversation_id: str, batch: TurnBatch | None) -> list[Action]:
+        with self.uow.read() as uow:
+            stored = uow.actions.of_conversation(conversation_id)
+        if batch is None:
+            return stored
+        return [batch.updated(a) for a in stored] + batch.of_conversation(conversation_id)
+
+    def _request_approval(self, uow: UnitOfWork, row: Action, prepared: Prepared, reason: str) -> Outcome:
         approval_id = "apr_" + short_hash("approval", row.id)
         money = prepared.money
-        conn.execute(
-            insert(gw_approvals).values(
+        uow.approvals.add(
+            ApprovalRequest(
                 id=approval_id,
                 action_id=row.id,
                 conversation_id=row.conversation_id,
@@ -99,10 +110,8 @@ class ActionRecords:
             )
         )
         summary = "A teammate is reviewing this request; you'll get the answer here."
-        conn.execute(
-            update(gw_actions)
-            .where(gw_actions.c.id == row.id)
-            .values(status="pending_approval", reason=reason, summary=summary, updated_at=utc_now_iso())
+        uow.actions.update(
+            row.id, ActionChanges(status="pending_approval", updated_at=utc_now_iso(), reason=reason, summary=summary)
         )
         self.audit.append(
             "approval_requested",
@@ -116,7 +125,7 @@ class ActionRecords:
                 "quote": prepared.quote,
                 **money_fields(prepared),
             },
-            conn=conn,
+            uow=uow,
         )
         return Outcome(
             row.id,
@@ -128,64 +137,79 @@ class ActionRecords:
             approval_id=approval_id,
         )
 
-    def _new_action(self, scope: Scope, action: str, args_json: str, kind: str) -> str:
-        """Insert the action row and its `proposal` audit record in one transaction."""
+    def _new_action(
+        self,
+        scope: Scope,
+        action: str,
+        args_json: str,
+        kind: str,
+        *,
+        batch: TurnBatch | None = None,
+        known: list[Action] | None = None,
+    ) -> Action:
+        """Insert the action row and its `proposal` audit record in one transaction (or buffer both).
+
+        `known`: the conversation's actions as just read (with the batch's), to count identical
+        ones without another read in the buffered path."""
         now = utc_now_iso()
         proposal = {"action": action, "arguments": json.loads(args_json), "customer": scope.customer_id}
-        for attempt in range(50):
+        name = action[:64]
+
+        def row(n: int) -> Action:
+            action_id = ActionId("act_" + short_hash(scope.conversation_id, action, args_json, str(n)))
+            return Action(
+                action_id, scope.conversation_id, scope.customer_id, scope.channel, scope.actor, name, args_json,
+                kind, "proposed", None, None, None, None, None, "", f"purser:{action_id}", now, now,
+            )  # fmt: skip
+
+        if batch is not None:
+            if known is None:
+                known = self._actions(scope.conversation_id, batch)
+            n = sum(1 for a in known if a.action == name and a.arguments == args_json)
+            new = row(n)
+            batch.add_action(new)
+            self.audit.buffer(
+                "proposal",
+                actor=model_actor(scope.actor),
+                conversation_id=scope.conversation_id,
+                action_id=new.id,
+                data=proposal,
+                batch=batch,
+            )
+            return new
+        for attempt in range(ID_ATTEMPTS):
             try:
-                with self.db.begin() as conn:
-                    same = select(gw_actions.c.id).where(
-                        gw_actions.c.conversation_id == scope.conversation_id,
-                        gw_actions.c.action == action[:64],
-                        gw_actions.c.arguments == args_json,
-                    )
-                    n = len(conn.execute(same).all())
-                    action_id = "act_" + short_hash(scope.conversation_id, action, args_json, str(n + attempt))
-                    conn.execute(
-                        insert(gw_actions).values(
-                            id=action_id,
-                            conversation_id=scope.conversation_id,
-                            customer_id=scope.customer_id,
-                            channel=scope.channel,
-                            actor=scope.actor,
-                            action=action[:64],
-                            arguments=args_json,
-                            kind=kind,
-                            status="proposed",
-                            summary="",
-                            idempotency_key=f"purser:{action_id}",
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
+                with self.uow.write() as uow:
+                    n = uow.actions.count_identical(scope.conversation_id, name, args_json)
+                    new = row(n + attempt)
+                    uow.actions.add([new])
                     self.audit.append(
                         "proposal",
                         actor=model_actor(scope.actor),
                         conversation_id=scope.conversation_id,
-                        action_id=action_id,
+                        action_id=new.id,
                         data=proposal,
-                        conn=conn,
+                        uow=uow,
                     )
-                return action_id
-            except IntegrityError:
+                return new
+            except Conflict:
                 continue
-        raise RuntimeError("could not allocate an action id")
+        raise ActionIdExhausted("could not allocate an action id")
 
-    def _reuse_open(self, scope: Scope, action: str, args_json: str) -> Row[Any] | None:
-        with self.db.read() as conn:
-            return conn.execute(
-                select(gw_actions).where(
-                    gw_actions.c.conversation_id == scope.conversation_id,
-                    gw_actions.c.action == action,
-                    gw_actions.c.arguments == args_json,
-                    gw_actions.c.status == "needs_confirmation",
-                )
-            ).first()
+    @staticmethod
+    def _open_identical(known: list[Action], action: str, args_json: str) -> Action | None:
+        for row in known:
+            if row.action == action and row.arguments == args_json and row.status == "needs_confirmation":
+                return row
+        return None
 
-    def _row(self, action_id: str) -> Row[Any] | None:
-        with self.db.read() as conn:
-            return conn.execute(select(gw_actions).where(gw_actions.c.id == action_id)).first()
+    def _row(self, action_id: str, batch: TurnBatch | None = None) -> Action | None:
+        mine = batch.action(action_id) if batch is not None else None
+        if mine is not None:
+            return mine
+        with self.uow.read() as uow:
+            row = uow.actions.get(action_id)
+        return batch.updated(row) if batch is not None and row is not None else row
 
     def _finish(
         self,
@@ -201,70 +225,105 @@ class ActionRecords:
         approval_id: str | None = None,
         final: bool = True,
         prepared: Prepared | None = None,
+        batch: TurnBatch | None = None,
     ) -> Outcome:
         """Persist the outcome on the action row, audit it, and apply the repeated-failure rule."""
-        with self.db.begin() as conn:
-            row = conn.execute(select(gw_actions).where(gw_actions.c.id == action_id)).first()
-            stored_result = None if (row is not None and row.kind == "read") else result
-            values: dict[str, Any] = {
-                "status": status,
-                "reason": reason,
-                "summary": summary,
-                "updated_at": utc_now_iso(),
-                "result": canonical_json(stored_result) if stored_result is not None else None,
-            }
-            if prepared is not None:  # a fresh quote: what the customer's "yes" will bind to
-                values.update(
-                    quote=canonical_json(prepared.quote),
-                    quote_hash=quote_hash(prepared.quote),
-                    plan=canonical_json({**prepared.plan, "_fixed": prepared.fixed}),
-                )
-            conn.execute(update(gw_actions).where(gw_actions.c.id == action_id).values(**values))
-            kind = "result" if final and status in ("succeeded", "failed", "declined", "denied") else "guard_decision"
-            self.audit.append(
-                kind,
-                actor=SYSTEM,
-                conversation_id=row.conversation_id if row else None,
-                action_id=action_id,
-                data={
-                    "action": action,
-                    "status": status,
-                    "reason": reason,
-                    "summary": summary,
-                    "quote": quote,
-                    "result": stored_result,
-                    "handoff_reason": handoff_reason,
-                },
-                conn=conn,
-            )
+        if batch is not None:
+            row = self._row(action_id, batch)
+            self._record_outcome(None, batch, row, action_id, action, status, summary, quote, result, reason,
+                                 handoff_reason, final, prepared)  # fmt: skip
+        else:
+            with self.uow.write() as uow:
+                row = uow.actions.get(action_id)
+                self._record_outcome(uow, None, row, action_id, action, status, summary, quote, result, reason,
+                                     handoff_reason, final, prepared)  # fmt: skip
         outcome = Outcome(action_id, action, status, summary, quote, result, reason, handoff_reason, approval_id)
         if (
             row is not None
             and status in ("failed", "invalid")
             and "repeated_failure" in self.policy.escalation.triggers
         ):
-            failures = sum(1 for a in self.actions(row.conversation_id) if a["status"] in ("failed", "invalid"))
+            known = self._actions(row.conversation_id, batch)
+            failures = sum(1 for a in known if a.status in ("failed", "invalid"))
             if failures == REPEATED_FAILURE_THRESHOLD:
                 scope = Scope(row.conversation_id, CustomerId(row.customer_id), row.channel, row.actor)
-                handoff = self.escalate(scope, "repeated_failure", f"{failures} actions failed in this conversation.")
+                handoff = self.escalate(
+                    scope, "repeated_failure", f"{failures} actions failed in this conversation.", batch=batch
+                )
                 return replace(
                     outcome, result={**(result or {}), **(handoff.result or {})}, handoff_reason="repeated_failure"
                 )
         return outcome
 
+    def _record_outcome(
+        self,
+        uow: UnitOfWork | None,
+        batch: TurnBatch | None,
+        row: Action | None,
+        action_id: str,
+        action: str,
+        status: OutcomeStatus,
+        summary: str,
+        quote: dict[str, Any] | None,
+        result: dict[str, Any] | None,
+        reason: str | None,
+        handoff_reason: str | None,
+        final: bool,
+        prepared: Prepared | None,
+    ) -> None:
+        """The outcome's row update and audit record, into `uow` (written) or `batch` (buffered)."""
+        stored_result = None if (row is not None and row.kind == "read") else result
+        changes = ActionChanges(
+            status=status,
+            updated_at=utc_now_iso(),
+            reason=reason,
+            summary=summary,
+            result=canonical_json(stored_result) if stored_result is not None else None,
+        )
+        if prepared is not None:  # a fresh quote: what the customer's "yes" will bind to
+            changes = replace(
+                changes,
+                quote=canonical_json(prepared.quote),
+                quote_hash=quote_hash(prepared.quote),
+                plan=canonical_json({**prepared.plan, "_fixed": prepared.fixed}),
+            )
+        kind = "result" if final and status in ("succeeded", "failed", "declined", "denied") else "guard_decision"
+        data = {
+            "action": action,
+            "status": status,
+            "reason": reason,
+            "summary": summary,
+            "quote": quote,
+            "result": stored_result,
+            "handoff_reason": handoff_reason,
+        }
+        conversation_id = row.conversation_id if row else None
+        if batch is not None:
+            batch.update_action(action_id, changes)
+            self.audit.buffer(
+                kind, actor=SYSTEM, conversation_id=conversation_id, action_id=action_id, data=data, batch=batch
+            )
+            return
+        assert uow is not None
+        uow.actions.update(action_id, changes)
+        self.audit.append(kind, actor=SYSTEM, conversation_id=conversation_id, action_id=action_id, data=data, uow=uow)
+
 
 def load_json(text: str | None) -> dict[str, Any] | None:
+    """Parse a stored JSON column (None stays None)."""
     return json.loads(text) if text else None
 
 
 def money_fields(prepared: Prepared) -> dict[str, Any]:
+    """{"amount", "currency"} of the money a prepared action moves, for audit records."""
     if prepared.money is None:
         return {}
     return {"amount": prepared.money.amount_str(), "currency": prepared.money.currency}
 
 
 def ago(delta: timedelta) -> str:
+    """The wall-clock time `delta` ago, as stored in `updated_at`."""
     return (datetime.now(UTC) - delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-__all__ = ["SYSTEM", "ActionRecords", "ago", "load_json", "model_actor", "money_fields"]
+__all__ = ["SYSTEM", "ActionIdExhausted", "ActionRecords", "ago", "load_json", "model_actor", "money_fields", "view"]
