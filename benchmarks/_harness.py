@@ -54,9 +54,10 @@ def run_header(title: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.release()}",
         "loadavg": [round(x, 2) for x in load],
-        "commit": _git_commit(),
         "purser_from": _purser_source(),
     }
+    # The checkout's commit describes the code measured only when purser runs from this checkout.
+    meta["commit"] = _git_commit() if meta["purser_from"] == "src/" else "see purser_from"
     console.rule(f"[bold]{title}")
     console.print(
         f"date      {meta['date']}   commit {meta['commit']}   purser from {meta['purser_from']}", highlight=False
