@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from purser.config import Settings
@@ -23,7 +25,22 @@ if TYPE_CHECKING:
     from purser.agent.runtime import Runtime
     from purser.audit.log import AuditLog
     from purser.knowledge import KnowledgeBase
+    from purser.processors.sandbox import SandboxProcessor
     from purser.worlds.schema import World
+
+__all__ = [
+    "Backoffice",
+    "BootstrapError",
+    "Container",
+    "build",
+    "build_backoffice",
+    "build_for_world",
+    "build_knowledge",
+    "build_processor",
+    "memory_database",
+    "open_database",
+    "wire",
+]
 
 
 class BootstrapError(PurserError, RuntimeError):
@@ -72,11 +89,96 @@ def build_processor(settings: Settings, db: Database) -> BillingProcessor:
     return SandboxProcessor(db)
 
 
-def build_knowledge(settings: Settings) -> KnowledgeBase | None:
-    """The knowledge base: `settings.kb_path`, an index ingested next to the database, or the packaged sample."""
+def build_knowledge(settings: Settings, *, paths: list[Path] | None = None) -> KnowledgeBase:
+    """The knowledge base: `settings.kb_path`, an index ingested next to the database, or the packaged sample.
+
+    With `paths`, the documents at those paths instead (read in memory, nothing written): what
+    `purser kb lint --path` checks before anything is ingested.
+    """
+    if paths is not None:
+        from purser.knowledge.base import KnowledgeBase
+
+        return KnowledgeBase.from_paths(paths)
     from purser.knowledge import open_knowledge_base
 
     return open_knowledge_base(settings)
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """The configured database, migrated to the newest schema.
+
+    Raises `BootstrapError` naming the URL when it cannot be opened: a bad URL, a missing driver,
+    an unreachable server or a failed migration are configuration problems the operator fixes,
+    so no vendor exception (SQLAlchemy's, Alembic's, a driver's) leaves the bootstrap.
+    """
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        db = Database(settings.database_url)
+        if migrate:
+            db.migrate()
+    except (SQLAlchemyError, CommandError, ImportError, OSError, ValueError) as exc:
+        raise BootstrapError(f"cannot open the database {settings.database_url!r}: {exc}") from exc
+    return db
+
+
+@dataclass
+class Backoffice:
+    """The store, processor and audit log without the agent: what inspection and operations commands need.
+
+    Parts are built on first use, so `purser audit verify` on a Stripe configuration never needs a
+    Stripe key, and nothing loads a model or a knowledge base. Close it (or use it in `with`).
+    """
+
+    settings: Settings
+    """The configuration in force."""
+    db: Database
+    """The configured store, migrated."""
+
+    @cached_property
+    def processor(self) -> BillingProcessor:
+        """The processor the settings select (`BootstrapError` when it cannot be built)."""
+        return build_processor(self.settings, self.db)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The hash-chained audit log over the store."""
+        from purser.audit.log import AuditLog
+
+        return AuditLog(self.db)
+
+    def sandbox(self) -> SandboxProcessor:
+        """The embedded sandbox engine over the store; `BootstrapError` unless the sandbox is configured."""
+        if self.settings.processor != "sandbox":
+            raise BootstrapError(
+                f"the configured processor is {self.settings.processor!r}, not the sandbox "
+                "(set PURSER_PROCESSOR=sandbox)"
+            )
+        from purser.processors.sandbox import SandboxProcessor
+
+        return SandboxProcessor(self.db)
+
+    def gateway(self) -> Gateway:
+        """The gateway over this store, processor and audit log, with the configured policy."""
+        from purser.actions.gateway import Gateway
+
+        return Gateway(self.db, self.processor, self.settings.policy, self.audit)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()
+
+    def __enter__(self) -> Backoffice:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def build_backoffice(settings: Settings, *, migrate: bool = True) -> Backoffice:
+    """The configured store (migrated), with the processor and audit log on demand; no agent, no model."""
+    return Backoffice(settings, open_database(settings, migrate=migrate))
 
 
 def wire(
@@ -116,9 +218,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
         from purser.processors.sandbox import mailer
 
         mailer.configure(settings.smtp_url)
-    db = Database(settings.database_url)
-    if migrate:
-        db.migrate()
+    db = open_database(settings, migrate=migrate)
     processor = build_processor(settings, db)
     container = wire(settings, db, processor, settings.policy, knowledge=build_knowledge(settings))
     # Settle actions a crash interrupted between reservation and execution (re-run with the same

@@ -1,10 +1,19 @@
-"""The `purser` command (typer + rich). One module per command group; each registers here."""
+"""The `purser` command (typer). One module per command group; each registers here.
+
+Start-up is kept cheap (`purser --help` is a budget of DESIGN §12): this package and every
+command module import only typer and the standard library at module level; a command imports
+what it needs (rich, the configuration, the bootstrap in `purser.app`) when it runs. Help is
+plain text (`rich_markup_mode=None`), so `--help` never loads rich's markdown renderer.
+"""
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from purser.cli import audit, chat, customer, kb, sandbox, serve
+from purser.cli import eval as eval_cli
+
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="purser",
@@ -12,31 +21,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
-# (module, group name or None for top-level commands). A group's module exposes `app` (a Typer)
-# or, for top-level commands, `register(app)`.
-_GROUPS: list[tuple[str, str | None]] = [
-    ("purser.cli.sandbox", "sandbox"),
-    ("purser.cli.customer", "customer"),
-    ("purser.cli.audit", "audit"),
-    ("purser.cli.kb", "kb"),
-    ("purser.cli.eval", None),
-    ("purser.cli.chat", None),
-    ("purser.cli.serve", None),
-]
-
-for module_name, group in _GROUPS:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        continue
-    if group is None:
-        module.register(app)
-    else:
-        app.add_typer(module.app, name=group)
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(customer.app, name="customer")
+app.add_typer(audit.app, name="audit")
+app.add_typer(kb.app, name="kb")
+for module in (eval_cli, chat, serve):
+    module.register(app)
 
 
 @app.command()

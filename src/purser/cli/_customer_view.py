@@ -1,4 +1,4 @@
-"""Rich rendering of `purser customer show` (the JSON of `customer.snapshot_json`, as tables)."""
+"""Rich rendering of `purser customer show` (the `full` JSON of `purser.domain.serialize.snapshot_json`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+__all__ = ["render_snapshot"]
 
 
 def _s(value: Any) -> str:

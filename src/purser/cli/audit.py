@@ -1,37 +1,32 @@
-"""`purser audit verify` and `purser audit export`."""
+"""`purser audit verify|export|reconcile|recover`: the hash-chained audit log, for finance and operators."""
 
 from __future__ import annotations
 
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import typer
 
-from purser.audit.export import write_records
-from purser.audit.log import AuditLog
-from purser.cli._common import CONFIG_OPTION, console, fail, settings_or_exit
-from purser.store.db import Database
+from purser.cli._common import CONFIG_OPTION, backoffice_or_exit, fail, out, settings_or_exit
 
-app = typer.Typer(help="The hash-chained audit log: verify it, export it for finance.", no_args_is_help=True)
+__all__ = ["app", "export", "reconcile", "recover", "verify"]
 
-
-def _log(config: str | None) -> AuditLog:
-    settings = settings_or_exit(config)
-    db = Database(settings.database_url)
-    db.migrate()
-    return AuditLog(db)
+app = typer.Typer(
+    help="The hash-chained audit log: verify it, export it for finance.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command()
 def verify(config: str | None = CONFIG_OPTION) -> None:
     """Check the chain; exit 1 naming the first altered, deleted or reordered record."""
-    result = _log(config).verify()
+    with backoffice_or_exit(settings_or_exit(config), processor=False) as office:
+        result = office.audit.verify()
     if result.ok:
-        console.print(f"audit log OK: {result.records} records, chain intact")
+        out().print(f"audit log OK: {result.records} records, chain intact")
         return
-    console.print(f"[bold red]audit log BROKEN[/] at record {result.bad_seq}: {result.problem}", highlight=False)
+    out().print(f"[bold red]audit log BROKEN[/] at record {result.bad_seq}: {result.problem}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -54,26 +49,20 @@ def export(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Export the audit records (for finance) as CSV or JSON lines."""
+    from purser.audit.export import write_records
+
     if fmt not in ("csv", "jsonl"):
         fail(f"--format: expected csv or jsonl, got {fmt!r}")
     chosen: Literal["csv", "jsonl"] = "csv" if fmt == "csv" else "jsonl"
-    log = _log(config)
-    records = log.records(since=_since(since))
-    if output is None:
-        write_records(records, sys.stdout, chosen)
-        return
-    with output.open("w", encoding="utf-8", newline="") as fh:
-        count = write_records(records, fh, chosen)
-    console.print(f"wrote {count} records to {output}")
-
-
-def _wired(config: str | None) -> tuple[Any, Any, Any]:
-    from purser.app import build_processor
-
-    settings = settings_or_exit(config)
-    db = Database(settings.database_url)
-    db.migrate()
-    return settings, db, build_processor(settings, db)
+    start = _since(since)
+    with backoffice_or_exit(settings_or_exit(config), processor=False) as office:
+        records = office.audit.records(since=start)
+        if output is None:
+            write_records(records, sys.stdout, chosen)
+            return
+        with output.open("w", encoding="utf-8", newline="") as fh:
+            count = write_records(records, fh, chosen)
+    out().print(f"wrote {count} records to {output}")
 
 
 @app.command()
@@ -84,14 +73,17 @@ def reconcile(
     """Compare the refunds the audit log recorded with the processor's; exit 1 on any drift."""
     from purser.audit.reconcile import reconcile as run_reconcile
 
-    _settings, db, processor = _wired(config)
     start = _since(since)
-    report = run_reconcile(
-        AuditLog(db), processor, db=db, since=datetime.fromisoformat(start + "+00:00") if start else None
-    )
+    with backoffice_or_exit(settings_or_exit(config)) as office:
+        report = run_reconcile(
+            office.audit,
+            office.processor,
+            db=office.db,
+            since=datetime.fromisoformat(start + "+00:00") if start else None,
+        )
     for drift in report.drift:
-        console.print(f"[red]{drift.kind}[/] {drift.refund_id}: {drift.detail}", highlight=False)
-    console.print(f"{report.matched} refund(s) matched, {len(report.drift)} drift(s)")
+        out().print(f"[red]{drift.kind}[/] {drift.refund_id}: {drift.detail}", highlight=False)
+    out().print(f"{report.matched} refund(s) matched, {len(report.drift)} drift(s)")
     if report.drift:
         raise typer.Exit(1)
 
@@ -104,11 +96,8 @@ def recover(
     """Settle actions a crash interrupted: re-execute with the same idempotency key, or release."""
     from datetime import timedelta
 
-    from purser.actions.gateway import Gateway
-
-    settings, db, processor = _wired(config)
-    gateway = Gateway(db, processor, settings.policy, AuditLog(db))
-    outcomes = gateway.recover(stale_after=timedelta(minutes=stale_minutes))
+    with backoffice_or_exit(settings_or_exit(config)) as office:
+        outcomes = office.gateway().recover(stale_after=timedelta(minutes=stale_minutes))
     for outcome in outcomes:
-        console.print(f"{outcome.action_id} {outcome.action}: {outcome.status} ({outcome.reason or 'ok'})")
-    console.print(f"{len(outcomes)} interrupted action(s) settled")
+        out().print(f"{outcome.action_id} {outcome.action}: {outcome.status} ({outcome.reason or 'ok'})")
+    out().print(f"{len(outcomes)} interrupted action(s) settled")

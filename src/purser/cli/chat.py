@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
-from rich.markup import escape
-from rich.panel import Panel
-from rich.prompt import Confirm, Prompt
 
-from purser.agent.events import (
-    AgentEvent,
-    ConfirmationRequest,
-    CustomerConfirm,
-    CustomerMessage,
-    customer_event_adapter,
-)
-from purser.cli._common import CONFIG_OPTION, console, fail, settings_or_exit
+from purser.cli._common import CONFIG_OPTION, fail, out, settings_or_exit
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from purser.agent.events import AgentEvent
 
 __all__ = ["describe_validation", "register", "run_json"]
 
@@ -44,14 +38,14 @@ def chat(
 ) -> None:
     """Chat with the agent as a verified customer."""
     from purser.agent.runtime import RuntimeInputError
-    from purser.app import BootstrapError, build
-    from purser.models.providers import ProviderConfigError
+    from purser.app import build
+    from purser.errors import PurserError
 
     settings = settings_or_exit(config)
     try:
         container = build(settings)
         container.runtime.models.check()
-    except (BootstrapError, ProviderConfigError) as exc:
+    except PurserError as exc:  # a bad configuration, database, processor or model entry
         fail(str(exc))
     try:
         runtime = container.runtime
@@ -85,6 +79,9 @@ def _error(stream: IO[str], line_no: int, message: str) -> None:
 
 def run_json(runtime: Any, conversation_id: str, stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> int:
     """Process JSON lines until EOF; returns the number of bad lines."""
+    from pydantic import ValidationError
+
+    from purser.agent.events import customer_event_adapter
     from purser.agent.runtime import RuntimeInputError
 
     bad = 0
@@ -122,6 +119,12 @@ def run_json(runtime: Any, conversation_id: str, stdin: IO[str], stdout: IO[str]
 
 # -- terminal -------------------------------------------------------------------------------------
 def _run_terminal(runtime: Any, conversation_id: str, customer: str) -> None:
+    from rich.markup import escape
+    from rich.prompt import Prompt
+
+    from purser.agent.events import CustomerMessage
+
+    console = out()
     console.print(
         f"[bold]Purser[/] — chatting as [cyan]{escape(customer)}[/] (conversation {conversation_id}). "
         "Type [bold]exit[/] to leave.",
@@ -142,6 +145,12 @@ def _run_terminal(runtime: Any, conversation_id: str, customer: str) -> None:
 
 
 def _show_turn(runtime: Any, conversation_id: str, events: list[AgentEvent]) -> None:
+    from rich.markup import escape
+    from rich.prompt import Confirm
+
+    from purser.agent.events import ConfirmationRequest, CustomerConfirm
+
+    console = out()
     asks: list[ConfirmationRequest] = []
     for event in events:
         _show(event)
@@ -160,6 +169,10 @@ def _show_turn(runtime: Any, conversation_id: str, events: list[AgentEvent]) -> 
 
 
 def _show(event: AgentEvent) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    console = out()
     if event.type == "message":
         console.print(f"[bold blue]purser[/] {escape(event.text)}", highlight=False)
         for cite in event.citations:
@@ -177,6 +190,7 @@ def _show(event: AgentEvent) -> None:
 
 
 def _show_usage(runtime: Any, conversation_id: str) -> None:
+    console = out()
     record = runtime.conversation(conversation_id)
     turn = runtime.usage(conversation_id, turn=record.turns)
     total = runtime.usage(conversation_id)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from purser.cli._common import console, err_console, fail
+from purser.cli._common import err, fail, out
+
+__all__ = ["eval_command", "register"]
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +33,9 @@ def eval_command(
     config: str | None = typer.Option(None, "--config", "-c", help="Configuration file (default ./purser.yaml)."),
 ) -> None:
     """Run billing scenarios and judge the final state of the world."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
     from purser.config import ConfigError
     from purser.gym.loader import ScenarioError, load_paths
     from purser.gym.report import write_html, write_json
@@ -44,7 +47,7 @@ def eval_command(
         scenarios = load_paths([str(p) for p in paths])
     except ScenarioError as exc:
         for line in exc.problems:
-            err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+            err().print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
         fail(f"{len(exc.problems)} problem(s): no scenario was run")
     options = RunOptions(model=model, user_model=user_model, trials=trials, config=config)
     try:
@@ -58,7 +61,7 @@ def eval_command(
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err(),
         transient=True,
     ) as progress:
         task = progress.add_task("", total=len(scenarios))
@@ -84,9 +87,9 @@ def eval_command(
             f"{data['seconds']:.2f}",
             first,
         )
-    console.print(table)
+    out().print(table)
     s = suite.summary()
-    console.print(
+    out().print(
         f"[bold]{s['passed']}/{s['total']} passed[/] · pass rate {s['pass_rate']:.0%} · pass^k {s['pass_hat_k']:.0%}"
         f" · {s['violations']} violation(s), money moved by violations {s['money_moved_by_violations']}"
         f" · {s['tokens']} tokens · ${s['cost_usd']} · {s['seconds']:.1f}s",
@@ -94,7 +97,7 @@ def eval_command(
     )
     if json_path is not None:
         write_json(suite, json_path)
-        console.print(f"JSON written to {json_path}", highlight=False)
+        out().print(f"JSON written to {json_path}", highlight=False)
     if html_path is not None:
         write_html([suite], html_path)
-        console.print(f"HTML report written to {html_path}", highlight=False)
+        out().print(f"HTML report written to {html_path}", highlight=False)

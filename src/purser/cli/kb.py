@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
-from purser.cli._common import CONFIG_OPTION, console, err_console, fail, settings_or_exit
-from purser.knowledge.base import KnowledgeBase, count_files
-from purser.knowledge.errors import KnowledgeError
-from purser.knowledge.lint import kb_contradictions_block_writes, lint
-from purser.knowledge.location import SAMPLE_DIR, index_dir, ingest, open_knowledge_base
+from purser.cli._common import CONFIG_OPTION, err, fail, out, settings_or_exit
+
+if TYPE_CHECKING:
+    from purser.config import Settings
+    from purser.knowledge.base import KnowledgeBase
+
+__all__ = ["app", "ingest_command", "lint_command", "search_command"]
 
 app = typer.Typer(
     help="The knowledge base: ingest documents, search them, lint them against the policy.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -28,6 +30,12 @@ def ingest_command(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Read documents, chunk them by headings and write the BM25 index (next to the database or kb_path)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from purser.knowledge.base import count_files
+    from purser.knowledge.errors import KnowledgeError
+    from purser.knowledge.location import index_dir, ingest
+
     settings = settings_or_exit(config)
     folder = index_dir(settings)
     try:
@@ -36,7 +44,7 @@ def ingest_command(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            console=err_console,
+            console=err(),
             transient=True,
         ) as progress:
             task = progress.add_task("Reading documents", total=total)
@@ -49,7 +57,7 @@ def ingest_command(
         fail(str(exc))
     except OSError as exc:
         fail(f"{folder}: cannot write the index: {exc.strerror or exc}")
-    console.print(
+    out().print(
         f"Indexed {_plural(total, 'file')}: the knowledge base now has "
         f"{_plural(len(kb.documents), 'document')} and {_plural(len(kb), 'section')} in {folder}",
         highlight=False,
@@ -57,10 +65,13 @@ def ingest_command(
     )
 
 
-def _open(config: str | None) -> KnowledgeBase:
-    settings = settings_or_exit(config)
+def _open(settings: Settings, path: Path | None = None) -> KnowledgeBase:
+    """The configured knowledge base (or the documents at `path`), from the bootstrap; exits 2 on a bad one."""
+    from purser.app import build_knowledge
+    from purser.knowledge.errors import KnowledgeError
+
     try:
-        return open_knowledge_base(settings)
+        return build_knowledge(settings, paths=[path] if path is not None else None)
     except KnowledgeError as exc:
         fail(str(exc))
 
@@ -75,19 +86,21 @@ def search_command(
     """Show the passages that best answer QUERY, with their sources."""
     if not query.strip():
         fail("QUERY is empty: give a question or some words to search for")
-    kb = _open(config)
+    kb = _open(settings_or_exit(config))
     passages = kb.search(query, k)
     if as_json:
         typer.echo(json.dumps({"passages": [{**p.to_dict(), "score": p.score} for p in passages]}, indent=2))
         return
     if not passages:
-        console.print("No passage matches that query.")
+        out().print("No passage matches that query.")
         return
+    from rich.table import Table
+
     table = Table("#", "source", "score", "passage", show_lines=True)
     for rank, p in enumerate(passages, 1):
         source = f"{p.document}\n[dim]{p.heading}[/]" if p.heading else p.document
         table.add_row(str(rank), source, f"{p.score:.2f}", p.to_dict(400)["text"])
-    console.print(table)
+    out().print(table)
 
 
 @app.command("lint")
@@ -102,11 +115,11 @@ def lint_command(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Find statements that contradict the configured policy; exit 1 when there are any."""
+    from purser.knowledge.lint import kb_contradictions_block_writes, lint
+    from purser.knowledge.location import index_dir
+
     settings = settings_or_exit(config)
-    try:
-        kb = KnowledgeBase.from_paths([path]) if path is not None else open_knowledge_base(settings)
-    except KnowledgeError as exc:
-        fail(str(exc))
+    kb = _open(settings, path)
     age = settings.kb_max_age_days if max_age_days is None else max_age_days
     findings = lint(settings.policy, kb, max_age_days=age)
     blocked = kb_contradictions_block_writes(findings)
@@ -117,17 +130,17 @@ def lint_command(
     for finding in findings:
         style = "bold red" if finding.severity == "contradiction" else "yellow"
         label = "contradiction" if finding.severity == "contradiction" else "warning"
-        console.print(f"[{style}]{label}:[/] {finding.message}", highlight=False, soft_wrap=True)
+        out().print(f"[{style}]{label}:[/] {finding.message}", highlight=False, soft_wrap=True)
         if finding.sentence:
-            console.print(f"    [dim]“{finding.sentence}”[/]", highlight=False, soft_wrap=True)
+            out().print(f"    [dim]“{finding.sentence}”[/]", highlight=False, soft_wrap=True)
     contradictions = sum(f.severity == "contradiction" for f in findings)
     if blocked:
-        console.print(
+        out().print(
             f"{contradictions} contradiction{'s' if contradictions != 1 else ''} with the policy in {source}",
             highlight=False,
         )
         raise typer.Exit(1)
-    console.print(
+    out().print(
         f"OK: {len(kb.documents)} document{'s' if len(kb.documents) != 1 else ''} in {source} "
         f"{'agree' if len(kb.documents) != 1 else 'agrees'} with the policy",
         highlight=False,
@@ -140,7 +153,6 @@ def _plural(n: int, word: str) -> str:
 
 
 def _describe_source(*, settings_index: Path) -> str:
+    from purser.knowledge.location import SAMPLE_DIR
+
     return str(settings_index) if settings_index.exists() else f"the sample knowledge base ({SAMPLE_DIR.name}/)"
-
-
-__all__ = ["app"]

@@ -7,42 +7,50 @@ leaves the database exactly as it was.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from purser.cli._common import CONFIG_OPTION, console
-from purser.cli.customer import DATABASE_OPTION, exit_with, load_cli_settings, open_database
-from purser.config import Settings
-from purser.processors.errors import ProcessorError
-from purser.worlds.schema import World, WorldError, load_scenario_world
+from purser.cli._common import CONFIG_OPTION, DATABASE_OPTION, exit_with, out, settings_or_exit
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from purser.config import Settings
+    from purser.worlds.schema import World
+
+__all__ = ["app", "load", "seed"]
 
 app = typer.Typer(
-    help="The embedded sandbox processor: load a scenario's world or the demo world.", no_args_is_help=True
+    help="The embedded sandbox processor: load a scenario's world or the demo world.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
 def _load(settings: Settings, world: World, now: datetime, source: str) -> None:
-    if settings.processor != "sandbox":
-        exit_with(
-            [
-                f"the configured processor is {settings.processor!r}: worlds load into the sandbox only "
-                "(set PURSER_PROCESSOR=sandbox)"
-            ]
-        )
-    from purser.processors.sandbox import SandboxProcessor
+    from purser.app import build_backoffice
+    from purser.errors import PurserError
+    from purser.processors.errors import ProcessorError
     from purser.worlds.loader import load_world
 
-    db = open_database(settings)
+    try:
+        office = build_backoffice(settings)
+    except PurserError as exc:
+        exit_with([str(exc)])
     try:
         try:
-            load_world(SandboxProcessor(db), world, now, reset=True)
+            sandbox = office.sandbox()
+        except PurserError as exc:
+            exit_with([f"worlds load into the sandbox only: {exc}"])
+        try:
+            load_world(sandbox, world, now, reset=True)
         except ProcessorError as exc:
             exit_with([f"{source}: the sandbox refused the world, nothing was loaded: {exc}"])
     finally:
-        db.dispose()
-    console.print(
+        office.close()
+    out().print(
         f"Loaded {len(world.customers)} customer(s) and {len(world.plans)} plan(s) from {source} "
         f"into {settings.database_url}; sandbox clock at {now:%Y-%m-%dT%H:%M:%SZ}.",
         highlight=False,
@@ -57,12 +65,13 @@ def load(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Replace the sandbox with SCENARIO's world and set the sandbox clock to its `now`."""
-    settings = load_cli_settings(config, database_url)
+    from purser.worlds.schema import WorldError, load_scenario_world
+
+    settings = settings_or_exit(config, database_url)
     try:
         world, now = load_scenario_world(scenario)
     except WorldError as exc:
         exit_with(exc.problems)
-        raise  # unreachable
     _load(settings, world, now, str(scenario))
 
 
@@ -72,12 +81,12 @@ def seed(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Replace the sandbox with the demo world (about ten customers in every situation) at its fixed date."""
+    from purser.worlds.schema import WorldError
     from purser.worlds.seed import DEMO_PATH, demo_world
 
-    settings = load_cli_settings(config, database_url)
+    settings = settings_or_exit(config, database_url)
     try:
         world, now = demo_world()
     except WorldError as exc:  # pragma: no cover - the packaged demo is tested
         exit_with(exc.problems)
-        raise
     _load(settings, world, now, DEMO_PATH.name)

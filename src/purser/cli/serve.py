@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         """Serve the chat API, the widget, the demo page (/) and the admin dashboard (/admin)."""
         import uvicorn
 
-        from purser.app import BootstrapError
+        from purser.errors import PurserError
         from purser.web.app import create_app
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         settings = settings_or_exit(config)
         try:
             container, options = prepare(settings, strict=strict)
-        except BootstrapError as exc:
+        except PurserError as exc:  # a bad configuration, database or processor: named, no traceback
             fail(str(exc))
         web = create_app(container, options)
         log.info("Purser on http://%s:%d  (demo /, admin /admin, API docs /api/docs)", host, port)
