@@ -12,12 +12,12 @@ every changed subscription, customer and invoice in one executemany per table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
 from purser.domain import (
     Charge,
@@ -32,6 +32,7 @@ from purser.domain import (
     PaymentMethodId,
     Plan,
     Subscription,
+    SubscriptionId,
     SubscriptionStatus,
 )
 from purser.domain.ids import ChargeId
@@ -39,41 +40,68 @@ from purser.money import Money
 from purser.processors.sandbox import invoices, rows
 from purser.processors.sandbox.clock import add_interval, next_boundary_after, to_db
 from purser.processors.sandbox.cycle import AdvanceReport, next_sub_step, renewal
-from purser.processors.sandbox.events import INSERT_EVENT, event_row, new_id
+from purser.processors.sandbox.events import event_row, new_id, obj
+from purser.processors.sandbox.prepared import Prepared
 from purser.store import sandbox_tables as t
 
 S = SubscriptionStatus
-_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 _INV_COLS = tuple(c.name for c in t.invoices.c)
+_CUS_COLS = tuple(c.name for c in t.customers.c)
+_PREFIX = _CUS_COLS.index("invoice_prefix")
+_CURRENCY = _CUS_COLS.index("currency")
 
 
-def _both(stmt: Select[Any]) -> tuple[Select[Any], Select[Any]]:
-    return stmt, stmt.with_for_update()
+def _in(column: Any, size: int) -> Any:
+    return column.in_([bindparam(f"c{i}") for i in range(size)])
 
 
-_CUSTOMERS = _both(select(t.customers).where(t.customers.c.id.in_(_IDS)).order_by(t.customers.c.id))
-_SUBS = _both(
-    select(t.subscriptions)
-    .where(t.subscriptions.c.customer_id.in_(_IDS), t.subscriptions.c.status != "canceled")
-    .order_by(t.subscriptions.c.id)
-)
-_OPEN = _both(
-    select(t.invoices)
-    .where(t.invoices.c.customer_id.in_(_IDS), t.invoices.c.status == "open")
-    .order_by(t.invoices.c.id)
-)
-_OPEN_LINES = (
-    select(t.invoice_lines)
-    .join(t.invoices, t.invoices.c.id == t.invoice_lines.c.invoice_id)
-    .where(t.invoices.c.customer_id.in_(_IDS), t.invoices.c.status == "open")
-    .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
-)
-_CARDS = (
-    select(t.payment_methods)
-    .where(t.payment_methods.c.customer_id.in_(_IDS), t.payment_methods.c.is_default.is_(True))
-    .order_by(t.payment_methods.c.id)
-)
-_PLANS = select(t.plans)
+# The batch's reads, by the number of customer-id parameters they take (`_loader` pads the list to a
+# power of two, so a handful of statements are compiled once each and then run on the cursor).
+_READS: dict[str, Callable[[int], Select[Any]]] = {
+    "customers": lambda n: select(t.customers).where(_in(t.customers.c.id, n)).order_by(t.customers.c.id),
+    "subs": lambda n: (
+        select(t.subscriptions)
+        .where(_in(t.subscriptions.c.customer_id, n), t.subscriptions.c.status != "canceled")
+        .order_by(t.subscriptions.c.id)
+    ),
+    "open": lambda n: (
+        select(t.invoices)
+        .where(_in(t.invoices.c.customer_id, n), t.invoices.c.status == "open")
+        .order_by(t.invoices.c.id)
+    ),
+    "lines": lambda n: (
+        select(t.invoice_lines)
+        .join(t.invoices, t.invoices.c.id == t.invoice_lines.c.invoice_id)
+        .where(_in(t.invoices.c.customer_id, n), t.invoices.c.status == "open")
+        .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
+    ),
+    "cards": lambda n: (
+        select(t.payment_methods)
+        .where(_in(t.payment_methods.c.customer_id, n), t.payment_methods.c.is_default.is_(True))
+        .order_by(t.payment_methods.c.id)
+    ),
+}
+_LOCKED = frozenset({"customers", "subs", "open"})
+"""Rows the batch changes: locked (`FOR UPDATE`) on PostgreSQL, as `run_customer` locks them."""
+_LOADERS: dict[tuple[str, int, bool], Prepared] = {}
+_PLANS = Prepared(select(t.plans))
+
+
+def _loader(name: str, size: int, lock: bool) -> Prepared:
+    key = (name, size, lock)
+    found = _LOADERS.get(key)
+    if found is None:
+        stmt = _READS[name](size)
+        found = _LOADERS[key] = Prepared(stmt.with_for_update() if lock and name in _LOCKED else stmt)
+    return found
+
+
+def _read(conn: Connection, name: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    size = 8
+    while size < len(ids):
+        size *= 2
+    params = {f"c{i}": ids[min(i, len(ids) - 1)] for i in range(size)}  # padded with the last id
+    return _loader(name, size, conn.dialect.name == "postgresql").rows(conn, params)
 
 
 def _updater(table: Any, columns: Sequence[str]) -> Any:
@@ -98,12 +126,15 @@ _SUB_SET = (
 )
 _CUS_SET = ("balance", "currency", "next_invoice_number")
 _INV_SET = ("status", "amount_paid", "attempts", "next_payment_attempt")
-_UPDATE_SUB = _updater(t.subscriptions, _SUB_SET)
-_UPDATE_CUS = _updater(t.customers, _CUS_SET)
-_UPDATE_INV = _updater(t.invoices, _INV_SET)
-_INSERT_INVOICES = insert(t.invoices)
-_INSERT_LINES = insert(t.invoice_lines)
-_INSERT_CHARGES = insert(t.charges)
+_UPDATE_SUB = Prepared(_updater(t.subscriptions, _SUB_SET))
+_UPDATE_CUS = Prepared(_updater(t.customers, _CUS_SET))
+_UPDATE_INV = Prepared(_updater(t.invoices, _INV_SET))
+_LINE_KEYS = tuple(c.name for c in t.invoice_lines.c)[1:]
+_EVENT_KEYS = tuple(c.name for c in t.events.c)[1:]
+_INSERT_INVOICES = Prepared(insert(t.invoices), _INV_COLS)
+_INSERT_LINES = Prepared(insert(t.invoice_lines), _LINE_KEYS)
+_INSERT_CHARGES = Prepared(insert(t.charges), tuple(c.name for c in t.charges.c))
+_INSERT_EVENTS = Prepared(insert(t.events), _EVENT_KEYS)
 
 
 @dataclass
@@ -128,9 +159,13 @@ class _Invoice:
     lines: list[tuple[Any, ...]]
     new: bool = False
     dirty: bool = False
+    cached: Invoice | None = None
 
     def entity(self) -> Invoice:
-        return rows.invoice(tuple(self.row[c] for c in _INV_COLS), self.lines)
+        # What a read of the row would return (built once, then kept up to date with `replace`).
+        if self.cached is None:
+            self.cached = rows.invoice(tuple(self.row[c] for c in _INV_COLS), self.lines)
+        return self.cached
 
 
 @dataclass
@@ -152,49 +187,44 @@ class Batch:
     # -- load and flush ---------------------------------------------------------------------------
     def load(self, customer_ids: Sequence[str]) -> None:
         """Read (and on PostgreSQL lock) everything the customers' transitions touch."""
-        lock = int(self.conn.dialect.name == "postgresql")
-        ids = {"ids": list(customer_ids)}
-        execute = self.conn.execute
-        self.plans = {p.id: p for p in map(rows.plan, execute(_PLANS))}
-        for r in execute(_CUSTOMERS[lock], ids):
+        conn = self.conn
+        if not customer_ids:
+            return
+        self.plans = {p.id: p for p in map(rows.plan, _PLANS.rows(conn))}
+        for r in _read(conn, "customers", customer_ids):
             cust = rows.customer(r)
-            self.customers[cust.id] = _Customer(cust, r.invoice_prefix, int(r.next_invoice_number), r.currency)
+            self.customers[cust.id] = _Customer(cust, r[_PREFIX], int(r[_PREFIX + 1]), r[_CURRENCY])
             self.subs_of[cust.id] = []
             self.open_of[cust.id] = []
-        for r in execute(_SUBS[lock], ids):
+        for r in _read(conn, "subs", customer_ids):
             sub = rows.subscription(r)
             self.subs[sub.id] = _Sub(sub, rows.anchor(r))
             self.subs_of[sub.customer_id].append(sub.id)
-        for r in execute(_OPEN[lock], ids):
-            inv = _Invoice(dict(r._mapping), [])
-            self.invoices[r.id] = inv
-            self.open_of[r.customer_id].append(inv)
-        for r in execute(_OPEN_LINES, ids):
-            self.invoices[r.invoice_id].lines.append(tuple(r))
-        for r in execute(_CARDS, ids):
-            self.cards.setdefault(r.customer_id, rows.payment_method(r))
+        for r in _read(conn, "open", customer_ids):
+            inv = _Invoice(dict(zip(_INV_COLS, r, strict=True)), [])
+            self.invoices[inv.row["id"]] = inv
+            self.open_of[inv.row["customer_id"]].append(inv)
+        for r in _read(conn, "lines", customer_ids):
+            self.invoices[r[1]].lines.append(r)
+        for r in _read(conn, "cards", customer_ids):
+            pm = rows.payment_method(r)
+            self.cards.setdefault(pm.customer_id, pm)
 
     def flush(self) -> None:
         """Write what the batch did: inserts first (foreign keys), then the changed rows."""
-        execute = self.conn.execute
+        conn = self.conn
         new = [inv for inv in self.invoices.values() if inv.new]
-        if new:
-            execute(_INSERT_INVOICES, [inv.row for inv in new])
-            lines = [dict(zip(_LINE_KEYS, line[1:], strict=True)) for inv in new for line in inv.lines]
-            execute(_INSERT_LINES, lines)
-        if self.charges:
-            execute(_INSERT_CHARGES, self.charges)
-        if self.events:
-            execute(INSERT_EVENT, self.events)
+        _INSERT_INVOICES.many(conn, [inv.row for inv in new])
+        lines = [dict(zip(_LINE_KEYS, line[1:], strict=True)) for inv in new for line in inv.lines]
+        _INSERT_LINES.many(conn, lines)
+        _INSERT_CHARGES.many(conn, self.charges)
+        _INSERT_EVENTS.many(conn, self.events)
         changed = [inv for inv in self.invoices.values() if inv.dirty and not inv.new]
-        if changed:
-            execute(_UPDATE_INV, [_bind(inv.row["id"], inv.row, _INV_SET) for inv in changed])
+        _UPDATE_INV.many(conn, [_bind(inv.row["id"], inv.row, _INV_SET) for inv in changed])
         subs = [s for s in self.subs.values() if s.dirty]
-        if subs:
-            execute(_UPDATE_SUB, [_bind(s.entity.id, _sub_values(s), _SUB_SET) for s in subs])
+        _UPDATE_SUB.many(conn, [_bind(s.entity.id, _sub_values(s), _SUB_SET) for s in subs])
         custs = [c for c in self.customers.values() if c.dirty]
-        if custs:
-            execute(_UPDATE_CUS, [_bind(c.entity.id, _cus_values(c), _CUS_SET) for c in custs])
+        _UPDATE_CUS.many(conn, [_bind(c.entity.id, _cus_values(c), _CUS_SET) for c in custs])
 
     # -- the timeline of one customer (cycle.run_customer) ----------------------------------------
     def run_customer(self, customer_id: str, target: datetime) -> AdvanceReport:
@@ -381,14 +411,32 @@ class Batch:
             [invoices.line_row(None, invoice_id, 0, line, currency)],
             new=True,
         )
+        # The entity a read of these rows would return, built from what is at hand.
+        inv.cached = Invoice(
+            id=InvoiceId(invoice_id),
+            customer_id=customer.id,
+            number=number,
+            status=figures.status,
+            created=at,
+            subtotal=figures.subtotal,
+            tax=figures.tax,
+            total=figures.total,
+            lines=(line,),
+            subscription_id=SubscriptionId(subscription_id),
+            amount_paid=Money(figures.applied, currency),
+            tax_note=figures.note,
+            hosted_url=f"{rows.HOSTED_BASE}/invoices/{invoice_id}",
+            pdf_url=f"{rows.HOSTED_BASE}/invoices/{invoice_id}.pdf",
+        )
         self.invoices[invoice_id] = inv
         if figures.status is InvoiceStatus.OPEN:
             self.open_of[customer_id].append(inv)
         created = inv.entity()
-        self._emit("invoice.created", created, at, customer_id)
-        self._emit("invoice.finalized", created, at, customer_id)
+        shape = obj(created)  # the same object in each of these events: shaped once
+        self._emit("invoice.created", shape, at, customer_id)
+        self._emit("invoice.finalized", shape, at, customer_id)
         if figures.status is InvoiceStatus.PAID:
-            self._emit("invoice.paid", created, at, customer_id)
+            self._emit("invoice.paid", shape, at, customer_id)
         return inv, figures.due
 
     def attempt_payment(self, invoice_id: str, at: datetime) -> None:
@@ -416,11 +464,16 @@ class Batch:
             self._emit(f"charge.{charge.status.value}", charge, at, customer_id)
         inv.dirty = True
         sub_id = row["subscription_id"]
+        before = inv.entity()
         if failure is None:
-            row.update(status="paid", amount_paid=int(row["amount_paid"]) + due, next_payment_attempt=None)
-            paid = inv.entity()
-            self._emit("invoice.paid", paid, at, customer_id)
-            self._emit("invoice.payment_succeeded", paid, at, customer_id)
+            paid_now = int(row["amount_paid"]) + due
+            row.update(status="paid", amount_paid=paid_now, next_payment_attempt=None)
+            paid = inv.cached = replace(
+                before, status=InvoiceStatus.PAID, amount_paid=Money(paid_now, currency), next_payment_attempt=None
+            )
+            shape = obj(paid)
+            self._emit("invoice.paid", shape, at, customer_id)
+            self._emit("invoice.payment_succeeded", shape, at, customer_id)
             if sub_id and sub_id in self.subs:
                 self._maybe_reactivate(self.subs[sub_id], at)
             return
@@ -428,8 +481,8 @@ class Batch:
         exhausted = attempts > len(self.dunning)
         retry = invoices.next_retry(rows.aware(row["created"]), at, attempts, self.dunning)
         row.update(attempts=attempts, next_payment_attempt=to_db(retry))
-        extra = {"failure_code": failure}
-        self._emit("invoice.payment_failed", inv.entity(), at, customer_id, extra=extra)
+        failed = inv.cached = replace(before, attempts=attempts, next_payment_attempt=rows.aware(retry))
+        self._emit("invoice.payment_failed", failed, at, customer_id, extra={"failure_code": failure})
         if sub_id and sub_id in self.subs:
             state = self.subs[sub_id]
             status = state.entity.status
@@ -459,9 +512,6 @@ class Batch:
         extra: dict[str, Any] | None = None,
     ) -> None:
         self.events.append(event_row(type_, entity, at, customer_id=customer_id, previous=previous, extra=extra))
-
-
-_LINE_KEYS = tuple(c.name for c in t.invoice_lines.c)[1:]
 
 
 def _bind(id_: str, values: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:

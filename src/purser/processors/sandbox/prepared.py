@@ -1,4 +1,4 @@
-"""Hot reads compiled once per dialect and run straight on the DBAPI cursor.
+"""Hot statements compiled once per dialect and run straight on the DBAPI cursor.
 
 SQLAlchemy's per-statement machinery (cache key, compiled-cache lookup, execution context, result
 metadata, type processors) costs far more than SQLite executing a small indexed SELECT. The
@@ -7,16 +7,17 @@ Core statement once per dialect and run the SQL text on the cursor of the transa
 connection; the row mappers in `rows.py` accept these plain tuples as well as SQLAlchemy rows
 (they normalise SQLite's text datetimes, integer booleans and text JSON themselves).
 
-Only string and integer parameters go through here (no type processing is applied to them), and
-the connection must already be inside a transaction: `Database.read()` / `begin()` begin one on
-the first statement, so `run` makes sure it has started (on SQLite a statement outside a
-transaction would be its own, and two reads could see two different states).
+`rows` binds its parameters as they are (strings and integers only); `many` (bulk inserts and
+updates) runs each value through its column type's bind processor for the dialect, exactly what
+SQLAlchemy would send (SQLite's datetime text, JSON text, psycopg's JSON wrapper), without the
+per-row machinery around it. Both make sure the connection is inside a transaction first (on
+SQLite a statement outside one would be its own, and two reads could see two different states).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Executable
@@ -24,16 +25,20 @@ from sqlalchemy.engine import Dialect
 
 __all__ = ["Prepared"]
 
-_Compiled = tuple[str, tuple[str, ...] | None, dict[str, Any]]
+_Compiled = tuple[str, tuple[str, ...], bool, dict[str, Any], dict[str, Callable[[Any], Any]]]
 
 
 class Prepared:
-    """A Core SELECT compiled once per dialect; `rows(conn, params)` returns plain tuples."""
+    """A Core statement compiled once per dialect: `rows` for a SELECT, `many` for an executemany.
 
-    __slots__ = ("_by_dialect", "_lock", "statement")
+    `keys`: the parameter names of an INSERT's rows (compiled as SQLAlchemy compiles an
+    executemany with those keys)."""
 
-    def __init__(self, statement: Executable) -> None:
+    __slots__ = ("_by_dialect", "_lock", "keys", "statement")
+
+    def __init__(self, statement: Executable, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
+        self.keys = list(keys) if keys is not None else None
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -42,20 +47,27 @@ class Prepared:
         found = self._by_dialect.get(key)
         if found is None:
             with self._lock:
-                compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-                order = tuple(compiled.positiontup) if compiled.positional else None
+                compiled = self.statement.compile(  # type: ignore[attr-defined]
+                    dialect=dialect, column_keys=self.keys
+                )
+                names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
+                processors = {}
+                for bind, name in compiled.bind_names.items():
+                    process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                    if process is not None:
+                        processors[name] = process
                 # Literals of the statement (LIMIT 1, status != 'canceled') are bound parameters too.
-                found = (compiled.string, order, dict(compiled.params))
+                found = (compiled.string, names, compiled.positional, dict(compiled.params), processors)
                 self._by_dialect[key] = found
         return found
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row of the statement with `params` (strings and integers only)."""
-        sql, order, defaults = self._compiled(conn.dialect)
+        sql, names, positional, defaults, _ = self._compiled(conn.dialect)
         if not conn.in_transaction():
             conn.begin()  # SQLAlchemy's BEGIN (and its events); the connection's close ends it
         values = {**defaults, **params} if params else defaults
-        bound: Any = values if order is None else tuple(values[name] for name in order)
+        bound: Any = tuple(values[name] for name in names) if positional else values
         cursor = conn.connection.cursor()
         try:
             cursor.execute(sql, bound)
@@ -67,3 +79,23 @@ class Prepared:
         """The first row, or None."""
         found = self.rows(conn, params)
         return found[0] if found else None
+
+    def many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Execute the statement once per parameter set (cursor.executemany), values type-processed.
+
+        Every parameter set names every parameter (no defaults are filled in)."""
+        if not params:
+            return
+        sql, names, positional, _, processors = self._compiled(conn.dialect)
+        if not conn.in_transaction():
+            conn.begin()
+        steps = [(name, processors.get(name)) for name in names]
+        bound: list[Any] = []
+        for row in params:
+            values = [(p(row[name]) if p else row[name]) for name, p in steps]
+            bound.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(sql, bound)
+        finally:
+            cursor.close()
