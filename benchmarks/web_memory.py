@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
     args = parser.parse_args(argv)
     if args.quick:
-        args.conversations, args.every, args.warmup, args.customers, args.concurrency = 30, 10, 10, 12, 4
+        args.conversations, args.every, args.warmup, args.customers, args.concurrency = 20, 10, 10, 4, 4
     if args.customers < 1 or args.every < 1 or args.conversations < 1:
         parser.error("--customers, --every and --conversations must be at least 1")
     meta = run_header(f"Purser server memory over {args.conversations:,} conversations")

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", metavar="FILE", help="write the raw results here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.warmup, args.customers, args.concurrency = 1.5, 0.5, 12, 2
+        args.seconds, args.warmup, args.customers, args.concurrency = 0.7, 0.2, 4, 2
     if args.customers < 1:
         parser.error("--customers must be at least 1")
     meta = run_header("Purser on PostgreSQL: 1 vs 2 purser serve processes, offline model")
