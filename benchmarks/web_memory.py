@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> tuple[list[tuple[int, int]], Recorder, floa
     return samples, rec, elapsed
 
 
-def plot(samples: list[tuple[int, int]], warmup: int, slope: float, path: Path) -> None:
+def plot(samples: list[tuple[int, int]], warmup: int, slope: float, path: Path, caption: str) -> None:
     """RSS (MiB) against conversations created, with the warm-up marked."""
     import matplotlib
 
@@ -122,6 +122,7 @@ def plot(samples: list[tuple[int, int]], warmup: int, slope: float, path: Path) 
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.suptitle(caption, fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     samples, rec, elapsed = run(args)
     summary = report(args, samples, rec, elapsed)
     slope = summary["slope_kib_per_1000"]
-    plot(samples, args.warmup, slope, args.out / "web_memory.png")
+    plot(samples, args.warmup, slope, args.out / "web_memory.png", f"{args.backend}, offline model, {meta['date']}")
     write_json(
         args.json,
         {"meta": meta, "summary": summary, "samples": [{"conversations": x, "rss_kib": y} for x, y in samples]},

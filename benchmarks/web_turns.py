@@ -79,7 +79,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
-def plot(rows: list[dict[str, Any]], path: Path) -> None:
+def plot(rows: list[dict[str, Any]], path: Path, date: str) -> None:
     """Throughput and server CPU per turn against concurrency, one line per backend."""
     import matplotlib
 
@@ -96,10 +96,13 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     right.axhline(BUDGET_MS, color="grey", linestyle="--", label=f"budget {BUDGET_MS:.0f} ms")
     left.set(xlabel="concurrent conversations", ylabel="customer turns / s", title="Throughput, one process")
     right.set(xlabel="concurrent conversations", ylabel="server CPU ms / turn", title="Server CPU per turn")
+    levels = sorted({r["concurrency"] for r in rows})
     for ax in (left, right):
+        ax.set_xticks(levels)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.suptitle(f"purser serve, offline model, {date}", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     for backend in backends:
         rows.extend(run_backend(backend, args))
     verdicts = report(rows)
-    plot(rows, args.out / "web_turns.png")
+    plot(rows, args.out / "web_turns.png", meta["date"])
     write_json(args.json, {"meta": meta, "rows": rows, "verdicts": verdicts})
 
 
