@@ -65,9 +65,9 @@ def test_a_stale_turn_is_not_saved(fake_openai: FakeLLM, make_world: Callable[..
     rt = make_world(llm_settings(fake_openai)).runtime
     cid = rt.start("cus_ana")
     stale = rt.conversation(cid)
-    rt.store.commit_turn(stale, TurnWrite(turn=1, events=[("customer", {"type": "message", "text": "a"})]))
+    rt.store.commit_turn(stale, TurnWrite(turn=1, events=(("customer", {"type": "message", "text": "a"}),)))
     with pytest.raises(ConversationBusy):
-        rt.store.commit_turn(stale, TurnWrite(turn=1, events=[("customer", {"type": "message", "text": "b"})]))
+        rt.store.commit_turn(stale, TurnWrite(turn=1, events=(("customer", {"type": "message", "text": "b"}),)))
     assert [t.event["text"] for t in rt.transcript(cid)] == ["a"]
 
 

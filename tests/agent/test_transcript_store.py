@@ -15,7 +15,10 @@ from purser.agent.transcript import (
     ConversationStore,
     PendingConfirmation,
     TurnWrite,
+    encode_messages,
 )
+from purser.ports.conversations import UsageRow
+from purser.store.conversations import SqlConversationStore
 from purser.store.db import Database
 
 
@@ -26,7 +29,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Conversati
     else:
         db = Database(request.getfixturevalue("pg_url"))
     db.migrate()
-    yield ConversationStore(db)
+    yield ConversationStore(SqlConversationStore(db))
     db.dispose()
 
 
@@ -41,28 +44,30 @@ def test_turns_round_trip(store: ConversationStore) -> None:
     ]
     write = TurnWrite(
         turn=1,
-        messages=messages,
-        events=[
+        messages=encode_messages(messages),
+        events=(
             ("customer", {"type": "message", "text": "refund please"}),
             ("agent", {"type": "message", "text": "ok"}),
-        ],
-        new_confirmations=[
-            PendingConfirmation("act_1", cid, "refund", "Refund $20.00", {"amount": "20.00"}, "pending")
-        ],
-        usage=[
-            {"model": "m", "requests": 2, "input_tokens": 10, "output_tokens": 5, "cost_usd": "0.00012", "priced": True}
-        ],
+        ),
+        new_confirmations=(
+            PendingConfirmation("act_1", cid, "refund", "Refund $20.00", {"amount": "20.00"}, "pending"),
+        ),
+        usage=(UsageRow("m", 2, 10, 5, "0.00012", True),),
         consecutive_failures=1,
+        cost_usd="0.00012",
+        last_reply="ok",
     )
     record = store.commit_turn(record, write)
     assert (record.turns, record.version, record.consecutive_failures) == (1, 1, 1)
+    assert (record.message_seq, record.event_seq, record.cost_usd, record.last_reply) == (3, 2, "0.00012", "ok")
+    assert store.get(cid) == record
     loaded = store.messages(cid)
     assert [m.kind for m in loaded] == ["request", "response", "response"]
     assert isinstance(loaded[1].parts[0], ToolCallPart) and loaded[1].parts[0].args == {"charge_id": "ch_1"}
     assert [c.action_id for c in store.pending_confirmations(cid)] == ["act_1"]
     assert store.confirmation("act_1").quote == {"amount": "20.00"}  # type: ignore[union-attr]
     record = store.commit_turn(
-        record, TurnWrite(turn=2, answered={"act_1": "yes"}, status="handed_off", handoff_reason="dispute")
+        record, TurnWrite(turn=2, answered=(("act_1", "yes"),), status="handed_off", handoff_reason="dispute")
     )
     assert record.handed_off and record.handoff_reason == "dispute"
     assert store.pending_confirmations(cid) == [] and store.confirmation("act_1").status == "yes"  # type: ignore[union-attr]

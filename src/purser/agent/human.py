@@ -11,26 +11,34 @@ the audit record (`human_reply`, actor `human:<author>`), written in the same tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import func, select
+from typing import TYPE_CHECKING
 
 from purser.agent.events import AgentMessage
 from purser.agent.runtime import RuntimeInputError
-from purser.agent.transcript import TurnWrite
-from purser.store.agent_tables import ag_events
+from purser.ports.audit import AuditDraft
+from purser.ports.conversations import TurnWrite
 
 if TYPE_CHECKING:
     from purser.agent.runtime import Runtime
 
-__all__ = ["HumanReply", "NotHandedOff", "release", "reply"]
+__all__ = ["HumanReply", "InvalidReply", "NotHandedOff", "release", "reply"]
 
 MAX_TEXT = 4000
 MAX_AUTHOR = 100
 
 
+class InvalidReply(RuntimeInputError):
+    """A teammate's reply or author that cannot be stored (blank, too long); nothing changed."""
+
+    code = "invalid_value"
+    status = 422
+
+
 class NotHandedOff(RuntimeInputError):
     """The conversation is not handed off to a human: the agent owns it; nothing changed."""
+
+    code = "not_handed_off"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -46,18 +54,18 @@ class HumanReply:
 
 def _check(text: str, author: str) -> None:
     if not text.strip():
-        raise ValueError("text must not be blank")
+        raise InvalidReply("text must not be blank")
     if len(text) > MAX_TEXT:
-        raise ValueError(f"text is longer than {MAX_TEXT} characters")
+        raise InvalidReply(f"text is longer than {MAX_TEXT} characters")
     if not author.strip() or len(author) > MAX_AUTHOR:
-        raise ValueError(f"author must be 1 to {MAX_AUTHOR} characters")
+        raise InvalidReply(f"author must be 1 to {MAX_AUTHOR} characters")
 
 
 async def reply(runtime: Runtime, conversation_id: str, text: str, author: str) -> HumanReply:
     """Append a teammate's message to a handed-off conversation, audit it and publish it live.
 
     Raises `ConversationNotFound` (unknown conversation), `NotHandedOff` (the agent owns it) or
-    `ValueError` (blank or too long); nothing is written then.
+    `InvalidReply` (blank or too long; a `ValueError`); nothing is written then.
     """
     _check(text, author)
     async with runtime._lock(conversation_id):
@@ -68,26 +76,18 @@ async def reply(runtime: Runtime, conversation_id: str, text: str, author: str) 
                 "the agent owns it, so a teammate cannot reply there"
             )
         event = AgentMessage(text=text)
-        write = TurnWrite(turn=record.turns + 1, events=[("human", event.model_dump(mode="json"))])
-        landed: list[int] = []
-
-        def audit(conn: Any) -> None:
-            seq = conn.execute(
-                select(func.max(ag_events.c.seq)).where(ag_events.c.conversation_id == conversation_id)
-            ).scalar_one()
-            landed.append(int(seq))
-            runtime.gateway.audit.append(
-                "human_reply",
-                actor=f"human:{author}",
-                data={"text": text, "turn": write.turn, "seq": int(seq)},
-                conversation_id=conversation_id,
-                conn=conn,
-            )
-
-        write.in_transaction = audit
+        turn = record.turns + 1
+        seq = record.event_seq + 1  # where the reply lands: the row's counter, no lookup
+        draft = AuditDraft(
+            "human_reply",
+            f"human:{author}",
+            {"text": text, "turn": turn, "seq": seq},
+            conversation_id=conversation_id,
+        )
+        write = TurnWrite(turn=turn, events=(("human", event.model_dump(mode="json")),), audit=(draft,))
         runtime.store.commit_turn(record, write)
         runtime.live.publish(conversation_id, [event])
-        return HumanReply(conversation_id, landed[0], write.turn, author, event)
+        return HumanReply(conversation_id, seq, turn, author, event)
 
 
 async def release(runtime: Runtime, conversation_id: str, author: str) -> str:
@@ -100,16 +100,11 @@ async def release(runtime: Runtime, conversation_id: str, author: str) -> str:
         record = runtime.store.get(conversation_id)
         if not record.handed_off:
             raise NotHandedOff(f"conversation {conversation_id!r} is not handed off (status {record.status!r})")
-        write = TurnWrite(turn=record.turns, status="open")
-
-        def audit(conn: Any) -> None:
-            runtime.gateway.audit.append(
-                "human_release",
-                actor=f"human:{author}",
-                data={"previous_status": record.status, "handoff_reason": record.handoff_reason},
-                conversation_id=conversation_id,
-                conn=conn,
-            )
-
-        write.in_transaction = audit
+        draft = AuditDraft(
+            "human_release",
+            f"human:{author}",
+            {"previous_status": record.status, "handoff_reason": record.handoff_reason},
+            conversation_id=conversation_id,
+        )
+        write = TurnWrite(turn=record.turns, status="open", audit=(draft,))
         return runtime.store.commit_turn(record, write).status

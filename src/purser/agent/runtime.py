@@ -10,8 +10,9 @@ model requests in a turn, or the per-conversation cost cap end the turn in a han
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -32,22 +33,31 @@ from purser.actions.outcome import Outcome, Scope
 from purser.agent.context import build_context
 from purser.agent.events import AgentEvent, AgentMessage, CustomerConfirm, CustomerMessage
 from purser.agent.live import LiveHub, LiveQueue, loop_runner
+from purser.agent.offline_loop import LoopLimits, run_offline
 from purser.agent.outcomes import SortedEvents, customer_tier, handoff_event, outcome_events, quote_amounts
 from purser.agent.prompts import APPROVAL_PREFIX, CONFIRMATION_PREFIX, control_message
 from purser.agent.streaming import DeltaRelay, without_interrupted
-from purser.agent.tools import FAILED_STATUSES, TurnState, build_tools
-from purser.agent.transcript import (
-    ConversationRecord,
-    ConversationStore,
-    PendingConfirmation,
-    TranscriptEntry,
-    TurnWrite,
-)
+from purser.agent.tools import FAILED_STATUSES, TurnState, build_tools, tool_functions
+from purser.agent.transcript import ConversationStore, encode_messages
 from purser.domain import AccountSnapshot, CustomerId
+from purser.errors import PurserError
 from purser.models.cost import Usage, decimal_str, price_tokens
+from purser.models.offline import OfflineModel
 from purser.models.registry import ModelRegistry
 from purser.models.routing import RoutingSignals, amounts_in_text, choose_tier, confidence_from_reply, largest
 from purser.policy.escalation import REPEATED_FAILURE_THRESHOLD, detect_triggers
+from purser.ports.audit import AuditDraft
+from purser.ports.conversations import (
+    ConversationNotFound,
+    ConversationRecord,
+    ConversationStoreFactory,
+    PendingConfirmation,
+    TranscriptEntry,
+    TurnLatency,
+    TurnLoad,
+    TurnWrite,
+    UsageRow,
+)
 from purser.processors import ProcessorError
 
 if TYPE_CHECKING:
@@ -61,15 +71,30 @@ if TYPE_CHECKING:
     from purser.processors import BillingProcessor
     from purser.store.db import Database
 
-__all__ = ["Runtime", "RuntimeInputError"]
+__all__ = ["Runtime", "RuntimeInputError", "TurnCheck", "UnknownConversation"]
 
 MAX_STEPS = 20
 UNAVAILABLE_TEXT = "Sorry, I can't reach the assistant right now. Please try again in a moment."
 HANDED_OFF_TEXT = "A teammate has this conversation now and will reply here."
 
 
-class RuntimeInputError(ValueError):
+class RuntimeInputError(PurserError, ValueError):
     """A customer event or decision that cannot apply (unknown conversation, action, approval); nothing changed."""
+
+    code = "cannot_apply"
+    status = 409
+
+
+class UnknownConversation(ConversationNotFound, RuntimeInputError):
+    """No conversation with that id (a `RuntimeInputError` for callers that catch those); nothing changed."""
+
+    code = "conversation_not_found"
+    status = 404
+
+
+TurnCheck = Callable[[ConversationRecord], None]
+"""Called with the conversation as the turn read it, before anything runs (e.g. the web layer's identity
+check); an exception it raises ends the turn with nothing written."""
 
 
 class Runtime:
@@ -86,6 +111,7 @@ class Runtime:
         max_steps: int = MAX_STEPS,
         max_failures: int = REPEATED_FAILURE_THRESHOLD,
         enforce_triggers: bool = True,
+        units: ConversationStoreFactory | None = None,
     ) -> None:
         self.db = db
         self.gateway = gateway
@@ -98,10 +124,16 @@ class Runtime:
         self.max_steps = max_steps
         self.max_failures = max_failures
         self.enforce_triggers = enforce_triggers
-        self.store = ConversationStore(db)
+        if units is None:
+            # The bootstrap may pass a unit-of-work factory; without one, the SQL store on `db`.
+            from purser.store.conversations import SqlConversationStore
+
+            units = SqlConversationStore(db)
+        self.store = ConversationStore(units, audit=self._append_audit)
         self.live = LiveHub()
         specs = gateway.tools()
         self._kinds = {spec.name: spec.kind for spec in specs}
+        self._tool_functions = tool_functions(specs, gateway, knowledge)
         self._agent: Agent[TurnState, str] = Agent(
             None,
             deps_type=TurnState,
@@ -125,6 +157,7 @@ class Runtime:
         policy: Policy,
         knowledge: KnowledgeBase | None,
         model: Model | None = None,
+        units: ConversationStoreFactory | None = None,
     ) -> Runtime:
         """Wire from the configuration (`model` overrides every configured model, e.g. in tests)."""
         del processor, policy  # the gateway carries both
@@ -134,6 +167,7 @@ class Runtime:
             models=ModelRegistry.from_settings(settings, override=model),
             knowledge=knowledge,
             cost_cap_usd=settings.cost_cap_usd,
+            units=units,
         )
 
     # -- public API (sync wrappers run on the shared runtime loop) ------------------------------
@@ -149,9 +183,21 @@ class Runtime:
         """One customer event → the agent's events for that turn."""
         return loop_runner().run(self._handle(conversation_id, event))
 
-    async def ahandle(self, conversation_id: str, event: CustomerMessage | CustomerConfirm) -> list[AgentEvent]:
-        """`handle` for async callers."""
-        return await loop_runner().run_async(self._handle(conversation_id, event))
+    async def ahandle(
+        self,
+        conversation_id: str,
+        event: CustomerMessage | CustomerConfirm,
+        *,
+        check: TurnCheck | None = None,
+        measure: bool = False,
+    ) -> list[AgentEvent]:
+        """`handle` for async callers.
+
+        `check(record)` runs right after the turn's one read (the web's identity check); with
+        `measure`, the turn's latency row (`web_turns`) is written in the turn's transaction.
+        """
+        started = time.perf_counter() if measure else None
+        return await loop_runner().run_async(self._handle(conversation_id, event, check=check, started=started))
 
     def decide_approval(
         self, approval_id: str, *, approve: bool, approver: str, reason: str
@@ -177,21 +223,25 @@ class Runtime:
 
         return await loop_runner().run_async(release(self, conversation_id, author))
 
-    def transcript(self, conversation_id: str) -> list[TranscriptEntry]:
-        """Every event of the conversation, in order."""
+    def transcript(self, conversation_id: str, *, after: int = 0) -> list[TranscriptEntry]:
+        """Every event of the conversation (after transcript position `after`), in order."""
         self.conversation(conversation_id)
-        return self.store.transcript(conversation_id)
+        return self.store.transcript(conversation_id, after=after)
 
     def usage(self, conversation_id: str, *, turn: int | None = None) -> Usage:
         """Tokens and cost (decimal string, USD) of the conversation or one turn, per model."""
         return self.store.usage(conversation_id, turn=turn)
 
     def conversation(self, conversation_id: str) -> ConversationRecord:
-        """The conversation's record; raises `RuntimeInputError` when unknown."""
+        """The conversation's record; raises `UnknownConversation` (a `RuntimeInputError`) when unknown."""
         try:
             return self.store.get(conversation_id)
-        except LookupError as exc:
-            raise RuntimeInputError(str(exc)) from None
+        except ConversationNotFound as exc:
+            raise UnknownConversation(str(exc)) from None
+
+    def conversations(self, *, limit: int, offset: int = 0) -> list[ConversationRecord]:
+        """Conversations, most recently active first."""
+        return self.store.recent(limit=limit, offset=offset)
 
     def pending_confirmations(self, conversation_id: str) -> list[PendingConfirmation]:
         """Confirmation requests still waiting for the customer's button."""
@@ -218,21 +268,36 @@ class Runtime:
             self._locks[conversation_id] = lock
         return lock
 
-    async def _handle(self, conversation_id: str, event: CustomerMessage | CustomerConfirm) -> list[AgentEvent]:
+    def _load(self, conversation_id: str) -> tuple[TurnLoad, list[ModelMessage]]:
+        try:
+            return self.store.load(conversation_id)
+        except ConversationNotFound as exc:
+            raise UnknownConversation(str(exc)) from None
+
+    async def _handle(
+        self,
+        conversation_id: str,
+        event: CustomerMessage | CustomerConfirm,
+        *,
+        check: TurnCheck | None = None,
+        started: float | None = None,
+    ) -> list[AgentEvent]:
         async with self._lock(conversation_id):
-            record = self.conversation(conversation_id)
-            scope = Scope(conversation_id, CustomerId(record.customer_id), record.channel, "customer")
-            write = TurnWrite(turn=record.turns + 1)
-            write.events.append(("customer", event.model_dump(mode="json")))
+            load, history = self._load(conversation_id)
+            record = load.record
+            if check is not None:
+                check(record)
+            turn = _Turn(load, history, [("customer", event.model_dump(mode="json"))], started, event.type)
             if isinstance(event, CustomerMessage):
-                return await self._turn(record, write, event.text, query=event.text, pre=[])
-            conf = self.store.confirmation(event.action_id)
-            if conf is None or conf.conversation_id != conversation_id:
+                return await self._turn(turn, event.text, query=event.text, pre=[])
+            conf = load.confirmation(event.action_id)
+            if conf is None:
                 raise RuntimeInputError(f"no confirmation {event.action_id!r} is pending in this conversation")
             if conf.status != "pending":
                 raise RuntimeInputError(f"confirmation {event.action_id!r} was already answered ({conf.status})")
+            scope = Scope(conversation_id, CustomerId(record.customer_id), record.channel, "customer")
             outcome = self.gateway.confirm(scope, event.action_id, event.decision)
-            write.answered[event.action_id] = event.decision
+            turn.answered.append((event.action_id, event.decision))
             payload = {
                 "action_id": event.action_id,
                 "action": conf.action,
@@ -241,7 +306,7 @@ class Runtime:
             }
             stake = largest(quote_amounts(conf.quote))
             prompt = control_message(CONFIRMATION_PREFIX, payload)
-            return await self._turn(record, write, prompt, query=None, pre=[outcome], stake=stake)
+            return await self._turn(turn, prompt, query=None, pre=[outcome], stake=stake)
 
     async def _decide(
         self, approval_id: str, approve: bool, approver: str, reason: str
@@ -251,11 +316,12 @@ class Runtime:
             raise RuntimeInputError(f"no approval request {approval_id!r}")
         cid = request.conversation_id
         async with self._lock(cid):
-            self.conversation(cid)  # before deciding: an unknown conversation changes nothing
+            # Read before deciding: an unknown conversation changes nothing. Deciding writes only the
+            # gateway's records, so what was read stays the conversation's state (its lock is held).
+            load, history = self._load(cid)
             outcome = self.gateway.decide_approval(approval_id, approve=approve, approver=approver, reason=reason)
             if outcome.status == "refused" and outcome.reason in ("unknown_approval", "already_decided"):
                 raise RuntimeInputError(f"approval {approval_id!r}: {outcome.summary}")
-            record = self.conversation(cid)
             payload = {
                 "approval_id": approval_id,
                 "action_id": request.action_id,
@@ -265,32 +331,33 @@ class Runtime:
                 "outcome": _compact(outcome),
             }
             prompt = control_message(APPROVAL_PREFIX, payload)
-            events = await self._turn(
-                record, TurnWrite(turn=record.turns + 1), prompt, query=None, pre=[outcome], stake=None
-            )
+            events = await self._turn(_Turn(load, history, []), prompt, query=None, pre=[outcome], stake=None)
             return cid, events
 
     async def _turn(
         self,
-        record: ConversationRecord,
-        write: TurnWrite,
+        turn: _Turn,
         prompt: str,
         *,
         query: str | None,
         pre: list[Outcome],
         stake: Decimal | None = None,
     ) -> list[AgentEvent]:
+        record = turn.load.record
         sorted_events = SortedEvents()
         for outcome in pre:
             sorted_events.add(outcome_events(outcome, self._kinds.get(outcome.action)))
         failures = record.consecutive_failures
         handoff: Outcome | None = next((o for o in pre if o.status == "escalated" or o.handoff_reason), None)
         message: AgentMessage | None = None
+        new_messages: list[ModelMessage] = []
+        usage: tuple[UsageRow, ...] = ()
+        new_confirmations: list[PendingConfirmation] = []
         if record.handed_off:
             message = AgentMessage(text=HANDED_OFF_TEXT)
         else:
             snapshot, account = self._account(record.customer_id)
-            pending = self.store.pending_confirmations(record.id)
+            pending = turn.load.pending
             signals = RoutingSignals(
                 money_at_stake=largest(
                     [
@@ -300,7 +367,7 @@ class Runtime:
                         *quote_amounts((account or {}).get("past_due") or {}),
                     ]
                 ),
-                confidence=self._confidence(record.id),
+                confidence=None if record.last_reply is None else confidence_from_reply(record.last_reply),
                 consecutive_failures=failures,
                 customer_tier=customer_tier(account, self.models.routing.strong_tiers),
             )
@@ -321,20 +388,17 @@ class Runtime:
                     f"Call handoff with reason {triggers[0]} and tell them a teammate will reply."
                 )
             state = TurnState(scope=scope, kinds=self._kinds, snapshot=snapshot)
-            spent = self.store.usage(record.id).cost
+            spent = Decimal(record.cost_usd)
             text, new_messages, stop, failures = await self._run_model(
-                record, prompt, instructions, resolved.model, state, spent, failures
+                record, turn.history, prompt, instructions, resolved.model, state, spent, failures
             )
-            write.messages = new_messages
-            write.usage = self._usage_rows(new_messages)
+            usage = self._usage_rows(new_messages, record.turns + 1)
+            known = {c.action_id for c in turn.load.confirmations}
             for outcome in state.outcomes:
                 sorted_events.add(outcome_events(outcome, self._kinds.get(outcome.action)))
-                if (
-                    outcome.status == "needs_confirmation"
-                    and self.store.confirmation(outcome.action_id) is None
-                    and all(c.action_id != outcome.action_id for c in write.new_confirmations)
-                ):
-                    write.new_confirmations.append(
+                if outcome.status == "needs_confirmation" and outcome.action_id not in known:
+                    known.add(outcome.action_id)
+                    new_confirmations.append(
                         PendingConfirmation(
                             outcome.action_id, record.id, outcome.action, outcome.summary, outcome.quote, "pending"
                         )
@@ -355,19 +419,39 @@ class Runtime:
         if message is not None:
             events.append(message)
         events.extend(sorted_events.asks)
+        status: str | None = None
+        handoff_reason: str | None = None
         if handoff is not None and not record.handed_off:
             events.append(handoff_event(handoff))
-            write.status = "handed_off"
-            write.handoff_reason = handoff.handoff_reason or "out_of_scope"
-        write.consecutive_failures = failures
-        write.events.extend(("agent", e.model_dump(mode="json")) for e in events)
-        self.store.commit_turn(record, write)
+            status = "handed_off"
+            handoff_reason = handoff.handoff_reason or "out_of_scope"
+        cost = sum((Decimal(u.cost_usd) for u in usage), Decimal(0))
+        latency = None
+        if turn.started is not None:
+            elapsed = int((time.perf_counter() - turn.started) * 1000)
+            latency = TurnLatency(turn.kind, 200, elapsed, len(events))
+        write = TurnWrite(
+            turn=record.turns + 1,
+            messages=encode_messages(new_messages),
+            events=(*turn.events, *(("agent", e.model_dump(mode="json")) for e in events)),
+            new_confirmations=tuple(new_confirmations),
+            answered=tuple(turn.answered),
+            usage=usage,
+            status=status,
+            handoff_reason=handoff_reason,
+            consecutive_failures=failures,
+            cost_usd=decimal_str(Decimal(record.cost_usd) + cost) if usage else None,
+            last_reply=message.text if message is not None else None,
+            latency=latency,
+        )
+        self.store.commit_turn(record, write, history=turn.history)
         self.live.publish(record.id, events)
         return events
 
     async def _run_model(
         self,
         record: ConversationRecord,
+        history: Sequence[ModelMessage],
         prompt: str,
         instructions: str,
         model: Model,
@@ -378,16 +462,32 @@ class Runtime:
         """Run the tool loop; returns (final text, new messages, stop reason, consecutive failures)."""
         if spent >= self.cost_cap:
             return None, [], "cost_cap", failures
-        history = self.store.messages(record.id)
+        relay = DeltaRelay.for_turn(self.live, record.id, model)  # None: nobody listens, or the model can't stream
+        if isinstance(model, OfflineModel):
+            # The offline model needs none of the agent graph: our own loop builds the same messages.
+            limits = LoopLimits(self.max_steps, self.max_failures, self.max_steps + 5, self.cost_cap, spent)
+            result = await run_offline(
+                model,
+                history=history,
+                prompt=prompt,
+                instructions=instructions,
+                tools=self._tool_functions,
+                state=state,
+                limits=limits,
+                failures=failures,
+                count_failures=_count_failures,
+                cost_of=lambda response: self._price(response)[1],
+                relay=relay,
+            )
+            return result.text, result.messages, result.stop, result.failures
         steps = 0
         stop: str | None = None
         text: str | None = None
         run_ref: AgentRun[TurnState, str] | None = None
-        relay = DeltaRelay.for_turn(self.live, record.id, model)  # None: nobody listens, or the model can't stream
         last_request: ModelRequest | None = None
         try:
             async with self._agent.iter(
-                prompt, message_history=history, model=model, deps=state, instructions=instructions
+                prompt, message_history=list(history), model=model, deps=state, instructions=instructions
             ) as run:
                 run_ref = run
                 async for node in run:
@@ -422,6 +522,17 @@ class Runtime:
             return UNAVAILABLE_TEXT, new or [ModelRequest(parts=[UserPromptPart(content=prompt)])], None, failures
         return text, new, stop, failures
 
+    def _append_audit(self, uow: Any, draft: AuditDraft) -> None:
+        """Audit records of a turn (e.g. a teammate's reply), inside the turn's write transaction."""
+        self.gateway.audit.append(
+            draft.kind,
+            actor=draft.actor,
+            data=draft.data,
+            conversation_id=draft.conversation_id,
+            action_id=draft.action_id,
+            conn=uow.connection,
+        )
+
     # -- helpers ----------------------------------------------------------------------------------
     def _account(self, customer_id: str) -> tuple[AccountSnapshot | None, dict[str, Any] | None]:
         """The customer's account (for the gateway) and its JSON (for the model's context)."""
@@ -437,10 +548,6 @@ class Runtime:
         enabled = [t for t in self.policy.escalation.triggers if t != "repeated_failure"]
         return detect_triggers(text, enabled)
 
-    def _confidence(self, conversation_id: str) -> int | None:
-        text = self.store.last_agent_message(conversation_id)
-        return None if text is None else confidence_from_reply(text)
-
     def _price(self, response: ModelResponse) -> tuple[str, Decimal, bool]:
         entry = self.models.entry_for_response(response.model_name)
         name = entry.name if entry else (response.model_name or "unknown")
@@ -453,7 +560,7 @@ class Runtime:
     def _cost(self, messages: list[ModelMessage]) -> Decimal:
         return sum((self._price(m)[1] for m in messages if isinstance(m, ModelResponse)), Decimal(0))
 
-    def _usage_rows(self, messages: list[ModelMessage]) -> list[dict[str, Any]]:
+    def _usage_rows(self, messages: list[ModelMessage], turn: int) -> tuple[UsageRow, ...]:
         rows: dict[str, dict[str, Any]] = {}
         for m in messages:
             if not isinstance(m, ModelResponse):
@@ -475,10 +582,39 @@ class Runtime:
             row["output_tokens"] += m.usage.output_tokens
             row["cost"] += cost
             row["priced"] = row["priced"] and priced
-        return [
-            {k: v for k, v in row.items() if k != "cost"} | {"cost_usd": decimal_str(row["cost"])}
+        return tuple(
+            UsageRow(
+                model=row["model"],
+                requests=row["requests"],
+                input_tokens=row["input_tokens"],
+                output_tokens=row["output_tokens"],
+                cost_usd=decimal_str(row["cost"]),
+                priced=row["priced"],
+                turn=turn,
+            )
             for row in rows.values()
-        ]
+        )
+
+
+class _Turn:
+    """What a turn carries from its read to its write."""
+
+    __slots__ = ("answered", "events", "history", "kind", "load", "started")
+
+    def __init__(
+        self,
+        load: TurnLoad,
+        history: list[ModelMessage],
+        events: list[tuple[str, dict[str, Any]]],
+        started: float | None = None,
+        kind: str = "approval",
+    ) -> None:
+        self.load = load
+        self.history = history
+        self.events = events
+        self.answered: list[tuple[str, str]] = []
+        self.started = started
+        self.kind = kind
 
 
 _REASONS = ("dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure", "out_of_scope")

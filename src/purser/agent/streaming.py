@@ -62,19 +62,33 @@ class DeltaRelay:
         texts: dict[int, str] = {}
         async with node.stream(run.ctx) as events:
             async for event in events:
-                if isinstance(event, PartStartEvent):
-                    reset = event.index in texts or (not texts and self._grown)
-                    if reset:
-                        texts.clear()  # a fallback model's stream replaces the broken one's parts
-                    content = event.part.content if isinstance(event.part, TextPart) else None
-                    if content is not None:
-                        texts[event.index] = content
-                    if content or reset:
-                        self._send(content or "", reset=reset)
-                elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
-                    texts[event.index] = texts.get(event.index, "") + event.delta.content_delta
-                    if event.delta.content_delta:
-                        self._send(event.delta.content_delta, reset=False)
+                self._relay(event, texts)
+
+    async def replay(self, response: ModelResponse) -> None:
+        """Publish a whole response as a completed stream would deliver it (the offline loop's path)."""
+        from pydantic_ai.models import CompletedStreamedResponse, ModelRequestParameters
+
+        texts: dict[int, str] = {}
+        stream = CompletedStreamedResponse(
+            response, model_request_parameters=ModelRequestParameters(), replay_events=True
+        )
+        async for event in stream:
+            self._relay(event, texts)
+
+    def _relay(self, event: Any, texts: dict[int, str]) -> None:
+        if isinstance(event, PartStartEvent):
+            reset = event.index in texts or (not texts and self._grown)
+            if reset:
+                texts.clear()  # a fallback model's stream replaces the broken one's parts
+            content = event.part.content if isinstance(event.part, TextPart) else None
+            if content is not None:
+                texts[event.index] = content
+            if content or reset:
+                self._send(content or "", reset=reset)
+        elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
+            texts[event.index] = texts.get(event.index, "") + event.delta.content_delta
+            if event.delta.content_delta:
+                self._send(event.delta.content_delta, reset=False)
 
     def _send(self, text: str, *, reset: bool) -> None:
         self._grown = bool(text) or (self._grown and not reset)

@@ -10,8 +10,9 @@ unknown ids) goes back to the model as a retry and nothing runs. The per-run `Tu
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic_ai import ModelRetry, RunContext, Tool
@@ -25,7 +26,17 @@ if TYPE_CHECKING:
     from purser.domain import AccountSnapshot
     from purser.knowledge import KnowledgeBase
 
-__all__ = ["FAILED_STATUSES", "TurnState", "build_tools", "tool_result"]
+__all__ = [
+    "FAILED_STATUSES",
+    "KNOWLEDGE_TOOL",
+    "ToolFunction",
+    "TurnState",
+    "build_tools",
+    "run_action",
+    "run_knowledge",
+    "tool_functions",
+    "tool_result",
+]
 
 FAILED_STATUSES = frozenset({"failed", "invalid"})
 """Outcome statuses that count as a failed tool call (towards `repeated_failure`)."""
@@ -80,20 +91,59 @@ def _handed_off_result() -> str:
     )
 
 
+def run_action(
+    gateway: Gateway, name: str, state: TurnState, tool_call_id: str | None, arguments: dict[str, Any]
+) -> str:
+    """One catalog action through the gateway: the tool's result text; raises `ModelRetry` for invalid arguments."""
+    if state.handoff is not None:
+        return _handed_off_result()
+    # Gateway calls are synchronous and short (local database + processor); running them inline keeps
+    # parallel tool calls of one response serialized on the store.
+    outcome = gateway.propose(state.scope, name, dict(arguments), snapshot=state.snapshot)
+    state.record(tool_call_id, outcome)
+    if outcome.status == "invalid" and outcome.handoff_reason is None:
+        raise ModelRetry(f"{outcome.summary} Nothing was done. Call {name} again with valid arguments.")
+    return tool_result(outcome)
+
+
+def run_knowledge(kb: KnowledgeBase, state: TurnState, tool_call_id: str | None, arguments: dict[str, Any]) -> str:
+    """`search_knowledge`: the passages as the tool's result text; raises `ModelRetry` for invalid arguments."""
+    from purser.knowledge import search_tool_result
+
+    extra = sorted(set(arguments) - {"query"})
+    query = arguments.get("query")
+    if extra or not isinstance(query, str) or not query.strip():
+        problems = [f"unknown field {e!r}" for e in extra]
+        if not isinstance(query, str) or not query.strip():
+            problems.append("query: a non-empty string is required")
+        state.statuses[tool_call_id or ""] = "invalid"
+        raise ModelRetry("Invalid arguments: " + "; ".join(problems))
+    result = search_tool_result(kb, query.strip()[:500])
+    state.passages.extend(result["passages"])
+    if tool_call_id:
+        state.statuses[tool_call_id] = "succeeded"
+    return compact_json(result)
+
+
+ToolFunction = Callable[[TurnState, str | None, dict[str, Any]], str]
+"""A tool as the offline loop calls it: (turn state, tool call id, arguments) -> result text."""
+
+
+def tool_functions(
+    specs: Sequence[ActionSpec], gateway: Gateway, knowledge: KnowledgeBase | None
+) -> dict[str, ToolFunction]:
+    """The same tools as `build_tools`, as plain functions by name (for the offline loop)."""
+    out: dict[str, ToolFunction] = {spec.name: partial(run_action, gateway, spec.name) for spec in specs}
+    if knowledge is not None:
+        out[KNOWLEDGE_TOOL] = partial(run_knowledge, knowledge)
+    return out
+
+
 def _action_tool(spec: ActionSpec, gateway: Gateway) -> Tool[TurnState]:
     name = spec.name
 
     async def call(ctx: RunContext[TurnState], **arguments: Any) -> str:
-        state = ctx.deps
-        if state.handoff is not None:
-            return _handed_off_result()
-        # Gateway calls are synchronous and short (local database + processor); running them inline keeps
-        # parallel tool calls of one response serialized on the store.
-        outcome = gateway.propose(state.scope, name, dict(arguments), snapshot=state.snapshot)
-        state.record(ctx.tool_call_id, outcome)
-        if outcome.status == "invalid" and outcome.handoff_reason is None:
-            raise ModelRetry(f"{outcome.summary} Nothing was done. Call {name} again with valid arguments.")
-        return tool_result(outcome)
+        return run_action(gateway, name, ctx.deps, ctx.tool_call_id, arguments)
 
     return Tool[TurnState].from_schema(
         call,
@@ -117,22 +167,10 @@ def _schema(spec: ActionSpec) -> dict[str, Any]:
 
 
 def _knowledge_tool(kb: KnowledgeBase) -> Tool[TurnState]:
-    from purser.knowledge import TOOL_DESCRIPTION, search_tool_result
+    from purser.knowledge import TOOL_DESCRIPTION
 
     async def search(ctx: RunContext[TurnState], **arguments: Any) -> str:
-        extra = sorted(set(arguments) - {"query"})
-        query = arguments.get("query")
-        if extra or not isinstance(query, str) or not query.strip():
-            problems = [f"unknown field {e!r}" for e in extra]
-            if not isinstance(query, str) or not query.strip():
-                problems.append("query: a non-empty string is required")
-            ctx.deps.statuses[ctx.tool_call_id or ""] = "invalid"
-            raise ModelRetry("Invalid arguments: " + "; ".join(problems))
-        result = search_tool_result(kb, query.strip()[:500])
-        ctx.deps.passages.extend(result["passages"])
-        if ctx.tool_call_id:
-            ctx.deps.statuses[ctx.tool_call_id] = "succeeded"
-        return compact_json(result)
+        return run_knowledge(kb, ctx.deps, ctx.tool_call_id, arguments)
 
     schema = {
         "type": "object",

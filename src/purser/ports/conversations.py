@@ -215,6 +215,10 @@ class ConversationRepository(Protocol):
         """A confirmation request by action id (any conversation)."""
         ...
 
+    def confirmations(self, conversation_id: str) -> list[PendingConfirmation]:
+        """Every confirmation request of the conversation, oldest first."""
+        ...
+
     def usage(self, conversation_id: str, *, turn: int | None = None) -> list[UsageRow]:
         """Usage rows of the conversation (or one turn)."""
         ...

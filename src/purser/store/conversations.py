@@ -120,10 +120,11 @@ class SqlConversationRepository:
         if record.message_seq > after_seq:
             params = {"cid": conversation_id, "after": after_seq}
             messages = tuple(r[0] for r in self.conn.execute(_MESSAGES, params))
-        confirmations = tuple(
-            _confirmation(r._mapping) for r in self.conn.execute(_CONFIRMATIONS, {"cid": conversation_id})
-        )
-        return TurnLoad(record, messages, confirmations, after_seq)
+        return TurnLoad(record, messages, tuple(self.confirmations(conversation_id)), after_seq)
+
+    def confirmations(self, conversation_id: str) -> list[PendingConfirmation]:
+        """Every confirmation request of the conversation, oldest first."""
+        return [_confirmation(r._mapping) for r in self.conn.execute(_CONFIRMATIONS, {"cid": conversation_id})]
 
     def messages(self, conversation_id: str) -> list[str]:
         """The whole model history (pydantic-ai JSON, one message each), oldest first."""

@@ -12,7 +12,6 @@ headers, takes it as `?user_hash=`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from purser.agent.events import CustomerConfirm, CustomerEvent, CustomerMessage
 from purser.agent.runtime import RuntimeInputError
+from purser.ports.conversations import ConversationRecord
 from purser.web.app import WebState, state_of
 from purser.web.conversations import conversation_info, serialize_events, transcript_entries
 from purser.web.errors import BadRequest, NotFoundError, RateLimited
@@ -85,18 +85,19 @@ async def post_event(
 ) -> dict[str, Any]:
     """Run one turn: a message, or the answer to a confirmation request (a button, never free text)."""
     state = state_of(request)
-    await run_in_threadpool(_authorize, state, conversation_id, user_hash)
-    state.conversation_buckets.check(conversation_id, "conversation")
     if not isinstance(event, CustomerMessage | CustomerConfirm):  # pragma: no cover - the body schema forbids it
         raise BadRequest("unknown event type")
-    if isinstance(event, CustomerMessage) and not event.text.strip():
-        raise BadRequest("text must not be blank")
-    started = time.perf_counter()
-    events = await state.container.runtime.ahandle(conversation_id, event)
-    latency_ms = int((time.perf_counter() - started) * 1000)
-    payload = serialize_events(events)
-    await run_in_threadpool(state.latencies.record, conversation_id, event.type, 200, latency_ms, len(payload))
-    return {"events": payload}
+
+    def check(record: ConversationRecord) -> None:
+        # Runs on the turn's own read (no read of its own): identity, then the rate limit, then the body.
+        state.identity.verify(record.customer_id, user_hash)
+        state.conversation_buckets.check(conversation_id, "conversation")
+        if isinstance(event, CustomerMessage) and not event.text.strip():
+            raise BadRequest("text must not be blank")
+
+    # The turn's latency row is written in the turn's own transaction (`measure=True`).
+    events = await state.container.runtime.ahandle(conversation_id, event, check=check, measure=True)
+    return {"events": serialize_events(events)}
 
 
 @router.get(

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from purser.agent.transcript import ConversationStore
-from purser.store.agent_tables import ag_conversations
+from purser.ports.conversations import ConversationRecord
 from purser.store.gateway_tables import gw_actions
 
 if TYPE_CHECKING:
@@ -57,7 +56,11 @@ def serialize_events(events: Sequence[Any]) -> list[dict[str, Any]]:
 
 def conversation_info(container: Container, conversation_id: str) -> dict[str, Any]:
     """`{"id", "customer_id", "channel", "status", ...}`; raises `ConversationNotFound`."""
-    record = ConversationStore(container.db).get(conversation_id)
+    return record_info(container.runtime.store.get(conversation_id))
+
+
+def record_info(record: ConversationRecord) -> dict[str, Any]:
+    """The JSON of a conversation record (what `conversation_info` returns)."""
     return {
         "id": record.id,
         "customer_id": record.customer_id,
@@ -76,10 +79,7 @@ def transcript_entries(container: Container, conversation_id: str) -> list[dict[
 
 def list_conversations(container: Container, *, limit: int, offset: int) -> list[dict[str, Any]]:
     """Conversations, most recently active first."""
-    t = ag_conversations
-    query = select(t).order_by(t.c.updated_at.desc(), t.c.id).limit(limit).offset(offset)
-    with container.db.read() as conn:
-        rows = conn.execute(query).all()
+    rows = container.runtime.conversations(limit=limit, offset=offset)
     return [
         {
             "id": r.id,
