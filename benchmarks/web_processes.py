@@ -24,6 +24,8 @@ Figures, per phase (1 process, 2 processes):
   their own, so the throughput ratio is capped by the machine, not by Purser; the CPU-normalized
   ratio (turns per server-CPU-second, 2 / 1) shows whether the software scales: ≥ 0.9 means each
   process keeps its efficiency next to the other, so with a core each the throughput ratio follows.
+  Conversely, while other work keeps the machine busy, two processes win a larger share of the
+  scheduler than one and the throughput ratio can exceed 2: read it with the load average.
 """
 
 from __future__ import annotations
