@@ -18,7 +18,7 @@ from purser.knowledge import (
     open_knowledge_base,
     sample_knowledge_base,
 )
-from purser.knowledge.location import SAMPLE_DIR
+from purser.knowledge.location import SAMPLE_DIR, sqlite_file
 from purser.policy.schema import Policy
 
 
@@ -30,6 +30,23 @@ def test_index_dir_next_to_the_sqlite_database(tmp_path: Path) -> None:
     assert index_dir(Settings(database_url="sqlite://")) == cwd / ".purser-kb"
     assert index_dir(Settings(database_url="postgresql+psycopg://u@127.0.0.1/x")) == cwd / ".purser-kb"
     assert index_dir(Settings(kb_path=str(tmp_path / "kb"))) == tmp_path / "kb"
+
+
+@pytest.mark.parametrize(
+    ("url", "file"),
+    [
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///data/purser.db", "data/purser.db"),
+        ("sqlite:////srv/purser.db", "/srv/purser.db"),
+        ("sqlite+pysqlite:///a%20b.db?timeout=3", "a b.db"),
+        ("sqlite:///file:x?mode=memory&uri=true", None),
+        ("postgresql+psycopg://postgres@127.0.0.1/test", None),
+        ("not a url", None),
+    ],
+)
+def test_sqlite_file_of_a_database_url(url: str, file: str | None) -> None:
+    assert sqlite_file(url) == file
 
 
 def test_default_is_the_packaged_sample(tmp_path: Path) -> None:

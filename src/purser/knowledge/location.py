@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from urllib.parse import unquote
 
 from purser.config import Settings
 from purser.knowledge.base import MANIFEST, KnowledgeBase, Progress, read_documents
@@ -30,17 +31,25 @@ def index_dir(settings: Settings) -> Path:
     """The folder `purser kb ingest` writes to and the runtime reads from."""
     if settings.kb_path:
         return Path(settings.kb_path).expanduser()
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        url = make_url(settings.database_url)
-    except ArgumentError:
-        return Path.cwd() / INDEX_FOLDER
-    database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+    database = sqlite_file(settings.database_url)
+    if database is not None:
         return Path(database).expanduser().resolve().parent / INDEX_FOLDER
     return Path.cwd() / INDEX_FOLDER
+
+
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL (`sqlite:///relative.db`, `sqlite:////absolute.db`, any
+    `sqlite+driver`), or None: another backend, in memory, a `file:` URI, or not a URL at all."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0] != "sqlite":
+        return None
+    path = rest.split("?", 1)[0]
+    if not path.startswith("/"):  # `sqlite://` (memory) or a host part, which SQLite has not
+        return None
+    database = unquote(path[1:])
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 def has_index(folder: Path) -> bool:
@@ -123,4 +132,5 @@ __all__ = [
     "open_folder",
     "open_knowledge_base",
     "sample_knowledge_base",
+    "sqlite_file",
 ]
