@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from purser.ports.actions import (
     Action,
@@ -25,6 +25,7 @@ from purser.ports.actions import (
     LedgerRepository,
 )
 from purser.ports.audit import AuditDraft, AuditRecord, AuditRepository
+from purser.ports.conversations import ConversationRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +137,8 @@ class UnitOfWork(Protocol):
         ...
 
     @property
-    def conversations(self) -> Any:
-        """Conversations, their messages and pending confirmations: a
-        `purser.ports.conversations.ConversationRepository` (typed `Any` until that port lands)."""
+    def conversations(self) -> ConversationRepository:
+        """Conversations, their messages, transcript, pending confirmations and usage."""
         ...
 
     def lock(self, names: Iterable[str]) -> None:

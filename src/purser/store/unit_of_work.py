@@ -6,10 +6,8 @@ PostgreSQL `lock` takes `SELECT ... FOR UPDATE` on `gw_locks` rows); `read()` is
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -17,22 +15,9 @@ from purser.ports.audit import AuditRecord, utc_now_iso
 from purser.ports.unit_of_work import TurnBatch, apply_batch
 from purser.store.actions import SqlActionRepository, SqlApprovalRepository, SqlLedgerRepository
 from purser.store.audit import SqlAuditRepository
+from purser.store.conversations import SqlConversationRepository
 from purser.store.db import Database
 from purser.store.gateway_tables import lock_rows
-
-_conversations_class: Any = None
-
-
-def _conversation_repository(conn: Connection) -> Any:
-    # Imported on first use: the conversations adapter lives in its own module.
-    global _conversations_class
-    if _conversations_class is None:
-        try:
-            module = importlib.import_module("purser.store.conversations")
-        except ModuleNotFoundError as exc:
-            raise NotImplementedError("purser.store.conversations is not available") from exc
-        _conversations_class = module.SqlConversationRepository
-    return _conversations_class(conn)
 
 
 class SqlUnitOfWork:
@@ -44,13 +29,13 @@ class SqlUnitOfWork:
         self.approvals = SqlApprovalRepository(conn)
         self.ledger = SqlLedgerRepository(conn)
         self.audit = SqlAuditRepository(conn)
-        self._conversations: Any = None
+        self._conversations: SqlConversationRepository | None = None
 
     @property
-    def conversations(self) -> Any:
-        """`purser.store.conversations.SqlConversationRepository` on this connection."""
+    def conversations(self) -> SqlConversationRepository:
+        """The conversations repository on this connection (made on first use)."""
         if self._conversations is None:
-            self._conversations = _conversation_repository(self.conn)
+            self._conversations = SqlConversationRepository(self.conn)
         return self._conversations
 
     def lock(self, names: Iterable[str]) -> None:
