@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from purser.audit.export import export_text
 from purser.audit.log import GENESIS, AuditLog
+from purser.errors import PurserError
 from purser.store.db import Database
 from purser.store.gateway_tables import gw_audit_log
 
@@ -115,11 +116,13 @@ def test_rehashed_forgery_is_caught_downstream(log: AuditLog) -> None:
 
 
 def test_append_refuses_non_json(log: AuditLog) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as not_json:
         log.append("proposal", actor="x", data={"x": object()})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as blank:
         log.append("", actor="x", data={})
     assert log.verify().records == 0
+    assert isinstance(not_json.value, PurserError) and not_json.value.code == "audit_data_not_json"
+    assert isinstance(blank.value, PurserError) and (blank.value.code, blank.value.status) == ("audit_invalid", 422)
 
 
 def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
@@ -148,8 +151,9 @@ def test_export_csv_and_jsonl(log: AuditLog) -> None:
     rows = list(csv.DictReader(io.StringIO(export_text(log, "csv"))))
     assert rows[1]["amount"] == "1.00" and rows[1]["currency"] == "usd" and rows[1]["action"] == "refund"
     assert export_text(log, "jsonl", since="2999-01-01") == ""
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as bad:
         export_text(log, "xml")  # type: ignore[arg-type]
+    assert isinstance(bad.value, PurserError) and bad.value.code == "unknown_export_format"
 
 
 def test_cli_verify_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,15 @@ from collections.abc import Iterable
 from typing import Literal, TextIO
 
 from purser.audit.log import AuditLog, AuditRecord, canonical_json
+from purser.errors import PurserError
+
+
+class ExportFormatError(PurserError, ValueError):
+    """An export format other than csv or jsonl."""
+
+    code = "unknown_export_format"
+    status = 422
+
 
 CSV_COLUMNS = (
     "seq",
@@ -42,7 +51,7 @@ def write_records(records: Iterable[AuditRecord], out: TextIO, fmt: Literal["csv
             count += 1
         return count
     if fmt != "csv":
-        raise ValueError(f"unknown export format {fmt!r}: expected csv or jsonl")
+        raise ExportFormatError(f"unknown export format {fmt!r}: expected csv or jsonl")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
@@ -74,4 +83,4 @@ def export_text(log: AuditLog, fmt: Literal["csv", "jsonl"], since: str | None =
     return buf.getvalue()
 
 
-__all__ = ["CSV_COLUMNS", "export_text", "write_records"]
+__all__ = ["CSV_COLUMNS", "ExportFormatError", "export_text", "write_records"]
