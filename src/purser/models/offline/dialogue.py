@@ -23,6 +23,9 @@ Reports are shown once: only those produced after the model's last text.
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,7 +193,7 @@ def _plan_turn(
         return Call("lookup_account", {}), None
     open_item: Open | None = None
     if depth < 4 and len(starts) > 1:
-        _, open_item = _plan_turn(events[:start], tools, depth + 1, True)
+        open_item = _earlier_open(events[:start], tools, depth + 1)
     texts = [e.index for e in events[start + 1 :] if e.kind == "text"]
     turn = Turn(
         events=events,
@@ -212,6 +215,29 @@ def _plan_turn(
         return Reply(_join([t for _, t in sorted(turn.reports)] + [stop.text])), stop.open_item
     text = _join([t for _, t in sorted(turn.reports)])
     return Reply(text or "Is there anything else I can help you with?"), turn.soft_open
+
+
+_EARLIER: OrderedDict[tuple[int, int, frozenset[str], int], Open | None] = OrderedDict()
+_EARLIER_SIZE = 2048
+_EARLIER_LOCK = threading.Lock()
+
+
+def _earlier_open(prefix: list[Event], tools: frozenset[str], depth: int) -> Open | None:
+    """What an earlier turn left open: a pure function of the history before this turn, so it is
+    memoized per history prefix (bounded LRU): each new request re-reads the whole history, and
+    without the memo every request re-planned up to four earlier turns."""
+    key = (prefix[-1].key, len(prefix), tools, depth)
+    with _EARLIER_LOCK:
+        if key in _EARLIER:
+            _EARLIER.move_to_end(key)
+            found = _EARLIER[key]
+            return copy.deepcopy(found)
+    _, item = _plan_turn(prefix, tools, depth, True)
+    with _EARLIER_LOCK:
+        _EARLIER[key] = copy.deepcopy(item)
+        while len(_EARLIER) > _EARLIER_SIZE:
+            _EARLIER.popitem(last=False)
+    return item
 
 
 def _join(parts: list[str]) -> str:

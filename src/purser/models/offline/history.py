@@ -52,6 +52,9 @@ class Event:
     text: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
     tool: ToolRecord | None = None
+    key: int = 0
+    """A fingerprint of this event and every event before it (in-process memo key of the history prefix
+    that ends here: equal histories give equal keys within one process)."""
 
 
 def _content_text(content: Any) -> str:
@@ -97,8 +100,12 @@ def parse_history(messages: Sequence[ModelMessage]) -> list[Event]:
     events: list[Event] = []
     pending: dict[str, ToolRecord] = {}
 
-    def add(kind: EventKind, **kwargs: Any) -> Event:
+    def add(kind: EventKind, raw: object = None, **kwargs: Any) -> Event:
         event = Event(kind=kind, index=len(events), **kwargs)
+        prev = events[-1].key if events else 0
+        tool = event.tool
+        own = (kind, event.text) if tool is None else (kind, tool.name, repr(tool.args), tool.call_id, repr(raw))
+        event.key = hash((prev, len(events), own))
         events.append(event)
         return event
 
@@ -116,13 +123,13 @@ def parse_history(messages: Sequence[ModelMessage]) -> list[Event]:
                     record = pending.pop(rpart.tool_call_id, ToolRecord(rpart.tool_name, {}, rpart.tool_call_id))
                     record.result = _tool_content(rpart.content)
                     record.index = len(events)
-                    add("tool", tool=record)
+                    add("tool", raw=rpart.content, tool=record)
                 elif isinstance(rpart, RetryPromptPart) and rpart.tool_name:
                     record = pending.pop(rpart.tool_call_id, ToolRecord(rpart.tool_name, {}, rpart.tool_call_id))
                     detail = rpart.content if isinstance(rpart.content, str) else "the arguments were not valid"
                     record.result = {"status": "invalid", "summary": str(detail), "reason": "invalid_arguments"}
                     record.index = len(events)
-                    add("tool", tool=record)
+                    add("tool", raw=("retry", detail), tool=record)
                 elif isinstance(rpart, UserPromptPart):
                     text = _content_text(rpart.content).strip()
                     if not text:
