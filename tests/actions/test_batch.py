@@ -41,9 +41,9 @@ TURN_TWO: list[Step] = [
 ]
 
 
-def _world(tmp_path: Path, name: str) -> Env:
+def _world(tmp_path: Path, name: str, url: str | None = None) -> Env:
     # Migrated (not create_all): `purser audit verify` opens the database as the CLI does.
-    url = f"sqlite:///{tmp_path / name}"
+    url = url or f"sqlite:///{tmp_path / name}"
     Database(url).migrate()
     env = make_env({}, url=url, load=False)
     load_world(env.processor, parse_world(world(customer("bob")), source="test"), NOW)
@@ -127,3 +127,16 @@ def test_an_id_taken_meanwhile_voids_the_batch(tmp_path: Path) -> None:
     with pytest.raises(Conflict), env.gateway.uow.write() as uow:
         uow.apply(batch)
     assert env.audit.verify().ok and len(_actions(env)) == 2
+
+
+@pytest.mark.postgres
+def test_a_batch_on_postgresql_writes_what_sqlite_writes_one_by_one(tmp_path: Path, pg_url: str) -> None:
+    plain, buffered = _world(tmp_path, "plain.db"), _world(tmp_path, "", url=pg_url)
+    try:
+        for steps in (TURN_ONE, TURN_TWO):
+            assert _run(plain, steps, buffered=False) == _run(buffered, steps, buffered=True)
+            assert _actions(plain) == _actions(buffered)
+            assert _chain(plain) == _chain(buffered)
+        assert buffered.audit.verify().ok
+    finally:
+        buffered.db.dispose()
