@@ -58,12 +58,13 @@ from purser.processors.sandbox.importer import BulkImporter
 from purser.store import Database
 from purser.store import sandbox_tables as t
 
+_CLOCK = select(t.clock.c.now).where(t.clock.c.id == 1)
+_CLOCK_LOCKED = _CLOCK.with_for_update()
+
 
 def read_clock(conn: Connection, *, lock: bool = False) -> datetime:
     """The sandbox clock (wall time to the second while it was never set)."""
-    stmt = select(t.clock.c.now).where(t.clock.c.id == 1)
-    if lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    stmt = _CLOCK_LOCKED if lock and conn.dialect.name == "postgresql" else _CLOCK
     value = conn.execute(stmt).scalar()
     return utc(value) if value is not None else wall_now()
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from purser.processors import errors
@@ -80,6 +80,10 @@ def run(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_BY_KEY = select(t.idempotency).where(t.idempotency.c.key == bindparam("key"))
+_INSERT = insert(t.idempotency)
+
+
 def _once(
     db: Database,
     key: str,
@@ -88,26 +92,29 @@ def _once(
     fn: Callable[[Connection], T],
     now: Callable[[Connection], Any],
 ) -> tuple[T, bool]:
-    failure: ProcessorError | None = None
-    with db.begin() as conn:
-        found = conn.execute(select(t.idempotency).where(t.idempotency.c.key == key)).first()
+    def unit(conn: Connection) -> tuple[Any, bool, ProcessorError | None]:
+        # One transaction; `Database.run_write` runs it again if its connection was dropped before
+        # the commit (so nothing of it was written).
+        found = conn.execute(_BY_KEY, {"key": key}).first()
         if found is not None:
             if found.request_hash != digest:
                 raise IdempotencyError(
                     f"idempotency key {key!r} was already used for a different request ({found.operation})"
                 )
-            return _replay(found.response), False
+            return _replay(found.response), False, None
+        failure: ProcessorError | None = None
+        result: Any = None
         try:
             result = fn(conn)
             response: dict[str, Any] = {"ok": rows.encode(result)}
         except RecordedFailure as recorded:
             failure = recorded.error
             response = {"error": {"type": type(failure).__name__, "message": failure.message, "code": failure.code}}
-        conn.execute(
-            insert(t.idempotency).values(
-                key=key, operation=operation, request_hash=digest, response=response, created=to_db(now(conn))
-            )
-        )
+        row = {"key": key, "operation": operation, "request_hash": digest, "response": response}
+        conn.execute(_INSERT, {**row, "created": to_db(now(conn))})
+        return result, True, failure
+
+    result, fresh, failure = db.run_write(unit)
     if failure is not None:
         raise failure
-    return result, True
+    return result, fresh

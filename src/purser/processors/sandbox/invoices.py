@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from purser.domain import (
     Charge,
@@ -70,7 +70,7 @@ def next_number(conn: Connection, customer_id: str, row: Any = None) -> str:
     if row is None:
         row = queries.row(conn, t.customers, customer_id, lock=True)
     number = int(row.next_invoice_number)
-    conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(next_invoice_number=number + 1))
+    queries.set_values(conn, t.customers, customer_id, next_invoice_number=number + 1)
     return f"{row.invoice_prefix}-{number:04d}"
 
 
@@ -202,11 +202,8 @@ def create_invoice(
         ],
     )
     if f.new_balance != f.balance or customer.balance is None:
-        conn.execute(
-            update(t.customers)
-            .where(t.customers.c.id == customer_id)
-            .values(balance=f.new_balance, currency=customer.balance.currency if customer.balance else currency)
-        )
+        keep = customer.balance.currency if customer.balance else currency
+        queries.set_values(conn, t.customers, customer_id, balance=f.new_balance, currency=keep)
         if f.new_balance != f.balance:
             updated = replace(customer, balance=Money(f.new_balance, currency))
             emit(conn, "customer.updated", updated, at, customer_id=customer_id, previous={"balance": f.balance})
@@ -297,12 +294,10 @@ def attempt_payment(
         )
         insert_charge(conn, charge)
         emit(conn, f"charge.{charge.status.value}", charge, at, customer_id=inv.customer_id)
-    lines = conn.execute(
-        select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == invoice_id).order_by(t.invoice_lines.c.position)
-    ).all()
+    lines = queries.lines_of(conn, invoice_id)
     if failure is None:
         values = {"status": "paid", "amount_paid": int(inv.amount_paid) + due, "next_payment_attempt": None}
-        conn.execute(update(t.invoices).where(t.invoices.c.id == invoice_id).values(**values))
+        queries.set_values(conn, t.invoices, invoice_id, **values)
         paid = rows.invoice(_with(inv, values), lines)
         emit(conn, "invoice.paid", paid, at, customer_id=inv.customer_id)
         emit(conn, "invoice.payment_succeeded", paid, at, customer_id=inv.customer_id)
@@ -313,7 +308,7 @@ def attempt_payment(
     exhausted = attempts > len(dunning_days)
     retry = next_retry(utc(inv.created), at, attempts, dunning_days)
     values = {"attempts": attempts, "next_payment_attempt": to_db(retry)}
-    conn.execute(update(t.invoices).where(t.invoices.c.id == invoice_id).values(**values))
+    queries.set_values(conn, t.invoices, invoice_id, **values)
     failed = rows.invoice(_with(inv, values), lines)
     emit(conn, "invoice.payment_failed", failed, at, customer_id=inv.customer_id, extra={"failure_code": failure})
     if inv.subscription_id:
@@ -355,7 +350,7 @@ def _set_status(conn: Connection, subscription_id: str, status: SubscriptionStat
     before = queries.subscription(conn, subscription_id)
     if before.status is status:
         return
-    conn.execute(update(t.subscriptions).where(t.subscriptions.c.id == subscription_id).values(status=status.value))
+    queries.set_values(conn, t.subscriptions, subscription_id, status=status.value)
     after = queries.subscription(conn, subscription_id)
     emit(
         conn,
@@ -378,15 +373,18 @@ def set_status_after_failure(conn: Connection, subscription_id: str, at: datetim
     _set_status(conn, subscription_id, target, at)
 
 
+_OPEN_OF_SUB = (
+    select(func.count())
+    .select_from(t.invoices)
+    .where(t.invoices.c.subscription_id == bindparam("id"), t.invoices.c.status == "open")
+)
+
+
 def _maybe_reactivate(conn: Connection, subscription_id: str, at: datetime) -> None:
     sub = queries.subscription(conn, subscription_id, lock=True)
     if sub.status not in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
         return
-    still_open = conn.execute(
-        select(func.count())
-        .select_from(t.invoices)
-        .where(t.invoices.c.subscription_id == subscription_id, t.invoices.c.status == "open")
-    ).scalar_one()
+    still_open = conn.execute(_OPEN_OF_SUB, {"id": subscription_id}).scalar_one()
     if still_open == 0:
         _set_status(conn, subscription_id, SubscriptionStatus.ACTIVE, at)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Row, Select, Table, bindparam, select
+from sqlalchemy import BindParameter, Connection, Insert, Row, Select, Table, Update, bindparam, insert, select, update
 
 from purser.domain import Charge, Customer, Invoice, PaymentMethod, Plan, Subscription
 from purser.processors.errors import NotFound
@@ -42,6 +42,31 @@ def row(conn: Connection, table: Table, id_: str, *, lock: bool = False) -> Row[
     if found is None:
         raise NotFound(f"no such {_KIND.get(table.name, table.name)}: {id_!r}")
     return found
+
+
+_UPDATES: dict[tuple[str, tuple[str, ...]], Update] = {}
+_INSERTS: dict[str, Insert] = {}
+
+
+def set_values(conn: Connection, table: Table, id_: str, **values: Any) -> None:
+    """`UPDATE table SET ... WHERE id = id_`, the statement built once per table and set of columns."""
+    key = (table.name, tuple(values))
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        # Bind names must differ from the column names in a SET clause: prefix them.
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in values})
+        _UPDATES[key] = stmt
+    params = {f"b_{c}": v for c, v in values.items()}
+    params["b_id"] = id_
+    conn.execute(stmt, params)
+
+
+def insert_row(conn: Connection, table: Table, row: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Insert one row (or several, executemany) into `table` with a statement built once per table."""
+    stmt = _INSERTS.get(table.name)
+    if stmt is None:
+        stmt = _INSERTS[table.name] = insert(table)
+    conn.execute(stmt, row)
 
 
 def customer(conn: Connection, id_: str, *, lock: bool = False) -> Customer:
@@ -98,13 +123,19 @@ def charge(conn: Connection, id_: str, *, lock: bool = False) -> Charge:
     return rows.charge(row(conn, t.charges, id_, lock=lock))
 
 
+_LINES = (
+    select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == bindparam("id")).order_by(t.invoice_lines.c.position)
+)
+
+
+def lines_of(conn: Connection, invoice_id: str) -> list[Row[Any]]:
+    """An invoice's line rows, in order."""
+    return list(conn.execute(_LINES, {"id": invoice_id}))
+
+
 def invoice(conn: Connection, id_: str, *, lock: bool = False) -> Invoice:
     """An invoice with its lines."""
-    inv = row(conn, t.invoices, id_, lock=lock)
-    lines = conn.execute(
-        select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == id_).order_by(t.invoice_lines.c.position)
-    ).all()
-    return rows.invoice(inv, lines)
+    return rows.invoice(row(conn, t.invoices, id_, lock=lock), lines_of(conn, id_))
 
 
 def invoices_of(conn: Connection, customer_id: str) -> list[Invoice]:
@@ -124,13 +155,14 @@ def payment_methods_of(conn: Connection, customer_id: str) -> list[PaymentMethod
     return [rows.payment_method(r) for r in conn.execute(_PAYMENT_METHODS_OF, {"customer_id": customer_id})]
 
 
+_DEFAULT_PM = select(t.payment_methods).where(
+    t.payment_methods.c.customer_id == CUSTOMER_ID, t.payment_methods.c.is_default.is_(True)
+)
+
+
 def default_payment_method(conn: Connection, customer_id: str) -> PaymentMethod | None:
     """The customer's default card, if any."""
-    found = conn.execute(
-        select(t.payment_methods).where(
-            t.payment_methods.c.customer_id == customer_id, t.payment_methods.c.is_default.is_(True)
-        )
-    ).first()
+    found = conn.execute(_DEFAULT_PM, {"customer_id": customer_id}).first()
     return rows.payment_method(found) if found else None
 
 

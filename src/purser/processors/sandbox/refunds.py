@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection
 
 from purser.domain import ChargeStatus, Refund
 from purser.domain.ids import ChargeId, CustomerId, RefundId
@@ -48,7 +49,7 @@ def refund(
             f"refund of {amount} exceeds what remains refundable on {charge_id} ({remaining})", code=code
         )
     refunded = (charge.amount_refunded or Money.zero(amount.currency)) + amount
-    conn.execute(update(t.charges).where(t.charges.c.id == charge_id).values(amount_refunded=refunded.minor))
+    queries.set_values(conn, t.charges, charge_id, amount_refunded=refunded.minor)
     result = Refund(
         id=RefundId(new_id("re")),
         charge_id=ChargeId(charge_id),
@@ -59,7 +60,7 @@ def refund(
         metadata=dict(metadata),
     )
     insert_refund(conn, result, idempotency_key)
-    after = queries.charge(conn, charge_id)
+    after = replace(charge, amount_refunded=refunded)  # the row as the UPDATE above left it
     emit(conn, "refund.created", result, now, customer_id=charge.customer_id)
     emit(
         conn,
@@ -77,16 +78,18 @@ def insert_refund(conn: Connection, refund: Refund, idempotency_key: str | None)
     for key, value in refund.metadata.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise InvalidRequest("refund metadata must map strings to strings", code="invalid_metadata")
-    conn.execute(
-        insert(t.refunds).values(
-            id=refund.id,
-            charge_id=refund.charge_id,
-            customer_id=refund.customer_id,
-            amount=refund.amount.minor,
-            currency=refund.amount.currency,
-            reason=refund.reason,
-            metadata=dict(refund.metadata),
-            idempotency_key=idempotency_key,
-            created=to_db(refund.created),
-        )
+    queries.insert_row(
+        conn,
+        t.refunds,
+        {
+            "id": refund.id,
+            "charge_id": refund.charge_id,
+            "customer_id": refund.customer_id,
+            "amount": refund.amount.minor,
+            "currency": refund.amount.currency,
+            "reason": refund.reason,
+            "metadata": dict(refund.metadata),
+            "idempotency_key": idempotency_key,
+            "created": to_db(refund.created),
+        },
     )

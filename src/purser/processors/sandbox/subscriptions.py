@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from purser.domain import (
+    Customer,
     InvoiceLine,
     Plan,
     ProrationQuote,
@@ -31,17 +32,16 @@ def _check_quantity(quantity: int) -> None:
         raise InvalidRequest(f"quantity must be a whole number ≥ 1, got {quantity!r}", code="invalid_quantity")
 
 
-def _credit_available(conn: Connection, customer_id: str, currency: str) -> int:
-    cust = queries.customer(conn, customer_id)
+def _credit_available(cust: Customer, currency: str) -> int:
     if cust.balance is None or cust.balance.currency != currency:
         return 0
     return max(-cust.balance.minor, 0)
 
 
-def recurring_amount(conn: Connection, customer_id: str, plan: Plan, quantity: int) -> Money:
+def recurring_amount(cust: Customer, plan: Plan, quantity: int) -> Money:
     """One full period of `plan` × `quantity` with tax (before customer credit)."""
     subtotal = plan.price_for(quantity)
-    tax, _ = invoices.signed_tax(queries.customer(conn, customer_id), subtotal)
+    tax, _ = invoices.signed_tax(cust, subtotal)
     return subtotal + tax
 
 
@@ -74,7 +74,8 @@ def quote(
         raise InvalidRequest(f"subscription {sub.id} is already on {plan_id} × {quantity}", code="no_change")
     currency = old.amount.currency
     zero = Money.zero(currency)
-    next_amount = recurring_amount(conn, sub.customer_id, new, quantity)
+    cust = queries.customer(conn, sub.customer_id)
+    next_amount = recurring_amount(cust, new, quantity)
     common: dict[str, Any] = {
         "subscription_id": sub.id,
         "from_plan": old,
@@ -100,9 +101,9 @@ def quote(
         proration_date=proration_date,
     )
     subtotal = Money(proration.total, currency)
-    tax, _ = invoices.signed_tax(queries.customer(conn, sub.customer_id), subtotal)
+    tax, _ = invoices.signed_tax(cust, subtotal)
     total = subtotal + tax
-    applied = min(total.minor, _credit_available(conn, sub.customer_id, currency)) if total.minor > 0 else 0
+    applied = min(total.minor, _credit_available(cust, currency)) if total.minor > 0 else 0
     due = Money(max(total.minor - applied, 0), currency)
     credit = Money(-total.minor, currency) if total.is_negative else zero
     extra = {"subtotal": subtotal.amount_str(), "tax": tax.amount_str(), "credit_applied": str(applied)}
@@ -137,16 +138,14 @@ def change(
         conn, sub, plan_id=plan_id, quantity=quantity, timing=timing, proration_date=proration_date, now=now
     )
     prev = {"plan": sub.plan_id, "quantity": sub.quantity}
-    table = t.subscriptions
     if timing == "period_end":
         unchanged = plan_id == sub.plan_id and quantity == sub.quantity
-        conn.execute(
-            update(table)
-            .where(table.c.id == sub_id)
-            .values(
-                scheduled_plan_id=None if unchanged else plan_id,
-                scheduled_quantity=None if unchanged else quantity,
-            )
+        queries.set_values(
+            conn,
+            t.subscriptions,
+            sub_id,
+            scheduled_plan_id=None if unchanged else plan_id,
+            scheduled_quantity=None if unchanged else quantity,
         )
         previous = {"scheduled_plan": sub.scheduled_plan_id, "scheduled_quantity": sub.scheduled_quantity}
         return ChangeResult(_updated(conn, sub, now, **previous), None, None)
@@ -162,7 +161,7 @@ def change(
             current_period_start=to_db(proration.new_period_start),
             current_period_end=to_db(proration.new_period_end),
         )
-    conn.execute(update(table).where(table.c.id == sub_id).values(**values))
+    queries.set_values(conn, t.subscriptions, sub_id, **values)
     after = _updated(conn, sub, now, **prev)
     if proration is None:  # trialing: no proration
         return ChangeResult(after, None, None)
@@ -188,7 +187,9 @@ def change(
     )
     charge = None
     if due > 0:
-        charge, failure = invoices.attempt_payment(conn, invoice_id, now, dunning_days=dunning_days)
+        charge, failure = invoices.attempt_payment(
+            conn, invoice_id, now, dunning_days=dunning_days, known_status=after.status.value
+        )
         if failure == "no_payment_method":
             raise InvalidRequest(f"customer {sub.customer_id} has no default payment method", code=failure)
         if failure is not None:
@@ -207,14 +208,13 @@ def pause(conn: Connection, sub_id: str, *, resumes_at: datetime, now: datetime)
         raise InvalidRequest(
             f"resumes_at {resumes_at.isoformat()} must be after now ({now.isoformat()})", code="invalid_resumes_at"
         )
-    conn.execute(
-        update(t.subscriptions)
-        .where(t.subscriptions.c.id == sub_id)
-        .values(
-            status="paused",
-            pause_starts_at=to_db(max(sub.current_period_end, now)),
-            resumes_at=to_db(resumes_at),
-        )
+    queries.set_values(
+        conn,
+        t.subscriptions,
+        sub_id,
+        status="paused",
+        pause_starts_at=to_db(max(sub.current_period_end, now)),
+        resumes_at=to_db(resumes_at),
     )
     after = queries.subscription(conn, sub_id)
     previous = {"status": sub.status.value, "resumes_at": sub.resumes_at.isoformat() if sub.resumes_at else None}
@@ -231,21 +231,20 @@ def start_new_period(
     quantity = sub.scheduled_quantity or sub.quantity
     plan = queries.plan(conn, plan_id)
     end = add_interval(at, plan.interval)
-    conn.execute(
-        update(t.subscriptions)
-        .where(t.subscriptions.c.id == sub_id)
-        .values(
-            status="active",
-            plan_id=plan_id,
-            quantity=quantity,
-            scheduled_plan_id=None,
-            scheduled_quantity=None,
-            billing_cycle_anchor=to_db(at),
-            current_period_start=to_db(at),
-            current_period_end=to_db(end),
-            pause_starts_at=None,
-            resumes_at=None,
-        )
+    queries.set_values(
+        conn,
+        t.subscriptions,
+        sub_id,
+        status="active",
+        plan_id=plan_id,
+        quantity=quantity,
+        scheduled_plan_id=None,
+        scheduled_quantity=None,
+        billing_cycle_anchor=to_db(at),
+        current_period_start=to_db(at),
+        current_period_end=to_db(end),
+        pause_starts_at=None,
+        resumes_at=None,
     )
     bill_period(conn, sub_id, plan, quantity, at, end, dunning_days=dunning_days, reason=reason, attempt=True)
 
@@ -289,22 +288,14 @@ def resume(conn: Connection, sub_id: str, *, now: datetime, dunning_days: tuple[
     scheduled cancellation is withdrawn (Stripe: `cancel_at_period_end=false`)."""
     sub = queries.subscription(conn, sub_id, lock=True)
     if sub.status is not SubscriptionStatus.PAUSED and sub.cancel_at_period_end and sub.current_period_end > now:
-        conn.execute(
-            update(t.subscriptions)
-            .where(t.subscriptions.c.id == sub_id)
-            .values(cancel_at_period_end=False, canceled_at=None)
-        )
+        queries.set_values(conn, t.subscriptions, sub_id, cancel_at_period_end=False, canceled_at=None)
         return _updated(conn, sub, now, cancel_at_period_end=True)
     if sub.status is not SubscriptionStatus.PAUSED:
         raise Conflict(f"subscription {sub_id} is {sub.status.value}, not paused", code="not_paused")
     if sub.current_period_end <= now:
         start_new_period(conn, sub_id, now, dunning_days=dunning_days, reason="subscription_cycle")
     else:
-        conn.execute(
-            update(t.subscriptions)
-            .where(t.subscriptions.c.id == sub_id)
-            .values(status="active", pause_starts_at=None, resumes_at=None)
-        )
+        queries.set_values(conn, t.subscriptions, sub_id, status="active", pause_starts_at=None, resumes_at=None)
     after = queries.subscription(conn, sub_id)
     emit(conn, "customer.subscription.resumed", after, now, customer_id=after.customer_id)
     return _updated(conn, sub, now, status="paused")
@@ -315,11 +306,8 @@ def cancel(conn: Connection, sub_id: str, *, effective: Literal["period_end", "n
     sub = queries.subscription(conn, sub_id, lock=True)
     if sub.status is SubscriptionStatus.CANCELED:
         raise Conflict(f"subscription {sub_id} is already canceled", code="already_canceled")
-    table = t.subscriptions
     if effective == "period_end":
-        conn.execute(
-            update(table).where(table.c.id == sub_id).values(cancel_at_period_end=True, canceled_at=to_db(now))
-        )
+        queries.set_values(conn, t.subscriptions, sub_id, cancel_at_period_end=True, canceled_at=to_db(now))
         return _updated(conn, sub, now, cancel_at_period_end=sub.cancel_at_period_end)
     if effective != "now":
         raise InvalidRequest(f"effective must be period_end or now, got {effective!r}", code="invalid_effective")
@@ -330,19 +318,18 @@ def cancel(conn: Connection, sub_id: str, *, effective: Literal["period_end", "n
 def end_now(conn: Connection, sub_id: str, at: datetime, *, canceled_at: datetime | None = None) -> None:
     """Mark the subscription canceled and ended at `at`; emits `customer.subscription.deleted`."""
     sub = queries.subscription(conn, sub_id)
-    conn.execute(
-        update(t.subscriptions)
-        .where(t.subscriptions.c.id == sub_id)
-        .values(
-            status="canceled",
-            ended_at=to_db(at),
-            canceled_at=to_db(canceled_at or sub.canceled_at or at),
-            cancel_at_period_end=False,
-            scheduled_plan_id=None,
-            scheduled_quantity=None,
-            resumes_at=None,
-            pause_starts_at=None,
-        )
+    queries.set_values(
+        conn,
+        t.subscriptions,
+        sub_id,
+        status="canceled",
+        ended_at=to_db(at),
+        canceled_at=to_db(canceled_at or sub.canceled_at or at),
+        cancel_at_period_end=False,
+        scheduled_plan_id=None,
+        scheduled_quantity=None,
+        resumes_at=None,
+        pause_starts_at=None,
     )
     after = queries.subscription(conn, sub_id)
     emit(
