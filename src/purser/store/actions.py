@@ -6,6 +6,7 @@ of them, and building a SQLAlchemy statement costs more than executing it on SQL
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
@@ -69,6 +70,17 @@ _LIVE_FOR_CUSTOMER = select(gw_ledger).where(_L.customer_id == bindparam("custom
 _LIVE_ON_DAY = select(_L.amount_minor, _L.currency).where(_L.day == bindparam("day"), _L.state.in_(LIVE))
 _INSERT_LEDGER = insert(gw_ledger)
 _SETTLE = update(gw_ledger).where(_L.action_id == bindparam("_id"), _L.state == "reserved")
+
+
+@functools.cache
+def _approval_query(by_status: bool, by_conversation: bool) -> Any:
+    # One statement per filter combination, built on first use.
+    query = _APPROVAL_SELECT
+    if by_status:
+        query = query.where(_P.status == bindparam("status"))
+    if by_conversation:
+        query = query.where(_P.conversation_id == bindparam("cid"))
+    return query
 
 
 def _action(row: Any) -> Action:
@@ -150,12 +162,8 @@ class SqlApprovalRepository:
 
     def list(self, *, status: str | None = None, conversation_id: str | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first."""
-        query = _APPROVAL_SELECT
-        if status is not None:
-            query = query.where(_P.status == status)
-        if conversation_id is not None:
-            query = query.where(_P.conversation_id == conversation_id)
-        return [_approval(r) for r in self.conn.execute(query)]
+        query = _approval_query(status is not None, conversation_id is not None)
+        return [_approval(r) for r in self.conn.execute(query, {"status": status, "cid": conversation_id})]
 
     def add(self, request: ApprovalRequest) -> None:
         """Insert a request."""

@@ -6,11 +6,12 @@ writers), reads the head once and inserts every record of the call in one statem
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from purser.money import Money
 from purser.ports.audit import (
@@ -31,6 +32,19 @@ _C = gw_audit_log.c
 _HEAD = select(_C.seq, _C.hash).order_by(_C.seq.desc()).limit(1)
 _ALL = select(gw_audit_log).order_by(_C.seq)
 _INSERT = insert(gw_audit_log)
+
+
+@functools.cache
+def _read_query(since: bool, by_conversation: bool, by_action: bool) -> Any:
+    # One statement per filter combination, built on first use.
+    query = _ALL
+    if since:
+        query = query.where(_C.at >= bindparam("since"))
+    if by_conversation:
+        query = query.where(_C.conversation_id == bindparam("cid"))
+    if by_action:
+        query = query.where(_C.action_id == bindparam("aid"))
+    return query
 
 
 def record_of(row: Any) -> AuditRecord:
@@ -99,14 +113,9 @@ class SqlAuditRepository:
         self, *, since: str | None = None, conversation_id: str | None = None, action_id: str | None = None
     ) -> list[AuditRecord]:
         """Records in chain order, optionally filtered."""
-        query = _ALL
-        if since:
-            query = query.where(_C.at >= since)
-        if conversation_id is not None:
-            query = query.where(_C.conversation_id == conversation_id)
-        if action_id is not None:
-            query = query.where(_C.action_id == action_id)
-        return [record_of(r) for r in self.conn.execute(query)]
+        query = _read_query(bool(since), conversation_id is not None, action_id is not None)
+        params = {"since": since, "cid": conversation_id, "aid": action_id}
+        return [record_of(r) for r in self.conn.execute(query, params)]
 
     def walk(self) -> list[AuditRecord | UnreadableAuditRecord]:
         """Every record in chain order, an unreadable one as its error in place (for verifying)."""
@@ -121,11 +130,17 @@ class SqlAuditRepository:
 
 def webhook_refunds(db: Database) -> list[tuple[str, str, Money]]:
     """Refunds Stripe webhooks announced (`charge.refunded`, `refund.*`): (refund id, charge id, amount)."""
+    with db.read() as conn:
+        rows = conn.execute(_webhook_refunds_query())
+        return [(r.id, r.charge_id or "", Money(int(r.amount_minor), r.currency)) for r in rows]
+
+
+@functools.cache
+def _webhook_refunds_query() -> Any:
+    # Built on first use: the Stripe tables are imported only where Stripe is reconciled.
     from purser.store.stripe_tables import st_money_movements
 
-    query = select(st_money_movements).where(st_money_movements.c.kind == "refund")
-    with db.read() as conn:
-        return [(r.id, r.charge_id or "", Money(int(r.amount_minor), r.currency)) for r in conn.execute(query)]
+    return select(st_money_movements).where(st_money_movements.c.kind == "refund")
 
 
 __all__ = ["SqlAuditRepository", "record_of", "webhook_refunds"]
