@@ -8,7 +8,7 @@ Stripe-shaped events and never leaves the database half-written.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -106,9 +106,13 @@ class SandboxProcessor:
         with self.db.begin() as conn:
             write_clock(conn, value)
 
-    def advance_clock(self, to: datetime) -> cycle.AdvanceReport:
+    def advance_clock(
+        self, to: datetime, *, on_batch: Callable[[int, int], None] | None = None
+    ) -> cycle.AdvanceReport:
         """Move the clock forward to `to`, running every renewal, trial end, resume, cancellation and retry
-        due on the way, each at its own instant. Never skips or repeats a renewal."""
+        due on the way, each at its own instant. Never skips or repeats a renewal.
+
+        `on_batch(done, due)` is called after each committed batch of customers (progress bars)."""
         target = require_aware(to, "to")
         now = self.now()
         if target < now:
@@ -126,6 +130,8 @@ class SandboxProcessor:
             report.retries += one.retries
             report.cancellations += one.cancellations
             report.customers.extend(one.customers)
+            if on_batch is not None:
+                on_batch(start + len(chunk), len(due))
         with self.db.begin() as conn:
             write_clock(conn, max(target, read_clock(conn, lock=True)))
         return report
