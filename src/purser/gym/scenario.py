@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from purser.money import Money
+from purser.policy.escalation import HANDOFF_REASONS as _HANDOFF_REASONS
 from purser.policy.schema import Policy
 from purser.worlds import World
 
@@ -31,15 +32,7 @@ WRITE_ACTIONS: tuple[str, ...] = (
 )
 """The catalog's write actions: the ones a customer confirms and an approver may be asked about."""
 
-HANDOFF_REASONS: tuple[str, ...] = (
-    "dispute",
-    "fraud",
-    "legal_threat",
-    "human_request",
-    "abuse",
-    "repeated_failure",
-    "out_of_scope",
-)
+HANDOFF_REASONS: tuple[str, ...] = _HANDOFF_REASONS
 """Reasons a handoff can carry (CONTRACTS.md, the `handoff` tool)."""
 
 CHANNELS: tuple[str, ...] = ("web", "slack", "discord", "whatsapp", "email", "api")

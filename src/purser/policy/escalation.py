@@ -11,13 +11,35 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from enum import StrEnum
 
 from rapidfuzz import fuzz
 
-from purser.policy.schema import ESCALATION_TRIGGERS
 
-HANDOFF_REASONS: tuple[str, ...] = (*ESCALATION_TRIGGERS, "out_of_scope")
-"""Reasons the `handoff` action accepts."""
+class EscalationReason(StrEnum):
+    """Why a conversation goes to a human: the policy's triggers and the `handoff` tool's reasons.
+
+    A `StrEnum`: each member equals its value (`EscalationReason.FRAUD == "fraud"`), so JSON,
+    the database and the model's tool arguments keep plain strings.
+    """
+
+    DISPUTE = "dispute"
+    FRAUD = "fraud"
+    LEGAL_THREAT = "legal_threat"
+    HUMAN_REQUEST = "human_request"
+    ABUSE = "abuse"
+    REPEATED_FAILURE = "repeated_failure"
+    OUT_OF_SCOPE = "out_of_scope"
+    """Not a trigger: the model hands over a request nothing in the catalog can serve."""
+
+
+ESCALATION_TRIGGERS: tuple[EscalationReason, ...] = tuple(
+    reason for reason in EscalationReason if reason is not EscalationReason.OUT_OF_SCOPE
+)
+"""The reasons the policy's `escalation.triggers` may list, in their order."""
+
+HANDOFF_REASONS: tuple[str, ...] = tuple(reason.value for reason in EscalationReason)
+"""Reasons the `handoff` action accepts (every `EscalationReason`)."""
 
 _PATTERNS: dict[str, tuple[str, ...]] = {
     "dispute": (
@@ -158,7 +180,7 @@ def detect_triggers(text: str, enabled: Iterable[str] = ESCALATION_TRIGGERS) -> 
         if trigger not in allowed or trigger not in _COMPILED:
             continue
         if any(p.search(folded) for p in _COMPILED[trigger]) or _fuzzy_hit(trigger, words):
-            found.append(trigger)
+            found.append(trigger.value)
     return found
 
 
@@ -195,8 +217,10 @@ def handoff_summary(
 
 
 __all__ = [
+    "ESCALATION_TRIGGERS",
     "HANDOFF_REASONS",
     "REPEATED_FAILURE_THRESHOLD",
+    "EscalationReason",
     "detect_triggers",
     "fold",
     "handoff_summary",

@@ -6,12 +6,13 @@ An invalid policy raises `PolicyError` naming the key.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from purser.errors import PurserError
 from purser.money import InvalidAmount, Money, normalize_currency
+from purser.policy.escalation import ESCALATION_TRIGGERS as _TRIGGERS
 from purser.policy.fx import cap_in
 
 ACTION_NAMES: tuple[str, ...] = (
@@ -31,17 +32,11 @@ ACTION_NAMES: tuple[str, ...] = (
 """Every action the policy can switch on or off (handoff is always available)."""
 
 Trigger = Literal["dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure"]
-"""A reason that hands a conversation to a human."""
+"""A reason that hands a conversation to a human: `EscalationReason`'s triggers spelled for validation
+(a test keeps the two equal)."""
 
-ESCALATION_TRIGGERS: tuple[Trigger, ...] = (
-    "dispute",
-    "fraud",
-    "legal_threat",
-    "human_request",
-    "abuse",
-    "repeated_failure",
-)
-"""Reasons a conversation is handed to a human."""
+ESCALATION_TRIGGERS: tuple[Trigger, ...] = tuple(cast(Trigger, reason.value) for reason in _TRIGGERS)
+"""Reasons a conversation is handed to a human (`purser.policy.escalation.EscalationReason`), as strings."""
 
 
 class PolicyError(PurserError, ValueError):
@@ -156,9 +151,7 @@ class CancellationPolicy(_Strict):
 class EscalationPolicy(_Strict):
     """Which triggers hand a conversation to a human."""
 
-    triggers: tuple[Literal["dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure"], ...] = (
-        ESCALATION_TRIGGERS
-    )
+    triggers: tuple[Trigger, ...] = ESCALATION_TRIGGERS
 
 
 class Policy(_Strict):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from purser.domain import CustomerId
+from purser.domain.serialize import snapshot_json
 from purser.web.app import WebState, state_of
 from purser.web.errors import NotFoundError
 from purser.web.schemas import ID_PATTERN, error_responses
@@ -43,12 +44,10 @@ async def customer(
     request: Request, customer_id: Annotated[str, Path(pattern=ID_PATTERN, description="Customer id")]
 ) -> dict[str, Any]:
     """The account as the agent's `lookup_account` sees it (demo mode only)."""
-    from purser.actions.lookup_account import account_json
-
     state = state_of(request)
     _demo_only(state)
     snapshot = await run_in_threadpool(state.container.processor.snapshot, CustomerId(customer_id))
-    return account_json(snapshot)
+    return snapshot_json(snapshot, "agent")
 
 
 __all__ = ["router"]

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, ValidationInfo, WithJsonSchema
 
+from purser.domain.dates import iso_utc
 from purser.money import InvalidAmount, Money, normalize_currency
 
 _YES = {"yes", "true", "on"}
@@ -151,7 +152,7 @@ YesNo = Annotated[bool, BeforeValidator(yes_no), WithJsonSchema({"type": "boolea
 UtcTime = Annotated[
     datetime,
     BeforeValidator(utc_time),
-    PlainSerializer(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str),
+    PlainSerializer(iso_utc, return_type=str),
 ]
 Currency = Annotated[str, BeforeValidator(currency_code)]
 Amount = Annotated[

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from purser.domain.dates import iso_utc
 from purser.money import InvalidAmount, Money, normalize_currency
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def check_not_after(world: World, now: datetime) -> Issues:
     from purser.worlds.loader import period_end
 
     issues: Issues = []
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = iso_utc(now)
     late = f"expected a time at or before now ({stamp})"
     plans = {p.id: p for p in world.plans}
     for ci, c in enumerate(world.customers):
@@ -228,7 +229,7 @@ def check_not_after(world: World, now: datetime) -> Issues:
                         (
                             (*base, "subscription", "current_period_start"),
                             f"expected the current period to contain now ({stamp}) for a {sub.status} "
-                            f"subscription, but it ended {end.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+                            f"subscription, but it ended {iso_utc(end)}",
                         )
                     )
         for group in ("invoices", "charges", "refunds"):

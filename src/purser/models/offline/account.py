@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from purser.domain.dates import format_date
 from purser.models.offline.slots import AmountSlot, DateSpan, plan_base
 
 __all__ = [
@@ -43,7 +44,7 @@ def fmt_date(value: Any) -> str:
         when = parsed.date() if parsed else None
     if when is None:
         return str(value)
-    return f"{when:%B} {when.day}, {when.year}"
+    return format_date(when, "us")
 
 
 def fmt_money(amount: Any, currency: Any) -> str:

@@ -31,39 +31,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from purser.models.offline.intents import INTENTS, Intent
 from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mark_plan_mentions
 
-__all__ = ["INTENTS", "IntentClassifier", "Prediction", "generalize", "get_classifier", "load_corpus"]
+__all__ = ["INTENTS", "Intent", "IntentClassifier", "Prediction", "generalize", "get_classifier", "load_corpus"]
 
-INTENTS: tuple[str, ...] = (
-    "refund",
-    "charge_question",
-    "send_invoice",
-    "update_billing",
-    "change_plan",
-    "change_seats",
-    "preview_change",
-    "retry_payment",
-    "payment_method",
-    "pause",
-    "resume",
-    "cancel",
-    "account_question",
-    "policy_question",
-    "human_request",
-    "dispute",
-    "fraud",
-    "legal_threat",
-    "abuse",
-    "greeting",
-    "thanks",
-    "affirm",
-    "deny",
-    "unknown",
-)
-"""Every intent the corpus must cover (and the only ones it may use)."""
 
 DEFAULT_PLAN_NAMES: tuple[str, ...] = ("basic", "pro", "business", "team", "enterprise", "premium", "starter")
 _MONTH_WORDS = (
@@ -147,9 +121,9 @@ def load_corpus() -> dict[str, list[str]]:
 class Prediction:
     """The classifier's answer for one text."""
 
-    intent: str
+    intent: Intent
     confidence: float
-    ranking: tuple[tuple[str, float], ...]
+    ranking: tuple[tuple[Intent, float], ...]
     """All intents with their probabilities, best first."""
 
 
@@ -171,7 +145,7 @@ class IntentClassifier:
         )
         self._pipeline = Pipeline([("features", features), ("clf", LinearSVC(C=1.0))])
         self._pipeline.fit(texts, labels)
-        self._classes: list[str] = [str(c) for c in self._pipeline.classes_]
+        self._classes: list[Intent] = [Intent(str(c)) for c in self._pipeline.classes_]
         # Scoring bypasses the Pipeline/FeatureUnion machinery (input checks, joblib) on the hot path:
         # the same vectorizers and the SVM's margins, computed directly (identical scores).
         self._vectorizers = [vec for _, vec in features.transformer_list]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from purser.models.offline.intents import Intent
+
 NO_PAUSE = re.compile(
     r"\b(?:no|not|do not want|without|skip|instead of)\b[^.]{0,25}\b(?:pause|pausing|offer|offers|discount)\b"
     r"|\bjust cancel\b|\bcancel anyway\b|\bcancel it anyway\b|\bno pause\b"
@@ -19,12 +21,12 @@ MONEY_BACK = re.compile(
     r"|november|december|that month|the month|last month|this month|the fee|my fee)\b[^.]{0,12}\bback\b"
 )
 
-FALLBACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("change_plan", re.compile(r"\b(?:pay|paying|billed|billing|switch|move|change|go)\b.{0,30}"
+FALLBACKS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (Intent.CHANGE_PLAN, re.compile(r"\b(?:pay|paying|billed|billing|switch|move|change|go)\b.{0,30}"
                                r"\b(?:yearly|annually|annual|monthly)\b")),
-    ("payment_method", re.compile(r"\bcard\b.{0,40}\b(?:expired|invalid|no longer valid|new|update|change|"
+    (Intent.PAYMENT_METHOD, re.compile(r"\bcard\b.{0,40}\b(?:expired|invalid|no longer valid|new|update|change|"
                                   r"replace|blocked|cancelled|canceled)\b|\b(?:new|update|change|replace)\b.{0,20}\bcard\b")),
-    ("charge_question", re.compile(r"\b(?:transaction|charge|payment|debit)\b.{0,40}\b(?:clarify|explain|"
+    (Intent.CHARGE_QUESTION, re.compile(r"\b(?:transaction|charge|payment|debit)\b.{0,40}\b(?:clarify|explain|"
                                    r"recogni[sz]e|understand|what|why)\b|\b(?:clarify|explain|what|why)\b.{0,40}"
                                    r"\b(?:transaction|charge|payment|debit)\b")),
 )  # fmt: skip
@@ -134,7 +136,16 @@ RETRY_ASK = re.compile(
 )
 """An explicit ask to take the payment again (not just the news that it failed)."""
 
-ACTIONS = ("refund", "cancel", "pause", "change_plan", "change_seats", "preview_change", "resume")
+ACTIONS: tuple[Intent, ...] = (
+    Intent.REFUND,
+    Intent.CANCEL,
+    Intent.PAUSE,
+    Intent.CHANGE_PLAN,
+    Intent.CHANGE_SEATS,
+    Intent.PREVIEW_CHANGE,
+    Intent.RESUME,
+)
+"""The intents that ask for a change to the account (a hypothetical one is a question instead)."""
 
 CHANGE_VERB = re.compile(r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b")
 

@@ -3,13 +3,17 @@ with high-precision patterns as the fallback when it finds nothing."""
 
 from __future__ import annotations
 
-import importlib
 import re
-from typing import Any
+
+from purser.policy.escalation import ESCALATION_TRIGGERS, EscalationReason, detect_triggers
 
 __all__ = ["ESCALATIONS", "detect_escalation"]
 
-ESCALATIONS: tuple[str, ...] = ("dispute", "fraud", "legal_threat", "human_request", "abuse")
+ESCALATIONS: tuple[str, ...] = tuple(
+    reason.value
+    for reason in ESCALATION_TRIGGERS
+    if reason is not EscalationReason.REPEATED_FAILURE  # counted by the gateway, never read in words
+)
 """The escalation intents, in the order the policy lists its triggers."""
 
 _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -34,24 +38,9 @@ _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
 
 def detect_escalation(raw: str, normalized: str) -> list[str]:
     """Escalation reasons in the text: the policy's detector when present, else patterns."""
-    found: list[str] = []
-    try:
-        module: Any = importlib.import_module("purser.policy.escalation")
-        detector = getattr(module, "detect_triggers", None)
-    except ImportError:
-        detector = None
-    if detector is not None:
-        try:
-            for item in detector(raw) or []:
-                reason = (
-                    item if isinstance(item, str) else getattr(item, "reason", None) or getattr(item, "trigger", None)
-                )
-                if isinstance(reason, str) and reason in ESCALATIONS and reason not in found:
-                    found.append(reason)
-        except Exception:  # a detector bug must not break the conversation
-            found = []
-        if found:
-            return found
+    found = [reason for reason in detect_triggers(raw) if reason in ESCALATIONS]
+    if found:
+        return found
     for reason, pattern in _ESCALATION_PATTERNS:
         if re.search(pattern, normalized) and reason not in found:
             found.append(reason)

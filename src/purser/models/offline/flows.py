@@ -24,6 +24,7 @@ from purser.models.offline.handlers import (
     h_send_invoice,
     h_update_billing,
 )
+from purser.models.offline.intents import Intent
 from purser.models.offline.normalize import normalize
 from purser.models.offline.policy_answers import h_policy, h_price
 from purser.models.offline.references import invoice_items, refund_items
@@ -82,20 +83,20 @@ def h_social(turn: Turn, job: Job) -> None:
 
 
 HANDLERS: dict[str, Callable[[Turn, Job], None]] = {
-    "refund": h_refund,
-    "charge_question": h_charge_question,
-    "send_invoice": h_send_invoice,
-    "update_billing": h_update_billing,
-    "change_plan": h_change_plan,
-    "change_seats": h_change_seats,
-    "preview_change": h_preview,
-    "retry_payment": h_retry,
-    "payment_method": h_payment_method,
-    "pause": h_pause,
-    "resume": h_resume,
-    "cancel": h_cancel,
-    "account_question": h_account,
-    "policy_question": h_policy,
+    Intent.REFUND: h_refund,
+    Intent.CHARGE_QUESTION: h_charge_question,
+    Intent.SEND_INVOICE: h_send_invoice,
+    Intent.UPDATE_BILLING: h_update_billing,
+    Intent.CHANGE_PLAN: h_change_plan,
+    Intent.CHANGE_SEATS: h_change_seats,
+    Intent.PREVIEW_CHANGE: h_preview,
+    Intent.RETRY_PAYMENT: h_retry,
+    Intent.PAYMENT_METHOD: h_payment_method,
+    Intent.PAUSE: h_pause,
+    Intent.RESUME: h_resume,
+    Intent.CANCEL: h_cancel,
+    Intent.ACCOUNT_QUESTION: h_account,
+    Intent.POLICY_QUESTION: h_policy,
     "price_question": h_price,
     "await_confirmation": h_await_confirmation,
     **{reason: h_escalate for reason in ESCALATIONS},
@@ -127,7 +128,9 @@ _MORE_OF_THE_SAME = re.compile(
 )
 """A message asking for the same again ("and the one from the 12th too", "same for August")."""
 
-_REPEATABLE = frozenset({"refund", "send_invoice", "retry_payment", "charge_question", "preview_change"})
+_REPEATABLE = frozenset(
+    {Intent.REFUND, Intent.SEND_INVOICE, Intent.RETRY_PAYMENT, Intent.CHARGE_QUESTION, Intent.PREVIEW_CHANGE}
+)
 """Requests a follow-up can repeat on another charge, invoice or date."""
 
 
@@ -136,7 +139,15 @@ def _follow_up(turn: Turn, jobs: list[Job], norm: str) -> bool:
     if not _MORE_OF_THE_SAME.search(norm) or turn.account is None:
         return False
     # a short "same for August" repeats the last request whatever the classifier guessed for it alone
-    vague = {"charge_question", "account_question", "policy_question", "unknown", "greeting", "thanks", "affirm"}
+    vague = {
+        Intent.CHARGE_QUESTION,
+        Intent.ACCOUNT_QUESTION,
+        Intent.POLICY_QUESTION,
+        Intent.UNKNOWN,
+        Intent.GREETING,
+        Intent.THANKS,
+        Intent.AFFIRM,
+    }
     if any(j.intent in HANDLERS for j in jobs) and (len(norm.split()) > 8 or {j.intent for j in jobs} - vague):
         return False
     return _has_hint(turn.account, numbers_from_words(norm), turn.message)
@@ -146,7 +157,7 @@ def _with_rest(stop: StopTurn, rest: list[Job], done: list[Job]) -> StopTurn:
     """`stop`, its open item carrying the requests not handled yet (answered on the next message) and
     the last request completed before it (so "same for August" can still repeat it)."""
     item = stop.open_item
-    waiting = [(j.intent, j.text, j.normalized) for j in rest if j.intent in HANDLERS and j.intent != "deny"]
+    waiting = [(j.intent, j.text, j.normalized) for j in rest if j.intent in HANDLERS and j.intent != Intent.DENY]
     last = [j.intent for j in done if j.intent in _REPEATABLE]
     if item is None or item.kind not in _CARRIED_OPEN or not (waiting or last):
         return stop
@@ -171,7 +182,7 @@ def _message_jobs(turn: Turn) -> list[Job]:
     norm = normalize(turn.message)
     per_seat = bool(acct and (acct.plan or {}).get("per_seat"))
     if per_seat and not any(j.intent in HANDLERS for j in jobs) and _SEAT_DELTA.search(numbers_from_words(norm)):
-        jobs = [Job("change_seats", turn.message, norm)]  # "ok add 2 more" on a per-seat plan: seats
+        jobs = [Job(Intent.CHANGE_SEATS, turn.message, norm)]  # "ok add 2 more" on a per-seat plan: seats
     intents = {j.intent for j in jobs}
     answer = yes_no(norm)
     item = turn.open_item
@@ -181,37 +192,41 @@ def _message_jobs(turn: Turn) -> list[Job]:
             return [Job(str(last), turn.message, norm)]  # "same for August": the last request again
         msg = Job("", turn.message, norm)
         if item.kind == "offer_refund":
-            if answer == "no" and "refund" not in intents:
-                return [Job("deny", turn.message, norm)]
-            if answer == "yes" or ("refund" in intents and not re.search(r"\b(?:all|every|both)\b", norm)):
+            if answer == "no" and Intent.REFUND not in intents:
+                return [Job(Intent.DENY, turn.message, norm)]
+            if answer == "yes" or (Intent.REFUND in intents and not re.search(r"\b(?:all|every|both)\b", norm)):
                 only_dup = not parse_dates(norm, acct.now) if acct else True
                 if only_dup:
-                    return [Job("refund", turn.message, norm, dict(item.data))] + [
-                        j for j in jobs if j.intent not in ("refund", "charge_question")
+                    return [Job(Intent.REFUND, turn.message, norm, dict(item.data))] + [
+                        j for j in jobs if j.intent not in (Intent.REFUND, Intent.CHARGE_QUESTION)
                     ]
         elif item.kind == "save_offer":
-            if "pause" in intents or (answer == "yes" and "cancel" not in intents):
-                return [Job("pause", turn.message, norm, {"months": item.data.get("months")})]
-            if "cancel" in intents or answer == "no":
-                return [Job("cancel", turn.message, norm, {"insist": True})]
-        elif item.kind == "await_confirmation" and answer and not intents - {"affirm", "deny", "thanks", "unknown"}:
+            if Intent.PAUSE in intents or (answer == "yes" and Intent.CANCEL not in intents):
+                return [Job(Intent.PAUSE, turn.message, norm, {"months": item.data.get("months")})]
+            if Intent.CANCEL in intents or answer == "no":
+                return [Job(Intent.CANCEL, turn.message, norm, {"insist": True})]
+        elif (
+            item.kind == "await_confirmation"
+            and answer
+            and not intents - {Intent.AFFIRM, Intent.DENY, Intent.THANKS, Intent.UNKNOWN}
+        ):
             return [Job("await_confirmation", turn.message, norm, {"answer": answer})]
         elif item.kind == "discussed_charge" and item.data.get("charge_id"):
             for job in jobs:
-                if job.intent == "refund" and acct and not _has_hint(acct, job.normalized, job.text):
+                if job.intent == Intent.REFUND and acct and not _has_hint(acct, job.normalized, job.text):
                     job.data.setdefault("charge_id", item.data["charge_id"])
         elif item.kind == "offer_change":
-            if answer == "no" and not intents - {"affirm", "deny", "thanks", "unknown"}:
-                return [Job("deny", turn.message, norm)]
-            if answer == "yes" and not intents - {"affirm", "thanks"}:
+            if answer == "no" and not intents - {Intent.AFFIRM, Intent.DENY, Intent.THANKS, Intent.UNKNOWN}:
+                return [Job(Intent.DENY, turn.message, norm)]
+            if answer == "yes" and not intents - {Intent.AFFIRM, Intent.THANKS}:
                 if item.data.get("plan"):
-                    return [Job("change_plan", msg.text, norm, {"plan": item.data["plan"]})]
+                    return [Job(Intent.CHANGE_PLAN, msg.text, norm, {"plan": item.data["plan"]})]
                 if item.data.get("quantity"):
-                    return [Job("change_seats", msg.text, norm, {"quantity": item.data["quantity"]})]
+                    return [Job(Intent.CHANGE_SEATS, msg.text, norm, {"quantity": item.data["quantity"]})]
         elif item.kind == "clarify" and item.intent:
-            if answer == "no" and not intents & {"refund", "change_plan", "cancel"}:
-                return [Job("deny", turn.message, norm)]
-            actionable = [j for j in jobs if j.intent in HANDLERS and j.intent != "account_question"]
+            if answer == "no" and not intents & {Intent.REFUND, Intent.CHANGE_PLAN, Intent.CANCEL}:
+                return [Job(Intent.DENY, turn.message, norm)]
+            actionable = [j for j in jobs if j.intent in HANDLERS and j.intent != Intent.ACCOUNT_QUESTION]
             short_answer = len(norm.split()) <= 4 and bool(re.search(r"\d", norm))
             if short_answer or not actionable or all(j.intent == item.intent for j in actionable):
                 return [Job(item.intent, turn.message, norm, dict(item.data))]
@@ -226,14 +241,14 @@ def _message_jobs(turn: Turn) -> list[Job]:
 def _split_items(acct: Account, job: Job) -> list[Job]:
     """One job per charge or invoice the request names ("refund September and October", "email the July and
     August invoices"), when each reference names exactly one (`references`); else the job unchanged."""
-    if job.data or job.intent not in ("refund", "send_invoice"):
+    if job.data or job.intent not in (Intent.REFUND, Intent.SEND_INVOICE):
         return [job]
     norm = numbers_from_words(job.normalized)
-    if job.intent == "refund":
+    if job.intent == Intent.REFUND:
         charges = refund_items(acct, norm, job.text)
-        return [Job("refund", job.text, job.normalized, {"charge_id": c}) for c in charges] or [job]
+        return [Job(Intent.REFUND, job.text, job.normalized, {"charge_id": c}) for c in charges] or [job]
     invoices = invoice_items(acct, norm, job.text)
-    return [Job("send_invoice", job.text, job.normalized, {"invoice": i}) for i in invoices] or [job]
+    return [Job(Intent.SEND_INVOICE, job.text, job.normalized, {"invoice": i}) for i in invoices] or [job]
 
 
 _OTHER_ACCOUNT = re.compile(
@@ -275,10 +290,22 @@ def _foreign_account(turn: Turn) -> bool:
 def run_turn(turn: Turn) -> None:
     """Handle the turn's requests in order (raises NeedCall / StopTurn, or returns when all are done)."""
     jobs = _jobs(turn)
-    writes = {"refund", "send_invoice", "update_billing", "change_plan", "change_seats", "retry_payment",
-              "payment_method", "pause", "resume", "cancel", "account_question", "charge_question"}  # fmt: skip
+    writes = {
+        Intent.REFUND,
+        Intent.SEND_INVOICE,
+        Intent.UPDATE_BILLING,
+        Intent.CHANGE_PLAN,
+        Intent.CHANGE_SEATS,
+        Intent.RETRY_PAYMENT,
+        Intent.PAYMENT_METHOD,
+        Intent.PAUSE,
+        Intent.RESUME,
+        Intent.CANCEL,
+        Intent.ACCOUNT_QUESTION,
+        Intent.CHARGE_QUESTION,
+    }
     # an unclear message that names someone else's object gets the same answer as a clear one
-    if _foreign_account(turn) and any(j.intent in writes or j.intent == "unknown" for j in jobs) and not any(
+    if _foreign_account(turn) and any(j.intent in writes or j.intent == Intent.UNKNOWN for j in jobs) and not any(
         turn.claim(t) for t in ("refund", "send_invoice", "update_billing_details", "change_plan", "change_seats",
                                 "retry_payment", "payment_method_link", "pause", "resume", "cancel")
     ):  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any
 import stripe
 from sqlalchemy import Connection, insert, select, update
 
+from purser.domain.dates import iso_utc
 from purser.processors.errors import InvalidRequest
 from purser.processors.stripe.mapping import ref_id, ts
 from purser.store.db import Database
@@ -56,12 +57,12 @@ class WebhookResult:
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(datetime.now(UTC))
 
 
 def _iso(value: Any) -> str | None:
     moment = ts(value)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    return iso_utc(moment)
 
 
 def verify(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
