@@ -10,7 +10,7 @@ from purser.models.offline.normalize import normalize
 
 def test_the_corpus_covers_exactly_the_enum() -> None:
     assert set(load_corpus()) == {i.value for i in Intent}
-    assert INTENTS == tuple(i.value for i in Intent)
+    assert tuple(i.value for i in Intent) == INTENTS
 
 
 def test_the_classifier_answers_with_members() -> None:

@@ -20,7 +20,7 @@ def test_the_reasons_of_contracts_md() -> None:
         "repeated_failure",
         "out_of_scope",
     ]
-    assert HANDOFF_REASONS == tuple(r.value for r in EscalationReason)
+    assert tuple(r.value for r in EscalationReason) == HANDOFF_REASONS
     assert EscalationReason.OUT_OF_SCOPE not in ESCALATION_TRIGGERS
 
 
