@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/turn_latency.py              # examples + public suite, in-process and purser eval
     .venv/bin/python benchmarks/turn_latency.py --no-eval --repeat 3
     .venv/bin/python benchmarks/turn_latency.py --profile prof.out --no-eval   # cProfile of the in-process runs
+    .venv/bin/python benchmarks/turn_latency.py --conversation-turns 200        # long conversations only
 
 In-process: every scenario of the shared gym examples and of the public suite runs once (after the
 gym's own warm-up) in this process, sequentially, through `purser.gym.runner.run_scenario`, with
@@ -14,13 +15,19 @@ building, judging and violation checks included).
 Then `purser eval PATH --json FILE` runs as a subprocess for each path (its own process pool):
 its `summary.seconds`, the subprocess's wall time and the CPU time of it and its workers.
 
-The machine is shared: the load average is printed with the figures, and CPU time is the figure
-that does not depend on the neighbours.
+`--conversation-turns N`: N customer turns in each of a few long conversations on one loaded world
+(read-only questions and quotes, each a lookup then a reply), timed per turn with the CPU time of the
+whole process; the first and the last tenth of the turns are reported apart, so a per-turn cost that
+grows with the length of the history shows.
+
+The machine is shared: the date, the command and the load average are printed with the figures, and
+CPU time is the figure that does not depend on the neighbours.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -56,6 +63,15 @@ def line(name: str, wall: list[float], cpu: list[float]) -> str:
         f"{name:<26} n={len(ms):<4} wall ms  median {statistics.median(ms):7.1f}  p90 {pct(ms, 90):7.1f}  "
         f"p99 {pct(ms, 99):7.1f} | cpu ms  median {statistics.median(cms):7.1f}  p90 {pct(cms, 90):7.1f}  "
         f"p99 {pct(cms, 99):7.1f}"
+    )
+
+
+def cpu_line(name: str, cpu: list[float]) -> str:
+    """One row of CPU time only: count, median/p90/p99 in milliseconds."""
+    cms = [c * 1000 for c in cpu]
+    return (
+        f"{name:<26} n={len(cms):<5} cpu ms  median {statistics.median(cms):7.2f}  p90 {pct(cms, 90):7.2f}  "
+        f"p99 {pct(cms, 99):7.2f}"
     )
 
 
@@ -153,6 +169,48 @@ def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
         print(f"\nprofile written to {profile}")
 
 
+CONVERSATION_TEXTS = (
+    "When is my next invoice and how much will it be?",
+    "What plan am I on?",
+    "How much would it cost to upgrade to Business?",
+    "What card do you have on file?",
+)
+"""Questions that read the account and quote, never write: a conversation can go on for ever."""
+
+
+def long_conversations(scenario_file: Path, turns: int, conversations: int) -> None:
+    """`turns` customer turns in each of `conversations` conversations on one world; per-turn CPU."""
+    from purser.agent.events import CustomerMessage
+    from purser.app import build_for_world
+    from purser.gym.loader import load_paths
+
+    sc = load_paths([scenario_file])[0]
+    container = build_for_world(sc.world, sc.now)
+    runtime = container.runtime
+    warm = runtime.start(sc.customer, sc.channel)
+    for text in CONVERSATION_TEXTS:  # imports, classifier, statement caches
+        runtime.handle(warm, CustomerMessage(text=text))
+    cpu: list[list[float]] = []
+    for _ in range(conversations):
+        cid = runtime.start(sc.customer, sc.channel)
+        times: list[float] = []
+        for i in range(turns):
+            event = CustomerMessage(text=CONVERSATION_TEXTS[i % len(CONVERSATION_TEXTS)])
+            c0 = time.process_time()
+            runtime.handle(cid, event)
+            times.append(time.process_time() - c0)
+        cpu.append(times)
+    tenth = max(1, turns // 10)
+    every = [t for times in cpu for t in times]
+    first = [t for times in cpu for t in times[:tenth]]
+    last = [t for times in cpu for t in times[-tenth:]]
+    print(f"\nlong conversations on {scenario_file.name}: {conversations} x {turns} customer turns")
+    print(cpu_line("  every turn", every))
+    print(cpu_line("  first tenth", first))
+    print(cpu_line("  last tenth", last))
+    container.close()
+
+
 def via_eval(paths: list[Path]) -> None:
     """`purser eval PATH --json FILE` as a subprocess: summary seconds, wall and CPU (with workers)."""
     exe = str(ROOT / ".venv" / "bin" / "purser")
@@ -191,12 +249,31 @@ def main() -> None:
     ap.add_argument("--no-eval", action="store_true", help="skip the `purser eval` subprocess runs")
     ap.add_argument("--no-inprocess", action="store_true", help="only the `purser eval` subprocess runs")
     ap.add_argument("--profile", help="write a cProfile of the in-process scenario runs to this file")
+    ap.add_argument(
+        "--conversation-turns",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only: N turns in each of a few long conversations",
+    )
+    ap.add_argument(
+        "--conversations", type=int, default=3, help="how many long conversations (with --conversation-turns)"
+    )
+    ap.add_argument(
+        "--scenario", type=Path, default=SUITE / "attack-amount-inflation.yaml", help="world of the long conversations"
+    )
     args = ap.parse_args()
     load = os.getloadavg()
+    print(f"date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; command: {' '.join(sys.argv)}")
     print(
         f"machine: {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}, "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
+    if args.conversation_turns > 0:
+        long_conversations(args.scenario, args.conversation_turns, max(1, args.conversations))
+        load = os.getloadavg()
+        print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        return
     if not args.no_inprocess:
         in_process(args.paths, max(1, args.repeat), args.profile)
     if not args.no_eval:

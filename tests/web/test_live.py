@@ -79,14 +79,14 @@ def test_out_of_band_turns_only(container: Container) -> None:
     store.append_events(
         cid, 1, [("customer", {"type": "message", "text": "hi"}), ("agent", {"type": "message", "text": "a"})]
     )
-    cursor, batches = out_of_band_after(container.db, cid, 0)
+    cursor, batches = out_of_band_after(container.runtime.store, cid, 0)
     assert cursor == 2 and batches == []
     store.append_events(cid, 2, [("agent", {"type": "message", "text": "approved"})])
     store.append_events(cid, 3, [("human", {"type": "message", "text": "hello from a person"})])
-    cursor, batches = out_of_band_after(container.db, cid, cursor)
-    assert cursor == 4 == transcript_position(container.db, cid)
+    cursor, batches = out_of_band_after(container.runtime.store, cid, cursor)
+    assert cursor == 4 == transcript_position(container.runtime.store, cid)
     assert [(b["id"], b["source"]) for b in batches] == [(3, "agent"), (4, "human")]
-    assert out_of_band_after(container.db, cid, cursor) == (4, [])
+    assert out_of_band_after(container.runtime.store, cid, cursor) == (4, [])
 
 
 async def test_open_streams_per_conversation_are_bounded(container: Container) -> None:

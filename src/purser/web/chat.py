@@ -148,7 +148,7 @@ async def stream(
     if last_event_id is not None and last_event_id.strip().isdigit():
         cursor = int(last_event_id.strip())
     if cursor is None:
-        cursor = await run_in_threadpool(transcript_position, state.container.db, conversation_id)
+        cursor = await run_in_threadpool(transcript_position, state.container.runtime.store, conversation_id)
     if state.open_streams.get(conversation_id, 0) >= state.options.max_streams_per_conversation:
         raise RateLimited(
             f"this conversation already has {state.options.max_streams_per_conversation} open streams",
@@ -156,7 +156,7 @@ async def stream(
         )
     state.open_streams[conversation_id] = state.open_streams.get(conversation_id, 0) + 1
     messages = stream_turns(
-        state.container.db,
+        state.container.runtime.store,
         state.container.runtime.subscribe,
         conversation_id,
         cursor,

@@ -27,11 +27,20 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
-
 from purser.agent.events import MessageDelta
-from purser.store.agent_tables import ag_events
-from purser.store.db import Database
+from purser.ports.conversations import ConversationRecord, TranscriptEntry
+
+
+class Transcripts(Protocol):
+    """What the stream reads of the conversations (`Runtime.store`)."""
+
+    def transcript(self, conversation_id: str, *, after: int = 0) -> list[TranscriptEntry]:
+        """Transcript events with `seq > after`, in order."""
+        ...
+
+    def get(self, conversation_id: str) -> ConversationRecord:
+        """The conversation (its `event_seq` is the newest transcript position)."""
+        ...
 
 
 class Subscribe(Protocol):
@@ -42,50 +51,40 @@ class Subscribe(Protocol):
     ) -> Callable[[], None]: ...
 
 
-def out_of_band_after(db: Database, conversation_id: str, after: int) -> tuple[int, list[dict[str, Any]]]:
+def out_of_band_after(store: Transcripts, conversation_id: str, after: int) -> tuple[int, list[dict[str, Any]]]:
     """Turns after transcript position `after` that hold no customer event.
 
     Returns (new cursor, batches); each batch is `{"id", "turn", "source", "events"}`.
     The cursor only moves over whole turns (a turn is committed in one transaction).
     """
-    query = (
-        select(ag_events.c.seq, ag_events.c.turn, ag_events.c.role, ag_events.c.data)
-        .where(ag_events.c.conversation_id == conversation_id, ag_events.c.seq > after)
-        .order_by(ag_events.c.seq)
-    )
-    with db.read() as conn:
-        rows = conn.execute(query).all()
-    turns: dict[int, list[Any]] = {}
-    for row in rows:
-        turns.setdefault(int(row.turn), []).append(row)
+    turns: dict[int, list[TranscriptEntry]] = {}
+    for entry in store.transcript(conversation_id, after=after):
+        turns.setdefault(entry.turn, []).append(entry)
     cursor = after
     batches: list[dict[str, Any]] = []
     for turn, items in turns.items():
-        cursor = max(cursor, max(int(r.seq) for r in items))
-        if any(r.role == "customer" for r in items):
+        cursor = max(cursor, max(e.seq for e in items))
+        if any(e.role == "customer" for e in items):
             continue
-        roles = {str(r.role) for r in items}
+        roles = {e.role for e in items}
         batches.append(
             {
-                "id": max(int(r.seq) for r in items),
+                "id": max(e.seq for e in items),
                 "turn": turn,
                 "source": "human" if roles == {"human"} else "agent",
-                "events": [json.loads(r.data) for r in items],
+                "events": [e.event for e in items],
             }
         )
     return cursor, batches
 
 
-def transcript_position(db: Database, conversation_id: str) -> int:
-    """The newest transcript `seq` of the conversation (0 when empty)."""
-    query = select(func.max(ag_events.c.seq)).where(ag_events.c.conversation_id == conversation_id)
-    with db.read() as conn:
-        value = conn.execute(query).scalar()
-    return int(value or 0)
+def transcript_position(store: Transcripts, conversation_id: str) -> int:
+    """The newest transcript `seq` of the conversation (0 when empty); read from the conversation's counter."""
+    return store.get(conversation_id).event_seq
 
 
 async def stream_turns(
-    db: Database,
+    store: Transcripts,
     subscribe: Subscribe,
     conversation_id: str,
     after: int,
@@ -123,7 +122,7 @@ async def stream_turns(
         while True:
             if read_now:
                 read_now = False
-                cursor, batches = await asyncio.to_thread(out_of_band_after, db, conversation_id, cursor)
+                cursor, batches = await asyncio.to_thread(out_of_band_after, store, conversation_id, cursor)
                 for batch in batches:
                     payload = {"source": batch["source"], "turn": batch["turn"], "events": batch["events"]}
                     yield {"event": "agent_events", "id": str(batch["id"]), "data": json.dumps(payload)}
