@@ -183,6 +183,7 @@ class Batch:
     cards: dict[str, PaymentMethod] = field(default_factory=dict)
     charges: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    _shared: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     # -- load and flush ---------------------------------------------------------------------------
     def load(self, customer_ids: Sequence[str]) -> None:
@@ -511,7 +512,15 @@ class Batch:
         previous: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        self.events.append(event_row(type_, entity, at, customer_id=customer_id, previous=previous, extra=extra))
+        row = event_row(type_, entity, at, customer_id=customer_id, previous=previous, extra=extra)
+        if previous is None and extra is None and isinstance(entity, dict):
+            # invoice.created / invoice.finalized (and paid / payment_succeeded) carry the same
+            # object: one data dict for both, which `Prepared.many` encodes to JSON once.
+            if self._shared is not None and self._shared[0] is entity:
+                row["data"] = self._shared[1]
+            else:
+                self._shared = (entity, row["data"])
+        self.events.append(row)
 
 
 def _bind(id_: str, values: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:

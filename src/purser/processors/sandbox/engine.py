@@ -106,9 +106,7 @@ class SandboxProcessor:
         with self.db.begin() as conn:
             write_clock(conn, value)
 
-    def advance_clock(
-        self, to: datetime, *, on_batch: Callable[[int, int], None] | None = None
-    ) -> cycle.AdvanceReport:
+    def advance_clock(self, to: datetime, *, on_batch: Callable[[int, int], None] | None = None) -> cycle.AdvanceReport:
         """Move the clock forward to `to`, running every renewal, trial end, resume, cancellation and retry
         due on the way, each at its own instant. Never skips or repeats a renewal.
 

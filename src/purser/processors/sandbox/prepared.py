@@ -20,12 +20,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Executable
+from sqlalchemy import JSON, Connection, Executable
 from sqlalchemy.engine import Dialect
 
 __all__ = ["Prepared"]
 
-_Compiled = tuple[str, tuple[str, ...], bool, dict[str, Any], dict[str, Callable[[Any], Any]]]
+_Compiled = tuple[str, tuple[str, ...], bool, dict[str, Any], dict[str, Callable[[Any], Any]], frozenset[str]]
 
 
 class Prepared:
@@ -52,18 +52,28 @@ class Prepared:
                 )
                 names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
                 processors = {}
+                documents = set()
                 for bind, name in compiled.bind_names.items():
                     process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                     if process is not None:
                         processors[name] = process
+                    if isinstance(bind.type, JSON):
+                        documents.add(name)
                 # Literals of the statement (LIMIT 1, status != 'canceled') are bound parameters too.
-                found = (compiled.string, names, compiled.positional, dict(compiled.params), processors)
+                found = (
+                    compiled.string,
+                    names,
+                    compiled.positional,
+                    dict(compiled.params),
+                    processors,
+                    frozenset(documents),
+                )
                 self._by_dialect[key] = found
         return found
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row of the statement with `params` (strings and integers only)."""
-        sql, names, positional, defaults, _ = self._compiled(conn.dialect)
+        sql, names, positional, defaults, _, _ = self._compiled(conn.dialect)
         if not conn.in_transaction():
             conn.begin()  # SQLAlchemy's BEGIN (and its events); the connection's close ends it
         values = {**defaults, **params} if params else defaults
@@ -86,10 +96,13 @@ class Prepared:
         Every parameter set names every parameter (no defaults are filled in)."""
         if not params:
             return
-        sql, names, positional, _, processors = self._compiled(conn.dialect)
+        sql, names, positional, _, processors, documents = self._compiled(conn.dialect)
         if not conn.in_transaction():
             conn.begin()
-        steps = [(name, processors.get(name)) for name in names]
+        steps = [
+            (name, _once_each(processors[name]) if name in documents and name in processors else processors.get(name))
+            for name in names
+        ]
         bound: list[Any] = []
         for row in params:
             values = [(p(row[name]) if p else row[name]) for name, p in steps]
@@ -99,3 +112,16 @@ class Prepared:
             cursor.executemany(sql, bound)
         finally:
             cursor.close()
+
+
+def _once_each(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    # A JSON document shared by several rows (the same dict object) is encoded once.
+    done: dict[int, tuple[Any, Any]] = {}
+
+    def run(value: Any) -> Any:
+        found = done.get(id(value))
+        if found is None or found[0] is not value:
+            found = done[id(value)] = (value, process(value))
+        return found[1]
+
+    return run
