@@ -23,11 +23,15 @@ __all__ = [
     "ConversationRecord",
     "ConversationRepository",
     "ConversationStoreFactory",
+    "Dashboard",
+    "HandoffRecord",
     "PendingConfirmation",
+    "RefundRecord",
     "TranscriptEntry",
     "TurnLatency",
     "TurnLoad",
     "TurnWrite",
+    "UsageCost",
     "UsageRow",
 ]
 
@@ -242,4 +246,76 @@ class ConversationStoreFactory(Protocol):
 
     def write(self) -> Any:
         """A context manager yielding a `ConversationRepository` on one write transaction."""
+        ...
+
+
+# -- the dashboard's read models ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HandoffRecord:
+    """A conversation handed to a human, with the summary written for them."""
+
+    conversation_id: str
+    customer_id: str
+    channel: str
+    reason: str | None
+    summary: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    """One refund reservation of the gateway's ledger (not released)."""
+
+    day: str
+    currency: str
+    amount_minor: int
+    customer_id: str
+    charge_id: str
+    state: str
+    approved: bool
+    counts: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCost:
+    """One usage row's model and cost (decimal string, USD)."""
+
+    conversation_id: str
+    model: str
+    cost_usd: str
+
+
+class Dashboard(Protocol):
+    """What the admin dashboard reads across conversations and the gateway's records."""
+
+    def handoffs(self, *, limit: int) -> list[HandoffRecord]:
+        """Conversations handed to a human, newest first."""
+        ...
+
+    def refunds_since(self, day: str) -> list[RefundRecord]:
+        """Ledger entries from `day` on (ISO date), released ones left out."""
+        ...
+
+    def statuses(self) -> dict[str, str]:
+        """conversation id -> status, for conversations with at least one turn."""
+        ...
+
+    def usage_costs(self) -> list[UsageCost]:
+        """Every usage row's conversation, model and cost."""
+        ...
+
+    def acted_conversations(self) -> set[str]:
+        """Conversations where a write action succeeded."""
+        ...
+
+    def record_latency(self, conversation_id: str, latency: TurnLatency) -> None:
+        """Append one answered turn's latency row (outside a turn's write)."""
+        ...
+
+    def recent_latencies(self, limit: int) -> list[int]:
+        """Latencies (ms) of the newest `limit` turns."""
+        ...
+
+    def latency_conversations(self, limit: int) -> list[str]:
+        """Conversations with answered turns, most recent first."""
         ...

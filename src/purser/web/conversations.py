@@ -5,16 +5,13 @@ The web layer only reads here; every write goes through `Runtime` or `Gateway`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from purser.ports.conversations import ConversationRecord
-from purser.store.gateway_tables import gw_actions
 
 if TYPE_CHECKING:
     from purser.app import Container
@@ -121,39 +118,9 @@ def approval_conversation(container: Container, approval_id: str) -> str | None:
 
 def handoffs(container: Container, *, limit: int) -> list[dict[str, Any]]:
     """Conversations handed to a human, newest first, with the summary written for the human."""
-    query = (
-        select(gw_actions)
-        .where(gw_actions.c.action == "handoff", gw_actions.c.status == "escalated")
-        .order_by(gw_actions.c.updated_at.desc())
-        .limit(limit)
-    )
-    with container.db.read() as conn:
-        rows = conn.execute(query).all()
-    out = []
-    for r in rows:
-        result = _loads(r.result) or {}
-        handoff = result.get("handoff", {}) if isinstance(result, dict) else {}
-        args = _loads(r.arguments) or {}
-        out.append(
-            {
-                "conversation_id": r.conversation_id,
-                "customer_id": r.customer_id,
-                "channel": r.channel,
-                "reason": handoff.get("reason") or r.reason or args.get("reason"),
-                "summary": handoff.get("summary") or args.get("summary") or r.summary,
-                "created_at": r.updated_at,
-            }
-        )
-    return out
+    from purser.web.metrics import dashboard_of
 
-
-def _loads(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    return [asdict(h) for h in dashboard_of(container.db).handoffs(limit=limit)]
 
 
 __all__ = [

@@ -8,59 +8,44 @@ Amounts stay integer minor units until they are formatted as decimal strings.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
 from purser.money import Money
-from purser.store.agent_tables import ag_conversations, ag_usage
-from purser.store.db import Database
-from purser.store.gateway_tables import gw_actions, gw_ledger
-from purser.store.web_tables import web_turns
+from purser.ports.conversations import Dashboard, TurnLatency
 
 if TYPE_CHECKING:
     from purser.app import Container
+    from purser.store.db import Database
+
+
+def dashboard_of(db: Database) -> Dashboard:
+    """The dashboard's read model on `db` (the store's SQL adapter)."""
+    from purser.store.conversations import SqlDashboard
+
+    return SqlDashboard(db)
 
 
 class LatencyLog:
-    """Records answered turns and reads latency percentiles."""
+    """Records answered turns and reads latency percentiles (turns answered over the chat API record
+    their row in the turn's own transaction; `record` is for anything else)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.dashboard = dashboard_of(db)
 
     def record(self, conversation_id: str, kind: str, status: int, latency_ms: int, events: int) -> None:
         """Append one answered turn."""
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        with self.db.begin() as conn:
-            conn.execute(
-                web_turns.insert().values(
-                    conversation_id=conversation_id,
-                    kind=kind,
-                    status=status,
-                    latency_ms=max(0, latency_ms),
-                    events=events,
-                    created_at=now,
-                )
-            )
+        self.dashboard.record_latency(conversation_id, TurnLatency(kind, status, latency_ms, events))
 
     def recent(self, limit: int = 2000) -> list[int]:
         """Latencies (ms) of the newest `limit` turns."""
-        query = select(web_turns.c.latency_ms).order_by(web_turns.c.id.desc()).limit(limit)
-        with self.db.read() as conn:
-            return [int(v) for v in conn.execute(query).scalars()]
+        return self.dashboard.recent_latencies(limit)
 
     def conversation_ids(self, limit: int = 500) -> list[str]:
         """Conversations with answered turns, most recent first."""
-        query = (
-            select(web_turns.c.conversation_id, func.max(web_turns.c.id).label("last"))
-            .group_by(web_turns.c.conversation_id)
-            .order_by(func.max(web_turns.c.id).desc())
-            .limit(limit)
-        )
-        with self.db.read() as conn:
-            return [str(r.conversation_id) for r in conn.execute(query)]
+        return self.dashboard.latency_conversations(limit)
 
 
 def percentile(values: list[int], pct: float) -> int | None:
@@ -90,9 +75,7 @@ def refunds_metrics(container: Container, days: int = 14) -> dict[str, Any]:
     cap = policy.refunds.max_amount_money(currency)
     today = container.processor.now().astimezone(UTC).date()
     first = (today - timedelta(days=days - 1)).isoformat()
-    query = select(gw_ledger).where(gw_ledger.c.day >= first, gw_ledger.c.state != "released")
-    with container.db.read() as conn:
-        rows = conn.execute(query).all()
+    rows = dashboard_of(container.db).refunds_since(first)
     per_day: dict[str, int] = {}
     today_refunds = []
     for r in rows:
@@ -137,19 +120,10 @@ def _percent(part: int, whole: int) -> str:
 
 def automation_metrics(container: Container) -> dict[str, Any]:
     """Share of conversations resolved without a human, and the LLM cost per resolved one by model."""
-    conv = ag_conversations
-    with container.db.read() as conn:
-        rows = conn.execute(select(conv.c.id, conv.c.status).where(conv.c.turns > 0)).all()
-        usage = conn.execute(select(ag_usage.c.conversation_id, ag_usage.c.model, ag_usage.c.cost_usd)).all()
-        acted = {
-            str(v)
-            for v in conn.execute(
-                select(gw_actions.c.conversation_id).where(
-                    gw_actions.c.status == "succeeded", gw_actions.c.kind != "read"
-                )
-            ).scalars()
-        }
-    status = {str(r.id): str(r.status) for r in rows}
+    board = dashboard_of(container.db)
+    status = board.statuses()
+    usage = board.usage_costs()
+    acted = board.acted_conversations()
     total = len(status)
     handed_off = sum(1 for s in status.values() if s == "handed_off")
     automated = total - handed_off
