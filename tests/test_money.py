@@ -145,6 +145,7 @@ _NOT_MONEY = (
     "web/",
     "agent/live",
     "agent/timing",
+    "testing/llm_",  # the fake LLM server's delays and pacing are seconds
 )
 
 

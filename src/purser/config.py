@@ -115,3 +115,13 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             loc = ".".join(str(p) for p in err["loc"])
             msgs.append(f"{loc}: {'unknown key' if err['type'] == 'extra_forbidden' else err['msg']}")
         raise ConfigError(f"{file_path}: " + "; ".join(msgs)) from None
+
+
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "ConfigError",
+    "ModelEntry",
+    "RoutingRules",
+    "Settings",
+    "load_settings",
+]

@@ -72,3 +72,13 @@ def test_the_cli_constructs_nothing_itself() -> None:
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
             owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
             assert name not in CONSTRUCTORS and owner not in CONSTRUCTORS, f"{path.name}:{node.lineno} builds {name}"
+
+
+def test_the_package_surface_is_lazy_and_complete() -> None:
+    loaded = _loaded_after("import purser")
+    assert not [m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY]
+    resolved = _loaded_after(
+        "import purser\nmissing = [n for n in purser.__all__ if getattr(purser, n, None) is None]\nassert not missing"
+    )
+    assert "purser.app" in resolved
+    assert (Path(purser.cli.__file__).parent.parent / "py.typed").is_file()

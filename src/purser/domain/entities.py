@@ -365,3 +365,25 @@ class Email:
     """Invoice it carries, if any."""
     attachment_name: str | None = None
     """PDF file name, if any."""
+
+
+__all__ = [
+    "Address",
+    "BillingDetails",
+    "Charge",
+    "ChargeStatus",
+    "Customer",
+    "Dispute",
+    "Email",
+    "Event",
+    "Interval",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "PaymentBehavior",
+    "PaymentMethod",
+    "Plan",
+    "Refund",
+    "Subscription",
+    "SubscriptionStatus",
+]

@@ -11,3 +11,16 @@ ChargeId = NewType("ChargeId", str)
 RefundId = NewType("RefundId", str)
 DisputeId = NewType("DisputeId", str)
 EventId = NewType("EventId", str)
+
+
+__all__ = [
+    "ChargeId",
+    "CustomerId",
+    "DisputeId",
+    "EventId",
+    "InvoiceId",
+    "PaymentMethodId",
+    "PlanId",
+    "RefundId",
+    "SubscriptionId",
+]

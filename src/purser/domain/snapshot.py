@@ -121,3 +121,10 @@ class ProrationQuote:
         for line in self.lines:
             total = total + line.amount
         return total
+
+
+__all__ = [
+    "AccountSnapshot",
+    "ProrationLine",
+    "ProrationQuote",
+]

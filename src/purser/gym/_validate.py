@@ -84,3 +84,9 @@ class Checker:
             self.bad(key, f"a list ({what})", value)
             return None
         return value
+
+
+__all__ = [
+    "Checker",
+    "short",
+]

@@ -290,3 +290,10 @@ def _phrases(check: Checker, key: str, value: Any) -> tuple[tuple[str, ...], ...
             if t is not None:
                 out.append((t,))
     return tuple(out)
+
+
+__all__ = [
+    "EXPECT_KEYS",
+    "SUBSCRIPTION_STATUSES",
+    "parse_expect",
+]

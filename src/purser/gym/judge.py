@@ -243,3 +243,14 @@ def _show(value: Any) -> str:
 
 def _alts(options: tuple[str, ...]) -> str:
     return repr(options[0]) if len(options) == 1 else "one of " + ", ".join(repr(o) for o in options)
+
+
+__all__ = [
+    "Conversation",
+    "RaisedApproval",
+    "invoices_paid",
+    "judge",
+    "new_charges",
+    "new_refunds",
+    "other_writes",
+]

@@ -75,3 +75,11 @@ def _render(conv: Conversation) -> str:
             lines.append(f"AGENT [{kind}]: {ev.get('summary')}")
     lines.append("Write your next message (or the stop word).")
     return "\n".join(lines)
+
+
+__all__ = [
+    "INSTRUCTIONS",
+    "MAX_TURNS",
+    "STOP",
+    "LLMCustomer",
+]

@@ -186,3 +186,10 @@ def render_html(results: list[SuiteResult]) -> str:
 def write_html(results: list[SuiteResult], path: str | Path) -> None:
     """Write the HTML report."""
     Path(path).write_text(render_html(results), encoding="utf-8")
+
+
+__all__ = [
+    "render_html",
+    "write_html",
+    "write_json",
+]

@@ -274,3 +274,16 @@ def _usage(container: Any, conversation_id: str) -> tuple[int, Decimal]:
         tokens = int(getattr(usage, "input_tokens", 0) or 0) + int(getattr(usage, "output_tokens", 0) or 0)
     cost = getattr(usage, "cost_usd", "0") or "0"
     return int(tokens), Decimal(str(cost))
+
+
+__all__ = [
+    "MAX_AGENT_REPLIES",
+    "Customer",
+    "RunOptions",
+    "ScenarioResult",
+    "ScriptedCustomer",
+    "Seconds",
+    "TrialResult",
+    "run_scenario",
+    "run_trial",
+]

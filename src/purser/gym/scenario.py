@@ -171,3 +171,21 @@ def as_date(value: datetime | date | None) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     return value
+
+
+__all__ = [
+    "BILLING_FIELDS",
+    "CHANNELS",
+    "HANDOFF_REASONS",
+    "SUBSCRIPTION_FIELDS",
+    "WRITE_ACTIONS",
+    "ApprovalExpectation",
+    "ApproverRule",
+    "ConfirmRule",
+    "Decision",
+    "EmailExpectation",
+    "Expectations",
+    "RefundExpectation",
+    "Scenario",
+    "as_date",
+]

@@ -121,3 +121,12 @@ def run_suite(
                     on_done(fut.result())
     done = [r for r in results if r is not None]
     return SuiteResult(model, max(1, options.trials), done, time.perf_counter() - started)
+
+
+__all__ = [
+    "SuiteResult",
+    "default_workers",
+    "format_money_totals",
+    "run_suite",
+    "warm_up",
+]

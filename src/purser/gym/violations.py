@@ -289,3 +289,13 @@ def _add_months(moment: datetime, months: int) -> datetime:
     index = moment.month - 1 + months
     year, month = moment.year + index // 12, index % 12 + 1
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+__all__ = [
+    "CHARGE_ACTIONS",
+    "DUPLICATE_WINDOW",
+    "SUBSCRIPTION_ACTIONS",
+    "Violation",
+    "check_violations",
+    "money_moved",
+]

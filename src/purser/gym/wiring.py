@@ -148,3 +148,14 @@ def check_setup(options: RunOptions) -> None:
         raise GymSetupError(f"configuration: {exc}") from None
     if options.user_model:
         user_model(options)
+
+
+__all__ = [
+    "GymSetupError",
+    "agent_settings",
+    "build_trial",
+    "check_setup",
+    "make_customer",
+    "user_model",
+    "warm",
+]

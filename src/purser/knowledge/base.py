@@ -272,3 +272,18 @@ def _iso(value: dt.date | None) -> str | None:
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "HEADING_BONUS",
+    "INDEX_PREFIX",
+    "MANIFEST",
+    "DocumentInfo",
+    "KnowledgeBase",
+    "Passage",
+    "Progress",
+    "compact",
+    "count_files",
+    "read_documents",
+]

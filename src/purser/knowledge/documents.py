@@ -218,3 +218,15 @@ def _chunks(text: str) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+__all__ = [
+    "MAX_CHUNK_CHARS",
+    "SUPPORTED_SUFFIXES",
+    "Block",
+    "Document",
+    "Section",
+    "iter_document_paths",
+    "load_document",
+    "split_front_matter",
+]

@@ -16,3 +16,9 @@ class DocumentError(KnowledgeError):
     """A path that cannot be ingested or an index that cannot be read."""
 
     code = "bad_document"
+
+
+__all__ = [
+    "DocumentError",
+    "KnowledgeError",
+]

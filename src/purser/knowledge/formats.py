@@ -237,3 +237,13 @@ def _text_blocks(body: str) -> tuple[str, list[Block]]:
         title = first
         blocks[0] = (1, first)
     return title, blocks
+
+
+__all__ = [
+    "Parsed",
+    "parse_html",
+    "parse_markdown",
+    "parse_pdf",
+    "parse_plain_text",
+    "strip_inline_markdown",
+]

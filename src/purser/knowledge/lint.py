@@ -197,3 +197,15 @@ def _check(policy: Policy, claim: Claim, section: Section, sentence: str) -> Fin
         policy_value=expected,
         sentence=sentence,
     )
+
+
+__all__ = [
+    "DEFAULT_MAX_AGE_DAYS",
+    "DUNNING_MAX_RETRIES",
+    "DUNNING_RETRY_DAYS",
+    "Finding",
+    "Severity",
+    "kb_contradictions_block_writes",
+    "lint",
+    "stale_documents",
+]

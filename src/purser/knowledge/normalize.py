@@ -138,3 +138,13 @@ def duration_from(match: re.Match[str]) -> Duration:
     """The `Duration` captured by a pattern built on `DURATION`."""
     number = match.group("n")
     return Duration(int(number) if number else 1, match.group("unit"))
+
+
+__all__ = [
+    "DURATION",
+    "UNIT_DAYS",
+    "Duration",
+    "duration_from",
+    "normalize_sentence",
+    "words_to_number",
+]

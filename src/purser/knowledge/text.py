@@ -171,3 +171,14 @@ def split_sentences(text: str) -> list[str]:
         if tail:
             sentences.append(tail)
     return sentences
+
+
+__all__ = [
+    "STOPWORDS",
+    "content_terms",
+    "estimate_tokens",
+    "normalize_phrases",
+    "split_sentences",
+    "stem",
+    "tokenize",
+]

@@ -97,3 +97,15 @@ def answer_from_passages(question: str, passages: Sequence[PassageLike], *, max_
         if index not in chosen and scored[index][0] > 0 and abs(index - best) <= 2:
             chosen.add(index)
     return " ".join(sentences[i] for i in sorted(chosen))
+
+
+__all__ = [
+    "PASSAGE_CHARS",
+    "TOOL_DESCRIPTION",
+    "TOOL_NAME",
+    "PassageLike",
+    "SearchKnowledgeArgs",
+    "answer_from_passages",
+    "citations_for",
+    "search_tool_result",
+]

@@ -65,3 +65,11 @@ def cap_in(amount: Money, currency: str) -> Money:
 def spent_in(amount: Money, currency: str) -> Money:
     """Money already moved, counted in `currency` (rounded up: never under-counted)."""
     return convert(amount, currency, round_up=True)
+
+
+__all__ = [
+    "REFERENCE_RATES_PER_USD",
+    "cap_in",
+    "convert",
+    "spent_in",
+]

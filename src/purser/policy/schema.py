@@ -213,3 +213,20 @@ def _describe(exc: ValidationError, source: str) -> str:
 
 DEFAULT_POLICY = Policy()
 """The defaults of DESIGN §6."""
+
+
+__all__ = [
+    "ACTION_NAMES",
+    "DEFAULT_POLICY",
+    "ESCALATION_TRIGGERS",
+    "ActionSwitches",
+    "CancellationPolicy",
+    "DecimalString",
+    "EscalationPolicy",
+    "OnOff",
+    "PlanPolicy",
+    "Policy",
+    "PolicyError",
+    "RefundPolicy",
+    "Trigger",
+]

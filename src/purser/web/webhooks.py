@@ -40,3 +40,8 @@ async def stripe_webhook(request: Request) -> dict[str, Any]:
         "duplicate": result.duplicate,
         "actions": result.actions,
     }
+
+
+__all__ = [
+    "stripe_webhook",
+]

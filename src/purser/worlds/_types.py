@@ -167,3 +167,28 @@ CardExpiry = Annotated[str, BeforeValidator(card_expiry)]
 EmailAddress = Annotated[str, BeforeValidator(email_address)]
 Last4 = Annotated[str, BeforeValidator(last_four)]
 Text = Annotated[str, BeforeValidator(non_empty)]
+
+
+__all__ = [
+    "Amount",
+    "CardExpiry",
+    "Country",
+    "Currency",
+    "EmailAddress",
+    "Last4",
+    "Text",
+    "UtcTime",
+    "VatId",
+    "YesNo",
+    "amount_text",
+    "card_expiry",
+    "country_code",
+    "currency_code",
+    "email_address",
+    "last_four",
+    "non_empty",
+    "parse_amount",
+    "utc_time",
+    "vat_number",
+    "yes_no",
+]

@@ -237,3 +237,13 @@ def check_not_after(world: World, now: datetime) -> Issues:
                 if item.created > now:
                     issues.append(((*base, group, index, "created"), late))
     return issues
+
+
+__all__ = [
+    "LIVE_STATUSES",
+    "Issues",
+    "check_customer",
+    "check_not_after",
+    "check_world",
+    "resolve_currencies",
+]

@@ -206,3 +206,36 @@ PAST_CHANGE = re.compile(
     r"(?:downgrad|upgrad|switch|chang|mov)\w*(?: (?:it|that|this|my \w+|our \w+|the \w+|plans?|down|up))?\b"
 )
 """A plan change told as history ("I forgot to downgrade"), not asked for now."""
+
+
+__all__ = [
+    "ACTIONS",
+    "CARD_ASK",
+    "CARD_DONE",
+    "CARD_HOW_TO",
+    "CHANGE_VERB",
+    "CHARGE_AGAIN",
+    "DO_IT",
+    "FALLBACKS",
+    "HYPOTHETICAL",
+    "KEEP_SEATS",
+    "MONEY_BACK",
+    "NOT_CANCEL",
+    "NO_PAUSE",
+    "ON_PLAN",
+    "OWE_QUESTION",
+    "PAST_CANCEL",
+    "PAST_CHANGE",
+    "PAST_PAUSE",
+    "PAST_REFUND",
+    "PAUSE_ASK",
+    "PAUSE_END",
+    "REMEDY",
+    "RETRY_ASK",
+    "SEAT_CHANGE_CUE",
+    "TRIAL_QUESTION",
+    "UNDO_CANCEL",
+    "VAT_ZERO_QUESTION",
+    "WHEN_RETRY",
+    "WHICH_CARD",
+]

@@ -116,3 +116,13 @@ def to_dict(result: Any) -> Obj:
     if hasattr(result, "to_dict"):
         return dict(result.to_dict())
     return dict(result)
+
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Obj",
+    "call",
+    "make_client",
+    "to_dict",
+    "translate",
+]

@@ -336,3 +336,27 @@ def event(obj: Obj) -> Event:
         created=ts(obj.get("created")) or datetime.now(UTC),
         data=dict((obj.get("data") or {}).get("object") or {}),
     )
+
+
+__all__ = [
+    "Obj",
+    "address",
+    "charge",
+    "customer",
+    "dispute",
+    "event",
+    "first_item",
+    "invoice",
+    "invoice_charge_ids",
+    "invoice_subscription_id",
+    "item_price",
+    "money",
+    "payment_method",
+    "plan",
+    "ref_id",
+    "refund",
+    "subscription",
+    "ts",
+    "unix",
+    "vat_id_of",
+]

@@ -511,3 +511,10 @@ def vars_of(address: Address) -> dict[str, Any]:
         "postal_code": address.postal_code,
         "country": address.country,
     }
+
+
+__all__ = [
+    "RETURN_URL",
+    "StripeProcessor",
+    "vars_of",
+]

@@ -200,3 +200,12 @@ class WebhookHandler:
         done = conn.execute(update(table).where(table.c.subscription_id == key).values(**values)).rowcount
         if not done:
             conn.execute(insert(table).values(subscription_id=key, **values))
+
+
+__all__ = [
+    "TOLERANCE_SECONDS",
+    "WebhookHandler",
+    "WebhookResult",
+    "WebhookSignatureError",
+    "verify",
+]
