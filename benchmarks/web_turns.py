@@ -80,7 +80,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def plot(rows: list[dict[str, Any]], path: Path, date: str) -> None:
-    """Throughput and server CPU per turn against concurrency, one line per backend."""
+    """Throughput (measured, and per server-CPU-second) and server CPU per turn against concurrency."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,7 +90,10 @@ def plot(rows: list[dict[str, Any]], path: Path, date: str) -> None:
     for backend in sorted({r["backend"] for r in rows}):
         mine = [r for r in rows if r["backend"] == backend]
         levels = [r["concurrency"] for r in mine]
-        left.plot(levels, [r["turns_per_s"] for r in mine], marker="o", label=backend)
+        line = left.plot(levels, [r["turns_per_s"] for r in mine], marker="o", label=f"{backend}, measured")[0]
+        # What one core of server would answer: independent of how busy the shared machine was.
+        capacity = [r["turns_per_server_cpu_s"] for r in mine]
+        left.plot(levels, capacity, marker="x", linestyle=":", color=line.get_color(), label=f"{backend}, per CPU-s")
         right.plot(levels, [r["server_cpu_ms_per_turn"] for r in mine], marker="o", label=backend)
     left.axhline(BUDGET_TPS, color="grey", linestyle="--", label=f"budget {BUDGET_TPS:.0f}/s")
     right.axhline(BUDGET_MS, color="grey", linestyle="--", label=f"budget {BUDGET_MS:.0f} ms")
