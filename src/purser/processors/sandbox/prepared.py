@@ -20,10 +20,11 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Executable
+from sqlalchemy import JSON, ClauseElement, Connection, Insert
 from sqlalchemy.engine import Dialect
 
 __all__ = ["Prepared"]
+
 
 _Compiled = tuple[str, tuple[str, ...], bool, dict[str, Any], dict[str, Callable[[Any], Any]], frozenset[str]]
 
@@ -36,7 +37,7 @@ class Prepared:
 
     __slots__ = ("_by_dialect", "_lock", "keys", "statement")
 
-    def __init__(self, statement: Executable, keys: Sequence[str] | None = None) -> None:
+    def __init__(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.keys = list(keys) if keys is not None else None
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
@@ -47,9 +48,7 @@ class Prepared:
         found = self._by_dialect.get(key)
         if found is None:
             with self._lock:
-                compiled = self.statement.compile(  # type: ignore[attr-defined]
-                    dialect=dialect, column_keys=self.keys
-                )
+                compiled: Any = self.statement.compile(dialect=dialect, column_keys=self.keys)
                 names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
                 processors = {}
                 documents = set()
@@ -103,13 +102,19 @@ class Prepared:
             (name, _once_each(processors[name]) if name in documents and name in processors else processors.get(name))
             for name in names
         ]
-        bound: list[Any] = []
-        for row in params:
-            values = [(p(row[name]) if p else row[name]) for name, p in steps]
-            bound.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
+        rows = [[(p(row[name]) if p else row[name]) for name, p in steps] for row in params]
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(sql, bound)
+            if isinstance(self.statement, Insert) and conn.dialect.name == "postgresql":
+                # psycopg's executemany costs a protocol round per row: COPY streams them instead.
+                target = sql[len("INSERT INTO ") : sql.index(" VALUES ")]
+                with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+            elif positional:
+                cursor.executemany(sql, [tuple(r) for r in rows])
+            else:
+                cursor.executemany(sql, [dict(zip(names, r, strict=True)) for r in rows])
         finally:
             cursor.close()
 
