@@ -181,8 +181,6 @@ def last_write(events: list[Event]) -> int:
 def _plan_turn(
     events: list[Event], tools: frozenset[str], depth: int, context_only: bool
 ) -> tuple[Decision, Open | None]:
-    from purser.models.offline import flows
-
     starts = [e.index for e in events if e.kind == "customer"]
     if not starts:
         return Reply("Hi! I can help with billing: refunds, invoices, plan and seat changes, payment methods, "
@@ -194,6 +192,20 @@ def _plan_turn(
     open_item: Open | None = None
     if depth < 4 and len(starts) > 1:
         open_item = _earlier_open(events[:start], tools, depth + 1)
+    return _plan_with(events, tools, start, account, open_item, context_only)
+
+
+def _plan_with(
+    events: list[Event],
+    tools: frozenset[str],
+    start: int,
+    account: Account | None,
+    open_item: Open | None,
+    context_only: bool,
+) -> tuple[Decision, Open | None]:
+    """Plan the turn that starts at `start`, given what the turn before it left open."""
+    from purser.models.offline import flows
+
     texts = [e.index for e in events[start + 1 :] if e.kind == "text"]
     turn = Turn(
         events=events,
@@ -217,22 +229,33 @@ def _plan_turn(
     return Reply(text or "Is there anything else I can help you with?"), turn.soft_open
 
 
-_EARLIER: OrderedDict[tuple[int, int, frozenset[str], int], Open | None] = OrderedDict()
-_EARLIER_SIZE = 2048
+_EARLIER: OrderedDict[tuple[int, int, frozenset[str], str], Open | None] = OrderedDict()
+_EARLIER_SIZE = 4096
 _EARLIER_LOCK = threading.Lock()
 
 
 def _earlier_open(prefix: list[Event], tools: frozenset[str], depth: int) -> Open | None:
-    """What an earlier turn left open: a pure function of the history before this turn, so it is
-    memoized per history prefix (bounded LRU): each new request re-reads the whole history, and
-    without the memo every request re-planned up to four earlier turns."""
-    key = (prefix[-1].key, len(prefix), tools, depth)
+    """What the turn ending `prefix` left open, as the planner at recursion `depth` sees it.
+
+    A pure function of the history prefix, the tools and what the turn before it left open (which
+    `depth` bounds: four turns back at most), so it is memoized on exactly those (bounded LRU). Each
+    request re-reads the whole history; without the memo every request re-planned four earlier turns,
+    with it a new customer turn plans about one.
+    """
+    starts = [e.index for e in prefix if e.kind == "customer"]
+    if not starts:
+        return None
+    start = starts[-1]
+    open_in: Open | None = None
+    if depth < 4 and len(starts) > 1:
+        open_in = _earlier_open(prefix[:start], tools, depth + 1)
+    key = (prefix[-1].key, len(prefix), tools, repr(open_in))
     with _EARLIER_LOCK:
         if key in _EARLIER:
             _EARLIER.move_to_end(key)
-            found = _EARLIER[key]
-            return copy.deepcopy(found)
-    _, item = _plan_turn(prefix, tools, depth, True)
+            return copy.deepcopy(_EARLIER[key])
+    account, _ = latest_account(prefix)
+    _, item = _plan_with(prefix, tools, start, account, open_in, True)
     with _EARLIER_LOCK:
         _EARLIER[key] = copy.deepcopy(item)
         while len(_EARLIER) > _EARLIER_SIZE:
