@@ -147,18 +147,21 @@ def rss_kib(pid: int) -> int:
     return total
 
 
-def postgres_backends_cpu(database: str) -> float:
-    """CPU seconds of the PostgreSQL backends currently connected to `database` (their process title names it)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if title.startswith("postgres:") and f" {database} " in title:
-                f = _stat_fields(int(entry.name))
-                total += int(f[11]) + int(f[12])
-    return total / CLK_TCK
+def postgres_stats(database: str) -> dict[str, float]:
+    """PostgreSQL's cumulative counters for `database` (pg_stat_database, read from the maintenance
+    database so the reading session is not counted): sessions opened, transactions, and the
+    milliseconds its backends spent executing statements (lock waits included).
+
+    Backends publish their counters at most once a second, and an idle one up to 10 s later, so read
+    after `settle` seconds of quiet (see `web_processes.py`)."""
+    import psycopg
+
+    query = "SELECT sessions, xact_commit + xact_rollback, active_time FROM pg_stat_database WHERE datname = %s"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        row = conn.execute(query, (database,)).fetchone()
+    if row is None:
+        raise RuntimeError(f"no statistics for database {database!r}")
+    return {"sessions": float(row[0]), "transactions": float(row[1]), "active_ms": float(row[2])}
 
 
 # -- the purser command ---------------------------------------------------------------------------

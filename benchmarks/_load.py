@@ -214,6 +214,7 @@ def measure(
     warmup_seconds: float,
     progress: Progress | None = None,
     label: str = "",
+    before: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
     """Warm up, then drive `servers` for `seconds` at `concurrency`; the figures of the measured window.
 
@@ -223,6 +224,7 @@ def measure(
     bases = [s.base_url for s in servers]
     if warmup_seconds > 0:
         asyncio.run(drive(bases, customers, concurrency, seconds=warmup_seconds))
+    before_result = before() if before is not None else None
     rec = Recorder()
     task = progress.add_task(label, total=seconds, turns=0) if progress is not None else None
     started = time.perf_counter()
@@ -256,6 +258,7 @@ def measure(
         "turns_per_server_cpu_s": turns / server_cpu if server_cpu > 0 else float("nan"),
         "client_cpu_ms_per_turn": 1000 * client_cpu / turns if turns else float("nan"),
         "loadavg_1m": round(os.getloadavg()[0], 2),
+        "before": before_result,
     }
 
 

@@ -18,7 +18,10 @@ Figures, per phase (1 process, 2 processes):
 - turns per server-CPU-second: turns / server CPU. It does not depend on how many cores there are:
   if it stays the same with 2 processes (ratio ≈ 1.0), the processes do not contend (no lock waits
   that burn CPU, no retries, no serialization that costs work); if it drops, they do;
-- PostgreSQL CPU / turn: CPU of the database's own backend processes serving this database;
+- PostgreSQL per turn, from its own counters for this database (pg_stat_database, read after
+  `--settle` quiet seconds because backends publish them late): sessions opened (a connection pool
+  that is too small for the load opens and closes connections), transactions, and milliseconds
+  its backends spent executing statements (waits for row locks included: a contention sign);
 - throughput ratio (2 / 1): the budget's figure. DESIGN §12 asks 2 processes ≥ 1.8× one. On a
   2-core machine that also runs the load client and PostgreSQL, 2 processes cannot get 2 cores of
   their own, so the throughput ratio is capped by the machine, not by Purser; the CPU-normalized
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +44,7 @@ from _harness import (
     console,
     database,
     markdown_table,
-    postgres_backends_cpu,
+    postgres_stats,
     prepare_database,
     print_markdown,
     run_header,
@@ -68,7 +72,6 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             customers = Customers(ids)
             with progress_bar() as progress:
                 for servers in ([first], [first, second]):
-                    pg0 = postgres_backends_cpu(db_name)
                     row = measure(
                         servers,
                         customers,
@@ -77,11 +80,29 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                         warmup_seconds=args.warmup,
                         progress=progress,
                         label=f"{len(servers)} process{'es' if len(servers) > 1 else ''}",
+                        before=lambda: _pg_settled(db_name, args.settle),
                     )
-                    pg_cpu = postgres_backends_cpu(db_name) - pg0
-                    row["postgres_cpu_ms_per_turn"] = 1000 * pg_cpu / row["turns"] if row["turns"] else float("nan")
+                    after = _pg_settled(db_name, args.settle)
+                    row.update(_pg_per_turn(row.pop("before"), after, row["turns"]))
                     rows.append(row)
     return rows
+
+
+def _pg_settled(database: str, settle: float) -> dict[str, float]:
+    # Backends publish their counters late (up to 10 s when idle): wait, then read.
+    time.sleep(settle)
+    return postgres_stats(database)
+
+
+def _pg_per_turn(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, float]:
+    """PostgreSQL's work per turn over the window: sessions opened, transactions, ms executing."""
+    if not turns:
+        return {"pg_sessions_per_turn": float("nan"), "pg_xacts_per_turn": float("nan"), "pg_active_ms_per_turn": 0.0}
+    return {
+        "pg_sessions_per_turn": (after["sessions"] - before["sessions"]) / turns,
+        "pg_xacts_per_turn": (after["transactions"] - before["transactions"]) / turns,
+        "pg_active_ms_per_turn": (after["active_ms"] - before["active_ms"]) / turns,
+    }
 
 
 def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -102,7 +123,9 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "errors",
             "server CPU ms/turn",
             "turns per server-CPU-s",
-            "PostgreSQL CPU ms/turn",
+            "PG sessions opened/turn",
+            "PG transactions/turn",
+            "PG active ms/turn",
         ],
         [
             [
@@ -115,7 +138,9 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 r["errors"],
                 r["server_cpu_ms_per_turn"],
                 r["turns_per_server_cpu_s"],
-                r["postgres_cpu_ms_per_turn"],
+                r["pg_sessions_per_turn"],
+                r["pg_xacts_per_turn"],
+                r["pg_active_ms_per_turn"],
             ]
             for r in rows
         ],
@@ -140,11 +165,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
     parser.add_argument("--customers", type=int, default=300, help="generated customers")
+    parser.add_argument("--settle", type=float, default=11.0, help="quiet seconds before reading PostgreSQL's counters")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     parser.add_argument("--json", metavar="FILE", help="write the raw results here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.warmup, args.customers, args.concurrency = 0.7, 0.2, 4, 2
+        args.seconds, args.warmup, args.customers, args.concurrency, args.settle = 0.7, 0.2, 4, 2, 1.0
     if args.customers < 1:
         parser.error("--customers must be at least 1")
     meta = run_header("Purser on PostgreSQL: 1 vs 2 purser serve processes, offline model")
