@@ -9,7 +9,12 @@ The tree (`code` [status], then the defining module under `purser.`; a builtin b
 is kept for callers that catch it):
 
     PurserError                                          purser_error [500]  errors
+    ├── ActionIdExhausted (RuntimeError)                 action_id_exhausted [503]  actions.records
+    ├── RuntimeInputError (ValueError)                   cannot_apply [409]  agent.runtime
+    │   ├── InvalidReply                                 invalid_value [422]  agent.human
+    │   └── NotHandedOff                                 not_handed_off [409]  agent.human
     ├── BootstrapError (RuntimeError)                    bootstrap_error [503]  app
+    ├── ExportFormatError (ValueError)                   unknown_export_format [422]  audit.export
     ├── ConfigError (ValueError)                         configuration_error [503]  config
     ├── ScenarioError (ValueError)                       invalid_scenario [422]  gym.loader
     ├── GymSetupError (RuntimeError)                     gym_setup_error [503]  gym.wiring
@@ -25,6 +30,7 @@ is kept for callers that catch it):
     ├── UnreadableAuditRecord (ValueError)               audit_unreadable [500]  ports.audit
     ├── ConversationBusy (RuntimeError)                  conversation_busy [409]  ports.conversations
     ├── ConversationNotFound (LookupError)               conversation_not_found [404]  ports.conversations
+    │   └── UnknownConversation (also RuntimeInputError) conversation_not_found [404]  agent.runtime
     ├── ProcessorError                                   processor_error [502]  processors.errors
     │   ├── CardDeclined                                 card_declined [402]  processors.errors
     │   ├── Conflict                                     conflict [409]  processors.errors
