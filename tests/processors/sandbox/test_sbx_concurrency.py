@@ -1,13 +1,16 @@
-"""Concurrent writes: refunds never exceed a charge and one idempotency key makes one refund."""
+"""Concurrency: refunds never exceed a charge, one idempotency key makes one refund, reads never wait for
+the write lock, and a dropped PostgreSQL connection costs a retry, not an error."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from purser.domain import ChargeId, CustomerId
 from purser.money import Money
@@ -61,3 +64,48 @@ def test_parallel_same_key_makes_one_refund(shared_world: SandboxProcessor) -> N
         outcomes = list(pool.map(lambda _: _refund(processor, "same", 500), range(8)))
     assert set(outcomes) == {"ok"}
     assert len(processor.snapshot(CustomerId("cus_cc")).refunds) == 1
+
+
+def test_reads_do_not_wait_for_the_write_lock(tmp_path: Path, make_world: Any) -> None:
+    """On SQLite a read is a deferred BEGIN: a snapshot completes while a write transaction is open."""
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    db.create_all()
+    processor = SandboxProcessor(db)
+    make_world(processor).plans()
+    make_world(processor).customer("cus_rd")
+    done = threading.Event()
+    with db.begin() as conn:
+        conn.execute(text("UPDATE sbx_customers SET name = 'Writing' WHERE id = 'cus_rd'"))
+        reader = threading.Thread(target=lambda: (processor.snapshot(CustomerId("cus_rd")), done.set()))
+        reader.start()
+        reader.join(timeout=10)
+        assert done.is_set(), "the snapshot waited for the write transaction"
+    db.dispose()
+
+
+def _drop_connections(url: str) -> int:
+    """Terminate every server connection to the database of `url` (a restart, as the pool sees it)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as admin:
+        found = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
+@pytest.mark.postgres
+def test_dropped_connections_are_retried_once(sbx_pg_clean: Database, make_world: Any) -> None:
+    """No pre-ping: a read, and a write that had not committed, run again on a fresh connection."""
+    processor = SandboxProcessor(sbx_pg_clean)
+    make_world(processor).plans()
+    make_world(processor).customer("cus_dr")
+    assert processor.snapshot(CustomerId("cus_dr")).customer.id == "cus_dr"
+    assert _drop_connections(sbx_pg_clean.url) >= 1
+    assert processor.snapshot(CustomerId("cus_dr")).customer.id == "cus_dr"
+    _drop_connections(sbx_pg_clean.url)
+    processor.refund(ChargeId("ch_cus_dr"), Money(100, "usd"), reason=None, metadata={}, idempotency_key="dr")
+    snap = processor.snapshot(CustomerId("cus_dr"))
+    assert len(snap.refunds) == 1
+    assert snap.charge("ch_cus_dr").amount_refunded == Money(100, "usd")  # type: ignore[union-attr]
