@@ -84,8 +84,12 @@ class ActionRecords:
         return [view(a) for a in self._actions(conversation_id, batch)]
 
     def _actions(self, conversation_id: str, batch: TurnBatch | None) -> list[Action]:
-        with self.uow.read() as uow:
-            stored = uow.actions.of_conversation(conversation_id)
+        stored = batch.stored.get(conversation_id) if batch is not None else None
+        if stored is None:
+            with self.uow.read() as uow:
+                stored = uow.actions.of_conversation(conversation_id)
+            if batch is not None:
+                batch.stored[conversation_id] = stored
         if batch is None:
             return stored
         return [batch.updated(a) for a in stored] + batch.of_conversation(conversation_id)

@@ -56,6 +56,9 @@ class TurnBatch:
     """Every buffered write in the order it was made."""
     new: dict[str, Action] = field(default_factory=dict)
     """Actions created in this batch, by id, in their latest state."""
+    stored: dict[str, list[Action]] = field(default_factory=dict)
+    """A conversation's actions as read from the store during this turn (read once per turn:
+    nothing else writes a conversation's actions while its turn runs)."""
 
     def add_action(self, action: Action) -> None:
         """Buffer a new action row."""
@@ -75,8 +78,15 @@ class TurnBatch:
         self.ops.append(draft)
 
     def action(self, action_id: str) -> Action | None:
-        """A row created in this batch, in its latest state."""
-        return self.new.get(action_id)
+        """A row created in this batch, or read into it, in its latest state."""
+        mine = self.new.get(action_id)
+        if mine is not None:
+            return mine
+        for rows in self.stored.values():
+            for row in rows:
+                if row.id == action_id:
+                    return self.updated(row)
+        return None
 
     def updated(self, action: Action) -> Action:
         """`action` (read from the store) with this batch's updates applied."""
@@ -111,6 +121,7 @@ class TurnBatch:
         """Forget everything (after it was applied)."""
         self.ops.clear()
         self.new.clear()
+        self.stored.clear()
 
 
 class UnitOfWork(Protocol):
