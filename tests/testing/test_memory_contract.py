@@ -23,15 +23,20 @@ from purser.ports.unit_of_work import TurnBatch, UnitOfWorkFactory
 from purser.testing.memory import MemoryUnitOfWorkFactory
 
 
-@pytest.fixture(params=["sql", "memory"])
+@pytest.fixture(params=["sql", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def uow(request: pytest.FixtureRequest) -> Iterator[UnitOfWorkFactory]:
     if request.param == "memory":
         yield MemoryUnitOfWorkFactory()
         return
     from purser.app import memory_database
+    from purser.store import Database
     from purser.store.unit_of_work import SqlUnitOfWorkFactory
 
-    db = memory_database()
+    if request.param == "postgres":
+        db = Database(request.getfixturevalue("pg_url"))
+        db.migrate()
+    else:
+        db = memory_database()
     try:
         yield SqlUnitOfWorkFactory(db)
     finally:
