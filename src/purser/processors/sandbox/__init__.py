@@ -24,10 +24,12 @@ Semantics (where Stripe leaves a choice, the one taken here):
 - Every write emits Stripe-shaped events (`list_writes`); imports emit none.
 
 Modules: engine (the processor), clock (anchored periods), proration (Stripe's formula),
-subscriptions (changes, pause, resume, cancel), cycle (what the clock runs), invoices
-(numbering, tax, credit, payments, dunning), refunds, customers (invoice emails, billing
-details), idempotency, events (stream and outbox), snapshot, importer, rows (row ↔ entity),
-queries, integrations (the tax/pdf/mailer seams).
+subscriptions (changes, pause, resume, cancel), cycle (what the clock runs, row by row: the
+reference), batch and batch_state (the same transitions for hundreds of customers at once, in
+memory, written in bulk: what `advance_clock` runs), invoices (numbering, tax, credit, payments,
+dunning), refunds, customers (invoice emails, billing details), idempotency, events (stream and
+outbox), snapshot, importer, rows (row ↔ entity), queries, prepared (hot statements compiled once
+and run on the DBAPI cursor), integrations (the tax/pdf/mailer seams).
 """
 
 from purser.processors.sandbox.cycle import AdvanceReport

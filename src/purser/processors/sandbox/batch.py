@@ -4,228 +4,49 @@
 row-by-row reference, kept as the specification the batch is tested against): each customer's
 due transitions are replayed earliest first, each at its own instant — renewals, trial ends,
 resumes, cancellations, automatic retries, with the same invoices, numbers, tax, credit, charges,
-dunning and events in the same order. Instead of ~24 statements per renewal it reads the batch's
-customers, live subscriptions, open invoices (with lines), default cards and the plans in six
-statements (row locks on PostgreSQL), and writes every new invoice, line, charge and event and
-every changed subscription, customer and invoice in one executemany per table.
+dunning and events in the same order. Instead of ~24 statements per renewal, the batch's rows are
+read in six statements and written with one executemany per table (`batch_state.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, insert, select, update
+from sqlalchemy import Connection
 
 from purser.domain import (
     Charge,
     ChargeStatus,
-    Customer,
     CustomerId,
     Invoice,
     InvoiceId,
     InvoiceLine,
     InvoiceStatus,
-    PaymentMethod,
     PaymentMethodId,
     Plan,
-    Subscription,
     SubscriptionId,
     SubscriptionStatus,
 )
 from purser.domain.ids import ChargeId
 from purser.money import Money
 from purser.processors.sandbox import invoices, rows
+from purser.processors.sandbox.batch_state import BatchState, InvoiceState, SubState
 from purser.processors.sandbox.clock import add_interval, next_boundary_after, to_db
 from purser.processors.sandbox.cycle import AdvanceReport, next_sub_step, renewal
 from purser.processors.sandbox.events import event_row, new_id, obj
-from purser.processors.sandbox.prepared import Prepared
-from purser.store import sandbox_tables as t
 
 S = SubscriptionStatus
-_INV_COLS = tuple(c.name for c in t.invoices.c)
-_CUS_COLS = tuple(c.name for c in t.customers.c)
-_PREFIX = _CUS_COLS.index("invoice_prefix")
-_CURRENCY = _CUS_COLS.index("currency")
-
-
-def _in(column: Any, size: int) -> Any:
-    return column.in_([bindparam(f"c{i}") for i in range(size)])
-
-
-# The batch's reads, by the number of customer-id parameters they take (`_loader` pads the list to a
-# power of two, so a handful of statements are compiled once each and then run on the cursor).
-_READS: dict[str, Callable[[int], Select[Any]]] = {
-    "customers": lambda n: select(t.customers).where(_in(t.customers.c.id, n)).order_by(t.customers.c.id),
-    "subs": lambda n: (
-        select(t.subscriptions)
-        .where(_in(t.subscriptions.c.customer_id, n), t.subscriptions.c.status != "canceled")
-        .order_by(t.subscriptions.c.id)
-    ),
-    "open": lambda n: (
-        select(t.invoices)
-        .where(_in(t.invoices.c.customer_id, n), t.invoices.c.status == "open")
-        .order_by(t.invoices.c.id)
-    ),
-    "lines": lambda n: (
-        select(t.invoice_lines)
-        .join(t.invoices, t.invoices.c.id == t.invoice_lines.c.invoice_id)
-        .where(_in(t.invoices.c.customer_id, n), t.invoices.c.status == "open")
-        .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
-    ),
-    "cards": lambda n: (
-        select(t.payment_methods)
-        .where(_in(t.payment_methods.c.customer_id, n), t.payment_methods.c.is_default.is_(True))
-        .order_by(t.payment_methods.c.id)
-    ),
-}
-_LOCKED = frozenset({"customers", "subs", "open"})
-"""Rows the batch changes: locked (`FOR UPDATE`) on PostgreSQL, as `run_customer` locks them."""
-_LOADERS: dict[tuple[str, int, bool], Prepared] = {}
-_PLANS = Prepared(select(t.plans))
-
-
-def _loader(name: str, size: int, lock: bool) -> Prepared:
-    key = (name, size, lock)
-    found = _LOADERS.get(key)
-    if found is None:
-        stmt = _READS[name](size)
-        found = _LOADERS[key] = Prepared(stmt.with_for_update() if lock and name in _LOCKED else stmt)
-    return found
-
-
-def _read(conn: Connection, name: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
-    size = 8
-    while size < len(ids):
-        size *= 2
-    params = {f"c{i}": ids[min(i, len(ids) - 1)] for i in range(size)}  # padded with the last id
-    return _loader(name, size, conn.dialect.name == "postgresql").rows(conn, params)
-
-
-def _updater(table: Any, columns: Sequence[str]) -> Any:
-    # Bind names must differ from column names in an UPDATE's SET clause: prefix them.
-    return update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in columns})
-
-
-_SUB_SET = (
-    "plan_id",
-    "quantity",
-    "status",
-    "billing_cycle_anchor",
-    "current_period_start",
-    "current_period_end",
-    "cancel_at_period_end",
-    "canceled_at",
-    "ended_at",
-    "pause_starts_at",
-    "resumes_at",
-    "scheduled_plan_id",
-    "scheduled_quantity",
-)
-_CUS_SET = ("balance", "currency", "next_invoice_number")
-_INV_SET = ("status", "amount_paid", "attempts", "next_payment_attempt")
-_UPDATE_SUB = Prepared(_updater(t.subscriptions, _SUB_SET))
-_UPDATE_CUS = Prepared(_updater(t.customers, _CUS_SET))
-_UPDATE_INV = Prepared(_updater(t.invoices, _INV_SET))
-_LINE_KEYS = tuple(c.name for c in t.invoice_lines.c)[1:]
-_EVENT_KEYS = tuple(c.name for c in t.events.c)[1:]
-_INSERT_INVOICES = Prepared(insert(t.invoices), _INV_COLS)
-_INSERT_LINES = Prepared(insert(t.invoice_lines), _LINE_KEYS)
-_INSERT_CHARGES = Prepared(insert(t.charges), tuple(c.name for c in t.charges.c))
-_INSERT_EVENTS = Prepared(insert(t.events), _EVENT_KEYS)
 
 
 @dataclass
-class _Customer:
-    entity: Customer
-    prefix: str
-    next_number: int
-    currency: str | None
-    dirty: bool = False
+class Batch(BatchState):
+    """A batch of customers advanced in memory (the transitions of `cycle.run_customer`)."""
 
-
-@dataclass
-class _Sub:
-    entity: Subscription
-    anchor: datetime
-    dirty: bool = False
-
-
-@dataclass
-class _Invoice:
-    row: dict[str, Any]
-    lines: list[tuple[Any, ...]]
-    new: bool = False
-    dirty: bool = False
-    cached: Invoice | None = None
-
-    def entity(self) -> Invoice:
-        # What a read of the row would return (built once, then kept up to date with `replace`).
-        if self.cached is None:
-            self.cached = rows.invoice(tuple(self.row[c] for c in _INV_COLS), self.lines)
-        return self.cached
-
-
-@dataclass
-class Batch:
-    """One transaction's customers in memory, and the rows their transitions write."""
-
-    conn: Connection
-    dunning: tuple[int, ...]
-    plans: dict[str, Plan] = field(default_factory=dict)
-    customers: dict[str, _Customer] = field(default_factory=dict)
-    subs: dict[str, _Sub] = field(default_factory=dict)
-    subs_of: dict[str, list[str]] = field(default_factory=dict)
-    open_of: dict[str, list[_Invoice]] = field(default_factory=dict)
-    invoices: dict[str, _Invoice] = field(default_factory=dict)
-    cards: dict[str, PaymentMethod] = field(default_factory=dict)
-    charges: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    dunning: tuple[int, ...] = invoices.DEFAULT_DUNNING_DAYS
     _shared: tuple[dict[str, Any], dict[str, Any]] | None = None
-
-    # -- load and flush ---------------------------------------------------------------------------
-    def load(self, customer_ids: Sequence[str]) -> None:
-        """Read (and on PostgreSQL lock) everything the customers' transitions touch."""
-        conn = self.conn
-        if not customer_ids:
-            return
-        self.plans = {p.id: p for p in map(rows.plan, _PLANS.rows(conn))}
-        for r in _read(conn, "customers", customer_ids):
-            cust = rows.customer(r)
-            self.customers[cust.id] = _Customer(cust, r[_PREFIX], int(r[_PREFIX + 1]), r[_CURRENCY])
-            self.subs_of[cust.id] = []
-            self.open_of[cust.id] = []
-        for r in _read(conn, "subs", customer_ids):
-            sub = rows.subscription(r)
-            self.subs[sub.id] = _Sub(sub, rows.anchor(r))
-            self.subs_of[sub.customer_id].append(sub.id)
-        for r in _read(conn, "open", customer_ids):
-            inv = _Invoice(dict(zip(_INV_COLS, r, strict=True)), [])
-            self.invoices[inv.row["id"]] = inv
-            self.open_of[inv.row["customer_id"]].append(inv)
-        for r in _read(conn, "lines", customer_ids):
-            self.invoices[r[1]].lines.append(r)
-        for r in _read(conn, "cards", customer_ids):
-            pm = rows.payment_method(r)
-            self.cards.setdefault(pm.customer_id, pm)
-
-    def flush(self) -> None:
-        """Write what the batch did: inserts first (foreign keys), then the changed rows."""
-        conn = self.conn
-        new = [inv for inv in self.invoices.values() if inv.new]
-        _INSERT_INVOICES.many(conn, [inv.row for inv in new])
-        lines = [dict(zip(_LINE_KEYS, line[1:], strict=True)) for inv in new for line in inv.lines]
-        _INSERT_LINES.many(conn, lines)
-        _INSERT_CHARGES.many(conn, self.charges)
-        _INSERT_EVENTS.many(conn, self.events)
-        changed = [inv for inv in self.invoices.values() if inv.dirty and not inv.new]
-        _UPDATE_INV.many(conn, [_bind(inv.row["id"], inv.row, _INV_SET) for inv in changed])
-        subs = [s for s in self.subs.values() if s.dirty]
-        _UPDATE_SUB.many(conn, [_bind(s.entity.id, _sub_values(s), _SUB_SET) for s in subs])
-        custs = [c for c in self.customers.values() if c.dirty]
-        _UPDATE_CUS.many(conn, [_bind(c.entity.id, _cus_values(c), _CUS_SET) for c in custs])
 
     # -- the timeline of one customer (cycle.run_customer) ----------------------------------------
     def run_customer(self, customer_id: str, target: datetime) -> AdvanceReport:
@@ -261,7 +82,7 @@ class Batch:
                 due.append((when, inv.row["id"]))
         return min(due) if due else None
 
-    def _step(self, state: _Sub, when: datetime, report: AdvanceReport) -> None:
+    def _step(self, state: SubState, when: datetime, report: AdvanceReport) -> None:
         sub = state.entity
         if sub.status is S.PAUSED:
             if sub.resumes_at is not None and sub.resumes_at <= when:
@@ -304,11 +125,11 @@ class Batch:
         report.renewals += 1
 
     # -- subscriptions (subscriptions.py) ---------------------------------------------------------
-    def _set(self, state: _Sub, **values: Any) -> None:
+    def _set(self, state: SubState, **values: Any) -> None:
         state.entity = replace(state.entity, **values)
         state.dirty = True
 
-    def start_new_period(self, state: _Sub, at: datetime) -> None:
+    def start_new_period(self, state: SubState, at: datetime) -> None:
         """Restart the billing cycle at `at` (a pause ending after the paid period)."""
         sub = state.entity
         plan = self.plans[sub.scheduled_plan_id or sub.plan_id]
@@ -329,7 +150,7 @@ class Batch:
         )
         self.bill_period(state, plan, quantity, at, end, attempt=True)
 
-    def end_now(self, state: _Sub, at: datetime) -> None:
+    def end_now(self, state: SubState, at: datetime) -> None:
         """Canceled and ended at `at`; emits `customer.subscription.deleted`."""
         before = state.entity
         self._set(
@@ -347,7 +168,7 @@ class Batch:
         self._emit("customer.subscription.deleted", state.entity, at, before.customer_id, previous=previous)
 
     def bill_period(
-        self, state: _Sub, plan: Plan, quantity: int, start: datetime, end: datetime, *, attempt: bool
+        self, state: SubState, plan: Plan, quantity: int, start: datetime, end: datetime, *, attempt: bool
     ) -> None:
         """Invoice one period and (when `attempt`) charge it."""
         sub = state.entity
@@ -363,7 +184,7 @@ class Batch:
         if due > 0 and attempt:
             self.attempt_payment(inv.row["id"], start)
 
-    def _set_status(self, state: _Sub, status: SubscriptionStatus, at: datetime) -> None:
+    def _set_status(self, state: SubState, status: SubscriptionStatus, at: datetime) -> None:
         before = state.entity
         if before.status is status:
             return
@@ -374,7 +195,7 @@ class Batch:
     # -- invoices and payments (invoices.py) ------------------------------------------------------
     def create_invoice(
         self, customer_id: str, subscription_id: str, line: InvoiceLine, at: datetime
-    ) -> tuple[_Invoice, int]:
+    ) -> tuple[InvoiceState, int]:
         """Finalise a renewal invoice: tax, customer credit, the next number; returns it and what is due."""
         cust = self.customers[customer_id]
         customer = cust.entity
@@ -390,7 +211,7 @@ class Batch:
                 updated = replace(customer, balance=Money(figures.new_balance, currency))
                 self._emit("customer.updated", updated, at, customer_id, previous={"balance": figures.balance})
         invoice_id = new_id("in")
-        inv = _Invoice(
+        inv = InvoiceState(
             {
                 "id": invoice_id,
                 "customer_id": customer_id,
@@ -491,7 +312,7 @@ class Batch:
                 return
             self._set_status(state, S.UNPAID if exhausted else S.PAST_DUE, at)
 
-    def _maybe_reactivate(self, state: _Sub, at: datetime) -> None:
+    def _maybe_reactivate(self, state: SubState, at: datetime) -> None:
         if state.entity.status not in (S.PAST_DUE, S.UNPAID):
             return
         sub_id = state.entity.id
@@ -523,43 +344,9 @@ class Batch:
         self.events.append(row)
 
 
-def _bind(id_: str, values: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    bound = {f"b_{c}": values[c] for c in columns}
-    bound["b_id"] = id_
-    return bound
-
-
-def _sub_values(state: _Sub) -> dict[str, Any]:
-    s = state.entity
-    return {
-        "plan_id": s.plan_id,
-        "quantity": s.quantity,
-        "status": s.status.value,
-        "billing_cycle_anchor": to_db(state.anchor),
-        "current_period_start": to_db(s.current_period_start),
-        "current_period_end": to_db(s.current_period_end),
-        "cancel_at_period_end": s.cancel_at_period_end,
-        "canceled_at": to_db(s.canceled_at),
-        "ended_at": to_db(s.ended_at),
-        "pause_starts_at": to_db(s.pause_starts_at),
-        "resumes_at": to_db(s.resumes_at),
-        "scheduled_plan_id": s.scheduled_plan_id,
-        "scheduled_quantity": s.scheduled_quantity,
-    }
-
-
-def _cus_values(state: _Customer) -> dict[str, Any]:
-    balance = state.entity.balance
-    return {
-        "balance": balance.minor if balance else 0,
-        "currency": state.currency,
-        "next_invoice_number": state.next_number,
-    }
-
-
 def advance(conn: Connection, customer_ids: Sequence[str], target: datetime, dunning: tuple[int, ...]) -> AdvanceReport:
     """Replay the due transitions of `customer_ids` (in that order) up to `target`, in one transaction."""
-    batch = Batch(conn, dunning)
+    batch = Batch(conn, dunning=dunning)
     batch.load(customer_ids)
     report = AdvanceReport(to=target)
     for customer_id in customer_ids:

@@ -1,0 +1,245 @@
+"""The renewal batch's state and storage: what `batch.py` advances in memory, read and written in bulk.
+
+`BatchState.load` reads the batch's customers, live subscriptions, open invoices with their lines,
+default cards and the plans in six statements (the rows it changes locked `FOR UPDATE` on
+PostgreSQL, as `cycle.run_customer` locks them); `flush` writes every new invoice, line, charge and
+event and every changed invoice, subscription and customer with one executemany per table (COPY
+for the inserts on PostgreSQL). Statements are compiled once and run on the cursor (`prepared.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
+
+from purser.domain import Customer, Invoice, PaymentMethod, Plan, Subscription
+from purser.processors.sandbox import rows
+from purser.processors.sandbox.clock import to_db
+from purser.processors.sandbox.prepared import Prepared
+from purser.store import sandbox_tables as t
+
+__all__ = ["BatchState", "CustomerState", "InvoiceState", "SubState"]
+
+_INV_COLS = tuple(c.name for c in t.invoices.c)
+_CUS_COLS = tuple(c.name for c in t.customers.c)
+_PREFIX = _CUS_COLS.index("invoice_prefix")
+_CURRENCY = _CUS_COLS.index("currency")
+
+
+def _in(column: Any, size: int) -> Any:
+    return column.in_([bindparam(f"c{i}") for i in range(size)])
+
+
+# The batch's reads, by the number of customer-id parameters they take (`_loader` pads the list to a
+# power of two, so a handful of statements are compiled once each and then run on the cursor).
+_READS: dict[str, Callable[[int], Select[Any]]] = {
+    "customers": lambda n: select(t.customers).where(_in(t.customers.c.id, n)).order_by(t.customers.c.id),
+    "subs": lambda n: (
+        select(t.subscriptions)
+        .where(_in(t.subscriptions.c.customer_id, n), t.subscriptions.c.status != "canceled")
+        .order_by(t.subscriptions.c.id)
+    ),
+    "open": lambda n: (
+        select(t.invoices)
+        .where(_in(t.invoices.c.customer_id, n), t.invoices.c.status == "open")
+        .order_by(t.invoices.c.id)
+    ),
+    "lines": lambda n: (
+        select(t.invoice_lines)
+        .join(t.invoices, t.invoices.c.id == t.invoice_lines.c.invoice_id)
+        .where(_in(t.invoices.c.customer_id, n), t.invoices.c.status == "open")
+        .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
+    ),
+    "cards": lambda n: (
+        select(t.payment_methods)
+        .where(_in(t.payment_methods.c.customer_id, n), t.payment_methods.c.is_default.is_(True))
+        .order_by(t.payment_methods.c.id)
+    ),
+}
+_LOCKED = frozenset({"customers", "subs", "open"})
+"""Rows the batch changes: locked (`FOR UPDATE`) on PostgreSQL, as `run_customer` locks them."""
+_LOADERS: dict[tuple[str, int, bool], Prepared] = {}
+_PLANS = Prepared(select(t.plans))
+
+
+def _loader(name: str, size: int, lock: bool) -> Prepared:
+    key = (name, size, lock)
+    found = _LOADERS.get(key)
+    if found is None:
+        stmt = _READS[name](size)
+        found = _LOADERS[key] = Prepared(stmt.with_for_update() if lock and name in _LOCKED else stmt)
+    return found
+
+
+def _read(conn: Connection, name: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    size = 8
+    while size < len(ids):
+        size *= 2
+    params = {f"c{i}": ids[min(i, len(ids) - 1)] for i in range(size)}  # padded with the last id
+    return _loader(name, size, conn.dialect.name == "postgresql").rows(conn, params)
+
+
+def _updater(table: Any, columns: Sequence[str]) -> Any:
+    # Bind names must differ from column names in an UPDATE's SET clause: prefix them.
+    return update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in columns})
+
+
+_SUB_SET = (
+    "plan_id",
+    "quantity",
+    "status",
+    "billing_cycle_anchor",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at_period_end",
+    "canceled_at",
+    "ended_at",
+    "pause_starts_at",
+    "resumes_at",
+    "scheduled_plan_id",
+    "scheduled_quantity",
+)
+_CUS_SET = ("balance", "currency", "next_invoice_number")
+_INV_SET = ("status", "amount_paid", "attempts", "next_payment_attempt")
+_UPDATE_SUB = Prepared(_updater(t.subscriptions, _SUB_SET))
+_UPDATE_CUS = Prepared(_updater(t.customers, _CUS_SET))
+_UPDATE_INV = Prepared(_updater(t.invoices, _INV_SET))
+_LINE_KEYS = tuple(c.name for c in t.invoice_lines.c)[1:]
+_EVENT_KEYS = tuple(c.name for c in t.events.c)[1:]
+_INSERT_INVOICES = Prepared(insert(t.invoices), _INV_COLS)
+_INSERT_LINES = Prepared(insert(t.invoice_lines), _LINE_KEYS)
+_INSERT_CHARGES = Prepared(insert(t.charges), tuple(c.name for c in t.charges.c))
+_INSERT_EVENTS = Prepared(insert(t.events), _EVENT_KEYS)
+
+
+@dataclass
+class CustomerState:
+    """A customer being advanced (the columns a renewal changes beside the entity)."""
+
+    entity: Customer
+    prefix: str
+    next_number: int
+    currency: str | None
+    dirty: bool = False
+
+
+@dataclass
+class SubState:
+    """A live subscription being advanced, with its billing anchor."""
+
+    entity: Subscription
+    anchor: datetime
+    dirty: bool = False
+
+
+@dataclass
+class InvoiceState:
+    """An open or new invoice: its row (column → value) and line rows."""
+
+    row: dict[str, Any]
+    lines: list[tuple[Any, ...]]
+    new: bool = False
+    dirty: bool = False
+    cached: Invoice | None = None
+
+    def entity(self) -> Invoice:
+        """What a read of the row would return."""
+        # What a read of the row would return (built once, then kept up to date with `replace`).
+        if self.cached is None:
+            self.cached = rows.invoice(tuple(self.row[c] for c in _INV_COLS), self.lines)
+        return self.cached
+
+
+@dataclass
+class BatchState:
+    """One transaction's customers in memory, and the rows their transitions write."""
+
+    conn: Connection
+    plans: dict[str, Plan] = field(default_factory=dict)
+    customers: dict[str, CustomerState] = field(default_factory=dict)
+    subs: dict[str, SubState] = field(default_factory=dict)
+    subs_of: dict[str, list[str]] = field(default_factory=dict)
+    open_of: dict[str, list[InvoiceState]] = field(default_factory=dict)
+    invoices: dict[str, InvoiceState] = field(default_factory=dict)
+    cards: dict[str, PaymentMethod] = field(default_factory=dict)
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def load(self, customer_ids: Sequence[str]) -> None:
+        """Read (and on PostgreSQL lock) everything the customers' transitions touch."""
+        conn = self.conn
+        if not customer_ids:
+            return
+        self.plans = {p.id: p for p in map(rows.plan, _PLANS.rows(conn))}
+        for r in _read(conn, "customers", customer_ids):
+            cust = rows.customer(r)
+            self.customers[cust.id] = CustomerState(cust, r[_PREFIX], int(r[_PREFIX + 1]), r[_CURRENCY])
+            self.subs_of[cust.id] = []
+            self.open_of[cust.id] = []
+        for r in _read(conn, "subs", customer_ids):
+            sub = rows.subscription(r)
+            self.subs[sub.id] = SubState(sub, rows.anchor(r))
+            self.subs_of[sub.customer_id].append(sub.id)
+        for r in _read(conn, "open", customer_ids):
+            inv = InvoiceState(dict(zip(_INV_COLS, r, strict=True)), [])
+            self.invoices[inv.row["id"]] = inv
+            self.open_of[inv.row["customer_id"]].append(inv)
+        for r in _read(conn, "lines", customer_ids):
+            self.invoices[r[1]].lines.append(r)
+        for r in _read(conn, "cards", customer_ids):
+            pm = rows.payment_method(r)
+            self.cards.setdefault(pm.customer_id, pm)
+
+    def flush(self) -> None:
+        """Write what the batch did: inserts first (foreign keys), then the changed rows."""
+        conn = self.conn
+        new = [inv for inv in self.invoices.values() if inv.new]
+        _INSERT_INVOICES.many(conn, [inv.row for inv in new])
+        lines = [dict(zip(_LINE_KEYS, line[1:], strict=True)) for inv in new for line in inv.lines]
+        _INSERT_LINES.many(conn, lines)
+        _INSERT_CHARGES.many(conn, self.charges)
+        _INSERT_EVENTS.many(conn, self.events)
+        changed = [inv for inv in self.invoices.values() if inv.dirty and not inv.new]
+        _UPDATE_INV.many(conn, [_bind(inv.row["id"], inv.row, _INV_SET) for inv in changed])
+        subs = [s for s in self.subs.values() if s.dirty]
+        _UPDATE_SUB.many(conn, [_bind(s.entity.id, _sub_values(s), _SUB_SET) for s in subs])
+        custs = [c for c in self.customers.values() if c.dirty]
+        _UPDATE_CUS.many(conn, [_bind(c.entity.id, _cus_values(c), _CUS_SET) for c in custs])
+
+
+def _bind(id_: str, values: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    bound = {f"b_{c}": values[c] for c in columns}
+    bound["b_id"] = id_
+    return bound
+
+
+def _sub_values(state: SubState) -> dict[str, Any]:
+    s = state.entity
+    return {
+        "plan_id": s.plan_id,
+        "quantity": s.quantity,
+        "status": s.status.value,
+        "billing_cycle_anchor": to_db(state.anchor),
+        "current_period_start": to_db(s.current_period_start),
+        "current_period_end": to_db(s.current_period_end),
+        "cancel_at_period_end": s.cancel_at_period_end,
+        "canceled_at": to_db(s.canceled_at),
+        "ended_at": to_db(s.ended_at),
+        "pause_starts_at": to_db(s.pause_starts_at),
+        "resumes_at": to_db(s.resumes_at),
+        "scheduled_plan_id": s.scheduled_plan_id,
+        "scheduled_quantity": s.scheduled_quantity,
+    }
+
+
+def _cus_values(state: CustomerState) -> dict[str, Any]:
+    balance = state.entity.balance
+    return {
+        "balance": balance.minor if balance else 0,
+        "currency": state.currency,
+        "next_invoice_number": state.next_number,
+    }
