@@ -190,20 +190,22 @@ class Gateway(ActionRecords):
         """The customer's structured answer. yes: re-quote (must match), guard again, then execute or
         raise an approval request; no: declined. Someone else's, unknown or already-answered: refused."""
         row = self._row(action_id)
-        audit_data = {"decision": decision, "customer": scope.customer_id}
-        self.audit.append(
-            "confirmation",
-            actor=f"customer:{scope.customer_id}",
-            conversation_id=scope.conversation_id,
-            action_id=action_id,
-            data=audit_data,
-        )
+        audit: dict[str, Any] = {
+            "actor": f"customer:{scope.customer_id}",
+            "conversation_id": scope.conversation_id,
+            "action_id": action_id,
+            "data": {"decision": decision, "customer": scope.customer_id},
+        }
+        # Every answer is audited, a refused one too.
         if row is None or decision not in ("yes", "no"):
+            self.audit.append("confirmation", **audit)
             return Outcome(action_id, "", "refused", "There is no such action to confirm.", reason="unknown_action")
         if row.conversation_id != scope.conversation_id or row.customer_id != scope.customer_id:
+            self.audit.append("confirmation", **audit)
             return Outcome(action_id, "", "refused", "There is no such action to confirm.", reason="not_yours")
         try:
-            with self.uow.write() as uow:
+            with self.uow.write() as uow:  # the answer's audit record commits with it
+                self.audit.append("confirmation", uow=uow, **audit)
                 uow.actions.add_confirmation(
                     Confirmation(
                         row.id, scope.conversation_id, scope.customer_id, decision, row.quote_hash, utc_now_iso()
@@ -213,6 +215,7 @@ class Gateway(ActionRecords):
                 if not uow.actions.update(action_id, changes, expect_status="needs_confirmation"):
                     raise Conflict(f"action {action_id} is not waiting for an answer")
         except Conflict:
+            self.audit.append("confirmation", **audit)
             return Outcome(
                 action_id, row.action, "refused", "This action was already answered.", reason="already_decided"
             )
@@ -327,7 +330,7 @@ class Gateway(ActionRecords):
                 row.id, row.action, "failed", f"The billing system said: {exc.message}", reason=exc.code
             )
         ctx = self._context(snapshot, self._actions(scope.conversation_id, None), stored.get("_fixed"))
-        outcome: Outcome | Refusal | None
+        outcome: Outcome | Refusal | Action
         if spec.name == "refund":
             with self.uow.write() as uow:
                 ledger.lock(uow, scope.customer_id, snapshot.now)
@@ -353,20 +356,18 @@ class Gateway(ActionRecords):
                     outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
         if isinstance(outcome, Refusal):
             return self._refusal(scope, row.id, row.action, outcome)
-        if outcome is not None:
-            if outcome.status == "pending_approval":
-                return outcome
-            return self._finish(
-                outcome.action_id,
-                outcome.action,
-                outcome.status,
-                outcome.summary,
-                quote=outcome.quote,
-                reason=outcome.reason,
-            )
-        fresh = self._row(row.id)
-        assert fresh is not None
-        return self._execute(fresh, load_json(fresh.plan) or {})
+        if isinstance(outcome, Action):
+            return self._execute(outcome, load_json(outcome.plan) or {})
+        if outcome.status == "pending_approval":
+            return outcome
+        return self._finish(
+            outcome.action_id,
+            outcome.action,
+            outcome.status,
+            outcome.summary,
+            quote=outcome.quote,
+            reason=outcome.reason,
+        )
 
     def _decide(
         self,
@@ -376,8 +377,9 @@ class Gateway(ActionRecords):
         stored: dict[str, Any],
         now: datetime,
         approved_by: str | None,
-    ) -> Outcome | None:
-        """Inside the transaction: compare the quote, apply the envelope, then reserve (None = execute next)."""
+    ) -> Outcome | Action:
+        """Inside the transaction: compare the quote, apply the envelope, then reserve; returns the
+        outcome, or the row as it now stands (`executing`) when it is to be executed next."""
         if quote_hash(prepared.quote) != row.quote_hash:
             return Outcome(
                 row.id,
@@ -417,9 +419,8 @@ class Gateway(ActionRecords):
                 approved=approved_by is not None,
                 idempotency_key=row.idempotency_key,
             )
-        uow.actions.update(
-            row.id, ActionChanges(status="executing", updated_at=utc_now_iso(), plan=canonical_json(plan))
-        )
+        executing = ActionChanges(status="executing", updated_at=utc_now_iso(), plan=canonical_json(plan))
+        uow.actions.update(row.id, executing)
         self.audit.append(
             "execution",
             actor=SYSTEM,
@@ -435,7 +436,7 @@ class Gateway(ActionRecords):
             },
             uow=uow,
         )
-        return None
+        return executing.applied_to(row)
 
     def _execute(self, row: Action, plan: dict[str, Any]) -> Outcome:
         spec = CATALOG[row.action]
