@@ -10,6 +10,7 @@ model requests in a turn, or the per-conversation cost cap end the turn in a han
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -444,7 +445,7 @@ class Runtime:
             last_reply=message.text if message is not None else None,
             latency=latency,
         )
-        self.store.commit_turn(record, write, history=turn.history)
+        self.store.commit_turn(record, write, history=turn.history, new=new_messages)
         self.live.publish(record.id, events)
         return events
 
@@ -545,8 +546,8 @@ class Runtime:
     def _triggers(self, text: str | None) -> list[str]:
         if not text or not self.enforce_triggers:
             return []
-        enabled = [t for t in self.policy.escalation.triggers if t != "repeated_failure"]
-        return detect_triggers(text, enabled)
+        enabled = tuple(t for t in self.policy.escalation.triggers if t != "repeated_failure")
+        return list(_detect_triggers(text, enabled))
 
     def _price(self, response: ModelResponse) -> tuple[str, Decimal, bool]:
         entry = self.models.entry_for_response(response.model_name)
@@ -615,6 +616,12 @@ class _Turn:
         self.answered: list[tuple[str, str]] = []
         self.started = started
         self.kind = kind
+
+
+@functools.lru_cache(maxsize=1024)
+def _detect_triggers(text: str, enabled: tuple[str, ...]) -> tuple[str, ...]:
+    """`detect_triggers`, memoized: a pure function of the text and the enabled triggers."""
+    return tuple(detect_triggers(text, list(enabled)))
 
 
 _REASONS = ("dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure", "out_of_scope")

@@ -167,12 +167,17 @@ class ConversationStore:
         return found
 
     def commit_turn(
-        self, record: ConversationRecord, write: TurnWrite, *, history: Sequence[ModelMessage] | None = None
+        self,
+        record: ConversationRecord,
+        write: TurnWrite,
+        *,
+        history: Sequence[ModelMessage] | None = None,
+        new: Sequence[ModelMessage] | None = None,
     ) -> ConversationRecord:
         """Persist one turn atomically; raises `ConversationBusy` when another turn landed first.
 
-        `history`: the decoded history this turn started from; with it, the cache keeps the
-        history grown by this turn's messages for the next turn.
+        `history`: the decoded history this turn started from, and `new` the messages `write.messages`
+        encodes; with them the cache keeps the grown history for the next turn (nothing decoded again).
         """
         try:
             with self.units.write() as uow:
@@ -183,7 +188,8 @@ class ConversationStore:
             self._forget(record.id)
             raise
         if history is not None and write.messages:
-            self._remember(written.id, written.message_seq, [*history, *decode_messages(write.messages)])
+            grown = new if new is not None and len(new) == len(write.messages) else decode_messages(write.messages)
+            self._remember(written.id, written.message_seq, [*history, *grown])
         elif history is not None:
             self._remember(written.id, written.message_seq, history)
         return written
