@@ -165,7 +165,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", default="1,2,4,8", help="comma-separated concurrency levels")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each level")
-    parser.add_argument("--customers", type=int, default=300, help="generated customers (0 = the demo seed)")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=300,
+        help="generated customers; 0 = the demo seed, whose few customers reach the server's limit on new "
+        "conversations per customer (0.5/s each) at a few turns per second",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     parser.add_argument("--json", metavar="FILE", help="write the raw results here")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
