@@ -28,6 +28,8 @@ __all__ = [
 
 def utc(value: datetime) -> datetime:
     """The same instant as an aware UTC datetime; a naive value is read as UTC (how SQLite returns it)."""
+    if value.tzinfo is UTC:  # the common case, and the cheapest test
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
