@@ -2,3 +2,5 @@
 
 Nothing is imported here so that `purser.models.offline` stays importable on its own.
 """
+
+__all__: list[str] = []
