@@ -59,6 +59,7 @@ from purser.ports.conversations import (
     TurnWrite,
     UsageRow,
 )
+from purser.ports.unit_of_work import TurnBatch
 from purser.processors import ProcessorError
 
 if TYPE_CHECKING:
@@ -126,10 +127,8 @@ class Runtime:
         self.max_failures = max_failures
         self.enforce_triggers = enforce_triggers
         if units is None:
-            # The bootstrap may pass a unit-of-work factory; without one, the SQL store on `db`.
-            from purser.store.conversations import SqlConversationStore
-
-            units = SqlConversationStore(db)
+            # The bootstrap may pass a unit-of-work factory; without one, the gateway's (on the same store).
+            units = gateway.uow
         self.store = ConversationStore(units, audit=self._append_audit)
         self.live = LiveHub()
         specs = gateway.tools()
@@ -354,6 +353,7 @@ class Runtime:
         new_messages: list[ModelMessage] = []
         usage: tuple[UsageRow, ...] = ()
         new_confirmations: list[PendingConfirmation] = []
+        batch = TurnBatch()  # the gateway's writes of this turn, committed with it
         if record.handed_off:
             message = AgentMessage(text=HANDED_OFF_TEXT)
         else:
@@ -388,7 +388,7 @@ class Runtime:
                     f"\n\nThe customer's message shows: {', '.join(triggers)}. "
                     f"Call handoff with reason {triggers[0]} and tell them a teammate will reply."
                 )
-            state = TurnState(scope=scope, kinds=self._kinds, snapshot=snapshot)
+            state = TurnState(scope=scope, kinds=self._kinds, snapshot=snapshot, batch=batch)
             spent = Decimal(record.cost_usd)
             text, new_messages, stop, failures = await self._run_model(
                 record, turn.history, prompt, instructions, resolved.model, state, spent, failures
@@ -411,7 +411,8 @@ class Runtime:
                 stop = triggers[0]
             if handoff is None and stop is not None:
                 summary = f"Stopped: {stop}. Customer wrote: {(query or prompt)[:400]}"
-                handoff = self.gateway.escalate(scope, stop if stop in _REASONS else "out_of_scope", summary)
+                reason = stop if stop in _REASONS else "out_of_scope"
+                handoff = self.gateway.escalate(scope, reason, summary, batch=batch)
                 if text is None or stop in ("repeated_failure", "step_limit", "cost_cap", "unavailable"):
                     text = handoff.summary
             if text:
@@ -445,7 +446,7 @@ class Runtime:
             last_reply=message.text if message is not None else None,
             latency=latency,
         )
-        self.store.commit_turn(record, write, history=turn.history, new=new_messages)
+        self.store.commit_turn(record, write, history=turn.history, new=new_messages, batch=batch)
         self.live.publish(record.id, events)
         return events
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from purser.actions.gateway import Gateway
     from purser.domain import AccountSnapshot
     from purser.knowledge import KnowledgeBase
+    from purser.ports.unit_of_work import TurnBatch
 
 __all__ = [
     "FAILED_STATUSES",
@@ -62,6 +63,9 @@ class TurnState:
     statuses: dict[str, str] = field(default_factory=dict)  # tool_call_id -> outcome status
     passages: list[dict[str, str]] = field(default_factory=list)
     handoff: Outcome | None = None
+    batch: TurnBatch | None = None
+    """The turn's buffered gateway writes (proposal rows, audit records), applied in the turn's one
+    write transaction; None: each proposal writes at once."""
     snapshot: AccountSnapshot | None = None
     """The account as read at the start of this model run. Nothing in a run writes to the billing
     system (writes run only on the customer's confirmation, before the run), so the gateway quotes and
@@ -99,7 +103,7 @@ def run_action(
         return _handed_off_result()
     # Gateway calls are synchronous and short (local database + processor); running them inline keeps
     # parallel tool calls of one response serialized on the store.
-    outcome = gateway.propose(state.scope, name, dict(arguments), snapshot=state.snapshot)
+    outcome = gateway.propose(state.scope, name, dict(arguments), snapshot=state.snapshot, batch=state.batch)
     state.record(tool_call_id, outcome)
     if outcome.status == "invalid" and outcome.handoff_reason is None:
         raise ModelRetry(f"{outcome.summary} Nothing was done. Call {name} again with valid arguments.")

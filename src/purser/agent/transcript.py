@@ -33,6 +33,7 @@ from purser.ports.conversations import (
     TurnLoad,
     TurnWrite,
 )
+from purser.ports.unit_of_work import TurnBatch
 
 __all__ = [
     "ConversationBusy",
@@ -173,15 +174,19 @@ class ConversationStore:
         *,
         history: Sequence[ModelMessage] | None = None,
         new: Sequence[ModelMessage] | None = None,
+        batch: TurnBatch | None = None,
     ) -> ConversationRecord:
         """Persist one turn atomically; raises `ConversationBusy` when another turn landed first.
 
         `history`: the decoded history this turn started from, and `new` the messages `write.messages`
         encodes; with them the cache keeps the grown history for the next turn (nothing decoded again).
+        `batch`: the gateway's buffered writes of this turn, applied in the same transaction.
         """
         try:
             with self.units.write() as uow:
                 written: ConversationRecord = uow.conversations.commit_turn(record, write)
+                if batch:
+                    uow.apply(batch)  # the proposals' rows and audit records commit with the turn
                 if write.audit:
                     self._append_audit(uow, write.audit)
         except ConversationBusy:
