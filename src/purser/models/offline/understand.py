@@ -54,6 +54,7 @@ from purser.models.offline.cues import (
     WHICH_CARD,
 )
 from purser.models.offline.escalations import ESCALATIONS, detect_escalation
+from purser.models.offline.intents import Intent
 from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mentions_plan
@@ -68,23 +69,23 @@ from purser.models.offline.questions import (
 
 __all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
 
-SOCIAL: frozenset[str] = frozenset({"greeting", "thanks", "affirm", "deny", "unknown"})
+SOCIAL: frozenset[str] = frozenset({Intent.GREETING, Intent.THANKS, Intent.AFFIRM, Intent.DENY, Intent.UNKNOWN})
 ACTIONABLE: frozenset[str] = frozenset(
     {
-        "refund",
-        "charge_question",
-        "send_invoice",
-        "update_billing",
-        "change_plan",
-        "change_seats",
-        "preview_change",
-        "retry_payment",
-        "payment_method",
-        "pause",
-        "resume",
-        "cancel",
-        "account_question",
-        "policy_question",
+        Intent.REFUND,
+        Intent.CHARGE_QUESTION,
+        Intent.SEND_INVOICE,
+        Intent.UPDATE_BILLING,
+        Intent.CHANGE_PLAN,
+        Intent.CHANGE_SEATS,
+        Intent.PREVIEW_CHANGE,
+        Intent.RETRY_PAYMENT,
+        Intent.PAYMENT_METHOD,
+        Intent.PAUSE,
+        Intent.RESUME,
+        Intent.CANCEL,
+        Intent.ACCOUNT_QUESTION,
+        Intent.POLICY_QUESTION,
         PRICE_QUESTION,
         *ESCALATIONS,
     }
@@ -149,7 +150,7 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
             pieces[-1] += " and " + piece  # "refund September and October charges": one request, two dates
         else:
             pieces.append(piece)
-    if len(pieces) < 2 or (whole_intent == "resume" and UNDO_CANCEL.search(whole_norm)):
+    if len(pieces) < 2 or (whole_intent == Intent.RESUME and UNDO_CANCEL.search(whole_norm)):
         # "changed our minds, we want to keep it": one request, however the clauses read alone
         return [(sentence, whole_intent, whole_conf, whole_norm)]
     classified = [(p, *_classify(p, plan_names)) for p in pieces]
@@ -178,102 +179,110 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     from purser.models.offline.billing import extract_billing
 
     if (
-        intent == "policy_question"
+        intent == Intent.POLICY_QUESTION
         and re.search(r"\brefund|\bmoney back\b", norm)
         and is_polite_request(norm)
         and not re.search(r"\b(?:how|what|when|why|which|where|whether)\b", norm)
         and not HYPOTHETICAL.search(norm)
         and not info_only(norm)
     ):
-        return "refund", max(conf, 0.8)  # "can I get a refund for that?": a request, politely put
-    if intent == "resume" and re.search(
+        return Intent.REFUND, max(conf, 0.8)  # "can I get a refund for that?": a request, politely put
+    if intent == Intent.RESUME and re.search(
         r"\b(?:not|never|no longer|don't|dont|do not) (?:to |going to |gonna |planning to )?(?:want to )?"
         r"(?:continue|keep|stay|renew|go on)\b",
         norm,
     ):
-        intent, conf = "unknown", 0.0  # "we decided not to continue": the opposite of keeping the plan
-    if intent == "refund" and PAST_REFUND.search(norm) and not MONEY_BACK.search(PAST_REFUND.sub("", norm)):
-        return "unknown", 0.0  # "you already gave me one refund for September": history, not a request
-    if intent == "cancel" and NOT_CANCEL.search(norm) and not re.search(r"\bcancel", NOT_CANCEL.sub("", norm)):
-        return "unknown", 0.0  # "I do not want to cancel": the opposite of a cancellation
-    if intent == "retry_payment" and re.search(
+        intent, conf = Intent.UNKNOWN, 0.0  # "we decided not to continue": the opposite of keeping the plan
+    if intent == Intent.REFUND and PAST_REFUND.search(norm) and not MONEY_BACK.search(PAST_REFUND.sub("", norm)):
+        return Intent.UNKNOWN, 0.0  # "you already gave me one refund for September": history, not a request
+    if intent == Intent.CANCEL and NOT_CANCEL.search(norm) and not re.search(r"\bcancel", NOT_CANCEL.sub("", norm)):
+        return Intent.UNKNOWN, 0.0  # "I do not want to cancel": the opposite of a cancellation
+    if intent == Intent.RETRY_PAYMENT and re.search(
         r"\b(?:do not|don't|dont|never|stop|no more|not)\b[^.?!]{0,15}\b(?:charg\w*|bill\w*|take|collect|debit\w*"
         r"|retry\w*|re-try|try)",
         norm,
     ):
-        return "unknown", 0.0  # "don't charge me again": the opposite of a retry
-    if (intent in (*SOCIAL, "charge_question", "payment_method") or conf < THRESHOLD) and CHARGE_AGAIN.search(norm):
-        return "retry_payment", max(conf, 0.8)  # "please charge the December invoice again"
+        return Intent.UNKNOWN, 0.0  # "don't charge me again": the opposite of a retry
+    if (intent in (*SOCIAL, Intent.CHARGE_QUESTION, Intent.PAYMENT_METHOD) or conf < THRESHOLD) and CHARGE_AGAIN.search(
+        norm
+    ):
+        return Intent.RETRY_PAYMENT, max(conf, 0.8)  # "please charge the December invoice again"
 
     if (
         UNDO_CANCEL.search(norm)
         and not re.search(r"\bpaus", norm)
         and not re.match(r"(?:can|could|may|is it possible to|how (?:do|can)) (?:i|we)\b", norm)
     ):
-        return "resume", max(conf, 0.85)  # "changed my mind, keep my plan": withdraw the scheduled cancellation
-    if intent == "cancel" and PAST_CANCEL.search(norm) and not re.search(r"\bcancel", PAST_CANCEL.sub("", norm)):
-        return "unknown", 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
-    if intent == "pause" and NO_PAUSE.search(norm):
-        return "unknown", 0.0  # "no pause, please": not a pause request
+        return Intent.RESUME, max(conf, 0.85)  # "changed my mind, keep my plan": withdraw the scheduled cancellation
+    if intent == Intent.CANCEL and PAST_CANCEL.search(norm) and not re.search(r"\bcancel", PAST_CANCEL.sub("", norm)):
+        return Intent.UNKNOWN, 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
+    if intent == Intent.PAUSE and NO_PAUSE.search(norm):
+        return Intent.UNKNOWN, 0.0  # "no pause, please": not a pause request
     if (
-        intent == "change_plan"
+        intent == Intent.CHANGE_PLAN
         and PAST_CHANGE.search(norm)
         and not re.search(r"\b(?:downgrad|upgrad|switch|chang|mov)\w*", PAST_CHANGE.sub("", norm))
     ):
-        intent, conf = "unknown", 0.0  # "I forgot to downgrade": the reason for a refund, not a change now
-    if intent == "pause" and PAST_PAUSE.search(norm) and not re.search(r"\bpaus", PAST_PAUSE.sub("", norm)):
-        intent, conf = "unknown", 0.0  # "I forgot to pause it in January": history, the reason for what follows
-    if intent in ("change_plan", "preview_change", *SOCIAL) and ON_PLAN.fullmatch(norm.strip(" .,!")):
-        return "unknown", 0.0  # "we're on the yearly Glow plan": where the customer is, not where to go
+        intent, conf = Intent.UNKNOWN, 0.0  # "I forgot to downgrade": the reason for a refund, not a change now
+    if intent == Intent.PAUSE and PAST_PAUSE.search(norm) and not re.search(r"\bpaus", PAST_PAUSE.sub("", norm)):
+        intent, conf = Intent.UNKNOWN, 0.0  # "I forgot to pause it in January": history, the reason for what follows
+    if intent in (Intent.CHANGE_PLAN, Intent.PREVIEW_CHANGE, *SOCIAL) and ON_PLAN.fullmatch(norm.strip(" .,!")):
+        return Intent.UNKNOWN, 0.0  # "we're on the yearly Glow plan": where the customer is, not where to go
     billing = extract_billing(text)
     if (
         (
-            intent not in ("send_invoice", *ESCALATIONS)
+            intent not in (Intent.SEND_INVOICE, *ESCALATIONS)
             or conf < THRESHOLD
-            or (intent == "send_invoice" and re.search(r"\b(?:from now on|going forward|in future|future)\b", norm))
+            or (
+                intent == Intent.SEND_INVOICE and re.search(r"\b(?:from now on|going forward|in future|future)\b", norm)
+            )
         )
         and re.search(r"[\w.+-]+@[\w-]+\.\w", text)
         and re.search(
             r"\b(?:future|from now on|instead|going forward|billing|change|update|use|set|switch|new)\b", norm
         )
     ):
-        return "update_billing", max(conf, 0.9)
+        return Intent.UPDATE_BILLING, max(conf, 0.9)
     if (billing["vat_id"] or billing["address"] or billing["name"]) and (
-        intent not in ("send_invoice", *ESCALATIONS) or conf < THRESHOLD
+        intent not in (Intent.SEND_INVOICE, *ESCALATIONS) or conf < THRESHOLD
     ):
-        return "update_billing", max(conf, 0.9)
-    if intent == "change_seats" and (
+        return Intent.UPDATE_BILLING, max(conf, 0.9)
+    if intent == Intent.CHANGE_SEATS and (
         KEEP_SEATS.search(norm) or (conf < 0.6 and not SEAT_CHANGE_CUE.search(numbers_from_words(norm)))
     ):
-        return "unknown", 0.0  # "we paid for 5 seats", "keep the seat count": context, not a change
-    if intent == "change_seats" and not re.search(
+        return Intent.UNKNOWN, 0.0  # "we paid for 5 seats", "keep the seat count": context, not a change
+    if intent == Intent.CHANGE_SEATS and not re.search(
         r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
     ):
-        return "unknown", 0.0
-    if (intent in SOCIAL or conf < THRESHOLD or intent == "payment_method") and WHICH_CARD.search(norm):
-        return "account_question", max(conf, 0.8)  # "which card are you charging?": a read of the account
-    if (intent in (*SOCIAL, "cancel") or conf < THRESHOLD) and PAUSE_ASK.search(numbers_from_words(norm)):
-        return "pause", max(conf, 0.8)  # "stop the payment only for 1 month and then continue"
-    if intent in (*SOCIAL, "account_question", "policy_question") and CARD_HOW_TO.search(norm):
-        return "payment_method", max(conf, 0.8)  # "how do I put the new card in?": send the secure link
-    if intent in (*SOCIAL, "retry_payment", "policy_question") and WHEN_RETRY.search(norm):
-        return "account_question", max(conf, 0.8)  # "when will you try my card again?"
+        return Intent.UNKNOWN, 0.0
+    if (intent in SOCIAL or conf < THRESHOLD or intent == Intent.PAYMENT_METHOD) and WHICH_CARD.search(norm):
+        return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "which card are you charging?": a read of the account
+    if (intent in (*SOCIAL, Intent.CANCEL) or conf < THRESHOLD) and PAUSE_ASK.search(numbers_from_words(norm)):
+        return Intent.PAUSE, max(conf, 0.8)  # "stop the payment only for 1 month and then continue"
+    if intent in (*SOCIAL, Intent.ACCOUNT_QUESTION, Intent.POLICY_QUESTION) and CARD_HOW_TO.search(norm):
+        return Intent.PAYMENT_METHOD, max(conf, 0.8)  # "how do I put the new card in?": send the secure link
+    if intent in (*SOCIAL, Intent.RETRY_PAYMENT, Intent.POLICY_QUESTION) and WHEN_RETRY.search(norm):
+        return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "when will you try my card again?"
     if (intent in SOCIAL or conf < THRESHOLD) and OWE_QUESTION.search(norm):
-        return "account_question", max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
-    if intent in (*SOCIAL, "account_question", "policy_question", "charge_question", "preview_change") and (
-        TRIAL_QUESTION.search(norm)
-    ):
-        return "account_question", max(conf, 0.8)
-    if intent in (*ACTIONS, *SOCIAL, "policy_question") and HYPOTHETICAL.search(norm):
-        return "policy_question", max(conf, 0.8)
+        return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
+    if intent in (
+        *SOCIAL,
+        Intent.ACCOUNT_QUESTION,
+        Intent.POLICY_QUESTION,
+        Intent.CHARGE_QUESTION,
+        Intent.PREVIEW_CHANGE,
+    ) and (TRIAL_QUESTION.search(norm)):
+        return Intent.ACCOUNT_QUESTION, max(conf, 0.8)
+    if intent in (*ACTIONS, *SOCIAL, Intent.POLICY_QUESTION) and HYPOTHETICAL.search(norm):
+        return Intent.POLICY_QUESTION, max(conf, 0.8)
     if (intent in SOCIAL or conf < THRESHOLD) and MONEY_BACK.search(norm):
-        return "refund", 0.8
+        return Intent.REFUND, 0.8
     if intent in SOCIAL or conf < THRESHOLD:
         for fallback, pattern in FALLBACKS:
             if pattern.search(norm):
                 return fallback, 0.7
     if (intent in SOCIAL or conf < THRESHOLD) and mentions_plan(norm, plan_names) and CHANGE_VERB.search(norm):
-        return "change_plan", 0.8
+        return Intent.CHANGE_PLAN, 0.8
     return intent, conf
 
 
@@ -290,16 +299,18 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
             triggers = detect_escalation(text, norm)
             # disputes, fraud and legal threats need a detector or pattern hit; a human request or abuse
             # may also rest on a very confident classifier
-            if not triggers and (intent in ("dispute", "fraud", "legal_threat") or conf < ESCALATION_CONFIDENCE):
-                intent, conf = "unknown", 0.0
+            if not triggers and (
+                intent in (Intent.DISPUTE, Intent.FRAUD, Intent.LEGAL_THREAT) or conf < ESCALATION_CONFIDENCE
+            ):
+                intent, conf = Intent.UNKNOWN, 0.0
         if intent in ACTIONABLE and conf < THRESHOLD:
-            intent = "unknown"
+            intent = Intent.UNKNOWN
         if intent not in ESCALATIONS:
             intent, conf = reroute(intent, conf, norm, plan_names)  # questions are answered, not acted on
         if requests and requests[-1].intent == intent:
             prev = requests[-1]
             requests[-1] = Request(intent, prev.text + ". " + text, prev.normalized + " . " + norm, prev.confidence)
-        elif requests and intent == "unknown" and requests[-1].intent in ACTIONABLE:
+        elif requests and intent == Intent.UNKNOWN and requests[-1].intent in ACTIONABLE:
             prev = requests[-1]
             requests[-1] = Request(
                 prev.intent, prev.text + ". " + text, prev.normalized + " . " + norm, prev.confidence
@@ -312,12 +323,17 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
         if not any(r.intent == reason for r in requests):
             requests.insert(0, Request(reason, raw, normalize(raw), 1.0))
     whole = normalize(raw)
-    if any(r.intent == "preview_change" for r in requests) and DO_IT.search(whole):
+    if any(r.intent == Intent.PREVIEW_CHANGE for r in requests) and DO_IT.search(whole):
         # "show me what it costs and do it": the confirmation carries the exact quote, so propose the change
         seats = re.compile(r"\b(?:seats?|users?|licen[cs]es?|members?)\b")
         requests = [
-            Request("change_seats" if seats.search(r.normalized) else "change_plan", r.text, r.normalized, r.confidence)
-            if r.intent == "preview_change"
+            Request(
+                Intent.CHANGE_SEATS if seats.search(r.normalized) else Intent.CHANGE_PLAN,
+                r.text,
+                r.normalized,
+                r.confidence,
+            )
+            if r.intent == Intent.PREVIEW_CHANGE
             else r
             for r in requests
         ]
@@ -337,49 +353,54 @@ def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> li
 
         found = extract_billing(raw)  # a VAT id or address split across sentences ("our USt-IdNr.: DE 136 ...")
         if found["vat_id"] or found["address"]:
-            requests = [Request("update_billing", raw, whole, 0.8)]
+            requests = [Request(Intent.UPDATE_BILLING, raw, whole, 0.8)]
     if VAT_ZERO_QUESTION.search(whole) and not re.search(r"\b(?:send|email|resend|update|change|add|remove)\b", whole):
-        requests = [Request("policy_question", raw, whole, 0.8)]  # "0% VAT on our invoice — is that a mistake?"
-    if any(r.intent == "account_question" for r in requests):
+        requests = [Request(Intent.POLICY_QUESTION, raw, whole, 0.8)]  # "0% VAT on our invoice — is that a mistake?"
+    if any(r.intent == Intent.ACCOUNT_QUESTION for r in requests):
         # "when is my next bill, and how much?": the bare "how much" is about that bill, not a change to price
         requests = [
             r
             for r in requests
-            if r.intent not in ("preview_change", PRICE_QUESTION)
+            if r.intent not in (Intent.PREVIEW_CHANGE, PRICE_QUESTION)
             or re.search(
                 r"\d|\b(?:add|remove|upgrade|downgrade|switch|move|more|fewer|extra|change)\w*\b", r.normalized
             )
         ]
     intents = [r.intent for r in requests]
-    if "pause" in intents and "resume" in intents and intents.index("resume") > intents.index("pause"):
+    if (
+        Intent.PAUSE in intents
+        and Intent.RESUME in intents
+        and intents.index(Intent.RESUME) > intents.index(Intent.PAUSE)
+    ):
         # "stop billing for 2 months and then start again by itself": the resume is the pause's own end
-        requests = [r for r in requests if r.intent != "resume" or not PAUSE_END.search(r.normalized)]
-    if KEEP_SEATS.search(whole) and any(r.intent != "change_seats" for r in requests):
-        requests = [r for r in requests if r.intent != "change_seats"]  # "…, keep the seat count as it is"
+        requests = [r for r in requests if r.intent != Intent.RESUME or not PAUSE_END.search(r.normalized)]
+    if KEEP_SEATS.search(whole) and any(r.intent != Intent.CHANGE_SEATS for r in requests):
+        requests = [r for r in requests if r.intent != Intent.CHANGE_SEATS]  # "…, keep the seat count as it is"
     asked = {r.intent for r in requests}
-    if "refund" not in asked and REMEDY.search(whole):
+    if Intent.REFUND not in asked and REMEDY.search(whole):
         # "you charged me twice, fix it": the complaint asks for the money back, not an explanation
-        if "charge_question" in asked:
-            complaint = next(r for r in requests if r.intent == "charge_question")
-            requests.insert(requests.index(complaint) + 1, Request("refund", raw, whole, complaint.confidence))
+        if Intent.CHARGE_QUESTION in asked:
+            complaint = next(r for r in requests if r.intent == Intent.CHARGE_QUESTION)
+            requests.insert(requests.index(complaint) + 1, Request(Intent.REFUND, raw, whole, complaint.confidence))
         elif asked <= SOCIAL and re.search(r"\b(?:charge[sd]?|payments?|billed|bill|debit|transaction)\b", whole):
-            requests = [Request("refund", raw, whole, 0.7)]
-    if any(r.intent == "retry_payment" for r in requests):
+            requests = [Request(Intent.REFUND, raw, whole, 0.7)]
+    if any(r.intent == Intent.RETRY_PAYMENT for r in requests):
         # "card got declined, I called the bank, retry": the card is fine, no new card link is asked for;
         # "done, I put the new card in, try again": the card was already changed
         requests = [
             r
             for r in requests
-            if r.intent != "payment_method" or (CARD_ASK.search(r.normalized) and not CARD_DONE.search(r.text.lower()))
+            if r.intent != Intent.PAYMENT_METHOD
+            or (CARD_ASK.search(r.normalized) and not CARD_DONE.search(r.text.lower()))
         ]
-    if any(r.intent == "payment_method" for r in requests):
+    if any(r.intent == Intent.PAYMENT_METHOD for r in requests):
         # "payment failed again. send me the link": the failure is the reason, the link is the request
-        requests = [r for r in requests if r.intent != "retry_payment" or RETRY_ASK.search(r.normalized)]
+        requests = [r for r in requests if r.intent != Intent.RETRY_PAYMENT or RETRY_ASK.search(r.normalized)]
     requests = answer_only(requests, normalize(raw), plan_names)  # "only asking": no write survives
     # a legal threat, fraud or a dispute is handled before anything else; a request for a person keeps its
     # place ("refund the duplicate, then let me talk to someone")
-    requests.sort(key=lambda r: r.intent not in ("legal_threat", "fraud", "dispute", "abuse"))
+    requests.sort(key=lambda r: r.intent not in (Intent.LEGAL_THREAT, Intent.FRAUD, Intent.DISPUTE, Intent.ABUSE))
     actionable = [r for r in requests if r.intent in ACTIONABLE]
     if actionable:
         return actionable
-    return requests[:1] if requests else [Request("unknown", raw, normalize(raw), 0.0)]
+    return requests[:1] if requests else [Request(Intent.UNKNOWN, raw, normalize(raw), 0.0)]
