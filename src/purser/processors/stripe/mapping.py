@@ -39,6 +39,7 @@ from purser.domain import (
     SubscriptionStatus,
 )
 from purser.money import Money
+from purser.processors.errors import ProcessorError
 
 Obj = dict[str, Any]
 
@@ -157,7 +158,7 @@ def first_item(sub: Obj) -> Obj:
     """The subscription's single item (Purser manages single-item subscriptions)."""
     items = (sub.get("items") or {}).get("data") or []
     if not items:
-        raise ValueError(f"subscription {sub.get('id')} has no items")
+        raise ProcessorError(f"subscription {sub.get('id')} has no items", code="unexpected_response")
     return dict(items[0])
 
 
@@ -165,7 +166,7 @@ def item_price(item: Obj) -> Obj:
     """The price of an item (or its legacy plan)."""
     price = item.get("price") or item.get("plan")
     if not isinstance(price, dict):
-        raise ValueError("subscription item without an expanded price")
+        raise ProcessorError("subscription item without an expanded price", code="unexpected_response")
     return dict(price)
 
 
