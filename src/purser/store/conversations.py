@@ -66,6 +66,21 @@ _CONFIRMATIONS = (
     .where(ag_confirmations.c.conversation_id == bindparam("cid"))
     .order_by(ag_confirmations.c.created_at, ag_confirmations.c.action_id)
 )
+_f = ag_confirmations.c
+# The row and its confirmations in one statement (an outer join: a conversation without any still reads).
+_CONVERSATION_WITH_CONFIRMATIONS = (
+    select(
+        ag_conversations,
+        _f.action_id.label("f_action_id"),
+        _f.action.label("f_action"),
+        _f.summary.label("f_summary"),
+        _f.quote.label("f_quote"),
+        _f.status.label("f_status"),
+    )
+    .select_from(ag_conversations.outerjoin(ag_confirmations, _f.conversation_id == _c.id))
+    .where(_c.id == bindparam("cid"))
+    .order_by(_f.created_at, _f.action_id)
+)
 _CONFIRMATION = select(ag_confirmations).where(ag_confirmations.c.action_id == bindparam("aid"))
 _EVENTS = (
     select(ag_events)
@@ -122,16 +137,29 @@ class SqlConversationRepository:
 
     def load_turn(self, conversation_id: str, *, after_seq: int = 0) -> TurnLoad | None:
         """The row, the model messages after `after_seq` and every confirmation; None when unknown."""
-        record = self.get(conversation_id)
-        if record is None:
+        rows = self.conn.execute(_CONVERSATION_WITH_CONFIRMATIONS, {"cid": conversation_id}).all()
+        if not rows:
             return None
+        record = _record(rows[0]._mapping)
+        confirmations = tuple(
+            PendingConfirmation(
+                action_id=m["f_action_id"],
+                conversation_id=conversation_id,
+                action=m["f_action"],
+                summary=m["f_summary"],
+                quote=json.loads(m["f_quote"]) if m["f_quote"] else None,
+                status=m["f_status"],
+            )
+            for m in (r._mapping for r in rows)
+            if m["f_action_id"] is not None
+        )
         if after_seq > record.message_seq:
             after_seq = 0  # the caller's copy is from a history this row does not have: read it all
         messages: tuple[str, ...] = ()
-        if record.message_seq > after_seq:
+        if record.message_seq > after_seq:  # only what the caller has not seen
             params = {"cid": conversation_id, "after": after_seq}
             messages = tuple(r[0] for r in self.conn.execute(_MESSAGES, params))
-        return TurnLoad(record, messages, tuple(self.confirmations(conversation_id)), after_seq)
+        return TurnLoad(record, messages, confirmations, after_seq)
 
     def confirmations(self, conversation_id: str) -> list[PendingConfirmation]:
         """Every confirmation request of the conversation, oldest first."""
