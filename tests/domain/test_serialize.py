@@ -1,0 +1,51 @@
+"""The one snapshot serializer: the model's view and the operator's view of the same snapshot."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from purser.app import build_for_world
+from purser.domain import AccountSnapshot, CustomerId
+from purser.domain.serialize import RECENT, snapshot_json
+from purser.worlds.seed import demo_world
+
+
+@pytest.fixture(scope="module")
+def snapshots() -> list[AccountSnapshot]:
+    world, now = demo_world()
+    container = build_for_world(world, now)
+    try:
+        return [container.processor.snapshot(c.id) for c in container.processor.list_customers(limit=100)]
+    finally:
+        container.close()
+
+
+def test_agent_view_is_the_lookup_account_contract(snapshots: list[AccountSnapshot]) -> None:
+    for snap in snapshots:
+        data = snapshot_json(snap)
+        assert list(data) == [
+            "now", "customer", "subscription", "next_invoice", "payment_method", "past_due",
+            "charges", "invoices", "refunds", "plans",
+        ]  # fmt: skip
+        assert set(data["customer"]) == {"id", "name", "email", "address", "vat_id"}
+        assert len(data["charges"]) <= RECENT and len(data["invoices"]) <= RECENT
+        assert datetime.strptime(data["now"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        json.dumps(data)  # JSON all the way down
+
+
+def test_full_view_holds_everything(snapshots: list[AccountSnapshot]) -> None:
+    ana = next(s for s in snapshots if s.customer.id == CustomerId("cus_ana"))
+    data = snapshot_json(ana, "full")
+    for key in ("billing", "payment_methods", "invoices", "charges", "refunds", "disputes", "emails"):
+        assert key in data
+    assert all("lines" in i for i in data["invoices"])
+    assert all({"default", "behavior"} <= set(p) for p in data["payment_methods"])
+    assert len(data["charges"]) == len(ana.charges)
+
+
+def test_an_unknown_view_is_refused(snapshots: list[AccountSnapshot]) -> None:
+    with pytest.raises(ValueError, match="agent or full"):
+        snapshot_json(snapshots[0], "everything")  # type: ignore[arg-type]
