@@ -8,6 +8,8 @@ Objects carry amounts in minor units and times as Unix seconds, like Stripe's.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from purser.domain import Charge, Customer, Dispute, Email, Invoice, Refund, Sub
 from purser.processors.sandbox.clock import to_db
 from purser.store import sandbox_tables as t
 
-__all__ = ["INSERT_EVENT", "emit", "event_row", "new_id", "obj", "record_email"]
+__all__ = ["INSERT_EVENT", "collect", "emit", "event_row", "flush", "new_id", "obj", "record_email"]
 
 
 def new_id(prefix: str) -> str:
@@ -179,10 +181,36 @@ def emit(
     previous: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """Append an event of `type_` carrying `entity`; returns its id."""
+    """Append an event of `type_` carrying `entity`; returns its id (held back while `collect` runs)."""
     row = event_row(type_, entity, at, customer_id=customer_id, previous=previous, extra=extra)
-    conn.execute(INSERT_EVENT, row)
+    pending = _PENDING.get(id(conn))
+    if pending is not None:
+        pending.append(row)
+    else:
+        conn.execute(INSERT_EVENT, row)
     return str(row["id"])
+
+
+_PENDING: dict[int, list[dict[str, Any]]] = {}
+# Events held back per connection (a SQLAlchemy Connection serves one thread and one checkout).
+
+
+@contextmanager
+def collect(conn: Connection) -> Iterator[list[dict[str, Any]]]:
+    """Hold back the events `emit`ted on `conn` in the block; the caller writes them with `flush`
+    (one executemany, in order) when the block's work is to be committed."""
+    pending: list[dict[str, Any]] = []
+    _PENDING[id(conn)] = pending
+    try:
+        yield pending
+    finally:
+        _PENDING.pop(id(conn), None)
+
+
+def flush(conn: Connection, pending: list[dict[str, Any]]) -> None:
+    """Insert held-back events in the order they were emitted."""
+    if pending:
+        conn.execute(INSERT_EVENT, pending)
 
 
 INSERT_EVENT = insert(t.events)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from purser.processors import errors
 from purser.processors.errors import IdempotencyError, InvalidRequest, ProcessorError
-from purser.processors.sandbox import rows
+from purser.processors.sandbox import events, rows
 from purser.processors.sandbox.clock import to_db
 from purser.store import Database
 from purser.store import sandbox_tables as t
@@ -104,12 +104,18 @@ def _once(
             return _replay(found.response), False, None
         failure: ProcessorError | None = None
         result: Any = None
-        try:
-            result = fn(conn)
-            response: dict[str, Any] = {"ok": rows.encode(result)}
-        except RecordedFailure as recorded:
-            failure = recorded.error
-            response = {"error": {"type": type(failure).__name__, "message": failure.message, "code": failure.code}}
+        # The write's events are inserted together at its end (one executemany): when it succeeds,
+        # and when it recorded something before failing (RecordedFailure); never after an error
+        # that rolls it back.
+        with events.collect(conn) as pending:
+            try:
+                result = fn(conn)
+                response: dict[str, Any] = {"ok": rows.encode(result)}
+            except RecordedFailure as recorded:
+                failure = recorded.error
+                error = {"type": type(failure).__name__, "message": failure.message, "code": failure.code}
+                response = {"error": error}
+        events.flush(conn, pending)
         row = {"key": key, "operation": operation, "request_hash": digest, "response": response}
         conn.execute(_INSERT, {**row, "created": to_db(now(conn))})
         return result, True, failure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -11,6 +12,7 @@ from purser.domain import (
     Customer,
     InvoiceLine,
     Plan,
+    PlanId,
     ProrationQuote,
     Subscription,
     SubscriptionStatus,
@@ -162,7 +164,20 @@ def change(
             current_period_end=to_db(proration.new_period_end),
         )
     queries.set_values(conn, t.subscriptions, sub_id, **values)
-    after = _updated(conn, sub, now, **prev)
+    # The row as the UPDATE left it (what `_updated` would read back).
+    start, end = sub.current_period_start, sub.current_period_end
+    if proration is not None and proration.resets_cycle:
+        start, end = proration.new_period_start, proration.new_period_end
+    after = replace(
+        sub,
+        plan_id=PlanId(plan_id),
+        quantity=quantity,
+        scheduled_plan_id=None,
+        scheduled_quantity=None,
+        current_period_start=start,
+        current_period_end=end,
+    )
+    emit(conn, "customer.subscription.updated", after, now, customer_id=after.customer_id, previous=prev)
     if proration is None:  # trialing: no proration
         return ChangeResult(after, None, None)
     lines = [
@@ -196,7 +211,9 @@ def change(
             raise CardDeclined(
                 f"the card was declined ({failure}); the change to {plan_id} was not applied", code=failure
             )
-    return ChangeResult(queries.subscription(conn, sub_id), queries.invoice(conn, invoice_id), charge)
+    # Only a past-due subscription can have changed since (the payment reactivates it).
+    final = after if after.status is not SubscriptionStatus.PAST_DUE else queries.subscription(conn, sub_id)
+    return ChangeResult(final, queries.invoice(conn, invoice_id), charge)
 
 
 def pause(conn: Connection, sub_id: str, *, resumes_at: datetime, now: datetime) -> Subscription:
