@@ -2,15 +2,16 @@
 
 SQLAlchemy's per-statement machinery (cache key, compiled-cache lookup, execution context, result
 metadata, type processors) costs far more than SQLite executing a small indexed SELECT. The
-sandbox's hottest reads (the account snapshot, the rows a write locks) therefore compile their
-Core statement once per dialect and run the SQL text on the cursor of the transaction's own
-connection; the row mappers in `rows.py` accept these plain tuples as well as SQLAlchemy rows
+sandbox's hottest statements (the account snapshot's reads, the renewal batch's reads and bulk
+writes) therefore compile their Core statement once per dialect and run the SQL text on the cursor
+of the transaction's own connection; the row mappers in `rows.py` accept these plain tuples as well as SQLAlchemy rows
 (they normalise SQLite's text datetimes, integer booleans and text JSON themselves).
 
 `rows` binds its parameters as they are (strings and integers only); `many` (bulk inserts and
 updates) runs each value through its column type's bind processor for the dialect, exactly what
 SQLAlchemy would send (SQLite's datetime text, JSON text, psycopg's JSON wrapper), without the
-per-row machinery around it. Both make sure the connection is inside a transaction first (on
+per-row machinery around it; on PostgreSQL an INSERT's rows stream through COPY (psycopg's
+executemany costs a protocol round per row). Both make sure the connection is inside a transaction first (on
 SQLite a statement outside one would be its own, and two reads could see two different states).
 """
 
