@@ -140,3 +140,36 @@ def test_a_batch_on_postgresql_writes_what_sqlite_writes_one_by_one(tmp_path: Pa
         assert buffered.audit.verify().ok
     finally:
         buffered.db.dispose()
+
+
+def test_a_failed_turn_rolls_its_batch_back(tmp_path: Path) -> None:
+    env = _world(tmp_path, "w.db")
+    scope = Scope("conv_1", CustomerId("bob"), "web", "offline")
+    batch = TurnBatch()
+    env.gateway.propose(scope, "lookup_account", {}, batch=batch)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), env.gateway.uow.write() as uow:
+        uow.apply(batch)
+        raise Boom  # whatever else the turn writes fails: the batch goes with it
+    assert _actions(env) == [] and env.audit.verify().records == 0
+
+
+def test_updates_fold_into_the_batch_rows_and_overlay_stored_ones(tmp_path: Path) -> None:
+    env = _world(tmp_path, "w.db")
+    scope = Scope("conv_1", CustomerId("bob"), "web", "offline")
+    args = {"charge_id": "ch_bob_11", "amount": "5.00", "reason": None}
+    stored = env.gateway.propose(scope, "refund", args)  # written: needs_confirmation
+    batch = TurnBatch()
+    fresh = env.gateway.propose(scope, "lookup_account", {}, batch=batch)
+    again = env.gateway.propose(scope, "refund", args, batch=batch)  # reuses the stored row
+    assert again.action_id == stored.action_id
+    [new] = batch.new_actions()
+    assert new.id == fresh.action_id and new.status == "succeeded"  # folded: one insert, final state
+    [update] = batch.updates()
+    assert update.action_id == stored.action_id and update.changes.status == "needs_confirmation"
+    assert [d.kind for d in batch.drafts()] == ["proposal", "result", "proposal", "guard_decision"]
+    batch.clear()
+    assert not batch and batch.action(fresh.action_id) is None
