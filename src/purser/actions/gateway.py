@@ -3,6 +3,10 @@
 propose → (reads run at once) guard + quote → the customer's structured confirmation bound to the
 quote's hash → re-quote and guard again (inside the locked transaction that reserves refunds) →
 approval when the policy requires it → idempotent execution → audit record. See docs/GATEWAY.md.
+
+Storage is behind the unit of work (`purser.ports.unit_of_work`): every write is one `write()`
+transaction; money moves commit (reservation, `executing`) before the processor is called.
+A turn may buffer its proposals in a `TurnBatch` and apply them with its own writes.
 """
 
 from __future__ import annotations
