@@ -11,8 +11,10 @@ ask "what happened after the customer's last message?".
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic_ai.messages import (
@@ -95,10 +97,57 @@ def _args(part: ToolCallPart) -> dict[str, Any]:
     return {}
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A parse of some messages, to resume from when the next history starts with the same objects."""
+
+    messages: tuple[ModelMessage, ...]
+    events: tuple[Event, ...]
+    pending: tuple[ToolRecord, ...]
+
+
+_PARSED: OrderedDict[int, _Parsed] = OrderedDict()
+_PARSED_SIZE = 256
+_PARSED_LOCK = threading.Lock()
+
+
 def parse_history(messages: Sequence[ModelMessage]) -> list[Event]:
-    """Flatten pydantic-ai messages into ordered events (see the module docstring)."""
+    """Flatten pydantic-ai messages into ordered events (see the module docstring).
+
+    Each request re-reads the whole history; when it starts with the very message objects of an
+    earlier parse (the same conversation, in this process), that parse is resumed instead of
+    repeated (a bounded LRU keyed by the first message). Nothing downstream mutates events, so they
+    are shared; calls still waiting for their result are copied, as resuming fills them in.
+    """
+    messages = list(messages)
+    if not messages:
+        return []
+    key = id(messages[0])
+    with _PARSED_LOCK:
+        cached = _PARSED.get(key)
+    start = 0
     events: list[Event] = []
     pending: dict[str, ToolRecord] = {}
+    if (
+        cached is not None
+        and len(cached.messages) <= len(messages)
+        and all(a is b for a, b in zip(cached.messages, messages, strict=False))
+    ):
+        start = len(cached.messages)
+        events = list(cached.events)
+        pending = {r.call_id: replace(r) for r in cached.pending}
+    _parse_into(messages[start:], events, pending)
+    done = _Parsed(tuple(messages), tuple(events), tuple(replace(r) for r in pending.values()))
+    with _PARSED_LOCK:
+        _PARSED[key] = done
+        _PARSED.move_to_end(key)
+        while len(_PARSED) > _PARSED_SIZE:
+            _PARSED.popitem(last=False)
+    return events
+
+
+def _parse_into(messages: Sequence[ModelMessage], events: list[Event], pending: dict[str, ToolRecord]) -> None:
+    """Append the events of `messages` to `events` (`pending`: tool calls still waiting for their result)."""
 
     def add(kind: EventKind, raw: object = None, **kwargs: Any) -> Event:
         event = Event(kind=kind, index=len(events), **kwargs)
@@ -140,4 +189,3 @@ def parse_history(messages: Sequence[ModelMessage]) -> list[Event]:
                         add("approval", text=text, payload=_parse_json(text[len("[approval]") :].strip()))
                     else:
                         add("customer", text=text)
-    return events
