@@ -11,12 +11,17 @@ up front so two processes never both read-then-write; PostgreSQL: row locks are 
 write lock). PostgreSQL connections are not pinged at checkout (a round trip per checkout);
 they are recycled after `POOL_RECYCLE_SECONDS`, and `run_read` / `run_write` re-run a whole
 unit once when its connection turns out to be dropped — a read always, a write only when it
-failed before its commit was sent (so it is known not to have happened).
+failed before its commit was sent (so it is known not to have happened). A write unit that says it
+is safe to re-run (`run_write(..., retry_conflicts=True)`: idempotent by key, or recomputed from the
+database) is also re-run when PostgreSQL aborts it as a deadlock victim or a serialization failure
+(SQLSTATE 40P01 / 40001) before its commit: the abort rolled all of it back.
 """
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +50,13 @@ POOL_RECYCLE_SECONDS = 1800
 
 RETRIES = 1
 """How many times `run_read` / `run_write` re-run a unit whose connection was dropped."""
+
+CONFLICT_RETRIES = 5
+"""How many times `run_write(..., retry_conflicts=True)` re-runs a unit aborted by a deadlock or
+serialization failure (each after a short random pause, so the two victims do not collide again)."""
+
+_CONFLICT_STATES = frozenset({"40P01", "40001"})
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back whole.
 
 _READ = "purser_read"
 # Execution option marking a `read()` connection: its SQLite BEGIN is deferred (no write lock).
@@ -118,13 +130,17 @@ class Database:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def run_write(self, unit: Callable[[Connection], T]) -> T:
+    def run_write(self, unit: Callable[[Connection], T], *, retry_conflicts: bool = False) -> T:
         """`unit(conn)` in a `begin()` transaction, committed when it returns.
 
         When the connection turns out to be dropped before the commit was sent, nothing was written:
         the whole unit runs again on a fresh connection (once). A failure during the commit itself
-        is raised, since the commit may or may not have happened."""
-        for attempt in range(RETRIES + 1):
+        is raised, since the commit may or may not have happened. With `retry_conflicts` (only for
+        units that are safe to re-run: no effect outside the transaction), a unit that PostgreSQL
+        aborted as a deadlock victim or a serialization failure before its commit runs again, up to
+        `CONFLICT_RETRIES` times."""
+        dropped = conflicts = 0
+        while True:
             committing = False
             try:
                 with self._serialized(), self.engine.connect() as conn:
@@ -134,9 +150,16 @@ class Database:
                     trans.commit()
                     return result
             except DBAPIError as exc:
-                if committing or not exc.connection_invalidated or attempt == RETRIES:
+                if committing:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                if exc.connection_invalidated and dropped < RETRIES:
+                    dropped += 1
+                    continue
+                if retry_conflicts and _is_conflict(exc) and conflicts < CONFLICT_RETRIES:
+                    conflicts += 1
+                    time.sleep(random.uniform(0, 0.01 * conflicts))  # jitter, not security
+                    continue
+                raise
 
     @contextmanager
     def _serialized(self) -> Iterator[None]:
@@ -163,6 +186,13 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _is_conflict(exc: DBAPIError) -> bool:
+    # psycopg exposes the SQLSTATE as `sqlstate`; other drivers as `pgcode`.
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state in _CONFLICT_STATES
 
 
 def alembic_config(url: str) -> Any:

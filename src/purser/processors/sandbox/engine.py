@@ -122,7 +122,10 @@ class SandboxProcessor:
         for start in range(0, len(due), self.advance_batch):
             chunk = due[start : start + self.advance_batch]
             one = self.db.run_write(
-                partial(batch.advance, customer_ids=chunk, target=target, dunning=self.dunning_days)
+                partial(batch.advance, customer_ids=chunk, target=target, dunning=self.dunning_days),
+                # Safe to re-run after a rollback: the batch recomputes what is due from the database
+                # and has no effect outside its transaction.
+                retry_conflicts=True,
             )
             report.renewals += one.renewals
             report.retries += one.retries
@@ -290,6 +293,7 @@ class SandboxProcessor:
 
         def run(conn: Connection) -> Invoice:
             now = read_clock(conn)
+            queries.lock_owner(conn, t.invoices, invoice_id)  # customer first (queries.py: lock order)
             inv = queries.invoice(conn, invoice_id, lock=True)
             if inv.status is not InvoiceStatus.OPEN:
                 raise Conflict(f"invoice {invoice_id} is {inv.status.value}, not open", code="invoice_not_open")
@@ -431,6 +435,7 @@ class SandboxProcessor:
             from purser.processors.sandbox.events import new_id
 
             now = read_clock(conn)
+            queries.lock_owner(conn, t.charges, charge_id)  # customer first (queries.py: lock order)
             charge = queries.charge(conn, charge_id, lock=True)
             dispute = Dispute(DisputeId(new_id("dp")), charge.id, charge.refundable, "needs_response", reason, now)
             BulkImporter(conn).import_dispute(dispute)

@@ -93,8 +93,9 @@ def _once(
     now: Callable[[Connection], Any],
 ) -> tuple[T, bool]:
     def unit(conn: Connection) -> tuple[Any, bool, ProcessorError | None]:
-        # One transaction; `Database.run_write` runs it again if its connection was dropped before
-        # the commit (so nothing of it was written).
+        # One transaction; `Database.run_write` runs it again if its connection was dropped, or
+        # PostgreSQL aborted it as a deadlock victim / serialization failure, before the commit (so
+        # nothing of it was written). Safe: the unit is keyed, and its mail goes out after the commit.
         found = conn.execute(_BY_KEY, {"key": key}).first()
         if found is not None:
             if found.request_hash != digest:
@@ -120,7 +121,7 @@ def _once(
         conn.execute(_INSERT, {**row, "created": to_db(now(conn))})
         return result, True, failure
 
-    result, fresh, failure = db.run_write(unit)
+    result, fresh, failure = db.run_write(unit, retry_conflicts=True)
     if failure is not None:
         raise failure
     return result, fresh

@@ -1,4 +1,12 @@
-"""Loading sandbox rows inside a transaction, with row locks on PostgreSQL (`SELECT ... FOR UPDATE`)."""
+"""Loading sandbox rows inside a transaction, with row locks on PostgreSQL (`SELECT ... FOR UPDATE`).
+
+Lock order (PostgreSQL; SQLite's `BEGIN IMMEDIATE` serializes writers instead): every write takes
+its row locks in one global order — customer → subscription → invoice → charge — so two writes
+never wait on each other in a cycle. The customer row comes first and is the per-customer mutex:
+a write that starts from a subscription, invoice or charge id locks its owner first
+(`lock_owner`), the renewal batch locks its customers (in id order), then their subscriptions,
+then their open invoices. Under the customer lock nobody else holds that customer's other rows.
+"""
 
 from __future__ import annotations
 
@@ -67,6 +75,23 @@ def insert_row(conn: Connection, table: Table, row: dict[str, Any] | list[dict[s
     if stmt is None:
         stmt = _INSERTS[table.name] = insert(table)
     conn.execute(stmt, row)
+
+
+_OWNER: dict[str, Select[Any]] = {}
+
+
+def lock_owner(conn: Connection, table: Table, id_: str) -> None:
+    """Lock (PostgreSQL) the customer that owns row `id_` of `table` — before any of its other rows.
+
+    One statement: the owner is found by a subquery and only the customer row is locked. A missing
+    row locks nothing (the caller's own read then raises `NotFound`). A no-op on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return
+    stmt = _OWNER.get(table.name)
+    if stmt is None:
+        owner = select(table.c.customer_id).where(table.c.id == bindparam("id")).scalar_subquery()
+        stmt = _OWNER[table.name] = select(t.customers.c.id).where(t.customers.c.id == owner).with_for_update()
+    conn.execute(stmt, {"id": id_})
 
 
 def customer(conn: Connection, id_: str, *, lock: bool = False) -> Customer:

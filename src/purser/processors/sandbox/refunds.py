@@ -30,6 +30,7 @@ def refund(
     """Refund `amount` of a charge: never more than remains, never a disputed or failed charge."""
     if not isinstance(amount, Money):
         raise InvalidRequest(f"amount must be Money, got {type(amount).__name__}", code="invalid_amount")
+    queries.lock_owner(conn, t.charges, charge_id)  # customer first (queries.py: lock order)
     charge = queries.charge(conn, charge_id, lock=True)
     if amount.currency != charge.amount.currency:
         raise InvalidRequest(

@@ -135,6 +135,7 @@ def change(
     dunning_days: tuple[int, ...],
 ) -> ChangeResult:
     """Apply a change; a declined charge for a prorated upgrade raises `CardDeclined` and changes nothing."""
+    queries.lock_owner(conn, t.subscriptions, sub_id)  # customer first (queries.py: lock order)
     sub = queries.subscription(conn, sub_id, lock=True)
     q, proration = quote(
         conn, sub, plan_id=plan_id, quantity=quantity, timing=timing, proration_date=proration_date, now=now
@@ -218,6 +219,7 @@ def change(
 
 def pause(conn: Connection, sub_id: str, *, resumes_at: datetime, now: datetime) -> Subscription:
     """Status paused from now; the paid period is honoured; billing resumes at `resumes_at`."""
+    queries.lock_owner(conn, t.subscriptions, sub_id)  # customer first (queries.py: lock order)
     sub = queries.subscription(conn, sub_id, lock=True)
     if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE, SubscriptionStatus.PAUSED):
         raise Conflict(f"subscription {sub_id} is {sub.status.value}; only an active one can be paused")
@@ -243,6 +245,7 @@ def start_new_period(
     conn: Connection, sub_id: str, at: datetime, *, dunning_days: tuple[int, ...], reason: str
 ) -> None:
     """Restart the billing cycle at `at` (after a pause): active, new period, invoice and charge."""
+    queries.lock_owner(conn, t.subscriptions, sub_id)  # customer first (queries.py: lock order)
     sub = queries.subscription(conn, sub_id, lock=True)
     plan_id = sub.scheduled_plan_id or sub.plan_id
     quantity = sub.scheduled_quantity or sub.quantity
@@ -303,6 +306,7 @@ def resume(conn: Connection, sub_id: str, *, now: datetime, dunning_days: tuple[
 
     A subscription that is not paused but set to cancel at the period's end keeps going instead: the
     scheduled cancellation is withdrawn (Stripe: `cancel_at_period_end=false`)."""
+    queries.lock_owner(conn, t.subscriptions, sub_id)  # customer first (queries.py: lock order)
     sub = queries.subscription(conn, sub_id, lock=True)
     if sub.status is not SubscriptionStatus.PAUSED and sub.cancel_at_period_end and sub.current_period_end > now:
         queries.set_values(conn, t.subscriptions, sub_id, cancel_at_period_end=False, canceled_at=None)
@@ -320,6 +324,7 @@ def resume(conn: Connection, sub_id: str, *, now: datetime, dunning_days: tuple[
 
 def cancel(conn: Connection, sub_id: str, *, effective: Literal["period_end", "now"], now: datetime) -> Subscription:
     """Cancel at the period end (`cancel_at_period_end`) or now (status canceled, ended_at now)."""
+    queries.lock_owner(conn, t.subscriptions, sub_id)  # customer first (queries.py: lock order)
     sub = queries.subscription(conn, sub_id, lock=True)
     if sub.status is SubscriptionStatus.CANCELED:
         raise Conflict(f"subscription {sub_id} is already canceled", code="already_canceled")
