@@ -18,27 +18,22 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic_ai import Agent
-from pydantic_ai.exceptions import AgentRunError, ModelAPIError, UnexpectedModelBehavior
 from pydantic_ai.messages import (
     ModelMessage,
-    ModelRequest,
     ModelResponse,
-    RetryPromptPart,
-    ToolReturnPart,
-    UserPromptPart,
 )
-from pydantic_ai.run import AgentRun
 
 from purser.actions.lookup_account import account_json
 from purser.actions.outcome import Outcome, Scope
 from purser.agent.context import build_context
 from purser.agent.events import AgentEvent, AgentMessage, CustomerConfirm, CustomerMessage
+from purser.agent.graph_loop import UNAVAILABLE_TEXT, count_failures, run_graph
 from purser.agent.live import LiveHub, LiveQueue, loop_runner
 from purser.agent.offline_loop import LoopLimits, run_offline
 from purser.agent.outcomes import SortedEvents, customer_tier, handoff_event, outcome_events, quote_amounts
 from purser.agent.prompts import APPROVAL_PREFIX, CONFIRMATION_PREFIX, control_message
-from purser.agent.streaming import DeltaRelay, without_interrupted
-from purser.agent.tools import FAILED_STATUSES, TurnState, build_tools, tool_functions
+from purser.agent.streaming import DeltaRelay
+from purser.agent.tools import TurnState, build_tools, tool_functions
 from purser.agent.transcript import ConversationStore, encode_messages
 from purser.domain import AccountSnapshot, CustomerId
 from purser.errors import PurserError
@@ -73,10 +68,9 @@ if TYPE_CHECKING:
     from purser.processors import BillingProcessor
     from purser.store.db import Database
 
-__all__ = ["Runtime", "RuntimeInputError", "TurnCheck", "UnknownConversation"]
+__all__ = ["UNAVAILABLE_TEXT", "Runtime", "RuntimeInputError", "TurnCheck", "UnknownConversation"]
 
 MAX_STEPS = 20
-UNAVAILABLE_TEXT = "Sorry, I can't reach the assistant right now. Please try again in a moment."
 HANDED_OFF_TEXT = "A teammate has this conversation now and will reply here."
 
 
@@ -465,9 +459,9 @@ class Runtime:
         if spent >= self.cost_cap:
             return None, [], "cost_cap", failures
         relay = DeltaRelay.for_turn(self.live, record.id, model)  # None: nobody listens, or the model can't stream
+        limits = LoopLimits(self.max_steps, self.max_failures, self.max_steps + 5, self.cost_cap, spent)
         if isinstance(model, OfflineModel):
             # The offline model needs none of the agent graph: our own loop builds the same messages.
-            limits = LoopLimits(self.max_steps, self.max_failures, self.max_steps + 5, self.cost_cap, spent)
             result = await run_offline(
                 model,
                 history=history,
@@ -477,52 +471,24 @@ class Runtime:
                 state=state,
                 limits=limits,
                 failures=failures,
-                count_failures=_count_failures,
+                count_failures=count_failures,
                 cost_of=lambda response: self._price(response)[1],
                 relay=relay,
             )
-            return result.text, result.messages, result.stop, result.failures
-        steps = 0
-        stop: str | None = None
-        text: str | None = None
-        run_ref: AgentRun[TurnState, str] | None = None
-        last_request: ModelRequest | None = None
-        try:
-            async with self._agent.iter(
-                prompt, message_history=list(history), model=model, deps=state, instructions=instructions
-            ) as run:
-                run_ref = run
-                async for node in run:
-                    if not Agent.is_model_request_node(node):
-                        continue
-                    last_request = node.request
-                    failures = _count_failures(node.request, state, failures)
-                    if state.handoff is None:
-                        if failures >= self.max_failures:
-                            stop = "repeated_failure"
-                        elif steps >= self.max_steps:
-                            stop = "step_limit"
-                        elif spent + self._cost(run.new_messages()) >= self.cost_cap:
-                            stop = "cost_cap"
-                    if stop is not None:
-                        break
-                    steps += 1
-                    if relay is not None:
-                        await relay.stream(node, run)
-                if run.result is not None:
-                    text = run.result.output.strip() or None
-        except UnexpectedModelBehavior:
-            stop = "repeated_failure"
-        except (ModelAPIError, AgentRunError, ExceptionGroup):
-            stop = "unavailable"
-        # Keep everything that happened, including a request that was built but never sent, so the
-        # history stays a valid conversation (every tool call answered) for whoever resumes it.
-        new = without_interrupted(run_ref.new_messages()) if run_ref is not None else []
-        if last_request is not None and all(m is not last_request for m in new):
-            new = [*new, last_request]
-        if stop == "unavailable":
-            return UNAVAILABLE_TEXT, new or [ModelRequest(parts=[UserPromptPart(content=prompt)])], None, failures
-        return text, new, stop, failures
+        else:
+            result = await run_graph(
+                self._agent,
+                model,
+                history=history,
+                prompt=prompt,
+                instructions=instructions,
+                state=state,
+                limits=limits,
+                failures=failures,
+                cost_of=self._cost,
+                relay=relay,
+            )
+        return result.text, result.messages, result.stop, result.failures
 
     def _append_audit(self, uow: Any, draft: AuditDraft) -> None:
         """Audit records of a turn (e.g. a teammate's reply), inside the turn's write transaction."""
@@ -638,17 +604,3 @@ def _citations(passages: list[dict[str, str]]) -> list[Any]:
     from purser.knowledge import citations_for
 
     return list(citations_for(passages))
-
-
-def _count_failures(request: ModelRequest, state: TurnState, failures: int) -> int:
-    """Update the consecutive-failure count with the tool results a request carries back to the model."""
-    for part in request.parts:
-        if isinstance(part, RetryPromptPart) and part.tool_name:
-            failures += 1
-        elif isinstance(part, ToolReturnPart):
-            status = state.statuses.get(part.tool_call_id)
-            if part.outcome == "retried" or status in FAILED_STATUSES:
-                failures += 1
-            elif status is not None and status != "refused":
-                failures = 0
-    return failures
