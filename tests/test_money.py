@@ -7,10 +7,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from babel.numbers import list_currencies
 from hypothesis import given
 from hypothesis import strategies as st
 
-from purser.money import CurrencyMismatch, InvalidAmount, Money, currency_exponent, sum_money
+from purser.money import (
+    CurrencyMismatch,
+    InvalidAmount,
+    Money,
+    _normalize_slow,
+    currency_exponent,
+    normalize_currency,
+    sum_money,
+)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "purser"
 
@@ -107,6 +116,39 @@ def test_sum_is_exact(values: list[int], currency: str) -> None:
 @given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=0, max_value=10**4))
 def test_times_is_integer_multiplication(minor: int, quantity: int) -> None:
     assert Money(minor, "usd").times(quantity).minor == minor * quantity
+
+
+@pytest.mark.parametrize("variant", [str.lower, str.upper, str.title, lambda c: f" {c} "])
+def test_fast_path_agrees_with_the_full_check_for_every_babel_code(variant: object) -> None:
+    # Twice each: the first call fills the fast path's table, the second is served from it.
+    for iso in sorted(list_currencies()):
+        text = variant(iso)  # type: ignore[operator]
+        expected = _normalize_slow(text)
+        assert expected == iso.lower()
+        assert normalize_currency(text) == expected
+        assert normalize_currency(text) == expected
+        assert Money(1, text).currency == expected
+
+
+@given(st.text(max_size=5))
+def test_fast_path_never_admits_what_the_full_check_refuses(text: str) -> None:
+    try:
+        expected: str | None = _normalize_slow(text)
+    except InvalidAmount:
+        expected = None
+    for _ in range(2):
+        if expected is None:
+            with pytest.raises(InvalidAmount):
+                normalize_currency(text)
+        else:
+            assert normalize_currency(text) == expected
+
+
+@pytest.mark.parametrize("bad", [None, 840, b"usd", ["usd"], "us", "usdd", "xyz1", ""])
+def test_non_codes_are_refused_after_warm_up(bad: object) -> None:
+    normalize_currency("usd")
+    with pytest.raises(InvalidAmount):
+        normalize_currency(bad)  # type: ignore[arg-type]
 
 
 def _float_uses(path: Path) -> list[str]:

@@ -48,13 +48,30 @@ def _known_currencies() -> frozenset[str]:
     return frozenset(code.lower() for code in list_currencies())
 
 
+_VALIDATED: dict[str, str] = {}
+"""Inputs already validated by `_normalize_slow` → their lowercase code: the fast path of every
+`Money` construction. Only 3-character inputs are kept (the ISO list's case variants), so the
+table stays small whatever callers pass; anything else takes the full check each time."""
+
+
 def normalize_currency(currency: str) -> str:
     """Return the lowercase ISO 4217 code, or raise `InvalidAmount` naming the bad value."""
+    if type(currency) is str:  # a str subclass or a non-str takes the full check
+        code = _VALIDATED.get(currency)
+        if code is not None:
+            return code
+    return _normalize_slow(currency)
+
+
+def _normalize_slow(currency: object) -> str:
+    # The full check: a string, blanks stripped, lowercase, one of babel's ISO 4217 codes.
     if not isinstance(currency, str):
         raise InvalidAmount(f"currency must be a 3-letter ISO 4217 code, got {currency!r}")
     code = currency.strip().lower()
     if len(code) != 3 or code not in _known_currencies():
         raise InvalidAmount(f"unknown currency {currency!r}: expected an ISO 4217 code such as 'usd'")
+    if len(currency) == 3 and type(currency) is str:
+        _VALIDATED[currency] = code
     return code
 
 
@@ -74,9 +91,13 @@ class Money:
     """Lowercase ISO 4217 code."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.minor, bool) or not isinstance(self.minor, int):
-            raise InvalidAmount(f"minor units must be an integer, got {type(self.minor).__name__}")
-        object.__setattr__(self, "currency", normalize_currency(self.currency))
+        minor = self.minor
+        if type(minor) is not int and (isinstance(minor, bool) or not isinstance(minor, int)):
+            raise InvalidAmount(f"minor units must be an integer, got {type(minor).__name__}")
+        currency = self.currency
+        code = normalize_currency(currency)
+        if code != currency:  # already canonical (the usual case): no second write
+            object.__setattr__(self, "currency", code)
 
     # -- construction -----------------------------------------------------------------
     @classmethod

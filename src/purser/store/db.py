@@ -157,7 +157,7 @@ class Database:
                     continue
                 if retry_conflicts and _is_conflict(exc) and conflicts < CONFLICT_RETRIES:
                     conflicts += 1
-                    time.sleep(random.uniform(0, 0.01 * conflicts))  # jitter, not security
+                    time.sleep(random.uniform(0, 0.01 * conflicts))  # float-ok: seconds of jitter
                     continue
                 raise
 
