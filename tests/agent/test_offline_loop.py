@@ -126,3 +126,17 @@ def test_unknown_conversation(make_world: Callable[..., Container]) -> None:
     rt = make_world(Settings()).runtime
     with pytest.raises(UnknownConversation):
         rt.handle("cnv_nope", CustomerMessage(text="hi"))
+
+
+def test_resumed_parse_equals_a_fresh_one(make_world: Callable[..., Container]) -> None:
+    from purser.models.offline.history import parse_history
+
+    container = make_world(Settings())
+    rt = container.runtime
+    cid = rt.start("cus_ana")
+    for text in ("I was charged twice on November 1st?", "Yes, please refund the extra one.", "What plan am I on?"):
+        rt.handle(cid, CustomerMessage(text=text))
+        _, cached = rt.store.load(cid)  # the objects the runtime reuses: parses resume from them
+        resumed = parse_history(cached)
+        fresh = parse_history(rt.store.messages(cid))  # new objects: a parse from scratch
+        assert resumed == fresh and resumed[-1].kind == "text"
