@@ -10,21 +10,25 @@ of the transaction's own connection; the row mappers in `rows.py` accept these p
 `rows` binds its parameters as they are (strings and integers only); `many` (bulk inserts and
 updates) runs each value through its column type's bind processor for the dialect, exactly what
 SQLAlchemy would send (SQLite's datetime text, JSON text, psycopg's JSON wrapper), without the
-per-row machinery around it; on PostgreSQL an INSERT's rows stream through COPY (psycopg's
-executemany costs a protocol round per row). Both make sure the connection is inside a transaction first (on
-SQLite a statement outside one would be its own, and two reads could see two different states).
+per-row machinery around it. On PostgreSQL an INSERT's rows go as one JSON document that
+`json_to_recordset` expands on the server (the json module's C encoder does in one call what
+psycopg's per-row, per-value dumpers do in Python), or through COPY when a value is not
+JSON-encodable. Both make sure the connection is inside a transaction first (on SQLite a
+statement outside one would be its own, and two reads could see two different states).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ClauseElement, Connection, Insert
 from sqlalchemy.engine import Dialect
 
-__all__ = ["Prepared"]
+__all__ = ["ENCODE_JSON", "Prepared"]
 
 
 _Compiled = tuple[str, tuple[str, ...], bool, dict[str, Any], dict[str, Callable[[Any], Any]], frozenset[str]]
@@ -36,13 +40,14 @@ class Prepared:
     `keys`: the parameter names of an INSERT's rows (compiled as SQLAlchemy compiles an
     executemany with those keys)."""
 
-    __slots__ = ("_by_dialect", "_lock", "keys", "statement")
+    __slots__ = ("_by_dialect", "_lock", "_recordset", "keys", "statement")
 
     def __init__(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.keys = list(keys) if keys is not None else None
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
         self._lock = threading.Lock()
+        self._recordset: str | None = None
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         key = (dialect.name, dialect.paramstyle)
@@ -99,6 +104,18 @@ class Prepared:
         sql, names, positional, _, processors, documents = self._compiled(conn.dialect)
         if not conn.in_transaction():
             conn.begin()
+        if isinstance(self.statement, Insert) and conn.dialect.name == "postgresql":
+            try:
+                document = ENCODE_JSON([{name: row[name] for name in names} for row in params])
+            except TypeError:
+                pass  # a value JSON cannot carry: COPY below
+            else:
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute(self._recordset_sql(conn.dialect, names), (document,))
+                finally:
+                    cursor.close()
+                return
         steps = [
             (name, _once_each(processors[name]) if name in documents and name in processors else processors.get(name))
             for name in names
@@ -118,6 +135,34 @@ class Prepared:
                 cursor.executemany(sql, [dict(zip(names, r, strict=True)) for r in rows])
         finally:
             cursor.close()
+
+    def _recordset_sql(self, dialect: Dialect, names: Sequence[str]) -> str:
+        # INSERT ... SELECT from the JSON document's records, typed as the table's columns, in order
+        # (WITH ORDINALITY: serial ids, such as the event stream's sequence, follow the list).
+        found = self._recordset
+        if found is None:
+            assert isinstance(self.statement, Insert)
+            table: Any = self.statement.table
+            quote = dialect.identifier_preparer.quote
+            columns = ", ".join(quote(n) for n in names)
+            record = ", ".join(f"{quote(n)} {table.c[n].type.compile(dialect=dialect)}" for n in names)
+            found = self._recordset = (
+                f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM "
+                f"ROWS FROM (json_to_recordset(%s) AS ({record})) WITH ORDINALITY AS v({columns}, _n) ORDER BY _n"
+            )
+        return found
+
+
+def _iso(value: Any) -> str:
+    # Datetimes (aware UTC) travel as ISO 8601, which PostgreSQL casts exactly; anything else that
+    # JSON cannot carry raises TypeError (the caller falls back to COPY).
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+ENCODE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_iso).encode
+"""Compact JSON for bulk writes (`ensure_ascii=False`: the document goes to the server as UTF-8 text)."""
 
 
 def _once_each(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
