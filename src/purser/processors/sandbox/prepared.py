@@ -116,10 +116,8 @@ class Prepared:
                 finally:
                     cursor.close()
                 return
-        steps = [
-            (name, _once_each(processors[name]) if name in documents and name in processors else processors.get(name))
-            for name in names
-        ]
+        sqlite = conn.dialect.name == "sqlite"
+        steps = [(name, _step(processors.get(name), name in documents, sqlite)) for name in names]
         rows = [[(p(row[name]) if p else row[name]) for name, p in steps] for row in params]
         cursor = conn.connection.cursor()
         try:
@@ -163,6 +161,47 @@ def _iso(value: Any) -> str:
 
 ENCODE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_iso).encode
 """Compact JSON for bulk writes (`ensure_ascii=False`: the document goes to the server as UTF-8 text)."""
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# What SQLAlchemy's JSON type sends on SQLite (json.dumps text), minus its per-call overhead.
+
+
+def _step(process: Callable[[Any], Any] | None, document: bool, sqlite: bool) -> Callable[[Any], Any] | None:
+    # The per-value processing of one column for one executemany: JSON documents encoded once each
+    # (compactly, straight to text on SQLite), other processed values (SQLite's datetime text)
+    # computed once per distinct value (a batch's renewals share a few dozen instants).
+    if process is None:
+        return None
+    if document:
+        return _once_each(_json_text(process) if sqlite else process)
+    return _per_value(process)
+
+
+def _json_text(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def run(value: Any) -> Any:
+        # Only plain documents take the shortcut; None and SQL NULL markers keep SQLAlchemy's rules.
+        if type(value) is dict or type(value) is list:
+            return _COMPACT(value)
+        return process(value)
+
+    return run
+
+
+def _per_value(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    seen: dict[Any, tuple[Any, Any]] = {}
+
+    def run(value: Any) -> Any:
+        try:
+            found = seen.get(value)
+        except TypeError:  # unhashable: no memo
+            return process(value)
+        # Equal datetimes in different zones format differently: the memo also matches the zone.
+        if found is None or found[0] is not getattr(value, "tzinfo", None):
+            found = seen[value] = (getattr(value, "tzinfo", None), process(value))
+        return found[1]
+
+    return run
 
 
 def _once_each(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
