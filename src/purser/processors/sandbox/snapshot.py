@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql
 
 from purser.domain import AccountSnapshot, Customer, Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus
 from purser.money import Money
@@ -48,7 +49,8 @@ def next_invoice(
     return when, amount
 
 
-# Built once and run on the DBAPI cursor (see `prepared.py`): eight statements for the whole account.
+# Built once and run on the DBAPI cursor (see `prepared.py`): nine reads for the whole account, one
+# statement on PostgreSQL (`_ONE_TRIP_SQL`), where each statement is a round trip through psycopg.
 _CID = queries.CUSTOMER_ID
 _CUSTOMER = Prepared(
     select(t.customers, select(t.clock.c.now).where(t.clock.c.id == 1).scalar_subquery()).where(
@@ -111,20 +113,99 @@ def _current(subs: list[Subscription]) -> Subscription | None:
     return min(subs, key=lambda s: (s.status is S.CANCELED, -s.created.timestamp()))
 
 
-def build(conn: Connection, customer_id: str) -> AccountSnapshot:
-    """Everything about one customer, at the sandbox clock (raises `NotFound`)."""
-    by_customer = {"customer_id": customer_id}
-    head = _CUSTOMER.first(conn, by_customer)
-    if head is None:
+def _q(name: str) -> str:
+    return str(_PG.identifier_preparer.quote(name))
+
+
+def _agg(table: Any, alias: str, where: str, order: str, join: tuple[Any, str, str] | None = None) -> str:
+    # One part of the PostgreSQL snapshot: the rows of `select(table)` (with `join`'s columns after
+    # them) as one JSON array of arrays, in `order` ('[]' when there are none). Timestamps become
+    # ISO 8601 text, which `rows.aware` reads.
+    columns = [f"{alias}.{_q(c.name)}" for c in table.c]
+    source = f"{table.name} {alias}"
+    if join is not None:
+        other, other_alias, on = join
+        columns += [f"{other_alias}.{_q(c.name)}" for c in other.c]
+        source += f" LEFT JOIN {other.name} {other_alias} ON {on}"
+    row = f"json_build_array({','.join(columns)})"
+    return f"(SELECT coalesce(json_agg({row} ORDER BY {order}),'[]') FROM {source} WHERE {where})"
+
+
+_PG: Any = postgresql.dialect()  # type: ignore[no-untyped-call]
+_C = "%(customer_id)s"
+_CUSTOMER_PART = (
+    f"(SELECT json_build_array(json_build_array({','.join('c.' + _q(c.name) for c in t.customers.c)},"
+    f"(SELECT now FROM {t.clock.name} WHERE id=1))) FROM {t.customers.name} c WHERE c.id={_C})"
+)
+_ONE_TRIP_SQL = (
+    "SELECT json_build_array("
+    + ",".join(
+        [
+            f"coalesce({_CUSTOMER_PART},'[]')",
+            _agg(t.subscriptions, "s", f"s.customer_id={_C}", "s.id"),
+            _agg(t.plans, "p", "true", "p.id"),
+            _agg(
+                t.invoices,
+                "i",
+                f"i.customer_id={_C}",
+                "i.created DESC,i.number DESC,i.id,l.position",
+                (t.invoice_lines, "l", "l.invoice_id=i.id"),
+            ),
+            _agg(t.payment_methods, "m", f"m.customer_id={_C}", "m.is_default DESC,m.id"),
+            _agg(t.charges, "h", f"h.customer_id={_C}", "h.created DESC,h.id DESC"),
+            _agg(t.refunds, "r", f"r.customer_id={_C}", "r.created DESC,r.id DESC"),
+            _agg(
+                t.disputes,
+                "d",
+                f"d.charge_id IN (SELECT id FROM {t.charges.name} WHERE customer_id={_C})",
+                "d.created DESC",
+            ),
+            _agg(t.emails, "e", f"e.customer_id={_C}", "e.sent_at DESC,e.id DESC"),
+        ]
+    )
+    + ")"
+)
+"""PostgreSQL: the nine reads as one statement, one round trip and one JSON document (compact SQL:
+psycopg re-parses a long query text on every execute)."""
+
+_PARTS = (_CUSTOMER, _SUBSCRIPTIONS, _PLANS, _INVOICES, _PAYMENT_METHODS, _CHARGES, _REFUNDS, _DISPUTES, _EMAILS)
+
+
+def _fetch(conn: Connection, by_customer: dict[str, str], *, one_trip: bool = True) -> list[list[Any]]:
+    # The rows of the nine reads, in `_PARTS` order.
+    if conn.dialect.name != "postgresql" or not one_trip:
+        return [p.rows(conn, by_customer) for p in _PARTS]
+    if not conn.in_transaction():
+        conn.begin()
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_ONE_TRIP_SQL, by_customer)
+        found = cursor.fetchone()
+    finally:
+        cursor.close()
+    assert found is not None
+    parts: list[list[Any]] = found[0]
+    return parts
+
+
+def build(conn: Connection, customer_id: str, *, one_trip: bool = True) -> AccountSnapshot:
+    """Everything about one customer, at the sandbox clock (raises `NotFound`).
+
+    `one_trip=False` reads with the nine statements on PostgreSQL too (tests compare the two)."""
+    head_rows, sub_rows, plan_rows, inv_rows, pm_rows, charge_rows, refund_rows, dispute_rows, email_rows = _fetch(
+        conn, {"customer_id": customer_id}, one_trip=one_trip
+    )
+    if not head_rows:
         raise NotFound(f"no such customer: {customer_id!r}")
+    head = head_rows[0]
     cust = rows.customer(head[:-1])
     now = rows.aware(head[-1]) or wall_now()
-    sub = _current([rows.subscription(r) for r in _SUBSCRIPTIONS.rows(conn, by_customer)])
-    catalogue = [rows.plan(r) for r in _PLANS.rows(conn)]
+    sub = _current([rows.subscription(r) for r in sub_rows])
+    catalogue = [rows.plan(r) for r in plan_rows]
     by_id: dict[str, Plan] = {p.id: p for p in catalogue}
     plan = by_id.get(sub.plan_id) if sub else None
     scheduled = by_id.get(sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
-    all_invoices = _invoices(_INVOICES.rows(conn, by_customer))
+    all_invoices = _invoices(inv_rows)
     open_invoices = [i for i in all_invoices if i.status is InvoiceStatus.OPEN]
     due = sum(i.total.minor - (i.amount_paid.minor if i.amount_paid else 0) for i in open_invoices)
     currency = open_invoices[0].total.currency if open_invoices else None
@@ -132,16 +213,16 @@ def build(conn: Connection, customer_id: str) -> AccountSnapshot:
     return AccountSnapshot(
         customer=cust,
         now=now,
-        payment_methods=tuple(rows.payment_method(r) for r in _PAYMENT_METHODS.rows(conn, by_customer)),
+        payment_methods=tuple(rows.payment_method(r) for r in pm_rows),
         subscription=sub,
         plan=plan,
         scheduled_plan=scheduled,
         plans=tuple(catalogue),
         invoices=tuple(all_invoices),
-        charges=tuple(rows.charge(r) for r in _CHARGES.rows(conn, by_customer)),
-        refunds=tuple(rows.refund(r) for r in _REFUNDS.rows(conn, by_customer)),
-        disputes=tuple(rows.dispute(r) for r in _DISPUTES.rows(conn, by_customer)),
-        emails=tuple(rows.email(r) for r in _EMAILS.rows(conn, by_customer)),
+        charges=tuple(rows.charge(r) for r in charge_rows),
+        refunds=tuple(rows.refund(r) for r in refund_rows),
+        disputes=tuple(rows.dispute(r) for r in dispute_rows),
+        emails=tuple(rows.email(r) for r in email_rows),
         next_invoice_date=when,
         next_invoice_amount=amount,
         past_due=Money(due, currency) if currency else None,
