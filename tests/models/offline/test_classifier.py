@@ -74,3 +74,31 @@ def test_heldout_accuracy_of_understanding() -> None:
 )
 def test_clause_splitting(message: str, intents: list[str]) -> None:
     assert [r.intent for r in understand(message)] == intents
+
+
+def test_hand_rolled_scores_equal_the_pipeline_on_the_whole_corpus_and_heldout() -> None:
+    from purser.models.offline.classifier import generalize
+
+    classifier = get_classifier()
+    texts = [u for items in load_corpus().values() for u in items] + [u for items in HELDOUT.values() for u in items]
+    texts += ["", "zzzz qqq", "ありがとうございます", "refund $40 from ch_123 on march 3rd"]
+    for raw in texts:
+        generalized = generalize(normalize(raw)) or "empty"
+        mine, theirs = classifier.margins(generalized), classifier.pipeline_margins(generalized)
+        assert mine == pytest.approx(theirs, rel=1e-9, abs=1e-12), raw
+        best = max(range(len(mine)), key=mine.__getitem__)
+        assert best == max(range(len(theirs)), key=theirs.__getitem__), raw
+        prediction = classifier.predict(normalize(raw))
+        assert prediction.intent == classifier.classes[max(range(len(theirs)), key=theirs.__getitem__)], raw
+
+
+def test_analysis_results_are_immutable_and_memoized() -> None:
+    first = understand("refund the march charge and cancel my plan")
+    second = understand("refund the march charge and cancel my plan")
+    assert isinstance(first, tuple)
+    assert first is second
+    with pytest.raises(AttributeError):
+        first[0].intent = "cancel"  # type: ignore[misc]
+    assert normalize("Pleaseeee REFUND") == normalize("Pleaseeee REFUND") == "please refund"
+    with pytest.raises(TypeError):
+        normalize(3)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
@@ -323,6 +323,12 @@ def normalize(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize() expects a str, got {type(text).__name__}")
+    return _normalize(str(text))
+
+
+@lru_cache(maxsize=4096)
+def _normalize(text: str) -> str:
+    # bounded memo: a turn normalizes the same message and its clauses several times (a str is immutable)
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).lower()
     # strip accents from Latin letters (é -> e), keeping currency signs and other symbols
     text = _strip_latin_accents(text).replace("¿", " ").replace("¡", " ")

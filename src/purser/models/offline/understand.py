@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -127,7 +128,9 @@ _CONNECTOR = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def _classify(text: str, plan_names: tuple[str, ...]) -> tuple[str, float, str]:
+    # bounded memo: a message's clauses are classified once alone and once in their sentence
     norm = normalize(text)
     pred = get_classifier().predict(norm, plan_names)
     intent, conf = _override(text, pred.intent, pred.confidence, norm, plan_names)
@@ -286,8 +289,22 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     return intent, conf
 
 
-def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> list[Request]:
-    """The ordered requests of one customer message (see the module docstring)."""
+def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> tuple[Request, ...]:
+    """The ordered requests of one customer message (see the module docstring).
+
+    A pure function of its arguments, memoized (bounded): the model plans a customer turn, and again
+    the turns before it, from the same texts. The answer is a tuple of frozen requests, so a caller
+    cannot change what the next caller gets.
+    """
+    return _understood(raw, tuple(plan_names))
+
+
+@lru_cache(maxsize=2048)
+def _understood(raw: str, plan_names: tuple[str, ...]) -> tuple[Request, ...]:
+    return tuple(_requests(raw, plan_names))
+
+
+def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
     clauses: list[tuple[str, str, float, str]] = []
     for sentence in _sentences(raw) or [raw]:
         clauses.extend(_split_clause(sentence, plan_names))
