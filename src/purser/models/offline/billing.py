@@ -8,6 +8,7 @@ the gateway's job; this only finds what the customer wrote.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from stdnum.eu import vat as eu_vat
@@ -55,15 +56,27 @@ def extract_billing(raw: str, bare_address: bool = False) -> dict[str, Any]:
     """The `update_billing_details` arguments the message asks for (None = unchanged).
 
     `bare_address`: the message may be an address alone (the answer to "what is the new address?").
+    Every call returns fresh dicts (the analysis behind them is memoized), so a caller may change its copy.
     """
+    name, email, vat_id, address = _billing(raw, bare_address)
+    return {"name": name, "email": email, "vat_id": vat_id, "address": dict(address) if address is not None else None}
+
+
+_Found = tuple[str | None, str | None, str | None, tuple[tuple[str, str | None], ...] | None]
+
+
+@lru_cache(maxsize=2048)
+def _billing(raw: str, bare_address: bool) -> _Found:
+    # bounded memo of an immutable answer: a turn looks for billing details in the same clauses more than once
     email_match = _EMAIL.search(raw)
     name_match = _NAME.search(raw)
     name = None
     if name_match:
         name = (name_match.group(1) or name_match.group(2) or "").strip(" .\"'") or None
-    return {
-        "name": name,
-        "email": email_match.group(0).rstrip(".") if email_match else None,
-        "vat_id": _vat(raw),
-        "address": parse_address(raw, bare=bare_address),
-    }
+    address = parse_address(raw, bare=bare_address)
+    return (
+        name,
+        email_match.group(0).rstrip(".") if email_match else None,
+        _vat(raw),
+        tuple(address.items()) if address is not None else None,
+    )
