@@ -181,6 +181,8 @@ class SubState:
     entity: Subscription
     anchor: datetime
     dirty: bool = False
+    loaded: dict[str, Any] = field(default_factory=dict)
+    """The columns as read (SQLite updates only the ones that changed)."""
 
 
 @dataclass
@@ -229,7 +231,8 @@ class BatchState:
             self.open_of[cust.id] = []
         for r in _read(conn, "subs", customer_ids):
             sub = rows.subscription(r)
-            self.subs[sub.id] = SubState(sub, rows.anchor(r))
+            state = self.subs[sub.id] = SubState(sub, rows.anchor(r))
+            state.loaded = _sub_values(state)
             self.subs_of[sub.customer_id].append(sub.id)
         for r in _read(conn, "open", customer_ids):
             inv = InvoiceState(dict(zip(_INV_COLS, r, strict=True)), [])
@@ -253,9 +256,33 @@ class BatchState:
         changed = [inv for inv in self.invoices.values() if inv.dirty and not inv.new]
         _BULK_INV.many(conn, [_bind(inv.row["id"], inv.row, _INV_SET) for inv in changed])
         subs = [s for s in self.subs.values() if s.dirty]
-        _BULK_SUB.many(conn, [_bind(s.entity.id, _sub_values(s), _SUB_SET) for s in subs])
+        if conn.dialect.name == "postgresql":
+            _BULK_SUB.many(conn, [_bind(s.entity.id, _sub_values(s), _SUB_SET) for s in subs])
+        else:
+            _update_changed(conn, subs)
         custs = [c for c in self.customers.values() if c.dirty]
         _BULK_CUS.many(conn, [_bind(c.entity.id, _cus_values(c), _CUS_SET) for c in custs])
+
+
+_SUB_UPDATES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _update_changed(conn: Connection, subs: Sequence[SubState]) -> None:
+    # SQLite: each subscription's UPDATE sets only the columns that changed, grouped by column set (a
+    # renewal moves the period; SQLite would otherwise rewrite every indexed column's entry and check
+    # every foreign key of the SET clause, row by row).
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for state in subs:
+        values = _sub_values(state)
+        loaded = state.loaded
+        changed = tuple(c for c in _SUB_SET if c not in loaded or values[c] != loaded[c])
+        if changed:
+            groups.setdefault(changed, []).append(_bind(state.entity.id, values, changed))
+    for columns, params in groups.items():
+        stmt = _SUB_UPDATES.get(columns)
+        if stmt is None:
+            stmt = _SUB_UPDATES[columns] = Prepared(_updater(t.subscriptions, columns))
+        stmt.many(conn, params)
 
 
 def _bind(id_: str, values: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
