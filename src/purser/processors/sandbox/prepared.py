@@ -117,8 +117,13 @@ class Prepared:
                     cursor.close()
                 return
         sqlite = conn.dialect.name == "sqlite"
-        steps = [(name, _step(processors.get(name), name in documents, sqlite)) for name in names]
-        rows = [[(p(row[name]) if p else row[name]) for name, p in steps] for row in params]
+        # Column by column: each processor mapped over its column, the rows zipped back (in C).
+        columns: list[Any] = []
+        for name in names:
+            column = [row[name] for row in params]
+            process = _step(processors.get(name), name in documents, sqlite)
+            columns.append(column if process is None else list(map(process, column)))
+        rows = list(zip(*columns, strict=True))
         cursor = conn.connection.cursor()
         try:
             if isinstance(self.statement, Insert) and conn.dialect.name == "postgresql":
@@ -128,7 +133,7 @@ class Prepared:
                     for r in rows:
                         copy.write_row(r)
             elif positional:
-                cursor.executemany(sql, [tuple(r) for r in rows])
+                cursor.executemany(sql, rows)
             else:
                 cursor.executemany(sql, [dict(zip(names, r, strict=True)) for r in rows])
         finally:
