@@ -69,19 +69,13 @@ class AuditLog:
         conversation_id: str | None = None,
         action_id: str | None = None,
         uow: UnitOfWork | None = None,
-        conn: Any = None,
     ) -> AuditRecord:
         """Append one record; inside `uow`'s transaction when given (so it commits with it).
 
-        `conn`: a store connection whose transaction the caller holds (transitional, for callers
-        not yet on the unit of work). `AuditError` for a blank kind/actor or data JSON cannot carry."""
+        `AuditError` for a blank kind/actor or data JSON cannot carry."""
         item = draft(kind, actor=actor, data=data, conversation_id=conversation_id, action_id=action_id)
         if uow is not None:
             return uow.audit.append([item])[0]
-        if conn is not None:
-            from purser.store.unit_of_work import SqlUnitOfWork
-
-            return SqlUnitOfWork(conn).audit.append([item])[0]
         with self.uow.write() as own:
             return own.audit.append([item])[0]
 
