@@ -8,50 +8,57 @@ stripe's, httpx's) never cross an adapter boundary: adapters translate them into
 The tree (`code` [status], then the defining module under `purser.`; a builtin base in parentheses
 is kept for callers that catch it):
 
-    PurserError                                          purser_error [500]  errors
-    ├── ActionIdExhausted (RuntimeError)                 action_id_exhausted [503]  actions.records
-    ├── RuntimeInputError (ValueError)                   cannot_apply [409]  agent.runtime
-    │   ├── InvalidReply                                 invalid_value [422]  agent.human
-    │   └── NotHandedOff                                 not_handed_off [409]  agent.human
-    ├── BootstrapError (RuntimeError)                    bootstrap_error [503]  app
-    ├── ExportFormatError (ValueError)                   unknown_export_format [422]  audit.export
-    ├── ConfigError (ValueError)                         configuration_error [503]  config
-    ├── ScenarioError (ValueError)                       invalid_scenario [422]  gym.loader
-    ├── GymSetupError (RuntimeError)                     gym_setup_error [503]  gym.wiring
-    ├── KnowledgeError (ValueError)                      knowledge_error [422]  knowledge.errors
-    │   └── DocumentError                                bad_document [422]  knowledge.errors
-    ├── ProviderConfigError (ValueError)                 model_not_configured [503]  models.providers
-    ├── CurrencyMismatch (ValueError)                    currency_mismatch [422]  money
-    ├── InvalidAmount (ValueError)                       invalid_amount [422]  money
-    ├── PolicyError (ValueError)                         invalid_policy [422]  policy.schema
-    ├── Conflict                                         conflict [409]  ports.actions
-    ├── AuditError (ValueError)                          audit_invalid [422]  ports.audit
-    │   └── AuditDataError (TypeError)                   audit_data_not_json [422]  ports.audit
-    ├── UnreadableAuditRecord (ValueError)               audit_unreadable [500]  ports.audit
-    ├── ConversationBusy (RuntimeError)                  conversation_busy [409]  ports.conversations
-    ├── ConversationNotFound (LookupError)               conversation_not_found [404]  ports.conversations
-    │   └── UnknownConversation (also RuntimeInputError) conversation_not_found [404]  agent.runtime
-    ├── ProcessorError                                   processor_error [502]  processors.errors
-    │   ├── CardDeclined                                 card_declined [402]  processors.errors
-    │   ├── Conflict                                     conflict [409]  processors.errors
-    │   ├── IdempotencyError                             idempotency_key_in_use [409]  processors.errors
-    │   ├── InvalidRequest                               invalid_request [422]  processors.errors
-    │   │   └── WebhookSignatureError                    bad_signature [400]  processors.stripe.webhooks
-    │   ├── NotFound                                     resource_missing [404]  processors.errors
-    │   └── ProcessorUnavailable                         unavailable [503]  processors.errors
-    ├── WebError                                         bad_request [400]  web.errors
-    │   ├── BadRequest                                   bad_request [400]  web.errors
-    │   ├── Forbidden                                    forbidden [403]  web.errors
-    │   ├── NotFoundError                                not_found [404]  web.errors
-    │   ├── PayloadTooLarge                              payload_too_large [413]  web.errors
-    │   ├── RateLimited                                  rate_limited [429]  web.errors
-    │   ├── ServiceUnavailable                           unavailable [503]  web.errors
-    │   └── Unauthorized                                 unauthorized [401]  web.errors
-    ├── CrossCheckError (ValueError)                     invalid_world [422]  worlds.schema
-    └── WorldError (ValueError)                          invalid_world [422]  worlds.schema
+    PurserError                                                purser_error [500]  errors
+    ├── ActionIdExhausted (RuntimeError)                       action_id_exhausted [503]  actions.records
+    ├── RuntimeInputError (ValueError)                         cannot_apply [409]  agent.runtime
+    │   ├── InvalidReply                                       invalid_value [422]  agent.human
+    │   └── NotHandedOff                                       not_handed_off [409]  agent.human
+    ├── BootstrapError (RuntimeError)                          bootstrap_error [503]  app
+    ├── ExportFormatError (ValueError)                         unknown_export_format [422]  audit.export
+    ├── ConfigError (ValueError)                               configuration_error [503]  config
+    ├── ScenarioError (ValueError)                             invalid_scenario [422]  gym.loader
+    ├── GymSetupError (RuntimeError)                           gym_setup_error [503]  gym.wiring
+    ├── KnowledgeError (ValueError)                            knowledge_error [422]  knowledge.errors
+    │   └── DocumentError                                      bad_document [422]  knowledge.errors
+    ├── ProviderConfigError (ValueError)                       model_not_configured [503]  models.providers
+    ├── CurrencyMismatch (ValueError)                          currency_mismatch [422]  money
+    ├── InvalidAmount (ValueError)                             invalid_amount [422]  money
+    ├── PolicyError (ValueError)                               invalid_policy [422]  policy.schema
+    ├── Conflict                                               conflict [409]  ports.actions
+    ├── AuditError (ValueError)                                audit_invalid [422]  ports.audit
+    │   └── AuditDataError (TypeError)                         audit_data_not_json [422]  ports.audit
+    ├── UnreadableAuditRecord (ValueError)                     audit_unreadable [500]  ports.audit
+    ├── ConversationBusy (RuntimeError)                        conversation_busy [409]  ports.conversations
+    ├── ConversationNotFound (LookupError)                     conversation_not_found [404]  ports.conversations
+    │   └── UnknownConversation (also RuntimeInputError)       conversation_not_found [404]  agent.runtime
+    ├── ProcessorError                                         processor_error [502]  processors.errors
+    │   ├── CardDeclined                                       card_declined [402]  processors.errors
+    │   ├── Conflict                                           conflict [409]  processors.errors
+    │   ├── IdempotencyError                                   idempotency_key_in_use [409]  processors.errors
+    │   ├── InvalidRequest                                     invalid_request [422]  processors.errors
+    │   │   └── WebhookSignatureError                          bad_signature [400]  processors.stripe.webhooks
+    │   ├── NotFound                                           resource_missing [404]  processors.errors
+    │   └── ProcessorUnavailable                               unavailable [503]  processors.errors
+    ├── WebError                                               bad_request [400]  web.errors
+    │   ├── BadRequest                                         bad_request [400]  web.errors
+    │   ├── Forbidden                                          forbidden [403]  web.errors
+    │   ├── NotFoundError                                      not_found [404]  web.errors
+    │   ├── PayloadTooLarge                                    payload_too_large [413]  web.errors
+    │   ├── RateLimited                                        rate_limited [429]  web.errors
+    │   ├── ServiceUnavailable                                 unavailable [503]  web.errors
+    │   └── Unauthorized                                       unauthorized [401]  web.errors
+    ├── CrossCheckError (ValueError)                           invalid_world [422]  worlds.schema
+    └── WorldError (ValueError)                                invalid_world [422]  worlds.schema
 
 Every subclass sets `code` and `status` as class attributes; an instance may override `code`
 (a processor error carries the processor's own code, e.g. `insufficient_funds`).
+
+Outside the tree on purpose: control flow raised and caught inside one component, never reaching a
+caller (`actions.base.Refusal` becomes a gateway outcome, `processors.sandbox.idempotency.RecordedFailure`
+re-raises its `ProcessorError`, `models.offline.dialogue.StopTurn` / `NeedCall` end the offline model's
+turn). `processors.sandbox.mailer.MailDeliveryError` is still a plain `RuntimeError`: a failed delivery
+that reached a route would be a generic 500. A test (`tests/test_errors.py`) fails when a `PurserError`
+is missing from this drawing.
 """
 
 from __future__ import annotations
