@@ -18,8 +18,8 @@ from purser.agent.transcript import (
     encode_messages,
 )
 from purser.ports.conversations import UsageRow
-from purser.store.conversations import SqlConversationStore
 from purser.store.db import Database
+from purser.store.unit_of_work import SqlUnitOfWorkFactory
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -29,7 +29,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Conversati
     else:
         db = Database(request.getfixturevalue("pg_url"))
     db.migrate()
-    yield ConversationStore(SqlConversationStore(db))
+    yield ConversationStore(SqlUnitOfWorkFactory(db))
     db.dispose()
 
 

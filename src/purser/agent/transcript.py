@@ -1,7 +1,7 @@
 """Conversation persistence as the runtime uses it: any process can resume any conversation.
 
 `ConversationStore` speaks to the conversations port (`purser.ports.conversations`) through a
-factory of transactions (a unit of work, or `purser.store.conversations.SqlConversationStore`):
+factory of units of work (`purser.ports.unit_of_work`; the SQL one or the in-memory fakes):
 one read per turn (`load`: the row, the model history, the confirmations) and one write
 (`commit_turn`: everything the turn persists, audit records included). The conversation's
 `version` guards against two processes committing the same turn (the second gets
