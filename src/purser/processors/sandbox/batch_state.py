@@ -181,8 +181,8 @@ class SubState:
     entity: Subscription
     anchor: datetime
     dirty: bool = False
-    loaded: dict[str, Any] = field(default_factory=dict)
-    """The columns as read (SQLite updates only the ones that changed)."""
+    loaded: tuple[Subscription, datetime] | None = None
+    """The entity and anchor as read (SQLite updates only the columns that changed)."""
 
 
 @dataclass
@@ -231,8 +231,8 @@ class BatchState:
             self.open_of[cust.id] = []
         for r in _read(conn, "subs", customer_ids):
             sub = rows.subscription(r)
-            state = self.subs[sub.id] = SubState(sub, rows.anchor(r))
-            state.loaded = _sub_values(state)
+            anchor = rows.anchor(r)
+            self.subs[sub.id] = SubState(sub, anchor, loaded=(sub, anchor))
             self.subs_of[sub.customer_id].append(sub.id)
         for r in _read(conn, "open", customer_ids):
             inv = InvoiceState(dict(zip(_INV_COLS, r, strict=True)), [])
@@ -273,11 +273,18 @@ def _update_changed(conn: Connection, subs: Sequence[SubState]) -> None:
     # every foreign key of the SET clause, row by row).
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for state in subs:
-        values = _sub_values(state)
-        loaded = state.loaded
-        changed = tuple(c for c in _SUB_SET if c not in loaded or values[c] != loaded[c])
+        if state.loaded is None:
+            changed = _SUB_SET
+        else:
+            before, anchor = state.loaded
+            after = state.entity
+            changed = tuple(
+                c
+                for c in _SUB_SET
+                if (state.anchor != anchor if c == "billing_cycle_anchor" else getattr(after, c) != getattr(before, c))
+            )
         if changed:
-            groups.setdefault(changed, []).append(_bind(state.entity.id, values, changed))
+            groups.setdefault(changed, []).append(_bind(state.entity.id, _sub_values(state), changed))
     for columns, params in groups.items():
         stmt = _SUB_UPDATES.get(columns)
         if stmt is None:
