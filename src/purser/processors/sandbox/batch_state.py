@@ -273,6 +273,7 @@ def _update_changed(conn: Connection, subs: Sequence[SubState]) -> None:
     # every foreign key of the SET clause, row by row).
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for state in subs:
+        changed: tuple[str, ...]
         if state.loaded is None:
             changed = _SUB_SET
         else:
