@@ -255,6 +255,7 @@ class Batch(BatchState):
             self.open_of[customer_id].append(inv)
         created = inv.entity()
         shape = obj(created)  # the same object in each of these events: shaped once
+        inv.shape = (created, shape)
         self._emit("invoice.created", shape, at, customer_id)
         self._emit("invoice.finalized", shape, at, customer_id)
         if figures.status is InvoiceStatus.PAID:
@@ -293,7 +294,12 @@ class Batch(BatchState):
             paid = inv.cached = replace(
                 before, status=InvoiceStatus.PAID, amount_paid=Money(paid_now, currency), next_payment_attempt=None
             )
-            shape = obj(paid)
+            if inv.shape is not None and inv.shape[0] is before:
+                # `obj(paid)` is the shape of `before` with the three fields the payment changed.
+                shape = {**inv.shape[1], "status": "paid", "amount_paid": paid_now, "next_payment_attempt": None}
+            else:
+                shape = obj(paid)
+            inv.shape = (paid, shape)
             self._emit("invoice.paid", shape, at, customer_id)
             self._emit("invoice.payment_succeeded", shape, at, customer_id)
             if sub_id and sub_id in self.subs:

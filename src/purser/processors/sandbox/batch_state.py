@@ -194,6 +194,8 @@ class InvoiceState:
     new: bool = False
     dirty: bool = False
     cached: Invoice | None = None
+    shape: tuple[Invoice, dict[str, Any]] | None = None
+    """An entity of this invoice and its event object (`events.obj`), to derive the next one from."""
 
     def entity(self) -> Invoice:
         """What a read of the row would return."""
