@@ -27,7 +27,7 @@ from purser.agent.outcomes import quote_amounts
 from purser.agent.prompts import APPROVAL_PREFIX, CONFIRMATION_PREFIX, control_message
 from purser.agent.tools import TurnState, build_tools, tool_functions
 from purser.agent.transcript import ConversationStore
-from purser.agent.turn import HANDED_OFF_TEXT, TurnAssembly, _compact, _Turn
+from purser.agent.turn import HANDED_OFF_TEXT, TurnAssembly, TurnInput, compact_outcome
 from purser.domain import CustomerId
 from purser.errors import PurserError
 from purser.models.cost import Usage
@@ -267,7 +267,7 @@ class Runtime(TurnAssembly):
             record = load.record
             if check is not None:
                 check(record)
-            turn = _Turn(load, history, [("customer", event.model_dump(mode="json"))], started, event.type)
+            turn = TurnInput(load, history, [("customer", event.model_dump(mode="json"))], started, event.type)
             if isinstance(event, CustomerMessage):
                 return await self._turn(turn, event.text, query=event.text, pre=[])
             conf = load.confirmation(event.action_id)
@@ -282,7 +282,7 @@ class Runtime(TurnAssembly):
                 "action_id": event.action_id,
                 "action": conf.action,
                 "decision": event.decision,
-                "outcome": _compact(outcome),
+                "outcome": compact_outcome(outcome),
             }
             stake = largest(quote_amounts(conf.quote))
             prompt = control_message(CONFIRMATION_PREFIX, payload)
@@ -308,8 +308,8 @@ class Runtime(TurnAssembly):
                 "action": request.action,
                 "decision": "approved" if approve else "denied",
                 "reason": reason,
-                "outcome": _compact(outcome),
+                "outcome": compact_outcome(outcome),
             }
             prompt = control_message(APPROVAL_PREFIX, payload)
-            events = await self._turn(_Turn(load, history, []), prompt, query=None, pre=[outcome], stake=None)
+            events = await self._turn(TurnInput(load, history, []), prompt, query=None, pre=[outcome], stake=None)
             return cid, events

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from purser.policy.schema import Policy
     from purser.processors import BillingProcessor
 
-__all__ = ["HANDED_OFF_TEXT", "TurnAssembly"]
+__all__ = ["HANDED_OFF_TEXT", "TurnAssembly", "TurnInput", "compact_outcome"]
 
 HANDED_OFF_TEXT = "A teammate has this conversation now and will reply here."
 
@@ -82,7 +82,7 @@ class TurnAssembly:
 
     async def _turn(
         self,
-        turn: _Turn,
+        turn: TurnInput,
         prompt: str,
         *,
         query: str | None,
@@ -316,7 +316,7 @@ class TurnAssembly:
         )
 
 
-class _Turn:
+class TurnInput:
     """What a turn carries from its read to its write."""
 
     __slots__ = ("answered", "events", "history", "kind", "load", "started")
@@ -346,7 +346,8 @@ def _detect_triggers(text: str, enabled: tuple[str, ...]) -> tuple[str, ...]:
 _REASONS = ("dispute", "fraud", "legal_threat", "human_request", "abuse", "repeated_failure", "out_of_scope")
 
 
-def _compact(outcome: Outcome) -> dict[str, Any]:
+def compact_outcome(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as the model reads it in a control message (fields that are set)."""
     return {k: v for k, v in outcome.to_tool_result().items() if v is not None}
 
 
