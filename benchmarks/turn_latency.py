@@ -117,18 +117,8 @@ def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
     )
     timer = TurnTimer()
     timer.install()
-    profiler = None
-    loop_profiler = None
-    if profile:
-        import cProfile
-
-        from purser.agent.live import loop_runner
-
-        profiler = cProfile.Profile()
-        # The runtime's turns run on its own event-loop thread, which a profiler enabled here
-        # would not see: a second profiler is enabled on that thread and merged at the end.
-        loop_profiler = cProfile.Profile()
-        loop_runner().loop.call_soon_threadsafe(loop_profiler.enable)
+    profilers = start_profiling() if profile else None
+    profiler = profilers[0] if profilers else None
     for path in paths:
         scenarios = load_paths([path])
         sc_wall: list[float] = []
@@ -156,17 +146,36 @@ def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
         )
         print(line("  per customer turn", timer.wall[turns_before:], timer.cpu[turns_before:]))
         print(line("  per scenario (trial)", sc_wall, sc_cpu))
-    if profiler and loop_profiler and profile:
-        import pstats
+    if profilers and profile:
+        dump_profile(profilers, profile)
 
-        from purser.agent.live import loop_runner
 
-        loop_runner().loop.call_soon_threadsafe(loop_profiler.disable)
-        time.sleep(0.1)
-        stats = pstats.Stats(profiler)
-        stats.add(loop_profiler)
-        stats.dump_stats(profile)
-        print(f"\nprofile written to {profile}")
+def start_profiling() -> tuple[Any, Any]:
+    """(profiler for this thread, not yet enabled; profiler enabled on the runtime's event-loop thread)."""
+    import cProfile
+
+    from purser.agent.live import loop_runner
+
+    # The runtime's turns run on its own event-loop thread, which a profiler enabled here
+    # would not see: a second profiler is enabled on that thread and merged at the end.
+    loop_profiler = cProfile.Profile()
+    loop_runner().loop.call_soon_threadsafe(loop_profiler.enable)
+    return cProfile.Profile(), loop_profiler
+
+
+def dump_profile(profilers: tuple[Any, Any], path: str) -> None:
+    """Stop the event-loop thread's profiler and write both profiles, merged, to `path`."""
+    import pstats
+
+    from purser.agent.live import loop_runner
+
+    profiler, loop_profiler = profilers
+    loop_runner().loop.call_soon_threadsafe(loop_profiler.disable)
+    time.sleep(0.1)
+    stats = pstats.Stats(profiler)
+    stats.add(loop_profiler)
+    stats.dump_stats(path)
+    print(f"\nprofile written to {path}")
 
 
 CONVERSATION_TEXTS = (
@@ -178,8 +187,9 @@ CONVERSATION_TEXTS = (
 """Questions that read the account and quote, never write: a conversation can go on for ever."""
 
 
-def long_conversations(scenario_file: Path, turns: int, conversations: int) -> None:
-    """`turns` customer turns in each of `conversations` conversations on one world; per-turn CPU."""
+def long_conversations(scenario_file: Path, turns: int, conversations: int, profile: str | None = None) -> None:
+    """`turns` customer turns in each of `conversations` conversations on one world; per-turn CPU
+    (with `profile`, a cProfile of the measured turns is written there)."""
     from purser.agent.events import CustomerMessage
     from purser.app import build_for_world
     from purser.gym.loader import load_paths
@@ -191,6 +201,9 @@ def long_conversations(scenario_file: Path, turns: int, conversations: int) -> N
     for text in CONVERSATION_TEXTS:  # imports, classifier, statement caches
         runtime.handle(warm, CustomerMessage(text=text))
     cpu: list[list[float]] = []
+    profilers = start_profiling() if profile else None
+    if profilers:
+        profilers[0].enable()
     for _ in range(conversations):
         cid = runtime.start(sc.customer, sc.channel)
         times: list[float] = []
@@ -200,6 +213,9 @@ def long_conversations(scenario_file: Path, turns: int, conversations: int) -> N
             runtime.handle(cid, event)
             times.append(time.process_time() - c0)
         cpu.append(times)
+    if profilers and profile:
+        profilers[0].disable()
+        dump_profile(profilers, profile)
     tenth = max(1, turns // 10)
     every = [t for times in cpu for t in times]
     first = [t for times in cpu for t in times[:tenth]]
@@ -248,7 +264,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="in-process passes over each path")
     ap.add_argument("--no-eval", action="store_true", help="skip the `purser eval` subprocess runs")
     ap.add_argument("--no-inprocess", action="store_true", help="only the `purser eval` subprocess runs")
-    ap.add_argument("--profile", help="write a cProfile of the in-process scenario runs to this file")
+    ap.add_argument("--profile", help="write a cProfile of the in-process (or long-conversation) runs here")
     ap.add_argument(
         "--conversation-turns",
         type=int,
@@ -270,7 +286,7 @@ def main() -> None:
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     if args.conversation_turns > 0:
-        long_conversations(args.scenario, args.conversation_turns, max(1, args.conversations))
+        long_conversations(args.scenario, args.conversation_turns, max(1, args.conversations), args.profile)
         load = os.getloadavg()
         print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         return

@@ -282,9 +282,12 @@ def _own_ids(data: Any) -> set[str]:
 
 def _foreign_account(turn: Turn) -> bool:
     """The message names another customer's account or an object id that isn't on this account."""
-    own = _own_ids(turn.account.data) if turn.account else set()
     ids = [i.rstrip("_") for i in _OBJECT_ID.findall(turn.message)]
-    return any(i not in own for i in ids) or bool(_OTHER_ACCOUNT.search(turn.message))
+    if ids:  # the account's ids are collected only when the message names an object (most messages don't)
+        own = _own_ids(turn.account.data) if turn.account else set()
+        if any(i not in own for i in ids):
+            return True
+    return bool(_OTHER_ACCOUNT.search(turn.message))
 
 
 def run_turn(turn: Turn) -> None:
