@@ -26,7 +26,32 @@ if TYPE_CHECKING:
     from purser.audit.log import AuditLog
     from purser.knowledge import KnowledgeBase
     from purser.processors.sandbox import SandboxProcessor
+    from purser.store.world_state import ChargeRow as ChargeRow
+    from purser.store.world_state import EmailRow as EmailRow
+    from purser.store.world_state import EventRow as EventRow
+    from purser.store.world_state import RefundRow as RefundRow
+    from purser.store.world_state import WorldState as WorldState
+    from purser.store.world_state import read_events as read_events
+    from purser.store.world_state import read_state as read_state
+    from purser.store.world_state import utc as utc
     from purser.worlds.schema import World
+
+# The sandbox world's state as the gym's judge reads it (`purser.gym.state` takes it from here, the
+# one bootstrap, so the gym never imports the store). Loaded on first use: most entry points never
+# judge a world, and the tables module costs tens of milliseconds of start-up.
+_WORLD_STATE = frozenset(
+    {"ChargeRow", "EmailRow", "EventRow", "RefundRow", "WorldState", "read_events", "read_state", "utc"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The world-state reader and its rows (`purser.store.world_state`), imported on first use."""
+    if name in _WORLD_STATE:
+        from purser.store import world_state
+
+        return getattr(world_state, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Backoffice",

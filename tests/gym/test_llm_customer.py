@@ -11,8 +11,7 @@ from purser.gym import Scenario
 from purser.gym.llm_customer import LLMCustomer
 from purser.gym.runner import RunOptions, run_trial
 from purser.gym.wiring import GymSetupError, check_setup, make_customer
-
-from .fake_openai import FakeOpenAI
+from purser.testing.llm_server import LLMServer, openai_text
 
 GOAL = "You are Ana. You were charged twice on November 1st and want the extra charge refunded, nothing else."
 
@@ -30,7 +29,8 @@ def test_the_llm_writes_the_customer_turns_from_the_goal(
     tmp_path: Path, scenario_with: Callable[..., Scenario]
 ) -> None:
     sc = scenario_with(goal=GOAL)
-    with FakeOpenAI(["Hi, I was charged twice on November 1st, can you refund the extra one?", "###STOP###"]) as fake:
+    opening = openai_text("Hi, I was charged twice on November 1st, can you refund the extra one?")
+    with LLMServer("openai", [opening], when_exhausted=openai_text("###STOP###")) as fake:
         options = RunOptions(model="offline", user_model="fake-user", config=_config(tmp_path, fake.base_url))
         check_setup(options)
         assert isinstance(make_customer(sc, options), LLMCustomer)
@@ -50,5 +50,5 @@ def test_scripted_turns_without_user_model_or_goal(scenario_with: Callable[..., 
 
 
 def test_an_unknown_user_model_is_refused_before_running(tmp_path: Path) -> None:
-    with FakeOpenAI([]) as fake, pytest.raises(GymSetupError, match="not a configured model"):
+    with LLMServer("openai") as fake, pytest.raises(GymSetupError, match="not a configured model"):
         check_setup(RunOptions(user_model="nobody", config=_config(tmp_path, fake.base_url)))

@@ -1,4 +1,4 @@
-"""The sandbox world's state, for judging and the violation check (read by `purser.store.world_state`).
+"""The sandbox world's state, for judging and the violation check (read by the store, through `purser.app`).
 
 Read directly (not through the gateway or the processor's API) so that the judge sees what the
 billing engine holds, whatever the layers above it believe.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from purser.store.world_state import (
+from purser.app import (
     ChargeRow,
     EmailRow,
     EventRow,
