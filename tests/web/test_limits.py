@@ -36,7 +36,30 @@ def test_buckets_are_bounded() -> None:
     buckets = TokenBuckets(Rate(burst=1, per_second=1), max_keys=10, clock=Clock())
     for n in range(100):
         buckets.take(str(n))
-    assert len(buckets._buckets) == 10
+    assert len(buckets) == 10
+
+
+def test_idle_buckets_expire_once_they_would_be_full_again() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(Rate(burst=2, per_second=1), clock=clock)  # full again after 2 s
+    for n in range(1000):
+        buckets.take(f"visitor-{n}")
+        clock.now += 0.01  # 100 new keys a second
+    assert len(buckets) <= 201  # only the keys used within the last 2 s (plus the one just taken)
+    clock.now += 5
+    buckets.take("late")
+    assert len(buckets) == 1
+    # Dropping a full bucket changes nothing: a returning key still has its whole burst.
+    assert [buckets.take("visitor-1") for _ in range(3)] == [0, 0, pytest.approx(1.0)]
+
+
+def test_an_emptied_bucket_is_kept_while_it_refills() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(Rate(burst=1, per_second=0.5), clock=clock)  # full again after 2 s
+    assert buckets.take("a") == 0
+    clock.now += 1.5
+    buckets.take("b")
+    assert buckets.take("a") == pytest.approx(0.5)  # still limited: not forgotten early
 
 
 async def test_per_ip_limit(container: Container) -> None:

@@ -29,7 +29,13 @@ class Rate:
 
 
 class TokenBuckets:
-    """A bounded map of key -> token bucket. Thread-safe."""
+    """A bounded map of key -> token bucket. Thread-safe.
+
+    A bucket left alone long enough to refill is the same as no bucket, so idle ones are dropped:
+    the map is kept in last-use order and each `take` pops the stale ones off its front (amortized
+    O(1)), so memory follows the keys active within the refill time, not every key ever seen.
+    `max_keys` still bounds a flood of distinct keys inside that window.
+    """
 
     def __init__(self, rate: Rate, *, max_keys: int = 50_000, clock: object = time.monotonic) -> None:
         self.rate = rate
@@ -37,6 +43,12 @@ class TokenBuckets:
         self._clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, stamp)
         self._lock = threading.Lock()
+        # Seconds after which an untouched bucket is full again (never, for a rate that does not refill).
+        self.idle_seconds = rate.burst / rate.per_second if rate.per_second > 0 else math.inf
+
+    def __len__(self) -> int:
+        """Keys holding a bucket now."""
+        return len(self._buckets)
 
     def _now(self) -> float:
         clock = self._clock
@@ -57,9 +69,18 @@ class TokenBuckets:
             else:
                 wait = (cost - tokens) / self.rate.per_second if self.rate.per_second > 0 else math.inf
             self._buckets[key] = (tokens, now)
-            while len(self._buckets) > self._max_keys:
-                self._buckets.popitem(last=False)
+            self._expire(now)
         return wait
+
+    def _expire(self, now: float) -> None:
+        # Oldest use first: stop at the first bucket still refilling (or the one just taken).
+        buckets = self._buckets
+        horizon = now - self.idle_seconds
+        while len(buckets) > 1:
+            oldest = next(iter(buckets))
+            if buckets[oldest][1] > horizon and len(buckets) <= self._max_keys:
+                break
+            del buckets[oldest]
 
     def check(self, key: str, what: str) -> None:
         """Raise `RateLimited` (with Retry-After) when `key` is out of tokens."""
