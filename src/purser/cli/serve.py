@@ -69,6 +69,10 @@ def prepare(settings: Settings, *, strict: bool) -> tuple[Container, WebOptions]
     return container, WebOptions(writes_enabled=writes, admin_token=token, kb_lint=problems)
 
 
+_HTTP = ("auto", "h11", "httptools")
+_LOOPS = ("auto", "asyncio", "uvloop")
+
+
 def register(app: typer.Typer) -> None:
     """Add `serve` to the `purser` command."""
 
@@ -78,6 +82,13 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
         config: str | None = CONFIG_OPTION,
         strict: bool = typer.Option(False, "--strict", help="Keep write actions off while the KB lint fails."),
+        access_log: bool = typer.Option(
+            False, "--access-log/--no-access-log", help="Log one line per request (off: it costs CPU per turn)."
+        ),
+        http: str = typer.Option(
+            "auto", "--http", help="HTTP parser: auto (httptools when installed), h11 or httptools."
+        ),
+        loop: str = typer.Option("auto", "--loop", help="Event loop: auto (uvloop when installed), asyncio or uvloop."),
     ) -> None:
         """Serve the chat API, the widget, the demo page (/) and the admin dashboard (/admin)."""
         import uvicorn
@@ -95,7 +106,17 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         web = create_app(container, options)
         log.info("Purser on http://%s:%d  (demo /, admin /admin, API docs /api/docs)", host, port)
-        kwargs: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "proxy_headers": True}
+        if http not in _HTTP or loop not in _LOOPS:
+            fail(f"--http must be one of {', '.join(_HTTP)} and --loop one of {', '.join(_LOOPS)}")
+        kwargs: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "log_level": "info",
+            "proxy_headers": True,
+            "access_log": access_log,
+            "http": http,
+            "loop": loop,
+        }
         try:
             uvicorn.run(web, **kwargs)
         finally:

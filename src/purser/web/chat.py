@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
 from purser.agent.events import CustomerConfirm, CustomerEvent, CustomerMessage
@@ -57,9 +58,7 @@ def _authorize(state: WebState, conversation_id: str, presented: str | None) -> 
     summary="Start a conversation",
     responses=error_responses(401, 404, 413, 422, 429),
 )
-async def create_conversation(
-    request: Request, body: CreateConversation, user_hash: UserHash = None
-) -> ConversationCreated:
+async def create_conversation(request: Request, body: CreateConversation, user_hash: UserHash = None) -> Response:
     """Start a conversation for `customer_id` (verified by `X-Purser-User-Hash` when identity is on)."""
     state = state_of(request)
     state.identity.verify(body.customer_id, user_hash)
@@ -68,7 +67,7 @@ async def create_conversation(
         conversation_id = await run_in_threadpool(state.container.runtime.start, body.customer_id, body.channel)
     except RuntimeInputError as exc:  # the only refusal of start(): the processor does not know the customer
         raise NotFoundError(str(exc)) from None
-    return ConversationCreated(id=conversation_id)
+    return JSONResponse({"id": conversation_id})
 
 
 @router.post(
@@ -82,7 +81,7 @@ async def post_event(
     conversation_id: ConversationId,
     event: Annotated[CustomerEvent, Body(description="A customer event (DESIGN §7).")],
     user_hash: UserHash = None,
-) -> dict[str, Any]:
+) -> Response:
     """Run one turn: a message, or the answer to a confirmation request (a button, never free text)."""
     state = state_of(request)
     if not isinstance(event, CustomerMessage | CustomerConfirm):  # pragma: no cover - the body schema forbids it
@@ -97,7 +96,9 @@ async def post_event(
 
     # The turn's latency row is written in the turn's own transaction (`measure=True`).
     events = await state.container.runtime.ahandle(conversation_id, event, check=check, measure=True)
-    return {"events": serialize_events(events)}
+    # The events are typed already (§7 models): encoded once here, not validated again against
+    # `TurnResponse` and walked by jsonable_encoder (the declared model still documents the body).
+    return JSONResponse({"events": serialize_events(events)})
 
 
 @router.get(
