@@ -8,7 +8,7 @@ from purser.policy.escalation import handoff_summary
 from purser.processors import ProcessorError
 
 if TYPE_CHECKING:
-    from purser.actions.gateway import Gateway
+    from purser.actions.execution import Execution
     from purser.actions.outcome import Scope
     from purser.ports.unit_of_work import TurnBatch
 
@@ -17,7 +17,7 @@ _OPEN = ("needs_confirmation", "pending_approval", "executing", "confirmed")
 
 
 def build_handoff_summary(
-    gateway: Gateway, scope: Scope, reason: str, asked: str, *, batch: TurnBatch | None = None
+    gateway: Execution, scope: Scope, reason: str, asked: str, *, batch: TurnBatch | None = None
 ) -> str:
     """A summary a human can act on without reading the transcript (`batch`: a turn's unwritten
     proposals count as done)."""

@@ -1,0 +1,231 @@
+"""The gateway's execution of a confirmed or approved action (`Execution`, which `Gateway` inherits).
+
+Re-quote and guard again inside the locked transaction that reserves refunds, request an approval
+when the policy requires it, mark the action `executing` and commit before the processor is called,
+then execute idempotently and record the outcome (audited). See docs/GATEWAY.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from purser.actions import ledger
+from purser.actions.base import Context, Prepared, Refusal
+from purser.actions.catalog import CATALOG
+from purser.actions.handoffs import build_handoff_summary
+from purser.actions.outcome import Outcome, Scope, quote_hash
+from purser.actions.records import SYSTEM, ActionRecords, load_json, money_fields
+from purser.audit.log import canonical_json, utc_now_iso
+from purser.domain import AccountSnapshot, CustomerId
+from purser.policy.guard import envelope_decision
+from purser.ports.actions import Action, ActionChanges
+from purser.ports.unit_of_work import TurnBatch, UnitOfWork
+from purser.processors import BillingProcessor, ProcessorError, ProcessorUnavailable
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+        parts.append(f"{loc}: {'unknown field' if err['type'] == 'extra_forbidden' else err['msg']}")
+    return "; ".join(parts)
+
+
+__all__ = ["Execution"]
+
+
+class Execution(ActionRecords):
+    """Confirmed actions carried out: `_go` (guard, approval, reservation), `_decide`, `_execute`."""
+
+    processor: BillingProcessor
+
+    def _context(self, snapshot: AccountSnapshot, known: list[Action], fixed: dict[str, Any] | None = None) -> Context:
+        prior = [{"action": a.action, "status": a.status, "reason": a.reason} for a in known]
+        return Context(self.policy, snapshot, self.processor, None, fixed or {}, prior)
+
+    def _go(self, row: Action, *, approved_by: str | None) -> Outcome:
+        """Re-quote, guard again, then reserve and execute, or raise an approval request.
+
+        For refunds the decision and the reservation happen in one transaction holding the
+        customer's and the day's locks; other writes quote first (the processor is called) and
+        then switch state in a short transaction."""
+        spec = CATALOG[row.action]
+        assert spec.prepare is not None
+        scope = Scope(row.conversation_id, CustomerId(row.customer_id), row.channel, row.actor)
+        args = spec.input_model.model_validate(json.loads(row.arguments))
+        stored = load_json(row.plan) or {}
+        try:
+            snapshot = self.processor.snapshot(scope.customer_id)
+        except ProcessorError as exc:
+            return self._finish(
+                row.id, row.action, "failed", f"The billing system said: {exc.message}", reason=exc.code
+            )
+        ctx = self._context(snapshot, self._actions(scope.conversation_id, None), stored.get("_fixed"))
+        outcome: Outcome | Refusal | Action
+        if spec.name == "refund":
+            with self.uow.write() as uow:
+                ledger.lock(uow, scope.customer_id, snapshot.now)
+                charge = snapshot.charge(str(stored.get("charge_id", "")))
+                if charge is not None:
+                    usage = ledger.usage(uow, self.policy, snapshot, charge.id, charge.amount.currency)
+                    ctx = replace(ctx, usage=usage)
+                try:
+                    prepared = spec.prepare(ctx, args)
+                except Refusal as ref:
+                    outcome = ref
+                else:
+                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
+        else:
+            try:
+                prepared = spec.prepare(ctx, args)
+            except Refusal as ref:
+                outcome = ref
+            except ProcessorError as exc:
+                outcome = Refusal(exc.code, f"The billing system said: {exc.message}")
+            else:
+                with self.uow.write() as uow:
+                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
+        if isinstance(outcome, Refusal):
+            return self._refusal(scope, row.id, row.action, outcome)
+        if isinstance(outcome, Action):
+            return self._execute(outcome, load_json(outcome.plan) or {})
+        if outcome.status == "pending_approval":
+            return outcome
+        return self._finish(
+            outcome.action_id,
+            outcome.action,
+            outcome.status,
+            outcome.summary,
+            quote=outcome.quote,
+            reason=outcome.reason,
+        )
+
+    def _decide(
+        self,
+        uow: UnitOfWork,
+        row: Action,
+        prepared: Prepared,
+        stored: dict[str, Any],
+        now: datetime,
+        approved_by: str | None,
+    ) -> Outcome | Action:
+        """Inside the transaction: compare the quote, apply the envelope, then reserve; returns the
+        outcome, or the row as it now stands (`executing`) when it is to be executed next."""
+        if quote_hash(prepared.quote) != row.quote_hash:
+            return Outcome(
+                row.id,
+                row.action,
+                "refused",
+                "The amounts changed since you confirmed; nothing was done. Here is the new quote.",
+                quote=prepared.quote,
+                reason="quote_changed",
+            )
+        decision = envelope_decision(self.policy, prepared.violations)
+        if approved_by is None and decision.kind == "refuse":
+            return Outcome(
+                row.id,
+                row.action,
+                "refused",
+                self._outside(prepared, decision.reason),
+                quote=prepared.quote,
+                reason=decision.reason,
+            )
+        if approved_by is None and decision.kind == "approval":
+            return self._request_approval(uow, row, prepared, str(decision.reason))
+        plan = {
+            **prepared.plan,
+            "_fixed": stored.get("_fixed", {}),
+            "metadata": {"conversation_id": row.conversation_id, "action_id": row.id},
+        }
+        if row.action == "refund" and prepared.money is not None:
+            ledger.reserve(
+                uow,
+                action_id=row.id,
+                conversation_id=row.conversation_id,
+                customer_id=row.customer_id,
+                charge_id=str(prepared.plan["charge_id"]),
+                amount=prepared.money,
+                now=now,
+                counts=prepared.counts,
+                approved=approved_by is not None,
+                idempotency_key=row.idempotency_key,
+            )
+        executing = ActionChanges(status="executing", updated_at=utc_now_iso(), plan=canonical_json(plan))
+        uow.actions.update(row.id, executing)
+        self.audit.append(
+            "execution",
+            actor=SYSTEM,
+            conversation_id=row.conversation_id,
+            action_id=row.id,
+            data={
+                "action": row.action,
+                "status": "executing",
+                "quote": prepared.quote,
+                "approved_by": approved_by,
+                "idempotency_key": row.idempotency_key,
+                **money_fields(prepared),
+            },
+            uow=uow,
+        )
+        return executing.applied_to(row)
+
+    def _execute(self, row: Action, plan: dict[str, Any]) -> Outcome:
+        spec = CATALOG[row.action]
+        assert spec.execute is not None
+        try:
+            executed = spec.execute(self.processor, plan, row.idempotency_key)
+        except ProcessorUnavailable as exc:
+            return Outcome(
+                row.id,
+                row.action,
+                "failed",
+                "The billing system did not answer; it will be retried.",
+                quote=load_json(row.quote),
+                reason=exc.code,
+            )
+        except ProcessorError as exc:
+            if row.action == "refund":
+                with self.uow.write() as uow:
+                    ledger.settle(uow, row.id, refund_id=None)
+            return self._finish(
+                row.id,
+                row.action,
+                "failed",
+                f"It did not go through: {exc.message}",
+                quote=load_json(row.quote),
+                reason=exc.code,
+            )
+        if row.action == "refund":
+            with self.uow.write() as uow:
+                ledger.settle(uow, row.id, refund_id=str(executed.result["refund"]))
+        return self._finish(
+            row.id, row.action, "succeeded", executed.summary, quote=load_json(row.quote), result=executed.result
+        )
+
+    def _refusal(
+        self, scope: Scope, action_id: str, action: str, ref: Refusal, *, batch: TurnBatch | None = None
+    ) -> Outcome:
+        result = None
+        if ref.status == "escalated":
+            reason = ref.handoff_reason or "out_of_scope"
+            human = build_handoff_summary(self, scope, reason, f"{action}: {ref.summary}", batch=batch)
+            result = {"handoff": {"reason": reason, "summary": human}}
+        return self._finish(
+            action_id,
+            action,
+            ref.status,
+            ref.summary,
+            reason=ref.reason,
+            handoff_reason=ref.handoff_reason if ref.status == "escalated" else None,
+            result=result,
+            batch=batch,
+        )
+
+    @staticmethod
+    def _outside(prepared: Prepared, reason: str | None) -> str:
+        return f"{prepared.summary.rstrip('.')} is outside the policy ({reason}), so I can't do it here."
