@@ -22,8 +22,16 @@ from purser.config import Settings
 def test_serve_help_lists_the_options() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--config", "--strict"):
+    for option in ("--host", "--port", "--config", "--strict", "--access-log", "--http", "--loop"):
         assert option in result.output
+
+
+def test_an_unknown_http_parser_or_loop_is_refused_before_serving(tmp_path: Path) -> None:
+    config = tmp_path / "purser.yaml"
+    config.write_text(f"database_url: sqlite:///{tmp_path / 'p.db'}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["serve", "--config", str(config), "--http", "spdy"])
+    assert result.exit_code != 0
+    assert "--http must be one of auto, h11, httptools" in result.output
 
 
 def test_prepare_logs_identity_mode_and_generates_an_admin_token(

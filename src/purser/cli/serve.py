@@ -99,6 +99,8 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
         for noisy in ("alembic", "bm25s", "httpx"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        if http not in _HTTP or loop not in _LOOPS:
+            fail(f"--http must be one of {', '.join(_HTTP)} and --loop one of {', '.join(_LOOPS)}")
         settings = settings_or_exit(config)
         try:
             container, options = prepare(settings, strict=strict)
@@ -106,8 +108,6 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         web = create_app(container, options)
         log.info("Purser on http://%s:%d  (demo /, admin /admin, API docs /api/docs)", host, port)
-        if http not in _HTTP or loop not in _LOOPS:
-            fail(f"--http must be one of {', '.join(_HTTP)} and --loop one of {', '.join(_LOOPS)}")
         kwargs: dict[str, Any] = {
             "host": host,
             "port": port,
