@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fake_llm import FakeLLM
-
 from purser.config import ModelEntry, RoutingRules, Settings
+from purser.testing.llm_server import LLMServer
 
 NOW = datetime.fromisoformat("2026-11-16T00:00:00+00:00")
 
@@ -67,7 +66,7 @@ WORLD = {
 }
 
 
-def llm_settings(cheap: FakeLLM, strong: FakeLLM | None = None, **overrides: Any) -> Settings:
+def llm_settings(cheap: LLMServer, strong: LLMServer | None = None, **overrides: Any) -> Settings:
     """Settings with a cheap model (and optionally a strong one) on the fake servers."""
     entries = [_entry("cheap", cheap, "gemini-2.0-flash" if cheap.flavor == "google" else "gpt-4o-mini", "cheap")]
     if strong is not None:
@@ -78,7 +77,7 @@ def llm_settings(cheap: FakeLLM, strong: FakeLLM | None = None, **overrides: Any
     return Settings(**values)
 
 
-def _entry(name: str, fake: FakeLLM, model: str, tier: str) -> ModelEntry:
+def _entry(name: str, fake: LLMServer, model: str, tier: str) -> ModelEntry:
     return ModelEntry(
         name=name,
         provider=fake.flavor,  # type: ignore[arg-type]

@@ -13,40 +13,41 @@ from purser.app import Container, build_for_world
 from purser.config import Settings
 from purser.worlds import parse_world
 
-sys.path.insert(0, str(Path(__file__).parent))  # the fake servers live next to the tests
+sys.path.insert(0, str(Path(__file__).parent))  # agent_world (the shared test world) lives next to the tests
 
 from agent_world import NOW, WORLD
-from fake_llm import FakeLLM
+
+from purser.testing.llm_server import LLMServer
 
 
 @pytest.fixture
-def fake_openai() -> Iterator[FakeLLM]:
+def fake_openai() -> Iterator[LLMServer]:
     """A scripted OpenAI-compatible server."""
-    fake = FakeLLM("openai").start()
+    fake = LLMServer("openai").start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def fake_openai_2() -> Iterator[FakeLLM]:
+def fake_openai_2() -> Iterator[LLMServer]:
     """A second scripted OpenAI-compatible server (the fallback or strong model)."""
-    fake = FakeLLM("openai").start()
+    fake = LLMServer("openai").start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def fake_anthropic() -> Iterator[FakeLLM]:
+def fake_anthropic() -> Iterator[LLMServer]:
     """A scripted Anthropic Messages server."""
-    fake = FakeLLM("anthropic").start()
+    fake = LLMServer("anthropic").start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def fake_gemini() -> Iterator[FakeLLM]:
+def fake_gemini() -> Iterator[LLMServer]:
     """A scripted Gemini (generateContent / streamGenerateContent) server."""
-    fake = FakeLLM("google").start()
+    fake = LLMServer("google").start()
     yield fake
     fake.stop()
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent_world import llm_settings
-from fake_llm import (
-    FakeLLM,
+
+from purser.agent.events import CustomerConfirm, CustomerMessage
+from purser.agent.runtime import UNAVAILABLE_TEXT
+from purser.app import Container
+from purser.domain import CustomerId
+from purser.testing.llm_server import (
+    LLMServer,
     Reply,
     anthropic_error,
     anthropic_text,
@@ -16,14 +21,9 @@ from fake_llm import (
     openai_tool_call,
 )
 
-from purser.agent.events import CustomerConfirm, CustomerMessage
-from purser.agent.runtime import UNAVAILABLE_TEXT
-from purser.app import Container
-from purser.domain import CustomerId
-
 
 def test_429_falls_back_to_the_next_model(
-    fake_openai: FakeLLM, fake_openai_2: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, fake_openai_2: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_openai, fake_openai_2)).runtime
     fake_openai.push(openai_error(429, "slow down"))
@@ -37,7 +37,7 @@ def test_429_falls_back_to_the_next_model(
 
 
 def test_500_mid_loop_falls_back_and_keeps_the_tool_history(
-    fake_openai: FakeLLM, fake_openai_2: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, fake_openai_2: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_openai, fake_openai_2)).runtime
     fake_openai.push(openai_tool_call("lookup_account", {}), openai_error(500))
@@ -52,7 +52,9 @@ def test_500_mid_loop_falls_back_and_keeps_the_tool_history(
     assert usage.per_model["cheap"].requests == 1 and usage.per_model["strong"].requests == 1
 
 
-def test_timeout_falls_back(fake_openai: FakeLLM, fake_openai_2: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_timeout_falls_back(
+    fake_openai: LLMServer, fake_openai_2: LLMServer, make_world: Callable[..., Container]
+) -> None:
     settings = llm_settings(fake_openai, fake_openai_2)
     slow = settings.models[0].model_copy(update={"timeout_seconds": 1})
     settings = settings.model_copy(update={"models": (slow, settings.models[1])})
@@ -65,7 +67,7 @@ def test_timeout_falls_back(fake_openai: FakeLLM, fake_openai_2: FakeLLM, make_w
 
 
 def test_every_model_down_says_so_without_handing_off(
-    fake_openai: FakeLLM, fake_openai_2: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, fake_openai_2: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_openai, fake_openai_2)).runtime
     fake_openai.push(openai_error(500))
@@ -82,7 +84,7 @@ def test_every_model_down_says_so_without_handing_off(
 
 
 def test_money_at_stake_routes_to_the_strong_model(
-    fake_openai: FakeLLM, fake_openai_2: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, fake_openai_2: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_openai, fake_openai_2)).runtime
     fake_openai.push(openai_text("cheap answer"))
@@ -95,7 +97,7 @@ def test_money_at_stake_routes_to_the_strong_model(
     assert [r["model"] for r in fake_openai_2.requests] == ["gpt-4o"]
 
 
-def test_anthropic_tool_loop(fake_anthropic: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_anthropic_tool_loop(fake_anthropic: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_anthropic))
     fake_anthropic.push(
         anthropic_tool_use("refund", {"charge_id": "ch_ana_11b", "amount": None, "reason": "duplicate"}),
@@ -118,7 +120,7 @@ def test_anthropic_tool_loop(fake_anthropic: FakeLLM, make_world: Callable[..., 
 
 
 def test_openai_error_falls_back_to_anthropic(
-    fake_openai: FakeLLM, fake_anthropic: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, fake_anthropic: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_openai, fake_anthropic)).runtime
     fake_openai.push(openai_error(429))

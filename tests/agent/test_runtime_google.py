@@ -6,8 +6,13 @@ from collections.abc import Callable
 
 import pytest
 from agent_world import llm_settings
-from fake_llm import (
-    FakeLLM,
+
+from purser.agent.events import CustomerConfirm, CustomerMessage, MessageDelta
+from purser.agent.runtime import UNAVAILABLE_TEXT
+from purser.app import Container
+from purser.domain import CustomerId
+from purser.testing.llm_server import (
+    LLMServer,
     gemini_error,
     gemini_function_call,
     gemini_function_responses,
@@ -15,16 +20,11 @@ from fake_llm import (
     openai_text,
 )
 
-from purser.agent.events import CustomerConfirm, CustomerMessage, MessageDelta
-from purser.agent.runtime import UNAVAILABLE_TEXT
-from purser.app import Container
-from purser.domain import CustomerId
-
 REFUND_DUP = {"charge_id": "ch_ana_11b", "amount": None, "reason": "duplicate"}
 
 
 def test_gemini_tool_loop_through_the_gateway(
-    fake_gemini: FakeLLM, make_world: Callable[..., Container], monkeypatch: pytest.MonkeyPatch
+    fake_gemini: LLMServer, make_world: Callable[..., Container], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PURSER_TEST_GEMINI_KEY", "gm-test-key")
     settings = llm_settings(fake_gemini)
@@ -59,7 +59,7 @@ def test_gemini_tool_loop_through_the_gateway(
     assert usage.per_model["cheap"].requests == 3
 
 
-def test_gemini_streams_to_a_listener(fake_gemini: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_gemini_streams_to_a_listener(fake_gemini: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_gemini)).runtime
     cid = rt.start("cus_ana")
     deltas: list[MessageDelta] = []
@@ -74,7 +74,7 @@ def test_gemini_streams_to_a_listener(fake_gemini: FakeLLM, make_world: Callable
 
 
 def test_gemini_500_falls_back(
-    fake_gemini: FakeLLM, fake_openai: FakeLLM, make_world: Callable[..., Container]
+    fake_gemini: LLMServer, fake_openai: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_gemini, fake_openai)).runtime
     fake_gemini.push(gemini_error(500, "internal"))

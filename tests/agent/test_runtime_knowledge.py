@@ -6,16 +6,16 @@ import json
 from collections.abc import Callable
 
 from agent_world import llm_settings
-from fake_llm import FakeLLM, openai_text, openai_tool_call, openai_tool_messages
 
 from purser.agent.context import build_context
 from purser.agent.events import CustomerMessage
 from purser.app import Container
 from purser.knowledge import sample_knowledge_base
 from purser.policy.schema import Policy
+from purser.testing.llm_server import LLMServer, openai_text, openai_tool_call, openai_tool_messages
 
 
-def test_whole_kb_when_it_fits_and_citations(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_whole_kb_when_it_fits_and_citations(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     kb = sample_knowledge_base()
     rt = make_world(llm_settings(fake_openai), knowledge=kb).runtime
     fake_openai.push(
@@ -35,7 +35,7 @@ def test_whole_kb_when_it_fits_and_citations(fake_openai: FakeLLM, make_world: C
     assert message.citations[0].document == result["passages"][0]["document"]
 
 
-def test_passages_when_the_kb_does_not_fit(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_passages_when_the_kb_does_not_fit(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     settings = llm_settings(fake_openai)
     small = settings.models[0].model_copy(update={"context_tokens": 1000})
     rt = make_world(settings.model_copy(update={"models": (small,)}), knowledge=sample_knowledge_base()).runtime
@@ -47,7 +47,7 @@ def test_passages_when_the_kb_does_not_fit(fake_openai: FakeLLM, make_world: Cal
     assert "cancellation.md" in system
 
 
-def test_search_knowledge_rejects_bad_arguments(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_search_knowledge_rejects_bad_arguments(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai), knowledge=sample_knowledge_base()).runtime
     fake_openai.push(
         openai_tool_call("search_knowledge", {"query": "", "top_k": 50}),

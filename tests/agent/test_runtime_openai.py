@@ -7,11 +7,17 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from agent_world import llm_settings
-from fake_llm import FakeLLM, openai_text, openai_tool_call, openai_tool_messages, openai_user_messages
 
 from purser.agent.events import CustomerConfirm, CustomerMessage
 from purser.app import Container
 from purser.domain import CustomerId
+from purser.testing.llm_server import (
+    LLMServer,
+    openai_text,
+    openai_tool_call,
+    openai_tool_messages,
+    openai_user_messages,
+)
 
 REFUND_DUP = {"charge_id": "ch_ana_11b", "amount": None, "reason": "duplicate"}
 
@@ -21,7 +27,7 @@ def _refunds(container: Container, customer: str = "cus_ana") -> list[tuple[str,
     return [(r.charge_id, r.amount.amount_str()) for r in snap.refunds]
 
 
-def test_refund_tool_loop_confirm_and_read_back(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_refund_tool_loop_confirm_and_read_back(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(
         openai_tool_call("refund", REFUND_DUP),
@@ -76,7 +82,7 @@ def test_refund_tool_loop_confirm_and_read_back(fake_openai: FakeLLM, make_world
 
 
 def test_invented_field_and_wrong_type_go_back_as_retries(
-    fake_openai: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(
@@ -97,7 +103,7 @@ def test_invented_field_and_wrong_type_go_back_as_retries(
 
 
 def test_malformed_arguments_and_unknown_tool_execute_nothing(
-    fake_openai: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(
@@ -114,7 +120,7 @@ def test_malformed_arguments_and_unknown_tool_execute_nothing(
     assert _refunds(c) == []
 
 
-def test_another_customers_charge_is_refused(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_another_customers_charge_is_refused(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(
         openai_tool_call("refund", {"charge_id": "ch_bob_11", "amount": None, "reason": None}),
@@ -130,7 +136,7 @@ def test_another_customers_charge_is_refused(fake_openai: FakeLLM, make_world: C
     assert tool["status"] == "refused" and tool["reason"] == "not_yours"
 
 
-def test_three_failures_in_a_row_hand_off(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_three_failures_in_a_row_hand_off(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(*(openai_tool_call("refund", "{oops", call_id=f"c{i}") for i in range(5)))
     rt = c.runtime
@@ -146,7 +152,7 @@ def test_three_failures_in_a_row_hand_off(fake_openai: FakeLLM, make_world: Call
     assert rt.store.messages(cid)[-1].kind == "request"
 
 
-def test_step_limit_stops_the_turn(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_step_limit_stops_the_turn(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(*(openai_tool_call("lookup_account", {}, call_id=f"c{i}") for i in range(25)))
     rt = c.runtime
@@ -158,7 +164,7 @@ def test_step_limit_stops_the_turn(fake_openai: FakeLLM, make_world: Callable[..
     assert "step_limit" in handoff.summary and "cus_ana" in handoff.summary
 
 
-def test_cost_cap_hands_off(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_cost_cap_hands_off(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_openai, cost_cap_usd="0.001"))
     fake_openai.push(
         openai_tool_call("lookup_account", {}, prompt=5000, completion=100),  # gpt-4o-mini: $0.00081
@@ -178,7 +184,7 @@ def test_cost_cap_hands_off(fake_openai: FakeLLM, make_world: Callable[..., Cont
     assert len(fake_openai.requests) == 2
 
 
-def test_escalation_trigger_is_enforced_in_code(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_escalation_trigger_is_enforced_in_code(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(openai_text("I understand."))  # the model forgets to hand off
     rt = c.runtime
@@ -189,7 +195,7 @@ def test_escalation_trigger_is_enforced_in_code(fake_openai: FakeLLM, make_world
 
 
 def test_a_trigger_word_does_not_override_a_model_working_on_a_write(
-    fake_openai: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     c = make_world(llm_settings(fake_openai))
     fake_openai.push(openai_tool_call("refund", REFUND_DUP), openai_text("Please confirm the refund."))

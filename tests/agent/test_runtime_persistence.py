@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from agent_world import NOW, WORLD, llm_settings
-from fake_llm import FakeLLM, openai_text, openai_tool_call, openai_user_messages
 
 from purser.agent.events import AgentEvent, CustomerConfirm, CustomerMessage
 from purser.agent.runtime import RuntimeInputError
@@ -17,20 +16,21 @@ from purser.app import Container, wire
 from purser.domain import CustomerId
 from purser.processors.sandbox import SandboxProcessor
 from purser.store.db import Database
+from purser.testing.llm_server import LLMServer, openai_text, openai_tool_call, openai_user_messages
 from purser.worlds import parse_world
 from purser.worlds.loader import load_world
 
 REFUND_DUP = {"charge_id": "ch_ana_11b", "amount": None, "reason": "duplicate"}
 
 
-def _process(url: str, fake: FakeLLM) -> Container:
+def _process(url: str, fake: LLMServer) -> Container:
     """What a separate process would build: its own engine over the same database."""
     db = Database(url)
     settings = llm_settings(fake, database_url=url)
     return wire(settings, db, SandboxProcessor(db), settings.policy, knowledge=None)
 
 
-def test_another_process_resumes_the_conversation(tmp_path: Path, fake_openai: FakeLLM) -> None:
+def test_another_process_resumes_the_conversation(tmp_path: Path, fake_openai: LLMServer) -> None:
     url = f"sqlite:///{tmp_path / 'purser.db'}"
     db = Database(url)
     db.migrate()
@@ -61,7 +61,7 @@ def test_another_process_resumes_the_conversation(tmp_path: Path, fake_openai: F
         second.close()
 
 
-def test_a_stale_turn_is_not_saved(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_a_stale_turn_is_not_saved(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai)).runtime
     cid = rt.start("cus_ana")
     stale = rt.conversation(cid)
@@ -71,7 +71,7 @@ def test_a_stale_turn_is_not_saved(fake_openai: FakeLLM, make_world: Callable[..
     assert [t.event["text"] for t in rt.transcript(cid)] == ["a"]
 
 
-def test_bad_events_change_nothing(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_bad_events_change_nothing(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai)).runtime
     with pytest.raises(RuntimeInputError, match="cus_nobody"):
         rt.start("cus_nobody")
@@ -85,7 +85,9 @@ def test_bad_events_change_nothing(fake_openai: FakeLLM, make_world: Callable[..
     assert rt.transcript(cid) == [] and fake_openai.requests == []
 
 
-def test_approval_is_delivered_to_the_conversation(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_approval_is_delivered_to_the_conversation(
+    fake_openai: LLMServer, make_world: Callable[..., Container]
+) -> None:
     c = make_world(llm_settings(fake_openai), policy_overrides={"refunds": {"max_amount": "5.00"}})
     rt = c.runtime
     cid = rt.start("cus_bob")
@@ -118,7 +120,7 @@ def test_approval_is_delivered_to_the_conversation(fake_openai: FakeLLM, make_wo
     assert [r.amount.amount_str() for r in refunds] == ["20.00"]
 
 
-async def test_async_api_and_live_queue(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+async def test_async_api_and_live_queue(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai)).runtime
     cid = rt.start("cus_ana")
     live = rt.queue(cid)
@@ -129,7 +131,7 @@ async def test_async_api_and_live_queue(fake_openai: FakeLLM, make_world: Callab
     assert batch == events and events[0].text == "Hi Ana."  # type: ignore[union-attr]
 
 
-async def test_concurrent_turns(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+async def test_concurrent_turns(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai)).runtime
     ana, bob = rt.start("cus_ana"), rt.start("cus_bob")
     fake_openai.push(*(openai_text(f"reply {i}") for i in range(4)))

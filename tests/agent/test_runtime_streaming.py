@@ -9,15 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from agent_world import llm_settings
-from fake_llm import (
-    FakeLLM,
-    anthropic_text,
-    anthropic_tool_use,
-    openai_text,
-    openai_tool_call,
-    openai_tool_messages,
-    shaped,
-)
 from pydantic_ai.messages import ModelResponse
 
 from purser.agent.events import AgentEvent, CustomerConfirm, CustomerMessage, MessageDelta
@@ -25,6 +16,15 @@ from purser.agent.runtime import UNAVAILABLE_TEXT, Runtime
 from purser.app import Container
 from purser.config import Settings
 from purser.domain import CustomerId
+from purser.testing.llm_server import (
+    LLMServer,
+    anthropic_text,
+    anthropic_tool_use,
+    openai_text,
+    openai_tool_call,
+    openai_tool_messages,
+    shaped,
+)
 
 REFUND_DUP = {"charge_id": "ch_ana_11b", "amount": None, "reason": "duplicate"}
 
@@ -56,7 +56,7 @@ def listen(rt: Runtime, cid: str) -> Listener:
     return listener
 
 
-def test_streamed_text_arrives_in_deltas(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_streamed_text_arrives_in_deltas(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai)).runtime
     cid = rt.start("cus_ana")
     listener = listen(rt, cid)
@@ -79,7 +79,7 @@ def test_streamed_text_arrives_in_deltas(fake_openai: FakeLLM, make_world: Calla
     assert Decimal(usage.cost_usd) > 0
 
 
-def test_nobody_listening_means_no_stream(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_nobody_listening_means_no_stream(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai)).runtime
     cid = rt.start("cus_ana")
     fake_openai.push(openai_text("Hi."))
@@ -88,7 +88,7 @@ def test_nobody_listening_means_no_stream(fake_openai: FakeLLM, make_world: Call
 
 
 def test_streamed_tool_call_goes_through_the_gateway(
-    fake_openai: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     c = make_world(llm_settings(fake_openai))
     rt = c.runtime
@@ -116,7 +116,7 @@ def test_streamed_tool_call_goes_through_the_gateway(
 
 
 def test_stream_breaking_midway_falls_back_to_the_next_model(
-    fake_openai: FakeLLM, fake_openai_2: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, fake_openai_2: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_openai, fake_openai_2)).runtime
     cid = rt.start("cus_ana")
@@ -136,7 +136,7 @@ def test_stream_breaking_midway_falls_back_to_the_next_model(
 
 
 def test_broken_tool_call_stream_with_no_model_left_is_unavailable(
-    fake_openai: FakeLLM, make_world: Callable[..., Container]
+    fake_openai: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_openai)).runtime
     cid = rt.start("cus_ana")
@@ -153,7 +153,7 @@ def test_broken_tool_call_stream_with_no_model_left_is_unavailable(
     assert [m["content"] for m in sent if m["role"] == "user"] == ["refund the duplicate", "still there?"]
 
 
-def test_safety_stops_still_apply_while_streaming(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_safety_stops_still_apply_while_streaming(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     rt = make_world(llm_settings(fake_openai, cost_cap_usd="0.001")).runtime
     cid = rt.start("cus_ana")
     listen(rt, cid)
@@ -177,7 +177,7 @@ def test_safety_stops_still_apply_while_streaming(fake_openai: FakeLLM, make_wor
     assert len(fake_openai.requests) == 5  # 2 before, 3 here: the fourth was never sent
 
 
-def test_anthropic_streams_text_and_tool_use(fake_anthropic: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_anthropic_streams_text_and_tool_use(fake_anthropic: LLMServer, make_world: Callable[..., Container]) -> None:
     c = make_world(llm_settings(fake_anthropic))
     rt = c.runtime
     cid = rt.start("cus_ana")
@@ -194,7 +194,7 @@ def test_anthropic_streams_text_and_tool_use(fake_anthropic: FakeLLM, make_world
     assert (usage.requests, usage.input_tokens, usage.output_tokens) == (2, 700, 70)
 
 
-def test_a_model_configured_not_to_stream(fake_openai: FakeLLM, make_world: Callable[..., Container]) -> None:
+def test_a_model_configured_not_to_stream(fake_openai: LLMServer, make_world: Callable[..., Container]) -> None:
     settings = llm_settings(fake_openai)
     entry = settings.models[0].model_copy(update={"stream": False})
     rt = make_world(settings.model_copy(update={"models": (entry,)})).runtime
@@ -216,7 +216,7 @@ def test_offline_model_streams_its_reply_whole(make_world: Callable[..., Contain
 
 
 def test_anthropic_stream_breaking_midway_falls_back(
-    fake_anthropic: FakeLLM, fake_openai: FakeLLM, make_world: Callable[..., Container]
+    fake_anthropic: LLMServer, fake_openai: LLMServer, make_world: Callable[..., Container]
 ) -> None:
     rt = make_world(llm_settings(fake_anthropic, fake_openai)).runtime
     cid = rt.start("cus_ana")

@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parent.parent / "agent"))
 
 from agent_world import NOW, WORLD, llm_settings
-from fake_llm import FakeLLM, openai_text, openai_tool_call
 
 from purser.agent.events import agent_event_adapter
 from purser.app import build_for_world
@@ -24,19 +23,20 @@ from purser.cli.chat import run_json
 from purser.config import load_settings
 from purser.processors.sandbox import SandboxProcessor
 from purser.store.db import Database
+from purser.testing.llm_server import LLMServer, openai_text, openai_tool_call
 from purser.worlds import parse_world
 from purser.worlds.loader import load_world
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM("openai").start()
+def fake() -> Iterator[LLMServer]:
+    server = LLMServer("openai").start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def config(tmp_path: Path, fake: FakeLLM) -> Path:
+def config(tmp_path: Path, fake: LLMServer) -> Path:
     """A purser.yaml pointing at a seeded SQLite file and the fake model."""
     url = f"sqlite:///{tmp_path / 'purser.db'}"
     path = tmp_path / "purser.yaml"
@@ -56,7 +56,7 @@ def config(tmp_path: Path, fake: FakeLLM) -> Path:
     return path
 
 
-def test_json_lines_protocol(fake: FakeLLM) -> None:
+def test_json_lines_protocol(fake: LLMServer) -> None:
     container = build_for_world(parse_world(WORLD, source="test"), NOW, settings=llm_settings(fake))
     fake.push(openai_text("Hello Ana."))
     runtime = container.runtime
@@ -74,7 +74,7 @@ def test_json_lines_protocol(fake: FakeLLM) -> None:
     assert error["line"] == 2 and "decision" in error["error"]
 
 
-def test_json_lines(config: Path, fake: FakeLLM) -> None:
+def test_json_lines(config: Path, fake: LLMServer) -> None:
     fake.push(
         openai_tool_call("refund", {"charge_id": "ch_ana_11b", "amount": None, "reason": "duplicate"}),
         openai_text("Please confirm the refund."),
@@ -108,7 +108,7 @@ def test_unknown_customer_exits_2(config: Path) -> None:
     assert "cus_nobody" in result.stderr
 
 
-def test_terminal_confirms_with_y(config: Path, fake: FakeLLM) -> None:
+def test_terminal_confirms_with_y(config: Path, fake: LLMServer) -> None:
     fake.push(
         openai_tool_call("refund", {"charge_id": "ch_ana_11b", "amount": None, "reason": "duplicate"}),
         openai_text("Please confirm the refund."),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.agent.fake_llm import FakeLLM, openai_text, shaped
 from tests.web.conftest import LiveServer
 from tests.web.test_browser import browser, open_demo, send, shot  # noqa: F401 - the module's Chromium fixture
 from tests.web.test_live_streaming import fake_openai, llm_container  # noqa: F401 - fixtures
 
 from purser.app import Container
+from purser.testing.llm_server import LLMServer, openai_text, shaped
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def llm_server(llm_container: Container) -> Iterator[LiveServer]:  # noqa: F811
 def test_streamed_reply_grows_then_settles(
     browser: object,  # noqa: F811
     llm_server: LiveServer,
-    fake_openai: FakeLLM,  # noqa: F811
+    fake_openai: LLMServer,  # noqa: F811
 ) -> None:
     fake_openai.push(openai_text("Hello Ana."), shaped(openai_text(LONG), pace=0.12))
     page = open_demo(browser, llm_server, "cus_ana")

@@ -10,26 +10,26 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.agent.fake_llm import FakeLLM, openai_text, shaped
 from tests.web.conftest import LiveServer, make_container
 from tests.web.test_live import next_message
 
 from purser.app import Container
 from purser.config import ModelEntry
+from purser.testing.llm_server import LLMServer, openai_text, shaped
 
 REPLY = "Your plan is Pro at $20.00 a month, renewing on December 1st."
 
 
 @pytest.fixture
-def fake_openai() -> Iterator[FakeLLM]:
+def fake_openai() -> Iterator[LLMServer]:
     """A scripted OpenAI-compatible server."""
-    fake = FakeLLM("openai").start()
+    fake = LLMServer("openai").start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def llm_container(tmp_path: Path, fake_openai: FakeLLM) -> Iterator[Container]:
+def llm_container(tmp_path: Path, fake_openai: LLMServer) -> Iterator[Container]:
     """The demo world with its model on the fake server."""
     entry = ModelEntry(name="cheap", provider="openai", model="gpt-4o-mini", base_url=fake_openai.base_url)
     c = make_container(tmp_path, model="cheap", models=(entry,))
@@ -51,7 +51,7 @@ async def sse_messages(lines: Any, into: list[tuple[str, dict[str, Any]]]) -> No
 
 
 async def test_a_streamed_reply_reaches_the_open_stream_in_deltas(
-    llm_container: Container, fake_openai: FakeLLM
+    llm_container: Container, fake_openai: LLMServer
 ) -> None:
     fake_openai.push(shaped(openai_text(REPLY), pace=0.02))
     with LiveServer(llm_container) as server:
