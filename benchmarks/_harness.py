@@ -8,6 +8,7 @@ all its descendants), never inferred from wall time: the machine is shared.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import json
@@ -19,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -266,6 +268,26 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def populated_servers(
+    backend: str, customers: int, names: Sequence[str] = ("server",), label: str = ""
+) -> Iterator[tuple[str, list[Server], list[str]]]:
+    """A fresh database loaded with `customers` (0 = the demo seed) and one `purser serve` per name.
+
+    Yields the database URL, the running servers and the customer ids; everything is stopped and
+    dropped afterwards. `label` prefixes the status lines (e.g. the backend's name).
+    """
+    prefix = f"{label}: " if label else ""
+    with tempfile.TemporaryDirectory(prefix="purser-bench-") as tmp, database(backend, Path(tmp)) as url:
+        workdir = Path(tmp)
+        with console.status(f"{prefix}loading {customers or 'the demo'} customers through the CLI…"):
+            ids = prepare_database(workdir, url, customers)
+        with contextlib.ExitStack() as stack:
+            with console.status(f"{prefix}starting {len(names)} purser serve process(es)…"):
+                servers = [stack.enter_context(serve(workdir, name)) for name in names]
+            yield url, servers, ids
+
+
 # -- servers --------------------------------------------------------------------------------------
 @dataclass
 class Server:
@@ -393,6 +415,24 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+LOAD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("concurrency", "concurrency"),
+    ("turns", "turns"),
+    ("turns/s", "turns_per_s"),
+    ("p50 ms", "p50_ms"),
+    ("p99 ms", "p99_ms"),
+    ("errors", "errors"),
+    ("server CPU ms/turn", "server_cpu_ms_per_turn"),
+    ("turns per server-CPU-s", "turns_per_server_cpu_s"),
+)
+"""The columns of a load run's row (`_load.measure`), as (header, key)."""
+
+
+def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    """A markdown table of `rows`, one column per (header, key) of `columns`."""
+    return markdown_table([header for header, _ in columns], [[r[key] for _, key in columns] for r in rows])
+
+
 def print_markdown(table: str, budget_lines: Sequence[str] = ()) -> None:
     """Print the table (ready to paste) and the budget verdicts."""
     console.print()
@@ -412,3 +452,26 @@ def write_json(path: str | None, data: dict[str, Any]) -> None:
 def verdict(ok: bool) -> str:
     """A short pass/fail word."""
     return "[green]met[/]" if ok else "[red]NOT met[/]"
+
+
+def bench_parser(doc: str | None, *, load: bool = False) -> argparse.ArgumentParser:
+    """The command line every benchmark shares: `--quick` (smoke size) and `--json FILE`.
+
+    `load`: also `--seconds` and `--warmup`, the measured and unmeasured windows of a load run.
+    """
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if load:
+        parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per window")
+        parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each window")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument("--json", metavar="FILE", help="write the raw results here")
+    return parser
+
+
+def failed_requests(rows: Sequence[dict[str, Any]], label: str = "") -> list[str]:
+    """A red line naming the failed requests of `rows` and their kinds; none when every request succeeded."""
+    errors = sum(r["errors"] for r in rows)
+    if not errors:
+        return []
+    prefix = f"{label}: " if label else ""
+    return [f"{prefix}[red]{errors} failed requests[/]: {[r['error_kinds'] for r in rows]}"]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from _harness import (
+    bench_parser,
     clean_env,
     console,
     markdown_table,
@@ -142,10 +143,8 @@ def report(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, time the commands, print and save the results."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--runs", type=int, default=10, help="measured runs of each command")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    parser.add_argument("--json", metavar="FILE", help="write the raw results here")
     args = parser.parse_args(argv)
     args.warm = not args.quick
     if args.quick:

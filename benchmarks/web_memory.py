@@ -24,21 +24,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from _harness import (
     RESULTS,
+    bench_parser,
     console,
-    database,
+    failed_requests,
     markdown_table,
-    prepare_database,
+    populated_servers,
     print_markdown,
     rss_kib,
     run_header,
-    serve,
     verdict,
     write_json,
 )
@@ -65,42 +63,36 @@ def run(args: argparse.Namespace) -> tuple[list[tuple[int, int]], Recorder, floa
     samples: list[tuple[int, int]] = []
     rec = Recorder()
     elapsed = 0.0
-    with tempfile.TemporaryDirectory(prefix="purser-bench-") as tmp, database(args.backend, Path(tmp)) as url:
-        workdir = Path(tmp)
-        with console.status(f"{args.backend}: loading {args.customers} customers through the CLI…"):
-            ids = prepare_database(workdir, url, args.customers)
-        with contextlib.ExitStack() as stack:
-            with console.status(f"{args.backend}: starting purser serve…"):
-                server = stack.enter_context(serve(workdir))
-            customers = Customers(ids)
-            samples.append((0, rss_kib(server.pid)))
-            progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("RSS {task.fields[rss]:,} KiB", style="cyan"),
-                TimeElapsedColumn(),
-                console=console,
-            )
-            with progress:
-                task = progress.add_task("conversations", total=args.conversations, rss=samples[0][1])
-                done = 0
-                while done < args.conversations:
-                    step = min(args.every, args.conversations - done)
-                    elapsed += asyncio.run(
-                        drive(
-                            [server.base_url],
-                            customers,
-                            args.concurrency,
-                            conversations=step,
-                            rec=rec,
-                            max_messages=0,  # one or two messages, drawn per conversation
-                            tick=lambda: progress.advance(task),
-                        )
+    with populated_servers(args.backend, args.customers, label=args.backend) as (_url, (server,), ids):
+        customers = Customers(ids)
+        samples.append((0, rss_kib(server.pid)))
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("RSS {task.fields[rss]:,} KiB", style="cyan"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        with progress:
+            task = progress.add_task("conversations", total=args.conversations, rss=samples[0][1])
+            done = 0
+            while done < args.conversations:
+                step = min(args.every, args.conversations - done)
+                elapsed += asyncio.run(
+                    drive(
+                        [server.base_url],
+                        customers,
+                        args.concurrency,
+                        conversations=step,
+                        rec=rec,
+                        max_messages=0,  # one or two messages, drawn per conversation
+                        tick=lambda: progress.advance(task),
                     )
-                    done += step
-                    samples.append((done, rss_kib(server.pid)))
-                    progress.update(task, completed=done, rss=samples[-1][1])
+                )
+                done += step
+                samples.append((done, rss_kib(server.pid)))
+                progress.update(task, completed=done, rss=samples[-1][1])
     return samples, rec, elapsed
 
 
@@ -154,8 +146,7 @@ def report(args: argparse.Namespace, samples: list[tuple[int, int]], rec: Record
         f"slope after {args.warmup:,} conversations: {slope:,.1f} KiB per 1,000 conversations "
         f"(flat: < {args.flat:.0f}) {verdict(slope < args.flat)}",
     ]
-    if summary["errors"]:
-        lines.append(f"[red]{summary['errors']} failed requests[/]: {rec.errors}")
+    lines.extend(failed_requests([summary]))
     print_markdown(table, lines)
     return summary
 
@@ -166,7 +157,7 @@ def _at(samples: list[tuple[int, int]], conversations: int) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, run, print, plot and save the results."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--every", type=int, default=500, help="sample RSS every N conversations")
@@ -174,8 +165,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="conversations in flight")
     parser.add_argument("--customers", type=int, default=300, help="generated customers")
     parser.add_argument("--flat", type=float, default=100.0, help="KiB per 1,000 conversations that count as flat")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    parser.add_argument("--json", metavar="FILE", help="write the raw results here")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
     args = parser.parse_args(argv)
     if args.quick:

@@ -34,21 +34,18 @@ Figures, per phase (1 process, 2 processes):
 from __future__ import annotations
 
 import argparse
-import contextlib
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from _harness import (
-    console,
-    database,
-    markdown_table,
+    LOAD_COLUMNS,
+    bench_parser,
+    failed_requests,
+    populated_servers,
     postgres_stats,
-    prepare_database,
     print_markdown,
+    rows_table,
     run_header,
-    serve,
     verdict,
     write_json,
 )
@@ -60,31 +57,25 @@ BUDGET_RATIO = 1.8
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Database, population, two servers; the 1-process phase then the 2-process phase."""
     rows = []
-    with tempfile.TemporaryDirectory(prefix="purser-bench-") as tmp, database("postgres", Path(tmp)) as url:
-        workdir = Path(tmp)
+    names = ("server-a", "server-b")
+    with populated_servers("postgres", args.customers, names) as (url, (first, second), ids):
         db_name = url.rsplit("/", 1)[1]
-        with console.status(f"loading {args.customers} customers through the CLI…"):
-            ids = prepare_database(workdir, url, args.customers)
-        with contextlib.ExitStack() as stack:
-            with console.status("starting two purser serve processes…"):
-                first = stack.enter_context(serve(workdir, "server-a"))
-                second = stack.enter_context(serve(workdir, "server-b"))
-            customers = Customers(ids)
-            with progress_bar() as progress:
-                for servers in ([first], [first, second]):
-                    row = measure(
-                        servers,
-                        customers,
-                        args.concurrency * len(servers),
-                        seconds=args.seconds,
-                        warmup_seconds=args.warmup,
-                        progress=progress,
-                        label=f"{len(servers)} process{'es' if len(servers) > 1 else ''}",
-                        before=lambda: _pg_settled(db_name, args.settle),
-                    )
-                    after = _pg_settled(db_name, args.settle)
-                    row.update(_pg_per_turn(row.pop("before"), after, row["turns"]))
-                    rows.append(row)
+        customers = Customers(ids)
+        with progress_bar() as progress:
+            for servers in ([first], [first, second]):
+                row = measure(
+                    servers,
+                    customers,
+                    args.concurrency * len(servers),
+                    seconds=args.seconds,
+                    warmup_seconds=args.warmup,
+                    progress=progress,
+                    label=f"{len(servers)} process{'es' if len(servers) > 1 else ''}",
+                    before=lambda: _pg_settled(db_name, args.settle),
+                )
+                after = _pg_settled(db_name, args.settle)
+                row.update(_pg_per_turn(row.pop("before"), after, row["turns"]))
+                rows.append(row)
     return rows
 
 
@@ -112,37 +103,14 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "throughput_ratio": two["turns_per_s"] / one["turns_per_s"] if one["turns_per_s"] else float("nan"),
         "cpu_normalized_ratio": two["turns_per_server_cpu_s"] / one["turns_per_server_cpu_s"],
     }
-    table = markdown_table(
+    table = rows_table(
+        rows,
         [
-            "processes",
-            "concurrency",
-            "turns",
-            "turns/s",
-            "p50 ms",
-            "p99 ms",
-            "errors",
-            "server CPU ms/turn",
-            "turns per server-CPU-s",
-            "PG sessions opened/turn",
-            "PG transactions/turn",
-            "PG active ms/turn",
-        ],
-        [
-            [
-                r["processes"],
-                r["concurrency"],
-                r["turns"],
-                r["turns_per_s"],
-                r["p50_ms"],
-                r["p99_ms"],
-                r["errors"],
-                r["server_cpu_ms_per_turn"],
-                r["turns_per_server_cpu_s"],
-                r["pg_sessions_per_turn"],
-                r["pg_xacts_per_turn"],
-                r["pg_active_ms_per_turn"],
-            ]
-            for r in rows
+            ("processes", "processes"),
+            *LOAD_COLUMNS,
+            ("PG sessions opened/turn", "pg_sessions_per_turn"),
+            ("PG transactions/turn", "pg_xacts_per_turn"),
+            ("PG active ms/turn", "pg_active_ms_per_turn"),
         ],
     )
     lines = [
@@ -151,23 +119,17 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
         f"turns per server-CPU-second 2 / 1: {ratios['cpu_normalized_ratio']:.2f} "
         "(≈ 1.0: the processes do not contend; the core count caps the throughput ratio on this machine)",
     ]
-    errors = sum(r["errors"] for r in rows)
-    if errors:
-        lines.append(f"[red]{errors} failed requests[/]: {[r['error_kinds'] for r in rows]}")
+    lines.extend(failed_requests(rows))
     print_markdown(table, lines)
     return ratios
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, run both phases, print and save the results."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, load=True)
     parser.add_argument("--concurrency", type=int, default=8, help="conversations in flight per process")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
-    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
     parser.add_argument("--customers", type=int, default=300, help="generated customers")
     parser.add_argument("--settle", type=float, default=11.0, help="quiet seconds before reading PostgreSQL's counters")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    parser.add_argument("--json", metavar="FILE", help="write the raw results here")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.customers, args.concurrency, args.settle = 0.7, 0.2, 4, 2, 1.0

@@ -30,20 +30,19 @@ Budget (DESIGN §12): ≤ 5 ms of server CPU per HTTP turn, i.e. ≥ 200 turns/s
 from __future__ import annotations
 
 import argparse
-import contextlib
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from _harness import (
+    LOAD_COLUMNS,
     RESULTS,
+    bench_parser,
     console,
-    database,
-    markdown_table,
-    prepare_database,
+    failed_requests,
+    populated_servers,
     print_markdown,
+    rows_table,
     run_header,
-    serve,
     verdict,
     write_json,
 )
@@ -56,26 +55,20 @@ BUDGET_TPS = 200.0
 def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Fresh database, population, one server; every concurrency level measured in turn."""
     rows = []
-    with tempfile.TemporaryDirectory(prefix="purser-bench-") as tmp, database(backend, Path(tmp)) as url:
-        workdir = Path(tmp)
-        with console.status(f"{backend}: loading {args.customers or 'the demo'} customers through the CLI…"):
-            ids = prepare_database(workdir, url, args.customers)
-        with contextlib.ExitStack() as stack:
-            with console.status(f"{backend}: starting purser serve…"):
-                server = stack.enter_context(serve(workdir))
-            customers = Customers(ids)
-            with progress_bar() as progress:
-                for level in args.concurrency:
-                    row = measure(
-                        [server],
-                        customers,
-                        level,
-                        seconds=args.seconds,
-                        warmup_seconds=args.warmup,
-                        progress=progress,
-                        label=f"{backend} × {level}",
-                    )
-                    rows.append({"backend": backend, **row})
+    with populated_servers(backend, args.customers, label=backend) as (_url, (server,), ids):
+        customers = Customers(ids)
+        with progress_bar() as progress:
+            for level in args.concurrency:
+                row = measure(
+                    [server],
+                    customers,
+                    level,
+                    seconds=args.seconds,
+                    warmup_seconds=args.warmup,
+                    progress=progress,
+                    label=f"{backend} × {level}",
+                )
+                rows.append({"backend": backend, **row})
     return rows
 
 
@@ -112,33 +105,12 @@ def plot(rows: list[dict[str, Any]], path: Path, date: str) -> None:
 
 def report(rows: list[dict[str, Any]]) -> list[str]:
     """Print the markdown table and the budget verdicts; return the verdict lines."""
-    table = markdown_table(
+    table = rows_table(
+        rows,
         [
-            "backend",
-            "concurrency",
-            "turns",
-            "turns/s",
-            "p50 ms",
-            "p99 ms",
-            "errors",
-            "server CPU ms/turn",
-            "turns per server-CPU-s",
-            "client CPU ms/turn",
-        ],
-        [
-            [
-                r["backend"],
-                r["concurrency"],
-                r["turns"],
-                r["turns_per_s"],
-                r["p50_ms"],
-                r["p99_ms"],
-                r["errors"],
-                r["server_cpu_ms_per_turn"],
-                r["turns_per_server_cpu_s"],
-                r["client_cpu_ms_per_turn"],
-            ]
-            for r in rows
+            ("backend", "backend"),
+            *LOAD_COLUMNS,
+            ("client CPU ms/turn", "client_cpu_ms_per_turn"),
         ],
     )
     lines = []
@@ -151,20 +123,16 @@ def report(rows: list[dict[str, Any]]) -> list[str]:
             f"{verdict(best_cpu <= BUDGET_MS)}; "
             f"best throughput {best_tps:.1f} turns/s (budget ≥ {BUDGET_TPS:.0f}) {verdict(best_tps >= BUDGET_TPS)}"
         )
-        errors = sum(r["errors"] for r in mine)
-        if errors:
-            lines.append(f"{backend}: [red]{errors} failed requests[/]: {[r['error_kinds'] for r in mine]}")
+        lines.extend(failed_requests(mine, backend))
     print_markdown(table, lines)
     return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, run each backend, print and save the results."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, load=True)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="sqlite")
     parser.add_argument("--concurrency", default="1,2,4,8", help="comma-separated concurrency levels")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level")
-    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each level")
     parser.add_argument(
         "--customers",
         type=int,
@@ -172,8 +140,6 @@ def main(argv: list[str] | None = None) -> None:
         help="generated customers; 0 = the demo seed, whose few customers reach the server's limit on new "
         "conversations per customer (0.5/s each) at a few turns per second",
     )
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    parser.add_argument("--json", metavar="FILE", help="write the raw results here")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
     args = parser.parse_args(argv)
     if args.quick:
