@@ -39,6 +39,7 @@ is kept for callers that catch it):
     │   │   └── WebhookSignatureError                          bad_signature [400]  processors.stripe.webhooks
     │   ├── NotFound                                           resource_missing [404]  processors.errors
     │   └── ProcessorUnavailable                               unavailable [503]  processors.errors
+    ├── MailDeliveryError (RuntimeError)                       mail_undeliverable [503]  processors.sandbox.mailer
     ├── WebError                                               bad_request [400]  web.errors
     │   ├── BadRequest                                         bad_request [400]  web.errors
     │   ├── Forbidden                                          forbidden [403]  web.errors
@@ -56,8 +57,7 @@ Every subclass sets `code` and `status` as class attributes; an instance may ove
 Outside the tree on purpose: control flow raised and caught inside one component, never reaching a
 caller (`actions.base.Refusal` becomes a gateway outcome, `processors.sandbox.idempotency.RecordedFailure`
 re-raises its `ProcessorError`, `models.offline.dialogue.StopTurn` / `NeedCall` end the offline model's
-turn). `processors.sandbox.mailer.MailDeliveryError` is still a plain `RuntimeError`: a failed delivery
-that reached a route would be a generic 500. A test (`tests/test_errors.py`) fails when a `PurserError`
+turn). A test (`tests/test_errors.py`) fails when a `PurserError`
 is missing from this drawing.
 """
 

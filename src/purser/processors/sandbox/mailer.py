@@ -22,6 +22,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from purser.domain import Email
+from purser.errors import PurserError
 from purser.processors.sandbox.tax import DEFAULT_SELLER
 
 __all__ = [
@@ -41,8 +42,11 @@ SMTP_URL_ENV = "PURSER_SMTP_URL"
 """Environment variable read by `Mailer.from_env`."""
 
 
-class MailDeliveryError(RuntimeError):
-    """The SMTP server could not be reached or refused the message."""
+class MailDeliveryError(PurserError, RuntimeError):
+    """The SMTP server could not be reached or refused the message (retry later: 503)."""
+
+    code = "mail_undeliverable"
+    status = 503
 
 
 @dataclass(frozen=True, slots=True)
