@@ -11,7 +11,7 @@ the core stays free of the model library, and the runtime decodes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from purser.errors import PurserError
@@ -190,6 +190,24 @@ class TurnWrite:
     """The web layer's latency row of this turn, if it measures one."""
     audit: tuple[AuditDraft, ...] = ()
     """Audit records that must land in the same transaction (e.g. a teammate's reply)."""
+
+    def applied_to(self, record: ConversationRecord, now: str) -> ConversationRecord:
+        """The conversation row as this turn leaves it (every repository writes exactly this)."""
+        return replace(
+            record,
+            version=record.version + 1,
+            updated_at=now,
+            turns=self.turn,
+            status=self.status if self.status is not None else record.status,
+            handoff_reason=self.handoff_reason if self.handoff_reason is not None else record.handoff_reason,
+            consecutive_failures=(
+                self.consecutive_failures if self.consecutive_failures is not None else record.consecutive_failures
+            ),
+            message_seq=record.message_seq + len(self.messages),
+            event_seq=record.event_seq + len(self.events),
+            cost_usd=self.cost_usd if self.cost_usd is not None else record.cost_usd,
+            last_reply=self.last_reply if self.last_reply is not None else record.last_reply,
+        )
 
 
 class ConversationRepository(Protocol):

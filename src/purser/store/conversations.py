@@ -11,10 +11,10 @@ model is `SqlDashboard` in dashboard.py (re-exported here).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 from sqlalchemy import Connection
 
+from purser.ports.audit import utc_now_iso
 from purser.ports.conversations import (
     ConversationBusy,
     ConversationRecord,
@@ -143,25 +143,9 @@ class SqlConversationRepository:
 
     def commit_turn(self, record: ConversationRecord, write: TurnWrite) -> ConversationRecord:
         """Write one turn against `record` as read; raises `ConversationBusy` when another turn landed first."""
-        from purser.ports.audit import utc_now_iso
-
         now = utc_now_iso()
         cid = record.id
-        written = replace(
-            record,
-            version=record.version + 1,
-            updated_at=now,
-            turns=write.turn,
-            status=write.status if write.status is not None else record.status,
-            handoff_reason=write.handoff_reason if write.handoff_reason is not None else record.handoff_reason,
-            consecutive_failures=(
-                write.consecutive_failures if write.consecutive_failures is not None else record.consecutive_failures
-            ),
-            message_seq=record.message_seq + len(write.messages),
-            event_seq=record.event_seq + len(write.events),
-            cost_usd=write.cost_usd if write.cost_usd is not None else record.cost_usd,
-            last_reply=write.last_reply if write.last_reply is not None else record.last_reply,
-        )
+        written = write.applied_to(record, now)
         conn = self.conn
         result = conn.execute(
             UPDATE_CONVERSATION,

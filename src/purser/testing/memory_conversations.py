@@ -113,21 +113,7 @@ class MemoryConversationRepository:
         if stored is None or stored.version != record.version:
             raise ConversationBusy(f"conversation {cid} changed while this turn ran; nothing was saved")
         now = utc_now_iso()
-        written = replace(
-            record,
-            version=record.version + 1,
-            updated_at=now,
-            turns=write.turn,
-            status=write.status if write.status is not None else record.status,
-            handoff_reason=write.handoff_reason if write.handoff_reason is not None else record.handoff_reason,
-            consecutive_failures=(
-                write.consecutive_failures if write.consecutive_failures is not None else record.consecutive_failures
-            ),
-            message_seq=record.message_seq + len(write.messages),
-            event_seq=record.event_seq + len(write.events),
-            cost_usd=write.cost_usd if write.cost_usd is not None else record.cost_usd,
-            last_reply=write.last_reply if write.last_reply is not None else record.last_reply,
-        )
+        written = write.applied_to(record, now)
         tables = self.tables
         tables.conversations[cid] = written
         tables.messages.setdefault(cid, []).extend(write.messages)
