@@ -56,10 +56,69 @@ class RoutingRules(BaseModel):
     strong_tiers: tuple[str, ...] = Field(("enterprise",), description="Customer tiers always served by strong.")
 
 
+class SlackSettings(BaseModel):
+    """`channels.slack` (DESIGN §9): a Slack app's credentials and the team's channels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    signing_secret: str = Field(repr=False, min_length=1, description="The app's Signing Secret (Basic Information).")
+    bot_token: str = Field(repr=False, min_length=1, description="The bot token, xoxb-... (OAuth & Permissions).")
+    api_base: str = Field("https://slack.com/api/", description="Web API base; a local server in tests.")
+    approvals_channel: str | None = Field(None, description="Channel id where approval requests are posted.")
+    team_channel: str | None = Field(None, description="Channel id where handoffs are posted.")
+    approvers: tuple[str, ...] = Field((), description="Slack user ids allowed to press Approve/Deny.")
+
+
+class WhatsAppSettings(BaseModel):
+    """`channels.whatsapp` (DESIGN §9): a WhatsApp Cloud API business number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    app_secret: str = Field(repr=False, min_length=1, description="The Meta app's secret (X-Hub-Signature-256).")
+    verify_token: str = Field(repr=False, min_length=1, description="Any string; pasted into the webhook set-up.")
+    access_token: str = Field(repr=False, min_length=1, description="A system-user access token for the Graph API.")
+    phone_number_id: str = Field(min_length=1, description="The business phone number's id.")
+    api_base: str = Field("https://graph.facebook.com/v21.0/", description="Graph API base; a local server in tests.")
+    template: str | None = Field(None, description="Approved template sent outside the 24-hour service window.")
+    template_language: str = Field("en", description="The template's language code.")
+
+
+class DiscordSettings(BaseModel):
+    """`channels.discord` (DESIGN §9): a Discord application using HTTP interactions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    public_key: str = Field(min_length=64, max_length=64, description="The application's Ed25519 public key (hex).")
+    application_id: str = Field(min_length=1, description="The application id.")
+    bot_token: str = Field(repr=False, min_length=1, description="The bot token (messages outside an interaction).")
+    api_base: str = Field("https://discord.com/api/v10/", description="REST API base; a local server in tests.")
+
+
+class EmailChannelSettings(BaseModel):
+    """`channels.email` (DESIGN §9): inbound MIME webhook and SMTP replies."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inbound_secret: str = Field(repr=False, min_length=1, description="HMAC key of X-Purser-Signature on inbound mail.")
+    smtp_url: str | None = Field(None, description="smtp://user:pass@host:port; PURSER_SMTP_URL when unset.")
+    from_address: str = Field(min_length=3, description="The support address customers write to.")
+
+
+class ChannelsSettings(BaseModel):
+    """`channels:` in purser.yaml; a platform is on when its section is present."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slack: SlackSettings | None = None
+    whatsapp: WhatsAppSettings | None = None
+    discord: DiscordSettings | None = None
+    email: EmailChannelSettings | None = None
+
+
 class Settings(BaseSettings):
     """Everything the bootstrap needs."""
 
-    model_config = SettingsConfigDict(env_prefix="PURSER_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="PURSER_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     database_url: str = Field("sqlite:///purser.db", description="SQLAlchemy URL; PostgreSQL in production.")
     processor: Literal["sandbox", "stripe"] = "sandbox"
@@ -74,6 +133,14 @@ class Settings(BaseSettings):
     strict_kb: bool = False
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for real email delivery.")
     policy: Policy = Field(default_factory=Policy)
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base of every link Purser sends (confirmation and payment pages)."
+    )
+    link_secret: str | None = Field(
+        None, repr=False, description="HMAC key of signed links; generated once and kept in the database when unset."
+    )
+    redis_url: str | None = Field(None, description="redis://host:port/db: jobs on Redis for `purser worker`.")
+    channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
     stripe_api_key: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_KEY", "PURSER_STRIPE_API_KEY"))
     stripe_api_base: str | None = Field(
         None, validation_alias=AliasChoices("STRIPE_API_BASE", "PURSER_STRIPE_API_BASE")
@@ -106,6 +173,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     for key in list(data):
         if f"PURSER_{key.upper()}" in os.environ:
             data.pop(key)
+    _merge_nested_environment(data)
     data.update(overrides)
     try:
         return Settings(**data)
@@ -117,11 +185,34 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(f"{file_path}: " + "; ".join(msgs)) from None
 
 
+def _merge_nested_environment(data: dict[str, Any]) -> None:
+    """Apply `PURSER_A__B__C=value` onto a section the file set (pydantic-settings would let the file win)."""
+    for name, value in os.environ.items():
+        if not name.startswith("PURSER_") or "__" not in name:
+            continue
+        path = [part.lower() for part in name[len("PURSER_") :].split("__")]
+        if path[0] not in data or any(not part for part in path):
+            continue  # no file section: pydantic-settings reads the variable itself
+        node = data
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[path[-1]] = value
+
+
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "ChannelsSettings",
     "ConfigError",
+    "DiscordSettings",
+    "EmailChannelSettings",
     "ModelEntry",
     "RoutingRules",
     "Settings",
+    "SlackSettings",
+    "WhatsAppSettings",
     "load_settings",
 ]
