@@ -16,6 +16,8 @@ is kept for callers that catch it):
     ├── BootstrapError (RuntimeError)                          bootstrap_error [503]  app
     ├── ExportFormatError (ValueError)                         unknown_export_format [422]  audit.export
     ├── ConfigError (ValueError)                               configuration_error [503]  config
+    ├── InvalidTestCard (ValueError)                           invalid_test_card [422]  dunning.payment
+    ├── PaymentLinkClosed (RuntimeError)                       payment_link_closed [409]  dunning.payment
     ├── ScenarioError (ValueError)                             invalid_scenario [422]  gym.loader
     ├── GymSetupError (RuntimeError)                           gym_setup_error [503]  gym.wiring
     ├── KnowledgeError (ValueError)                            knowledge_error [422]  knowledge.errors

@@ -6,6 +6,7 @@ An invalid policy raises `PolicyError` naming the key.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -148,6 +149,65 @@ class CancellationPolicy(_Strict):
     effective: Literal["period_end", "now"] = "period_end"
 
 
+def _clock_time(value: Any) -> str:
+    text = str(value).strip() if isinstance(value, str) else ""
+    hours, _, minutes = text.partition(":")
+    digits = len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
+    if digits and int(hours) < 24 and int(minutes) < 60:
+        return text
+    raise ValueError(f"expected a time of day as HH:MM (24-hour clock) such as '21:00', got {value!r}")
+
+
+ClockTime = Annotated[str, BeforeValidator(_clock_time)]
+
+
+class DunningStep(_Strict):
+    """One step of the dunning cadence: `day` days after the first failed payment."""
+
+    day: int = Field(ge=0, le=365, description="Days after the first failure (processor clock).")
+    retry: bool = Field(False, description="Retry the invoice on the card on file (by decline reason).")
+    notify: bool = Field(False, description="Reach out with the payment-method link.")
+
+
+class QuietHours(_Strict):
+    """No outreach between `start` and `end` in the customer's local time (wraps midnight when start > end)."""
+
+    start: ClockTime = Field("21:00", description="HH:MM, 24-hour clock.")
+    end: ClockTime = Field("08:00", description="HH:MM, 24-hour clock.")
+
+
+def _default_dunning_steps() -> tuple[DunningStep, ...]:
+    return (
+        DunningStep(day=0, notify=True),
+        DunningStep(day=3, retry=True, notify=True),
+        DunningStep(day=7, retry=True, notify=True),
+        DunningStep(day=14, retry=True),
+    )
+
+
+class DunningPolicy(_Strict):
+    """Failed-payment recovery (DESIGN §10): the cadence, how a case ends and when to stay quiet."""
+
+    enabled: OnOff = True
+    steps: tuple[DunningStep, ...] = Field(default_factory=_default_dunning_steps)
+    final: Literal["handoff", "cancel", "uncollectible"] = "handoff"
+    channel: Literal["preferred", "email"] = "preferred"
+    quiet_hours: QuietHours | None = Field(default_factory=QuietHours)
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, steps: tuple[DunningStep, ...]) -> tuple[DunningStep, ...]:
+        if not steps:
+            raise ValueError("at least one step is needed, e.g. [{day: 0, notify: true}]")
+        for before, after in itertools.pairwise(steps):
+            if after.day <= before.day:
+                raise ValueError(f"step days must increase: day {after.day} follows day {before.day}")
+        for step in steps:
+            if not (step.retry or step.notify):
+                raise ValueError(f"the step on day {step.day} does nothing: set retry or notify")
+        return steps
+
+
 class EscalationPolicy(_Strict):
     """Which triggers hand a conversation to a human."""
 
@@ -162,6 +222,7 @@ class Policy(_Strict):
     plans: PlanPolicy = Field(default_factory=PlanPolicy)
     cancellation: CancellationPolicy = Field(default_factory=CancellationPolicy)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    dunning: DunningPolicy = Field(default_factory=DunningPolicy)
     currency: str = "usd"
 
     @field_validator("currency", mode="before")
@@ -222,11 +283,14 @@ __all__ = [
     "ActionSwitches",
     "CancellationPolicy",
     "DecimalString",
+    "DunningPolicy",
+    "DunningStep",
     "EscalationPolicy",
     "OnOff",
     "PlanPolicy",
     "Policy",
     "PolicyError",
+    "QuietHours",
     "RefundPolicy",
     "Trigger",
 ]

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -27,6 +27,8 @@ from purser.domain import (
     Invoice,
     InvoiceId,
     InvoiceStatus,
+    PaymentBehavior,
+    PaymentMethod,
     Plan,
     PlanId,
     ProrationQuote,
@@ -40,6 +42,7 @@ from purser.processors.base import ChangeResult, ChangeTiming, PaymentLink, Sent
 from purser.processors.errors import CardDeclined, Conflict, InvalidRequest
 from purser.processors.sandbox import (
     batch,
+    cards,
     customers,
     cycle,
     idempotency,
@@ -57,6 +60,9 @@ from purser.processors.sandbox.idempotency import RecordedFailure
 from purser.processors.sandbox.importer import BulkImporter
 from purser.store import Database
 from purser.store import sandbox_tables as t
+
+if TYPE_CHECKING:
+    from purser.ports.outbox import Outbox
 
 _CLOCK = select(t.clock.c.now).where(t.clock.c.id == 1)
 _CLOCK_LOCKED = _CLOCK.with_for_update()
@@ -88,8 +94,11 @@ class SandboxProcessor:
         *,
         dunning_days: tuple[int, ...] = invoices.DEFAULT_DUNNING_DAYS,
         advance_batch: int = 500,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = db
+        self.outbox = outbox
+        """Where recorded emails go out (delivered by a job over SMTP); the process-wide mailer when None."""
         self.dunning_days = tuple(dunning_days)
         self.advance_batch = max(1, advance_batch)
         """Customers replayed per transaction by `advance_clock` (one commit per batch)."""
@@ -210,6 +219,15 @@ class SandboxProcessor:
             return [rows.email(r) for r in conn.execute(stmt)]
 
     # -- writes -----------------------------------------------------------------------------------
+    def _deliver(self, email: Email, attachment: bytes | None = None) -> None:
+        """Hand a recorded email to the outbox (once per email id), or to the process-wide mailer without one."""
+        if self.outbox is None:
+            integrations.deliver(email, attachment)
+            return
+        from purser.processors.sandbox.mailer import outgoing
+
+        self.outbox.send(outgoing(email, attachment), key=f"sandbox:{email.id}")
+
     def _write(self, key: str, op: str, params: dict[str, Any], fn: Any, after_commit: Any = None) -> Any:
         return idempotency.run(self.db, key, op, params, fn, read_clock, after_commit)
 
@@ -317,7 +335,7 @@ class SandboxProcessor:
 
         def deliver(sent: SentEmail) -> None:
             if sent.email is not None:
-                integrations.deliver(sent.email, self.invoice_pdf(invoice_id))
+                self._deliver(sent.email, self.invoice_pdf(invoice_id))
 
         result: SentEmail = self._write(idempotency_key, "send_invoice", {"invoice": invoice_id}, run, deliver)
         return result
@@ -408,7 +426,7 @@ class SandboxProcessor:
                 invoice_id=invoice_id,
             )
 
-        result: Email = self._write(idempotency_key, "notify", params, run, integrations.deliver)
+        result: Email = self._write(idempotency_key, "notify", params, run, self._deliver)
         return result
 
     def cancel(
@@ -425,6 +443,26 @@ class SandboxProcessor:
 
         result: Subscription = self._write(idempotency_key, "cancel", {"sub": subscription_id, "e": effective}, run)
         return result
+
+    def attach_test_card(
+        self, customer_id: CustomerId, behavior: PaymentBehavior, *, idempotency_key: str
+    ) -> PaymentMethod:
+        """A new default card with a test behaviour (what the sandbox's `/pay` page does)."""
+
+        def run(conn: Connection) -> PaymentMethod:
+            return cards.attach_test_card(conn, customer_id, behavior, read_clock(conn))
+
+        params = {"customer": customer_id, "behavior": behavior.value}
+        result: PaymentMethod = self._write(idempotency_key, "attach_test_card", params, run)
+        return result
+
+    def mark_uncollectible(self, invoice_id: InvoiceId, *, idempotency_key: str) -> None:
+        """Give up on an open invoice (status uncollectible; no more retries)."""
+
+        def run(conn: Connection) -> None:
+            cards.mark_uncollectible(conn, invoice_id, read_clock(conn))
+
+        self._write(idempotency_key, "mark_uncollectible", {"invoice": invoice_id}, run)
 
     def open_dispute(self, charge_id: ChargeId, *, reason: str = "fraudulent", idempotency_key: str) -> None:
         """Simulate a chargeback on a charge (tests and demos): the charge becomes disputed."""
