@@ -8,11 +8,12 @@ Entry points (CLI, web app, gym) call `build(settings)` or, for a throw-away wor
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from purser.config import Settings
 from purser.errors import PurserError
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from purser.actions.gateway import Gateway
     from purser.agent.runtime import Runtime
     from purser.audit.log import AuditLog
+    from purser.channels.identity import ChannelIdentity
+    from purser.channels.links import SignedLinks
+    from purser.channels.service import ChannelService
     from purser.knowledge import KnowledgeBase
     from purser.processors.sandbox import SandboxProcessor
     from purser.store.world_state import ChargeRow as ChargeRow
@@ -59,8 +63,11 @@ __all__ = [
     "Container",
     "build",
     "build_backoffice",
+    "build_channels",
     "build_for_world",
+    "build_identity",
     "build_knowledge",
+    "build_links",
     "build_processor",
     "memory_database",
     "open_database",
@@ -95,9 +102,13 @@ class Container:
     """The knowledge base (the packaged sample by default)."""
     runtime: Runtime
     """The conversation runtime."""
+    channels: ChannelService | None = None
+    """Slack, WhatsApp, Discord and email (DESIGN §9); None when no `channels:` section is configured."""
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop channel deliveries and release database connections."""
+        if self.channels is not None:
+            self.channels.close()
         self.db.dispose()
 
 
@@ -190,6 +201,11 @@ class Backoffice:
 
         return Gateway(self.db, self.processor, self.settings.policy, self.audit)
 
+    @cached_property
+    def identity(self) -> ChannelIdentity:
+        """Channel links (`purser channel link`) over the store and the processor's customers."""
+        return build_identity(self.settings, self.db, self.processor, outbox=getattr(self, "outbox", None))
+
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()
@@ -225,7 +241,7 @@ def wire(
     runtime = Runtime.from_settings(
         settings, db=db, processor=processor, gateway=gateway, policy=policy, knowledge=knowledge, model=model
     )
-    return Container(
+    container = Container(
         settings=settings,
         db=db,
         processor=processor,
@@ -234,6 +250,100 @@ def wire(
         gateway=gateway,
         knowledge=knowledge,
         runtime=runtime,
+    )
+    container.channels = build_channels(container)
+    return container
+
+
+def build_links(settings: Settings, db: Database) -> SignedLinks:
+    """Signed single-use links under `settings.public_url` (email confirmations, payment pages)."""
+    from purser.channels.links import SignedLinks
+    from purser.store.channels import SqlChannelRepository
+
+    return SignedLinks(SqlChannelRepository(db), public_url=settings.public_url, secret=settings.link_secret)
+
+
+def build_identity(
+    settings: Settings, db: Database, processor: BillingProcessor, *, outbox: Any = None
+) -> ChannelIdentity:
+    """Channel links and the self-service code flow over the store and the processor's customers."""
+    from purser.channels.identity import ChannelIdentity
+    from purser.domain import CustomerId
+    from purser.processors import ProcessorError
+    from purser.store.channels import SqlChannelRepository
+
+    def customer_name(customer_id: str) -> str | None:
+        try:
+            return processor.snapshot(CustomerId(customer_id)).customer.name
+        except ProcessorError:
+            return None
+
+    def find_customers(email: str) -> list[tuple[str, str]]:
+        wanted = email.strip().lower()
+        # The processor port lists customers; a dedicated lookup by email is left to the processors.
+        return [(str(c.id), c.name) for c in processor.list_customers(limit=100_000) if c.email.lower() == wanted]
+
+    return ChannelIdentity(
+        SqlChannelRepository(db),
+        customer_name=customer_name,
+        find_customers=find_customers,
+        send_email=_email_sender(outbox),
+    )
+
+
+def _email_sender(outbox: Any) -> Callable[[str, str, str], None] | None:
+    """(to, subject, text) through the outbox (self-service linking codes); None without an outbox."""
+    if outbox is None:
+        return None
+    import secrets
+
+    from purser.ports.outbox import OutgoingEmail
+
+    def send(to: str, subject: str, text: str) -> None:
+        email = OutgoingEmail(to=to, subject=subject, text=text, kind="verification_code")
+        outbox.send(email, key=f"verification_code:{secrets.token_hex(8)}")
+
+    return send
+
+
+def build_channels(container: Container) -> ChannelService | None:
+    """The channel service with an adapter per configured platform (None when none is configured)."""
+    settings = container.settings
+    configured = settings.channels
+    if not any((configured.slack, configured.whatsapp, configured.discord, configured.email)):
+        return None
+    import importlib
+
+    from purser.channels.base import Channel, TeamDesk
+    from purser.channels.service import ChannelService
+    from purser.ports.channels import ChannelName
+    from purser.store.channels import SqlChannelRepository
+
+    links = build_links(settings, container.db)
+    adapters: dict[ChannelName, Channel] = {}
+    for name in ("slack", "whatsapp", "discord", "email"):
+        if getattr(configured, name) is not None:
+            module = importlib.import_module(f"purser.channels.{name}")
+            adapters[ChannelName(name)] = module.build(settings, links=links)
+    team: TeamDesk | None = None
+    slack = configured.slack
+    if slack is not None and (slack.approvals_channel or slack.team_channel):
+        team = cast("TeamDesk", adapters[ChannelName("slack")])
+    approvers = frozenset(slack.approvers) if slack is not None else frozenset()
+
+    def approver(channel: ChannelName, user: str) -> str | None:
+        # Until people have accounts (DESIGN §11), the configured Slack user ids are the approvers.
+        return f"slack:{user}" if channel == "slack" and user in approvers else None
+
+    return ChannelService(
+        runtime=container.runtime,
+        gateway=container.gateway,
+        repo=SqlChannelRepository(container.db),
+        identity=build_identity(settings, container.db, container.processor, outbox=getattr(container, "outbox", None)),
+        adapters=adapters,
+        knowledge=container.knowledge,
+        team=team,
+        approvers=approver,
     )
 
 
@@ -306,3 +416,37 @@ def memory_database() -> Database:
         finally:
             source.close()
     return db
+
+
+if TYPE_CHECKING:
+    from purser.dunning.service import Dunning
+
+
+def build_dunning(
+    settings: Settings,
+    db: Database,
+    processor: BillingProcessor,
+    *,
+    policy: Policy | None = None,
+    notifier: Any = None,
+) -> Dunning:
+    """Dunning over the store and the processor (DESIGN §10): cases in the `dn_*` tables, `/pay` links
+    signed under `settings.public_url` and expiring on the processor's clock, audited; outreach on the
+    customer's linked channel through `notifier` (a `CustomerNotifier`), else email."""
+    from purser.audit.log import AuditLog
+    from purser.channels.links import SignedLinks
+    from purser.dunning.service import Dunning
+    from purser.store.channels import SqlChannelRepository
+    from purser.store.dunning import SqlDunningRepository
+
+    links = SignedLinks(
+        SqlChannelRepository(db), public_url=settings.public_url, secret=settings.link_secret, clock=processor.now
+    )
+    return Dunning(
+        processor=processor,
+        repo=SqlDunningRepository(db),
+        policy=(policy or settings.policy).dunning,
+        links=links,
+        audit=AuditLog(db),
+        notifier=notifier,
+    )

@@ -14,6 +14,15 @@ is kept for callers that catch it):
     │   ├── InvalidReply                                       invalid_value [422]  agent.human
     │   └── NotHandedOff                                       not_handed_off [409]  agent.human
     ├── BootstrapError (RuntimeError)                          bootstrap_error [503]  app
+    ├── ChannelError (ValueError)                              channel_bad_request [400]  channels.base
+    │   ├── SignatureInvalid                                   signature_invalid [401]  channels.base
+    │   ├── ChannelForbidden                                   channel_forbidden [403]  channels.base
+    │   └── ChannelNotConfigured                               channel_not_configured [404]  channels.base
+    ├── ChannelDeliveryError (RuntimeError)                    channel_delivery_failed [502]  channels.base
+    ├── LinkRefused (ValueError)                               link_refused [422]  channels.identity
+    ├── LinkError (ValueError)                                 link_invalid [400]  channels.links
+    │   ├── LinkExpired                                        link_expired [410]  channels.links
+    │   └── LinkUsed                                           link_used [409]  channels.links
     ├── ExportFormatError (ValueError)                         unknown_export_format [422]  audit.export
     ├── ConfigError (ValueError)                               configuration_error [503]  config
     ├── InvalidTestCard (ValueError)                           invalid_test_card [422]  dunning.payment
@@ -31,6 +40,7 @@ is kept for callers that catch it):
     │   └── AuditDataError (TypeError)                         audit_data_not_json [422]  ports.audit
     ├── UnreadableAuditRecord (ValueError)                     audit_unreadable [500]  ports.audit
     ├── ConversationBusy (RuntimeError)                        conversation_busy [409]  ports.conversations
+    ├── UnknownJob (ValueError)                                unknown_job [400]  ports.jobs
     ├── ConversationNotFound (LookupError)                     conversation_not_found [404]  ports.conversations
     │   └── UnknownConversation (also RuntimeInputError)       conversation_not_found [404]  agent.runtime
     ├── ProcessorError                                         processor_error [502]  processors.errors
@@ -41,7 +51,11 @@ is kept for callers that catch it):
     │   │   └── WebhookSignatureError                          bad_signature [400]  processors.stripe.webhooks
     │   ├── NotFound                                           resource_missing [404]  processors.errors
     │   └── ProcessorUnavailable                               unavailable [503]  processors.errors
-    ├── MailDeliveryError (RuntimeError)                       mail_undeliverable [503]  processors.sandbox.mailer
+    ├── QueueConfigError (ValueError)                          queue_configuration_error [503]  jobs.backend
+    ├── InvalidJob (ValueError)                                invalid_job [422]  jobs.queue
+    ├── MailDeliveryError (RuntimeError)                       mail_undeliverable [503]  mail.smtp
+    ├── JobLeaseLost (RuntimeError)                            job_lease_lost [409]  ports.jobs
+    ├── InvalidEmail (ValueError)                              invalid_email [422]  ports.outbox
     ├── WebError                                               bad_request [400]  web.errors
     │   ├── BadRequest                                         bad_request [400]  web.errors
     │   ├── Forbidden                                          forbidden [403]  web.errors

@@ -58,6 +58,7 @@ class LiveHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subs: dict[str, list[tuple[Callable[[str, list[Any]], None], bool]]] = {}
+        self._everywhere: list[Callable[[str, list[Any]], None]] = []
 
     def subscribe(
         self, conversation_id: str, callback: Callback | TransientCallback, *, transient: bool = False
@@ -80,6 +81,19 @@ class LiveHub:
 
         return unsubscribe
 
+    def subscribe_all(self, callback: Callback) -> Callable[[], None]:
+        """Call `callback(conversation_id, events)` for every persisted batch of every conversation
+        (channel deliveries); never for transient batches. Returns the unsubscribe function."""
+        with self._lock:
+            self._everywhere.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._everywhere:
+                    self._everywhere.remove(callback)
+
+        return unsubscribe
+
     def queue(self, conversation_id: str, *, transient: bool = False) -> LiveQueue:
         """An asyncio queue on the caller's running loop."""
         return LiveQueue(self, conversation_id, transient=transient)
@@ -98,6 +112,8 @@ class LiveHub:
             return
         with self._lock:
             subs = [cb for cb, wants in self._subs.get(conversation_id, []) if wants or not transient]
+            if not transient:
+                subs += self._everywhere
         for callback in subs:
             try:
                 callback(conversation_id, list(events))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from purser.cli import audit, chat, customer, kb, sandbox, serve
+from purser.cli import audit, channel, chat, customer, kb, sandbox, serve
 from purser.cli import eval as eval_cli
 
 __all__ = ["app", "main"]
@@ -28,6 +28,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(customer.app, name="customer")
 app.add_typer(audit.app, name="audit")
 app.add_typer(kb.app, name="kb")
+app.add_typer(channel.app, name="channel")
 for module in (eval_cli, chat, serve):
     module.register(app)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from purser.cli._common import err, fail, out
+from purser.cli._common import err, exit_with, fail, out
 
 __all__ = ["eval_command", "register"]
 
@@ -30,6 +30,11 @@ def eval_command(
     json_path: Path | None = typer.Option(None, "--json", help="Write FORMAT.md's JSON results here."),
     html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Parallel processes (default: the cores)."),
+    channel: str | None = typer.Option(
+        None,
+        "--channel",
+        help="Run through a channel's adapter against its local platform server: slack|whatsapp|discord|email.",
+    ),
     config: str | None = typer.Option(None, "--config", "-c", help="Configuration file (default ./purser.yaml)."),
 ) -> None:
     """Run billing scenarios and judge the final state of the world."""
@@ -49,7 +54,9 @@ def eval_command(
         for line in exc.problems:
             err().print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
         fail(f"{len(exc.problems)} problem(s): no scenario was run")
-    options = RunOptions(model=model, user_model=user_model, trials=trials, config=config)
+    if channel is not None and channel not in ("slack", "whatsapp", "discord", "email"):
+        exit_with([f"--channel must be one of slack, whatsapp, discord, email, not {channel!r}"])
+    options = RunOptions(model=model, user_model=user_model, trials=trials, config=config, channel=channel)
     try:
         check_setup(options)
     except (GymSetupError, ConfigError) as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from purser.gym.drivers import ConversationDriver, RuntimeDriver
 from purser.gym.judge import Conversation, RaisedApproval, judge
 from purser.gym.scenario import Scenario
 from purser.gym.state import read_events, read_state
@@ -60,6 +61,8 @@ class RunOptions:
     config: str | None = None
     """purser.yaml to read models from."""
     use_knowledge: bool = True
+    channel: str | None = None
+    """Run through this channel's adapter (`purser.testing.channels`): slack, whatsapp, discord, email."""
 
 
 @dataclass
@@ -140,13 +143,23 @@ def run_trial(scenario: Scenario, options: RunOptions) -> TrialResult:
     from purser.gym.wiring import build_trial, make_customer
 
     started = time.perf_counter()
-    container = build_trial(scenario, options)
+    driver: ConversationDriver
+    if options.channel:
+        from purser.gym.wiring import agent_settings
+        from purser.testing.channels import channel_harness
+
+        harness = channel_harness(options.channel)
+        container = build_trial(scenario, options, settings=harness.settings(agent_settings(options)))
+        driver = harness.driver(container)
+    else:
+        container = build_trial(scenario, options)
+        driver = RuntimeDriver(container)
     conv = Conversation()
     try:
         before = read_state(container.db)
         error: str | None = None
         try:
-            _converse(container, scenario, make_customer(scenario, options), conv)
+            _converse(container, driver, scenario, make_customer(scenario, options), conv)
         except Exception as exc:  # the agent's failure is a failed trial, reported with its cause
             error = f"error: the conversation stopped: {type(exc).__name__}: {exc}"
         after = read_state(container.db)
@@ -171,17 +184,16 @@ def run_trial(scenario: Scenario, options: RunOptions) -> TrialResult:
     )
 
 
-def _converse(container: Any, scenario: Scenario, customer: Customer, conv: Conversation) -> None:
-    from purser.agent.events import CustomerConfirm, CustomerMessage
-
-    runtime = container.runtime
-    conv.conversation_id = runtime.start(scenario.customer, channel=scenario.channel)
+def _converse(
+    container: Any, driver: ConversationDriver, scenario: Scenario, customer: Customer, conv: Conversation
+) -> None:
+    conv.conversation_id = driver.start(scenario.customer, scenario.channel)
     while conv.agent_replies < MAX_AGENT_REPLIES:
         text = customer.next_message(conv)
         if text is None:
             break
         conv.record_customer({"type": "message", "text": text})
-        work = [runtime.handle(conv.conversation_id, CustomerMessage(text=text))]
+        work = [driver.message(conv.conversation_id, text)]
         while work and conv.agent_replies < MAX_AGENT_REPLIES:
             events = [_as_dict(ev) for ev in work.pop(0)]
             conv.agent_replies += 1
@@ -201,12 +213,7 @@ def _converse(container: Any, scenario: Scenario, customer: Customer, conv: Conv
                     )
                     confirm = {"type": "confirm", "action_id": str(ev.get("action_id")), "decision": decision}
                     conv.record_customer(confirm)
-                    work.append(
-                        runtime.handle(
-                            conv.conversation_id,
-                            CustomerConfirm(action_id=str(ev.get("action_id")), decision=decision),
-                        )
-                    )
+                    work.append(driver.confirm(conv.conversation_id, str(ev.get("action_id")), decision))
                 elif ev.get("type") == "approval_pending" and scenario.approver != "none":
                     approval_id = _approval_id(container, conv.conversation_id, str(ev.get("action_id")))
                     if approval_id is None:
@@ -223,10 +230,7 @@ def _converse(container: Any, scenario: Scenario, customer: Customer, conv: Conv
                             "approve": approve,
                         }
                     )
-                    _, delivered = runtime.decide_approval(
-                        approval_id, approve=approve, approver="gym-approver", reason="simulated approver"
-                    )
-                    work.append(delivered)
+                    work.append(driver.decide_approval(conv.conversation_id, approval_id, approve=approve))
 
 
 def _as_dict(event: Any) -> dict[str, Any]:

@@ -50,11 +50,14 @@ def _knowledge(config: str | None) -> KnowledgeBase | None:
         return None
 
 
-def build_trial(scenario: Scenario, options: RunOptions) -> Container:
-    """A fresh in-memory sandbox holding the scenario's world at `now`, wired by the bootstrap."""
+def build_trial(scenario: Scenario, options: RunOptions, *, settings: Settings | None = None) -> Container:
+    """A fresh in-memory sandbox holding the scenario's world at `now`, wired by the bootstrap.
+
+    `settings` replaces the agent settings of `options` (a channel harness adds its `channels:`).
+    """
     from purser.app import build_for_world
 
-    settings = agent_settings(options)
+    settings = settings or agent_settings(options)
     knowledge = _knowledge(options.config) if options.use_knowledge else None
     return build_for_world(
         scenario.world,

@@ -35,6 +35,8 @@ class WebOptions:
     """Limits and switches of the web layer (defaults suit one public server)."""
 
     max_body_bytes: int = 64 * 1024
+    max_email_bytes: int = 2 * 1024 * 1024
+    """Inbound email (`/channels/email/`) carries whole MIME messages with attachments."""
     ip_rate: Rate = field(default_factory=lambda: Rate(burst=120, per_second=20))
     conversation_rate: Rate = field(default_factory=lambda: Rate(burst=20, per_second=1))
     create_rate: Rate = field(default_factory=lambda: Rate(burst=20, per_second=0.5))
@@ -94,7 +96,7 @@ class _PublicCors:
 
 def create_app(container: Container, options: WebOptions | None = None) -> FastAPI:
     """The web app over a bootstrap container."""
-    from purser.web import admin, chat, demo, webhooks
+    from purser.web import admin, channels, chat, demo, pay, webhooks
     from purser.web.metrics import LatencyLog
 
     opts = options or WebOptions()
@@ -125,6 +127,8 @@ def create_app(container: Container, options: WebOptions | None = None) -> FastA
     app.include_router(admin.router)
     app.include_router(demo.router)
     app.include_router(webhooks.router)
+    app.include_router(pay.router)
+    app.include_router(channels.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/widget.js", include_in_schema=False)
@@ -159,7 +163,7 @@ def create_app(container: Container, options: WebOptions | None = None) -> FastA
         }
 
     app.add_middleware(IpRateLimit, buckets=TokenBuckets(opts.ip_rate))
-    app.add_middleware(BodyLimit, max_bytes=opts.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=opts.max_body_bytes, by_prefix={"/channels/email/": opts.max_email_bytes})
     app.add_middleware(_PublicCors, origins=opts.cors_origins)
     app.add_middleware(SecurityHeaders)
     return app

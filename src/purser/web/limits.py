@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -130,15 +131,18 @@ class BodyLimit:
     a chunked body over the limit is refused with a clean 413 instead of failing mid-parse.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, *, by_prefix: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.by_prefix = dict(by_prefix or {})
+        """Other limits for paths under a prefix (inbound email carries whole MIME messages)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        path = str(scope.get("path", ""))
+        limit = next((n for prefix, n in self.by_prefix.items() if path.startswith(prefix)), self.max_bytes)
         too_large = error_body(413, "payload_too_large", f"request body is larger than {limit} bytes")
         for name, value in scope.get("headers", []):
             if name == b"content-length":
