@@ -90,3 +90,85 @@ def seed(
     except WorldError as exc:  # pragma: no cover - the packaged demo is tested
         exit_with(exc.problems)
     _load(settings, world, now, DEMO_PATH.name)
+
+
+def _target(now: datetime, days: int | None, to: str | None) -> datetime:
+    from datetime import UTC, timedelta
+    from datetime import datetime as dt
+
+    if (days is None) == (to is None):
+        exit_with(["give exactly one of --days N or --to DATE (e.g. --days 3 or --to 2026-12-15)"])
+    if days is not None:
+        if days < 0:
+            exit_with([f"--days must be 0 or more, got {days}"])
+        return now + timedelta(days=days)
+    assert to is not None
+    try:
+        parsed = dt.fromisoformat(to)
+    except ValueError:
+        exit_with([f"--to: expected a date or time such as 2026-12-15 or 2026-12-15T09:00, got {to!r}"])
+    target = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if target < now:
+        exit_with([f"--to {to}: the sandbox clock is at {now:%Y-%m-%dT%H:%M:%SZ} and never goes back"])
+    return target
+
+
+@app.command("advance")
+def advance(
+    days: int | None = typer.Option(None, "--days", help="Move the clock forward this many days."),
+    to: str | None = typer.Option(None, "--to", help="Move the clock to this date or time (UTC unless given)."),
+    database_url: str | None = DATABASE_OPTION,
+    config: str | None = CONFIG_OPTION,
+) -> None:
+    """Move the sandbox clock: renewals, failed payments, due jobs and dunning steps run in order."""
+    from purser.app import build_backoffice, build_dunning
+    from purser.dunning.clock import advance as advance_clock
+    from purser.errors import PurserError
+
+    settings = settings_or_exit(config, database_url)
+    try:
+        office = build_backoffice(settings)
+    except PurserError as exc:
+        exit_with([str(exc)])
+    try:
+        try:
+            sandbox = office.sandbox()
+        except PurserError as exc:
+            exit_with([f"advance moves the sandbox clock only: {exc}"])
+        target = _target(sandbox.now(), days, to)
+        dunning = build_dunning(settings, office.db, sandbox)
+        # Due jobs (email deliveries among them) run on the wall clock, between the clock's moves.
+        queue = getattr(office, "jobs", None)
+        summary = advance_clock(
+            sandbox, dunning, target, run_jobs=(lambda _now: int(queue.run_due())) if queue else None
+        )
+    finally:
+        office.close()
+    _print_advance(summary)
+
+
+def _print_advance(summary: object) -> None:
+    from rich.table import Table
+
+    from purser.dunning.clock import AdvanceSummary
+
+    assert isinstance(summary, AdvanceSummary)
+    console = out()
+    console.print(f"Sandbox clock {summary.start:%Y-%m-%d %H:%M} → {summary.end:%Y-%m-%d %H:%M} UTC", highlight=False)
+    report = summary.dunning
+    table = Table("what", "count")
+    for label, count in (
+        ("renewals", summary.renewals),
+        ("processor retries", summary.processor_retries),
+        ("cancellations", summary.cancellations),
+        ("jobs run", summary.jobs),
+        ("dunning cases opened", report.opened),
+        ("dunning retries", report.retries),
+        ("dunning outreach sent", report.notified),
+        ("cases recovered", report.recovered),
+        ("cases closed", report.closed),
+    ):
+        table.add_row(label, str(count))
+    console.print(table)
+    for line in report.lines:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)

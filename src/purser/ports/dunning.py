@@ -17,10 +17,12 @@ from purser.dunning.cases import CaseStatus, DunningCase, DunningCaseId, Recover
 from purser.ports.jobs import JsonScalar
 
 __all__ = [
+    "AdvanceOutcome",
     "AuditSink",
     "CustomerNotifier",
     "DunningRepository",
     "LinkIssuer",
+    "MovableClock",
     "TestCards",
     "Uncollectible",
 ]
@@ -132,4 +134,24 @@ class DunningRepository(Protocol):
 
     def set_cursor(self, name: str, value: str) -> None:
         """Move an event reader's cursor."""
+        ...
+
+
+class AdvanceOutcome(Protocol):
+    """What one move of the sandbox clock did (`purser.processors.sandbox.cycle.AdvanceReport`)."""
+
+    renewals: int
+    retries: int
+    cancellations: int
+
+
+class MovableClock(Protocol):
+    """A processor whose clock can be moved, running renewals and failures on the way (the sandbox)."""
+
+    def now(self) -> datetime:
+        """The processor's clock."""
+        ...
+
+    def advance_clock(self, to: datetime) -> AdvanceOutcome:
+        """Move the clock to `to`, running everything due on the way."""
         ...
