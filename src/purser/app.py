@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from purser.channels.identity import ChannelIdentity
     from purser.channels.links import SignedLinks
     from purser.channels.service import ChannelService
+    from purser.jobs import HueyJobQueue
     from purser.knowledge import KnowledgeBase
+    from purser.mail import OutboxService
     from purser.processors.sandbox import SandboxProcessor
     from purser.store.world_state import ChargeRow as ChargeRow
     from purser.store.world_state import EmailRow as EmailRow
@@ -66,6 +68,7 @@ __all__ = [
     "build_channels",
     "build_for_world",
     "build_identity",
+    "build_jobs",
     "build_knowledge",
     "build_links",
     "build_processor",
@@ -104,6 +107,10 @@ class Container:
     """The conversation runtime."""
     channels: ChannelService | None = None
     """Slack, WhatsApp, Discord and email (DESIGN §9); None when no `channels:` section is configured."""
+    jobs: HueyJobQueue | None = None
+    """The job queue (DESIGN §10; docs/JOBS.md); None only in containers wired by hand."""
+    outbox: OutboxService | None = None
+    """Every email Purser sends (delivered by `email.deliver` jobs over SMTP); None only when wired by hand."""
 
     def close(self) -> None:
         """Stop channel deliveries and release database connections."""
@@ -112,17 +119,40 @@ class Container:
         self.db.dispose()
 
 
-def build_processor(settings: Settings, db: Database) -> BillingProcessor:
-    """The processor the settings select."""
+def build_processor(settings: Settings, db: Database, *, outbox: OutboxService | None = None) -> BillingProcessor:
+    """The processor the settings select; its emails go through `outbox` when given."""
     if settings.processor == "stripe":
         if not settings.stripe_api_key:
             raise BootstrapError("PURSER_PROCESSOR=stripe needs STRIPE_API_KEY")
         from purser.processors.stripe import StripeProcessor
 
-        return StripeProcessor.from_settings(settings, db=db)
+        return StripeProcessor.from_settings(settings, db=db, outbox=outbox)
     from purser.processors.sandbox import SandboxProcessor
 
-    return SandboxProcessor(db)
+    return SandboxProcessor(db, outbox=outbox)
+
+
+def build_jobs(settings: Settings, db: Database, *, memory: bool = False) -> tuple[HueyJobQueue, OutboxService]:
+    """The job queue (Huey on Redis, a SQLite file, or memory: `purser.jobs.backend`) over `db`, and the
+    outbox whose `email.deliver` jobs it runs. `BootstrapError` names a bad queue or SMTP setting."""
+    from huey import MemoryHuey
+
+    from purser.jobs import HueyJobQueue, QueueConfigError, make_huey
+    from purser.mail import OutboxService
+    from purser.store.jobs import JobStore
+    from purser.store.outbox import OutboxStore
+
+    config = settings.jobs
+    try:
+        huey = MemoryHuey(config.name, results=False) if memory else make_huey(settings)
+        queue = HueyJobQueue(JobStore(db), huey, lease_seconds=config.lease_seconds)
+        email = settings.channels.email
+        smtp_url = settings.smtp_url or (email.smtp_url if email else None)
+        sender = email.from_address if email else None
+        outbox = OutboxService(OutboxStore(db), queue, smtp_url=smtp_url, sender=sender, retries=config.email_retries)
+    except (QueueConfigError, ValueError) as exc:
+        raise BootstrapError(f"cannot set up the job queue: {exc}") from exc
+    return queue, outbox
 
 
 def build_knowledge(settings: Settings, *, paths: list[Path] | None = None) -> KnowledgeBase:
@@ -175,7 +205,21 @@ class Backoffice:
     @cached_property
     def processor(self) -> BillingProcessor:
         """The processor the settings select (`BootstrapError` when it cannot be built)."""
-        return build_processor(self.settings, self.db)
+        return build_processor(self.settings, self.db, outbox=self.outbox)
+
+    @cached_property
+    def _jobs_and_outbox(self) -> tuple[HueyJobQueue, OutboxService]:
+        return build_jobs(self.settings, self.db)
+
+    @property
+    def jobs(self) -> HueyJobQueue:
+        """The job queue (`purser worker`, `sandbox advance`)."""
+        return self._jobs_and_outbox[0]
+
+    @property
+    def outbox(self) -> OutboxService:
+        """The email outbox."""
+        return self._jobs_and_outbox[1]
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -193,7 +237,7 @@ class Backoffice:
             )
         from purser.processors.sandbox import SandboxProcessor
 
-        return SandboxProcessor(self.db)
+        return SandboxProcessor(self.db, outbox=self.outbox)
 
     def gateway(self) -> Gateway:
         """The gateway over this store, processor and audit log, with the configured policy."""
@@ -230,8 +274,10 @@ def wire(
     *,
     knowledge: KnowledgeBase | None,
     model: Any | None = None,
+    jobs: HueyJobQueue | None = None,
+    outbox: OutboxService | None = None,
 ) -> Container:
-    """Wire gateway and runtime over an existing store and processor."""
+    """Wire gateway and runtime over an existing store and processor (and its job queue and outbox)."""
     from purser.actions.gateway import Gateway
     from purser.agent.runtime import Runtime
     from purser.audit.log import AuditLog
@@ -250,6 +296,8 @@ def wire(
         gateway=gateway,
         knowledge=knowledge,
         runtime=runtime,
+        jobs=jobs,
+        outbox=outbox,
     )
     container.channels = build_channels(container)
     return container
@@ -354,8 +402,14 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
 
         mailer.configure(settings.smtp_url)
     db = open_database(settings, migrate=migrate)
-    processor = build_processor(settings, db)
-    container = wire(settings, db, processor, settings.policy, knowledge=build_knowledge(settings))
+    jobs, outbox = build_jobs(settings, db)
+    processor = build_processor(settings, db, outbox=outbox)
+    knowledge = build_knowledge(settings)
+    container = wire(settings, db, processor, settings.policy, knowledge=knowledge, jobs=jobs, outbox=outbox)
+    if settings.stripe_webhook_secret:
+        from purser.jobs.stripe_events import register_stripe_events
+
+        register_stripe_events(jobs, db, settings.stripe_webhook_secret, container.audit)
     # Settle actions a crash interrupted between reservation and execution (re-run with the same
     # idempotency key, or release the reservation), so no reservation blocks a cap forever.
     container.gateway.recover()
@@ -377,10 +431,11 @@ def build_for_world(
 
     settings = settings or Settings()
     db = memory_database()
-    processor = SandboxProcessor(db)
+    jobs, outbox = build_jobs(settings, db, memory=True)
+    processor = SandboxProcessor(db, outbox=outbox)
     load_world(processor, world, now)
     policy = settings.policy.merged(policy_overrides, source="policy")
-    return wire(settings, db, processor, policy, knowledge=knowledge, model=model)
+    return wire(settings, db, processor, policy, knowledge=knowledge, model=model, jobs=jobs, outbox=outbox)
 
 
 _template: Database | None = None

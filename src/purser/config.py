@@ -115,6 +115,19 @@ class ChannelsSettings(BaseModel):
     email: EmailChannelSettings | None = None
 
 
+class JobsSettings(BaseModel):
+    """`jobs:` in purser.yaml: the job queue (DESIGN §10; docs/JOBS.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str | None = Field(None, description="Embedded queue file (SqliteHuey); default: beside the SQLite file.")
+    name: str = Field("purser", min_length=1, max_length=60, description="Queue name (the Redis key prefix).")
+    workers: int = Field(2, ge=1, le=64, description="Worker threads per `purser worker` / embedded consumer.")
+    lease_seconds: int = Field(300, ge=1, description="A claimed job is taken over by another worker after this.")
+    sweep_seconds: int = Field(15, ge=1, description="How often the sweeper looks for jobs nobody took.")
+    email_retries: int = Field(12, ge=0, description="Delivery attempts after the first before an email is failed.")
+
+
 class Settings(BaseSettings):
     """Everything the bootstrap needs."""
 
@@ -141,6 +154,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(None, description="redis://host:port/db: jobs on Redis for `purser worker`.")
     channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     stripe_api_key: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_KEY", "PURSER_STRIPE_API_KEY"))
     stripe_api_base: str | None = Field(
         None, validation_alias=AliasChoices("STRIPE_API_BASE", "PURSER_STRIPE_API_BASE")
@@ -209,6 +223,7 @@ __all__ = [
     "ConfigError",
     "DiscordSettings",
     "EmailChannelSettings",
+    "JobsSettings",
     "ModelEntry",
     "RoutingRules",
     "Settings",

@@ -12,6 +12,7 @@ import typer
 
 from purser.cli import audit, channel, chat, customer, kb, sandbox, serve
 from purser.cli import eval as eval_cli
+from purser.cli import worker as worker_cli
 
 __all__ = ["app", "main"]
 
@@ -29,7 +30,7 @@ app.add_typer(customer.app, name="customer")
 app.add_typer(audit.app, name="audit")
 app.add_typer(kb.app, name="kb")
 app.add_typer(channel.app, name="channel")
-for module in (eval_cli, chat, serve):
+for module in (eval_cli, chat, serve, worker_cli):
     module.register(app)
 
 

@@ -89,6 +89,9 @@ def register(app: typer.Typer) -> None:
             "auto", "--http", help="HTTP parser: auto (httptools when installed), h11 or httptools."
         ),
         loop: str = typer.Option("auto", "--loop", help="Event loop: auto (uvloop when installed), asyncio or uvloop."),
+        worker: bool = typer.Option(
+            True, "--worker/--no-worker", help="Run jobs in this process (off: `purser worker` processes run them)."
+        ),
     ) -> None:
         """Serve the chat API, the widget, the demo page (/) and the admin dashboard (/admin)."""
         import uvicorn
@@ -117,9 +120,22 @@ def register(app: typer.Typer) -> None:
             "http": http,
             "loop": loop,
         }
+        jobs = None
+        if worker and container.jobs is not None:
+            from purser.jobs import EmbeddedWorker, describe
+
+            jobs = EmbeddedWorker(
+                container.jobs, workers=settings.jobs.workers, sweep_seconds=settings.jobs.sweep_seconds
+            )
+            jobs.start()
+            log.info("jobs: run in this process (queue on %s; --no-worker: not here)", describe(settings))
+        else:
+            log.info("jobs: not run here (--no-worker); start `purser worker` processes")
         try:
             uvicorn.run(web, **kwargs)
         finally:
+            if jobs is not None:
+                jobs.stop()
             container.close()
 
 

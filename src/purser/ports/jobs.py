@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from purser.errors import PurserError
 
@@ -27,6 +27,11 @@ JsonScalar = str | int | bool | None
 
 Payload = Mapping[str, JsonScalar]
 """A job's arguments."""
+
+
+JobStatus = Literal["queued", "running", "done", "failed", "dead"]
+"""queued: waiting to run; running: claimed by a worker (until its lease ends); done; failed: the last
+attempt raised and a retry is scheduled at `run_at`; dead: out of attempts (kept, visible, re-queueable)."""
 
 
 class UnknownJob(PurserError, ValueError):
@@ -44,6 +49,44 @@ class JobContext:
     key: str
     attempt: int
     """1 on the first run, 2 on the first retry, ..."""
+
+
+class JobLeaseLost(PurserError, RuntimeError):
+    """The job's claim (key + attempt) is no longer held: its lease ran out and another worker took it.
+
+    Raised when a handler records its effect and the job as done in one transaction: the transaction
+    rolls back, so the effect happens once, in the worker that still holds the job."""
+
+    code = "job_lease_lost"
+    status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """One job as the queue's table keeps it (what `purser worker` and the dashboard show)."""
+
+    key: str
+    """The idempotency key (unique)."""
+    kind: str
+    """The registered handler's kind."""
+    payload: Payload
+    """The handler's arguments."""
+    status: JobStatus
+    """Where the job is (see `JobStatus`)."""
+    attempts: int
+    """Runs started so far (the running attempt included)."""
+    max_attempts: int
+    """1 + the kind's retries."""
+    run_at: datetime
+    """When it is (or was) due: the eta, or the next retry."""
+    lease_until: datetime | None
+    """While running: another worker may take it over after this."""
+    last_error: str | None
+    """Why the last attempt failed (type and message; never a secret)."""
+    created_at: datetime
+    """When it was enqueued."""
+    finished_at: datetime | None
+    """When it became done or dead."""
 
 
 JobHandler = Callable[[Payload, JobContext], None]
@@ -66,4 +109,14 @@ class JobQueue(Protocol):
         ...
 
 
-__all__ = ["JobContext", "JobHandler", "JobQueue", "JsonScalar", "Payload", "UnknownJob"]
+__all__ = [
+    "JobContext",
+    "JobHandler",
+    "JobLeaseLost",
+    "JobQueue",
+    "JobRecord",
+    "JobStatus",
+    "JsonScalar",
+    "Payload",
+    "UnknownJob",
+]

@@ -1,28 +1,27 @@
-"""The sandbox's mailer: builds every email, remembers it, and delivers it over SMTP when configured.
+"""The sandbox's mailer: builds its emails as MIME messages, remembers them, and delivers over SMTP when configured.
 
-The engine stores the outbox row (`Email`) in its tables; the mailer turns that row (plus the PDF,
-if any) into a MIME message, keeps it in `Mailer.sent`, and, when an SMTP URL is configured
-(`PURSER_SMTP_URL`, e.g. `smtp://user:pass@127.0.0.1:1025`), hands it to the server with `smtplib`.
+Wired by the bootstrap, the sandbox hands every recorded email to the outbox instead (`outgoing`
+turns the sandbox's row and PDF into an `OutgoingEmail`; `purser.mail` delivers it as a job with
+retries). This module remains the direct path for a processor built without an outbox: it keeps
+each message in `Mailer.sent` and, when an SMTP URL is configured (`PURSER_SMTP_URL`, e.g.
+`smtp://user:pass@127.0.0.1:1025`), hands it to the server (`purser.mail.smtp`).
 
-URL schemes: `smtp://` (plain; add `?starttls=yes` to upgrade), `smtps://` (implicit TLS).
-A delivery failure never loses the outbox row: `send` reports it in `Delivery.error` (or raises
-`MailDeliveryError` with `raise_on_failure=True`).
+A delivery failure never loses the sandbox's own email row: `send` reports it in `Delivery.error`
+(or raises `MailDeliveryError` with `raise_on_failure=True`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import smtplib
-import ssl
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from purser.domain import Email
-from purser.errors import PurserError
+from purser.mail.smtp import MailDeliveryError, SmtpTarget, deliver, parse_smtp_url
+from purser.ports.outbox import Attachment, OutgoingEmail
 from purser.processors.sandbox.tax import DEFAULT_SELLER
 
 __all__ = [
@@ -32,6 +31,7 @@ __all__ = [
     "SmtpTarget",
     "configure",
     "deliver_outbox",
+    "outgoing",
     "parse_smtp_url",
     "reset_configuration",
 ]
@@ -42,54 +42,20 @@ SMTP_URL_ENV = "PURSER_SMTP_URL"
 """Environment variable read by `Mailer.from_env`."""
 
 
-class MailDeliveryError(PurserError, RuntimeError):
-    """The SMTP server could not be reached or refused the message (retry later: 503)."""
-
-    code = "mail_undeliverable"
-    status = 503
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpTarget:
-    """Where and how to deliver."""
-
-    host: str
-    """Server host."""
-    port: int
-    """Server port."""
-    username: str | None = None
-    """Login, if the server wants one."""
-    password: str | None = None
-    """Password (URL-decoded)."""
-    tls: bool = False
-    """Implicit TLS (smtps)."""
-    starttls: bool = False
-    """Upgrade a plain connection with STARTTLS."""
-
-    def __repr__(self) -> str:  # never print the password
-        return f"SmtpTarget(host={self.host!r}, port={self.port}, username={self.username!r}, tls={self.tls})"
-
-
-def parse_smtp_url(url: str) -> SmtpTarget:
-    """Parse `smtp://user:pass@host:port` (or `smtps://...`); `ValueError` names what is wrong."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps"):
-        raise ValueError(f"smtp_url: expected a URL like smtp://user:pass@127.0.0.1:1025, got scheme {parts.scheme!r}")
-    if not parts.hostname:
-        raise ValueError("smtp_url: expected a host, e.g. smtp://127.0.0.1:1025")
-    try:
-        port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    except ValueError:
-        raise ValueError("smtp_url: the port must be a number between 1 and 65535") from None
-    query = parse_qs(parts.query)
-    starttls = query.get("starttls", ["no"])[-1].lower() in ("1", "yes", "true", "on")
-    return SmtpTarget(
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        tls=parts.scheme == "smtps",
-        starttls=starttls,
+def outgoing(email: Email, attachment: bytes | None = None) -> OutgoingEmail:
+    """The sandbox's email row (and PDF) as an outbox message from the sandbox's seller."""
+    files: tuple[Attachment, ...] = ()
+    if attachment is not None:
+        name = email.attachment_name or f"{email.invoice_id or email.id}.pdf"
+        files = (Attachment(filename=name, content_type="application/pdf", data=attachment),)
+    return OutgoingEmail(
+        to=email.to,
+        subject=email.subject,
+        text=email.body,
+        kind=email.kind,
+        customer_id=str(email.customer_id),
+        sender=f"{DEFAULT_SELLER.name} <{DEFAULT_SELLER.email}>",
+        attachments=files,
     )
 
 
@@ -165,31 +131,13 @@ class Mailer:
         if self.target is None:
             return Delivery(message_id, delivered=False)
         try:
-            self._deliver(self.target, msg)
-        except (OSError, smtplib.SMTPException) as exc:
-            error = f"SMTP delivery to {self.target.host}:{self.target.port} failed: {exc}"
-            log.warning("%s (email %s)", error, email.id)
+            deliver(self.target, msg, timeout=self.timeout)
+        except MailDeliveryError as exc:
+            log.warning("%s (email %s)", exc, email.id)
             if raise_on_failure:
-                raise MailDeliveryError(error) from exc
-            return Delivery(message_id, delivered=False, error=error)
+                raise
+            return Delivery(message_id, delivered=False, error=str(exc))
         return Delivery(message_id, delivered=True)
-
-    def _deliver(self, target: SmtpTarget, msg: EmailMessage) -> None:
-        smtp: smtplib.SMTP
-        if target.tls:
-            smtp = smtplib.SMTP_SSL(
-                target.host, target.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
-        else:
-            smtp = smtplib.SMTP(target.host, target.port, timeout=self.timeout)
-        with smtp:
-            smtp.ehlo()
-            if target.starttls and not target.tls:
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if target.username:
-                smtp.login(target.username, target.password or "")
-            smtp.send_message(msg)
 
 
 _module_lock = threading.Lock()

@@ -41,6 +41,7 @@ from purser.processors.stripe.client import Obj, call, make_client
 
 if TYPE_CHECKING:
     from purser.config import Settings
+    from purser.ports.outbox import Outbox
     from purser.store.db import Database
 
 RETURN_URL = "https://billing.example.com/account"
@@ -59,6 +60,7 @@ class StripeProcessor:
         return_url: str = RETURN_URL,
         db: Database | None = None,
         refund_reason_param: bool = True,
+        outbox: Outbox | None = None,
     ) -> None:
         self.client = client
         # Stripe-compatible test servers (localstripe) reject `reason`; it always travels in metadata too.
@@ -67,14 +69,19 @@ class StripeProcessor:
         self.v1 = client.v1
         self.return_url = return_url
         self.outbox: list[Email] = []
+        """Emails recorded in this process (all of them without `mail`, for tests and inspection)."""
+        self.mail = outbox
+        """The outbox `notify` sends through (delivered over SMTP by a job); None: record only."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, db: Database | None = None) -> StripeProcessor:
-        """Built from `STRIPE_API_KEY` and, for a local server, `STRIPE_API_BASE`."""
+    def from_settings(
+        cls, settings: Settings, *, db: Database | None = None, outbox: Outbox | None = None
+    ) -> StripeProcessor:
+        """Built from `STRIPE_API_KEY` and, for a local server, `STRIPE_API_BASE`; emails through `outbox`."""
         if not settings.stripe_api_key:
             raise InvalidRequest("STRIPE_API_KEY is not set", code="configuration")
         client = make_client(settings.stripe_api_key, api_base=settings.stripe_api_base)
-        return cls(client, db=db, refund_reason_param=settings.stripe_api_base is None)
+        return cls(client, db=db, refund_reason_param=settings.stripe_api_base is None, outbox=outbox)
 
     # -- reads ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -490,11 +497,23 @@ class StripeProcessor:
         invoice_id: InvoiceId | None = None,
         idempotency_key: str,
     ) -> Email:
-        """Purser's own written confirmation (Stripe sends no such email); kept once per key."""
+        """Purser's own written confirmation (Stripe sends no such email), sent once per key through the
+        outbox (delivered over SMTP by a job); recorded in `outbox` when no mail outbox is wired."""
         for sent in self.outbox:
             if sent.id == idempotency_key:
                 return sent
         cust = m.customer(self._customer_obj(customer_id))
+        if self.mail is not None and cust.email:
+            from purser.ports.outbox import OutgoingEmail
+
+            message = OutgoingEmail(to=cust.email, subject=subject, text=body, kind=kind, customer_id=customer_id)
+            entry = self.mail.send(message, key=f"stripe.notify:{idempotency_key}")
+            email = Email(
+                id=idempotency_key, customer_id=customer_id, to=cust.email, kind=kind, subject=subject, body=body,
+                sent_at=entry.created_at, invoice_id=invoice_id,
+            )  # fmt: skip
+            self.outbox.append(email)
+            return email
         email = Email(
             id=idempotency_key, customer_id=customer_id, to=cust.email, kind=kind, subject=subject, body=body,
             sent_at=self.now(), invoice_id=invoice_id,

@@ -10,6 +10,7 @@ Other event types are recorded and ignored.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -90,9 +91,17 @@ class WebhookHandler:
 
     def handle(self, payload: bytes, signature: str | None) -> WebhookResult:
         """Verify, de-duplicate and act on one delivery."""
-        event = verify(payload, signature, self.secret)
+        return self.process(verify(payload, signature, self.secret))
+
+    def process(self, event: dict[str, Any], *, within: Callable[[Connection], None] | None = None) -> WebhookResult:
+        """Act on a verified event once per event id; `within(conn)` runs in the same transaction (the
+        `stripe.event` job marks itself done there, so the effect and the job commit together)."""
+        if not event.get("id") or not event.get("type"):
+            raise InvalidRequest("webhook event without id or type", code="invalid_payload")
         obj: dict[str, Any] = dict((event.get("data") or {}).get("object") or {})
         with self.db.begin() as conn:
+            if within is not None:
+                within(conn)
             seen = conn.execute(select(st_webhook_events.c.id).where(st_webhook_events.c.id == event["id"])).first()
             if seen is not None:
                 return WebhookResult(event_id=event["id"], type=event["type"], duplicate=True)
@@ -107,6 +116,12 @@ class WebhookHandler:
                 )
             )
         return result
+
+    def outcome(self, event_id: str) -> dict[str, Any] | None:
+        """What handling `event_id` did (`actions`, `escalations`), or None while it is not handled yet."""
+        with self.db.read() as conn:
+            row = conn.execute(select(st_webhook_events.c.outcome).where(st_webhook_events.c.id == event_id)).first()
+        return dict(json.loads(row.outcome)) if row is not None else None
 
     def is_held(self, charge_id: str) -> bool:
         """True when refunds of `charge_id` are on hold (a dispute arrived)."""
