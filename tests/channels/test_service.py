@@ -203,7 +203,7 @@ def test_only_approvers_decide_and_the_customer_hears_the_outcome(
 def test_the_web_route_answers_the_platform_and_maps_errors(
     world: tuple[Container, ChannelService, LoopbackChannel],
 ) -> None:
-    container, service, adapter = world
+    container, service, _ = world
     client = TestClient(create_app(container))
     request = signed({"id": "e1", "user": "U2", "thread": "D2", "text": "hello"})
     ok = client.post("/channels/slack/events", content=request.body, headers=dict(request.headers))
