@@ -215,3 +215,20 @@ def test_the_web_route_answers_the_platform_and_maps_errors(
     unknown = client.post("/channels/fax/events", content=b"{}")
     assert unknown.status_code in (404, 422)
     service.drain()
+
+
+def test_a_teammates_reply_from_the_dashboard_reaches_the_customers_thread(
+    world: tuple[Container, ChannelService, LoopbackChannel],
+) -> None:
+    from purser.agent.live import loop_runner
+
+    container, service, adapter = world
+    service.identity.link("slack", "U1", "cus_ana", by="admin:test")
+    service.receive("slack", signed({"id": "e1", "user": "U1", "thread": "D1", "text": "I want to talk to a human"}))
+    service.drain()
+    thread = service.repo.thread(NAME, "D1")
+    assert thread is not None
+    assert container.runtime.conversation(thread.conversation_id).handed_off
+    loop_runner().run(container.runtime.ahuman_reply(thread.conversation_id, "Hi Ana, Maria here.", author="maria"))
+    service.drain()
+    assert "Hi Ana, Maria here." in [getattr(e, "text", "") for e in events_of(adapter, "D1")]

@@ -182,7 +182,7 @@
         tr.appendChild(row);
       });
       box.appendChild(tr);
-      if (c.status === "handed_off") box.appendChild(replyBox(c.id));
+      if (c.status === "handed_off") box.appendChild(replyBox(c.id, c.channel));
       var tc = el("section", null, "card"); tc.appendChild(el("h3", "Tool calls"));
       var rows = (c.tool_calls || []).map(function (t) { return [t.action, t.status + (t.reason ? " (" + t.reason + ")" : ""), JSON.stringify(t.arguments), t.summary || ""]; });
       tc.appendChild(table(["Action", "Outcome", "Arguments", "Summary"], rows)); box.appendChild(tc);
@@ -199,13 +199,15 @@
   }
   /* A teammate answers the customer in a handed-off conversation (it reaches the open widget live),
    * or hands the conversation back to the agent. */
-  function replyBox(id) {
+  var CHANNEL_NAMES = { web: "chat widget", slack: "Slack", whatsapp: "WhatsApp", discord: "Discord", email: "email" };
+  function replyBox(id, channel) {
+    var where = CHANNEL_NAMES[channel] || "chat";
     var form = el("form", null, "card reply", { "aria-labelledby": "reply-title" });
     var text = el("textarea", null, null, { id: "reply-text", rows: "3", maxlength: "4000", required: "required" });
     var send = el("button", "Send reply", "btn", { type: "submit" });
     var back = el("button", "Hand back to the agent", "btn secondary", { type: "button" });
     append(form, [el("h3", "Reply to the customer", null, { id: "reply-title" }),
-      el("p", "The agent handed this conversation to a human; your reply appears in the customer's chat, marked as from a teammate.", "hint"),
+      el("p", "The agent handed this conversation to a human; your reply reaches the customer in " + where + ", marked as from a teammate.", "hint"),
       el("label", "Your reply", null, { for: "reply-text" }), text, append(el("div", null, "actions"), [send, back])]);
     form.addEventListener("submit", function (e) {
       e.preventDefault();
