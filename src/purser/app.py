@@ -505,3 +505,12 @@ def build_dunning(
         audit=AuditLog(db),
         notifier=notifier,
     )
+
+
+
+def build_dunning_stats(db: Database) -> dict[str, object]:
+    """The dashboard's dunning figures over the store (`GET /api/admin/dunning`)."""
+    from purser.dunning.stats import dunning_stats
+    from purser.store.dunning import SqlDunningRepository
+
+    return dunning_stats(SqlDunningRepository(db).cases()).to_json()

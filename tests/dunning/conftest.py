@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -69,6 +70,15 @@ def settings() -> Settings:
 def dunning(settings: Settings, db: Database, processor: SandboxProcessor) -> Dunning:
     """The dunning service as the bootstrap wires it."""
     return build_dunning(settings, db, processor)
+
+
+AddCustomer = Callable[..., CustomerId]
+
+
+@pytest.fixture
+def add(processor: SandboxProcessor) -> AddCustomer:
+    """`add("cus_a", behavior=..., country=...)`: a customer whose renewal on RENEWAL charges that card."""
+    return partial(add_customer, processor)
 
 
 def add_customer(

@@ -214,6 +214,15 @@ async def get_metrics(request: Request) -> dict[str, Any]:
     return await run_in_threadpool(metrics, state.container, state.latencies)
 
 
+@router.get("/dunning", summary="Dunning: cases, recovered revenue, recovery rate, time to recovery")
+async def dunning(request: Request) -> dict[str, Any]:
+    """Open / recovered / lost / canceled cases, recovered revenue per currency, the recovery rate and the
+    median time to recovery (DESIGN §10)."""
+    from purser.app import build_dunning_stats
+
+    return await run_in_threadpool(build_dunning_stats, state_of(request).container.db)
+
+
 @router.get("/policy", summary="The policy in force")
 def policy(request: Request) -> dict[str, Any]:
     """The policy, whether write actions are on, and the knowledge-base lint at start-up."""
