@@ -145,7 +145,10 @@ def build_jobs(settings: Settings, db: Database, *, memory: bool = False) -> tup
     config = settings.jobs
     try:
         huey = MemoryHuey(config.name, results=False) if memory else make_huey(settings)
-        queue = HueyJobQueue(JobStore(db), huey, lease_seconds=config.lease_seconds)
+        # A job overdue by one sweep interval (and not handed over since) is taken as lost and re-pushed.
+        queue = HueyJobQueue(
+            JobStore(db), huey, lease_seconds=config.lease_seconds, sweep_grace_seconds=config.sweep_seconds
+        )
         email = settings.channels.email
         smtp_url = settings.smtp_url or (email.smtp_url if email else None)
         sender = email.from_address if email else None
