@@ -375,7 +375,9 @@ def build_channels(container: Container) -> ChannelService | None:
     for name in ("slack", "whatsapp", "discord", "email"):
         if getattr(configured, name) is not None:
             module = importlib.import_module(f"purser.channels.{name}")
-            adapters[ChannelName(name)] = module.build(settings, links=links)
+            # Email replies go through the outbox (stored, then delivered over SMTP by a job).
+            extra = {"outbox": container.outbox} if name == "email" else {}
+            adapters[ChannelName(name)] = module.build(settings, links=links, **extra)
     team: TeamDesk | None = None
     slack = configured.slack
     if slack is not None and (slack.approvals_channel or slack.team_channel):

@@ -1,0 +1,144 @@
+"""Try the email channel without a mail provider: signed inbound mail, and a local SMTP sink for replies.
+
+The inbound side of a real deployment is a mail relay (Postmark, SendGrid Inbound Parse, SES + a
+small forwarder, a Postfix pipe) that POSTs each raw message to `/channels/email/inbound` with
+`X-Purser-Signature: sha256=<hex HMAC-SHA256 of the body with channels.email.inbound_secret>`.
+`inbound_email` writes such a message (RFC 822, as a mail client would) and `signed_headers` signs it
+exactly as the relay must. Replies leave Purser over SMTP: `purser.testing.smtp.SmtpSink` is a real
+SMTP server on 127.0.0.1 that keeps them.
+
+    python -m purser.testing.email                     # an SMTP sink; prints the settings to use, then each reply
+    python -m purser.testing.email send --from ada@example.com "What's my next charge?"
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from purser.channels.email import sign_body
+from purser.testing.smtp import SmtpSink
+
+__all__ = ["inbound_email", "main", "reply_text", "signed_headers"]
+
+DEFAULT_SECRET = "try-the-email-channel"
+"""The inbound secret of the local try-out (never use it for a real relay)."""
+
+SUPPORT_ADDRESS = "support@purser.local"
+"""The support address of the local try-out."""
+
+
+def inbound_email(
+    sender: str,
+    text: str,
+    *,
+    subject: str = "Billing question",
+    to: str = SUPPORT_ADDRESS,
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> bytes:
+    """A raw RFC 822 message as a mail client sends it (text/plain, plus HTML when given)."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = message_id or make_msgid(domain="customer.example")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references:
+        msg["References"] = " ".join(references)
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return msg.as_bytes()
+
+
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    """The headers a relay sends with `body`: its content type and the HMAC signature."""
+    return {"Content-Type": "message/rfc822", "X-Purser-Signature": sign_body(secret, body)}
+
+
+def reply_text(message: EmailMessage) -> str:
+    """The plain-text part of a reply."""
+    part = message.get_body(preferencelist=("plain",))
+    content = part.get_content() if part is not None else ""
+    return content if isinstance(content, str) else ""
+
+
+def _serve(port: int) -> int:
+    sink = SmtpSink(port or None).start()
+    print("SMTP sink listening. Point Purser at it (purser.yaml or the environment):")
+    print(f"  export PURSER_CHANNELS__EMAIL__SMTP_URL={sink.url}")
+    print(f"  export PURSER_CHANNELS__EMAIL__INBOUND_SECRET={DEFAULT_SECRET}")
+    print(f"  export PURSER_CHANNELS__EMAIL__FROM_ADDRESS='Billing <{SUPPORT_ADDRESS}>'")
+    print("then `purser serve`, and in another shell:")
+    print("  python -m purser.testing.email send --from <a customer's email> \"What's my next charge?\"")
+    print("Replies appear here. Ctrl-C to stop.")
+    shown = 0
+    try:
+        while True:
+            messages = sink.messages
+            for message in messages[shown:]:
+                print(f"\n--- {message['Subject']} → {message['To']} ({message['Message-ID']})\n{reply_text(message)}")
+            shown = len(messages)
+            sys.stdout.flush()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sink.stop()
+
+
+def _send(args: argparse.Namespace) -> int:
+    import httpx
+
+    body = inbound_email(
+        args.sender,
+        args.text,
+        subject=args.subject,
+        in_reply_to=args.in_reply_to,
+        references=[args.in_reply_to] if args.in_reply_to else (),
+    )
+    url = args.url.rstrip("/") + "/channels/email/inbound"
+    try:
+        answer = httpx.post(url, content=body, headers=signed_headers(args.secret, body), timeout=10)
+    except httpx.HTTPError as exc:
+        print(f"could not reach {url}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{answer.status_code} {answer.text}")
+    return 0 if answer.is_success else 1
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """`serve` (default): an SMTP sink printing replies; `send`: post one signed email to Purser."""
+    parser = argparse.ArgumentParser(prog="python -m purser.testing.email", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run an SMTP sink on 127.0.0.1 and print every reply")
+    serve.add_argument("--port", type=int, default=0, help="SMTP port (default: a free one)")
+    send = commands.add_parser("send", help="post one signed inbound email to a running Purser")
+    send.add_argument("--from", dest="sender", required=True, help="the customer's address")
+    send.add_argument("--subject", default="Billing question")
+    send.add_argument("--in-reply-to", default=None, help="the Message-ID this email answers")
+    send.add_argument("--url", default=os.environ.get("PURSER_PUBLIC_URL", "http://127.0.0.1:8000"))
+    send.add_argument("--secret", default=os.environ.get("PURSER_CHANNELS__EMAIL__INBOUND_SECRET", DEFAULT_SECRET))
+    send.add_argument("text", help="what the customer writes")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.command == "send":
+        return _send(args)
+    return _serve(getattr(args, "port", 0))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
