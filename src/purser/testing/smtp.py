@@ -7,12 +7,14 @@
         [msg] = sink.messages                 # email.message.EmailMessage, parsed
         sink.stop(); ...; sink.start()        # SMTP down, then up again on the same port
 
+`SmtpSink(delay_milliseconds=200)` answers each message only after that long (a slow server).
 `refuse_next(n)` makes the next n transactions fail with `451` (a temporary server error) without
 going down. `accepted_ids()` counts Message-IDs, so a test can check nothing was sent twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -51,14 +53,18 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        if self.sink.delay_milliseconds:
+            await asyncio.sleep(self.sink.delay_milliseconds / 1000)
         return self.sink._accept(envelope)
 
 
 class SmtpSink:
     """A real SMTP server on 127.0.0.1 recording every message it accepts."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, delay_milliseconds: int = 0) -> None:
         self.port = port or _free_port()
+        self.delay_milliseconds = delay_milliseconds
+        """How long each DATA command takes (a slow server, so a test can kill a client mid-delivery)."""
         self.received: list[Received] = []
         self._lock = threading.Condition()
         self._refuse = 0

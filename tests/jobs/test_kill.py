@@ -1,0 +1,143 @@
+"""Two real `purser worker` processes on Redis and PostgreSQL, SIGKILLed in a loop while emails go out
+to a slow SMTP server: afterwards every email is delivered, none under two Message-IDs, nothing is dead,
+and SIGTERM stops a worker cleanly.
+
+"Exactly once" at the SMTP boundary: a worker killed after the server accepted a message and before our
+commit re-sends it with the SAME Message-ID on the next attempt; receivers dedupe by Message-ID (the
+count of such re-sends is printed). What can never happen is a second Message-ID for one email.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from purser.app import Container, build
+from purser.config import JobsSettings, Settings
+from purser.ports.outbox import OutgoingEmail
+from purser.testing.smtp import SmtpSink
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+EMAILS = 80
+KILL_SECONDS = 15
+
+
+class Workers:
+    """`purser worker` processes started with the test's environment, output in files."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.started = 0
+
+    def start(self) -> subprocess.Popen[bytes]:
+        self.started += 1
+        log = (self.cwd / f"worker-{self.started}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "purser.cli", "worker"], env=self.env, cwd=self.cwd, stdout=log, stderr=log
+        )
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def alive(self) -> list[subprocess.Popen[bytes]]:
+        return [p for p in self.procs if p.poll() is None]
+
+    def kill_all(self) -> None:
+        for proc in self.alive():
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def queue_name() -> Iterator[str]:
+    name = f"purser-kill-{uuid.uuid4().hex[:8]}"
+    yield name
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"huey*{name}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def _sent(container: Container) -> int:
+    assert container.outbox is not None
+    return sum(1 for e in container.outbox.entries(limit=EMAILS * 2) if e.status == "sent")
+
+
+def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
+    pg_url: str, tmp_path: Path, queue_name: str
+) -> None:
+    with SmtpSink(delay_milliseconds=150) as sink:
+        jobs = JobsSettings(name=queue_name, lease_seconds=3, sweep_seconds=1, workers=2)
+        settings = Settings(database_url=pg_url, redis_url=REDIS_URL, smtp_url=sink.url, jobs=jobs)
+        container = build(settings)
+        env = {
+            **os.environ,
+            "PURSER_DATABASE_URL": pg_url,
+            "PURSER_REDIS_URL": REDIS_URL,
+            "PURSER_SMTP_URL": sink.url,
+            "PURSER_JOBS__NAME": queue_name,
+            "PURSER_JOBS__LEASE_SECONDS": "3",
+            "PURSER_JOBS__SWEEP_SECONDS": "1",
+            "PURSER_JOBS__WORKERS": "2",
+        }
+        workers = Workers(env, tmp_path)
+        try:
+            assert container.outbox is not None
+            for n in range(EMAILS):
+                email = OutgoingEmail(to=f"c{n}@example.com", subject=f"Notice {n}", text="hello", kind="dunning")
+                container.outbox.send(email, key=f"kill-test:{n}")
+            workers.start()
+            workers.start()
+            rng = random.Random(7)
+            kills = 0
+            deadline = time.monotonic() + KILL_SECONDS
+            while time.monotonic() < deadline and _sent(container) < EMAILS:
+                time.sleep(rng.uniform(0.8, 2.0))
+                victim = rng.choice(workers.alive())
+                victim.send_signal(signal.SIGKILL)
+                victim.wait()
+                kills += 1
+                workers.start()
+            settle = time.monotonic() + 30  # no more kills: the survivors and the sweeper finish the rest
+            while time.monotonic() < settle and _sent(container) < EMAILS:
+                time.sleep(0.3)
+            survivors = workers.alive()
+            for proc in survivors:
+                proc.send_signal(signal.SIGTERM)
+            stopped = [proc.wait(timeout=20) for proc in survivors]
+        finally:
+            workers.kill_all()
+        entries = container.outbox.entries(limit=EMAILS * 2)
+        accepted = sink.accepted_ids()
+        by_email: dict[str, set[str]] = {}
+        for received in sink.received:
+            by_email.setdefault(str(received.message["X-Purser-Outbox-Id"]), set()).add(
+                str(received.message["Message-ID"])
+            )
+        resent = sum(count - 1 for count in accepted.values())
+        print(
+            f"\n{kills} kills, {workers.started} worker starts, {len(sink.received)} SMTP deliveries, {resent} re-sent"
+        )
+        assert kills >= 5, "the loop did not kill often enough to mean anything"
+        assert [e.status for e in entries].count("sent") == EMAILS, [
+            e.last_error for e in entries if e.status != "sent"
+        ]
+        assert set(accepted) == {e.message_id for e in entries}  # every email arrived
+        assert all(len(ids) == 1 for ids in by_email.values())  # never under two Message-IDs
+        assert container.jobs is not None and container.jobs.records(status="dead") == []
+        assert len(stopped) == 2 and all(code == 0 for code in stopped), f"SIGTERM did not stop them cleanly: {stopped}"
+        container.close()
