@@ -1,0 +1,231 @@
+"""WhatsApp message bodies (Cloud API `POST /{phone_number_id}/messages`) for the agent's events.
+
+WhatsApp shows plain text with its own light markup (`*bold*`, `_italic_`, `~strike~`), so the
+agent's Markdown-ish text is brought to it (`**x**` → `*x*`, `[label](url)` → `label: url`).
+A confirmation is an interactive message: reply buttons when every choice fits (at most 3 buttons,
+titles at most 20 characters), else a list message (at most 10 rows, row titles at most 24). A
+button's id carries the decision, the action name and the action id (`purser:yes:refund:act_...`),
+which is all a press needs; ids never appear in what the customer reads.
+
+Limits are WhatsApp's: text body 4096 characters, interactive body 1024, reply-button id 256,
+list-row id 200. Outside the 24-hour customer service window only a template may be sent: its one
+body parameter carries the text on one line (templates refuse new lines, tabs and runs of more
+than four spaces), shortened at a word boundary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from purser.agent.events import AgentEvent, AgentMessage, ConfirmationRequest
+from purser.channels.render import event_text, quote_facts
+
+__all__ = [
+    "BUTTON_PREFIX",
+    "Choice",
+    "ParsedChoice",
+    "choice_id",
+    "choices_message",
+    "confirmation_body",
+    "confirmation_message",
+    "event_messages",
+    "parse_choice",
+    "shorten",
+    "template_message",
+    "text_messages",
+    "whatsapp_text",
+]
+
+TEXT_LIMIT = 4096
+INTERACTIVE_BODY_LIMIT = 1024
+BUTTON_TITLE_LIMIT = 20
+MAX_BUTTONS = 3
+ROW_TITLE_LIMIT = 24
+ROW_DESCRIPTION_LIMIT = 72
+MAX_ROWS = 10
+BUTTON_ID_LIMIT = 256
+ROW_ID_LIMIT = 200
+LIST_BUTTON = "Choose"
+TEMPLATE_PARAMETER_LIMIT = 900
+"""Template bodies are at most 1024 characters with the template's own words; the text gets 900."""
+
+BUTTON_PREFIX = "purser"
+"""Every Purser button id starts `purser:`; any other id is not ours."""
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_UNDERSCORE_BOLD = re.compile(r"__(.+?)__", re.DOTALL)
+_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One answer the customer can tap: its id (what comes back) and its title (what they read)."""
+
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedChoice:
+    """A pressed Purser button: the decision on one action."""
+
+    decision: Literal["yes", "no"]
+    action: str
+    action_id: str
+
+
+def whatsapp_text(text: str) -> str:
+    """The agent's text in WhatsApp's markup: `**bold**` → `*bold*`, headings bold, links spelled out."""
+    text = _BOLD.sub(r"*\1*", text)
+    text = _UNDERSCORE_BOLD.sub(r"*\1*", text)
+    text = _HEADING.sub(r"*\1*", text)
+    return _LINK.sub(r"\1: \2", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def _split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """A long text as several messages, split at paragraph, line or word boundaries."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut < limit // 2:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def text_messages(to: str, text: str) -> list[dict[str, Any]]:
+    """Plain text messages to `to` (more than one when the text is longer than WhatsApp allows)."""
+    return [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "text",
+            "text": {"preview_url": False, "body": part},
+        }
+        for part in _split(whatsapp_text(text).strip())
+    ]
+
+
+def choice_id(decision: Literal["yes", "no"], action: str, action_id: str) -> str:
+    """The id of a Confirm/Cancel button: `purser:<decision>:<action>:<action_id>`."""
+    return f"{BUTTON_PREFIX}:{decision}:{action}:{action_id}"
+
+
+def parse_choice(value: str) -> ParsedChoice | None:
+    """The decision a pressed button carries; None when the id is not one of Purser's."""
+    prefix, _, rest = value.partition(":")
+    decision, _, rest = rest.partition(":")
+    action, _, action_id = rest.partition(":")
+    if prefix != BUTTON_PREFIX or decision not in ("yes", "no") or not action or not action_id:
+        return None
+    return ParsedChoice(decision="yes" if decision == "yes" else "no", action=action, action_id=action_id)
+
+
+def choices_message(to: str, body: str, choices: Sequence[Choice], *, footer: str = "") -> dict[str, Any]:
+    """An interactive message offering `choices`: reply buttons when they fit, else a list message.
+
+    Raises `ValueError` when there are no choices or more than a list can hold (10 rows).
+    """
+    if not choices or len(choices) > MAX_ROWS:
+        raise ValueError(f"an interactive message offers 1 to {MAX_ROWS} choices, not {len(choices)}")
+    interactive: dict[str, Any]
+    fits_buttons = len(choices) <= MAX_BUTTONS and all(
+        len(c.title) <= BUTTON_TITLE_LIMIT and len(c.id) <= BUTTON_ID_LIMIT for c in choices
+    )
+    if fits_buttons:
+        interactive = {
+            "type": "button",
+            "body": {"text": shorten(body, INTERACTIVE_BODY_LIMIT)},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": c.id, "title": c.title}} for c in choices]},
+        }
+    else:
+        rows = []
+        for c in choices:
+            if len(c.id) > ROW_ID_LIMIT:
+                raise ValueError(f"a list row id is at most {ROW_ID_LIMIT} characters")
+            row = {"id": c.id, "title": shorten(c.title, ROW_TITLE_LIMIT)}
+            description = c.description or (c.title if len(c.title) > ROW_TITLE_LIMIT else "")
+            if description:
+                row["description"] = shorten(description, ROW_DESCRIPTION_LIMIT)
+            rows.append(row)
+        interactive = {
+            "type": "list",
+            "body": {"text": shorten(body, INTERACTIVE_BODY_LIMIT)},
+            "action": {"button": LIST_BUTTON, "sections": [{"rows": rows}]},
+        }
+    if footer:
+        interactive["footer"] = {"text": shorten(footer, 60)}
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": interactive,
+    }
+
+
+def confirmation_body(event: ConfirmationRequest) -> str:
+    """The card's text: the summary in bold, then one `Label: value` line per fact of the quote."""
+    lines = [f"*{whatsapp_text(event.summary).strip()}*"]
+    lines += [f"{label}: {value}" if value else label for label, value in quote_facts(event.quote)]
+    return "\n".join(lines)
+
+
+def confirmation_message(to: str, event: ConfirmationRequest) -> dict[str, Any]:
+    """A confirmation request as reply buttons Confirm / Cancel under the summary and the quote's facts."""
+    choices = [
+        Choice(id=choice_id("yes", event.action, event.action_id), title="Confirm"),
+        Choice(id=choice_id("no", event.action, event.action_id), title="Cancel"),
+    ]
+    return choices_message(to, confirmation_body(event), choices)
+
+
+def event_messages(to: str, event: AgentEvent) -> list[dict[str, Any]]:
+    """One agent event as WhatsApp messages (inside the service window)."""
+    if isinstance(event, ConfirmationRequest):
+        return [confirmation_message(to, event)]
+    if isinstance(event, AgentMessage):
+        return text_messages(to, event.text)
+    return text_messages(to, event_text(event))
+
+
+def template_message(to: str, text: str, *, template: str, language: str) -> dict[str, Any]:
+    """`text` as the body parameter of the configured template (outside the 24-hour window)."""
+    one_line = re.sub(r"\s+", " ", whatsapp_text(text)).strip()
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "template",
+        "template": {
+            "name": template,
+            "language": {"code": language},
+            "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": shorten(one_line, TEMPLATE_PARAMETER_LIMIT)}]}
+            ],
+        },
+    }
