@@ -1,0 +1,226 @@
+"""The Slack channel (DESIGN §9): customers in DMs and Slack Connect channels, the team's approvals
+and handoffs in the team's own channels.
+
+    POST /channels/slack/events         Events API: url_verification, message events
+    POST /channels/slack/interactions   interactivity: Confirm / Cancel, Approve / Deny (block_actions)
+
+Requests are verified with the app's signing secret and answered at once (Slack wants an answer
+within 3 s); the turn runs in the background in the channel service, so nothing here calls Slack
+while a request waits. Everything Purser says goes out through the Web API (`slack_sdk.WebClient`
+on `api_base`): `chat.postMessage` (mrkdwn text and Block Kit cards), `chat.update` (a decided
+approval request), `conversations.open` (a DM with a user who has no thread yet).
+
+The SlackChannel is also the `TeamDesk`: handoffs are posted to `team_channel` (a teammate's reply
+in the post's thread goes to the customer), approval requests to `approvals_channel` with Approve /
+Deny buttons. Which conversation a handoff post belongs to, and where an approval request was
+posted, is kept in the channel store's token rows (purpose `slack_handoff` / `slack_approval`; they
+carry no signature, so they can never be redeemed as links), so it survives restarts and works
+across server processes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.web import SlackResponse
+
+from purser.agent.events import AgentEvent
+from purser.channels._slack_inbound import SLACK, InboundRules, parse_events, parse_interactions, verify
+from purser.channels._slack_render import (
+    SlackPost,
+    approval_decided_post,
+    approval_post,
+    event_post,
+    handoff_post,
+    text_post,
+)
+from purser.channels.base import ChannelDeliveryError, ChannelError, ChannelNotConfigured, RawRequest, Reception
+from purser.domain.dates import iso_utc
+from purser.ports.channels import ChannelRepository, ChannelThread, LinkToken, LinkTokenId
+
+if TYPE_CHECKING:
+    from purser.channels.links import SignedLinks
+    from purser.config import Settings, SlackSettings
+
+__all__ = ["SlackChannel", "build"]
+
+TIMEOUT_SECONDS = 10
+KEEP_POSTS = timedelta(days=365)
+"""How long a handoff post's thread keeps reaching the customer (and an approval request stays updatable)."""
+
+
+class SlackChannel:
+    """Slack's Events API and interactivity in, the Web API out; the team desk for approvals and handoffs."""
+
+    name = SLACK
+
+    def __init__(self, settings: SlackSettings, repo: ChannelRepository, *, client: WebClient | None = None) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.client = client or WebClient(
+            token=settings.bot_token,
+            base_url=settings.api_base,
+            timeout=TIMEOUT_SECONDS,
+            retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(1)],
+        )
+        self.rules = InboundRules(
+            approvals_channel=settings.approvals_channel,
+            team_channel=settings.team_channel,
+            handoff_of=self._handoff_conversation,
+        )
+
+    # -- inbound ----------------------------------------------------------------------------------
+    def receive(self, request: RawRequest) -> Reception:
+        """Verify Slack's signature, then parse an Events API or interactivity request."""
+        verify(request, self.settings.signing_secret)
+        if request.method != "POST":
+            raise ChannelError("Slack requests are POSTs")
+        path = request.path.strip("/")
+        if path == "events":
+            return parse_events(request.body, self.rules)
+        if path == "interactions":
+            return parse_interactions(request.body, self.rules)
+        raise ChannelError(f"unknown Slack endpoint {path!r} (use events or interactions)")
+
+    # -- customer side ----------------------------------------------------------------------------
+    def deliver(self, thread: ChannelThread, events: Sequence[AgentEvent]) -> None:
+        """Each event as one message in the customer's DM or shared channel, in order."""
+        channel = _address_channel(thread.address)
+        for event in events:
+            self._post(channel, event_post(event, user=thread.external_id))
+
+    def send_text(self, external_id: str, text: str, *, thread: ChannelThread | None = None) -> None:
+        """A plain message: into `thread`, else into a DM opened with the user (`conversations.open`)."""
+        if thread is not None:
+            channel = _address_channel(thread.address)
+        else:
+            opened = self._call("conversations.open", lambda: self.client.conversations_open(users=external_id))
+            dm = opened.get("channel")
+            if not isinstance(dm, dict) or not isinstance(dm.get("id"), str):
+                raise ChannelDeliveryError("Slack conversations.open answered without a channel id")
+            channel = dm["id"]
+        self._post(channel, text_post(text))
+
+    # -- team desk --------------------------------------------------------------------------------
+    def post_handoff(self, *, conversation_id: str, customer_id: str, channel: str, reason: str, summary: str) -> None:
+        """The handoff in `team_channel`; its thread becomes the teammate's way to the customer."""
+        team = self.settings.team_channel
+        if team is None:
+            return
+        post = handoff_post(customer_id=customer_id, channel=channel, reason=reason, summary=summary)
+        ts = self._post(team, post)
+        self._remember("slack_handoff", f"slack-team:{team}:{ts}", {"conversation_id": conversation_id})
+
+    def post_approval(
+        self, *, approval_id: str, conversation_id: str, customer_id: str, action: str, summary: str, amount: str | None
+    ) -> None:
+        """The approval request in `approvals_channel` with Approve / Deny buttons."""
+        approvals = self.settings.approvals_channel
+        if approvals is None:
+            return
+        key = f"slack-approval:{approval_id}"
+        if self.repo.token(LinkTokenId(key)) is not None:
+            return  # posted already (a retried delivery): one request per approval
+        post = approval_post(
+            approval_id=approval_id, customer_id=customer_id, action=action, summary=summary, amount=amount
+        )
+        ts = self._post(approvals, post)
+        facts = {"channel": approvals, "ts": ts, "customer_id": customer_id, "action": action, "summary": summary}
+        self._remember("slack_approval", key, {**facts, "amount": amount or ""})
+
+    def approval_decided(self, *, approval_id: str, approve: bool, approver: str, outcome: str) -> None:
+        """The posted request updated in place (`chat.update`): who decided, and what happened."""
+        posted = self._recall(f"slack-approval:{approval_id}")
+        if posted is None:
+            return
+        post = approval_decided_post(
+            customer_id=posted["customer_id"],
+            action=posted["action"],
+            summary=posted["summary"],
+            amount=posted["amount"] or None,
+            approve=approve,
+            approver=approver,
+            outcome=outcome,
+        )
+        self._call(
+            "chat.update",
+            lambda: self.client.chat_update(
+                channel=posted["channel"], ts=posted["ts"], text=post.text, blocks=post.blocks, metadata=post.metadata
+            ),
+        )
+
+    def _handoff_conversation(self, team_channel: str, thread_ts: str) -> str | None:
+        posted = self._recall(f"slack-team:{team_channel}:{thread_ts}")
+        return None if posted is None else posted["conversation_id"]
+
+    # -- Web API ------------------------------------------------------------------------------------
+    def _post(self, channel: str, post: SlackPost) -> str:
+        """`chat.postMessage`; returns the message's `ts`."""
+        answer = self._call(
+            "chat.postMessage",
+            lambda: self.client.chat_postMessage(
+                channel=channel,
+                text=post.text,
+                blocks=post.blocks or None,
+                metadata=post.metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+        )
+        ts = answer.get("ts")
+        if not isinstance(ts, str):
+            raise ChannelDeliveryError("Slack chat.postMessage answered without a message ts")
+        return ts
+
+    @staticmethod
+    def _call(method: str, call: Callable[[], SlackResponse]) -> dict[str, Any]:
+        """One Web API call; Slack's refusals and transport failures become `ChannelDeliveryError`."""
+        try:
+            response = call()
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            error = data.get("error") or f"HTTP {exc.response.status_code}"
+            raise ChannelDeliveryError(f"Slack {method} failed: {error}") from None
+        except (SlackClientError, OSError, ValueError) as exc:
+            raise ChannelDeliveryError(f"Slack {method} failed: {type(exc).__name__}") from None
+        if not isinstance(response.data, dict):
+            raise ChannelDeliveryError(f"Slack {method} answered with something other than JSON")
+        return response.data
+
+    # -- what Slack posts belong to ---------------------------------------------------------------
+    def _remember(self, purpose: str, key: str, payload: dict[str, str]) -> None:
+        expires_at = iso_utc(datetime.now(UTC) + KEEP_POSTS)
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        self.repo.save_token(LinkToken(LinkTokenId(key), purpose, body, expires_at, None))
+
+    def _recall(self, key: str) -> dict[str, str] | None:
+        row = self.repo.token(LinkTokenId(key))
+        if row is None or not row.purpose.startswith("slack_"):
+            return None
+        loaded = json.loads(row.payload)
+        return loaded if isinstance(loaded, dict) else None
+
+
+def _address_channel(address: str) -> str:
+    """The Slack channel id of a thread's stored address (`{"channel": "D…"}`)."""
+    try:
+        loaded = json.loads(address)
+    except ValueError:
+        loaded = None
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("channel"), str):
+        raise ChannelDeliveryError("the thread has no Slack channel in its address")
+    return str(loaded["channel"])
+
+
+def build(settings: Settings, *, links: SignedLinks) -> SlackChannel:
+    """The Slack adapter from `channels.slack` (app.build_channels calls this)."""
+    slack = settings.channels.slack
+    if slack is None:
+        raise ChannelNotConfigured("channel 'slack' is not configured (add channels.slack to purser.yaml)")
+    return SlackChannel(slack, links.repo)
