@@ -27,9 +27,8 @@ PAGE_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    # The token is in the URL: never hand it to another site, never keep the page in a cache.
-    "Referrer-Policy": "no-referrer",
+    # The token is in the URL: never keep the page in a cache. (The web layer adds
+    # `Referrer-Policy: no-referrer` and `X-Content-Type-Options: nosniff` to every answer.)
     "Cache-Control": "no-store",
 }
 """Security headers of every confirmation page."""

@@ -18,14 +18,29 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING, Any
 
 from purser.channels.email import sign_body
 from purser.testing.smtp import SmtpSink
 
-__all__ = ["inbound_email", "main", "reply_text", "signed_headers"]
+if TYPE_CHECKING:
+    from purser.app import Container
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Purser's HTTP answer to a request."""
+
+    status_code: int
+    text: str
+    headers: Mapping[str, str]
+
+
+__all__ = ["Answer", "MailClient", "inbound_email", "main", "reply_text", "signed_headers"]
 
 DEFAULT_SECRET = "try-the-email-channel"
 """The inbound secret of the local try-out (never use it for a real relay)."""
@@ -75,6 +90,83 @@ def reply_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     content = part.get_content() if part is not None else ""
     return content if isinstance(content, str) else ""
+
+
+class MailClient:
+    """A customer's mailbox against an in-process Purser: signed mail in through the web app, replies
+    read back from the SMTP sink once the channel's turns and the outbox's delivery jobs have run."""
+
+    def __init__(self, container: Container, sink: SmtpSink, *, secret: str) -> None:
+        from fastapi.testclient import TestClient
+
+        from purser.web.app import create_app
+
+        self.container = container
+        self.sink = sink
+        self.secret = secret
+        self.http = TestClient(create_app(container))
+        self._read: dict[str, int] = {}
+
+    def post(self, raw: bytes, *, signature: str | None = None) -> Answer:
+        """POST a raw message to the inbound endpoint, signed (or with `signature` as given; "" for none)."""
+        headers = signed_headers(self.secret, raw)
+        if signature == "":
+            del headers["X-Purser-Signature"]
+        elif signature is not None:
+            headers["X-Purser-Signature"] = signature
+        return self._answer(self.http.post("/channels/email/inbound", content=raw, headers=headers))
+
+    def open_link(self, url: str) -> Answer:
+        """GET a link from an email, as a browser opens it."""
+        return self._answer(self.http.get(self._path(url)))
+
+    def press(self, url: str, decision: str) -> Answer:
+        """Press Confirm (`yes`) or Cancel (`no`) on a confirmation page: its form POSTed as a browser does."""
+        return self._answer(self.http.post(self._path(url), data={"decision": decision}))
+
+    @staticmethod
+    def _path(url: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    @staticmethod
+    def _answer(response: Any) -> Answer:
+        return Answer(response.status_code, response.text, dict(response.headers))
+
+    def write(
+        self, sender: str, text: str, *, answering: EmailMessage | None = None, subject: str = "Billing question"
+    ) -> Answer:
+        """Send `text`; as a reply to `answering` (Re: subject, In-Reply-To, References) when given."""
+        if answering is None:
+            return self.post(inbound_email(sender, text, subject=subject))
+        earlier = str(answering.get("References", "")).split()
+        return self.post(
+            inbound_email(
+                sender,
+                text,
+                subject=str(answering["Subject"]),
+                in_reply_to=str(answering["Message-ID"]),
+                references=[*earlier, str(answering["Message-ID"])],
+            )
+        )
+
+    def settle(self) -> None:
+        """Wait for the channel's background turns and deliveries, then run the due email jobs."""
+        channels = self.container.channels
+        assert channels is not None, "the container has no channels configured"
+        channels.drain()
+        if self.container.jobs is not None:
+            self.container.jobs.run_due()
+
+    def replies(self, to: str) -> list[EmailMessage]:
+        """The emails `to` received since the last call (after `settle`)."""
+        self.settle()
+        mine = [m for m in self.sink.messages if to.lower() in str(m.get("To", "")).lower()]
+        start = self._read.get(to.lower(), 0)
+        self._read[to.lower()] = len(mine)
+        return mine[start:]
 
 
 def _serve(port: int) -> int:
