@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -67,6 +68,10 @@ def prepare(settings: Settings, *, strict: bool) -> tuple[Container, WebOptions]
         token = secrets.token_urlsafe(24)
         log.warning("no PURSER_ADMIN_TOKEN configured; the admin token for this process is: %s", token)
     return container, WebOptions(writes_enabled=writes, admin_token=token, kb_lint=problems)
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 _HTTP = ("auto", "h11", "httptools")
@@ -131,6 +136,9 @@ def register(app: typer.Typer) -> None:
             log.info("jobs: run in this process (queue on %s; --no-worker: not here)", describe(settings))
         else:
             log.info("jobs: not run here (--no-worker); start `purser worker` processes")
+        # uvicorn handles SIGTERM itself, then re-raises it to the handler it found: make that handler
+        # a clean exit, so the worker threads finish their jobs and the container closes.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         try:
             uvicorn.run(web, **kwargs)
         finally:
