@@ -1,0 +1,475 @@
+"""A local Discord: the REST API Purser calls, plus interactions signed as Discord signs them.
+
+    with DiscordServer() as discord:                       # 127.0.0.1:<free port>, /api/v10/
+        settings = Settings(channels={"discord": discord.settings()})
+        user = discord.user("Maya")
+        body, headers = discord.signed(discord.command(user, "when is my next charge?"))
+        client.post("/channels/discord/interactions", content=body, headers=headers)
+        discord.calls                                      # every API call Purser made, in order
+
+The server answers like Discord: follow-ups on `webhooks/{application_id}/{token}` only with a
+token it issued in an interaction less than 15 minutes ago (else 401 "Invalid Webhook Token",
+code 50027); bot calls only with `Authorization: Bot <bot_token>` (else 401, code 0); message
+bodies checked as Discord checks them (content ≤ 2000 characters, embeds and their fields, button
+rows, custom_id ≤ 100; an empty message is 400, code 50006), answered with message objects
+carrying snowflake ids. Interactions are signed with a real Ed25519 key (PyNaCl): `X-Signature-
+Ed25519` over `X-Signature-Timestamp` + body, verified by the adapter with the public key.
+
+`python -m purser.testing.discord --purser http://127.0.0.1:8000` starts one and lets you chat
+with a running Purser as a Discord user (see README "Discord").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from nacl.signing import SigningKey
+
+from purser.config import DiscordSettings
+
+__all__ = ["API_PREFIX", "Call", "DiscordServer", "main", "sign"]
+
+API_PREFIX = "/api/v10/"
+TOKEN_TTL_SECONDS = 15 * 60
+_DISCORD_EPOCH_MS = 1_420_070_400_000
+_COMMAND_NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One API request Purser made, as received."""
+
+    method: str
+    path: str
+    """Below `/api/v10/`, e.g. `webhooks/<app>/<token>` or `channels/<id>/messages`."""
+    headers: Mapping[str, str]
+    json: Any
+    query: Mapping[str, str]
+    status: int
+    """What the server answered."""
+    user_id: str | None = None
+    """The Discord user the message reached (the interaction's user, or the DM's recipient)."""
+    response: Any = None
+
+
+@dataclass(slots=True)
+class _Token:
+    user_id: str
+    channel_id: str
+    issued: float
+    original: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class _State:
+    calls: list[Call] = field(default_factory=list)
+    tokens: dict[str, _Token] = field(default_factory=dict)
+    channels: dict[str, str | None] = field(default_factory=dict)
+    """channel id → the DM's recipient (None: a server channel)."""
+    dms: dict[str, str] = field(default_factory=dict)
+    guilds: dict[str, str] = field(default_factory=dict)
+    """server channel id → its guild id."""
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def sign(signing_key: SigningKey, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Discord sends with an interaction: Ed25519 over the timestamp + the raw body."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = signing_key.sign(stamp.encode() + body).signature.hex()
+    return {"X-Signature-Ed25519": signature, "X-Signature-Timestamp": stamp, "Content-Type": "application/json"}
+
+
+class DiscordServer:
+    """A local Discord API on 127.0.0.1 that records every call and signs interactions like Discord."""
+
+    def __init__(self, *, application_id: str | None = None, bot_token: str | None = None) -> None:
+        self._counter = 0
+        self._lock = threading.Lock()
+        self.signing_key = SigningKey.generate()
+        self.public_key = self.signing_key.verify_key.encode().hex()
+        self.application_id = application_id or self.snowflake()
+        self.bot_token = bot_token or "local." + secrets.token_urlsafe(24)
+        self.state = _State()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._http.daemon_threads = True
+        self._thread = threading.Thread(target=self._http.serve_forever, name="discord-api", daemon=True)
+        self._thread.start()
+
+    @property
+    def api_base(self) -> str:
+        """The REST base to put in `channels.discord.api_base`."""
+        return f"http://127.0.0.1:{self._http.server_address[1]}{API_PREFIX}"
+
+    def settings(self) -> DiscordSettings:
+        """`channels.discord` pointing at this server."""
+        return DiscordSettings(
+            public_key=self.public_key,
+            application_id=self.application_id,
+            bot_token=self.bot_token,
+            api_base=self.api_base,
+        )
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._http.shutdown()
+        self._http.server_close()
+
+    def __enter__(self) -> DiscordServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- what Discord sends ---------------------------------------------------------------------
+    def snowflake(self) -> str:
+        """A new Discord id (milliseconds since the Discord epoch << 22, plus a counter)."""
+        with self._lock:
+            self._counter += 1
+            counter = self._counter
+        return str(((int(time.time() * 1000) - _DISCORD_EPOCH_MS) << 22) + (counter & 0xFFF))
+
+    def user(self, name: str = "customer") -> dict[str, Any]:
+        """A Discord user object."""
+        return {"id": self.snowflake(), "username": name.lower().replace(" ", "_"), "global_name": name}
+
+    def signed(self, interaction: Mapping[str, Any], *, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+        """(body, headers) exactly as Discord posts an interaction."""
+        body = json.dumps(interaction).encode()
+        return body, sign(self.signing_key, body, timestamp)
+
+    def ping(self) -> dict[str, Any]:
+        """The PING Discord sends when the endpoint URL is saved."""
+        return {"id": self.snowflake(), "application_id": self.application_id, "type": 1, "token": "t", "version": 1}
+
+    def dm_channel(self, user_id: str) -> str:
+        """The DM channel between the bot and a user (what `users/@me/channels` answers)."""
+        with self._lock:
+            channel_id = self.state.dms.get(user_id)
+        if channel_id is None:
+            channel_id = self.snowflake()
+            with self._lock:
+                channel_id = self.state.dms.setdefault(user_id, channel_id)
+                self.state.channels[channel_id] = user_id
+        return channel_id
+
+    def _interaction(
+        self, kind: int, user: Mapping[str, Any], channel_id: str | None, guild_id: str | None
+    ) -> dict[str, Any]:
+        channel = channel_id or self.dm_channel(str(user["id"]))
+        token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
+        with self._lock:
+            self.state.tokens[token] = _Token(str(user["id"]), channel, time.time())
+            self.state.channels.setdefault(channel, None if guild_id else str(user["id"]))
+            if guild_id:
+                self.state.guilds[channel] = guild_id
+        base: dict[str, Any] = {
+            "id": self.snowflake(),
+            "application_id": self.application_id,
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "channel_id": channel,
+            "locale": "en-US",
+            "app_permissions": "2248473465835073",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": guild_id} if guild_id else {"1": str(user["id"])},
+        }
+        if guild_id:
+            base |= {
+                "guild_id": guild_id,
+                "context": 0,
+                "channel": {"id": channel, "type": 0, "guild_id": guild_id},
+                "member": {"user": dict(user), "roles": [], "permissions": "2248473465835073", "nick": None},
+            }
+        else:
+            base |= {"context": 1, "channel": {"id": channel, "type": 1}, "user": dict(user)}
+        return base
+
+    def command(
+        self, user: Mapping[str, Any], text: str, *, channel_id: str | None = None, guild_id: str | None = None
+    ) -> dict[str, Any]:
+        """A `/billing message:<text>` interaction (in the bot's DM unless a guild channel is given)."""
+        interaction = self._interaction(2, user, channel_id, guild_id)
+        interaction["data"] = {
+            "id": self.snowflake(),
+            "name": "billing",
+            "type": 1,
+            "options": [{"name": "message", "type": 3, "value": text}],
+        }
+        return interaction
+
+    def press(
+        self,
+        user: Mapping[str, Any],
+        message: Mapping[str, Any],
+        custom_id: str,
+        *,
+        guild_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A button press on `message` (a message object this server returned) by `user`."""
+        channel_id = str(message["channel_id"])
+        with self._lock:
+            guild_id = guild_id or self.state.guilds.get(channel_id)
+        interaction = self._interaction(3, user, channel_id, guild_id)
+        interaction["message"] = dict(message)
+        interaction["data"] = {"custom_id": custom_id, "component_type": 2}
+        return interaction
+
+    # -- what Purser called ---------------------------------------------------------------------
+    @property
+    def calls(self) -> list[Call]:
+        """Every API call so far, in order."""
+        with self._lock:
+            return list(self.state.calls)
+
+    def messages_to(self, user_id: str, since: int = 0) -> list[dict[str, Any]]:
+        """The messages Purser created for a user (follow-ups and DMs), from call number `since` on."""
+        return [
+            c.response
+            for c in self.calls[since:]
+            if c.user_id == user_id and c.status < 300 and isinstance(c.response, dict) and "content" in c.response
+        ]
+
+    def expire_tokens(self) -> None:
+        """Age every issued interaction token past 15 minutes (Discord then refuses follow-ups)."""
+        with self._lock:
+            for token in self.state.tokens.values():
+                token.issued -= TOKEN_TTL_SECONDS + 1
+
+    # -- the API ----------------------------------------------------------------------------------
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: Any) -> tuple[int, Any, str | None]:
+        """(status, JSON answer, user reached) for one API request (the HTTP handler's logic)."""
+        parts = path.strip("/").split("/")
+        bot_ok = headers.get("authorization") == f"Bot {self.bot_token}"
+        if parts[:1] == ["webhooks"] and len(parts) >= 3:
+            return self._webhook(method, parts, body)
+        if not bot_ok:
+            return 401, {"message": "401: Unauthorized", "code": 0}, None
+        if method == "POST" and parts == ["users", "@me", "channels"]:
+            recipient = body.get("recipient_id") if isinstance(body, dict) else None
+            if not isinstance(recipient, str) or not recipient.isdigit():
+                return 400, _form_error("recipient_id", "Value is not snowflake."), None
+            channel_id = self.dm_channel(recipient)
+            return 200, {"id": channel_id, "type": 1, "flags": 0, "recipients": [{"id": recipient}]}, None
+        if method == "POST" and len(parts) == 3 and parts[0] == "channels" and parts[2] == "messages":
+            with self._lock:
+                known = parts[1] in self.state.channels
+                recipient = self.state.channels.get(parts[1])
+            if not known:
+                return 404, {"message": "Unknown Channel", "code": 10003}, None
+            problem = _message_problem(body, bot=True)
+            if problem:
+                return 400, problem, recipient
+            return 200, self._message(parts[1], body), recipient
+        if len(parts) == 3 and parts[0] == "applications" and parts[2] == "commands":
+            if parts[1] != self.application_id:
+                return 403, {"message": "Missing Access", "code": 50001}, None
+            return self._commands(method, body)
+        return 404, {"message": "404: Not Found", "code": 0}, None
+
+    def _webhook(self, method: str, parts: list[str], body: Any) -> tuple[int, Any, str | None]:
+        if parts[1] != self.application_id:
+            return 404, {"message": "Unknown Webhook", "code": 10015}, None
+        with self._lock:
+            token = self.state.tokens.get(parts[2])
+        if token is None or time.time() - token.issued > TOKEN_TTL_SECONDS:
+            return 401, {"message": "Invalid Webhook Token", "code": 50027}, None
+        problem = _message_problem(body, bot=False)
+        if problem:
+            return 400, problem, token.user_id
+        if method == "POST" and len(parts) == 3:
+            return 200, self._message(token.channel_id, body), token.user_id
+        if method == "PATCH" and parts[3:] == ["messages", "@original"]:
+            message = self._message(token.channel_id, body)
+            token.original = message
+            return 200, message, token.user_id
+        return 405, {"message": "405: Method Not Allowed", "code": 0}, None
+
+    def _message(self, channel_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        message = {
+            "id": self.snowflake(),
+            "type": 0,
+            "channel_id": channel_id,
+            "content": body.get("content", ""),
+            "embeds": body.get("embeds", []),
+            "components": body.get("components", []),
+            "flags": body.get("flags", 0),
+            "author": {"id": self.application_id, "username": "Purser", "bot": True},
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        }
+        with self._lock:
+            self.state.messages[str(message["id"])] = message
+        return message
+
+    def _commands(self, method: str, body: Any) -> tuple[int, Any, str | None]:
+        if method == "GET":
+            return 200, self.state.commands, None
+        if method != "PUT" or not isinstance(body, list):
+            return 400, _form_error("_", "Expected a list of commands."), None
+        registered = []
+        for command in body:
+            name = command.get("name") if isinstance(command, dict) else None
+            description = command.get("description") if isinstance(command, dict) else None
+            if not isinstance(name, str) or not _COMMAND_NAME.match(name):
+                return 400, _form_error("name", "Command name is invalid"), None
+            if not isinstance(description, str) or not 1 <= len(description) <= 100:
+                return 400, _form_error("description", "Must be between 1 and 100 in length."), None
+            registered.append(
+                {"id": self.snowflake(), "application_id": self.application_id, "version": "1", **command}
+            )
+        with self._lock:
+            self.state.commands = registered
+        return 200, registered, None
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.state.calls.append(call)
+
+
+def _form_error(key: str, message: str) -> dict[str, Any]:
+    return {"message": "Invalid Form Body", "code": 50035, "errors": {key: {"_errors": [{"message": message}]}}}
+
+
+def _fits(value: object, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
+def _message_problem(body: Any, *, bot: bool) -> dict[str, Any] | None:
+    """Discord's answer to a message body it refuses, or None when it is a valid message."""
+    if not isinstance(body, dict):
+        return _form_error("_", "Expected an object.")
+    content, embeds, components = body.get("content", ""), body.get("embeds", []), body.get("components", [])
+    if not isinstance(content, str) or len(content) > 2000:
+        return _form_error("content", "Must be 2000 or fewer in length.")
+    if not content and not embeds and not components:
+        return {"message": "Cannot send an empty message", "code": 50006}
+    if bot and int(body.get("flags", 0)) & 64:
+        return _form_error("flags", "Ephemeral messages can only be sent in reply to an interaction.")
+    if not isinstance(embeds, list) or len(embeds) > 10:
+        return _form_error("embeds", "Must be 10 or fewer in length.")
+    for embed in embeds:
+        for fact in embed.get("fields", []) if isinstance(embed, dict) else [None]:
+            if not isinstance(fact, dict) or not _fits(fact.get("name"), 256) or not _fits(fact.get("value"), 1024):
+                return _form_error("embeds", "Embed field name and value must be 1-256 and 1-1024 long.")
+    for row in components if isinstance(components, list) else [None]:
+        buttons = row.get("components") if isinstance(row, dict) and row.get("type") == 1 else None
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 5:
+            return _form_error("components", "An action row holds 1-5 components.")
+        for button in buttons:
+            custom_id = button.get("custom_id", "") if isinstance(button, dict) else ""
+            if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= 100:
+                return _form_error("components", "custom_id must be 1-100 long.")
+    return None
+
+
+def _handler_for(server: DiscordServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                self._send(400, {"message": "400: Bad Request", "code": 50109})
+                return
+            if not url.path.startswith(API_PREFIX):
+                self._send(404, {"message": "404: Not Found", "code": 0})
+                return
+            path = url.path[len(API_PREFIX) :]
+            status, answer, user_id = server.handle(self.command, path, headers, body)
+            server._record(Call(self.command, path, headers, body, query, status, user_id, answer))
+            self._send(status, answer)
+
+        def _send(self, status: int, answer: Any) -> None:
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        def log_message(self, *_args: Any) -> None:  # quiet: calls are recorded instead
+            return
+
+    return Handler
+
+
+@contextmanager
+def _running() -> Iterator[DiscordServer]:
+    server = DiscordServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start a local Discord and chat with a running Purser through it as a Discord user."""
+    import httpx
+
+    parser = argparse.ArgumentParser(prog="python -m purser.testing.discord", description=main.__doc__)
+    parser.add_argument("--purser", default="http://127.0.0.1:8000", help="Purser's base URL (default: %(default)s)")
+    args = parser.parse_args(argv)
+    endpoint = args.purser.rstrip("/") + "/channels/discord/interactions"
+    with _running() as discord:
+        user = discord.user("Local Customer")
+        print("A local Discord API is running. Start Purser with:\n")
+        print(f"  export PURSER_CHANNELS__DISCORD__PUBLIC_KEY={discord.public_key}")
+        print(f"  export PURSER_CHANNELS__DISCORD__APPLICATION_ID={discord.application_id}")
+        print(f"  export PURSER_CHANNELS__DISCORD__BOT_TOKEN={discord.bot_token}")
+        print(f"  export PURSER_CHANNELS__DISCORD__API_BASE={discord.api_base}")
+        print("  purser serve\n")
+        print(f"Link the Discord user to a customer:  purser channel link discord {user['id']} <customer id>")
+        print("Then type a message for /billing; 'yes' or 'no' presses the last card's buttons; Ctrl-D quits.\n")
+        card: dict[str, Any] | None = None
+        with httpx.Client(timeout=30.0) as client:
+            while True:
+                try:
+                    line = input("you> ").strip()
+                except EOFError:
+                    return
+                if not line:
+                    continue
+                mark = len(discord.calls)
+                if line in ("yes", "no") and card is not None:
+                    row = card["components"][0]["components"]
+                    custom_id = row[0 if line == "yes" else 1]["custom_id"]
+                    interaction = discord.press(user, card, custom_id)
+                else:
+                    interaction = discord.command(user, line)
+                body, headers = discord.signed(interaction)
+                answer = client.post(endpoint, content=body, headers=headers)
+                print(f"  (Purser answered the interaction: HTTP {answer.status_code} {answer.text[:200]})")
+                for _ in range(300):  # the turn runs in the background: show what it posts
+                    if discord.messages_to(str(user["id"]), mark):
+                        time.sleep(0.5)
+                        break
+                    time.sleep(0.1)
+                for message in discord.messages_to(str(user["id"]), mark):
+                    print(f"purser> {message['content']}")
+                    for embed in message.get("embeds", []):
+                        for fact in embed.get("fields", []):
+                            print(f"         {fact['name']}: {fact['value']}")
+                    if message.get("components"):
+                        card = message
+                        print("         [Confirm] [Cancel]  (type yes or no)")
+
+
+if __name__ == "__main__":
+    main()
