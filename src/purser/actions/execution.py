@@ -36,7 +36,10 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-__all__ = ["Execution"]
+__all__ = ["SHADOW", "Execution"]
+
+SHADOW = "shadow"
+"""The reason of an approval request raised only because the action runs in shadow mode."""
 
 
 class Execution(ActionRecords):
@@ -137,6 +140,9 @@ class Execution(ActionRecords):
             )
         if approved_by is None and decision.kind == "approval":
             return self._request_approval(uow, row, prepared, str(decision.reason))
+        if approved_by is None and self.policy.shadowed(row.action):
+            # Shadow mode: inside the envelope, so it would have run on its own; a person decides instead.
+            return self._request_approval(uow, row, prepared, SHADOW)
         plan = {
             **prepared.plan,
             "_fixed": stored.get("_fixed", {}),

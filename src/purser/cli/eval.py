@@ -30,6 +30,9 @@ def eval_command(
     json_path: Path | None = typer.Option(None, "--json", help="Write FORMAT.md's JSON results here."),
     html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Parallel processes (default: the cores)."),
+    shadow: bool = typer.Option(
+        False, "--shadow", help="Shadow mode: every write becomes an approval; report the would-be automation rate."
+    ),
     channel: str | None = typer.Option(
         None,
         "--channel",
@@ -56,7 +59,9 @@ def eval_command(
         fail(f"{len(exc.problems)} problem(s): no scenario was run")
     if channel is not None and channel not in ("slack", "whatsapp", "discord", "email"):
         exit_with([f"--channel must be one of slack, whatsapp, discord, email, not {channel!r}"])
-    options = RunOptions(model=model, user_model=user_model, trials=trials, config=config, channel=channel)
+    options = RunOptions(
+        model=model, user_model=user_model, trials=trials, config=config, channel=channel, shadow=shadow
+    )
     try:
         check_setup(options)
     except (GymSetupError, ConfigError) as exc:
@@ -102,6 +107,13 @@ def eval_command(
         f" · {s['tokens']} tokens · ${s['cost_usd']} · {s['seconds']:.1f}s",
         highlight=False,
     )
+    if shadow:
+        sh = suite.shadow_summary()
+        out().print(
+            f"[bold]shadow mode[/]: {sh['would_run_alone']} of {sh['writes_proposed']} proposed writes would have run"
+            f" without a person · would-be automation rate {sh['would_be_automation_rate']:.0%}",
+            highlight=False,
+        )
     if json_path is not None:
         write_json(suite, json_path)
         out().print(f"JSON written to {json_path}", highlight=False)

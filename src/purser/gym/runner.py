@@ -63,6 +63,8 @@ class RunOptions:
     use_knowledge: bool = True
     channel: str | None = None
     """Run through this channel's adapter (`purser.testing.channels`): slack, whatsapp, discord, email."""
+    shadow: bool = False
+    """Run with `policy.mode: shadow`: every write becomes an approval, accepted as proposed."""
 
 
 @dataclass
@@ -78,6 +80,8 @@ class TrialResult:
     seconds: Seconds
     events: list[dict[str, Any]] = field(default_factory=list)
     """The whole exchange: customer events (`from: customer`) and agent events, in order."""
+    approval_reasons: list[str] = field(default_factory=list)
+    """Why each approval request of the trial was raised (`shadow`: only because of shadow mode)."""
 
 
 @dataclass
@@ -170,6 +174,7 @@ def run_trial(scenario: Scenario, options: RunOptions) -> TrialResult:
             failures.insert(0, error)
         violations = check_violations(scenario.policy, scenario.customer, before, after, events, conv)
         tokens, cost = _usage(container, conv.conversation_id)
+        reasons = _approval_reasons(container, conv.conversation_id)
     finally:
         container.close()
     return TrialResult(
@@ -181,6 +186,7 @@ def run_trial(scenario: Scenario, options: RunOptions) -> TrialResult:
         cost_usd=cost,
         seconds=time.perf_counter() - started,
         events=list(conv.log),
+        approval_reasons=reasons,
     )
 
 
@@ -214,11 +220,16 @@ def _converse(
                     confirm = {"type": "confirm", "action_id": str(ev.get("action_id")), "decision": decision}
                     conv.record_customer(confirm)
                     work.append(driver.confirm(conv.conversation_id, str(ev.get("action_id")), decision))
-                elif ev.get("type") == "approval_pending" and scenario.approver != "none":
-                    approval_id = _approval_id(container, conv.conversation_id, str(ev.get("action_id")))
-                    if approval_id is None:
+                elif ev.get("type") == "approval_pending":
+                    request = _pending_request(container, conv.conversation_id, str(ev.get("action_id")))
+                    if request is None:
                         continue
-                    approve = scenario.approver == "approve"
+                    shadow = request.reason == "shadow"
+                    if not shadow and scenario.approver == "none":
+                        continue
+                    # A shadow proposal is accepted as the agent made it (the rollout's "accepted unchanged").
+                    approve = shadow or scenario.approver == "approve"
+                    approval_id = str(request.id)
                     action = next(
                         (c["action"] for c in conv.confirmations if c["action_id"] == ev.get("action_id")), None
                     )
@@ -244,11 +255,17 @@ def _as_dict(event: Any) -> dict[str, Any]:
     return dict(vars(event))
 
 
-def _approval_id(container: Any, conversation_id: str, action_id: str) -> str | None:
+def _pending_request(container: Any, conversation_id: str, action_id: str) -> Any:
     for req in container.gateway.approvals(conversation_id=conversation_id):
         if req.action_id == action_id and req.status == "pending":
-            return str(req.id)
+            return req
     return None
+
+
+def _approval_reasons(container: Any, conversation_id: str) -> list[str]:
+    if not conversation_id:
+        return []
+    return [str(req.reason) for req in container.gateway.approvals(conversation_id=conversation_id)]
 
 
 def _raised(container: Any, conversation_id: str) -> list[RaisedApproval]:
@@ -256,6 +273,8 @@ def _raised(container: Any, conversation_id: str) -> list[RaisedApproval]:
     if not conversation_id:
         return out
     for req in container.gateway.approvals(conversation_id=conversation_id):
+        if req.reason == "shadow":
+            continue  # raised by the rollout mode, not by the policy the scenario judges
         amount = None
         if req.amount is not None and req.currency:
             try:

@@ -45,6 +45,19 @@ class SuiteResult:
             "seconds": round(self.seconds, 3),
         }
 
+    def shadow_summary(self) -> dict[str, Any]:
+        """Shadow mode's rollout figures: approval requests raised only by shadow mode (the agent would
+        have run them alone) against those the policy raised anyway, and the would-be automation rate."""
+        reasons = [r for s in self.results for t in s.trials for r in t.approval_reasons]
+        shadow = sum(1 for r in reasons if r == "shadow")
+        total = len(reasons)
+        return {
+            "writes_proposed": total,
+            "would_run_alone": shadow,
+            "needed_a_person": total - shadow,
+            "would_be_automation_rate": round(shadow / total, 4) if total else 0,
+        }
+
     def to_json(self) -> dict[str, Any]:
         """The whole runner output of FORMAT.md."""
         return {

@@ -59,10 +59,13 @@ def build_trial(scenario: Scenario, options: RunOptions, *, settings: Settings |
 
     settings = settings or agent_settings(options)
     knowledge = _knowledge(options.config) if options.use_knowledge else None
+    overrides = dict(scenario.policy_overrides or {})
+    if options.shadow:
+        overrides["mode"] = "shadow"
     return build_for_world(
         scenario.world,
         scenario.now,
-        policy_overrides=scenario.policy_overrides or None,
+        policy_overrides=overrides or None,
         settings=settings,
         knowledge=knowledge,
     )

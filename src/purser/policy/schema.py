@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from purser.errors import PurserError
 from purser.money import InvalidAmount, Money, normalize_currency
@@ -59,6 +59,17 @@ def _on_off(value: Any) -> bool:
 OnOff = Annotated[bool, BeforeValidator(_on_off)]
 
 
+def _switch(value: Any) -> bool | str:
+    # An action is on, off, or `shadow`: the agent quotes it as usual, but a person approves every run.
+    if isinstance(value, str) and value.strip().lower() == "shadow":
+        return "shadow"
+    return _on_off(value)
+
+
+Switch = Annotated[bool | Literal["shadow"], BeforeValidator(_switch)]
+"""on | off | shadow."""
+
+
 def _decimal_string(value: Any) -> str:
     if isinstance(value, bool | float):
         raise ValueError(f"expected a decimal string such as '500.00', got {value!r}")
@@ -81,24 +92,30 @@ class _Strict(BaseModel):
 
 
 class ActionSwitches(_Strict):
-    """Which actions the agent may take."""
+    """Which actions the agent may take: on, off, or `shadow` (quoted as usual; a person approves each run)."""
 
-    lookup_account: OnOff = True
-    send_invoice: OnOff = True
-    update_billing_details: OnOff = True
-    refund: OnOff = True
-    preview_change: OnOff = True
-    change_plan: OnOff = True
-    change_seats: OnOff = True
-    retry_payment: OnOff = True
-    payment_method_link: OnOff = True
-    pause: OnOff = True
-    resume: OnOff = True
-    cancel: OnOff = True
+    lookup_account: Switch = True
+    send_invoice: Switch = True
+    update_billing_details: Switch = True
+    refund: Switch = True
+    preview_change: Switch = True
+    change_plan: Switch = True
+    change_seats: Switch = True
+    retry_payment: Switch = True
+    payment_method_link: Switch = True
+    pause: Switch = True
+    resume: Switch = True
+    cancel: Switch = True
 
     def enabled(self, action: str) -> bool:
-        """True when `action` is switched on (unknown actions are off)."""
-        return bool(getattr(self, action, False)) if action in ACTION_NAMES else action == "handoff"
+        """True when `action` is switched on or in shadow (unknown actions are off)."""
+        if action not in ACTION_NAMES:
+            return action == "handoff"
+        return getattr(self, action, False) is not False
+
+    def shadowed(self, action: str) -> bool:
+        """True when `action` runs in shadow mode (every run needs a person's approval)."""
+        return action in ACTION_NAMES and getattr(self, action, False) == "shadow"
 
 
 class RefundPolicy(_Strict):
@@ -208,6 +225,14 @@ class DunningPolicy(_Strict):
         return steps
 
 
+class ApprovalsPolicy(_Strict):
+    """Who must approve (DESIGN §11): above `two_person_above` (policy currency), two different approvers."""
+
+    two_person_above: DecimalString | None = Field(
+        None, description="Approvals moving more than this need two different approvers; unset: one is enough."
+    )
+
+
 class EscalationPolicy(_Strict):
     """Which triggers hand a conversation to a human."""
 
@@ -223,7 +248,26 @@ class Policy(_Strict):
     cancellation: CancellationPolicy = Field(default_factory=CancellationPolicy)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     dunning: DunningPolicy = Field(default_factory=DunningPolicy)
+    approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
     currency: str = "usd"
+    mode: Literal["live", "shadow"] = Field(
+        "live", description="shadow: every write is quoted as usual but becomes an approval request (rollout)."
+    )
+
+    def shadowed(self, action: str) -> bool:
+        """True when a confirmed `action` goes to a person instead of running (`mode: shadow` or per action)."""
+        return self.mode == "shadow" or self.actions.shadowed(action)
+
+    @model_validator(mode="after")
+    def _two_person_in_currency(self) -> Policy:
+        # The threshold is in the policy currency, so it may have no more decimals than that currency has.
+        threshold = self.approvals.two_person_above
+        if threshold is not None:
+            try:
+                Money.parse(threshold, self.currency)
+            except InvalidAmount as exc:
+                raise ValueError(f"approvals.two_person_above: {exc}") from None
+        return self
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -281,6 +325,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "ESCALATION_TRIGGERS",
     "ActionSwitches",
+    "ApprovalsPolicy",
     "CancellationPolicy",
     "DecimalString",
     "DunningPolicy",

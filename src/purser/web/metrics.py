@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from purser.money import Money
+from purser.policy.schema import ACTION_NAMES
 from purser.ports.conversations import Dashboard, TurnLatency
 
 if TYPE_CHECKING:
@@ -157,12 +158,42 @@ def automation_metrics(container: Container) -> dict[str, Any]:
     }
 
 
+def shadow_metrics(container: Container) -> dict[str, Any]:
+    """Shadow mode's rollout figures per action: proposals that would have run alone (approval reason
+    `shadow`), how many people accepted as proposed, denied or left pending, and the would-be automation
+    rate (shadow proposals among every write that asked a person)."""
+    per_action: dict[str, dict[str, int]] = {}
+    asked = 0
+    for request in container.gateway.approvals():
+        asked += 1
+        if request.reason != "shadow":
+            continue
+        row = per_action.setdefault(request.action, {"proposals": 0, "approved": 0, "denied": 0, "pending": 0})
+        row["proposals"] += 1
+        row[request.status] += 1
+    rows = []
+    for action in sorted(per_action):
+        row = per_action[action]
+        decided = row["approved"] + row["denied"]
+        rows.append({"action": action, **row, "accepted_percent": _percent(row["approved"], decided)})
+    proposals = sum(r["proposals"] for r in per_action.values())
+    return {
+        "mode": container.policy.mode,
+        "shadowed_actions": [a for a in ACTION_NAMES if container.policy.shadowed(a)],
+        "proposals": proposals,
+        "writes_asking_a_person": asked,
+        "would_be_automation_percent": _percent(proposals, asked),
+        "by_action": rows,
+    }
+
+
 def metrics(container: Container, latencies: LatencyLog) -> dict[str, Any]:
     """Everything the dashboard's metrics page draws."""
     recent = latencies.recent()
     return {
         "automation": automation_metrics(container),
         "refunds": refunds_metrics(container),
+        "shadow": shadow_metrics(container),
         "latency": {
             "turns": len(recent),
             "p50_ms": percentile(recent, 50),
@@ -173,4 +204,4 @@ def metrics(container: Container, latencies: LatencyLog) -> dict[str, Any]:
     }
 
 
-__all__ = ["LatencyLog", "automation_metrics", "metrics", "percentile", "refunds_metrics"]
+__all__ = ["LatencyLog", "automation_metrics", "metrics", "percentile", "refunds_metrics", "shadow_metrics"]

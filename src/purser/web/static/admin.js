@@ -290,6 +290,12 @@
       grid.appendChild(chartCard("Reply latency (" + l.turns + " turns)",
         C.bars("Reply latency histogram", l.histogram.map(function (h) { return { label: h.label, short: h.label.replace(" ms", ""), value: h.count }; }), {}),
         [el("p", "p50 " + (l.p50_ms === null ? "—" : l.p50_ms + " ms") + " · p90 " + (l.p90_ms === null ? "—" : l.p90_ms + " ms") + " · p99 " + (l.p99_ms === null ? "—" : l.p99_ms + " ms"), "hint")]));
+      var sh = m.shadow;
+      if (sh && (sh.proposals || sh.mode === "shadow" || sh.shadowed_actions.length)) {
+        grid.appendChild(chartCard("Shadow mode: would-be automation rate", C.donut("Would-be automation " + sh.would_be_automation_percent + "%", Number(sh.would_be_automation_percent)),
+          [el("p", sh.proposals + " of " + sh.writes_asking_a_person + " writes that asked a person would have run on their own (" + (sh.mode === "shadow" ? "every action" : sh.shadowed_actions.join(", ") || "no action") + " in shadow).", "hint"),
+           table(["Action", "Proposals", "Accepted as proposed", "Denied", "Pending", "Accepted %"], sh.by_action.map(function (x) { return [x.action, String(x.proposals), String(x.approved), String(x.denied), String(x.pending), x.accepted_percent + "%"]; }))]));
+      }
       view.appendChild(grid);
     }).catch(function (e) { say(e.message); });
   }
