@@ -8,7 +8,7 @@ and verified by the adapter; every reply is what Purser really posted to the loc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,9 @@ from purser.app import Container, build_for_world, read_state
 from purser.channels.service import LINK_HINT, STALE_BUTTON
 from purser.channels.whatsapp import TEXT_ONLY
 from purser.config import ChannelsSettings, Settings
+from purser.domain.dates import iso_utc
 from purser.gym.loader import load_file
+from purser.ports.channels import ChannelName
 from purser.testing.whatsapp import GraphCall, SignedWebhook, WhatsAppServer
 from purser.web.app import create_app
 
@@ -258,3 +260,49 @@ def test_media_gets_a_text_only_answer_once(maya: Rig) -> None:
     assert maya.post(image) == 200 and maya.post(image) == 200
     assert maya.texts() == [TEXT_ONLY]
     assert maya.conversations() == 0
+
+
+# -- proactive messages (dunning) and the 24-hour window --------------------------------------------
+def _age_thread(rig: Rig, wa_id: str, hours: int) -> None:
+    assert rig.container.channels is not None
+    repo = rig.container.channels.repo
+    thread = repo.thread(ChannelName("whatsapp"), wa_id)
+    assert thread is not None
+    stale = iso_utc(datetime.now(UTC) - timedelta(hours=hours))
+    repo.save_thread(replace(thread, last_inbound_at=stale))
+
+
+def test_one_number_is_one_conversation_and_a_notice_inside_the_window_is_plain_text(maya: Rig) -> None:
+    maya.link(MAYA, "cus_maya")
+    maya.post(maya.server.text_webhook(MAYA, "what's my plan?"))
+    maya.post(maya.server.text_webhook(MAYA, "and my invoices?"))
+    assert maya.conversations() == 1
+    assert maya.container.channels is not None
+    assert maya.container.channels.notify("cus_maya", "Your card was declined.") is True
+    assert maya.texts()[-1] == "Your card was declined."
+
+
+def test_a_notice_after_a_day_of_silence_goes_out_as_the_template(maya: Rig) -> None:
+    maya.link(MAYA, "cus_maya")
+    assert maya.container.channels is not None
+    maya.container.channels.bind("whatsapp", external_id=MAYA, thread_key=MAYA, address={"wa_id": MAYA})
+    _age_thread(maya, MAYA, hours=30)
+    assert maya.container.channels.notify("cus_maya", "Your card was declined.\nUpdate it here.") is True
+    [call] = maya.sent()
+    assert call.body["type"] == "template"
+    assert call.body["template"]["components"][0]["parameters"][0]["text"] == "Your card was declined. Update it here."
+
+
+@pytest.fixture
+def maya_without_template(tmp_path: Path) -> Iterator[Rig]:
+    yield from rig_for("refund-this-month-forgot-to-cancel", tmp_path, template=None)
+
+
+def test_without_a_template_a_notice_after_a_day_is_not_sent_so_dunning_can_email(maya_without_template: Rig) -> None:
+    rig = maya_without_template
+    rig.link(MAYA, "cus_maya")
+    assert rig.container.channels is not None
+    rig.container.channels.bind("whatsapp", external_id=MAYA, thread_key=MAYA, address={"wa_id": MAYA})
+    _age_thread(rig, MAYA, hours=30)
+    assert rig.container.channels.notify("cus_maya", "Your card was declined.") is False
+    assert rig.server.recorded() == []

@@ -84,6 +84,10 @@ class WhatsAppServer:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_call: Callable[[GraphCall], None] | None = None
     """Called with each recorded call (the try-out prints them)."""
+    outage: Callable[[Any], bool] | None = None
+    """A message body for which this returns True is answered 503, code 2 (service unavailable)."""
+    port: int = 0
+    """The port to listen on (0: any free port)."""
     calls: list[GraphCall] = field(default_factory=list)
     _last_inbound: dict[str, datetime] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,9 +118,9 @@ class WhatsAppServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `calls`
                 return
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, name="whatsapp-graph", daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="whatsapp-graph", daemon=True).start()
         return self
 
     def close(self) -> None:
@@ -206,6 +210,8 @@ class WhatsAppServer:
                 400, 100, f"Unsupported post request. Object with ID '{parts[1]}' does not exist", subcode=33
             )
         check_message(body, templates=self.templates)
+        if self.outage is not None and self.outage(body):
+            raise GraphError(503, 2, "Service temporarily unavailable", type="OAuthException")
         if body["type"] != "template":
             with self._lock:
                 last = self._last_inbound.get(body["to"])
@@ -319,3 +325,9 @@ class WhatsAppServer:
             "recipient_id": wa_id,
         }
         return self.webhook(statuses=[entry])
+
+
+if __name__ == "__main__":
+    from purser.testing._whatsapp_tryout import main
+
+    raise SystemExit(main())
