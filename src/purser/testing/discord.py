@@ -104,7 +104,9 @@ class DiscordServer:
         self.state = _State()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, name="discord-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="discord-api", daemon=True
+        )
         self._thread.start()
 
     @property
