@@ -402,10 +402,6 @@ def build_channels(container: Container) -> ChannelService | None:
 
 def build(settings: Settings, *, migrate: bool = True) -> Container:
     """The production wiring: migrate the database, choose the processor, model and knowledge base."""
-    if settings.smtp_url:
-        from purser.processors.sandbox import mailer
-
-        mailer.configure(settings.smtp_url)
     db = open_database(settings, migrate=migrate)
     jobs, outbox = build_jobs(settings, db)
     processor = build_processor(settings, db, outbox=outbox)

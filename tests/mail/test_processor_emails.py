@@ -65,3 +65,19 @@ def test_verification_codes_and_other_senders_use_the_same_outbox(container: Con
     container.jobs.run_due()
     [msg] = sink.wait_for(1)
     assert msg["Subject"] == "Your code" and msg["Message-ID"] == container.outbox.entries()[0].message_id
+
+
+def test_a_replay_after_a_crash_before_the_hand_over_still_delivers_once(container: Container, sink: SmtpSink) -> None:
+    processor = container.processor
+    assert isinstance(processor, SandboxProcessor) and container.jobs is not None
+    customer = processor.list_customers()[0]
+    # The write committed, then the process died before the outbox got the email (no outbox here).
+    crashed = SandboxProcessor(container.db)
+    email = crashed.notify(customer.id, kind="dunning", subject="Declined", body="...", idempotency_key="d1")
+    assert container.outbox is not None and container.outbox.entries() == []
+    for _ in range(2):  # the job re-runs the step: the write is replayed, the email handed over (once)
+        again = processor.notify(customer.id, kind="dunning", subject="Declined", body="...", idempotency_key="d1")
+        assert again.id == email.id
+    container.jobs.run_due()
+    [msg] = sink.wait_for(1)
+    assert msg["X-Purser-Kind"] == "dunning" and [e.key for e in container.outbox.entries()] == [f"sandbox:{email.id}"]

@@ -220,13 +220,19 @@ class SandboxProcessor:
 
     # -- writes -----------------------------------------------------------------------------------
     def _deliver(self, email: Email, attachment: bytes | None = None) -> None:
-        """Hand a recorded email to the outbox (once per email id), or to the process-wide mailer without one."""
+        """Without an outbox: hand a just-recorded email to the process-wide mailer (after the first commit)."""
         if self.outbox is None:
             integrations.deliver(email, attachment)
+
+    def _to_outbox(self, email: Email | None, attachment: Callable[[], bytes | None] = lambda: None) -> None:
+        """Hand a recorded email to the outbox, on the first call AND on every replay of its write: the outbox
+        keeps one message per email id, and a replay after a crash between the sandbox's commit and this
+        hand-over (a dunning job re-run, say) still gets the email delivered."""
+        if self.outbox is None or email is None:
             return
         from purser.processors.sandbox.mailer import outgoing
 
-        self.outbox.send(outgoing(email, attachment), key=f"sandbox:{email.id}")
+        self.outbox.send(outgoing(email, attachment()), key=f"sandbox:{email.id}")
 
     def _write(self, key: str, op: str, params: dict[str, Any], fn: Any, after_commit: Any = None) -> Any:
         return idempotency.run(self.db, key, op, params, fn, read_clock, after_commit)
@@ -334,10 +340,11 @@ class SandboxProcessor:
             return customers.send_invoice(conn, invoice_id, read_clock(conn))
 
         def deliver(sent: SentEmail) -> None:
-            if sent.email is not None:
+            if sent.email is not None and self.outbox is None:  # with an outbox, `_to_outbox` below
                 self._deliver(sent.email, self.invoice_pdf(invoice_id))
 
         result: SentEmail = self._write(idempotency_key, "send_invoice", {"invoice": invoice_id}, run, deliver)
+        self._to_outbox(result.email, lambda: self.invoice_pdf(invoice_id))
         return result
 
     def update_billing_details(
@@ -427,6 +434,7 @@ class SandboxProcessor:
             )
 
         result: Email = self._write(idempotency_key, "notify", params, run, self._deliver)
+        self._to_outbox(result)
         return result
 
     def cancel(
