@@ -8,6 +8,7 @@ then execute idempotently and record the outcome (audited). See docs/GATEWAY.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -195,9 +196,6 @@ class Execution(ActionRecords):
                 reason=exc.code,
             )
         except ProcessorError as exc:
-            if row.action == "refund":
-                with self.uow.write() as uow:
-                    ledger.settle(uow, row.id, refund_id=None)
             return self._finish(
                 row.id,
                 row.action,
@@ -205,13 +203,29 @@ class Execution(ActionRecords):
                 f"It did not go through: {exc.message}",
                 quote=load_json(row.quote),
                 reason=exc.code,
+                also=self._settlement(row, refund_id=None),
             )
-        if row.action == "refund":
-            with self.uow.write() as uow:
-                ledger.settle(uow, row.id, refund_id=str(executed.result["refund"]))
+        refund_id = str(executed.result["refund"]) if row.action == "refund" else None
         return self._finish(
-            row.id, row.action, "succeeded", executed.summary, quote=load_json(row.quote), result=executed.result
+            row.id,
+            row.action,
+            "succeeded",
+            executed.summary,
+            quote=load_json(row.quote),
+            result=executed.result,
+            also=self._settlement(row, refund_id=refund_id),
         )
+
+    @staticmethod
+    def _settlement(row: Action, *, refund_id: str | None) -> Callable[[UnitOfWork], None] | None:
+        """A refund's ledger settlement, written in the outcome's own transaction (None for other actions)."""
+        if row.action != "refund":
+            return None
+
+        def settle(uow: UnitOfWork) -> None:
+            ledger.settle(uow, row.id, refund_id=refund_id)
+
+        return settle
 
     def _refusal(
         self, scope: Scope, action_id: str, action: str, ref: Refusal, *, batch: TurnBatch | None = None

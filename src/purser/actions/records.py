@@ -9,6 +9,7 @@ cost one write transaction, applied by the caller.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -230,14 +231,22 @@ class ActionRecords:
         final: bool = True,
         prepared: Prepared | None = None,
         batch: TurnBatch | None = None,
+        also: Callable[[UnitOfWork], None] | None = None,
     ) -> Outcome:
-        """Persist the outcome on the action row, audit it, and apply the repeated-failure rule."""
+        """Persist the outcome on the action row, audit it, and apply the repeated-failure rule.
+
+        `also(uow)` runs in the same transaction as the outcome (a refund's ledger settlement), so a
+        crash leaves either both or neither: never a settled ledger without its `result` record.
+        """
         if batch is not None:
+            assert also is None, "a buffered outcome cannot carry another write"
             row = self._row(action_id, batch)
             self._record_outcome(None, batch, row, action_id, action, status, summary, quote, result, reason,
                                  handoff_reason, final, prepared)  # fmt: skip
         else:
             with self.uow.write() as uow:
+                if also is not None:
+                    also(uow)
                 row = uow.actions.get(action_id)
                 self._record_outcome(uow, None, row, action_id, action, status, summary, quote, result, reason,
                                      handoff_reason, final, prepared)  # fmt: skip
