@@ -407,10 +407,18 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
     processor = build_processor(settings, db, outbox=outbox)
     knowledge = build_knowledge(settings)
     container = wire(settings, db, processor, settings.policy, knowledge=knowledge, jobs=jobs, outbox=outbox)
+    # Dunning (DESIGN §10): its jobs, the first periodic tick (one per slot, whoever seeds it), and the
+    # Stripe events it needs handed over once the webhook job has recorded them.
+    from purser.dunning.jobs import enqueue_event, register_dunning_jobs, schedule_tick
+
+    register_dunning_jobs(jobs, build_dunning(settings, db, processor, policy=settings.policy))
+    schedule_tick(jobs)
     if settings.stripe_webhook_secret:
         from purser.jobs.stripe_events import register_stripe_events
 
-        register_stripe_events(jobs, db, settings.stripe_webhook_secret, container.audit)
+        register_stripe_events(
+            jobs, db, settings.stripe_webhook_secret, container.audit, then=lambda event: enqueue_event(jobs, event)
+        )
     # Settle actions a crash interrupted between reservation and execution (re-run with the same
     # idempotency key, or release the reservation), so no reservation blocks a cap forever.
     container.gateway.recover()

@@ -1,10 +1,10 @@
 """`purser sandbox advance`: move the sandbox clock in order, with dunning keeping pace.
 
-The clock moves to the next instant something is due — a dunning action, a day boundary, or the
-target — never past it: renewals and failed payments up to there run first (the sandbox's own
-advance), then the processor's new events open and close cases, then due jobs and the cadence's
-due actions run at that instant. So a month advanced at once does what thirty days one at a time
-would, each action at its own time.
+The clock moves to the next instant something is due (a renewal or automatic retry, a dunning
+action, a day boundary, or the target), never past it: the sandbox's renewals and failed payments
+up to there run first, then the processor's new events open and close cases, then due jobs and the
+cadence's due actions run at that instant. So a month advanced at once does what thirty days one
+at a time would, each action at its own time.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ def advance(
         if now >= target:
             break
         step = min(target, now + _MAX_STEP)
-        due = dunning.next_due()
-        if due is not None and now < due < step:
-            step = due
+        for due in (dunning.next_due(), clock.next_billing_at()):
+            if due is not None and now < due < step:
+                step = due
         outcome = clock.advance_clock(step)
         summary.renewals += outcome.renewals
         summary.processor_retries += outcome.retries

@@ -214,7 +214,7 @@ class Dunning:
         after = None
         while cases := self.repo.open_cases(limit=500, after=after):
             for case in cases:
-                for action in plan(case, self.policy, self._zone(case)):
+                for action in plan(case, self.policy, self.zone(case)):
                     if case.done(action.step, action.action) is None:
                         earliest = action.due_at if earliest is None else min(earliest, action.due_at)
                         break
@@ -227,7 +227,7 @@ class Dunning:
         if self.reconcile(case, report):
             return
         now = self.processor.now()
-        zone = self._zone(case)
+        zone = self.zone(case)
         for _ in range(3 * len(self.policy.steps) + 2):  # bounded: each pass records one action
             fresh = self.repo.get(case.id)
             if fresh is None or not fresh.is_open:
@@ -237,7 +237,8 @@ class Dunning:
                 return
             self._run(fresh, due[0], now, report)
 
-    def _zone(self, case: DunningCase) -> tzinfo | None:
+    def zone(self, case: DunningCase) -> tzinfo | None:
+        """The customer's time zone (from the billing country; None when unknown)."""
         try:
             country = self.processor.snapshot(case.customer_id).customer.address.country
         except NotFound:

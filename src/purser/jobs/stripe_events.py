@@ -9,6 +9,7 @@ dispute) are appended to the audit log after that commit.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from purser.audit.log import AuditLog
@@ -29,8 +30,18 @@ def event_key(event_id: str) -> str:
     return f"{EVENT_KIND}:{event_id}"
 
 
-def register_stripe_events(queue: HueyJobQueue, db: Database, secret: str, audit: AuditLog) -> WebhookHandler:
-    """Register the `stripe.event` handler on `queue`; returns the webhook handler (the route verifies with it)."""
+def register_stripe_events(
+    queue: HueyJobQueue,
+    db: Database,
+    secret: str,
+    audit: AuditLog,
+    *,
+    then: Callable[[dict[str, Any]], object] | None = None,
+) -> WebhookHandler:
+    """Register the `stripe.event` handler on `queue`; returns the webhook handler (the route verifies with it).
+
+    `then(event)` runs after the event is recorded, on every delivery (dunning enqueues its own job there,
+    keyed by the event id, so a repeat adds nothing)."""
     webhooks = WebhookHandler(db, secret)
 
     def handle(payload: Payload, context: JobContext) -> None:
@@ -44,6 +55,8 @@ def register_stripe_events(queue: HueyJobQueue, db: Database, secret: str, audit
                 actor="system:stripe-webhook",
                 data={"reason": escalation["reason"], "summary": escalation["summary"], "event": result.event_id},
             )
+        if then is not None:  # also on a duplicate: its hand-over may be what a crash cut short (keyed, so once)
+            then(event)
 
     queue.register(EVENT_KIND, handle, retries=8, retry_delay_seconds=10)
     return webhooks

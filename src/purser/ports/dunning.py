@@ -155,3 +155,7 @@ class MovableClock(Protocol):
     def advance_clock(self, to: datetime) -> AdvanceOutcome:
         """Move the clock to `to`, running everything due on the way."""
         ...
+
+    def next_billing_at(self) -> datetime | None:
+        """When the next renewal or automatic retry is due (None: nothing is)."""
+        ...

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from purser.domain import InvoiceStatus, PaymentBehavior, PaymentMethod
 from purser.domain.ids import CustomerId, PaymentMethodId
 from purser.processors.errors import Conflict
 from purser.processors.sandbox import queries
+from purser.processors.sandbox.clock import to_db, utc
 from purser.processors.sandbox.events import emit, new_id
 from purser.store import sandbox_tables as t
 
-__all__ = ["TEST_CARD_LAST4", "attach_test_card", "mark_uncollectible"]
+__all__ = ["TEST_CARD_LAST4", "attach_test_card", "mark_uncollectible", "next_billing_at"]
 
 TEST_CARD_LAST4 = {
     PaymentBehavior.SUCCEEDS: "4242",
@@ -76,3 +77,23 @@ def mark_uncollectible(conn: Connection, invoice_id: str, now: datetime) -> None
     )
     after = queries.invoice(conn, invoice_id)
     emit(conn, "invoice.marked_uncollectible", after, now, customer_id=after.customer_id)
+
+
+def next_billing_at(conn: Connection, after: datetime) -> datetime | None:
+    """The earliest renewal, trial end, resume, period-end cancellation or automatic retry after `after`
+    (what `advance_clock` would run next; `purser sandbox advance` stops there so dunning keeps pace)."""
+    s, inv = t.subscriptions.c, t.invoices.c
+    billing = ["active", "past_due", "unpaid"]
+    candidates = (
+        select(func.min(s.current_period_end)).where(s.status.in_(billing), s.current_period_end > to_db(after)),
+        select(func.min(func.coalesce(s.trial_end, s.current_period_end))).where(
+            s.status == "trialing", func.coalesce(s.trial_end, s.current_period_end) > to_db(after)
+        ),
+        select(func.min(s.resumes_at)).where(s.status == "paused", s.resumes_at > to_db(after)),
+        select(func.min(s.current_period_end)).where(
+            s.status == "paused", s.cancel_at_period_end.is_(True), s.current_period_end > to_db(after)
+        ),
+        select(func.min(inv.next_payment_attempt)).where(inv.status == "open", inv.next_payment_attempt > to_db(after)),
+    )
+    found = [value for query in candidates if (value := conn.execute(query).scalar()) is not None]
+    return min(utc(v) for v in found) if found else None

@@ -464,6 +464,11 @@ class SandboxProcessor:
         result: PaymentMethod = self._write(idempotency_key, "attach_test_card", params, run)
         return result
 
+    def next_billing_at(self) -> datetime | None:
+        """When the next renewal, trial end, resume or automatic retry is due (None: nothing is)."""
+        with self.db.read() as conn:
+            return cards.next_billing_at(conn, read_clock(conn))
+
     def mark_uncollectible(self, invoice_id: InvoiceId, *, idempotency_key: str) -> None:
         """Give up on an open invoice (status uncollectible; no more retries)."""
 
