@@ -24,7 +24,7 @@ from purser.actions.records import SYSTEM, ActionRecords, load_json, money_field
 from purser.audit.log import canonical_json, utc_now_iso
 from purser.domain import AccountSnapshot, CustomerId
 from purser.policy.guard import envelope_decision
-from purser.ports.actions import Action, ActionChanges
+from purser.ports.actions import Action, ActionChanges, ApprovalRequest
 from purser.ports.unit_of_work import TurnBatch, UnitOfWork
 from purser.processors import BillingProcessor, ProcessorError, ProcessorUnavailable
 
@@ -139,11 +139,21 @@ class Execution(ActionRecords):
                 quote=prepared.quote,
                 reason=decision.reason,
             )
-        if approved_by is None and decision.kind == "approval":
-            return self._request_approval(uow, row, prepared, str(decision.reason))
-        if approved_by is None and self.policy.shadowed(row.action):
+        if approved_by is None and (decision.kind == "approval" or self.policy.shadowed(row.action)):
             # Shadow mode: inside the envelope, so it would have run on its own; a person decides instead.
-            return self._request_approval(uow, row, prepared, SHADOW)
+            reason = str(decision.reason) if decision.kind == "approval" else SHADOW
+            waiting = self._waiting_approval(uow, row, prepared)
+            if waiting is not None:
+                return Outcome(
+                    row.id,
+                    row.action,
+                    "refused",
+                    "A teammate is already reviewing the same request; you'll get the answer here.",
+                    quote=prepared.quote,
+                    reason="approval_pending",
+                    approval_id=waiting.id,
+                )
+            return self._request_approval(uow, row, prepared, reason)
         plan = {
             **prepared.plan,
             "_fixed": stored.get("_fixed", {}),
@@ -215,6 +225,23 @@ class Execution(ActionRecords):
             result=executed.result,
             also=self._settlement(row, refund_id=refund_id),
         )
+
+    @staticmethod
+    def _target(action: str, plan: dict[str, Any]) -> str:
+        # What a second request would duplicate: the same charge for refunds, the action itself otherwise.
+        return f"{action}:{plan.get('charge_id', '')}" if action == "refund" else action
+
+    def _waiting_approval(self, uow: UnitOfWork, row: Action, prepared: Prepared) -> ApprovalRequest | None:
+        """A pending approval request of the same customer for the same target (one charge, one action):
+        asking again collapses into it instead of queueing a second request for the team."""
+        target = self._target(row.action, prepared.plan)
+        for request in uow.approvals.list(status="pending"):
+            if request.customer_id != row.customer_id or request.action != row.action:
+                continue
+            other = uow.actions.get(request.action_id)
+            if other is not None and self._target(other.action, load_json(other.plan) or {}) == target:
+                return request
+        return None
 
     @staticmethod
     def _settlement(row: Action, *, refund_id: str | None) -> Callable[[UnitOfWork], None] | None:
