@@ -200,10 +200,7 @@ def message_payloads(event: AgentEvent, *, owner: str, ephemeral: bool) -> list[
     if isinstance(event, ActionResult):
         return text_payloads(f"{RESULT_MARKS[event.status]} {event.summary}", ephemeral=ephemeral)
     if isinstance(event, ApprovalPending):
-        return text_payloads(
-            f"{APPROVAL_MARK} {event.summary}\n-# A teammate is reviewing this; you'll hear back here.",
-            ephemeral=ephemeral,
-        )
+        return text_payloads(f"{APPROVAL_MARK} {event.summary}", ephemeral=ephemeral)  # says who reviews it
     if isinstance(event, Handoff):
         return text_payloads(f"{HANDOFF_MARK} {event_text(event)}", ephemeral=ephemeral)
     return []  # pragma: no cover - the union is closed

@@ -139,8 +139,7 @@ class DiscordDriver:
         if mark in statuses:
             return {"type": "action_result", "action_id": "", "status": statuses[mark], "summary": rest}
         if mark == APPROVAL_MARK:
-            summary = rest.split("\n-# ", 1)[0]
-            return {"type": "approval_pending", "action_id": self._pending_action(conversation_id), "summary": summary}
+            return {"type": "approval_pending", "action_id": self._pending_action(conversation_id), "summary": rest}
         if mark == HANDOFF_MARK:
             # The customer is not shown why; the reason is read where the handoff was recorded.
             reason = self.container.runtime.conversation(conversation_id).handoff_reason or ""
