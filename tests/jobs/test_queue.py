@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from huey import MemoryHuey, RedisHuey, SqliteHuey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from purser.jobs import EmbeddedWorker, HueyJobQueue, InvalidJob
 from purser.ports.jobs import JobContext, JobLeaseLost, Payload, UnknownJob
-from purser.store.jobs import finish_in
+from purser.store.db import Database
+from purser.store.jobs import JobStore, finish_in, parse_stamp, stamp
 
 
 def _now() -> datetime:
@@ -173,3 +178,44 @@ def test_a_job_interrupted_more_often_than_it_may_run_is_dead(queue: HueyJobQueu
     record = queue.get("p1")
     assert record is not None and record.status == "dead" and "interrupted" in (record.last_error or "")
     assert handler.calls == []
+
+
+def test_a_job_enqueued_while_the_broker_is_down_is_stored_and_swept_later(db: Database, tmp_path: Path) -> None:
+    down = HueyJobQueue(JobStore(db), RedisHuey("purser-down", url="redis://127.0.0.1:1/0", results=False))
+    handler = Recorder()
+    down.register("demo.work", handler)
+    assert down.enqueue("demo.work", {"n": 1}, key="b1") is True  # stored; the push failed and was logged
+    record = down.get("b1")
+    assert record is not None and record.status == "queued"
+    up = HueyJobQueue(JobStore(db), SqliteHuey("up", filename=str(tmp_path / "up.db"), results=False))
+    up.register("demo.work", handler)
+    assert up.sweep() == 0  # not overdue yet: a worker may still take it (the grace is 30 s by default)
+    later = _now() + timedelta(seconds=60)
+    assert up.sweep(now=later) == 1 and up.sweep(now=later) == 0  # handed over once
+    worker = EmbeddedWorker(up, workers=1, sweep_seconds=60)
+    worker.start()
+    try:
+        assert handler.done.wait(10)
+    finally:
+        worker.stop()
+    assert [c[0] for c in handler.calls] == [{"n": 1}]
+
+
+@given(
+    delay=st.integers(min_value=1, max_value=10_000),
+    attempts=st.lists(st.integers(min_value=1, max_value=200), min_size=2, max_size=20),
+)
+def test_backoff_doubles_from_the_delay_never_shrinks_and_is_capped(delay: int, attempts: list[int]) -> None:
+    queue = HueyJobQueue(JobStore.__new__(JobStore), MemoryHuey("props", results=False))
+    queue.register("demo.work", Recorder(), retry_delay_seconds=delay)
+    assert queue.backoff("demo.work", 1) == timedelta(seconds=min(delay, queue.max_backoff_seconds))
+    waits = [queue.backoff("demo.work", n) for n in sorted(attempts)]
+    assert waits == sorted(waits)
+    assert all(timedelta(0) < wait <= timedelta(seconds=queue.max_backoff_seconds) for wait in waits)
+
+
+@given(st.lists(st.datetimes(timezones=st.just(UTC)), min_size=2, max_size=30))
+def test_stored_stamps_sort_as_text_like_the_moments_they_stand_for(moments: list[datetime]) -> None:
+    stamps = [stamp(m) for m in moments]
+    assert [parse_stamp(s) for s in stamps] == moments
+    assert sorted(stamps) == [stamp(m) for m in sorted(moments)]

@@ -33,7 +33,9 @@ def stamp(moment: datetime) -> str:
     """`moment` as the tables store it: UTC, microseconds, sortable as text."""
     if moment.tzinfo is None:
         raise ValueError("expected an aware datetime (UTC)")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    m = moment.astimezone(UTC)
+    # Written out, not strftime: %Y does not zero-pad years before 1000 on every platform.
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}Z"
 
 
 def parse_stamp(value: str) -> datetime:
