@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from purser.agent.events import ConfirmationRequest
+from purser.agent.events import ActionResult, AgentMessage, ConfirmationRequest
 from purser.channels._whatsapp_render import (
     Choice,
+    batch_messages,
     choice_id,
     choices_message,
     confirmation_message,
@@ -122,3 +123,34 @@ def test_a_confirmation_card_shows_the_exact_amount_and_fits(minor: int, currenc
     body = message["interactive"]["body"]["text"]
     assert f"Amount: {amount.format()}" in body
     assert "ch_secret" not in body and "act_0123456789abcdef" not in body
+
+
+CARD = ConfirmationRequest(
+    action_id="act_1",
+    action="refund",
+    summary="Refund $20.00 of the $20.00 charge of 1 November 2026.",
+    quote={"amount": "20.00", "currency": "usd", "charge": "ch_1"},
+)
+
+
+def test_the_message_introducing_a_card_becomes_its_text() -> None:
+    intro = AgentMessage(text=f"{CARD.summary}\n\nPlease confirm with the button below.")
+    [(event, index, card)] = batch_messages(TO, [intro, CARD])
+    assert (event, index) == (CARD, 0)
+    assert card["interactive"]["body"]["text"] == (
+        "Refund $20.00 of the $20.00 charge of 1 November 2026.\n\nPlease confirm with the button below.\n\n"
+        "Amount: $20.00"
+    )
+
+
+def test_a_message_about_something_else_stays_its_own_bubble() -> None:
+    other = AgentMessage(text="You have two charges this month.")
+    messages = batch_messages(TO, [other, CARD])
+    assert [m["type"] for _, _, m in messages] == ["text", "interactive"]
+    assert messages[1][2]["interactive"]["body"]["text"].startswith(f"*{CARD.summary}*\nAmount: $20.00")
+
+
+def test_a_result_repeated_by_the_agent_is_said_once() -> None:
+    result = ActionResult(action_id="act_1", status="succeeded", summary="Refunded $20.00.")
+    messages = batch_messages(TO, [result, AgentMessage(text="Refunded $20.00."), AgentMessage(text="Anything else?")])
+    assert [m["text"]["body"] for _, _, m in messages] == ["Refunded $20.00.", "Anything else?"]

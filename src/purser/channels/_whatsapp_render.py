@@ -27,11 +27,11 @@ __all__ = [
     "BUTTON_PREFIX",
     "Choice",
     "ParsedChoice",
+    "batch_messages",
     "choice_id",
     "choices_message",
     "confirmation_body",
     "confirmation_message",
-    "event_messages",
     "parse_choice",
     "shorten",
     "template_message",
@@ -188,29 +188,57 @@ def choices_message(to: str, body: str, choices: Sequence[Choice], *, footer: st
     }
 
 
-def confirmation_body(event: ConfirmationRequest) -> str:
-    """The card's text: the summary in bold, then one `Label: value` line per fact of the quote."""
-    lines = [f"*{whatsapp_text(event.summary).strip()}*"]
-    lines += [f"{label}: {value}" if value else label for label, value in quote_facts(event.quote)]
-    return "\n".join(lines)
+def confirmation_body(event: ConfirmationRequest, *, lead: str = "") -> str:
+    """The card's text: the summary in bold (or the agent's `lead` message that states it), then the facts."""
+    facts = "\n".join(f"{label}: {value}" if value else label for label, value in quote_facts(event.quote))
+    head = whatsapp_text(lead).strip() + "\n" if lead else f"*{whatsapp_text(event.summary).strip()}*"
+    return f"{head}\n{facts}" if facts else head.strip()
 
 
-def confirmation_message(to: str, event: ConfirmationRequest) -> dict[str, Any]:
+def confirmation_message(to: str, event: ConfirmationRequest, *, lead: str = "") -> dict[str, Any]:
     """A confirmation request as reply buttons Confirm / Cancel under the summary and the quote's facts."""
     choices = [
         Choice(id=choice_id("yes", event.action, event.action_id), title="Confirm"),
         Choice(id=choice_id("no", event.action, event.action_id), title="Cancel"),
     ]
-    return choices_message(to, confirmation_body(event), choices)
+    return choices_message(to, confirmation_body(event, lead=lead), choices)
 
 
-def event_messages(to: str, event: AgentEvent) -> list[dict[str, Any]]:
-    """One agent event as WhatsApp messages (inside the service window)."""
-    if isinstance(event, ConfirmationRequest):
-        return [confirmation_message(to, event)]
-    if isinstance(event, AgentMessage):
-        return text_messages(to, event.text)
-    return text_messages(to, event_text(event))
+def _folds(text: str, card: ConfirmationRequest) -> bool:
+    """Whether the agent's message before a card introduces it (it states the summary) and fits in it."""
+    summary = card.summary.strip()
+    return bool(summary) and summary in text and len(confirmation_body(card, lead=text)) <= INTERACTIVE_BODY_LIMIT
+
+
+def batch_messages(to: str, events: Sequence[AgentEvent]) -> list[tuple[AgentEvent, int, dict[str, Any]]]:
+    """A batch of agent events as WhatsApp messages (inside the service window), each with its event and index.
+
+    A chat shows every bubble, so a batch never says the same thing twice: the message introducing a
+    confirmation becomes the card's text, and a message repeating an action's result is sent once.
+    """
+    out: list[tuple[AgentEvent, int, dict[str, Any]]] = []
+    said: set[str] = set()
+    lead = ""
+    for position, event in enumerate(events):
+        following = events[position + 1] if position + 1 < len(events) else None
+        if (
+            isinstance(event, AgentMessage)
+            and isinstance(following, ConfirmationRequest)
+            and _folds(event.text, following)
+        ):
+            lead = event.text
+            continue
+        if isinstance(event, ConfirmationRequest):
+            payloads = [confirmation_message(to, event, lead=lead)]
+            lead = ""
+        else:
+            text = (event.text if isinstance(event, AgentMessage) else event_text(event)).strip()
+            if not text or text in said:
+                continue
+            said.add(text)
+            payloads = text_messages(to, text)
+        out.extend((event, index, payload) for index, payload in enumerate(payloads))
+    return out
 
 
 def template_message(to: str, text: str, *, template: str, language: str) -> dict[str, Any]:

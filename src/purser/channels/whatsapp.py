@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from purser.agent.events import AgentEvent, CustomerConfirm, CustomerMessage
 from purser.channels._whatsapp_api import GraphMessages
-from purser.channels._whatsapp_render import event_messages, template_message, text_messages
+from purser.channels._whatsapp_render import batch_messages, template_message, text_messages
 from purser.channels._whatsapp_webhook import Incoming, handshake, parse_messages, verify_signature
 from purser.channels.base import (
     ChannelDeliveryError,
@@ -147,12 +147,11 @@ class WhatsAppChannel:
             if texts:
                 self._send_template(to, "\n".join(texts))
             return
-        for event in events:
-            for index, payload in enumerate(event_messages(to, event)):
-                if self._was_sent(event, index):
-                    continue
-                self.api.send(payload)
-                self._mark_sent(event, index)
+        for event, index, payload in batch_messages(to, events):
+            if self._was_sent(event, index):
+                continue
+            self.api.send(payload)
+            self._mark_sent(event, index)
 
     def send_text(self, external_id: str, text: str, *, thread: ChannelThread | None = None) -> None:
         """A plain message to a WhatsApp number; the template outside the window, or `ChannelDeliveryError`."""

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m purser.testing.whatsapp", description=__doc__)
     parser.add_argument("--purser", default="http://127.0.0.1:8000", help="Purser's base URL")
     parser.add_argument("--number", default="15550001111", help="the customer's WhatsApp number (digits)")
-    parser.add_argument("--port", type=int, default=8790, help="port of the local Graph API")
+    parser.add_argument("--port", type=int, default=8792, help="port of the local Graph API")
     args = parser.parse_args(argv)
     options: list[tuple[str, str]] = []
     server = WhatsAppServer(port=args.port, on_call=lambda call: _show(call, options)).start()
@@ -76,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if text == "/quit":
                 break
-            if text.startswith("/") and text[1:].isdigit() and 0 < int(text[1:]) <= len(options):
+            if text.startswith("/") and text[1:].isdigit():
+                if not 0 < int(text[1:]) <= len(options):
+                    print(f"  [no button {text} on the last interactive message]")
+                    continue
                 reply_id, title = options[int(text[1:]) - 1]
                 hook = server.reply_webhook(args.number, reply_id, title)
             else:

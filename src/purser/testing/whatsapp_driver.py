@@ -4,7 +4,8 @@ Each customer message becomes the signed webhook Meta would post (`X-Hub-Signatu
 the app's `/channels/whatsapp/webhook`; each Confirm/Cancel is the `button_reply` WhatsApp posts
 when the customer taps the button Purser sent. The agent's answer is read back from what Purser
 posted to the local Graph API (`purser.testing.whatsapp`): a text message is a `message` event,
-an interactive message with Purser's buttons a `confirmation_request`. What a WhatsApp customer
+an interactive message with Purser's buttons a `confirmation_request` (and, when the agent's
+message introducing it leads the card's text, that `message` too). What a WhatsApp customer
 only reads as text is taken from the record it rests on: a new pending approval of the
 conversation (the gateway) is an `approval_pending`, a conversation newly handed off (the
 runtime) a `handoff` with its reason.
@@ -143,6 +144,9 @@ def calls_to_events(calls: list[GraphCall]) -> list[dict[str, Any]]:
             params = body["template"]["components"][0]["parameters"]
             events.append({"type": "message", "text": " ".join(p["text"] for p in params)})
         elif kind == "interactive":
+            text = body["interactive"]["body"]["text"]
+            if not text.startswith("*"):  # the agent's own words lead the card: they were its message
+                events.append({"type": "message", "text": text})
             events.append(_card(body["interactive"]))
     return events
 
