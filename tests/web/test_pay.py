@@ -40,6 +40,7 @@ from purser.web.app import create_app
 PUBLIC_URL = "https://billing.example.test"
 START = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
 RENEWAL = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+ADMIN_TOKEN = "pay-test-admin-token-0123456789"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/pay/([A-Za-z0-9_.\-]+)")
 
 
@@ -59,6 +60,7 @@ def world(tmp_path: Path, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> It
         "PURSER_SMTP_URL": sink.url,
         "PURSER_PUBLIC_URL": PUBLIC_URL,
         "PURSER_LINK_SECRET": "pay-test-secret",
+        "PURSER_ADMIN_TOKEN": ADMIN_TOKEN,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # no purser.yaml of the repository's
@@ -156,6 +158,15 @@ async def test_decline_outreach_pay_and_nothing_more(
     advance("--days", "20")
     assert kinds(world) == ["dunning", "dunning_recovered"]
     assert len(sink.messages) == 2
+
+    # The dashboard's figures.
+    figures = await client.get("/api/admin/dunning", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert figures.status_code == 200, figures.text
+    body = figures.json()
+    assert (body["open"], body["recovered"], body["recovery_rate_percent"]) == (0, 1, 100)
+    assert body["recovered_revenue"] == [{"minor": 5000, "currency": "usd", "amount": "50.00"}]
+    assert body["recovered_by"] == {"customer": 1} and body["median_seconds_to_recovery"] == 9 * 3600
+    assert (await client.get("/api/admin/dunning")).status_code == 401
 
 
 async def test_bad_links_and_bad_values_change_nothing(

@@ -59,7 +59,7 @@
   /* -- tabs (WAI-ARIA tabs pattern: arrows move, Enter/Space or click selects) ------------- */
   var tabs = Array.prototype.slice.call(document.querySelectorAll("[role=tab]"));
   var loaders = { approvals: loadApprovals, handoffs: loadHandoffs, conversations: loadConversations,
-    audit: loadAudit, metrics: loadMetrics, policy: loadPolicy };
+    audit: loadAudit, metrics: loadMetrics, dunning: loadDunning, policy: loadPolicy };
   function show(name) {
     tabs.forEach(function (t) {
       var on = t.id === "tab-" + name;
@@ -296,6 +296,32 @@
           [el("p", sh.proposals + " of " + sh.writes_asking_a_person + " writes that asked a person would have run on their own (" + (sh.mode === "shadow" ? "every action" : sh.shadowed_actions.join(", ") || "no action") + " in shadow).", "hint"),
            table(["Action", "Proposals", "Accepted as proposed", "Denied", "Pending", "Accepted %"], sh.by_action.map(function (x) { return [x.action, String(x.proposals), String(x.approved), String(x.denied), String(x.pending), x.accepted_percent + "%"]; }))]));
       }
+      view.appendChild(grid);
+    }).catch(function (e) { say(e.message); });
+  }
+
+  /* -- dunning (DESIGN §10): cases, recovered revenue, recovery rate, time to recovery ----------- */
+  function loadDunning() {
+    var view = $("view-dunning");
+    var C = window.PurserCharts;
+    api("GET", "/api/admin/dunning").then(function (d) {
+      view.textContent = "";
+      view.appendChild(el("h2", "Dunning"));
+      var grid = el("div", null, "charts");
+      var rate = d.recovery_rate_percent;
+      grid.appendChild(chartCard("Recovery rate", C.donut("Recovery rate " + (rate === null ? "—" : rate + "%"), Number(rate || 0)),
+        [el("p", d.recovered + " recovered of " + (d.recovered + d.lost + d.canceled) + " closed cases; " + d.open + " open.", "hint")]));
+      grid.appendChild(chartCard("Cases by status",
+        C.bars("Cases by status", [
+          { label: "open", value: d.open, color: "#4f46e5" }, { label: "recovered", value: d.recovered, color: "#059669" },
+          { label: "lost", value: d.lost, color: "#dc2626" }, { label: "canceled", value: d.canceled, color: "#6b7280" }], {}),
+        [table(["Recovered by", "Cases"], Object.keys(d.recovered_by).map(function (k) { return [k, String(d.recovered_by[k])]; }))]));
+      var ttr = d.median_seconds_to_recovery;
+      grid.appendChild(chartCard("Recovered revenue",
+        C.bars("Recovered revenue per currency", d.recovered_revenue.map(function (m) { return { label: m.currency.toUpperCase(), value: Number(m.amount) }; }), {}),
+        [table(["Recovered", "Still open"], [[d.recovered_revenue.map(function (m) { return money(m.amount, m.currency); }).join(", ") || "—",
+          d.open_revenue.map(function (m) { return money(m.amount, m.currency); }).join(", ") || "—"]]),
+         el("p", "Median time to recovery: " + (ttr === null ? "—" : (ttr / 3600).toFixed(1) + " hours") + " (processor clock).", "hint")]));
       view.appendChild(grid);
     }).catch(function (e) { say(e.message); });
   }
