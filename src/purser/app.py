@@ -22,6 +22,7 @@ from purser.processors.base import BillingProcessor
 from purser.store.db import Database
 
 if TYPE_CHECKING:
+    from purser.actions.approvals import ApprovalRules
     from purser.actions.gateway import Gateway
     from purser.agent.runtime import Runtime
     from purser.audit.log import AuditLog
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from purser.jobs import HueyJobQueue
     from purser.knowledge import KnowledgeBase
     from purser.mail import OutboxService
+    from purser.people import PeopleService
+    from purser.people.oidc import OidcSignIn
+    from purser.people.sessions import Sessions
     from purser.processors.sandbox import SandboxProcessor
     from purser.store.world_state import ChargeRow as ChargeRow
     from purser.store.world_state import EmailRow as EmailRow
@@ -64,6 +68,7 @@ __all__ = [
     "BootstrapError",
     "Container",
     "build",
+    "build_approval_rules",
     "build_backoffice",
     "build_channels",
     "build_for_world",
@@ -71,7 +76,10 @@ __all__ = [
     "build_jobs",
     "build_knowledge",
     "build_links",
+    "build_people",
     "build_processor",
+    "build_sessions",
+    "build_sso",
     "memory_database",
     "open_database",
     "wire",
@@ -111,6 +119,12 @@ class Container:
     """The job queue (DESIGN §10; docs/JOBS.md); None only in containers wired by hand."""
     outbox: OutboxService | None = None
     """Every email Purser sends (delivered by `email.deliver` jobs over SMTP); None only when wired by hand."""
+    people: PeopleService | None = None
+    """Accounts and API tokens (DESIGN §11); None only in containers wired by hand."""
+    sessions: Sessions | None = None
+    """Dashboard sessions with CSRF tokens; None only in containers wired by hand."""
+    sso: OidcSignIn | None = None
+    """OIDC single sign-on; None unless `oidc:` names an issuer."""
 
     def close(self) -> None:
         """Stop channel deliveries and release database connections."""
@@ -246,7 +260,14 @@ class Backoffice:
         """The gateway over this store, processor and audit log, with the configured policy."""
         from purser.actions.gateway import Gateway
 
-        return Gateway(self.db, self.processor, self.settings.policy, self.audit)
+        gateway = Gateway(self.db, self.processor, self.settings.policy, self.audit)
+        gateway.approval_rules = build_approval_rules(gateway, self.people)
+        return gateway
+
+    @cached_property
+    def people(self) -> PeopleService:
+        """Accounts and their credentials (`purser admin ...`)."""
+        return build_people(self.settings, self.db)
 
     @cached_property
     def identity(self) -> ChannelIdentity:
@@ -287,6 +308,8 @@ def wire(
 
     audit = AuditLog(db)
     gateway = Gateway(db, processor, policy, audit)
+    people = build_people(settings, db, policy=policy)
+    gateway.approval_rules = build_approval_rules(gateway, people)
     runtime = Runtime.from_settings(
         settings, db=db, processor=processor, gateway=gateway, policy=policy, knowledge=knowledge, model=model
     )
@@ -301,9 +324,59 @@ def wire(
         runtime=runtime,
         jobs=jobs,
         outbox=outbox,
+        people=people,
+        sessions=build_sessions(people),
+        sso=build_sso(settings, people),
     )
     container.channels = build_channels(container)
     return container
+
+
+def build_people(settings: Settings, db: Database, *, policy: Policy | None = None) -> PeopleService:
+    """Accounts over the store (DESIGN §11); limits in the policy currency; `settings.admin_token` is the
+    bootstrap administrator (the web app may pass the token it generated instead)."""
+    from purser.people import PeopleService
+    from purser.store.people import SqlPeopleRepository
+
+    currency = (policy or settings.policy).currency
+    return PeopleService(SqlPeopleRepository(db), currency=currency, admin_token=settings.admin_token)
+
+
+def build_sessions(people: PeopleService) -> Sessions:
+    """Dashboard sessions (8 hours) over the people's store."""
+    from purser.people.sessions import Sessions
+
+    return Sessions(people.repo, people)
+
+
+def build_sso(settings: Settings, people: PeopleService) -> OidcSignIn | None:
+    """OIDC sign-in against `settings.oidc.issuer` (None when no issuer is configured); the issuer redirects
+    back to `PURSER_PUBLIC_URL/api/session/sso/callback`."""
+    if settings.oidc is None:
+        return None
+    from purser.people.oidc import OidcSignIn
+
+    callback = settings.public_url.rstrip("/") + "/api/session/sso/callback"
+    oidc = settings.oidc
+    return OidcSignIn(
+        people,
+        issuer=oidc.issuer,
+        client_id=oidc.client_id,
+        client_secret=oidc.client_secret,
+        redirect_uri=callback,
+    )
+
+
+def build_approval_rules(gateway: Gateway, people: PeopleService) -> ApprovalRules:
+    """Approver limits and two-person approval for `gateway`, with signatures kept beside its records."""
+    from purser.actions.approvals import ApprovalRules
+    from purser.store.people import SqlApprovalSignatures
+
+    if gateway.db is None:
+        raise BootstrapError("approval rules need the gateway's database")
+    return ApprovalRules(
+        gateway.policy, SqlApprovalSignatures(gateway.db), people.approver, audit=gateway.audit, uow=gateway.uow
+    )
 
 
 def build_links(settings: Settings, db: Database) -> SignedLinks:
@@ -383,10 +456,17 @@ def build_channels(container: Container) -> ChannelService | None:
     if slack is not None and (slack.approvals_channel or slack.team_channel):
         team = cast("TeamDesk", adapters[ChannelName("slack")])
     approvers = frozenset(slack.approvers) if slack is not None else frozenset()
+    people = container.people
 
     def approver(channel: ChannelName, user: str) -> str | None:
-        # Until people have accounts (DESIGN §11), the configured Slack user ids are the approvers.
-        return f"slack:{user}" if channel == "slack" and user in approvers else None
+        # A person (approver or admin) linked to the Slack user decides as themselves; the configured
+        # `channels.slack.approvers` list stays a fallback for teams without accounts (docs/PEOPLE.md).
+        if channel != "slack":
+            return None
+        person = people.slack_approver(user) if people is not None else None
+        if person is not None:
+            return person.name
+        return f"slack:{user}" if user in approvers else None
 
     return ChannelService(
         runtime=container.runtime,

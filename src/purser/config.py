@@ -128,6 +128,16 @@ class JobsSettings(BaseModel):
     email_retries: int = Field(12, ge=0, description="Delivery attempts after the first before an email is failed.")
 
 
+class OidcSettings(BaseModel):
+    """`oidc:` (DESIGN §11): single sign-on for the dashboard with an OpenID Connect issuer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1, description="The issuer URL; discovery is read from issuer/.well-known/...")
+    client_id: str = Field(min_length=1, description="This application's client id at the issuer.")
+    client_secret: str = Field(repr=False, min_length=1, description="Its client secret.")
+
+
 class Settings(BaseSettings):
     """Everything the bootstrap needs."""
 
@@ -154,6 +164,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(None, description="redis://host:port/db: jobs on Redis for `purser worker`.")
     channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
+    oidc: OidcSettings | None = Field(None, description="SSO for the dashboard; off when unset.")
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     stripe_api_key: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_KEY", "PURSER_STRIPE_API_KEY"))
     stripe_api_base: str | None = Field(
@@ -225,6 +236,7 @@ __all__ = [
     "EmailChannelSettings",
     "JobsSettings",
     "ModelEntry",
+    "OidcSettings",
     "RoutingRules",
     "Settings",
     "SlackSettings",

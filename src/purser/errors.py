@@ -10,6 +10,9 @@ is kept for callers that catch it):
 
     PurserError                                                purser_error [500]  errors
     ├── ActionIdExhausted (RuntimeError)                       action_id_exhausted [503]  actions.records
+    ├── ApprovalRefused                                        approval_refused [403]  actions.approvals
+    │   └── ApproverOverLimit                                  over_approval_limit [403]  actions.approvals
+    ├── AlreadySigned (ValueError)                             same_approver [409]  ports.approvals
     ├── RuntimeInputError (ValueError)                         cannot_apply [409]  agent.runtime
     │   ├── InvalidReply                                       invalid_value [422]  agent.human
     │   └── NotHandedOff                                       not_handed_off [409]  agent.human
@@ -34,6 +37,14 @@ is kept for callers that catch it):
     ├── ProviderConfigError (ValueError)                       model_not_configured [503]  models.providers
     ├── CurrencyMismatch (ValueError)                          currency_mismatch [422]  money
     ├── InvalidAmount (ValueError)                             invalid_amount [422]  money
+    ├── InvalidPerson (ValueError)                             invalid_person [422]  people.errors
+    ├── UnknownPerson (LookupError)                            unknown_person [404]  people.errors
+    ├── AuthenticationFailed                                   unauthorized [401]  people.errors
+    ├── NotPermitted                                           not_permitted [403]  people.errors
+    │   └── CsrfRejected                                       csrf_rejected [403]  people.errors
+    ├── SsoError                                               sso_failed [401]  people.errors
+    │   └── SsoNotConfigured                                   sso_not_configured [404]  people.errors
+    ├── PersonExists (ValueError)                              person_exists [409]  ports.people
     ├── PolicyError (ValueError)                               invalid_policy [422]  policy.schema
     ├── Conflict                                               conflict [409]  ports.actions
     ├── AuditError (ValueError)                                audit_invalid [422]  ports.audit

@@ -37,6 +37,7 @@ from purser.ports.unit_of_work import TurnBatch, UnitOfWorkFactory
 from purser.processors import BillingProcessor, NotFound, ProcessorError
 
 if TYPE_CHECKING:
+    from purser.actions.approvals import ApprovalRules
     from purser.store.db import Database
 
 
@@ -72,6 +73,8 @@ class Gateway(Execution):
         self.processor = processor
         self.policy = policy
         self.audit = audit
+        self.approval_rules: ApprovalRules | None = None
+        """Approver limits and two-person approval (`purser.actions.approvals`); set by the bootstrap."""
 
     # -- catalog --------------------------------------------------------------------------------
     def tools(self) -> list[ActionSpec]:
@@ -234,7 +237,16 @@ class Gateway(Execution):
 
     # -- approvals ------------------------------------------------------------------------------
     def decide_approval(self, approval_id: str, *, approve: bool, approver: str, reason: str) -> Outcome:
-        """A human's decision. approve: the action runs (still inside the hard rules); deny: denied."""
+        """A human's decision. approve: the action runs (still inside the hard rules); deny: denied.
+
+        The approval rules run first: an approver above their limit or without the role is refused, and a
+        first signature of a two-person approval returns `pending_approval` with nothing decided."""
+        signers: tuple[str, ...] = ()
+        if self.approval_rules is not None:
+            review = self.approval_rules.review(self.approval(approval_id), approve=approve, approver=approver)
+            if review.pending is not None:
+                return review.pending
+            signers = review.signers
         with self.uow.write() as uow:
             apr = uow.approvals.get(approval_id)
             changed = False
@@ -248,7 +260,12 @@ class Gateway(Execution):
                     actor=f"human:{approver}",
                     conversation_id=apr.conversation_id,
                     action_id=apr.action_id,
-                    data={"approval_id": approval_id, "approve": approve, "reason": reason},
+                    data={
+                        "approval_id": approval_id,
+                        "approve": approve,
+                        "reason": reason,
+                        **({"signers": list(signers)} if signers else {}),
+                    },
                     uow=uow,
                 )
         if apr is None:

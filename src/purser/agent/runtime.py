@@ -302,6 +302,8 @@ class Runtime(TurnAssembly):
             outcome = self.gateway.decide_approval(approval_id, approve=approve, approver=approver, reason=reason)
             if outcome.status == "refused" and outcome.reason in ("unknown_approval", "already_decided"):
                 raise RuntimeInputError(f"approval {approval_id!r}: {outcome.summary}")
+            if outcome.status == "pending_approval":
+                return cid, []  # a first signature of a two-person approval: nothing resumes yet
             payload = {
                 "approval_id": approval_id,
                 "action_id": request.action_id,

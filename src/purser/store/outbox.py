@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from purser.ports.outbox import Attachment, OutboxEntry, OutboxStatus, OutgoingEmail
@@ -154,6 +154,11 @@ class OutboxStore:
         if status is not None:
             stmt = stmt.where(outbox.c.status == status)
         return self.db.run_read(lambda conn: [_read(conn, row, with_files=False) for row in conn.execute(stmt).all()])
+
+    def counts(self) -> dict[str, int]:
+        """How many messages are in each status."""
+        stmt = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        return {str(status): int(n) for status, n in self.db.run_read(lambda conn: conn.execute(stmt).all())}
 
     def attempted(
         self, outbox_id: str, *, error: str, next_attempt_at: datetime | None, now: datetime, keep_queued: bool = False

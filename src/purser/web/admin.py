@@ -223,6 +223,18 @@ async def dunning(request: Request) -> dict[str, Any]:
     return await run_in_threadpool(build_dunning_stats, state_of(request).container.db)
 
 
+@router.get("/jobs", summary="Jobs and email delivery: counts, dead jobs, emails not delivered yet")
+async def jobs(request: Request, limit: Limit = 50) -> dict[str, Any]:
+    """Jobs by status and the dead ones; emails by status and those still waiting, with their last error
+    and next attempt (an SMTP server that is down shows here; docs/JOBS.md)."""
+    from purser.jobs.report import queue_report
+
+    container = state_of(request).container
+    if container.jobs is None or container.outbox is None:
+        raise NotFoundError("no job queue is wired in this process")
+    return await run_in_threadpool(queue_report, container.jobs, container.outbox, limit=limit)
+
+
 @router.get("/policy", summary="The policy in force")
 def policy(request: Request) -> dict[str, Any]:
     """The policy, whether write actions are on, and the knowledge-base lint at start-up."""

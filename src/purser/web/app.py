@@ -96,7 +96,7 @@ class _PublicCors:
 
 def create_app(container: Container, options: WebOptions | None = None) -> FastAPI:
     """The web app over a bootstrap container."""
-    from purser.web import admin, channels, chat, demo, pay, webhooks
+    from purser.web import admin, channels, chat, demo, pay, people, webhooks
     from purser.web.metrics import LatencyLog
 
     opts = options or WebOptions()
@@ -125,6 +125,7 @@ def create_app(container: Container, options: WebOptions | None = None) -> FastA
     errors.install(app)
     app.include_router(chat.router)
     app.include_router(admin.router)
+    app.include_router(people.router)
     app.include_router(demo.router)
     app.include_router(webhooks.router)
     app.include_router(pay.router)

@@ -70,7 +70,6 @@ class Decision(_Body):
 
     decision: Literal["approve", "deny"]
     reason: str = Field("", max_length=2000, description="Why; recorded in the audit log.")
-    approver: str | None = Field(None, max_length=200, description="Who decided (default 'admin').")
 
 
 class DecisionResponse(BaseModel):
@@ -79,6 +78,10 @@ class DecisionResponse(BaseModel):
     approval_id: str
     conversation_id: str
     events: list[AgentEvent]
+    status: Literal["pending", "approved", "denied"] | None = Field(
+        None, description="pending after the first signature of a two-person approval."
+    )
+    signers: list[str] = Field(default_factory=list, description="Who has approved a two-person approval so far.")
 
 
 class HumanReplyBody(_Body):
