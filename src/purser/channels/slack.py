@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
-from purser.agent.events import AgentEvent
+from purser.agent.events import ActionResult, AgentEvent, AgentMessage
 from purser.channels._slack_inbound import SLACK, InboundRules, parse_events, parse_interactions, verify
 from purser.channels._slack_render import (
     SlackPost,
@@ -92,7 +92,12 @@ class SlackChannel:
     def deliver(self, thread: ChannelThread, events: Sequence[AgentEvent]) -> None:
         """Each event as one message in the customer's DM or shared channel, in order."""
         channel = _address_channel(thread.address)
+        # A turn may say an action's outcome twice (the result, then a message with the same words):
+        # in a chat it reads as a repeat, so the message is left out.
+        results = {e.summary for e in events if isinstance(e, ActionResult)}
         for event in events:
+            if isinstance(event, AgentMessage) and event.text in results:
+                continue
             self._post(channel, event_post(event, user=thread.external_id))
 
     def send_text(self, external_id: str, text: str, *, thread: ChannelThread | None = None) -> None:

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -220,6 +221,17 @@ class SlackApiServer:
                         else {"ok": False, "error": "invalid_form_data"}
                     )
                 server._record(SlackCall(method, self.path, headers, body or {}, answer))
+                self._json(answer)
+
+            def do_GET(self) -> None:
+                # Not Slack's: the try-out's `press` reads the posted buttons from here.
+                if self.path != "/_local/posts":
+                    self.send_error(404)
+                    return
+                posts = [{"body": c.body, "ts": c.response["ts"]} for c in server.posts()]
+                self._json(posts)
+
+            def _json(self, answer: object) -> None:
                 payload = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -261,11 +273,21 @@ def sign(signing_secret: str, body: bytes, *, timestamp: int | None = None) -> d
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
 
 
-_ids = itertools.count(1)
+_last_ts = [0]
+_ts_lock = threading.Lock()
 
 
 def _next_ts() -> str:
-    return f"{int(time.time())}.{next(_ids):06d}"
+    """A Slack `ts` (epoch seconds.microseconds), increasing within the process."""
+    with _ts_lock:
+        _last_ts[0] = max(time.time_ns() // 1000, _last_ts[0] + 1)
+        micros = _last_ts[0]
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _event_id() -> str:
+    """A fresh Events API id (`Ev` + 10 characters), unique across processes (the try-out runs one per call)."""
+    return "Ev" + secrets.token_hex(5).upper()
 
 
 def message_event(user: str, text: str, *, channel: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -293,7 +315,7 @@ def event_callback(event: Mapping[str, Any], *, event_id: str | None = None, sha
         "api_app_id": APP_ID,
         "event": dict(event),
         "type": "event_callback",
-        "event_id": event_id or f"Ev{next(_ids):010d}",
+        "event_id": event_id or _event_id(),
         "event_time": int(time.time()),
         "authorizations": [
             {
@@ -323,11 +345,11 @@ def block_actions(user: str, action_id: str, value: str, *, channel: str, messag
         "api_app_id": APP_ID,
         "token": "verification-token-unused",
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
-        "trigger_id": f"{next(_ids)}.{TEAM_ID}.trigger",
+        "trigger_id": f"{secrets.randbelow(10**12)}.{TEAM_ID}.trigger",
         "team": {"id": TEAM_ID, "domain": "purser-local"},
         "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "channel"},
         "message": {"type": "message", "ts": message_ts, "user": BOT_USER, "bot_id": BOT_ID},
-        "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/{next(_ids)}/local",
+        "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/{secrets.randbelow(10**12)}/local",
         "actions": [
             {"action_id": action_id, "block_id": "purser", "value": value, "type": "button", "action_ts": action_ts}
         ],
@@ -340,3 +362,11 @@ def buttons(call: SlackCall) -> Iterator[dict[str, Any]]:
     for block in call.body.get("blocks") or []:
         if block.get("type") == "actions":
             yield from (e for e in block.get("elements", []) if e.get("type") == "button")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from purser.testing._slack_tryout import main
+
+    sys.exit(main())
