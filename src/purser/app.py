@@ -69,6 +69,7 @@ __all__ = [
     "Container",
     "build",
     "build_approval_rules",
+    "build_audit",
     "build_backoffice",
     "build_channels",
     "build_for_world",
@@ -169,6 +170,15 @@ def build_jobs(settings: Settings, db: Database, *, memory: bool = False) -> tup
         outbox = OutboxService(OutboxStore(db), queue, smtp_url=smtp_url, sender=sender, retries=config.email_retries)
     except (QueueConfigError, ValueError) as exc:
         raise BootstrapError(f"cannot set up the job queue: {exc}") from exc
+    if not memory:
+        from purser.audit.checkpoint_job import register_checkpoints
+
+        register_checkpoints(
+            queue,
+            build_audit(settings, db),
+            every_records=settings.audit_checkpoint_records,
+            every_minutes=settings.audit_checkpoint_minutes,
+        )
     return queue, outbox
 
 
@@ -197,13 +207,40 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     from alembic.util.exc import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
+    from purser.audit.keys import load_audit_keys
+    from purser.config import redact_text, redact_url
+
+    url = settings.database_url
     try:
-        db = Database(settings.database_url)
+        keys = load_audit_keys(settings)
+    except (OSError, ValueError) as exc:
+        raise BootstrapError(f"cannot set up the audit key: {redact_text(str(exc), url)}") from None
+    try:
+        db = Database(url, audit_keys=keys)
         if migrate:
             db.migrate()
     except (SQLAlchemyError, CommandError, ImportError, OSError, ValueError) as exc:
-        raise BootstrapError(f"cannot open the database {settings.database_url!r}: {exc}") from exc
+        # The URL may carry a password: it is redacted here, and the driver's exception (whose text or
+        # traceback may repeat it) is not chained.
+        raise BootstrapError(f"cannot open the database {redact_url(url)!r}: {redact_text(str(exc), url)}") from None
     return db
+
+
+def build_audit(settings: Settings, db: Database) -> AuditLog:
+    """The audit log over `db` (sealed with the keys its handle carries), checkpointed to the anchor file;
+    a chain older than its key is adopted by a first checkpoint (`AuditLog.adopt`)."""
+    from purser.audit.anchor import AnchorFile
+    from purser.audit.keys import anchor_path
+    from purser.audit.log import AuditLog
+
+    path = anchor_path(settings)
+    log = AuditLog(db, anchor=AnchorFile(path, db.audit_keys) if path is not None else None)
+    # The first checkpoint after a key is configured vouches for the unkeyed records sealed before it.
+    try:
+        log.adopt()
+    except OSError as exc:
+        raise BootstrapError(f"cannot write the audit anchor file {path}: {exc.strerror or exc}") from None
+    return log
 
 
 @dataclass
@@ -240,10 +277,8 @@ class Backoffice:
 
     @cached_property
     def audit(self) -> AuditLog:
-        """The hash-chained audit log over the store."""
-        from purser.audit.log import AuditLog
-
-        return AuditLog(self.db)
+        """The hash-chained audit log over the store, with its anchor file."""
+        return build_audit(self.settings, self.db)
 
     def sandbox(self) -> SandboxProcessor:
         """The embedded sandbox engine over the store; `BootstrapError` unless the sandbox is configured."""
@@ -304,9 +339,8 @@ def wire(
     """Wire gateway and runtime over an existing store and processor (and its job queue and outbox)."""
     from purser.actions.gateway import Gateway
     from purser.agent.runtime import Runtime
-    from purser.audit.log import AuditLog
 
-    audit = AuditLog(db)
+    audit = build_audit(settings, db)
     gateway = Gateway(db, processor, policy, audit)
     people = build_people(settings, db, policy=policy)
     gateway.approval_rules = build_approval_rules(gateway, people)
@@ -493,6 +527,10 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
 
     register_dunning_jobs(jobs, build_dunning(settings, db, processor, policy=settings.policy))
     schedule_tick(jobs)
+    # The audit chain's checkpoints (DESIGN §11): the first tick of the job every N records or M minutes.
+    from purser.audit.checkpoint_job import schedule_checkpoint
+
+    schedule_checkpoint(jobs)
     if settings.stripe_webhook_secret:
         from purser.jobs.stripe_events import register_stripe_events
 
@@ -500,8 +538,13 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
             jobs, db, settings.stripe_webhook_secret, container.audit, then=lambda event: enqueue_event(jobs, event)
         )
     # Settle actions a crash interrupted between reservation and execution (re-run with the same
-    # idempotency key, or release the reservation), so no reservation blocks a cap forever.
-    container.gateway.recover()
+    # idempotency key, or release the reservation), so no reservation blocks a cap forever: at start,
+    # then every RECOVER_EVERY as a job; each customer hears the outcome in their conversation.
+    from purser.agent.recovery import recover_and_tell, register_recovery, schedule_recovery
+
+    register_recovery(jobs, container.gateway, container.runtime)
+    schedule_recovery(jobs)
+    recover_and_tell(container.gateway, container.runtime)
     return container
 
 
@@ -594,7 +637,6 @@ def build_dunning(
         audit=AuditLog(db),
         notifier=notifier,
     )
-
 
 
 def build_dunning_stats(db: Database) -> dict[str, object]:

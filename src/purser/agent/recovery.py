@@ -1,0 +1,110 @@
+"""Self-healing (DESIGN §11): actions a crash interrupted are settled within a minute, and the customer hears.
+
+A server killed between a customer's confirmation and the processor's answer leaves the action
+`confirmed` (nothing reserved, nothing sent) or `executing` (committed, the processor maybe called).
+The `actions.recover` job runs every `RECOVER_EVERY` on the job queue (one job per time slot, whoever
+seeds it, so any number of workers run each slot once) and hands every action untouched for
+`STALE_AFTER` to `Gateway.recover`: an `executing` one is executed again with its idempotency key (the
+processor answers with the first result if the write happened, so nothing is done twice), which
+settles its refund reservation in the same transaction as its result; a `confirmed` one is refused as
+interrupted. The outcome is then appended to the customer's conversation as an `action_result` event
+and published, so the customer's widget or channel shows what became of their request.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from purser.agent.events import ActionResult, AgentEvent
+from purser.agent.live import loop_runner
+from purser.ports.audit import AuditDraft
+from purser.ports.conversations import ConversationNotFound, TurnWrite
+from purser.ports.jobs import JobContext, JobQueue, Payload
+
+if TYPE_CHECKING:
+    from purser.actions.gateway import Gateway
+    from purser.actions.outcome import Outcome
+    from purser.agent.runtime import Runtime
+
+__all__ = ["RECOVER_EVERY", "RECOVER_KIND", "STALE_AFTER", "recover_and_tell", "register_recovery", "schedule_recovery"]
+
+log = logging.getLogger("purser.recovery")
+
+RECOVER_KIND = "actions.recover"
+RECOVER_EVERY = timedelta(seconds=20)
+"""How often interrupted actions are looked for (with `STALE_AFTER`, each is settled within a minute)."""
+STALE_AFTER = timedelta(seconds=30)
+"""An action untouched this long in `confirmed`/`executing` was interrupted (a turn takes milliseconds)."""
+_SLOT_FORMAT = "%Y%m%dT%H%M%S"
+
+
+def schedule_recovery(queue: JobQueue, *, now: datetime | None = None, every: timedelta = RECOVER_EVERY) -> bool:
+    """Enqueue the recovery of the next slot after `now` (wall clock); False when it is enqueued already."""
+    moment = now or datetime.now(UTC)
+    seconds = int(every.total_seconds())
+    stamp = int(moment.timestamp())
+    when = datetime.fromtimestamp(stamp - stamp % seconds + seconds, UTC)
+    return queue.enqueue(RECOVER_KIND, {}, key=f"{RECOVER_KIND}:{when.strftime(_SLOT_FORMAT)}", eta=when)
+
+
+def register_recovery(
+    queue: JobQueue,
+    gateway: Gateway,
+    runtime: Runtime,
+    *,
+    every: timedelta = RECOVER_EVERY,
+    stale_after: timedelta = STALE_AFTER,
+) -> None:
+    """Register `actions.recover` (at bootstrap, before workers start); each run schedules the next slot."""
+
+    def recover(_payload: Payload, context: JobContext) -> None:
+        slot = datetime.strptime(context.key.rpartition(":")[2], _SLOT_FORMAT).replace(tzinfo=UTC)
+        schedule_recovery(queue, now=max(datetime.now(UTC), slot), every=every)  # first: a failure must not stop it
+        recover_and_tell(gateway, runtime, stale_after=stale_after)
+
+    queue.register(RECOVER_KIND, recover, retries=2, retry_delay_seconds=10)
+
+
+def recover_and_tell(gateway: Gateway, runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> list[Outcome]:
+    """Settle interrupted actions and tell each customer in their conversation; returns the outcomes."""
+    outcomes = gateway.recover(stale_after=stale_after)
+    for outcome in outcomes:
+        with gateway.uow.read() as uow:
+            row = uow.actions.get(outcome.action_id)
+        if row is None:
+            continue
+        status = outcome.status if outcome.status in ("succeeded", "failed") else "refused"
+        event = ActionResult(action_id=outcome.action_id, status=status, summary=_summary(outcome))
+        try:
+            loop_runner().run(tell(runtime, row.conversation_id, [event]))
+        except ConversationNotFound:
+            log.warning("recovery: conversation of action %s is gone; the outcome stays on the action", row.id)
+    if outcomes:
+        log.info("recovery: %d interrupted action(s) settled", len(outcomes))
+    return outcomes
+
+
+def _summary(outcome: Outcome) -> str:
+    if outcome.status == "succeeded":
+        return f"{outcome.summary} (This was interrupted earlier and has now gone through.)"
+    if outcome.reason == "interrupted":
+        return "Your last request was interrupted before anything was done. Nothing changed; please ask again."
+    return outcome.summary
+
+
+async def tell(runtime: Runtime, conversation_id: str, events: list[AgentEvent]) -> None:
+    """Append agent events to a conversation outside a customer's turn (audited) and publish them live."""
+    async with runtime._lock(conversation_id):
+        record = runtime.store.get(conversation_id)
+        turn = record.turns + 1
+        draft = AuditDraft(
+            "recovery_notice",
+            "system:recovery",
+            {"turn": turn, "events": [e.model_dump(mode="json") for e in events]},
+            conversation_id=conversation_id,
+        )
+        write = TurnWrite(turn=turn, events=tuple(("agent", e.model_dump(mode="json")) for e in events), audit=(draft,))
+        runtime.store.commit_turn(record, write)
+        runtime.live.publish(conversation_id, events)
