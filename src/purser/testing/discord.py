@@ -21,14 +21,11 @@ with a running Purser as a Discord user (see README "Discord").
 
 from __future__ import annotations
 
-import argparse
 import json
-import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,13 +34,14 @@ from urllib.parse import parse_qs, urlsplit
 from nacl.signing import SigningKey
 
 from purser.config import DiscordSettings
+from purser.testing._discord_tryout import main
+from purser.testing._discord_wire import command_problem, form_error, message_problem
 
 __all__ = ["API_PREFIX", "Call", "DiscordServer", "main", "sign"]
 
 API_PREFIX = "/api/v10/"
 TOKEN_TTL_SECONDS = 15 * 60
 _DISCORD_EPOCH_MS = 1_420_070_400_000
-_COMMAND_NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +260,7 @@ class DiscordServer:
         if method == "POST" and parts == ["users", "@me", "channels"]:
             recipient = body.get("recipient_id") if isinstance(body, dict) else None
             if not isinstance(recipient, str) or not recipient.isdigit():
-                return 400, _form_error("recipient_id", "Value is not snowflake."), None
+                return 400, form_error("recipient_id", "Value is not snowflake."), None
             channel_id = self.dm_channel(recipient)
             return 200, {"id": channel_id, "type": 1, "flags": 0, "recipients": [{"id": recipient}]}, None
         if method == "POST" and len(parts) == 3 and parts[0] == "channels" and parts[2] == "messages":
@@ -271,7 +269,7 @@ class DiscordServer:
                 recipient = self.state.channels.get(parts[1])
             if not known:
                 return 404, {"message": "Unknown Channel", "code": 10003}, None
-            problem = _message_problem(body, bot=True)
+            problem = message_problem(body, bot=True)
             if problem:
                 return 400, problem, recipient
             return 200, self._message(parts[1], body), recipient
@@ -288,7 +286,7 @@ class DiscordServer:
             token = self.state.tokens.get(parts[2])
         if token is None or time.time() - token.issued > TOKEN_TTL_SECONDS:
             return 401, {"message": "Invalid Webhook Token", "code": 50027}, None
-        problem = _message_problem(body, bot=False)
+        problem = message_problem(body, bot=False)
         if problem:
             return 400, problem, token.user_id
         if method == "POST" and len(parts) == 3:
@@ -317,20 +315,13 @@ class DiscordServer:
 
     def _commands(self, method: str, body: Any) -> tuple[int, Any, str | None]:
         if method == "GET":
-            return 200, self.state.commands, None
-        if method != "PUT" or not isinstance(body, list):
-            return 400, _form_error("_", "Expected a list of commands."), None
-        registered = []
-        for command in body:
-            name = command.get("name") if isinstance(command, dict) else None
-            description = command.get("description") if isinstance(command, dict) else None
-            if not isinstance(name, str) or not _COMMAND_NAME.match(name):
-                return 400, _form_error("name", "Command name is invalid"), None
-            if not isinstance(description, str) or not 1 <= len(description) <= 100:
-                return 400, _form_error("description", "Must be between 1 and 100 in length."), None
-            registered.append(
-                {"id": self.snowflake(), "application_id": self.application_id, "version": "1", **command}
-            )
+            with self._lock:
+                return 200, list(self.state.commands), None
+        problem = command_problem(body) if method == "PUT" else form_error("_", "Use PUT to overwrite commands.")
+        if problem:
+            return 400, problem, None
+        ids = [{"id": self.snowflake(), "application_id": self.application_id, "version": "1"} for _ in body]
+        registered = [dict(command) | extra for command, extra in zip(body, ids, strict=True)]
         with self._lock:
             self.state.commands = registered
         return 200, registered, None
@@ -338,42 +329,6 @@ class DiscordServer:
     def _record(self, call: Call) -> None:
         with self._lock:
             self.state.calls.append(call)
-
-
-def _form_error(key: str, message: str) -> dict[str, Any]:
-    return {"message": "Invalid Form Body", "code": 50035, "errors": {key: {"_errors": [{"message": message}]}}}
-
-
-def _fits(value: object, limit: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= limit
-
-
-def _message_problem(body: Any, *, bot: bool) -> dict[str, Any] | None:
-    """Discord's answer to a message body it refuses, or None when it is a valid message."""
-    if not isinstance(body, dict):
-        return _form_error("_", "Expected an object.")
-    content, embeds, components = body.get("content", ""), body.get("embeds", []), body.get("components", [])
-    if not isinstance(content, str) or len(content) > 2000:
-        return _form_error("content", "Must be 2000 or fewer in length.")
-    if not content and not embeds and not components:
-        return {"message": "Cannot send an empty message", "code": 50006}
-    if bot and int(body.get("flags", 0)) & 64:
-        return _form_error("flags", "Ephemeral messages can only be sent in reply to an interaction.")
-    if not isinstance(embeds, list) or len(embeds) > 10:
-        return _form_error("embeds", "Must be 10 or fewer in length.")
-    for embed in embeds:
-        for fact in embed.get("fields", []) if isinstance(embed, dict) else [None]:
-            if not isinstance(fact, dict) or not _fits(fact.get("name"), 256) or not _fits(fact.get("value"), 1024):
-                return _form_error("embeds", "Embed field name and value must be 1-256 and 1-1024 long.")
-    for row in components if isinstance(components, list) else [None]:
-        buttons = row.get("components") if isinstance(row, dict) and row.get("type") == 1 else None
-        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 5:
-            return _form_error("components", "An action row holds 1-5 components.")
-        for button in buttons:
-            custom_id = button.get("custom_id", "") if isinstance(button, dict) else ""
-            if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= 100:
-                return _form_error("components", "custom_id must be 1-100 long.")
-    return None
 
 
 def _handler_for(server: DiscordServer) -> type[BaseHTTPRequestHandler]:
@@ -410,67 +365,6 @@ def _handler_for(server: DiscordServer) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
-
-
-@contextmanager
-def _running() -> Iterator[DiscordServer]:
-    server = DiscordServer()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Start a local Discord and chat with a running Purser through it as a Discord user."""
-    import httpx
-
-    parser = argparse.ArgumentParser(prog="python -m purser.testing.discord", description=main.__doc__)
-    parser.add_argument("--purser", default="http://127.0.0.1:8000", help="Purser's base URL (default: %(default)s)")
-    args = parser.parse_args(argv)
-    endpoint = args.purser.rstrip("/") + "/channels/discord/interactions"
-    with _running() as discord:
-        user = discord.user("Local Customer")
-        print("A local Discord API is running. Start Purser with:\n")
-        print(f"  export PURSER_CHANNELS__DISCORD__PUBLIC_KEY={discord.public_key}")
-        print(f"  export PURSER_CHANNELS__DISCORD__APPLICATION_ID={discord.application_id}")
-        print(f"  export PURSER_CHANNELS__DISCORD__BOT_TOKEN={discord.bot_token}")
-        print(f"  export PURSER_CHANNELS__DISCORD__API_BASE={discord.api_base}")
-        print("  purser serve\n")
-        print(f"Link the Discord user to a customer:  purser channel link discord {user['id']} <customer id>")
-        print("Then type a message for /billing; 'yes' or 'no' presses the last card's buttons; Ctrl-D quits.\n")
-        card: dict[str, Any] | None = None
-        with httpx.Client(timeout=30.0) as client:
-            while True:
-                try:
-                    line = input("you> ").strip()
-                except EOFError:
-                    return
-                if not line:
-                    continue
-                mark = len(discord.calls)
-                if line in ("yes", "no") and card is not None:
-                    row = card["components"][0]["components"]
-                    custom_id = row[0 if line == "yes" else 1]["custom_id"]
-                    interaction = discord.press(user, card, custom_id)
-                else:
-                    interaction = discord.command(user, line)
-                body, headers = discord.signed(interaction)
-                answer = client.post(endpoint, content=body, headers=headers)
-                print(f"  (Purser answered the interaction: HTTP {answer.status_code} {answer.text[:200]})")
-                for _ in range(300):  # the turn runs in the background: show what it posts
-                    if discord.messages_to(str(user["id"]), mark):
-                        time.sleep(0.5)
-                        break
-                    time.sleep(0.1)
-                for message in discord.messages_to(str(user["id"]), mark):
-                    print(f"purser> {message['content']}")
-                    for embed in message.get("embeds", []):
-                        for fact in embed.get("fields", []):
-                            print(f"         {fact['name']}: {fact['value']}")
-                    if message.get("components"):
-                        card = message
-                        print("         [Confirm] [Cancel]  (type yes or no)")
 
 
 if __name__ == "__main__":
