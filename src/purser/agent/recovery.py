@@ -33,10 +33,12 @@ __all__ = ["RECOVER_EVERY", "RECOVER_KIND", "STALE_AFTER", "recover_and_tell", "
 log = logging.getLogger("purser.recovery")
 
 RECOVER_KIND = "actions.recover"
-RECOVER_EVERY = timedelta(seconds=20)
+RECOVER_EVERY = timedelta(seconds=15)
 """How often interrupted actions are looked for (with `STALE_AFTER`, each is settled within a minute)."""
-STALE_AFTER = timedelta(seconds=30)
-"""An action untouched this long in `confirmed`/`executing` was interrupted (a turn takes milliseconds)."""
+STALE_AFTER = timedelta(seconds=40)
+"""An action untouched this long in `confirmed`/`executing` was interrupted (a turn takes milliseconds).
+It must stay longer than the processor's slowest call: a recovery that re-runs an action still in
+flight elsewhere is safe for the money (same idempotency key) but records its outcome twice."""
 _SLOT_FORMAT = "%Y%m%dT%H%M%S"
 
 
