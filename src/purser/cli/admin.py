@@ -19,7 +19,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-NAME_ARG = typer.Argument(..., help="The person's name (letters, digits, '.', '_', '-'); the audit actor is human:NAME.")
+NAME_ARG = typer.Argument(
+    ..., help="The person's name (letters, digits, '.', '_', '-'); the audit actor is human:NAME."
+)
 
 
 @app.command("create-user")
@@ -29,7 +31,9 @@ def create_user(
     limit: str | None = typer.Option(
         None, "--limit", help="Approval limit in the policy currency, e.g. 250.00 (required for approvers)."
     ),
-    slack: str | None = typer.Option(None, "--slack", help="Slack user id (U...) whose Approve/Deny presses are theirs."),
+    slack: str | None = typer.Option(
+        None, "--slack", help="Slack user id (U...) whose Approve/Deny presses are theirs."
+    ),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read a dashboard password (12+ characters) from the first line of stdin."
     ),
