@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -198,3 +198,17 @@ def test_a_message_to_a_user_without_a_thread_opens_their_dm(adapter: DiscordCha
     assert dm.path == "users/@me/channels" and dm.json == {"recipient_id": USER}
     assert message.path == f"channels/{dm.response['id']}/messages" and message.json["content"].startswith("Your code")
     assert json.dumps(message.json).count("flags") == 0
+
+
+def test_after_the_token_expired_a_dm_thread_gets_the_bots_message_in_that_dm(
+    adapter: DiscordChannel, discord: DiscordServer
+) -> None:
+    user = discord.user("Maya")
+    _receive(adapter, discord, discord.command(user, "hi"))
+    dm = discord.dm_channel(str(user["id"]))
+    adapter.clock = lambda: datetime.now(UTC) + timedelta(minutes=20)
+    adapter.deliver(_thread(dm, str(user["id"]), dm=True), [AgentMessage(text="Your refund went through.")])
+    [call] = discord.calls
+    assert (call.path, call.status) == (f"channels/{dm}/messages", 200)
+    assert call.json["content"] == "Your refund went through."
+    assert call.headers["authorization"] == f"Bot {discord.bot_token}"
