@@ -1,4 +1,7 @@
-"""The admin API under `/api/admin/` (Authorization: Bearer $PURSER_ADMIN_TOKEN).
+"""The admin API under `/api/admin/`: a person's bearer token, PURSER_ADMIN_TOKEN (the bootstrap admin) or a
+dashboard session with its CSRF token (`purser.web.people`). viewer reads; agent also replies in handed-off
+conversations; approver also decides approvals (up to their limit); admin everything. The audit actor of a
+decision or a reply is the authenticated person, never a name in the body.
 
 Approvals (list, decide: the conversation resumes through `Runtime.decide_approval`
 and the outcome reaches the customer's open widget), handoffs and a teammate's reply in
@@ -15,10 +18,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from purser.people import Principal
 from purser.web import conversations as conv
 from purser.web.app import WebState, state_of
 from purser.web.errors import NotFoundError
 from purser.web.metrics import metrics
+from purser.web.people import authenticated, require
 from purser.web.schemas import (
     ID_PATTERN,
     Decision,
@@ -29,16 +34,16 @@ from purser.web.schemas import (
     error_responses,
 )
 
-_bearer = HTTPBearer(auto_error=False, description="PURSER_ADMIN_TOKEN")
+_bearer = HTTPBearer(auto_error=False, description="A person's API token, or PURSER_ADMIN_TOKEN")
 
 
-def require_admin(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> str:
-    """Check the bearer token (constant-time); return the approver label."""
-    header = request.headers.get("authorization")
-    del credentials  # declared for the OpenAPI security scheme; the raw header is checked
-    return state_of(request).admin.verify(header)
+async def require_admin(
+    principal: Annotated[Principal, Depends(require("read"))],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The authenticated caller (any role reads); the header itself is checked by `purser.web.people`."""
+    del credentials  # declared for the OpenAPI security scheme
+    return principal
 
 
 router = APIRouter(
@@ -53,10 +58,10 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
 
 
-@router.get("/session", summary="Check the admin token")
-def session() -> dict[str, Any]:
-    """200 when the token is right (the dashboard's login)."""
-    return {"ok": True}
+@router.get("/session", summary="Check the credentials")
+def session(principal: Annotated[Principal, Depends(authenticated)]) -> dict[str, Any]:
+    """200 when the token or session is right, with who it is."""
+    return {"ok": True, "name": principal.name, "role": principal.role}
 
 
 @router.get("/approvals", summary="Approval requests")
@@ -66,22 +71,42 @@ async def approvals(
 ) -> dict[str, Any]:
     """Approval requests, pending first."""
     state = state_of(request)
-    items = await run_in_threadpool(conv.approvals_json, state.container, status=status)
+    items = await run_in_threadpool(_approvals, state, status)
     return {"approvals": items}
 
 
-def _decide(state: WebState, approval_id: str, body: Decision, approver: str) -> dict[str, Any]:
+def _decide(state: WebState, approval_id: str, body: Decision, approver: Principal) -> dict[str, Any]:
     if conv.approval_conversation(state.container, approval_id) is None:
         raise NotFoundError(f"no approval request {approval_id!r}")
     conversation_id, events = state.container.runtime.decide_approval(
         approval_id,
         approve=body.decision == "approve",
-        approver=body.approver or approver,
+        approver=approver.name,
         reason=body.reason,
     )
     # The runtime persisted the resumed turn and published it: open widgets get it over their stream.
     payload = conv.serialize_events(events)
-    return {"approval_id": approval_id, "conversation_id": conversation_id, "events": payload}
+    request = state.container.gateway.approval(approval_id)
+    return {
+        "approval_id": approval_id,
+        "conversation_id": conversation_id,
+        "events": payload,
+        "status": request.status if request is not None else None,
+        "signers": list(_signers(state, approval_id)),
+    }
+
+
+def _signers(state: WebState, approval_id: str) -> tuple[str, ...]:
+    rules = state.container.gateway.approval_rules
+    return rules.signatures.signers(approval_id) if rules is not None else ()
+
+
+def _approvals(state: WebState, status: str | None) -> list[dict[str, Any]]:
+    items = conv.approvals_json(state.container, status=status)
+    for item in items:
+        # A two-person approval shows who has signed so far (the request stays pending until the second).
+        item["signers"] = list(_signers(state, str(item["id"]))) if item.get("status") == "pending" else []
+    return items
 
 
 @router.post(
@@ -94,9 +119,12 @@ async def decide(
     request: Request,
     approval_id: Annotated[str, Path(pattern=ID_PATTERN, description="The approval request id.")],
     body: Decision,
-    approver: Annotated[str, Depends(require_admin)],
+    approver: Annotated[Principal, Depends(require("approve"))],
 ) -> dict[str, Any]:
-    """Decide an approval request; the outcome is delivered in the customer's conversation."""
+    """Decide an approval request as the authenticated person (`human:<name>`); the outcome is delivered in
+    the customer's conversation. 403 above the approver's limit; above `policy.approvals.two_person_above`
+    the first approval is recorded (the request stays pending, `signers` lists it) and a second, different
+    approver completes it (the same person twice: 409)."""
     state = state_of(request)
     return await run_in_threadpool(_decide, state, approval_id, body, approver)
 
@@ -149,12 +177,12 @@ async def human_reply(
     request: Request,
     conversation_id: ConversationId,
     body: HumanReplyBody,
-    approver: Annotated[str, Depends(require_admin)],
+    approver: Annotated[Principal, Depends(require("reply"))],
 ) -> dict[str, Any]:
     """Append a `message` event written by a human (transcript role `human`), audit it (`human_reply`)
     and deliver it to the customer's open widget. 409 when the agent still owns the conversation."""
     state = state_of(request)
-    done = await state.container.runtime.ahuman_reply(conversation_id, body.text, author=body.author or approver)
+    done = await state.container.runtime.ahuman_reply(conversation_id, body.text, author=_author(approver, body.author))
     return {
         "conversation_id": done.conversation_id,
         "seq": done.seq,
@@ -172,12 +200,19 @@ async def human_reply(
     responses=error_responses(404, 409),
 )
 async def release(
-    request: Request, conversation_id: ConversationId, approver: Annotated[str, Depends(require_admin)]
+    request: Request, conversation_id: ConversationId, approver: Annotated[Principal, Depends(require("reply"))]
 ) -> dict[str, Any]:
     """The agent answers the customer's next message again (status `open`); audited as `human_release`."""
     state = state_of(request)
-    status = await state.container.runtime.arelease(conversation_id, author=approver)
+    status = await state.container.runtime.arelease(conversation_id, author=approver.name)
     return {"conversation_id": conversation_id, "status": status}
+
+
+def _author(principal: Principal, named: str | None) -> str:
+    # A person replies as themselves; only the shared bootstrap token may name who is typing.
+    if principal.person is not None:
+        return principal.name
+    return named or principal.name
 
 
 def _audit(state: WebState, limit: int, offset: int, conversation_id: str | None) -> dict[str, Any]:
