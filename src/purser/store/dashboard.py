@@ -22,7 +22,7 @@ _c = ag_conversations.c
 _INSERT_LATENCY = insert(web_turns)
 _HANDOFFS = (
     select(gw_actions)
-    .where(gw_actions.c.action == "handoff", gw_actions.c.status == "escalated")
+    .where(gw_actions.c.status == "escalated")  # the handoff tool and every escalation the guard makes
     .order_by(gw_actions.c.updated_at.desc())
     .limit(bindparam("limit", type_=Integer()))
 )
