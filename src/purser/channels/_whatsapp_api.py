@@ -19,7 +19,7 @@ __all__ = ["RE_ENGAGEMENT", "GraphMessages"]
 RE_ENGAGEMENT = 131047
 """Graph API error: more than 24 hours since the customer last wrote (only a template may be sent)."""
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT = httpx.Timeout(10, connect=5)
 
 
 class GraphMessages:

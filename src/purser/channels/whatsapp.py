@@ -15,6 +15,7 @@ without one nothing is sent and `ChannelDeliveryError` says so (dunning then fal
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -56,6 +57,7 @@ NO_TEMPLATE = "outside the 24-hour window and no template configured"
 TEXT_ONLY = "Sorry, I can only read text messages here. Please type your question."
 _ACK = ChannelResponse(status=200, body=b"", content_type="text/plain")
 _SENT_MEMORY = 512
+_INBOUND_MEMORY = 10_000
 
 
 class WhatsAppChannel:
@@ -137,11 +139,14 @@ class WhatsAppChannel:
         with self._lock:
             if wa_id not in self._last_inbound or self._last_inbound[wa_id] < at:
                 self._last_inbound[wa_id] = at
+            if len(self._last_inbound) > _INBOUND_MEMORY:  # forget numbers whose window has closed
+                cutoff = self.clock() - SERVICE_WINDOW
+                self._last_inbound = {k: v for k, v in self._last_inbound.items() if v > cutoff}
 
     # -- outbound ---------------------------------------------------------------------------------
     def deliver(self, thread: ChannelThread, events: Sequence[AgentEvent]) -> None:
         """Send a batch of agent events to the thread's number (a template outside the service window)."""
-        to = thread.external_id
+        to = _recipient(thread)
         if not self._in_window(to, thread):
             texts = [text for text in (event_text(e) for e in events) if text]
             if texts:
@@ -198,6 +203,16 @@ class WhatsAppChannel:
     def close(self) -> None:
         """Release the HTTP connections."""
         self.api.close()
+
+
+def _recipient(thread: ChannelThread) -> str:
+    """The number a thread's messages go to: the `wa_id` of its address (written by `receive`)."""
+    try:
+        address = json.loads(thread.address)
+    except ValueError:
+        address = None
+    wa_id = address.get("wa_id") if isinstance(address, dict) else None
+    return wa_id if isinstance(wa_id, str) and wa_id else thread.external_id
 
 
 def build(settings: Settings, *, links: SignedLinks) -> WhatsAppChannel:

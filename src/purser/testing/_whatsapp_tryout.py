@@ -2,15 +2,18 @@
 
 It starts the local Graph API (`WhatsAppServer`) on a fixed port, prints the settings that point
 Purser at it, checks the webhook handshake, then posts every line typed as a signed WhatsApp text
-message to Purser's webhook and prints what Purser sends back. `/1`, `/2`, ... tap the buttons (or
+message to Purser's webhook and prints what Purser sends back (waiting for the answer before
+reading the next line). `/1`, `/2`, ... tap the buttons (or
 list rows) of the last interactive message.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import secrets
 import sys
+import time
 from typing import Any
 
 import httpx
@@ -43,8 +46,26 @@ def _show(call: GraphCall, options: list[tuple[str, str]]) -> None:
         print("        " + "   ".join(f"[/{i}] {title}" for i, (_, title) in enumerate(found, 1)))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the try-out until end of input or `/quit`."""
+QUIET = 0.5  # float-ok: seconds without a new message after which Purser's answer is complete
+PATIENCE = 30.0  # float-ok: seconds to wait for an answer at most
+POLL = 0.05  # float-ok: seconds
+
+
+def _await_answer(server: WhatsAppServer, before: int) -> None:
+    """Wait until Purser has answered (a message arrived, then none for `QUIET`), at most `PATIENCE`."""
+    deadline = time.monotonic() + PATIENCE
+    seen, settled_at = before, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(server.calls)
+        if count != seen:
+            seen, settled_at = count, time.monotonic()
+        elif count > before and time.monotonic() - settled_at >= QUIET:
+            return
+        time.sleep(POLL)
+
+
+def main(argv: list[str] | None = None, *, http: httpx.Client | None = None) -> int:
+    """Run the try-out until end of input or `/quit` (`http`: a client for Purser, e.g. a test client)."""
     parser = argparse.ArgumentParser(prog="python -m purser.testing.whatsapp", description=__doc__)
     parser.add_argument("--purser", default="http://127.0.0.1:8000", help="Purser's base URL")
     parser.add_argument("--number", default="15550001111", help="the customer's WhatsApp number (digits)")
@@ -59,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  export PURSER_CHANNELS__WHATSAPP__{key.upper()}={getattr(settings, key)}")
     print(f"  purser serve\n\nLink the number:  purser channel link whatsapp {args.number} <customer id>\n")
     input("Press Enter once Purser runs... ")
-    with httpx.Client(timeout=30) as http:
+    with contextlib.ExitStack() as stack:
+        if http is None:
+            http = stack.enter_context(httpx.Client(timeout=30))
         challenge = str(secrets.randbelow(10**9))
         query = {"hub.mode": "subscribe", "hub.verify_token": server.verify_token, "hub.challenge": challenge}
         try:
@@ -84,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
                 hook = server.reply_webhook(args.number, reply_id, title)
             else:
                 hook = server.text_webhook(args.number, text)
+            before = len(server.calls)
             answer = http.post(webhook, content=hook.body, headers=hook.headers)
             if answer.status_code != 200:
                 print(f"  [Purser answered HTTP {answer.status_code}: {answer.text}]")
+                continue
+            _await_answer(server, before)
     server.close()
     return 0

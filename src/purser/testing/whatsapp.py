@@ -120,7 +120,8 @@ class WhatsAppServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="whatsapp-graph", daemon=True).start()
+        poll = 0.05  # float-ok: seconds between shutdown checks (the default half second slows every test)
+        threading.Thread(target=self._httpd.serve_forever, args=(poll,), name="whatsapp-graph", daemon=True).start()
         return self
 
     def close(self) -> None:
