@@ -21,7 +21,7 @@ from purser.channels.base import ChannelDeliveryError
 
 __all__ = ["DiscordApi"]
 
-_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+_TIMEOUT = httpx.Timeout(10, connect=5)
 _USER_AGENT = "DiscordBot (https://github.com/purser-billing/purser, 1.0)"
 """Discord asks every client to send this form of User-Agent."""
 

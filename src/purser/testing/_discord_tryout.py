@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Link the Discord user to a customer:  purser channel link discord {user['id']} <customer id>")
         print("Then type a message for /billing; 'yes' or 'no' presses the last card's buttons; Ctrl-D quits.\n")
         card: dict[str, Any] | None = None
-        with httpx.Client(timeout=30.0) as client:
+        with httpx.Client(timeout=30) as client:
             while True:
                 try:
                     line = input("you> ").strip()
@@ -69,9 +69,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  (Purser answered the interaction: HTTP {answer.status_code} {answer.text[:200]})")
                 for _ in range(300):  # the turn runs in the background: show what it posts
                     if discord.messages_to(str(user["id"]), mark):
-                        time.sleep(0.5)
+                        time.sleep(0.5)  # float-ok: seconds
                         break
-                    time.sleep(0.1)
+                    time.sleep(0.1)  # float-ok: seconds
                 for message in discord.messages_to(str(user["id"]), mark):
                     print(f"purser> {message['content']}")
                     for embed in message.get("embeds", []):

@@ -65,7 +65,8 @@ class Call:
 class _Token:
     user_id: str
     channel_id: str
-    issued: float
+    issued: int
+    """Epoch seconds."""
     original: dict[str, Any] | None = None
 
 
@@ -103,7 +104,10 @@ class DiscordServer:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._http.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="discord-api", daemon=True
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.05},  # float-ok: seconds (stops promptly on close)
+            name="discord-api",
+            daemon=True,
         )
         self._thread.start()
 
@@ -170,7 +174,7 @@ class DiscordServer:
         channel = channel_id or self.dm_channel(str(user["id"]))
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         with self._lock:
-            self.state.tokens[token] = _Token(str(user["id"]), channel, time.time())
+            self.state.tokens[token] = _Token(str(user["id"]), channel, int(time.time()))
             self.state.channels.setdefault(channel, None if guild_id else str(user["id"]))
             if guild_id:
                 self.state.guilds[channel] = guild_id
@@ -284,7 +288,7 @@ class DiscordServer:
             return 404, {"message": "Unknown Webhook", "code": 10015}, None
         with self._lock:
             token = self.state.tokens.get(parts[2])
-        if token is None or time.time() - token.issued > TOKEN_TTL_SECONDS:
+        if token is None or int(time.time()) - token.issued > TOKEN_TTL_SECONDS:
             return 401, {"message": "Invalid Webhook Token", "code": 50027}, None
         problem = message_problem(body, bot=False)
         if problem:
