@@ -111,6 +111,8 @@ def test_the_same_message_id_twice_runs_once(world: tuple[Container, MailClient,
     container, mail, _ = world
     raw = inbound_email(MAYA, "What's my plan?", message_id="<once@customer.example>")
     assert mail.post(raw).status_code == 200
+    # (The in-memory test database is one connection: let the first turn finish before the retry.)
+    mail.settle()
     assert mail.post(raw).status_code == 200  # a relay's retry is answered like the first
     assert len(mail.replies("maya@example.com")) == 1
     [record] = container.runtime.conversations(limit=10)
@@ -258,6 +260,10 @@ def test_the_confirmation_page_escapes_what_it_shows(world: tuple[Container, Mai
     assert "&lt;b&gt;Amount&lt;/b&gt;" in page.text and "<i>" not in page.text
     assert "http" not in page.text.split("<body", 1)[1]  # no external assets, no links out
     assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+    # A link of ours that does not name a thread and an action cannot confirm anything.
+    assert mail.press(url, "yes").status_code == 400
+    mail.settle()
+    assert container.runtime.conversations(limit=10) == []
 
 
 def test_an_unknown_email_endpoint_is_400(world: tuple[Container, MailClient, SmtpSink]) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -62,6 +62,7 @@ REPLY_KIND = "support_reply"
 """The outbox kind of the channel's emails."""
 
 _HTML = "text/html; charset=utf-8"
+_CONFIRM_KEYS = ("action_id", "thread_key", "external_id", "address")
 _ACCEPTED = b'{"ok":true}'
 _NEW_SUBJECT = "Your billing question"
 
@@ -82,7 +83,7 @@ class EmailChannel:
         *,
         links: SignedLinks,
         outbox: Outbox,
-        clock: Any = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
         self.links = links
@@ -123,16 +124,12 @@ class EmailChannel:
         earlier += [ref for ref in reversed(mail.references) if ref not in earlier]
         root = self.threads.root_of(mail.sender, mail.message_id, earlier)
         self.threads.remember(mail.message_id, root, mail.sender)
-        references = [ref for ref in mail.references if ref != mail.message_id]
-        if root not in references and root != mail.message_id:
-            references.insert(0, root)
-        references = ([references[0]] if references else []) + references[1:][-(MAX_REFERENCES - 2) :]
         address = canonical(
             {
                 "to": mail.sender,
                 "subject": mail.subject,
                 "in_reply_to": mail.message_id,
-                "references": [*references, mail.message_id],
+                "references": _references(mail.references, root, mail.message_id),
             }
         )
         self.recent.put(mail.sender, address, root)
@@ -164,6 +161,8 @@ class EmailChannel:
             return Reception(_page(400, error_page("Link not valid", _INVALID)))
         except ChannelError as exc:
             return Reception(_page(400, error_page("Please use the buttons", str(exc))))
+        if any(not isinstance(payload.get(key), str) for key in _CONFIRM_KEYS):
+            return Reception(_page(400, error_page("Link not valid", _INVALID)))
         inbound = self._confirmation(payload, decision, token.partition(".")[0])
         return Reception(_page(200, done_page(decision)), [inbound])
 
@@ -261,6 +260,12 @@ _INVALID = "This link is not valid (it may be incomplete). Nothing was changed."
 
 def _page(status: int, body: bytes) -> ChannelResponse:
     return ChannelResponse(status=status, body=body, content_type=_HTML, headers=dict(PAGE_HEADERS))
+
+
+def _references(earlier: Sequence[str], root: str, message_id: str) -> list[str]:
+    """The References of our reply: the root first, then the newest earlier ids, then their message."""
+    kept = [ref for ref in earlier if ref not in (root, message_id)][-(MAX_REFERENCES - 2) :]
+    return [root, *kept, message_id] if root != message_id else [message_id]
 
 
 def _decision(body: bytes) -> str:
