@@ -7,6 +7,7 @@ and verified by the adapter; every reply is what Purser really posted to the loc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -307,3 +308,16 @@ def test_without_a_template_a_notice_after_a_day_is_not_sent_so_dunning_can_emai
     _age_thread(rig, MAYA, hours=30)
     assert rig.container.channels.notify("cus_maya", "Your card was declined.") is False
     assert rig.server.recorded() == []
+
+
+def test_an_unlinked_number_links_itself_with_the_code_emailed_to_the_address_on_file(maya: Rig) -> None:
+    maya.post(maya.server.text_webhook(STRANGER, "It's maya@example.com"))
+    outbox = maya.container.outbox
+    assert outbox is not None
+    [email] = [e.email for e in outbox.entries() if e.email.kind == "verification_code"]
+    assert email.to == "maya@example.com"
+    [code] = re.findall(r"\b\d{6}\b", email.text)
+    assert maya.post(maya.server.text_webhook(STRANGER, code)) == 200
+    assert maya.conversations() == 0  # linking is not a conversation
+    maya.post(maya.server.text_webhook(STRANGER, "what's my plan and when is my next charge?"))
+    assert "$20.00" in maya.texts(STRANGER)[-1] and maya.conversations() == 1
