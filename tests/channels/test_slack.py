@@ -27,8 +27,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from purser.app import Container, build_for_world, read_state
+from purser.channels.slack import SlackChannel
 from purser.config import ChannelsSettings, Settings, SlackSettings
 from purser.gym.loader import load_file
+from purser.ports.channels import ChannelName
 from purser.store.agent_tables import ag_conversations, ag_events
 from purser.store.channel_tables import ch_seen, ch_threads
 from purser.store.gateway_tables import gw_actions, gw_approvals
@@ -238,9 +240,16 @@ def test_an_over_cap_refund_is_approved_in_slack_and_the_customer_hears_it(nora:
     [update] = [c for c in calls[decided:] if c.method == "chat.update"]
     assert (update.body["channel"], update.body["ts"]) == (APPROVALS, request.response["ts"])
     assert not list(buttons(update)) and f"Approved by <@{APPROVER}>" in json.dumps(update.body["blocks"])
-    # A second press on the decided request changes nothing more.
-    nora.press(APPROVER, request, "Approve")
+    # A second press on the decided request changes nothing more, and the post keeps the first decision.
+    nora.press(APPROVER, request, "Deny")
     assert len(nora.state().refunds) == 1
+    assert nora.container.channels is not None
+    desk = nora.container.channels.adapters[ChannelName("slack")]
+    assert isinstance(desk, SlackChannel)
+    updates = len([c for c in nora.server.calls if c.method == "chat.update"])
+    approval_id = next(buttons(request))["value"]
+    desk.approval_decided(approval_id=approval_id, approve=False, approver="slack:U0LATE", outcome="late")
+    assert len([c for c in nora.server.calls if c.method == "chat.update"]) == updates
 
 
 def test_an_approver_can_deny_and_the_customer_is_told(nora: SlackWorld) -> None:

@@ -141,8 +141,11 @@ class SlackChannel:
 
     def approval_decided(self, *, approval_id: str, approve: bool, approver: str, outcome: str) -> None:
         """The posted request updated in place (`chat.update`): who decided, and what happened."""
-        posted = self._recall(f"slack-approval:{approval_id}")
-        if posted is None:
+        key = f"slack-approval:{approval_id}"
+        posted = self._recall(key)
+        # The first decision reported for a request updates its post; a press racing it (or one on a
+        # request decided elsewhere first) must not overwrite what the post says happened.
+        if posted is None or not self.repo.use_token(LinkTokenId(key), iso_utc(datetime.now(UTC))):
             return
         post = approval_decided_post(
             customer_id=posted["customer_id"],

@@ -1,14 +1,13 @@
 """`python -m purser.testing.slack`: try the Slack channel without a Slack account.
 
-    python -m purser.testing.slack serve [--port 8790]     the local Slack Web API; prints the settings
-                                                          for Purser and every message Purser posts
-    python -m purser.testing.slack say --user U1 TEXT     U1 writes TEXT in their DM (a signed event)
-    python -m purser.testing.slack press --user U1 Confirm   U1 presses the newest button so labelled
-                                                          (in their DM, or --channel C0APPROVALS)
+Starts the local Slack Web API, prints the `PURSER_CHANNELS__SLACK__*` variables to export before
+`purser serve` and the `purser channel link` line, then plays Slack: each line you type is a signed
+DM from the Slack user to Purser, and every message Purser posts to Slack is printed.
 
-`say` and `press` sign exactly as Slack does with the secret `serve` printed (`--secret`, or
-`PURSER_CHANNELS__SLACK__SIGNING_SECRET`) and POST to a running Purser (`--purser`, default
-http://127.0.0.1:8000). `press` finds the button on the local server (`GET /_local/posts`).
+    what's my next charge?     the customer writes in their DM
+    /confirm  /cancel          the customer presses the newest card's button
+    /approve  /deny            the approver presses the newest approval request's button
+    /reply TEXT                a teammate answers in the newest handoff's thread
 """
 
 from __future__ import annotations
@@ -17,23 +16,113 @@ import argparse
 import os
 import secrets
 import sys
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 
-from purser.testing.slack import SlackApiServer, SlackCall, block_actions, dm_channel, event_callback, message_event
-from purser.testing.slack import sign as slack_sign
+from purser.testing.slack import (
+    SlackApiServer,
+    SlackCall,
+    block_actions,
+    buttons,
+    dm_channel,
+    event_callback,
+    message_event,
+    sign,
+)
 
 __all__ = ["main"]
 
-APPROVALS, TEAM, APPROVER = "C0APPROVALS", "C0TEAM", "U0APPROVER"
+APPROVALS, TEAM, APPROVER, TEAMMATE = "C0APPROVALS", "C0TEAM", "U0APPROVER", "U0TEAMMATE"
+PRESSES = {"/confirm": "Confirm", "/cancel": "Cancel", "/approve": "Approve", "/deny": "Deny"}
 
 
-def _serve(port: int) -> int:
+class TryOut:
+    """The local Slack plus one customer, one approver and one teammate typing into it."""
+
+    def __init__(self, server: SlackApiServer, *, purser: str, user: str, secret: str) -> None:
+        self.server = server
+        self.purser = purser.rstrip("/")
+        self.user = user
+        self.secret = secret
+
+    def send(self, path: str, body: bytes) -> None:
+        """POST a signed request to Purser and say what it answered when that is not a plain 200."""
+        kind = "application/json" if path == "events" else "application/x-www-form-urlencoded"
+        try:
+            answer = httpx.post(
+                f"{self.purser}/channels/slack/{path}",
+                content=body,
+                headers={"content-type": kind, **sign(self.secret, body)},
+                timeout=10,
+            )
+        except httpx.HTTPError as exc:
+            print(f"  (Purser did not answer at {self.purser}: {exc})")
+            return
+        if answer.status_code != 200:
+            print(f"  (Purser answered {answer.status_code}: {answer.text})")
+
+    def line(self, text: str) -> None:
+        """One typed line: a DM, a button press or a teammate's reply."""
+        command, _, rest = text.partition(" ")
+        if command in PRESSES:
+            label = PRESSES[command]
+            channel = APPROVALS if label in ("Approve", "Deny") else dm_channel(self.user)
+            post = self._newest(channel, lambda c: any(b["text"]["text"] == label for b in buttons(c)))
+            if post is None:
+                print(f"  (no {label} button in {channel} yet)")
+                return
+            button = next(b for b in buttons(post) if b["text"]["text"] == label)
+            presser = APPROVER if channel == APPROVALS else self.user
+            press = block_actions(
+                presser, button["action_id"], button["value"], channel=channel, message_ts=post.response["ts"]
+            )
+            self.send("interactions", press)
+        elif command == "/reply":
+            handoff = self._newest(TEAM, lambda c: True)
+            if handoff is None or not rest:
+                print("  (no handoff in the team channel yet, or no text)")
+                return
+            event = message_event(TEAMMATE, rest, channel=TEAM) | {"thread_ts": handoff.response["ts"]}
+            self.send("events", event_callback(event))
+        else:
+            self.send("events", event_callback(message_event(self.user, text)))
+
+    def _newest(self, channel: str, wanted: Callable[[SlackCall], bool]) -> SlackCall | None:
+        return next((c for c in reversed(self.server.posts(channel)) if wanted(c)), None)
+
+    def echo(self, stop: threading.Event) -> None:
+        """Print each message Purser posts (or updates) in Slack as it arrives."""
+        seen = 0
+        while not stop.wait(0.2):
+            calls = self.server.calls[seen:]
+            seen += len(calls)
+            for call in calls:
+                print(_describe(call), flush=True)
+
+
+def _describe(call: SlackCall) -> str:
+    if not call.response.get("ok"):
+        return f"[slack] {call.method} refused: {call.response.get('error')}"
+    if call.method not in ("chat.postMessage", "chat.update"):
+        return f"[slack] {call.method}"
+    labels = [b["text"]["text"] for b in buttons(call)]
+    shown = f"  [{' | '.join(labels)}]" if labels else ""
+    verb = "updated" if call.method == "chat.update" else "posted"
+    return f"[slack] {verb} in {call.body['channel']}: {call.body.get('text', '')}{shown}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The try-out: serve the local Slack and type as its users."""
+    parser = argparse.ArgumentParser(prog="python -m purser.testing.slack", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=8790, help="the local Slack's port")
+    parser.add_argument("--purser", default="http://127.0.0.1:8000", help="where Purser serves")
+    parser.add_argument("--user", default="U1", help="the customer's Slack user id")
+    args = parser.parse_args(argv)
     secret = os.environ.get("PURSER_CHANNELS__SLACK__SIGNING_SECRET") or secrets.token_hex(16)
-    with SlackApiServer(port=port) as server:
-        print(f"Local Slack Web API on {server.api_base}  (stop with Ctrl-C)\n\nStart Purser with:\n")
+    with SlackApiServer(port=args.port) as server:
         env = {
             "SIGNING_SECRET": secret,
             "BOT_TOKEN": server.bot_token,
@@ -42,90 +131,21 @@ def _serve(port: int) -> int:
             "TEAM_CHANNEL": TEAM,
             "APPROVERS": f'["{APPROVER}"]',
         }
+        print(f"Local Slack Web API on {server.api_base}. In another shell:\n")
         for key, value in env.items():
             print(f"  export PURSER_CHANNELS__SLACK__{key}='{value}'")
-        print("  purser serve\n  purser channel link slack U1 cus_ana\n")
-        print(f'Then: python -m purser.testing.slack say --secret {secret} --user U1 "what\'s my plan?"\n')
-        seen = 0
+        print(f"  purser channel link slack {args.user} cus_ana   # a customer of `purser sandbox seed`")
+        print("  purser serve\n")
+        print(f"Then type here as {args.user} (Ctrl-D ends): text, /confirm, /cancel, /approve, /deny, /reply TEXT\n")
+        tryout = TryOut(server, purser=args.purser, user=args.user, secret=secret)
+        stop = threading.Event()
+        threading.Thread(target=tryout.echo, args=(stop,), daemon=True).start()
         try:
-            while True:
-                calls = server.calls[seen:]
-                seen += len(calls)
-                for call in calls:
-                    print(_describe(call), flush=True)
-                time.sleep(0.2)
+            for line in sys.stdin:
+                if line.strip():
+                    tryout.line(line.strip())
         except KeyboardInterrupt:
-            return 0
-
-
-def _describe(call: SlackCall) -> str:
-    if not call.response.get("ok"):
-        return f"{call.method} refused: {call.response.get('error')}"
-    if call.method == "chat.postMessage" or call.method == "chat.update":
-        labels = [
-            e["text"]["text"]
-            for b in call.body.get("blocks") or []
-            if b.get("type") == "actions"
-            for e in b.get("elements", [])
-        ]
-        shown = f"  [{' | '.join(labels)}]" if labels else ""
-        return f"{call.method} → {call.body['channel']}: {call.body.get('text', '')}{shown}"
-    return f"{call.method} {call.body}"
-
-
-def _send(purser: str, path: str, body: bytes, secret: str, kind: str) -> int:
-    headers = {"content-type": kind, **slack_sign(secret, body)}
-    try:
-        answer = httpx.post(f"{purser.rstrip('/')}/channels/slack/{path}", content=body, headers=headers, timeout=10)
-    except httpx.HTTPError as exc:
-        print(f"Purser did not answer at {purser}: {exc}", file=sys.stderr)
-        return 1
-    print(f"Purser answered {answer.status_code} {answer.text}")
-    return 0 if answer.status_code == 200 else 1
-
-
-def _press(args: argparse.Namespace) -> int:
-    try:
-        posts: list[dict[str, Any]] = httpx.get(f"{args.slack.rstrip('/')}/_local/posts", timeout=10).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        print(f"the local Slack did not answer at {args.slack}: {exc}", file=sys.stderr)
-        return 1
-    channel = args.channel or dm_channel(args.user)
-    for post in reversed(posts):
-        if post["body"].get("channel") != channel:
-            continue
-        for block in post["body"].get("blocks") or []:
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element["text"]["text"] == args.label:
-                    body = block_actions(
-                        args.user, element["action_id"], element["value"], channel=channel, message_ts=post["ts"]
-                    )
-                    return _send(args.purser, "interactions", body, args.secret, "application/x-www-form-urlencoded")
-    print(f"no {args.label!r} button in {channel}", file=sys.stderr)
-    return 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The try-out command line."""
-    parser = argparse.ArgumentParser(prog="python -m purser.testing.slack", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="run the local Slack Web API")
-    serve.add_argument("--port", type=int, default=8790)
-    for name in ("say", "press"):
-        sub = commands.add_parser(name, help="as a Slack user: write in the DM" if name == "say" else "press a button")
-        sub.add_argument("--user", required=True, help="the Slack user id, e.g. U1")
-        sub.add_argument("--purser", default="http://127.0.0.1:8000", help="where Purser serves")
-        sub.add_argument("--secret", default=os.environ.get("PURSER_CHANNELS__SLACK__SIGNING_SECRET", ""))
-    commands.choices["say"].add_argument("text")
-    commands.choices["press"].add_argument("label", help="the button's label: Confirm, Cancel, Approve, Deny")
-    commands.choices["press"].add_argument("--channel", help="where the button is (default: the user's DM)")
-    commands.choices["press"].add_argument("--slack", default="http://127.0.0.1:8790", help="the local Slack")
-    args = parser.parse_args(argv)
-    if args.command in (None, "serve"):
-        return _serve(getattr(args, "port", 8790))
-    if not args.secret:
-        parser.error("--secret is required (the signing secret `serve` printed)")
-    if args.command == "say":
-        body = event_callback(message_event(args.user, args.text))
-        return _send(args.purser, "events", body, args.secret, "application/json")
-    return _press(args)
+            pass
+        time.sleep(0.5)  # the last replies
+        stop.set()
+    return 0

@@ -12,8 +12,8 @@ The request builders sign as Slack does (`v0=` + hex HMAC-SHA256 of `v0:{timesta
 the signing secret) and shape bodies as Slack sends them: Events API envelopes (`event_callback`,
 `url_verification`) and interactivity's form-encoded `payload=` for `block_actions`.
 
-Try it: `python -m purser.testing.slack` starts the server and prints the settings to point
-Purser at it; `python -m purser.testing.slack say …` sends a signed DM to a running Purser.
+Try it: `python -m purser.testing.slack` starts the server, prints the settings that point Purser
+at it, then sends what you type as a Slack user's signed DMs and button presses (`_slack_tryout`).
 """
 
 from __future__ import annotations
@@ -222,14 +222,6 @@ class SlackApiServer:
                     )
                 server._record(SlackCall(method, self.path, headers, body or {}, answer))
                 self._json(answer)
-
-            def do_GET(self) -> None:
-                # Not Slack's: the try-out's `press` reads the posted buttons from here.
-                if self.path != "/_local/posts":
-                    self.send_error(404)
-                    return
-                posts = [{"body": c.body, "ts": c.response["ts"]} for c in server.posts()]
-                self._json(posts)
 
             def _json(self, answer: object) -> None:
                 payload = json.dumps(answer).encode()
