@@ -525,7 +525,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
     # Stripe events it needs handed over once the webhook job has recorded them.
     from purser.dunning.jobs import enqueue_event, register_dunning_jobs, schedule_tick
 
-    register_dunning_jobs(jobs, build_dunning(settings, db, processor, policy=settings.policy))
+    dunning = build_dunning(settings, db, processor, policy=settings.policy, notifier=container.channels)
+    register_dunning_jobs(jobs, dunning)
     schedule_tick(jobs)
     # The audit chain's checkpoints (DESIGN §11): the first tick of the job every N records or M minutes.
     from purser.audit.checkpoint_job import schedule_checkpoint

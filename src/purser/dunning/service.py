@@ -290,7 +290,7 @@ class Dunning:
         outcome = "email"
         sent = False
         if self.policy.channel == "preferred" and self.notifier is not None:
-            sent = self.notifier.notify(case.customer_id, message.text, link_url=url, template="dunning")
+            sent = self.notifier.notify(case.customer_id, message.text)
             outcome = "channel" if sent else outcome
         if not sent:
             self.processor.notify(

@@ -47,7 +47,7 @@ class LinkIssuer(Protocol):
 class CustomerNotifier(Protocol):
     """Outreach on the customer's linked channel (Slack, WhatsApp, Discord, email thread)."""
 
-    def notify(self, customer_id: str, text: str, *, link_url: str | None, template: str | None = None) -> bool:
+    def notify(self, customer_id: str, text: str) -> bool:
         """Send `text` on the customer's linked channel; False when they have none (send email instead)."""
         ...
 
