@@ -219,3 +219,42 @@ def test_stored_stamps_sort_as_text_like_the_moments_they_stand_for(moments: lis
     stamps = [stamp(m) for m in moments]
     assert [parse_stamp(s) for s in stamps] == moments
     assert sorted(stamps) == [stamp(m) for m in sorted(moments)]
+
+
+def _race(queue: HueyJobQueue, key: str, racers: int) -> list[bool]:
+    barrier = threading.Barrier(racers)
+    results: list[bool] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(queue.run(key))
+
+    threads = [threading.Thread(target=run) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_workers_racing_for_a_job_on_the_sqlite_database_run_it_once(queue: HueyJobQueue) -> None:
+    handler = Recorder()
+    queue.register("demo.work", handler)
+    queue.enqueue("demo.work", {}, key="race")
+    assert sorted(_race(queue, "race", 6)) == [False] * 5 + [True]
+    assert len(handler.calls) == 1
+
+
+def test_workers_racing_for_a_job_on_postgresql_run_it_once(pg_url: str) -> None:
+    database = Database(pg_url)
+    database.create_all()
+    try:
+        queue = HueyJobQueue(JobStore(database), MemoryHuey("race", results=False))
+        handler = Recorder()
+        queue.register("demo.work", handler)
+        for n in range(5):
+            queue.enqueue("demo.work", {"n": n}, key=f"race-{n}")
+            assert sorted(_race(queue, f"race-{n}", 6)) == [False] * 5 + [True]
+        assert sorted(c[0]["n"] for c in handler.calls) == [0, 1, 2, 3, 4]  # type: ignore[type-var]
+    finally:
+        database.dispose()
