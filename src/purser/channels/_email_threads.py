@@ -1,4 +1,4 @@
-"""Which thread an email belongs to: every Message-ID we received or sent, mapped to its thread's root.
+"""Which thread an email belongs to: every Message-ID we answered or sent, mapped to its thread's root.
 
 A thread's key is the Message-ID of its first message (the root). A reply names earlier messages in
 `In-Reply-To` and `References`; the first of those we know gives the root, whichever mail client

@@ -123,7 +123,6 @@ class EmailChannel:
         earlier = [mail.in_reply_to] if mail.in_reply_to else []
         earlier += [ref for ref in reversed(mail.references) if ref not in earlier]
         root = self.threads.root_of(mail.sender, mail.message_id, earlier)
-        self.threads.remember(mail.message_id, root, mail.sender)
         address = canonical(
             {
                 "to": mail.sender,
@@ -250,6 +249,9 @@ class EmailChannel:
         except PurserError as exc:
             raise ChannelDeliveryError(f"email: the outbox refused the reply ({exc.code})") from None
         if root is not None:
+            # Both ends of the exchange lead back to the thread (written here, off the request path).
+            if isinstance(in_reply_to, str) and in_reply_to:
+                self.threads.remember(in_reply_to, root, to)
             self.threads.remember(entry.message_id, root, to)
 
 
