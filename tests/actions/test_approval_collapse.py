@@ -30,3 +30,13 @@ def test_after_a_decision_the_customer_may_ask_again(env: Env) -> None:
     [request] = env.gateway.approvals(status="pending")
     env.gateway.decide_approval(request.id, approve=False, approver="sam", reason="too old")
     assert _ask(env, "conv_1", "ch_bob_08")[0] == "pending_approval"
+
+
+def test_the_reviewers_note_stays_internal(env: Env) -> None:
+    assert _ask(env, "conv_0", "ch_bob_08")[0] == "pending_approval"
+    [request] = env.gateway.approvals(status="pending")
+    note = "INTERNAL: flagged for abuse, see ticket 4411"
+    denied = env.gateway.decide_approval(request.id, approve=False, approver="sam", reason=note)
+    assert denied.status == "denied" and "INTERNAL" not in denied.summary and "4411" not in denied.summary
+    records = env.audit.records(action_id=request.action_id)
+    assert any(r.kind == "approval_decision" and r.data.get("reason") == note for r in records)

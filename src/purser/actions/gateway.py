@@ -281,7 +281,10 @@ class Gateway(Execution):
                 row.id,
                 row.action,
                 "denied",
-                f"A teammate reviewed the request and declined it: {reason}",
+                # The reviewer's reason is an internal note (kept on the approval and in the audit
+                # record); the customer hears the decision, never the note verbatim.
+                "A teammate reviewed the request and declined it; nothing was changed. "
+                "Reply here if you'd like to know more.",
                 reason="denied",
                 quote=load_json(row.quote),
                 approval_id=approval_id,
