@@ -208,6 +208,8 @@ class OidcSignIn:
         if person is None:
             username = claims.get("preferred_username")
             candidate = self.people.approver(username) if isinstance(username, str) else None
+            if candidate is not None and candidate.disabled:
+                raise SsoError(f"{candidate.name}'s account is disabled")
             if candidate is None or candidate.oidc_subject is not None:
                 raise SsoError(
                     f"no Purser account for {username or claims['sub']!r}: an admin creates it with "
