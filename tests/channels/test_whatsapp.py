@@ -211,6 +211,8 @@ def test_malformed_bodies_are_400_oversized_413_and_change_nothing(maya: Rig) ->
     )
     for body in malformed:
         assert maya.post(body=body, headers=maya.server.signed_headers(body)) == 400, body
+    deep = b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    assert maya.post(body=deep, headers=maya.server.signed_headers(deep)) == 400
     bad_sender = maya.server.text_webhook("not-a-number", "hi")
     assert maya.post(bad_sender) == 400
     huge = maya.server.text_webhook(MAYA, "x" * 70_000)
@@ -240,6 +242,8 @@ def test_a_button_pressed_from_another_number_does_nothing_but_say_so(maya: Rig)
     maya.link(MAYA, "cus_maya")
     maya.post(maya.server.text_webhook(MAYA, "please refund this month's charge"))
     card = maya.cards()[0]
+    forged = maya.server.reply_webhook(MAYA, "purser:yes:refund:act_" + "9" * 240, "Confirm")
+    assert maya.post(forged) == 200  # an id no action can have: not a press
     assert press(maya, card, "Confirm", wa_id=STRANGER) == 200  # not linked at all
     assert maya.texts(STRANGER) == [STALE_BUTTON]
     maya.link("15550002222", "cus_maya")  # linked, but the card is not in their chat's conversation

@@ -52,6 +52,8 @@ LIST_BUTTON = "Choose"
 TEMPLATE_PARAMETER_LIMIT = 900
 """Template bodies are at most 1024 characters with the template's own words; the text gets 900."""
 
+ACTION_ID_LIMIT = 200
+"""The longest action id a customer's confirmation may name (the §7 protocol's limit)."""
 BUTTON_PREFIX = "purser"
 """Every Purser button id starts `purser:`; any other id is not ours."""
 
@@ -141,6 +143,8 @@ def parse_choice(value: str) -> ParsedChoice | None:
     decision, _, rest = rest.partition(":")
     action, _, action_id = rest.partition(":")
     if prefix != BUTTON_PREFIX or decision not in ("yes", "no") or not action or not action_id:
+        return None
+    if len(action_id) > ACTION_ID_LIMIT:  # longer than any action id: forged
         return None
     return ParsedChoice(decision="yes" if decision == "yes" else "no", action=action, action_id=action_id)
 

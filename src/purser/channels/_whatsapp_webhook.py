@@ -91,7 +91,7 @@ def parse_messages(body: bytes, *, phone_number_id: str, now: datetime) -> list[
     """
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than any webhook's
         raise ChannelError("the webhook body is not JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise ChannelError("the webhook body has no entry list")
