@@ -111,10 +111,10 @@ def test_a_linked_users_question_in_the_dm_gets_the_plan_amount_and_date(rig: Ri
     answer = rig.post(rig.discord.command(maya, "what's my plan and when is my next charge?"))
     assert answer.status_code == 200 and answer.json() == {"type": 5}  # deferred; a DM needs no hiding
     rig.drain()
-    [call] = rig.discord.calls
+    [call] = rig.discord.calls  # the answer takes the place of the deferral's "thinking…" message
     token = call.path.split("/")[2]
-    assert call.method == "POST" and call.path == f"webhooks/{rig.discord.application_id}/{token}"
-    assert call.query == {"wait": "true"} and "authorization" not in call.headers and call.status == 200
+    assert call.method == "PATCH" and call.path == f"webhooks/{rig.discord.application_id}/{token}/messages/@original"
+    assert "authorization" not in call.headers and call.status == 200
     content = call.json["content"]
     assert "$20.00" in content and "December 1, 2026" in content and "flags" not in call.json
     assert call.user_id == maya["id"]
@@ -125,10 +125,16 @@ def test_in_a_server_channel_the_answer_is_ephemeral(rig: Rig) -> None:
     rig.link(maya)
     interaction = rig.discord.command(maya, "when is my next charge?", channel_id=GUILD_CHANNEL, guild_id=GUILD)
     answer = rig.post(interaction)
-    assert answer.json() == {"type": 5, "data": {"flags": 64}}
+    assert answer.json() == {"type": 5, "data": {"flags": 64}}  # the deferral, and so its answer, is ephemeral
     rig.drain()
     [call] = rig.discord.calls
-    assert call.json["flags"] == 64 and "$20.00" in call.json["content"]
+    assert call.path.endswith("/messages/@original") and "$20.00" in call.json["content"]
+    rig.post(rig.discord.command(maya, "please refund this month's charge", channel_id=GUILD_CHANNEL, guild_id=GUILD))
+    rig.drain()
+    edit, followup = rig.discord.calls[1:3]  # the reply, then the card as a follow-up
+    assert edit.method == "PATCH" and "flags" not in edit.json  # an edit cannot change flags
+    assert followup.method == "POST" and followup.query == {"wait": "true"} and followup.json["flags"] == 64
+    assert followup.json["components"] and followup.status == 200
 
 
 def test_a_refund_card_whose_confirm_press_makes_exactly_one_refund(rig: Rig) -> None:

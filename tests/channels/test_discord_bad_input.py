@@ -114,6 +114,8 @@ def test_a_replayed_interaction_runs_once_and_is_answered_once(rig: Rig, maya: d
     assert len(rig.discord.calls) == 1
     [conversation] = rig.container.runtime.conversations(limit=10)
     assert conversation.channel == "discord"
+    rig.adapter().send_text(str(maya["id"]), "Anything else?")  # the replay did not re-arm "thinking…"
+    assert [c.method for c in rig.discord.calls] == ["PATCH", "POST"]
 
 
 def test_other_interaction_types_are_acknowledged_and_do_nothing(rig: Rig, maya: dict[str, Any]) -> None:

@@ -171,13 +171,14 @@ def test_a_refused_interaction_token_falls_back_to_the_bots_dm(adapter: DiscordC
     adapter.deliver(thread, [AgentMessage(text="second"), AgentMessage(text="third")])
     routes = [(c.path.split("/")[0], c.status, (c.json or {}).get("content")) for c in discord.calls]
     assert routes == [
-        ("webhooks", 200, "first"),
-        ("webhooks", 401, "second"),
+        ("webhooks", 200, "first"),  # PATCH @original: in place of "thinking…"
+        ("webhooks", 401, "second"),  # POST follow-up: refused
         ("users", 200, None),
         ("channels", 200, "second"),
         ("channels", 200, "third"),  # the dead token is not tried again
     ]
-    assert discord.calls[0].json["flags"] == 64 and "flags" not in discord.calls[3].json
+    assert [c.method for c in discord.calls[:2]] == ["PATCH", "POST"] and discord.calls[1].json["flags"] == 64
+    assert "flags" not in discord.calls[3].json
 
 
 def test_a_long_reply_goes_as_several_messages(adapter: DiscordChannel, discord: DiscordServer) -> None:

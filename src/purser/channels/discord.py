@@ -6,7 +6,8 @@
         type 2 /billing message:... → {"type": 5} deferred ("thinking…"), the turn runs in the background
         type 3 Confirm/Cancel press → {"type": 7} the card's buttons disabled, CustomerConfirm in the background
     deliver / send_text ──> the interaction's webhook while its token is valid (15 minutes):
-        POST webhooks/{application_id}/{token}   (the first follow-up replaces "thinking…")
+        PATCH webhooks/{application_id}/{token}/messages/@original   the answer in place of "thinking…"
+        POST  webhooks/{application_id}/{token}                      every message after it
     later (an approval decided an hour on) ──> the bot's DM with the customer:
         POST users/@me/channels {recipient_id}, POST channels/{dm}/messages   (Authorization: Bot …)
 
@@ -121,12 +122,14 @@ def thread_address(channel_id: str, user_id: str, *, dm: bool) -> dict[str, Any]
     return {"channel_id": channel_id, "user_id": user_id, "dm": dm}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Interaction:
     token: str
     channel_id: str
     dm: bool
     at: datetime
+    placeholder: bool = False
+    """A deferred command whose "thinking…" message still waits for its answer (edited in place)."""
 
 
 class DiscordChannel:
@@ -208,7 +211,7 @@ class DiscordChannel:
             return Reception(_reply("Add your question after /billing, in the message option.", ephemeral=not dm))
         if len(text) > MAX_MESSAGE:
             return Reception(_reply(f"Please keep it under {MAX_MESSAGE} characters.", ephemeral=not dm))
-        self._remember(user_id, _Interaction(str(interaction["token"]), channel_id, dm, received_at))
+        self._remember(user_id, _Interaction(str(interaction["token"]), channel_id, dm, received_at, placeholder=True))
         inbound = self._inbound(interaction, user_id, display_name, channel_id, dm, CustomerMessage(text=text))
         deferred: dict[str, Any] = {"type": _DEFERRED_CHANNEL_MESSAGE}
         if not dm:
@@ -251,7 +254,9 @@ class DiscordChannel:
 
     def _remember(self, user_id: str, interaction: _Interaction) -> None:
         with self._lock:
-            self._recent.pop(user_id, None)
+            known = self._recent.pop(user_id, None)
+            if known is not None and known.token == interaction.token:
+                interaction = known  # a replay: its placeholder may be answered already
             self._recent[user_id] = interaction
             while len(self._recent) > _RECENT_LIMIT:
                 self._recent.popitem(last=False)
@@ -262,6 +267,12 @@ class DiscordChannel:
         if recent is None or (channel_id is not None and recent.channel_id != channel_id):
             return None
         return recent if self.clock() - recent.at < TOKEN_LIFETIME else None
+
+    def _take_placeholder(self, interaction: _Interaction) -> bool:
+        """True once for a deferred command: its first message replaces the "thinking…" placeholder."""
+        with self._lock:
+            waiting, interaction.placeholder = interaction.placeholder, False
+        return waiting
 
     def _forget(self, user_id: str, token: str) -> None:
         with self._lock:
@@ -296,7 +307,11 @@ class DiscordChannel:
             interaction = self._fresh_interaction(user_id, channel_id)
             if interaction is not None:
                 try:
-                    self.api.followup(interaction.token, payload)
+                    if self._take_placeholder(interaction):
+                        # Edits keep the deferral's visibility; flags cannot change on an edit.
+                        self.api.edit_original(interaction.token, _without_flags(payload))
+                    else:
+                        self.api.followup(interaction.token, payload)
                     continue
                 except ChannelDeliveryError:  # an expired or revoked token: this and later messages go by DM
                     self._forget(user_id, interaction.token)
@@ -385,6 +400,10 @@ def _address(text: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
+
+
+def _without_flags(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "flags"}
 
 
 def _without_ephemeral(payload: Mapping[str, Any]) -> dict[str, Any]:

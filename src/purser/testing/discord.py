@@ -296,8 +296,12 @@ class DiscordServer:
         if method == "POST" and len(parts) == 3:
             return 200, self._message(token.channel_id, body), token.user_id
         if method == "PATCH" and parts[3:] == ["messages", "@original"]:
+            # The deferral's "thinking…" message, edited in place: the same message id every time.
             message = self._message(token.channel_id, body)
-            token.original = message
+            with self._lock:
+                if token.original is not None:
+                    message["id"] = token.original["id"]
+                token.original = message
             return 200, message, token.user_id
         return 405, {"message": "405: Method Not Allowed", "code": 0}, None
 
