@@ -132,3 +132,39 @@ def test_a_message_reads_back_exactly_from_the_reply_html(text: str) -> None:
     assert body is not None
     [block] = read_blocks(body.html)
     assert (block.kind, block.text) == ("message", text)
+
+
+def test_the_try_out_command_posts_a_signed_raw_email(capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from purser.channels.email import sign_body
+    from purser.testing.email import main
+
+    got: list[tuple[str, dict[str, str], bytes]] = []
+
+    class Relay(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((self.path, dict(self.headers), body))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"ok":true}')
+
+        def log_message(self, *_args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert main(["send", "--url", url, "--secret", "s", "--from", "ana@example.com", "Next charge?"]) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    [(path, headers, body)] = got
+    assert path == "/channels/email/inbound"
+    assert headers["X-Purser-Signature"] == sign_body("s", body)
+    mail = parse_mail(body)
+    assert (mail.sender, mail.text) == ("ana@example.com", "Next charge?")
+    assert capsys.readouterr().out.startswith("200")
