@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from purser.cli import admin, audit, channel, chat, customer, kb, sandbox, serve
+from purser.cli import admin, audit, channel, chat, customer, kb, models, sandbox, serve
 from purser.cli import eval as eval_cli
 from purser.cli import worker as worker_cli
 
@@ -30,6 +30,7 @@ app.add_typer(customer.app, name="customer")
 app.add_typer(audit.app, name="audit")
 app.add_typer(kb.app, name="kb")
 app.add_typer(channel.app, name="channel")
+app.add_typer(models.app, name="models")
 app.add_typer(admin.app, name="admin")
 for module in (eval_cli, chat, serve, worker_cli):
     module.register(app)
