@@ -36,6 +36,7 @@ LINK_TTL = timedelta(days=7)
 """How long a `/pay` link works (the next outreach carries a fresh one)."""
 
 _CURSOR = "processor_events"
+_ZONE_CACHE = 100_000
 _INVOICE_SETTLED = frozenset(
     {"invoice.paid", "invoice.payment_succeeded", "invoice.marked_uncollectible", "invoice.voided"}
 )
@@ -73,6 +74,8 @@ class Dunning:
         self.links = links
         self.audit = audit
         self.notifier = notifier
+        self._zones: dict[str, tzinfo | None] = {}
+        self._seen: tuple[str | None, set[str]] = (None, set())
 
     # -- events -------------------------------------------------------------------------------
     def on_event(self, event: Event, report: TickReport | None = None) -> None:
@@ -97,12 +100,17 @@ class Dunning:
         cursor = self.repo.cursor(_CURSOR)
         since = datetime.fromisoformat(cursor) if cursor else None
         found = self.processor.events(since=since)
+        # Events at the cursor's own instant are read again next time (handling is idempotent); this
+        # process remembers which of them it handled, so it skips them (another process handles them
+        # once more, harmlessly).
+        seen = self._seen if self._seen[0] == cursor else (cursor, set())
         for event in found:
-            if event.type.startswith(("invoice.", "customer.subscription.")):
+            if event.id not in seen[1] and event.type.startswith(("invoice.", "customer.subscription.")):
                 self.on_event(event, report)
         if found:
-            # Events at the cursor's own instant are read again next time: handling is idempotent.
-            self.repo.set_cursor(_CURSOR, max(e.created for e in found).isoformat())
+            newest = max(e.created for e in found)
+            self.repo.set_cursor(_CURSOR, newest.isoformat())
+            self._seen = (newest.isoformat(), {e.id for e in found if e.created == newest})
         return len(found)
 
     def open_from_failure(
@@ -200,12 +208,13 @@ class Dunning:
         if not self.policy.enabled:
             return report
         after = None
+        now = self.processor.now()
         while True:
             cases = self.repo.open_cases(limit=batch, after=after)
             if not cases:
                 return report
             for case in cases:
-                self.run_case(case, report)
+                self.run_case(case, report, now=now)
             after = cases[-1].id
 
     def next_due(self) -> datetime | None:
@@ -221,13 +230,15 @@ class Dunning:
             after = cases[-1].id
         return earliest
 
-    def run_case(self, case: DunningCase, report: TickReport | None = None) -> None:
-        """Run the case's due actions, oldest first, until none is due or the case closes."""
+    def run_case(self, case: DunningCase, report: TickReport | None = None, *, now: datetime | None = None) -> None:
+        """Run the case's due actions at `now` (the processor's clock by default), oldest first, until none
+        is due or the case closes."""
         report = report or TickReport()
-        if self.reconcile(case, report):
-            return
-        now = self.processor.now()
+        now = now or self.processor.now()
         zone = self.zone(case)
+        # Nothing due: nothing to read from the processor (payments and cancellations arrive as events).
+        if not due_actions(case, self.policy, zone, now) or self.reconcile(case, report):
+            return
         for _ in range(3 * len(self.policy.steps) + 2):  # bounded: each pass records one action
             fresh = self.repo.get(case.id)
             if fresh is None or not fresh.is_open:
@@ -238,12 +249,17 @@ class Dunning:
             self._run(fresh, due[0], now, report)
 
     def zone(self, case: DunningCase) -> tzinfo | None:
-        """The customer's time zone (from the billing country; None when unknown)."""
-        try:
-            country = self.processor.snapshot(case.customer_id).customer.address.country
-        except NotFound:
-            return None
-        return timezone_for(country)
+        """The customer's time zone (from the billing country; None when unknown), read once per customer
+        and process: quiet hours only shift, so a country changed mid-case moves the next message at worst."""
+        if case.customer_id not in self._zones:
+            try:
+                country = self.processor.snapshot(case.customer_id).customer.address.country
+            except NotFound:
+                country = None
+            if len(self._zones) >= _ZONE_CACHE:
+                self._zones.clear()
+            self._zones[case.customer_id] = timezone_for(country)
+        return self._zones[case.customer_id]
 
     def _run(self, case: DunningCase, action: PlannedAction, now: datetime, report: TickReport) -> None:
         if action.action is StepAction.RETRY:
