@@ -143,10 +143,14 @@ class ChannelService:
                 continue
 
     def close(self) -> None:
-        """Stop receiving live events and finish the deliveries under way."""
+        """Stop receiving live events, finish the deliveries under way, then close the adapters' clients."""
         self._unsubscribe()
         for lane in self._lanes:
             lane.shutdown(wait=True)
+        for adapter in self.adapters.values():
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                close()
 
     def _track(self, future: Future[Any]) -> None:
         with self._pending_lock:
@@ -269,11 +273,14 @@ class ChannelService:
             outcome = next((e.summary for e in events if hasattr(e, "summary")), "decided")
         if self.team is not None:
             team = self.team
-            self._lane(decision.approval_id).submit(
-                self._quietly,
-                lambda: team.approval_decided(
-                    approval_id=decision.approval_id, approve=decision.approve, approver=approver, outcome=outcome
-                ),
+            # Tracked, so drain() also waits for the team desk's update (it writes to the store).
+            self._track(
+                self._lane(decision.approval_id).submit(
+                    self._quietly,
+                    lambda: team.approval_decided(
+                        approval_id=decision.approval_id, approve=decision.approve, approver=approver, outcome=outcome
+                    ),
+                )
             )
 
     async def _team_reply(self, reply: TeamReply) -> None:
