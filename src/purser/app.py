@@ -228,18 +228,20 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
 
 def build_audit(settings: Settings, db: Database) -> AuditLog:
     """The audit log over `db` (sealed with the keys its handle carries), checkpointed to the anchor file;
-    a chain older than its key is adopted by a first checkpoint (`AuditLog.adopt`)."""
+    a chain older than a development key generated just now is adopted by a checkpoint (`AuditLog.adopt`)."""
     from purser.audit.anchor import AnchorFile
     from purser.audit.keys import anchor_path
     from purser.audit.log import AuditLog
 
     path = anchor_path(settings)
     log = AuditLog(db, anchor=AnchorFile(path, db.audit_keys) if path is not None else None)
-    # The first checkpoint after a key is configured vouches for the unkeyed records sealed before it.
-    try:
-        log.adopt()
-    except OSError as exc:
-        raise BootstrapError(f"cannot write the audit anchor file {path}: {exc.strerror or exc}") from None
+    if db.audit_keys.generated_now:
+        # The development key was generated just now: a first checkpoint vouches for the records
+        # sealed unkeyed before it (an operator does this explicitly for a configured key).
+        try:
+            log.adopt()
+        except OSError as exc:
+            raise BootstrapError(f"cannot write the audit anchor file {path}: {exc.strerror or exc}") from None
     return log
 
 

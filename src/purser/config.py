@@ -27,6 +27,32 @@ class ConfigError(PurserError, ValueError):
     status = 503
 
 
+def redact_url(url: str) -> str:
+    """`url` with the password of its user part replaced by `***` (`postgresql://app:***@db/purser`).
+
+    Splits at the last `@`, so a password holding an unescaped `@` or `/` is still hidden whole."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, after = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    user = userinfo.partition(":")[0]
+    return f"{scheme}://{user}:***@{after}"
+
+
+def redact_text(text: str, url: str) -> str:
+    """`text` (an error message) with `url` and its password, raw or %-escaped, replaced by `***`."""
+    from urllib.parse import unquote
+
+    clean = text.replace(url, redact_url(url))
+    _scheme, sep, rest = url.partition("://")
+    userinfo, at, _after = rest.rpartition("@")
+    password = userinfo.partition(":")[2] if sep and at else ""
+    for form in {password, unquote(password)}:
+        if form:
+            clean = clean.replace(form, "***")
+    return clean
+
+
 class ModelEntry(BaseModel):
     """One configured LLM (see `purser.models`)."""
 
@@ -143,7 +169,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PURSER_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    database_url: str = Field("sqlite:///purser.db", description="SQLAlchemy URL; PostgreSQL in production.")
+    database_url: str = Field(
+        "sqlite:///purser.db", repr=False, description="SQLAlchemy URL; PostgreSQL in production (may hold a password)."
+    )
     processor: Literal["sandbox", "stripe"] = "sandbox"
     model: str = Field("offline", description="Model name (a `models[].name`) or 'offline'.")
     models: tuple[ModelEntry, ...] = ()
@@ -163,6 +191,20 @@ class Settings(BaseSettings):
         None, repr=False, description="HMAC key of signed links; generated once and kept in the database when unset."
     )
     redis_url: str | None = Field(None, description="redis://host:port/db: jobs on Redis for `purser worker`.")
+    audit_key: str | None = Field(
+        None, repr=False, min_length=32, description="HMAC key of the audit chain and its checkpoints (docs/AUDIT.md)."
+    )
+    audit_previous_keys: tuple[str, ...] = Field(
+        (), repr=False, description="Retired audit keys: records they sealed still verify (JSON list in the env)."
+    )
+    audit_anchor: str | None = Field(
+        None, description="Append-only checkpoint file outside the database; default beside a SQLite file."
+    )
+    audit_legacy_records: int = Field(
+        0, ge=0, description="Records sealed before the key, accepted unkeyed without a checkpoint (docs/AUDIT.md)."
+    )
+    audit_checkpoint_records: int = Field(500, ge=1, description="The checkpoint job writes after this many records.")
+    audit_checkpoint_minutes: int = Field(10, ge=1, description="... or after this many minutes with new records.")
     channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
     oidc: OidcSettings | None = Field(None, description="SSO for the dashboard; off when unset.")
     jobs: JobsSettings = Field(default_factory=JobsSettings)
@@ -242,4 +284,6 @@ __all__ = [
     "SlackSettings",
     "WhatsAppSettings",
     "load_settings",
+    "redact_text",
+    "redact_url",
 ]

@@ -27,6 +27,7 @@ is kept for callers that catch it):
     │   ├── LinkExpired                                        link_expired [410]  channels.links
     │   └── LinkUsed                                           link_used [409]  channels.links
     ├── ExportFormatError (ValueError)                         unknown_export_format [422]  audit.export
+    ├── CheckpointRefused (RuntimeError)                       audit_checkpoint_refused [409]  audit.log
     ├── ConfigError (ValueError)                               configuration_error [503]  config
     ├── InvalidTestCard (ValueError)                           invalid_test_card [422]  dunning.payment
     ├── PaymentLinkClosed (RuntimeError)                       payment_link_closed [409]  dunning.payment
@@ -49,6 +50,7 @@ is kept for callers that catch it):
     ├── Conflict                                               conflict [409]  ports.actions
     ├── AuditError (ValueError)                                audit_invalid [422]  ports.audit
     │   └── AuditDataError (TypeError)                         audit_data_not_json [422]  ports.audit
+    ├── AuditKeyError (ValueError)                             audit_key_invalid [503]  ports.audit
     ├── UnreadableAuditRecord (ValueError)                     audit_unreadable [500]  ports.audit
     ├── ConversationBusy (RuntimeError)                        conversation_busy [409]  ports.conversations
     ├── UnknownJob (ValueError)                                unknown_job [400]  ports.jobs

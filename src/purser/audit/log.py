@@ -1,24 +1,30 @@
 """The append-only, hash-chained audit log.
 
-Each record carries the previous record's hash; its own hash is sha256 over the canonical
-JSON (sorted keys, no spaces, UTF-8) of `seq, at, kind, actor, conversation_id, action_id,
-data, prev_hash`. Changing, deleting or reordering any record breaks the chain at that
-record, and `AuditLog.verify()` names it. The first record's `prev_hash` is 64 zeros.
-The record type and the chain's arithmetic live in `purser.ports.audit`; storage is behind the
-unit of work (`purser.ports.unit_of_work`).
+Each record carries the previous record's hash; its own hash is HMAC-SHA256 with the audit key
+(`PURSER_AUDIT_KEY`, kept outside the database) over the canonical JSON (sorted keys, no spaces,
+UTF-8) of `seq, at, kind, actor, conversation_id, action_id, data, prev_hash, scheme` — or plain
+sha256 for records sealed before a key was configured (`purser.ports.audit`). The first record's
+`prev_hash` is 64 zeros. Checkpoints of the chain's head go to an anchor file outside the database
+(`purser.audit.anchor`); `AuditLog.verify()` (`purser.audit.verify`) walks the chain and holds it
+against them, naming the first bad record. Storage is behind the unit of work
+(`purser.ports.unit_of_work`); the `Database` handle carries the keys the store seals with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from purser.audit.anchor import AnchorFile, Checkpoint
+from purser.audit.verify import VerifyResult, verify_chain
+from purser.errors import PurserError
 from purser.ports.audit import (
     GENESIS,
+    NO_KEYS,
     AuditDraft,
+    AuditKeys,
     AuditRecord,
-    UnreadableAuditRecord,
+    ChainHead,
     canonical_json,
     draft,
     utc_now_iso,
@@ -29,27 +35,28 @@ if TYPE_CHECKING:
     from purser.store.db import Database
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    """Outcome of a chain verification."""
+class CheckpointRefused(PurserError, RuntimeError):
+    """No checkpoint was written: no anchor file is configured, or the chain does not verify."""
 
-    ok: bool
-    """True when every record is intact."""
-    records: int
-    """Records checked."""
-    bad_seq: int | None = None
-    """The first bad record (its position in the chain), when not ok."""
-    problem: str | None = None
-    """What is wrong with it."""
+    code = "audit_checkpoint_refused"
+    status = 409
 
 
 class AuditLog:
-    """Append, read, verify and export the hash-chained audit log of one store.
+    """Append, read, verify, checkpoint and export the hash-chained audit log of one store.
 
-    `AuditLog(db)` works on that database through `purser.store`'s unit of work; pass `uow` to
-    use another `UnitOfWorkFactory` (the bootstrap does)."""
+    `AuditLog(db)` works on that database through `purser.store`'s unit of work, verifying with the
+    keys its handle carries (`db.audit_keys`); pass `uow` and `keys` to use another
+    `UnitOfWorkFactory`, and `anchor` to check (and write) checkpoints outside the database."""
 
-    def __init__(self, db: Database | None = None, *, uow: UnitOfWorkFactory | None = None) -> None:
+    def __init__(
+        self,
+        db: Database | None = None,
+        *,
+        uow: UnitOfWorkFactory | None = None,
+        keys: AuditKeys | None = None,
+        anchor: AnchorFile | None = None,
+    ) -> None:
         if uow is None:
             if db is None:
                 raise TypeError("AuditLog needs a database or a unit of work factory")
@@ -58,6 +65,8 @@ class AuditLog:
             uow = SqlUnitOfWorkFactory(db)
         self.db = db
         self.uow = uow
+        self.keys = keys if keys is not None else (db.audit_keys if db is not None else NO_KEYS)
+        self.anchor = anchor
 
     # -- writing ----------------------------------------------------------------------------
     def append(
@@ -78,6 +87,11 @@ class AuditLog:
             return uow.audit.append([item])[0]
         with self.uow.write() as own:
             return own.audit.append([item])[0]
+
+    def append_all(self, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
+        """Append `drafts` (see `purser.ports.audit.draft`) in order, in one transaction."""
+        with self.uow.write() as own:
+            return own.audit.append(list(drafts))
 
     def buffer(
         self,
@@ -105,30 +119,56 @@ class AuditLog:
             found = uow.audit.read(since=since, conversation_id=conversation_id, action_id=action_id)
         yield from found
 
-    def verify(self) -> VerifyResult:
-        """Walk the chain: sequence without gaps, each prev_hash the previous hash, each hash recomputed."""
-        prev = GENESIS
-        expected_seq = 1
-        count = 0
+    def head(self) -> ChainHead:
+        """The chain's last record (seq 0 and GENESIS when empty)."""
+        with self.uow.read() as uow:
+            return uow.audit.head()
+
+    def verify(self, *, adopting: bool = False) -> VerifyResult:
+        """Walk the chain (sequence, links, each hash with its key) and hold it against every
+        checkpoint of the anchor; the result names the first bad record and what this could not prove.
+
+        `adopting`: accept unkeyed records that no signed checkpoint vouches for yet (see `adopt`)."""
         with self.uow.read() as uow:
             walked = uow.audit.walk()
-        for record in walked:
-            count += 1
-            if isinstance(record, UnreadableAuditRecord):
-                return VerifyResult(False, count, record.seq, f"unreadable data: {record.detail}")
-            if record.seq != expected_seq:
-                return VerifyResult(
-                    False, count, record.seq, f"expected record {expected_seq} here (deleted or reordered)"
-                )
-            if record.prev_hash != prev:
-                return VerifyResult(
-                    False, count, record.seq, "prev_hash does not match the previous record (deleted or reordered)"
-                )
-            if record.computed_hash() != record.hash:
-                return VerifyResult(False, count, record.seq, "content does not match its hash (altered)")
-            prev = record.hash
-            expected_seq += 1
-        return VerifyResult(True, count)
+        return verify_chain(walked, self.keys, self.anchor, adopting=adopting)
+
+    def checkpoint(self, *, adopting: bool = False) -> Checkpoint:
+        """Verify the chain, then append its head to the anchor file (signed with the audit key).
+
+        `CheckpointRefused` when no anchor is configured or the chain does not verify: a checkpoint
+        must never vouch for a chain that was already tampered with."""
+        if self.anchor is None:
+            raise CheckpointRefused("no anchor file is configured (set PURSER_AUDIT_ANCHOR to a file path)")
+        result = self.verify(adopting=adopting)
+        if not result.ok:
+            raise CheckpointRefused(
+                f"the audit chain is broken at record {result.bad_seq} ({result.problem}); no checkpoint written"
+            )
+        return self.anchor.append(self.head(), result.keyed_from)
+
+    def adopt(self) -> Checkpoint | None:
+        """A first checkpoint vouching for the unkeyed records sealed before the audit key existed
+        (trust on first use): the bootstrap calls it when it has just generated the development key,
+        an operator with `purser audit checkpoint --adopt-unkeyed` after configuring a key.
+
+        Nothing happens when there is no key, no anchor or no unkeyed record. The chain must verify
+        otherwise: a record after a keyed one, or past a signed checkpoint's `keyed_from`, is never
+        adopted, so a downgrade a checkpoint already saw stays caught."""
+        if self.anchor is None or self.keys.current is None or self.head().seq == 0:
+            return None
+        result = self.verify(adopting=True)
+        if not result.ok or not result.legacy:
+            return None
+        return self.anchor.append(self.head(), result.keyed_from)
 
 
-__all__ = ["GENESIS", "AuditLog", "AuditRecord", "VerifyResult", "canonical_json", "utc_now_iso"]
+__all__ = [
+    "GENESIS",
+    "AuditLog",
+    "AuditRecord",
+    "CheckpointRefused",
+    "VerifyResult",
+    "canonical_json",
+    "utc_now_iso",
+]

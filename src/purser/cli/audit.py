@@ -1,4 +1,4 @@
-"""`purser audit verify|export|reconcile|recover`: the hash-chained audit log, for finance and operators."""
+"""`purser audit verify|checkpoint|export|reconcile|recover`: the audit log, for finance and operators."""
 
 from __future__ import annotations
 
@@ -9,25 +9,64 @@ from typing import Literal
 
 import typer
 
-from purser.cli._common import CONFIG_OPTION, backoffice_or_exit, fail, out, settings_or_exit
+from purser.cli._common import CONFIG_OPTION, backoffice_or_exit, err, fail, out, settings_or_exit
 
-__all__ = ["app", "export", "reconcile", "recover", "verify"]
+__all__ = ["app", "checkpoint", "export", "reconcile", "recover", "verify"]
 
 app = typer.Typer(
-    help="The hash-chained audit log: verify it, export it for finance.", no_args_is_help=True, rich_markup_mode=None
+    help="The hash-chained audit log: verify and checkpoint it, reconcile it with the processor, export it.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
 @app.command()
 def verify(config: str | None = CONFIG_OPTION) -> None:
-    """Check the chain; exit 1 naming the first altered, deleted or reordered record."""
+    """Check every record (with the audit key) and every checkpoint of the anchor file; exit 1 naming the
+    first altered, deleted, reordered, recomputed, truncated or forged record."""
     with backoffice_or_exit(settings_or_exit(config), processor=False) as office:
         result = office.audit.verify()
+        keys = office.audit.keys
+        anchor = office.audit.anchor
+    key = f"key {keys.current.key_id} from {keys.source}" if keys.current is not None else "NO KEY"
+    where = f"anchor {anchor.path.name}, {result.checkpoints} checkpoint(s)" if anchor is not None else "NO ANCHOR"
+    for warning in result.warnings:
+        err().print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if result.ok:
-        out().print(f"audit log OK: {result.records} records, chain intact")
+        sealed = f"{result.keyed} keyed, {result.legacy} unkeyed"
+        out().print(f"audit log OK: {result.records} records, chain intact ({sealed}; {key}; {where})", highlight=False)
         return
     out().print(f"[bold red]audit log BROKEN[/] at record {result.bad_seq}: {result.problem}", highlight=False)
     raise typer.Exit(1)
+
+
+@app.command()
+def checkpoint(
+    adopt_unkeyed: bool = typer.Option(
+        False,
+        "--adopt-unkeyed",
+        help="Vouch for the unkeyed records sealed before the audit key was configured (once, after checking them).",
+    ),
+    config: str | None = CONFIG_OPTION,
+) -> None:
+    """Verify the chain, then append its head (count and hash, signed with the audit key) to the anchor
+    file outside the database; exit 1 when the chain does not verify or no anchor is configured."""
+    from purser.audit.log import CheckpointRefused
+
+    with backoffice_or_exit(settings_or_exit(config), processor=False) as office:
+        try:
+            written = office.audit.checkpoint(adopting=adopt_unkeyed)
+        except CheckpointRefused as exc:
+            fail(str(exc), code=1)
+        except OSError as exc:
+            fail(f"cannot write the anchor file: {exc.strerror or exc}", code=1)
+        anchor = office.audit.anchor
+    signed = f"signed with key {written.key_id}" if written.key_id else "UNSIGNED (no audit key)"
+    name = anchor.path.name if anchor is not None else "?"
+    out().print(
+        f"checkpoint {written.line} of {name}: {written.seq} record(s), head {written.head[:16]}…, {signed}",
+        highlight=False,
+    )
 
 
 def _since(value: str | None) -> str | None:

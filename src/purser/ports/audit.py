@@ -1,17 +1,26 @@
 """The audit port: the hash-chained, append-only log as the service layer sees it.
 
-Each record carries the previous record's hash; its own hash is sha256 over the canonical JSON
+Each record carries the previous record's hash. Its own hash is computed over the canonical JSON
 (sorted keys, no spaces, UTF-8) of `seq, at, kind, actor, conversation_id, action_id, data,
-prev_hash`. The first record's `prev_hash` is `GENESIS` (64 zeros). `seal` is the one place the
-chain is computed; adapters call it while holding the chain's lock.
+prev_hash` in one of two schemes:
+
+- keyed (`scheme` = `hmac-sha256:<key id>`): HMAC-SHA256 with the audit key (`PURSER_AUDIT_KEY`,
+  kept outside the database), the scheme itself included in the MAC. Nobody without the key can
+  recompute a record, so a rewritten or forged chain does not verify.
+- legacy (`scheme` None): plain sha256, as every record was sealed before the key existed, and as
+  a store without a key still seals. Anyone with write access can recompute those.
+
+The first record's `prev_hash` is `GENESIS` (64 zeros). `seal` is the one place the chain is
+computed; adapters call it while holding the chain's lock.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -19,6 +28,9 @@ from purser.errors import PurserError
 
 GENESIS = "0" * 64
 """`prev_hash` of the first record."""
+
+KEYED_SCHEME = "hmac-sha256"
+"""Prefix of a keyed record's `scheme` (followed by `:` and the key id)."""
 
 AUDIT_LOCK = "~audit"
 """Lock name taken while appending (sorts after every customer/day lock)."""
@@ -57,6 +69,77 @@ class UnreadableAuditRecord(PurserError, ValueError):
         super().__init__(f"audit record {seq}: unreadable data: {detail}")
         self.seq = seq
         self.detail = detail
+
+
+class AuditKeyError(PurserError, ValueError):
+    """An audit key that cannot be used (too short), or a keyed record checked without its key."""
+
+    code = "audit_key_invalid"
+    status = 503
+
+
+MIN_KEY_LENGTH = 32
+"""Characters an audit key must have at least (`openssl rand -hex 32` gives 64)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainKey:
+    """One audit key: the secret (never shown) and its public id (a MAC of a fixed label)."""
+
+    secret: bytes = field(repr=False)
+    """The key material."""
+    key_id: str
+    """16 hex characters naming the key in records and checkpoints without revealing it."""
+
+    @classmethod
+    def from_secret(cls, secret: str) -> ChainKey:
+        """The key for `secret` (`AuditKeyError` when shorter than `MIN_KEY_LENGTH` characters)."""
+        text = secret.strip()
+        if len(text) < MIN_KEY_LENGTH:
+            raise AuditKeyError(
+                f"the audit key must have at least {MIN_KEY_LENGTH} characters, e.g. the output of "
+                "`openssl rand -hex 32`"
+            )
+        raw = text.encode("utf-8")
+        return cls(raw, hmac.new(raw, b"purser audit key id", hashlib.sha256).hexdigest()[:16])
+
+    @property
+    def scheme(self) -> str:
+        """The `scheme` of the records this key seals."""
+        return f"{KEYED_SCHEME}:{self.key_id}"
+
+    def mac(self, payload: bytes) -> str:
+        """HMAC-SHA256 hex of `payload`."""
+        return hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditKeys:
+    """The keys a process holds: the one that seals new records and older ones that still verify."""
+
+    current: ChainKey | None = None
+    """Seals every new record; None: records are sealed unkeyed (legacy sha256), and said so loudly."""
+    previous: tuple[ChainKey, ...] = ()
+    """Retired keys: records they sealed still verify."""
+    source: str = "none"
+    """Where the current key came from, in words (shown by `purser audit verify`; never the key)."""
+    generated: bool = False
+    """True when the current key was generated into a file beside a development database."""
+    generated_now: bool = False
+    """True when this process generated that file just now (the chain before it was sealed unkeyed)."""
+    legacy_records: int = 0
+    """Records 1..legacy_records may be unkeyed (sealed before the key existed; `audit_legacy_records`)."""
+
+    def find(self, key_id: str | None) -> ChainKey | None:
+        """The key with this id, if held."""
+        for key in (self.current, *self.previous):
+            if key is not None and key.key_id == key_id:
+                return key
+        return None
+
+
+NO_KEYS = AuditKeys()
+"""No key at all: the chain is sealed with plain sha256."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +201,12 @@ class AuditRecord:
     """Hash of the previous record."""
     hash: str
     """This record's hash."""
+    scheme: str | None = None
+    """How `hash` was computed: `hmac-sha256:<key id>` (keyed), None for the legacy unkeyed sha256."""
 
     def body(self) -> dict[str, Any]:
-        """The hashed fields."""
-        return {
+        """The hashed fields (a keyed record's scheme among them, so it cannot be swapped)."""
+        fields: dict[str, Any] = {
             "seq": self.seq,
             "at": self.at,
             "kind": self.kind,
@@ -131,10 +216,26 @@ class AuditRecord:
             "data": self.data,
             "prev_hash": self.prev_hash,
         }
+        if self.scheme is not None:
+            fields["scheme"] = self.scheme
+        return fields
 
-    def computed_hash(self) -> str:
-        """sha256 hex of the canonical JSON of `body()`."""
-        return hashlib.sha256(canonical_json(self.body()).encode("utf-8")).hexdigest()
+    @property
+    def key_id(self) -> str | None:
+        """The id of the key that sealed this record (None for a legacy record)."""
+        if self.scheme is None:
+            return None
+        return self.scheme.partition(":")[2] or None
+
+    def computed_hash(self, key: ChainKey | None = None) -> str:
+        """The hash this record's content calls for: sha256 for a legacy record, HMAC-SHA256 with
+        `key` for a keyed one. `AuditKeyError` when a keyed record is given no key or another key."""
+        payload = canonical_json(self.body()).encode("utf-8")
+        if self.scheme is None:
+            return hashlib.sha256(payload).hexdigest()
+        if key is None or key.scheme != self.scheme:
+            raise AuditKeyError(f"audit record {self.seq} was sealed with key {self.key_id}, which is not at hand")
+        return key.mac(payload)
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict."""
@@ -155,23 +256,23 @@ EMPTY_HEAD = ChainHead(0, GENESIS)
 """The head of an empty chain."""
 
 
-def seal(draft: AuditDraft, head: ChainHead) -> AuditRecord:
-    """The record `draft` becomes when appended after `head`."""
+def seal(draft: AuditDraft, head: ChainHead, key: ChainKey | None = None) -> AuditRecord:
+    """The record `draft` becomes when appended after `head`: keyed with `key`, else legacy sha256."""
     at = draft.at or utc_now_iso()
-    record = AuditRecord(
-        head.seq + 1, at, draft.kind, draft.actor, draft.conversation_id, draft.action_id, draft.data, head.hash, ""
-    )
-    return AuditRecord(
-        record.seq,
+    scheme = key.scheme if key is not None else None
+    unsealed = AuditRecord(
+        head.seq + 1,
         at,
-        record.kind,
-        record.actor,
-        record.conversation_id,
-        record.action_id,
-        record.data,
-        record.prev_hash,
-        record.computed_hash(),
+        draft.kind,
+        draft.actor,
+        draft.conversation_id,
+        draft.action_id,
+        draft.data,
+        head.hash,
+        "",
+        scheme,
     )
+    return replace(unsealed, hash=unsealed.computed_hash(key))
 
 
 class AuditRepository(Protocol):
@@ -202,12 +303,18 @@ __all__ = [
     "AUDIT_LOCK",
     "EMPTY_HEAD",
     "GENESIS",
+    "KEYED_SCHEME",
+    "MIN_KEY_LENGTH",
+    "NO_KEYS",
     "AuditDataError",
     "AuditDraft",
     "AuditError",
+    "AuditKeyError",
+    "AuditKeys",
     "AuditRecord",
     "AuditRepository",
     "ChainHead",
+    "ChainKey",
     "UnreadableAuditRecord",
     "canonical_json",
     "draft",

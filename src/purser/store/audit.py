@@ -1,7 +1,8 @@
 """The SQL audit repository (`purser.ports.audit.AuditRepository`) on `gw_audit_log`.
 
 Appending takes the chain's lock row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
-writers), reads the head once and inserts every record of the call in one statement.
+writers), reads the head once and inserts every record of the call in one statement, sealed with
+the audit key the `Database` handle carries (`Database.audit_keys`; never stored in the database).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from purser.ports.audit import (
     AuditDraft,
     AuditRecord,
     ChainHead,
+    ChainKey,
     UnreadableAuditRecord,
     canonical_json,
     seal,
@@ -65,14 +67,17 @@ def record_of(row: Any) -> AuditRecord:
         data=data,
         prev_hash=str(row.prev_hash),
         hash=str(row.hash),
+        scheme=row.scheme,
     )
 
 
 class SqlAuditRepository:
-    """The audit chain of one database, bound to one connection (transaction)."""
+    """The audit chain of one database, bound to one connection (transaction); new records are sealed
+    with `key` (HMAC-SHA256), or unkeyed (legacy sha256) without one."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, key: ChainKey | None = None) -> None:
         self.conn = conn
+        self.key = key
 
     def head(self) -> ChainHead:
         """The chain's last record (`EMPTY_HEAD` when empty)."""
@@ -87,7 +92,7 @@ class SqlAuditRepository:
         head = self.head()
         sealed: list[AuditRecord] = []
         for item in drafts:
-            record = seal(item, head)
+            record = seal(item, head, self.key)
             sealed.append(record)
             head = ChainHead(record.seq, record.hash)
         self.conn.execute(
@@ -103,6 +108,7 @@ class SqlAuditRepository:
                     "data": canonical_json(r.data),
                     "prev_hash": r.prev_hash,
                     "hash": r.hash,
+                    "scheme": r.scheme,
                 }
                 for r in sealed
             ],

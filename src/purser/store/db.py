@@ -31,6 +31,8 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
+from purser.ports.audit import NO_KEYS, AuditKeys
+
 T = TypeVar("T")
 
 metadata = MetaData(
@@ -77,8 +79,11 @@ def _load_tables() -> None:
 class Database:
     """An engine with the right settings for SQLite or PostgreSQL."""
 
-    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False, audit_keys: AuditKeys = NO_KEYS) -> None:
         self.url = url
+        # The audit keys travel with this process's handle, never into the database: every unit of
+        # work on it seals the audit chain with `audit_keys.current` (`purser.store.audit`).
+        self.audit_keys = audit_keys
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:

@@ -126,6 +126,7 @@ gw_audit_log = Table(
     Column("data", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("scheme", String(40), nullable=True),  # hmac-sha256:<key id>; NULL: legacy sha256 (migration 0011)
     UniqueConstraint("hash", name="uq_gw_audit_log_hash"),
 )
 Index("ix_gw_audit_log_at", gw_audit_log.c.at)

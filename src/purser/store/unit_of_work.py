@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-from purser.ports.audit import AuditRecord, utc_now_iso
+from purser.ports.audit import AuditRecord, ChainKey, utc_now_iso
 from purser.ports.unit_of_work import TurnBatch, apply_batch
 from purser.store.actions import SqlActionRepository, SqlApprovalRepository, SqlLedgerRepository
 from purser.store.audit import SqlAuditRepository
@@ -23,12 +23,12 @@ from purser.store.gateway_tables import lock_rows
 class SqlUnitOfWork:
     """Repositories bound to one connection; everything commits (or not) together."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, audit_key: ChainKey | None = None) -> None:
         self.conn = conn
         self.actions = SqlActionRepository(conn)
         self.approvals = SqlApprovalRepository(conn)
         self.ledger = SqlLedgerRepository(conn)
-        self.audit = SqlAuditRepository(conn)
+        self.audit = SqlAuditRepository(conn, audit_key)
         self._conversations: SqlConversationRepository | None = None
 
     @property
@@ -57,18 +57,18 @@ class SqlUnitOfWorkFactory:
     def read(self) -> Iterator[SqlUnitOfWork]:
         """A read-only unit of work."""
         with self.db.read() as conn:
-            yield SqlUnitOfWork(conn)
+            yield SqlUnitOfWork(conn, self.db.audit_keys.current)
 
     @contextmanager
     def write(self) -> Iterator[SqlUnitOfWork]:
         """One write transaction, committed when the block ends."""
         with self.db.begin() as conn:
-            yield SqlUnitOfWork(conn)
+            yield SqlUnitOfWork(conn, self.db.audit_keys.current)
 
     @contextmanager
     def bound(self, conn: Connection) -> Iterator[SqlUnitOfWork]:
         """A unit of work on a transaction the caller already holds (it commits with it)."""
-        yield SqlUnitOfWork(conn)
+        yield SqlUnitOfWork(conn, self.db.audit_keys.current)
 
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
