@@ -258,3 +258,15 @@ def test_workers_racing_for_a_job_on_postgresql_run_it_once(pg_url: str) -> None
         assert sorted(c[0]["n"] for c in handler.calls) == [0, 1, 2, 3, 4]  # type: ignore[type-var]
     finally:
         database.dispose()
+
+
+def test_run_due_reaches_past_the_jobs_it_already_ran(queue: HueyJobQueue) -> None:
+    queue.register("demo.flaky", Recorder(failures=99), retries=3, retry_delay_seconds=1)
+    queue.register("demo.work", ok := Recorder())
+    now = _now()
+    for n in range(120):  # fail, and are due again before `later`: still due, already run this call
+        queue.enqueue("demo.flaky", {}, key=f"flaky-{n:03d}", eta=now - timedelta(minutes=10))
+    queue.enqueue("demo.work", {}, key="last", eta=now + timedelta(hours=1))  # sorts after all their retries
+    later = now + timedelta(days=1)
+    assert queue.run_due(now=later) == 121
+    assert len(ok.calls) == 1

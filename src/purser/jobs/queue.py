@@ -139,7 +139,9 @@ class HueyJobQueue:
         seen: set[str] = set()
         while True:
             wall = _now()
-            keys = [key for key in self.store.due(due_by=now or wall, now=wall) if key not in seen]
+            # Jobs already run in this call may still be due (a retry before `now`): look past them.
+            due = self.store.due(due_by=now or wall, now=wall, limit=len(seen) + 100)
+            keys = [key for key in due if key not in seen]
             if not keys:
                 return ran
             for key in keys:
