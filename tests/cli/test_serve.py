@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import socket
@@ -34,10 +35,17 @@ def test_an_unknown_http_parser_or_loop_is_refused_before_serving(tmp_path: Path
     assert "--http must be one of auto, h11, httptools" in result.output
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_prepare_logs_identity_mode_and_generates_an_admin_token(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    caplog.set_level(logging.INFO, logger="purser")
+    caplog.set_level(logging.DEBUG)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}")
     container, options = prepare(settings, strict=False)
     try:
@@ -45,9 +53,16 @@ def test_prepare_logs_identity_mode_and_generates_an_admin_token(
         assert options.writes_enabled is True
         text = caplog.text
         assert "identity verification is OFF" in text
-        assert options.admin_token in text  # the operator needs it to sign in
+        # The operator sees it once on the terminal; no log (which outlives the process) ever holds it.
+        assert terminal.getvalue().count(options.admin_token) == 1
+        assert options.admin_token not in text
     finally:
         container.close()
+    caplog.clear()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # no terminal (a service manager's log): no token at all
+    container, options = prepare(settings, strict=False)
+    container.close()
+    assert options.admin_token is None and "no terminal to show a generated one" in caplog.text
     caplog.clear()
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", identity_secret="s", admin_token="t")
     container, options = prepare(settings, strict=False)

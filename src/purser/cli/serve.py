@@ -2,7 +2,9 @@
 
 At start-up it runs the knowledge-base lint (with `--strict`, write actions stay
 off while the documents contradict the policy), logs the identity mode and, when
-no `PURSER_ADMIN_TOKEN` is configured, generates one for this process and logs it.
+no `PURSER_ADMIN_TOKEN` is configured, generates one for this process and shows it once on the
+terminal — never in a log, which outlives the process and is read by more people. Without a
+terminal no token is generated: people sign in with their own accounts (`purser admin create-user`).
 """
 
 from __future__ import annotations
@@ -63,11 +65,24 @@ def prepare(settings: Settings, *, strict: bool) -> tuple[Container, WebOptions]
     else:
         log.info("knowledge-base lint: clean")
     log.warning("%s", Identity(settings.identity_secret).describe())
-    token = settings.admin_token
-    if not token:
-        token = secrets.token_urlsafe(24)
-        log.warning("no PURSER_ADMIN_TOKEN configured; the admin token for this process is: %s", token)
+    token = settings.admin_token or generated_admin_token()
     return container, WebOptions(writes_enabled=writes, admin_token=token, kb_lint=problems)
+
+
+def generated_admin_token() -> str | None:
+    """A token for this process, written once straight to the terminal (stderr), or None without one."""
+    import sys
+
+    if not sys.stderr.isatty():
+        log.warning(
+            "no PURSER_ADMIN_TOKEN configured and no terminal to show a generated one: the admin API takes "
+            "people's tokens and sign-ins only (`purser admin create-user`)"
+        )
+        return None
+    token = secrets.token_urlsafe(24)
+    sys.stderr.write(f"\nno PURSER_ADMIN_TOKEN configured; admin token for this process (shown once): {token}\n\n")
+    sys.stderr.flush()
+    return token
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:
@@ -147,4 +162,4 @@ def register(app: typer.Typer) -> None:
             container.close()
 
 
-__all__ = ["kb_lint", "prepare", "register", "writes_off"]
+__all__ = ["generated_admin_token", "kb_lint", "prepare", "register", "writes_off"]

@@ -3,11 +3,13 @@
     POST /api/conversations                  {"customer_id", "channel"} -> {"id"}
     POST /api/conversations/{id}/events      one customer event (§7)    -> {"events": [...]}
     GET  /api/conversations/{id}             the transcript
+    POST /api/conversations/{id}/stream-token  -> {"token", "expires_in"}: opens the stream for 5 minutes
     GET  /api/conversations/{id}/stream      Server-Sent Events: agent events delivered later
 
 With identity verification on, every call carries `X-Purser-User-Hash` for the
-conversation's customer (the stream, opened by `EventSource`, which cannot set
-headers, takes it as `?user_hash=`).
+conversation's customer. The stream, opened by `EventSource` (which cannot set
+headers), takes a short-lived stream token as `?token=` instead: the user hash never
+goes in a URL, where access logs and proxies would keep a credential that never expires.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from purser.web.schemas import (
     TurnResponse,
     error_responses,
 )
-from purser.web.security import USER_HASH_HEADER
+from purser.web.security import STREAM_TOKEN_SECONDS, USER_HASH_HEADER
 
 router = APIRouter(prefix="/api/conversations", tags=["chat"])
 
@@ -122,6 +124,29 @@ async def get_transcript(
     }
 
 
+@router.post(
+    "/{conversation_id}/stream-token",
+    summary="A short-lived token for the live stream's URL",
+    responses=error_responses(401, 404, 422, 429),
+)
+async def stream_token(request: Request, conversation_id: ConversationId, user_hash: UserHash = None) -> dict[str, Any]:
+    """Trade the `X-Purser-User-Hash` header for a token that opens this conversation's stream for five
+    minutes (null in demo mode, where the stream needs none)."""
+    state = state_of(request)
+    info = await run_in_threadpool(_authorize, state, conversation_id, user_hash)
+    token = state.identity.stream_token(str(info["customer_id"]), conversation_id)
+    return {"token": token, "expires_in": STREAM_TOKEN_SECONDS if token else None}
+
+
+def _authorize_stream(state: WebState, conversation_id: str, header_hash: str | None, token: str | None) -> None:
+    info = conversation_info(state.container, conversation_id)
+    customer_id = str(info["customer_id"])
+    if header_hash:  # a client that can send headers (not EventSource) may still use the hash itself
+        state.identity.verify(customer_id, header_hash)
+    else:
+        state.identity.verify_stream_token(customer_id, conversation_id, token)
+
+
 @router.get(
     "/{conversation_id}/stream",
     summary="Live agent events (Server-Sent Events)",
@@ -134,7 +159,7 @@ async def get_transcript(
 async def stream(
     request: Request,
     conversation_id: ConversationId,
-    user_hash: Annotated[str | None, Query(max_length=200, description="Identity hash (EventSource)")] = None,
+    token: Annotated[str | None, Query(max_length=200, description="Stream token (POST .../stream-token)")] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Resume after this batch id")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
     header_hash: UserHash = None,
@@ -144,7 +169,7 @@ async def stream(
     Starts after `after` / `Last-Event-ID`, or, when neither is given, with what arrives from now on.
     """
     state = state_of(request)
-    await run_in_threadpool(_authorize, state, conversation_id, header_hash or user_hash)
+    await run_in_threadpool(_authorize_stream, state, conversation_id, header_hash, token)
     cursor = after
     if last_event_id is not None and last_event_id.strip().isdigit():
         cursor = int(last_event_id.strip())

@@ -5,16 +5,21 @@ Identity (DESIGN §8, Intercom-style): the host site computes
 sends it as `X-Purser-User-Hash`. With no secret configured (the demo) every
 customer id is accepted and the server says so at start-up.
 
-Admin: `Authorization: Bearer $PURSER_ADMIN_TOKEN`. The dashboard keeps the token
-in `sessionStorage` and sends it in that header from script; no cookie carries
-admin credentials, so a cross-site form cannot ride on them (no CSRF surface).
-Both comparisons are constant-time.
+The live stream is opened by `EventSource`, which cannot send headers, and URLs end up in access logs:
+so the widget trades its header hash for a stream token (`stream_token`: HMAC of the conversation, the
+customer and an expiry five minutes ahead, under a key derived from the secret) and puts only that in
+the stream's URL. A logged token opens one conversation's stream for minutes, never anything else.
+
+Admin: `Authorization: Bearer $PURSER_ADMIN_TOKEN` (the bootstrap administrator), a person's API
+token, or a dashboard session cookie with its CSRF token (`purser.web.people`, docs/PEOPLE.md).
+Comparisons are constant-time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from purser.web.errors import Unauthorized
 
 USER_HASH_HEADER = "X-Purser-User-Hash"
+
+STREAM_TOKEN_SECONDS = 300
+"""How long a stream token opens its conversation's stream."""
 
 
 def user_hash(secret: str, customer_id: str) -> str:
@@ -58,6 +66,39 @@ class Identity:
         expected = user_hash(self.secret, customer_id)
         if not hmac.compare_digest(expected.encode("ascii"), presented.strip().lower().encode("utf-8")):
             raise Unauthorized(f"{USER_HASH_HEADER} does not match the customer")
+
+    def stream_token(self, customer_id: str, conversation_id: str, *, now: float | None = None) -> str | None:
+        """A token opening this conversation's stream for `STREAM_TOKEN_SECONDS` (None in demo mode)."""
+        if not self.secret:
+            return None
+        expires = int(time.time() if now is None else now) + STREAM_TOKEN_SECONDS
+        return f"{expires}.{self._stream_signature(customer_id, conversation_id, expires)}"
+
+    def verify_stream_token(
+        self, customer_id: str, conversation_id: str, token: str | None, *, now: float | None = None
+    ) -> None:
+        """Raise `Unauthorized` unless `token` is this conversation's unexpired stream token (no-op in demo mode)."""
+        if not self.secret:
+            return
+        if not token:
+            raise Unauthorized(
+                f"missing stream token: POST /api/conversations/{{id}}/stream-token with {USER_HASH_HEADER} first"
+            )
+        expires_text, _, signature = token.partition(".")
+        if not expires_text.isdigit() or len(expires_text) > 12:
+            raise Unauthorized("malformed stream token")
+        expected = self._stream_signature(customer_id, conversation_id, int(expires_text))
+        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8")):
+            raise Unauthorized("the stream token is not valid for this conversation")
+        if int(expires_text) <= int(time.time() if now is None else now):
+            raise Unauthorized("the stream token expired: get a new one")
+
+    def _stream_signature(self, customer_id: str, conversation_id: str, expires: int) -> str:
+        assert self.secret
+        # A key of its own (derived from the secret), so a stream token can never pass for a user hash.
+        key = hmac.new(self.secret.encode("utf-8"), b"purser stream token v1", hashlib.sha256).digest()
+        message = f"{conversation_id}\n{customer_id}\n{expires}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -115,4 +156,4 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-__all__ = ["USER_HASH_HEADER", "AdminAuth", "Identity", "SecurityHeaders", "user_hash"]
+__all__ = ["STREAM_TOKEN_SECONDS", "USER_HASH_HEADER", "AdminAuth", "Identity", "SecurityHeaders", "user_hash"]

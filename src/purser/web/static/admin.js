@@ -1,5 +1,7 @@
-/* The admin dashboard. The token lives in sessionStorage and goes out as a Bearer header from
- * script; there is no cookie, so forms cannot be forged cross-site (no CSRF surface). */
+/* The admin dashboard. Two ways in: a person's password (or SSO) opens a server-side session held in an
+ * HttpOnly, SameSite=Strict cookie, and every state-changing request sends the session's CSRF token in
+ * X-CSRF-Token; or an API token (a person's, or PURSER_ADMIN_TOKEN) kept in sessionStorage and sent as a
+ * Bearer header from script (no cookie, so nothing to forge cross-site). */
 (function () {
   "use strict";
   var KEY = "purser.admin.token";
@@ -16,14 +18,17 @@
   }
   function append(parent, children) { children.forEach(function (c) { if (c) parent.appendChild(c); }); return parent; }
   function token() { return sessionStorage.getItem(KEY); }
+  var csrf = null; // the session's CSRF token (password or SSO sign-in); null with a Bearer token
   function api(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (token()) headers["Authorization"] = "Bearer " + token();
+    else if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
     return fetch(path, {
-      method: method, credentials: "omit",
-      headers: { "Authorization": "Bearer " + token(), "Content-Type": "application/json" },
+      method: method, credentials: token() ? "omit" : "same-origin", headers: headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (d) {
-        if (r.status === 401) { signOut("Your token was refused; sign in again."); }
+        if (r.status === 401) { signOut("You are signed out (wrong token or the session ended); sign in again."); }
         if (!r.ok) throw new Error((d.error && d.error.message) || ("HTTP " + r.status));
         return d;
       });
@@ -37,13 +42,17 @@
 
   /* -- login ------------------------------------------------------------------------------- */
   function signOut(message) {
+    if (csrf && !token()) fetch("/api/session/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+    csrf = null;
+    $("whoami").textContent = "";
     sessionStorage.removeItem(KEY);
     if (timer) clearInterval(timer);
     $("app").hidden = true; $("logout").hidden = true; $("login").hidden = false;
     $("login-error").textContent = message || "";
-    $("token").focus();
+    $("login-name").focus();
   }
-  function signedIn() {
+  function signedIn(me) {
+    if (me && me.name) $("whoami").textContent = "Signed in as " + me.name + " (" + me.role + ")";
     $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
     show("approvals");
     timer = setInterval(function () { loadApprovals(false); }, 5000);
@@ -52,9 +61,19 @@
     e.preventDefault();
     sessionStorage.setItem(KEY, $("token").value.trim());
     $("token").value = "";
-    api("GET", "/api/admin/session").then(signedIn).catch(function (err) { signOut(err.message); });
+    api("GET", "/api/session/me").then(signedIn).catch(function (err) { signOut(err.message); });
   });
   $("logout").addEventListener("click", function () { signOut("Signed out."); });
+  $("password-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    sessionStorage.removeItem(KEY);
+    fetch("/api/session/login", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: $("login-name").value.trim(), password: $("login-password").value }) })
+      .then(function (r) { return r.json().then(function (d) { if (!r.ok) throw new Error((d.error && d.error.message) || ("HTTP " + r.status)); return d; }); })
+      .then(function (me) { $("login-password").value = ""; csrf = me.csrf_token; signedIn(me); })
+      .catch(function (err) { $("login-error").textContent = err.message; });
+  });
+  $("sso").addEventListener("click", function () { window.location.href = "/api/session/sso"; });
 
   /* -- tabs (WAI-ARIA tabs pattern: arrows move, Enter/Space or click selects) ------------- */
   var tabs = Array.prototype.slice.call(document.querySelectorAll("[role=tab]"));
@@ -105,6 +124,9 @@
       var openConv = el("button", "Open conversation", "btn secondary", { type: "button" });
       openConv.addEventListener("click", function () { show("conversations"); openConversation(a.conversation_id); });
       card.appendChild(openConv);
+      if (a.status === "pending" && a.signers && a.signers.length) {
+        card.appendChild(el("p", "Approved so far by " + a.signers.join(", ") + "; a second approver is needed (two-person approval).", "hint"));
+      }
       if (a.status === "pending") {
         var form = el("form", null, null, { "aria-label": "Decide " + a.id });
         var rid = "reason-" + a.id;
@@ -117,7 +139,11 @@
           var decision = (e.submitter && e.submitter.value) || "approve";
           approve.disabled = deny.disabled = true;
           api("POST", "/api/admin/approvals/" + encodeURIComponent(a.id), { decision: decision, reason: reason.value })
-            .then(function (r) { say((decision === "approve" ? "Approved " : "Denied ") + a.id + "; the conversation " + r.conversation_id + " resumed."); return loadApprovals(true); })
+            .then(function (r) {
+              if (r.status === "pending") say("Your approval of " + a.id + " is recorded; a second, different approver must approve it too.");
+              else say((decision === "approve" ? "Approved " : "Denied ") + a.id + "; the conversation " + r.conversation_id + " resumed.");
+              return loadApprovals(true);
+            })
             .catch(function (err) { approve.disabled = deny.disabled = false; say("Could not decide: " + err.message); });
         });
         card.appendChild(form);
@@ -341,6 +367,11 @@
     }).catch(function (e) { say(e.message); });
   }
 
-  if (token()) api("GET", "/api/admin/session").then(signedIn).catch(function () { signOut(""); });
-  else signOut("");
+  fetch("/api/session/methods").then(function (r) { return r.json(); })
+    .then(function (m) { $("sso").hidden = !m.sso; }).catch(function () { $("sso").hidden = true; });
+  if (token()) api("GET", "/api/session/me").then(signedIn).catch(function () { signOut(""); });
+  else fetch("/api/session/me", { credentials: "same-origin" }).then(function (r) {
+    if (!r.ok) { signOut(""); return; }
+    return r.json().then(function (me) { csrf = me.csrf_token || null; signedIn(me); });
+  }).catch(function () { signOut(""); });
 })();

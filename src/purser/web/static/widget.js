@@ -376,21 +376,39 @@
   Widget.prototype.listen = function (after) {
     var self = this;
     if (!window.EventSource || !this.conversation) return;
+    if (!this.o.userHash) { this.open(after, null); return; }
+    // The user hash never goes in a URL (access logs keep URLs): trade it for a 5-minute stream token.
+    this.request("POST", "/api/conversations/" + encodeURIComponent(this.conversation) + "/stream-token")
+      .then(function (data) { self.open(after, data.token); })
+      .catch(function () { /* no live updates; every turn still answers */ });
+  };
+
+  Widget.prototype.open = function (after, token) {
+    var self = this;
     var params = [];
-    if (this.o.userHash) params.push("user_hash=" + encodeURIComponent(this.o.userHash));
-    if (after !== undefined) params.push("after=" + encodeURIComponent(String(after)));
+    if (token) params.push("token=" + encodeURIComponent(token));
+    if (after !== undefined && after !== null) params.push("after=" + encodeURIComponent(String(after)));
     var url = this.api + "/api/conversations/" + encodeURIComponent(this.conversation) + "/stream" +
       (params.length ? "?" + params.join("&") : "");
-    this.source = new EventSource(url);
-    this.source.addEventListener("ready", function () { self.host.setAttribute("data-live", "on"); });
-    this.source.addEventListener("message_delta", function (msg) {
+    var source = new EventSource(url);
+    this.source = source;
+    var seen = function (msg) { if (msg.lastEventId) self.lastBatch = msg.lastEventId; };
+    source.addEventListener("ready", function () { self.host.setAttribute("data-live", "on"); });
+    source.addEventListener("message_delta", function (msg) {
       try { self.grow(JSON.parse(msg.data)); } catch (e) { /* malformed message: ignore */ }
     });
-    this.source.addEventListener("agent_events", function (msg) {
+    source.addEventListener("agent_events", function (msg) {
+      seen(msg);
       try {
         var data = JSON.parse(msg.data);
         self.render(data.events, data.source || "live");
       } catch (e) { /* malformed message: ignore */ }
+    });
+    source.addEventListener("error", function () {
+      // A refused reconnect (the token expired) closes the source: get a new token, resume after the last batch.
+      if (token && source.readyState === 2 && self.source === source) {
+        setTimeout(function () { if (self.source === source) self.listen(self.lastBatch); }, 1000);
+      }
     });
   };
 
