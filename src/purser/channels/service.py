@@ -258,7 +258,9 @@ class ChannelService:
 
     async def _approval(self, decision: ApprovalDecision) -> None:
         approver = self.approvers(decision.channel, decision.external_id) or decision.external_id
+        from purser.actions.approvals import ApprovalRefused
         from purser.agent.runtime import RuntimeInputError
+        from purser.ports.approvals import AlreadySigned
 
         try:
             _, events = await self.runtime.adecide_approval(
@@ -267,9 +269,24 @@ class ChannelService:
                 approver=approver,
                 reason=decision.reason or f"decided in {decision.channel}",
             )
+        except (ApprovalRefused, AlreadySigned) as exc:
+            # Above the presser's limit, or their second signature of a two-person approval: nothing changed
+            # and the request stays open (its buttons too) for another approver.
+            log.info(
+                "channel %s: %s's press on %s not applied: %s", decision.channel, approver, decision.approval_id, exc
+            )
+            return
         except RuntimeInputError as exc:
             outcome = f"not applied: {exc}"
         else:
+            if not events:  # the first of two signatures: still pending, the buttons stay for the second
+                log.info(
+                    "channel %s: %s signed %s; a second approver is needed",
+                    decision.channel,
+                    approver,
+                    decision.approval_id,
+                )
+                return
             outcome = next((e.summary for e in events if hasattr(e, "summary")), "decided")
         if self.team is not None:
             team = self.team
