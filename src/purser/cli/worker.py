@@ -2,7 +2,8 @@
 
 With `PURSER_REDIS_URL` any number of workers, on any machines, share the queue; without it the
 queue is the SQLite file next to the database (one machine; `purser serve` runs the same consumer
-in a thread unless `--no-worker`). `--once` runs every due job in this process and exits.
+in a thread unless `--no-worker`). `--once` runs every due job in this process and exits;
+`--requeue-dead` first gives dead jobs (an email that ran out of retries, say) new attempts.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def register(app: typer.Typer) -> None:
         config: str | None = CONFIG_OPTION,
         workers: int | None = typer.Option(None, "--workers", min=1, max=64, help="Worker threads (jobs.workers)."),
         once: bool = typer.Option(False, "--once", help="Run every due job now, in this process, then exit."),
+        requeue_dead: bool = typer.Option(
+            False, "--requeue-dead", help="First give every dead job (and failed email) a new set of attempts."
+        ),
     ) -> None:
         """Run jobs from the queue: log what each does; stop cleanly on SIGTERM or Ctrl-C."""
         from purser.app import build
@@ -44,6 +48,10 @@ def register(app: typer.Typer) -> None:
         if queue is None:  # pragma: no cover - build() always wires the queue
             fail("no job queue is configured")
         try:
+            if requeue_dead:
+                keys = [job.key for job in queue.records(status="dead", limit=100_000)]
+                revived = sum(1 for key in keys if queue.requeue(key))
+                out().print(f"re-queued {revived} dead job(s)")
             if once:
                 ran = queue.run_due()
                 out().print(f"ran {ran} due job(s)")
