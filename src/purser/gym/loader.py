@@ -18,6 +18,7 @@ import yaml
 
 from purser.errors import PurserError
 from purser.gym._validate import Checker, short
+from purser.gym.dunning import parse_dunning
 from purser.gym.expectations import parse_expect
 from purser.gym.scenario import CHANNELS, WRITE_ACTIONS, ApproverRule, ConfirmRule, Decision, Scenario
 from purser.policy.schema import DEFAULT_POLICY, Policy, PolicyError
@@ -34,11 +35,12 @@ TOP_KEYS: dict[str, bool] = {  # key -> required
     "world": True,
     "customer": True,
     "channel": False,
-    "turns": True,
+    "turns": False,  # required unless `dunning` is given (a customer who never writes)
     "goal": False,
     "confirm": False,
     "approver": False,
     "expect": True,
+    "dunning": False,
 }
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MAX_TURN = 4000
@@ -168,6 +170,9 @@ def _build(file: Path, doc: dict[str, Any]) -> Scenario:
     policy = _policy(check, doc.get("policy"))
     channel = check.choice("channel", doc["channel"], CHANNELS) if "channel" in doc else "web"
     turns = _turns(check, doc.get("turns")) if "turns" in doc else []
+    if "turns" not in doc and "dunning" not in doc:
+        check.problems.append(f"{check.source}: turns: missing required key")
+    dunning = parse_dunning(check, doc["dunning"], has_turns="turns" in doc) if "dunning" in doc else None
     goal = None
     if doc.get("goal") is not None:
         goal = check.text("goal", doc["goal"])
@@ -214,6 +219,7 @@ def _build(file: Path, doc: dict[str, Any]) -> Scenario:
         expect=expect,
         currency=currency,
         raw=doc,
+        dunning=dunning,
     )
 
 

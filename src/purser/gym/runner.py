@@ -162,14 +162,24 @@ def run_trial(scenario: Scenario, options: RunOptions) -> TrialResult:
     try:
         before = read_state(container.db)
         error: str | None = None
+        window: list[Any] = []  # a dunning scenario's conversation: its before and after states
+        dunning_failures: list[str] = []
         try:
-            _converse(container, driver, scenario, make_customer(scenario, options), conv)
+            if scenario.dunning is None:
+                _converse(container, driver, scenario, make_customer(scenario, options), conv)
+            else:
+                dunning_failures = _dunning_days(
+                    container, driver, scenario, make_customer(scenario, options), conv, window
+                )
         except Exception as exc:  # the agent's failure is a failed trial, reported with its cause
             error = f"error: the conversation stopped: {type(exc).__name__}: {exc}"
         after = read_state(container.db)
-        events = read_events(container.db, before.last_event_seq)
+        if scenario.dunning is not None:
+            # The chat is judged on its own window; the days around it on `dunning.expect`.
+            before, after = window if len(window) == 2 else (after, after)
+        events = [e for e in read_events(container.db, before.last_event_seq) if e.seq <= after.last_event_seq]
         conv.approvals = _raised(container, conv.conversation_id)
-        failures = judge(scenario, before, after, conv)
+        failures = judge(scenario, before, after, conv) + dunning_failures
         if error:
             failures.insert(0, error)
         violations = check_violations(scenario.policy, scenario.customer, before, after, events, conv)
@@ -242,6 +252,29 @@ def _converse(
                         }
                     )
                     work.append(driver.decide_approval(conv.conversation_id, approval_id, approve=approve))
+
+
+def _dunning_days(
+    container: Any,
+    driver: ConversationDriver,
+    scenario: Scenario,
+    customer: Customer,
+    conv: Conversation,
+    window: list[Any],
+) -> list[str]:
+    """Run a dunning scenario's days (`purser.gym.dunning`); the conversation, if any, on its day."""
+    from purser.gym.dunning import judge_dunning, run_timeline
+
+    plan = scenario.dunning
+    assert plan is not None
+
+    def converse() -> None:
+        window.append(read_state(container.db))
+        _converse(container, driver, scenario, customer, conv)
+        window.append(read_state(container.db))
+
+    problems = run_timeline(container, plan, scenario.customer, scenario.now, converse)
+    return problems + judge_dunning(container, plan, scenario.customer)
 
 
 def _as_dict(event: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from purser.gym.dunning import DunningPlan
 from purser.money import Money
 from purser.policy.escalation import HANDOFF_REASONS as _HANDOFF_REASONS
 from purser.policy.schema import Policy
@@ -162,6 +163,8 @@ class Scenario:
     """The customer's currency (their plan's, else the world's): amounts in `expect` use it."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The YAML document as read (for `purser sandbox load` and re-loading in worker processes)."""
+    dunning: DunningPlan | None = None
+    """A failing renewal and the customer's days after it (`purser.gym.dunning`); None for a plain chat."""
 
 
 def as_date(value: datetime | date | None) -> date | None:
