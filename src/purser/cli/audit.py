@@ -106,19 +106,22 @@ def export(
 
 @app.command()
 def reconcile(
-    since: str | None = typer.Option(None, "--since", help="Only processor refunds from this date (UTC)."),
+    since: str | None = typer.Option(None, "--since", help="Only refunds from this date (UTC)."),
     config: str | None = CONFIG_OPTION,
 ) -> None:
-    """Compare the refunds the audit log recorded with the processor's; exit 1 on any drift."""
+    """Compare the refunds the audit log recorded (and imported) with every customer's refunds at the
+    processor and its events since the last checkpoint; exit 1 on any drift."""
     from purser.audit.reconcile import reconcile as run_reconcile
 
     start = _since(since)
     with backoffice_or_exit(settings_or_exit(config)) as office:
+        last = office.audit.anchor.last() if office.audit.anchor is not None else None
         report = run_reconcile(
             office.audit,
             office.processor,
             db=office.db,
             since=datetime.fromisoformat(start + "+00:00") if start else None,
+            events_since=datetime.fromisoformat(last.at.replace("Z", "+00:00")) if last is not None else None,
         )
     for drift in report.drift:
         out().print(f"[red]{drift.kind}[/] {drift.refund_id}: {drift.detail}", highlight=False)

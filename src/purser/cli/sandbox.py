@@ -31,6 +31,8 @@ app = typer.Typer(
 
 def _load(settings: Settings, world: World, now: datetime, source: str) -> None:
     from purser.app import build_backoffice
+    from purser.audit.imported import record_world_load
+    from purser.config import redact_url
     from purser.errors import PurserError
     from purser.processors.errors import ProcessorError
     from purser.worlds.loader import load_world
@@ -48,11 +50,14 @@ def _load(settings: Settings, world: World, now: datetime, source: str) -> None:
             load_world(sandbox, world, now, reset=True)
         except ProcessorError as exc:
             exit_with([f"{source}: the sandbox refused the world, nothing was loaded: {exc}"])
+        # The world's refunds predate Purser: recorded as imported history, so reconcile agrees.
+        imported = record_world_load(office.audit, sandbox, Path(source).name)
     finally:
         office.close()
     out().print(
         f"Loaded {len(world.customers)} customer(s) and {len(world.plans)} plan(s) from {source} "
-        f"into {settings.database_url}; sandbox clock at {now:%Y-%m-%dT%H:%M:%SZ}.",
+        f"into {redact_url(settings.database_url)}; sandbox clock at {now:%Y-%m-%dT%H:%M:%SZ}; "
+        f"{imported} earlier refund(s) recorded in the audit log as imported.",
         highlight=False,
         soft_wrap=True,
     )

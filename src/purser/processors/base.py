@@ -82,8 +82,9 @@ class BillingProcessor(Protocol):
         """The processor's clock (the sandbox's own clock; wall time for Stripe)."""
         ...
 
-    def list_customers(self, limit: int = 100) -> list[Customer]:
-        """Customers, for the demo picker and `purser customer list`."""
+    def list_customers(self, limit: int = 100, *, after: CustomerId | None = None) -> list[Customer]:
+        """One page of customers (for the demo picker and `purser customer list`), in the processor's
+        stable order; `after`: the last customer of the previous page (page through all with it)."""
         ...
 
     def snapshot(self, customer_id: CustomerId) -> AccountSnapshot:

@@ -153,11 +153,13 @@ class SandboxProcessor:
             yield BulkImporter(conn)
 
     # -- reads ------------------------------------------------------------------------------------
-    def list_customers(self, limit: int = 100) -> list[Customer]:
-        """Customers by id."""
+    def list_customers(self, limit: int = 100, *, after: CustomerId | None = None) -> list[Customer]:
+        """Customers by id; `after`: only those whose id sorts after it (the next page)."""
+        query = select(t.customers).order_by(t.customers.c.id).limit(limit)
+        if after is not None:
+            query = query.where(t.customers.c.id > after)
         with self.db.read() as conn:
-            found = conn.execute(select(t.customers).order_by(t.customers.c.id).limit(limit))
-            return [rows.customer(r) for r in found]
+            return [rows.customer(r) for r in conn.execute(query)]
 
     def snapshot(self, customer_id: CustomerId) -> AccountSnapshot:
         """The customer's whole billing state. Raises `NotFound`."""

@@ -88,9 +88,12 @@ class StripeProcessor:
         """Stripe runs on wall time."""
         return datetime.now(UTC).replace(microsecond=0)
 
-    def list_customers(self, limit: int = 100) -> list[Customer]:
-        """The account's customers, newest first."""
-        page = call(self.v1.customers.list, {"limit": min(limit, 100)}, safe=True)
+    def list_customers(self, limit: int = 100, *, after: CustomerId | None = None) -> list[Customer]:
+        """The account's customers, newest first (at most 100 a page); `after`: Stripe's `starting_after`."""
+        params: dict[str, Any] = {"limit": min(limit, 100)}
+        if after is not None:
+            params["starting_after"] = after
+        page = call(self.v1.customers.list, params, safe=True)
         return [m.customer(obj) for obj in page.get("data", [])]
 
     def list_plans(self) -> list[Plan]:
