@@ -27,8 +27,8 @@ from purser.ports.outbox import OutgoingEmail
 from purser.testing.smtp import SmtpSink
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-EMAILS = 80
-KILL_SECONDS = 15
+EMAILS = 60
+KILL_SECONDS = 10
 
 
 class Workers:
@@ -80,10 +80,12 @@ def _sent(container: Container) -> int:
 def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
     pg_url: str, tmp_path: Path, queue_name: str
 ) -> None:
-    with SmtpSink(delay_milliseconds=150) as sink:
+    with SmtpSink(delay_milliseconds=250) as sink:
         jobs = JobsSettings(name=queue_name, lease_seconds=3, sweep_seconds=1, workers=2)
         settings = Settings(database_url=pg_url, redis_url=REDIS_URL, smtp_url=sink.url, jobs=jobs)
+        t0 = time.monotonic()
         container = build(settings)
+        t_build = time.monotonic() - t0
         env = {
             **os.environ,
             "PURSER_DATABASE_URL": pg_url,
@@ -102,6 +104,8 @@ def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
                 container.outbox.send(email, key=f"kill-test:{n}")
             workers.start()
             workers.start()
+            sink.wait_for(1, timeout_seconds=60)  # kill workers that are delivering, not starting
+            t_first = time.monotonic() - t0
             rng = random.Random(7)
             kills = 0
             deadline = time.monotonic() + KILL_SECONDS
@@ -112,9 +116,12 @@ def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
                 victim.wait()
                 kills += 1
                 workers.start()
+            t_loop = time.monotonic() - t0
             settle = time.monotonic() + 30  # no more kills: the survivors and the sweeper finish the rest
             while time.monotonic() < settle and _sent(container) < EMAILS:
                 time.sleep(0.3)
+            t_settle = time.monotonic() - t0
+            print(f"\nbuild {t_build:.1f}s, first delivery {t_first:.1f}s, loop end {t_loop:.1f}s, all {t_settle:.1f}s")
             survivors = workers.alive()
             for proc in survivors:
                 proc.send_signal(signal.SIGTERM)
