@@ -27,7 +27,7 @@ from purser.policy.fx import cap_in
 from purser.policy.schema import Policy
 from purser.ports.actions import ApprovalRequest
 from purser.ports.approvals import ApprovalSignatures
-from purser.ports.people import Person, grants
+from purser.ports.people import Person, grants, with_article
 from purser.ports.unit_of_work import UnitOfWorkFactory
 
 PersonLookup = Callable[[str], Person | None]
@@ -104,7 +104,9 @@ class ApprovalRules:
             if person.disabled:
                 raise ApprovalRefused(f"{person.name}'s account is disabled; they decide no approvals")
             if not grants(person.role, "approve"):
-                raise ApprovalRefused(f"{person.name} is a {person.role}; only approvers and admins decide approvals")
+                raise ApprovalRefused(
+                    f"{person.name} is {with_article(person.role)}; only approvers and admins decide approvals"
+                )
         if not approve or request.amount is None or request.currency is None:
             return Review()
         amount = Money.parse(request.amount, request.currency)

@@ -24,7 +24,17 @@ from purser.people.credentials import (
     verify_password,
 )
 from purser.people.errors import AuthenticationFailed, InvalidPerson, UnknownPerson
-from purser.ports.people import ROLES, ApiToken, PeopleRepository, Person, PersonId, Role, Session, TokenId
+from purser.ports.people import (
+    ROLES,
+    ApiToken,
+    PeopleRepository,
+    Person,
+    PersonId,
+    Role,
+    Session,
+    TokenId,
+    with_article,
+)
 
 BOOTSTRAP_ADMIN = "admin"
 """The name `PURSER_ADMIN_TOKEN` authenticates as (audit actor `human:admin`); no person may take it."""
@@ -195,7 +205,7 @@ class PeopleService:
                 raise InvalidPerson("an approver needs --limit AMOUNT: the most one approval of theirs may move")
             return None
         if role not in ("approver", "admin"):
-            raise InvalidPerson(f"a {role} decides no approvals, so --limit does not apply")
+            raise InvalidPerson(f"{with_article(role)} decides no approvals, so --limit does not apply")
         try:
             money = Money.parse(limit, self.currency)
         except InvalidAmount as exc:

@@ -50,6 +50,11 @@ def grants(role: Role, permission: Permission) -> bool:
     return permission in _GRANTS[role]
 
 
+def with_article(role: Role) -> str:
+    """`a viewer`, `an agent`, `an approver`, `an admin` (for messages)."""
+    return f"{'a' if role == 'viewer' else 'an'} {role}"
+
+
 class PersonExists(PurserError, ValueError):
     """A person with that name (or Slack id) exists already; nothing was created."""
 
@@ -208,4 +213,5 @@ __all__ = [
     "SessionId",
     "TokenId",
     "grants",
+    "with_article",
 ]

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from purser.people import BOOTSTRAP_ADMIN, PeopleService, Principal
 from purser.people.errors import AuthenticationFailed, NotPermitted, SsoNotConfigured
 from purser.people.sessions import CSRF_HEADER, SESSION_COOKIE, Sessions
-from purser.ports.people import Permission, Session, grants
+from purser.ports.people import Permission, Session, grants, with_article
 from purser.web.app import WebState, state_of
 from purser.web.errors import ServiceUnavailable, Unauthorized
 from purser.web.schemas import error_responses
@@ -89,7 +89,8 @@ def require(permission: Permission) -> Callable[..., Any]:
 
     async def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if not grants(principal.role, permission):
-            raise NotPermitted(f"{principal.name} is a {principal.role}; this needs the {_needs(permission)} role")
+            role = with_article(principal.role)
+            raise NotPermitted(f"{principal.name} is {role}; this needs the {_needs(permission)} role or higher")
         return principal
 
     return dependency
