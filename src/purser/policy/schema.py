@@ -86,6 +86,34 @@ def _decimal_string(value: Any) -> str:
 
 DecimalString = Annotated[str, BeforeValidator(_decimal_string)]
 
+MAX_AMOUNT_MINOR = 10**15
+"""The largest policy amount, in minor units of the policy currency (caps beyond it are typos)."""
+
+
+def _whole_number(value: Any) -> int:
+    # Strict: YAML `true` or `30.5` is not a count. A string of digits is accepted (environment variables).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError(f"expected a whole number such as 30, got {value!r}")
+
+
+def _flag(value: Any) -> bool:
+    # Strict: a YAML boolean (true/false); the strings "true"/"false" only as environment variables carry them.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+Count = Annotated[int, BeforeValidator(_whole_number)]
+"""A whole number: never a boolean or a float."""
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""true or false: never "yes", 1 or a quoted word."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -121,14 +149,14 @@ class ActionSwitches(_Strict):
 class RefundPolicy(_Strict):
     """The refund envelope."""
 
-    window_days: int = Field(30, ge=0, le=3650, description="Only charges at most this many days old.")
+    window_days: Count = Field(30, ge=0, le=3650, description="Only charges at most this many days old.")
     max_amount: Literal["one_cycle"] | DecimalString = Field(
         "one_cycle", description="Per refund: one_cycle (price x quantity of one interval) or an amount."
     )
-    per_customer_days: int = Field(90, ge=0, le=3650, description="Look-back for the per-customer count.")
-    per_customer_count: int = Field(1, ge=0, le=1000, description="Refunds per customer in the look-back.")
+    per_customer_days: Count = Field(90, ge=0, le=3650, description="Look-back for the per-customer count.")
+    per_customer_count: Count = Field(1, ge=0, le=1000, description="Refunds per customer in the look-back.")
     daily_budget: DecimalString = Field("500.00", description="All agent refunds in one UTC day.")
-    duplicates_exempt: bool = Field(True, description="Exact duplicates may be refunded outside the count.")
+    duplicates_exempt: Flag = Field(True, description="Exact duplicates may be refunded outside the count.")
     disputed: Literal["escalate", "refuse"] = Field("escalate", description="Never refund a disputed charge.")
     over_limit: Literal["approval", "refuse"] = Field("approval", description="Outside the envelope.")
 
@@ -155,14 +183,14 @@ class PlanPolicy(_Strict):
 
     upgrade: Literal["now_prorated", "period_end"] = "now_prorated"
     downgrade: Literal["now_prorated", "period_end"] = "period_end"
-    max_seat_change: int = Field(50, ge=0, le=100000)
+    max_seat_change: Count = Field(50, ge=0, le=100000)
 
 
 class CancellationPolicy(_Strict):
     """Cancellation and pause."""
 
     save_offer: Literal["pause", "none"] = "pause"
-    pause_max_months: int = Field(3, ge=0, le=24)
+    pause_max_months: Count = Field(3, ge=0, le=24)
     effective: Literal["period_end", "now"] = "period_end"
 
 
@@ -181,9 +209,9 @@ ClockTime = Annotated[str, BeforeValidator(_clock_time)]
 class DunningStep(_Strict):
     """One step of the dunning cadence: `day` days after the first failed payment."""
 
-    day: int = Field(ge=0, le=365, description="Days after the first failure (processor clock).")
-    retry: bool = Field(False, description="Retry the invoice on the card on file (by decline reason).")
-    notify: bool = Field(False, description="Reach out with the payment-method link.")
+    day: Count = Field(ge=0, le=365, description="Days after the first failure (processor clock).")
+    retry: Flag = Field(False, description="Retry the invoice on the card on file (by decline reason).")
+    notify: Flag = Field(False, description="Reach out with the payment-method link.")
 
 
 class QuietHours(_Strict):
@@ -259,14 +287,24 @@ class Policy(_Strict):
         return self.mode == "shadow" or self.actions.shadowed(action)
 
     @model_validator(mode="after")
-    def _two_person_in_currency(self) -> Policy:
-        # The threshold is in the policy currency, so it may have no more decimals than that currency has.
-        threshold = self.approvals.two_person_above
-        if threshold is not None:
+    def _amounts_in_currency(self) -> Policy:
+        # Amounts are in the policy currency: no more decimals than it has (50.001 USD would make every
+        # refund fail later), and within range.
+        amounts = {
+            "refunds.max_amount": None if self.refunds.max_amount == "one_cycle" else self.refunds.max_amount,
+            "refunds.daily_budget": self.refunds.daily_budget,
+            "approvals.two_person_above": self.approvals.two_person_above,
+        }
+        for key, text in amounts.items():
+            if text is None:
+                continue
             try:
-                Money.parse(threshold, self.currency)
+                money = Money.parse(text, self.currency)
             except InvalidAmount as exc:
-                raise ValueError(f"approvals.two_person_above: {exc}") from None
+                raise ValueError(f"{key}: {exc}") from None
+            if money.minor > MAX_AMOUNT_MINOR:
+                most = Money(MAX_AMOUNT_MINOR, self.currency).amount_str()
+                raise ValueError(f"{key}: {text!r} is too large (at most {most} {self.currency.upper()})")
         return self
 
     @field_validator("currency", mode="before")
@@ -279,9 +317,13 @@ class Policy(_Strict):
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any] | None, *, source: str = "policy") -> Policy:
-        """Validate a mapping; raise `PolicyError` naming each bad key (e.g. `policy.refunds.window_days`)."""
+        """Validate a mapping; raise `PolicyError` naming each bad key (e.g. `policy.refunds.window_days`).
+
+        None (a YAML `policy:` with nothing after it) is refused: omit the key to get the defaults."""
+        if data is None:
+            raise PolicyError(f"{source}: expected a mapping of policy keys, got null (omit the key for the defaults)")
         try:
-            return cls.model_validate(data or {})
+            return cls.model_validate(data)
         except ValidationError as exc:
             raise PolicyError(_describe(exc, source)) from None
 
@@ -309,9 +351,12 @@ def _describe(exc: ValidationError, source: str) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
-        msg = err["msg"]
+        msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
+        key, sep, rest = msg.partition(": ")
+        if not loc and sep and key.replace("_", "").replace(".", "").isalpha():
+            loc, msg = key, rest  # a whole-policy check names its key first ("refunds.max_amount: ...")
         parts.append(f"{source}.{loc}: {msg}" if loc else f"{source}: {msg}")
     return "; ".join(parts)
 
@@ -324,13 +369,16 @@ __all__ = [
     "ACTION_NAMES",
     "DEFAULT_POLICY",
     "ESCALATION_TRIGGERS",
+    "MAX_AMOUNT_MINOR",
     "ActionSwitches",
     "ApprovalsPolicy",
     "CancellationPolicy",
+    "Count",
     "DecimalString",
     "DunningPolicy",
     "DunningStep",
     "EscalationPolicy",
+    "Flag",
     "OnOff",
     "PlanPolicy",
     "Policy",

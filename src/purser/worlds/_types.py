@@ -64,6 +64,11 @@ def currency_code(value: Any) -> str:
         raise ValueError(str(exc)) from None
 
 
+MAX_AMOUNT_MINOR = 10**15
+"""The largest amount a world may hold, in minor units (10 trillion dollars): sums of amounts must still
+fit the store's 64-bit integer columns."""
+
+
 def amount_text(value: Any) -> str:
     """The text of an amount: a decimal string (an integer is accepted); never a float."""
     if isinstance(value, bool | float) or not isinstance(value, str | int):
@@ -87,6 +92,9 @@ def parse_amount(value: Any, info: ValidationInfo) -> Money:
         ) from None
     if money.is_negative:
         raise ValueError(f"expected a non-negative amount, got {text!r}")
+    if money.minor > MAX_AMOUNT_MINOR:
+        most = Money(MAX_AMOUNT_MINOR, currency).amount_str()
+        raise ValueError(f"amount {text!r} is too large: at most {most} {currency.upper()}")
     return money
 
 
@@ -170,6 +178,7 @@ Text = Annotated[str, BeforeValidator(non_empty)]
 
 
 __all__ = [
+    "MAX_AMOUNT_MINOR",
     "Amount",
     "CardExpiry",
     "Country",
