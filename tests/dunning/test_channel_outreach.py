@@ -12,28 +12,12 @@ import pytest
 
 from purser.app import Container, build, build_dunning
 from purser.config import Settings, SlackSettings
-from purser.domain import (
-    Address,
-    Customer,
-    CustomerId,
-    Interval,
-    PaymentBehavior,
-    PaymentMethod,
-    PaymentMethodId,
-    Plan,
-    PlanId,
-    Subscription,
-    SubscriptionId,
-    SubscriptionStatus,
-)
+from purser.domain import CustomerId
 from purser.dunning.cases import StepAction
 from purser.dunning.clock import advance
-from purser.money import Money
 from purser.processors.sandbox import SandboxProcessor
+from purser.testing.dunning import PRO, add_failing_customer
 from purser.testing.slack import SlackApiServer, dm_channel
-
-START = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
-RENEWAL = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -55,27 +39,9 @@ def world(tmp_path: Path, slack: SlackApiServer) -> Iterator[Container]:
     sandbox = container.processor
     assert isinstance(sandbox, SandboxProcessor)
     with sandbox.bulk_import() as imp:
-        imp.create_plan(Plan(PlanId("pro"), "Pro", Money.parse("50.00", "usd"), Interval.MONTH))
+        imp.create_plan(PRO)
         for cid in ("cus_slack", "cus_mail"):
-            cust = CustomerId(cid)
-            imp.create_customer(Customer(cust, cid, f"{cid}@example.com", Address(country="US"), None, START))
-            imp.add_payment_method(
-                PaymentMethod(
-                    PaymentMethodId(f"pm_{cid}"), cust, "visa", "4242", 2030, 4, True, PaymentBehavior.DECLINES
-                )
-            )
-            imp.import_subscription(
-                Subscription(
-                    SubscriptionId(f"sub_{cid}"),
-                    cust,
-                    PlanId("pro"),
-                    1,
-                    SubscriptionStatus.ACTIVE,
-                    START,
-                    START,
-                    RENEWAL,
-                )
-            )
+            add_failing_customer(imp, cid)
         imp.set_clock(datetime(2026, 11, 30, tzinfo=UTC))
     assert container.channels is not None
     container.channels.identity.link("slack", "U_SLACK", "cus_slack", by="admin:test")

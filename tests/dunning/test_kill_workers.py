@@ -26,30 +26,14 @@ from sqlalchemy import func, select
 
 from purser.app import Container, build
 from purser.config import JobsSettings, Settings
-from purser.domain import (
-    Address,
-    Customer,
-    CustomerId,
-    Interval,
-    PaymentBehavior,
-    PaymentMethod,
-    PaymentMethodId,
-    Plan,
-    PlanId,
-    Subscription,
-    SubscriptionId,
-    SubscriptionStatus,
-)
 from purser.dunning.jobs import TICK_KIND
-from purser.money import Money
 from purser.processors.sandbox import SandboxProcessor
 from purser.store.dunning_tables import dn_steps
+from purser.testing.dunning import PRO, add_failing_customer
 from purser.testing.smtp import SmtpSink
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CUSTOMERS = int(os.environ.get("PURSER_DUNNING_KILL_CUSTOMERS", "20"))
-START = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
-RENEWAL = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 # The default cadence's outreach days, and a moment on each (the steps before it are due by then).
 PHASES = (("2026-12-01T16:00", 1), ("2026-12-04T16:00", 2), ("2026-12-08T16:00", 3))
 
@@ -94,19 +78,9 @@ def queue_name() -> Iterator[str]:
 
 def _seed(sandbox: SandboxProcessor) -> None:
     with sandbox.bulk_import() as imp:
-        imp.create_plan(Plan(PlanId("pro"), "Pro", Money.parse("50.00", "usd"), Interval.MONTH))
+        imp.create_plan(PRO)
         for n in range(CUSTOMERS):
-            cid = CustomerId(f"cus_{n:04d}")
-            imp.create_customer(Customer(cid, f"C{n}", f"c{n}@example.com", Address(country="GB"), None, START))
-            imp.add_payment_method(
-                PaymentMethod(
-                    PaymentMethodId(f"pm_{n:04d}"), cid, "visa", "4242", 2030, 4, True, PaymentBehavior.DECLINES
-                )
-            )
-            sub = SubscriptionId(f"sub_{n:04d}")
-            imp.import_subscription(
-                Subscription(sub, cid, PlanId("pro"), 1, SubscriptionStatus.ACTIVE, START, START, RENEWAL)
-            )
+            add_failing_customer(imp, f"cus_{n:04d}", country="GB")
         imp.set_clock(datetime(2026, 11, 30, tzinfo=UTC))
 
 

@@ -17,29 +17,13 @@ from typer.testing import CliRunner
 from purser.app import Container, build
 from purser.cli import app as cli
 from purser.config import Settings
-from purser.domain import (
-    Address,
-    Customer,
-    CustomerId,
-    Interval,
-    InvoiceStatus,
-    PaymentBehavior,
-    PaymentMethod,
-    PaymentMethodId,
-    Plan,
-    PlanId,
-    Subscription,
-    SubscriptionId,
-    SubscriptionStatus,
-)
-from purser.money import Money
+from purser.domain import CustomerId, InvoiceStatus
 from purser.processors.sandbox import SandboxProcessor, mailer
+from purser.testing.dunning import PRO, RENEWAL, add_failing_customer
 from purser.testing.smtp import SmtpSink
 from purser.web.app import create_app
 
 PUBLIC_URL = "https://billing.example.test"
-START = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
-RENEWAL = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 ADMIN_TOKEN = "pay-test-admin-token-0123456789"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/pay/([A-Za-z0-9_.\-]+)")
 
@@ -67,25 +51,9 @@ def world(tmp_path: Path, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> It
     container = build(Settings())
     sandbox = container.processor
     assert isinstance(sandbox, SandboxProcessor)
-    cust = CustomerId("cus_ada")
     with sandbox.bulk_import() as imp:
-        imp.create_plan(Plan(PlanId("pro"), "Pro", Money.parse("50.00", "usd"), Interval.MONTH))
-        imp.create_customer(Customer(cust, "Ada", "ada@example.com", Address(country="US"), None, START))
-        imp.add_payment_method(
-            PaymentMethod(PaymentMethodId("pm_ada"), cust, "visa", "4242", 2030, 4, True, PaymentBehavior.DECLINES)
-        )
-        imp.import_subscription(
-            Subscription(
-                SubscriptionId("sub_ada"),
-                cust,
-                PlanId("pro"),
-                1,
-                SubscriptionStatus.ACTIVE,
-                START,
-                START,
-                RENEWAL,
-            )
-        )
+        imp.create_plan(PRO)
+        add_failing_customer(imp, "cus_ada")
         imp.set_clock(datetime(2026, 11, 20, tzinfo=UTC))
     yield container
     container.close()
@@ -127,7 +95,7 @@ async def test_decline_outreach_pay_and_nothing_more(
     output = advance("--to", "2026-12-02")
     assert "dunning outreach sent" in output and "cus_ada" in output
     [dunning] = sink.wait_for(1)
-    assert dunning["To"] == "ada@example.com"
+    assert dunning["To"] == "cus_ada@example.com"
     body = dunning.get_body(preferencelist=("plain",))
     assert body is not None
     text = body.get_content()
