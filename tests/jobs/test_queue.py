@@ -131,9 +131,11 @@ def test_a_claim_whose_lease_ran_out_is_taken_over_and_the_old_attempt_is_fenced
     queue.register("demo.work", handler)
     queue.enqueue("demo.work", {}, key="l1")
     # A worker claims the job and dies: its lease (2 s) started 10 s ago.
-    stale = queue.store.claim("l1", now=_now() - timedelta(seconds=10), due_by=_now(), lease_seconds=2)
+    stale = queue.store.claim(
+        "l1", now=_now() - timedelta(seconds=10), due_by=_now(), lease_seconds=2, kinds=queue.kinds
+    )
     assert stale is not None and stale.attempts == 1
-    held = queue.store.claim("l1", now=_now(), due_by=_now(), lease_seconds=300)
+    held = queue.store.claim("l1", now=_now(), due_by=_now(), lease_seconds=300, kinds=queue.kinds)
     assert held is not None and held.attempts == 2
     assert queue.run("l1") is False  # the second claim holds it now
     with pytest.raises(JobLeaseLost), queue.store.db.begin() as conn:
@@ -148,7 +150,7 @@ def test_the_runner_retakes_an_expired_lease(queue: HueyJobQueue) -> None:
     handler = Recorder()
     queue.register("demo.work", handler)
     queue.enqueue("demo.work", {}, key="l2")
-    queue.store.claim("l2", now=_now() - timedelta(seconds=10), due_by=_now(), lease_seconds=2)
+    queue.store.claim("l2", now=_now() - timedelta(seconds=10), due_by=_now(), lease_seconds=2, kinds=queue.kinds)
     assert queue.run_due() == 1
     assert [c[1].attempt for c in handler.calls] == [2]
 
@@ -173,7 +175,9 @@ def test_a_job_interrupted_more_often_than_it_may_run_is_dead(queue: HueyJobQueu
     queue.register("demo.work", handler, retries=1)
     queue.enqueue("demo.work", {}, key="p1")
     for ago in (20, 10):  # two workers died holding it
-        assert queue.store.claim("p1", now=_now() - timedelta(seconds=ago), due_by=_now(), lease_seconds=2)
+        assert queue.store.claim(
+            "p1", now=_now() - timedelta(seconds=ago), due_by=_now(), lease_seconds=2, kinds=queue.kinds
+        )
     assert queue.run("p1") is True
     record = queue.get("p1")
     assert record is not None and record.status == "dead" and "interrupted" in (record.last_error or "")
@@ -270,3 +274,14 @@ def test_run_due_reaches_past_the_jobs_it_already_ran(queue: HueyJobQueue) -> No
     later = now + timedelta(days=1)
     assert queue.run_due(now=later) == 121
     assert len(ok.calls) == 1
+
+
+def test_a_process_without_the_handler_leaves_the_job_to_one_that_has_it(queue: HueyJobQueue) -> None:
+    queue.register("demo.work", Recorder())
+    queue.enqueue("demo.work", {}, key="other-1")
+    partial = HueyJobQueue(queue.store, MemoryHuey("partial", results=False))  # a back-office command's queue
+    partial.register("demo.else", Recorder())
+    assert partial.run_due() == 0 and partial.run("other-1") is False
+    record = queue.get("other-1")
+    assert record is not None and record.status == "queued" and record.attempts == 0
+    assert queue.run_due() == 1

@@ -32,7 +32,7 @@ def test_smtp_down_and_dead_jobs_are_visible_to_the_admin(tmp_path: Path) -> Non
         assert client.get("/api/admin/jobs").status_code == 401
         report = client.get("/api/admin/jobs", headers={"Authorization": "Bearer tok"}).json()
     assert report["smtp"] == f"127.0.0.1:{sink.port}"
-    assert report["emails"]["queued"] >= 1 and report["jobs"]["dead"] == 1
+    assert report["emails"]["queued"] >= 1 and report["jobs"]["dead"] >= 1
     [dead] = [j for j in report["dead_jobs"] if j["key"] == "demo:1"]
     assert dead["last_error"] == "RuntimeError: the handler broke"
     [waiting] = [e for e in report["undelivered_emails"] if e["id"] == entry.id]

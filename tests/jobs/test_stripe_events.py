@@ -62,7 +62,7 @@ def test_a_stale_attempt_is_fenced_and_writes_nothing(db: Database) -> None:
     key = event_key("evt_2")
     queue.enqueue(EVENT_KIND, {"event": json.dumps(dispute_event("evt_2"))}, key=key)
     now = datetime.now(UTC)
-    stale = queue.store.claim(key, now=now - timedelta(seconds=600), due_by=now, lease_seconds=1)
+    stale = queue.store.claim(key, now=now - timedelta(seconds=600), due_by=now, lease_seconds=1, kinds=queue.kinds)
     assert stale is not None and stale.attempts == 1
     assert queue.run_due() == 1  # the lease ran out: attempt 2 takes over and acts
     with pytest.raises(JobLeaseLost):  # the first worker wakes up late: its transaction rolls back

@@ -43,7 +43,7 @@ def test_sandbox_emails_are_recorded_and_delivered_once(container: Container, si
         customer.id, kind="cancellation", subject="Your plan ends", body="It ends on 1 May.", idempotency_key="n1"
     )
     sent = processor.send_invoice(invoice.id, idempotency_key="inv1")
-    assert container.jobs.run_due() == 2
+    assert container.jobs.run_due() >= 2  # the two deliveries (and any periodic job that is due)
     received = {str(m["X-Purser-Kind"]): m for m in sink.wait_for(2)}
     assert len(sink.received) == 2
     assert received["cancellation"]["To"] == customer.email and received["cancellation"]["Subject"] == "Your plan ends"

@@ -140,7 +140,7 @@ class HueyJobQueue:
         while True:
             wall = _now()
             # Jobs already run in this call may still be due (a retry before `now`): look past them.
-            due = self.store.due(due_by=now or wall, now=wall, limit=len(seen) + 100)
+            due = self.store.due(due_by=now or wall, now=wall, kinds=self._kinds.keys(), limit=len(seen) + 100)
             keys = [key for key in due if key not in seen]
             if not keys:
                 return ran
@@ -163,9 +163,13 @@ class HueyJobQueue:
 
     def run(self, key: str, *, due_by: datetime | None = None) -> bool:
         """Claim and run one job now, in this thread; False when it was not claimable (done, dead, not
-        due, or held by another worker)."""
+        due, held by another worker, or of a kind this process does not run)."""
         now = _now()
-        record = self.store.claim(key, now=now, due_by=due_by or now, lease_seconds=self.lease_seconds)
+        # Only kinds registered here: a process wired for part of the work (a back-office command) leaves
+        # the other kinds to the processes that can run them, rather than failing them.
+        record = self.store.claim(
+            key, now=now, due_by=due_by or now, lease_seconds=self.lease_seconds, kinds=self._kinds.keys()
+        )
         if record is None:
             return False
         self._execute(record)
@@ -232,17 +236,7 @@ class HueyJobQueue:
 
     def _execute(self, record: JobRecord) -> None:
         now = _now()
-        spec = self._kinds.get(record.kind)
-        if spec is None:
-            self.store.fail(
-                record.key,
-                record.attempts,
-                error=f"no handler is registered for kind {record.kind!r}",
-                retry_at=None,
-                now=now,
-            )
-            log.error("job %s: no handler for kind %s; marked dead", record.key, record.kind)
-            return
+        spec = self._kinds[record.kind]  # claimed only for registered kinds
         if record.attempts > record.max_attempts:
             # Claimed again after its lease ran out more often than it may run: the workers running it
             # died each time. Stop, so one poisonous job cannot take the workers down forever.

@@ -13,7 +13,7 @@ either both are committed or neither, so a re-run after a crash finds the job do
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -116,9 +116,12 @@ class JobStore:
         except IntegrityError:
             return False  # a concurrent enqueue of the same key committed first
 
-    def claim(self, key: str, *, now: datetime, due_by: datetime, lease_seconds: int) -> JobRecord | None:
+    def claim(
+        self, key: str, *, now: datetime, due_by: datetime, lease_seconds: int, kinds: Collection[str]
+    ) -> JobRecord | None:
         """Take the job for one attempt (queued/failed and due by `due_by`, or running with its lease over
-        at `now`); None when it is not claimable (done, dead, not due, or another worker holds it)."""
+        at `now`); None when it is not claimable (done, dead, not due, another worker holds it, or its kind
+        is not among `kinds`, the ones this process can run)."""
         claimable = or_(
             and_(jobs.c.status.in_(_CLAIMABLE), jobs.c.run_at <= stamp(due_by)),
             and_(jobs.c.status == "running", jobs.c.lease_until < stamp(now)),
@@ -131,7 +134,8 @@ class JobStore:
         }
 
         def unit(conn: Connection) -> JobRecord | None:
-            if conn.execute(update(jobs).where(jobs.c.key == key, claimable).values(**values)).rowcount != 1:
+            mine = jobs.c.kind.in_(list(kinds))
+            if conn.execute(update(jobs).where(jobs.c.key == key, mine, claimable).values(**values)).rowcount != 1:
                 return None
             return _record(conn.execute(select(jobs).where(jobs.c.key == key)).one())
 
@@ -166,13 +170,14 @@ class JobStore:
         changed = self.db.run_write(lambda conn: conn.execute(update(jobs).where(held).values(**values)).rowcount)
         return status if changed == 1 else None
 
-    def due(self, *, due_by: datetime, now: datetime, limit: int = 100) -> list[str]:
-        """Keys of claimable jobs, oldest due first (what `run_due` runs)."""
+    def due(self, *, due_by: datetime, now: datetime, kinds: Collection[str], limit: int = 100) -> list[str]:
+        """Keys of claimable jobs of `kinds`, oldest due first (what `run_due` runs)."""
         claimable = or_(
             and_(jobs.c.status.in_(_CLAIMABLE), jobs.c.run_at <= stamp(due_by)),
             and_(jobs.c.status == "running", jobs.c.lease_until < stamp(now)),
         )
-        stmt = select(jobs.c.key).where(claimable).order_by(jobs.c.run_at, jobs.c.created_at, jobs.c.key).limit(limit)
+        stmt = select(jobs.c.key).where(claimable, jobs.c.kind.in_(list(kinds)))
+        stmt = stmt.order_by(jobs.c.run_at, jobs.c.created_at, jobs.c.key).limit(limit)
         return list(self.db.run_read(lambda conn: conn.execute(stmt).scalars().all()))
 
     def lost(self, *, now: datetime, grace_seconds: int, limit: int = 500) -> list[tuple[str, datetime]]:
