@@ -120,7 +120,7 @@ class Dunning:
         if not self.policy.enabled:
             return None
         snap = self.processor.snapshot(customer_id)
-        invoice = next((i for i in snap.invoices if i.id == invoice_id), None)
+        invoice = _invoice_of(snap, invoice_id)
         if invoice is None or invoice.status is not InvoiceStatus.OPEN:
             return None  # paid, voided or unknown by the time we look: nothing to recover
         reason = _failure_code(event, snap, invoice_id)
@@ -156,7 +156,7 @@ class Dunning:
     def reconcile(self, case: DunningCase, report: TickReport | None = None) -> bool:
         """Close the case if the invoice was paid or given up, or the subscription ended; True when closed."""
         snap = self.processor.snapshot(case.customer_id)
-        invoice = next((i for i in snap.invoices if i.id == case.invoice_id), None)
+        invoice = _invoice_of(snap, case.invoice_id)
         if invoice is None:
             return self.close_case(case, CaseStatus.LOST, snap.now, "invoice_missing", report=report)
         if invoice.status is InvoiceStatus.PAID:
@@ -371,6 +371,6 @@ def _handoff_summary(case: DunningCase) -> str:
     )
 
 
-def invoice_of(snap: AccountSnapshot, invoice_id: str) -> Invoice | None:
+def _invoice_of(snap: AccountSnapshot, invoice_id: str) -> Invoice | None:
     """The customer's invoice by id."""
     return next((i for i in snap.invoices if i.id == invoice_id), None)
