@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from purser.cli._common import CONFIG_OPTION, DATABASE_OPTION, backoffice_or_exit, exit_with, out, settings_or_exit
 
+if TYPE_CHECKING:
+    from purser.people import PeopleService
+
 __all__ = ["app", "create_user", "disable_user", "list_users", "token"]
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="People: accounts with roles (viewer, agent, approver, admin), limits and API tokens.",
@@ -41,15 +48,12 @@ def create_user(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Create a person and print their API token (shown once) as the last line."""
-    from purser.errors import PurserError
-
     password = _read_password() if password_stdin else None
-    settings = settings_or_exit(config, database_url)
-    with backoffice_or_exit(settings, processor=False) as office:
-        try:
-            person, api_token = office.people.create(name, role, limit=limit, slack_user_id=slack, password=password)
-        except PurserError as exc:
-            exit_with([str(exc)])
+    person, api_token = _with_people(
+        config,
+        database_url,
+        lambda people: people.create(name, role, limit=limit, slack_user_id=slack, password=password),
+    )
     limit_text = f", approval limit {person.approval_limit}" if person.approval_limit is not None else ""
     slack_text = f", Slack {person.slack_user_id}" if person.slack_user_id else ""
     console = out()
@@ -65,9 +69,7 @@ def list_users(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Everyone with an account: role, limit, Slack id, SSO link, whether disabled (never a secret)."""
-    settings = settings_or_exit(config, database_url)
-    with backoffice_or_exit(settings, processor=False) as office:
-        people = office.people.everyone()
+    people = _with_people(config, database_url, lambda service: service.everyone())
     rows = [
         {
             "name": p.name,
@@ -107,14 +109,7 @@ def disable_user(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Disable a person: their tokens are revoked and their sessions end at once; Slack presses are refused."""
-    from purser.errors import PurserError
-
-    settings = settings_or_exit(config, database_url)
-    with backoffice_or_exit(settings, processor=False) as office:
-        try:
-            person = office.people.disable(name)
-        except PurserError as exc:
-            exit_with([str(exc)])
+    person = _with_people(config, database_url, lambda people: people.disable(name))
     out().print(f"Disabled {person.name}: tokens revoked, sessions ended.", markup=False, highlight=False)
 
 
@@ -125,16 +120,21 @@ def token(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Print a new API token for a person (their other tokens keep working) as the last line."""
+    api_token = _with_people(config, database_url, lambda people: people.new_token(name))
+    out().print(f"New API token for {name} (shown once):", markup=False, highlight=False)
+    typer.echo(api_token)
+
+
+def _with_people(config: str | None, database_url: str | None, call: Callable[[PeopleService], T]) -> T:
+    """`call` on the configured database's accounts; exits 2 with the message of a refused request."""
     from purser.errors import PurserError
 
     settings = settings_or_exit(config, database_url)
     with backoffice_or_exit(settings, processor=False) as office:
         try:
-            api_token = office.people.new_token(name)
+            return call(office.people)
         except PurserError as exc:
             exit_with([str(exc)])
-    out().print(f"New API token for {name} (shown once):", markup=False, highlight=False)
-    typer.echo(api_token)
 
 
 def _read_password() -> str:
