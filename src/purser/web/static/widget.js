@@ -135,10 +135,10 @@
 
   Widget.prototype.build = function () {
     var o = this.o, self = this;
-    var host = el("div", { class: "purser-host", "data-purser": "" });
+    var inline = !!o.target;
+    var host = el("div", { class: "purser-host", "data-purser": "", "data-inline": inline });
     var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
     root.appendChild(el("link", { rel: "stylesheet", href: this.api + "/static/widget.css" }));
-    var inline = !!o.target;
     var wrap = el("div", { class: "pw" + (inline ? " pw-inline" : "") });
     if (o.color) wrap.style.setProperty("--pw-color", o.color);
     var title = o.name || "Billing support";

@@ -1,0 +1,82 @@
+"""The widget's layout in real headless Chromium (Debian's) against a real uvicorn server (issue 17).
+
+The chat scrolls inside the widget (the page never grows with the conversation) and nothing overflows
+sideways at phone and desktop widths, on the demo page and inside the widget's shadow root.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.web.conftest import LiveServer
+from tests.web.test_browser import TIMEOUT, browser, send, shot  # noqa: F401 - the module's Chromium fixture
+
+pytestmark = pytest.mark.browser
+
+# Widest element inside the widget compared with the widget's own width; the page's scroll width
+# compared with the viewport.
+OVERFLOW = """() => {
+  const host = document.querySelector('.purser-host');
+  const root = host.shadowRoot;
+  const panel = root.querySelector('.pw-panel');
+  const limit = panel.getBoundingClientRect().right + 0.5;
+  const wide = [...root.querySelectorAll('*')].filter(n => n.getBoundingClientRect().right > limit)
+    .map(n => n.className || n.tagName);
+  return {page: document.documentElement.scrollWidth, inner: window.innerWidth,
+          log: [root.querySelector('.pw-log').scrollWidth, root.querySelector('.pw-log').clientWidth],
+          wide: wide};
+}"""
+
+LOG_SCROLL = """() => {
+  const log = document.querySelector('.purser-host').shadowRoot.querySelector('.pw-log');
+  return {scrollHeight: log.scrollHeight, clientHeight: log.clientHeight, top: log.scrollTop,
+          page: document.documentElement.scrollHeight};
+}"""
+
+
+def say(page: object, text: str) -> None:
+    """Send `text` and wait until the widget's turn is over (the log is no longer busy)."""
+    send(page, text)
+    page.wait_for_selector(".pw-log[aria-busy=false]")  # type: ignore[attr-defined]
+
+
+def demo_at(chromium: object, server: LiveServer, width: int, customer: str = "cus_ana") -> object:
+    """The demo page at `width` px with `customer` picked."""
+    page = chromium.new_page(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url + "/")
+    page.wait_for_selector(f"#customer option[value='{customer}']", state="attached")
+    page.select_option("#customer", customer)
+    page.wait_for_selector("#account dl")
+    return page
+
+
+def assert_no_overflow(page: object, where: str) -> None:
+    """Nothing wider than the viewport on the page, nothing wider than the widget inside it."""
+    found = page.evaluate(OVERFLOW)  # type: ignore[attr-defined]
+    assert found["page"] <= found["inner"], f"{where}: the page scrolls sideways: {found}"
+    assert found["log"][0] <= found["log"][1], f"{where}: the message list scrolls sideways: {found}"
+    assert not found["wide"], f"{where}: wider than the widget: {found['wide']}"
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_no_horizontal_overflow_and_the_chat_scrolls_inside(
+    browser: object,  # noqa: F811
+    live_server: LiveServer,
+    width: int,
+) -> None:
+    page = demo_at(browser, live_server, width)
+    assert_no_overflow(page, f"{width}px, empty")
+    before = page.evaluate(LOG_SCROLL)  # type: ignore[attr-defined]
+    # A long conversation: a confirmation card with its quote and several answers.
+    say(page, "I was charged twice this month")
+    say(page, "yes please refund the duplicate")
+    page.wait_for_selector(".pw-card[data-state=open]")
+    for text in ("what is my plan?", "when is my next invoice?", "show my invoices", "what's my card?"):
+        say(page, text)
+    shot(page, f"layout-{width}")
+    after = page.evaluate(LOG_SCROLL)  # type: ignore[attr-defined]
+    assert after["page"] == before["page"], f"the page grew with the conversation: {before} → {after}"
+    assert after["scrollHeight"] > after["clientHeight"], "the message list should scroll inside the widget"
+    assert after["top"] + after["clientHeight"] >= after["scrollHeight"] - 2, "scrolled to the newest message"
+    assert_no_overflow(page, f"{width}px, after a conversation")
+    page.close()  # type: ignore[attr-defined]
