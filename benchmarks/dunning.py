@@ -110,6 +110,9 @@ def main() -> int:
     parser = bench_parser(__doc__)
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--out", metavar="DIR", help="where the plot goes (default benchmarks/results; --quick: a temp dir)"
+    )
     args = parser.parse_args()
     customers = 100 if args.quick else args.customers
     meta = run_header(f"Dunning through a month, {customers} customers")
@@ -181,13 +184,13 @@ def main() -> int:
     print_markdown(markdown_table(["figure", "value"], summary))
     print_markdown(markdown_table(["behaviour", "cases", "recovered", "lost", "rate"], per_behaviour))
     # A smoke run (--quick) leaves the published results alone.
-    out = Path(tempfile.gettempdir()) if args.quick else RESULTS
+    out = Path(args.out) if args.out else Path(tempfile.gettempdir()) if args.quick else RESULTS
     plot = out / "dunning.png"
     _plot(plot, daily, per_behaviour)
     console.print(f"plot: {plot}", highlight=False)
     write_json(
         args.json or str(out / "dunning.json"),
-        {**meta, "summary": summary, "per_behaviour": per_behaviour, "daily": daily},
+        {"meta": meta, "summary": summary, "per_behaviour": per_behaviour, "daily": daily},
     )
     return 0
 

@@ -70,6 +70,14 @@ def test_cli_start_quick(tmp_path: Path) -> None:
     assert all(r["cpu_ms"]["median"] > 0 for r in data["rows"])
 
 
+def test_dunning_quick(tmp_path: Path) -> None:
+    data = _run("dunning.py", tmp_path, "--out", str(tmp_path))
+    summary = dict(data["summary"])
+    assert summary["customers"] == 100 and summary["cases"] == 100
+    assert sum(int(row[1]) for row in data["per_behaviour"]) == 100
+    assert (tmp_path / "dunning.png").stat().st_size > 1000
+
+
 @pytest.mark.postgres
 def test_web_processes_quick(tmp_path: Path) -> None:
     data = _run("web_processes.py", tmp_path)
