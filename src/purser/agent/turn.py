@@ -24,7 +24,14 @@ from purser.agent.context import build_context
 from purser.agent.events import AgentEvent, AgentMessage
 from purser.agent.graph_loop import count_failures, run_graph
 from purser.agent.offline_loop import LoopLimits, run_offline
-from purser.agent.outcomes import SortedEvents, customer_tier, handoff_event, outcome_events, quote_amounts
+from purser.agent.outcomes import (
+    SortedEvents,
+    customer_tier,
+    handoff_event,
+    one_reply,
+    outcome_events,
+    quote_amounts,
+)
 from purser.agent.streaming import DeltaRelay
 from purser.agent.tools import TurnState
 from purser.agent.transcript import encode_messages
@@ -163,14 +170,12 @@ class TurnAssembly:
                     text = handoff.summary
             if text:
                 message = AgentMessage(text=text, citations=_citations(state.passages))
-        events: list[AgentEvent] = [*sorted_events.results]
-        if message is not None:
-            events.append(message)
-        events.extend(sorted_events.asks)
         status: str | None = None
         handoff_reason: str | None = None
-        if handoff is not None and not record.handed_off:
-            events.append(handoff_event(handoff))
+        handing_off = handoff is not None and not record.handed_off
+        announced = handoff_event(handoff) if handoff is not None and handing_off else None
+        events = one_reply(sorted_events.results, message, sorted_events.asks, announced)
+        if handoff is not None and handing_off:
             status = "handed_off"
             handoff_reason = handoff.handoff_reason or "out_of_scope"
         cost = sum((Decimal(u.cost_usd) for u in usage), Decimal(0))

@@ -23,17 +23,33 @@ Fact = tuple[str, str]
 """(label, value) as the customer reads it."""
 
 QUOTE_FACTS: tuple[tuple[str, str, str], ...] = (
-    # (quote key, label, kind: money | date | count)
+    # (quote key, label, kind: text | money | date | lines), in the order a card shows them
+    ("plan", "Plan", "text"),
+    ("seats", "Seats", "text"),
+    ("number", "Invoice", "text"),
+    ("card", "Card", "text"),
+    ("to", "Sent to", "text"),
+    ("email", "Invoice email", "text"),
+    ("name", "Name", "text"),
+    ("address", "Billing address", "text"),
+    ("vat_id", "VAT id", "text"),
     ("amount", "Amount", "money"),
+    ("total", "Total", "money"),
+    ("created", "Issued on", "date"),
     ("charge_amount", "Original charge", "money"),
     ("charge_created", "Charged on", "date"),
+    ("lines", "", "lines"),
+    ("tax", "Tax", "money"),
     ("amount_due_now", "Due now", "money"),
     ("credit", "Credit", "money"),
     ("next_invoice_amount", "Next invoice", "money"),
     ("effective_at", "Takes effect", "date"),
+    ("starts_at", "Pause starts", "date"),
     ("ends_at", "Ends on", "date"),
     ("period_end", "Ends on", "date"),
     ("resumes_at", "Resumes on", "date"),
+    ("renews_at", "Renews on", "date"),
+    ("next_charge", "Then per period", "money"),
 )
 """Which quote keys a customer sees, under which label; everything else stays internal."""
 
@@ -73,22 +89,33 @@ def plan_change(quote: Mapping[str, Any]) -> list[Fact]:
 
 
 def quote_facts(quote: Mapping[str, Any]) -> list[Fact]:
-    """The customer-facing facts of a quote, in table order, then the invoice lines."""
+    """The customer-facing facts of a quote, in table order (invoice lines where the table has them)."""
     currency = quote.get("currency")
-    facts = plan_change(quote)
+    facts = [] if "plan" in quote or "seats" in quote else plan_change(quote)
     seen: set[str] = set()
     for key, label, kind in QUOTE_FACTS:
-        if key not in quote or label in seen:
+        if key not in quote or (label and label in seen):
             continue
         value = quote[key]
+        if kind == "lines":
+            facts += _line_facts(value, currency)
+            continue
         if kind == "money" and key != "amount" and _zero(value, currency):
             continue  # a zero credit or nothing due: left out rather than shown as "$0.00"
-        text = money_text(value, currency) if kind == "money" else date_text(value)
+        text = _text(value) if kind == "text" else money_text(value, currency) if kind == "money" else date_text(value)
         if text is None:
             continue
         seen.add(label)
         facts.append((label, text))
-    lines = quote.get("lines")
+    return facts
+
+
+def _text(value: object) -> str | None:
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) and str(value) else None
+
+
+def _line_facts(lines: object, currency: object) -> list[Fact]:
+    facts: list[Fact] = []
     if isinstance(lines, list):
         for line in lines:
             if isinstance(line, Mapping) and isinstance(line.get("description"), str):
