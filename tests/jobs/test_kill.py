@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from huey import RedisHuey
 
 from purser.app import Container, build
 from purser.config import JobsSettings, Settings
@@ -63,13 +64,9 @@ class Workers:
 def queue_name() -> Iterator[str]:
     name = f"purser-kill-{uuid.uuid4().hex[:8]}"
     yield name
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(f"huey*{name}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    huey = RedisHuey(name, url=REDIS_URL, results=False)
+    huey.storage.flush_all()  # the queue's keys (Huey names them after a cleaned-up `name`)
+    huey.storage.conn.close()
 
 
 def _sent(container: Container) -> int:
