@@ -126,7 +126,7 @@ class EmailChannelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     inbound_secret: str = Field(repr=False, min_length=1, description="HMAC key of X-Purser-Signature on inbound mail.")
-    smtp_url: str | None = Field(None, description="smtp://user:pass@host:port; PURSER_SMTP_URL when unset.")
+    smtp_url: str | None = Field(None, repr=False, description="smtp://user:pass@host:port; else PURSER_SMTP_URL.")
     from_address: str = Field(min_length=3, description="The support address customers write to.")
 
 
@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     kb_path: str | None = Field(None, description="Knowledge base folder; the packaged sample KB by default.")
     kb_max_age_days: int = 365
     strict_kb: bool = False
-    smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for real email delivery.")
+    smtp_url: str | None = Field(None, repr=False, description="smtp://user:pass@host:port for real email delivery.")
     policy: Policy = Field(default_factory=Policy)
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base of every link Purser sends (confirmation and payment pages)."
@@ -190,7 +190,7 @@ class Settings(BaseSettings):
     link_secret: str | None = Field(
         None, repr=False, description="HMAC key of signed links; generated once and kept in the database when unset."
     )
-    redis_url: str | None = Field(None, description="redis://host:port/db: jobs on Redis for `purser worker`.")
+    redis_url: str | None = Field(None, repr=False, description="redis://host:port/db: jobs on Redis.")
     audit_key: str | None = Field(
         None, repr=False, min_length=32, description="HMAC key of the audit chain and its checkpoints (docs/AUDIT.md)."
     )
