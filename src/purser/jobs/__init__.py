@@ -7,7 +7,7 @@
 
 Modules: queue (the `JobQueue` adapter: enqueue, claim/lease, retries, dead rows, sweep, run_due),
 backend (SqliteHuey / RedisHuey / MemoryHuey from the settings), worker (consumer + sweeper),
-stripe_events (webhook events handled as jobs).
+stripe_events (webhook events handled as jobs), report (what `GET /api/admin/jobs` shows).
 """
 
 from purser.jobs.backend import QueueConfigError, describe, make_huey
