@@ -90,13 +90,14 @@ class _PublicCors:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        public = path.startswith("/api/conversations") or path.startswith("/static/") or path == "/widget.js"
+        public = path.startswith(("/api/conversations", "/api/widget/", "/static/")) or path == "/widget.js"
         await (self.cors if public else self.plain)(scope, receive, send)
 
 
 def create_app(container: Container, options: WebOptions | None = None) -> FastAPI:
     """The web app over a bootstrap container."""
-    from purser.web import admin, channels, chat, demo, pay, people, webhooks
+    from purser.web import admin, channels, chat, demo, invoices, pay, people, webhooks
+    from purser.web import widget as widget_api
     from purser.web.metrics import LatencyLog
 
     opts = options or WebOptions()
@@ -130,6 +131,8 @@ def create_app(container: Container, options: WebOptions | None = None) -> FastA
     app.include_router(webhooks.router)
     app.include_router(pay.router)
     app.include_router(channels.router)
+    app.include_router(invoices.router)
+    app.include_router(widget_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/widget.js", include_in_schema=False)

@@ -5,6 +5,7 @@
     GET  /api/conversations/{id}             the transcript
     POST /api/conversations/{id}/stream-token  -> {"token", "expires_in"}: opens the stream for 5 minutes
     GET  /api/conversations/{id}/stream      Server-Sent Events: agent events delivered later
+    POST /api/conversations/{id}/rating      {"rating": "up" | "down", "comment"?} -> {"rating", "comment"}
 
 With identity verification on, every call carries `X-Purser-User-Hash` for the
 conversation's customer. The stream, opened by `EventSource` (which cannot set
@@ -15,11 +16,12 @@ goes in a URL, where access logs and proxies would keep a credential that never 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
 from purser.agent.events import CustomerConfirm, CustomerEvent, CustomerMessage
@@ -27,7 +29,7 @@ from purser.agent.runtime import RuntimeInputError
 from purser.ports.conversations import ConversationRecord
 from purser.web.app import WebState, state_of
 from purser.web.conversations import conversation_info, serialize_events, transcript_entries
-from purser.web.errors import BadRequest, NotFoundError, RateLimited
+from purser.web.errors import BadRequest, NotFoundError, RateLimited, WebError
 from purser.web.live import stream_turns, transcript_position
 from purser.web.schemas import (
     ID_PATTERN,
@@ -210,4 +212,40 @@ async def _counted(
             state.open_streams.pop(conversation_id, None)
 
 
-__all__ = ["router"]
+class Rating(BaseModel):
+    """The customer's rating of a conversation: thumbs up or down, and an optional comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: Literal["up", "down"] = Field(description="up (helpful) or down (not helpful).")
+    comment: str = Field("", max_length=1000, description="What the customer wants to add, if anything.")
+
+
+@router.post(
+    "/{conversation_id}/rating",
+    summary="Rate the conversation (once): 👍/👎 and an optional comment, kept as an audit record",
+    responses=error_responses(401, 404, 409, 422, 429),
+)
+async def rate(request: Request, conversation_id: ConversationId, body: Rating, user_hash: UserHash = None) -> Response:
+    """Keep the rating as an audit record of kind `rating` (actor the customer); a second one is a 409."""
+    state = state_of(request)
+
+    def keep() -> dict[str, str]:
+        info = _authorize(state, conversation_id, user_hash)
+        state.conversation_buckets.check(conversation_id, "conversation")
+        audit = state.container.audit
+        if any(r.kind == "rating" for r in audit.records(conversation_id=conversation_id)):
+            raise WebError("this conversation has been rated already", code="already_rated", status=409)
+        comment = body.comment.strip()
+        audit.append(
+            "rating",
+            actor=f"customer:{info['customer_id']}",
+            data={"rating": body.rating, "comment": comment},
+            conversation_id=conversation_id,
+        )
+        return {"rating": body.rating, "comment": comment}
+
+    return JSONResponse(await run_in_threadpool(keep), status_code=201)
+
+
+__all__ = ["Rating", "router"]
