@@ -12,6 +12,7 @@ stale button, malformed bodies) is refused with nothing written and nothing sent
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -260,7 +261,7 @@ def test_an_approver_can_deny_and_the_customer_is_told(nora: SlackWorld) -> None
     assert nora.press(APPROVER, request, "Deny").status_code == 200
     assert nora.state().refunds == {}
     outcome = nora.server.posts(dm_channel(NORA), since=decided)
-    assert any("declined" in p.body["text"] for p in outcome)
+    assert any("declined" in p.body["text"] for p in outcome), [c.body for c in nora.server.calls[decided:]]
     assert all(p.body["metadata"]["event_payload"].get("status") != "succeeded" for p in outcome)
     calls = nora.server.wait_for(lambda calls: any(c.method == "chat.update" for c in calls[decided:]))
     assert "Denied by" in json.dumps([c.body for c in calls[decided:] if c.method == "chat.update"])
@@ -303,6 +304,22 @@ def test_an_unlinked_user_gets_a_knowledge_answer_and_the_link_hint_never_accoun
     assert "$20.00" not in reply.body["text"] and "Pro" not in reply.body["text"]
     after = maya.written()
     assert (after["ag_conversations"], after["gw_actions"]) == (before["ag_conversations"], before["gw_actions"])
+
+
+def test_an_unlinked_user_links_themselves_with_the_code_emailed_to_the_address_on_file(maya: SlackWorld) -> None:
+    stranger = "U0NEWMAYA"
+    # Slack auto-links a typed address: the event's text is `<mailto:…|…>`.
+    maya.say(stranger, "It's <mailto:maya@example.com|maya@example.com>")
+    assert "If maya@example.com is the address" in maya.texts(dm_channel(stranger))[-1]
+    outbox = maya.container.outbox
+    assert outbox is not None
+    [email] = [e.email for e in outbox.entries() if e.email.kind == "verification_code"]
+    assert email.to == "maya@example.com"
+    [code] = re.findall(r"\b\d{6}\b", email.text)
+    maya.say(stranger, code)
+    assert "now connected" in maya.texts(dm_channel(stranger))[-1]
+    maya.say(stranger, "what's my plan and when is my next charge?")
+    assert "$20.00" in maya.texts(dm_channel(stranger))[-1]
 
 
 def test_url_verification_echoes_the_challenge(maya: SlackWorld) -> None:
@@ -405,11 +422,17 @@ def test_events_that_are_not_a_customer_writing_are_acknowledged_and_ignored(
 
 def test_a_slack_connect_channel_is_a_customer_thread(maya: SlackWorld) -> None:
     shared = "C0SHAREDWITHACME"
-    body = event_callback(message_event(MAYA, "what's my plan?", channel=shared), shared=True)
-    assert maya.post("events", body).status_code == 200
+    customer = message_event(MAYA, "what's my plan?", channel=shared, user_team="T0ACME")
+    assert maya.post("events", event_callback(customer, shared=True)).status_code == 200
     maya.drain()
     [reply] = maya.server.posts(shared)
     assert "$20.00" in reply.body["text"]
+    # Our own people talking in the shared channel are not customers: no answer, no link hint.
+    before = maya.written()
+    colleague = message_event("U0OURS", "I'll take this one", channel=shared, user_team="T0PURSER")
+    assert maya.post("events", event_callback(colleague, shared=True)).status_code == 200
+    maya.drain()
+    assert maya.written() == before
 
 
 def test_someone_elses_press_on_a_card_is_403_and_changes_nothing(maya: SlackWorld) -> None:
@@ -462,3 +485,13 @@ def test_slack_refusing_a_post_is_retried_and_never_leaks_the_token(
     attempts = [c for c in maya.server.calls if c.method == "chat.postMessage"]
     assert [c.response["ok"] for c in attempts] == [False, True]
     assert maya.server.bot_token not in caplog.text
+
+
+def test_a_delivery_failing_part_way_is_retried_without_posting_anything_twice(maya: SlackWorld) -> None:
+    # The refund turn posts a message and then the card; Slack refuses the card once.
+    maya.server.fail_next("chat.postMessage", "internal_error", after=1)
+    maya.say(MAYA, "please refund this month's charge")
+    attempts = [c for c in maya.server.calls if c.method == "chat.postMessage"]
+    assert [c.response["ok"] for c in attempts] == [True, False, True]
+    assert attempts[1].body == attempts[2].body and list(buttons(attempts[2]))
+    assert len(maya.cards(dm_channel(MAYA))) == 1

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from purser.agent.events import ActionResult, AgentMessage, ApprovalPending, Citation, ConfirmationRequest, Handoff
-from purser.channels._slack_inbound import verify
+from purser.channels._slack_inbound import plain_text, verify
 from purser.channels._slack_render import (
     approval_decided_post,
     approval_post,
@@ -171,3 +171,11 @@ def test_the_signature_is_checked_at_arrival_time_within_five_minutes() -> None:
     latin = "café".encode("latin-1")
     with pytest.raises(SignatureInvalid):
         verify(_request(latin, sign("s3cret", latin, timestamp=int(signed_at.timestamp())), signed_at), "s3cret")
+
+
+def test_slack_markup_in_what_people_write_becomes_plain_words() -> None:
+    assert plain_text("it's <mailto:ana@example.com|ana@example.com>") == "it's ana@example.com"
+    assert plain_text("see <https://acme.com/x?a=1&amp;b=2|our page> or <https://acme.com>") == (
+        "see our page (https://acme.com/x?a=1&b=2) or https://acme.com"
+    )
+    assert plain_text(" <@U123> <!here> <#C1|billing> 2 &lt; 3 ") == "@U123 @here @billing 2 < 3"

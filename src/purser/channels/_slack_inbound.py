@@ -19,6 +19,7 @@ Interactivity (`POST interactions`, form-encoded `payload=` JSON, `block_actions
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,16 @@ from purser.channels.base import (
 from purser.channels.service import canonical
 from purser.ports.channels import ChannelName
 
-__all__ = ["MAX_TEXT", "SLACK", "TIMESTAMP_WINDOW", "InboundRules", "parse_events", "parse_interactions", "verify"]
+__all__ = [
+    "MAX_TEXT",
+    "SLACK",
+    "TIMESTAMP_WINDOW",
+    "InboundRules",
+    "parse_events",
+    "parse_interactions",
+    "plain_text",
+    "verify",
+]
 
 SLACK = ChannelName("slack")
 TIMESTAMP_WINDOW = 5 * 60
@@ -133,13 +143,16 @@ def parse_events(body: bytes, rules: InboundRules) -> Reception:
     text = event.get("text")
     if not isinstance(user, str) or not isinstance(channel, str) or not isinstance(text, str) or not text.strip():
         return Reception(ACK)
-    text = unescape(text).strip()[:MAX_TEXT]
+    text = plain_text(text)[:MAX_TEXT]
     if channel == rules.team_channel:
         return Reception(ACK, _team_reply(event, event_id, user, channel, text, rules))
     if channel == rules.approvals_channel:
         return Reception(ACK)
-    if event.get("channel_type") != "im" and envelope.get("is_ext_shared_channel") is not True:
-        return Reception(ACK)  # an internal channel the bot was added to: not a customer's
+    if event.get("channel_type") != "im":
+        if envelope.get("is_ext_shared_channel") is not True:
+            return Reception(ACK)  # an internal channel the bot was added to: not a customer's
+        if event.get("user_team") is not None and event.get("user_team") == envelope.get("team_id"):
+            return Reception(ACK)  # our own people talking in a channel shared with a customer
     inbound = Inbound(
         channel=SLACK,
         event_id=event_id,
@@ -149,6 +162,26 @@ def parse_events(body: bytes, rules: InboundRules) -> Reception:
         event=CustomerMessage(text=text),
     )
     return Reception(ACK, [inbound])
+
+
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
+_SLACK_REFERENCE = re.compile(r"<[@#!]([^|>]+)(?:\|([^>]+))?>")
+
+
+def plain_text(text: str) -> str:
+    """A Slack message's text as the person wrote it: links and mentions unwrapped, escapes undone.
+
+    Slack sends `<https://x|label>`, `<mailto:ana@example.com|ana@example.com>`, `<@U123>` and
+    `<!here>`; the agent (and the email-address step of self-service linking) reads plain words.
+    """
+    text = _SLACK_LINK.sub(_link_words, text)
+    text = _SLACK_REFERENCE.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    return unescape(text).strip()
+
+
+def _link_words(match: re.Match[str]) -> str:
+    target, label = match.group(1).removeprefix("mailto:"), match.group(2)
+    return target if not label or label == target else f"{label} ({target})"
 
 
 def _not_a_person(event: Mapping[str, Any], envelope: Mapping[str, Any]) -> bool:

@@ -20,7 +20,9 @@ across server processes.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["SlackChannel", "build"]
 
 TIMEOUT_SECONDS = 10
+MAX_RETRIED_BATCHES = 1000
 KEEP_POSTS = timedelta(days=365)
 """How long a handoff post's thread keeps reaching the customer (and an approval request stays updatable)."""
 
@@ -69,6 +72,9 @@ class SlackChannel:
             timeout=TIMEOUT_SECONDS,
             retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(1)],
         )
+        self._progress: dict[tuple[int, str, str], int] = {}
+        """Batches whose delivery failed part-way → how many of their posts went out."""
+        self._progress_lock = threading.Lock()
         self.rules = InboundRules(
             approvals_channel=settings.approvals_channel,
             team_channel=settings.team_channel,
@@ -95,10 +101,21 @@ class SlackChannel:
         # A turn may say an action's outcome twice (the result, then a message with the same words):
         # in a chat it reads as a repeat, so the message is left out.
         results = {e.summary for e in events if isinstance(e, ActionResult)}
-        for event in events:
-            if isinstance(event, AgentMessage) and event.text in results:
-                continue
-            self._post(channel, event_post(event, user=thread.external_id))
+        posts = [e for e in events if not (isinstance(e, AgentMessage) and e.text in results)]
+        # The service retries a failed delivery with the same batch: what was posted before the
+        # failure is not posted again (keyed by the batch object and its content, while it is retried).
+        key = (id(events), thread.thread_key, _digest(events))
+        with self._progress_lock:
+            done = self._progress.pop(key, 0)
+        for index, event in enumerate(posts[done:], start=done):
+            try:
+                self._post(channel, event_post(event, user=thread.external_id))
+            except ChannelDeliveryError:
+                with self._progress_lock:
+                    self._progress[key] = index
+                    while len(self._progress) > MAX_RETRIED_BATCHES:
+                        self._progress.pop(next(iter(self._progress)))
+                raise
 
     def send_text(self, external_id: str, text: str, *, thread: ChannelThread | None = None) -> None:
         """A plain message: into `thread`, else into a DM opened with the user (`conversations.open`)."""
@@ -213,6 +230,11 @@ class SlackChannel:
             return None
         loaded = json.loads(row.payload)
         return loaded if isinstance(loaded, dict) else None
+
+
+def _digest(events: Sequence[AgentEvent]) -> str:
+    text = json.dumps([e.model_dump(mode="json") for e in events], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _address_channel(address: str) -> str:

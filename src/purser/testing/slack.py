@@ -95,7 +95,7 @@ class SlackApiServer:
         self.calls: list[SlackCall] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         """(channel, ts) → the message as Slack would return it (updated by chat.update)."""
-        self._failures: dict[str, str] = {}
+        self._failures: dict[str, tuple[str, int]] = {}
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -143,9 +143,10 @@ class SlackApiServer:
                 self._changed.wait(left)
             return list(self.calls)
 
-    def fail_next(self, method: str, error: str) -> None:
-        """Answer the next call of `method` with `{"ok": false, "error": error}` (outage drills)."""
-        self._failures[method] = error
+    def fail_next(self, method: str, error: str, *, after: int = 0) -> None:
+        """Answer a coming call of `method` (the next one, or the one after `after` more) with
+        `{"ok": false, "error": error}` (outage drills)."""
+        self._failures[method] = (error, after)
 
     # -- the Web API ------------------------------------------------------------------------------------
     def _answer(self, method: str, headers: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +160,10 @@ class SlackApiServer:
             return {"ok": False, "error": "invalid_auth"}
         failure = self._failures.pop(method, None)
         if failure is not None:
-            return {"ok": False, "error": failure}
+            error, after = failure
+            if after == 0:
+                return {"ok": False, "error": error}
+            self._failures[method] = (error, after - 1)
         if method == "auth.test":
             return {
                 "ok": True,
