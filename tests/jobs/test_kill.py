@@ -11,67 +11,32 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from huey import RedisHuey
 
 from purser.app import Container, build
 from purser.config import JobsSettings, Settings
 from purser.ports.outbox import OutgoingEmail
 from purser.testing.smtp import SmtpSink
+from purser.testing.workers import WorkerProcesses, redis_queue
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 EMAILS = 60
 KILL_SECONDS = 10
 
 
-class Workers:
-    """`purser worker` processes started with the test's environment, output in files."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env = env
-        self.cwd = cwd
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.started = 0
-
-    def start(self) -> subprocess.Popen[bytes]:
-        self.started += 1
-        log = (self.cwd / f"worker-{self.started}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "purser.cli", "worker"], env=self.env, cwd=self.cwd, stdout=log, stderr=log
-        )
-        log.close()
-        self.procs.append(proc)
-        return proc
-
-    def alive(self) -> list[subprocess.Popen[bytes]]:
-        return [p for p in self.procs if p.poll() is None]
-
-    def kill_all(self) -> None:
-        for proc in self.alive():
-            proc.kill()
-            proc.wait()
+def _sent(container: Container) -> int:
+    assert container.outbox is not None
+    return sum(1 for e in container.outbox.entries(limit=EMAILS * 2) if e.status == "sent")
 
 
 @pytest.fixture
 def queue_name() -> Iterator[str]:
-    name = f"purser-kill-{uuid.uuid4().hex[:8]}"
-    yield name
-    huey = RedisHuey(name, url=REDIS_URL, results=False)
-    huey.storage.flush_all()  # the queue's keys (Huey names them after a cleaned-up `name`)
-    huey.storage.conn.close()
-
-
-def _sent(container: Container) -> int:
-    assert container.outbox is not None
-    return sum(1 for e in container.outbox.entries(limit=EMAILS * 2) if e.status == "sent")
+    with redis_queue(REDIS_URL, prefix="purser-kill") as name:
+        yield name
 
 
 def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
@@ -93,7 +58,7 @@ def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
             "PURSER_JOBS__SWEEP_SECONDS": "1",
             "PURSER_JOBS__WORKERS": "2",
         }
-        workers = Workers(env, tmp_path)
+        workers = WorkerProcesses(env, tmp_path)
         try:
             assert container.outbox is not None
             for n in range(EMAILS):
@@ -108,21 +73,15 @@ def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
             deadline = time.monotonic() + KILL_SECONDS
             while time.monotonic() < deadline and _sent(container) < EMAILS:
                 time.sleep(rng.uniform(0.8, 2.0))
-                victim = rng.choice(workers.alive())
-                victim.send_signal(signal.SIGKILL)
-                victim.wait()
+                workers.kill_one(rng)
                 kills += 1
-                workers.start()
             t_loop = time.monotonic() - t0
             settle = time.monotonic() + 30  # no more kills: the survivors and the sweeper finish the rest
             while time.monotonic() < settle and _sent(container) < EMAILS:
                 time.sleep(0.3)
             t_settle = time.monotonic() - t0
             print(f"\nbuild {t_build:.1f}s, first delivery {t_first:.1f}s, loop end {t_loop:.1f}s, all {t_settle:.1f}s")
-            survivors = workers.alive()
-            for proc in survivors:
-                proc.send_signal(signal.SIGTERM)
-            stopped = [proc.wait(timeout=20) for proc in survivors]
+            stopped = workers.stop()
         finally:
             workers.kill_all()
         entries = container.outbox.entries(limit=EMAILS * 2)
@@ -143,5 +102,6 @@ def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
         assert set(accepted) == {e.message_id for e in entries}  # every email arrived
         assert all(len(ids) == 1 for ids in by_email.values())  # never under two Message-IDs
         assert container.jobs is not None and container.jobs.records(status="dead") == []
+        assert "delivered to 127.0.0.1" in workers.logs()
         assert len(stopped) == 2 and all(code == 0 for code in stopped), f"SIGTERM did not stop them cleanly: {stopped}"
         container.close()
