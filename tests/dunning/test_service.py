@@ -8,12 +8,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from purser.domain import CustomerId, PaymentBehavior
 from purser.dunning.cases import CaseStatus, RecoveredBy, StepAction
 from purser.dunning.clock import advance
 from purser.dunning.service import Dunning
 from purser.processors.sandbox import SandboxProcessor
+from purser.store import sandbox_tables
 
 RENEWAL = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 Add = Callable[..., CustomerId]
@@ -79,8 +81,9 @@ def test_a_retry_that_pays_recovers_and_confirms(processor: SandboxProcessor, du
     dunning.policy = type(dunning.policy).model_validate({"steps": steps})
     add("cus_a")
     advance(processor, dunning, at("2026-12-02T00:00:00"))
-    # The bank lets the card through again before the day-1 retry.
-    processor.attach_test_card(CustomerId("cus_a"), PaymentBehavior.SUCCEEDS, idempotency_key="t:new-card")
+    # The bank lets the same card through again before the day-1 retry (no new card, so no event).
+    with processor.db.begin() as conn:
+        conn.execute(update(sandbox_tables.payment_methods).values(behavior=PaymentBehavior.SUCCEEDS.value))
     advance(processor, dunning, at("2026-12-03T00:00:00"))
     [case] = dunning.repo.cases()
     assert case.status is CaseStatus.RECOVERED and case.recovered_by is RecoveredBy.RETRY
@@ -159,3 +162,19 @@ def test_a_worker_rerunning_a_step_after_a_crash_sends_nothing_twice(
     assert fresh is not None and fresh.steps == ()
     dunning.run_case(replace(fresh))
     assert len(emails(processor, "cus_a")) == 1
+
+
+def test_a_card_put_on_file_elsewhere_retries_at_once(processor: SandboxProcessor, dunning: Dunning, add: Add) -> None:
+    add("cus_a")
+    advance(processor, dunning, at("2026-12-02T00:00:00"))
+    # Not through our page (the dashboard, an agent's action): the `payment_method.attached` event.
+    processor.attach_test_card(CustomerId("cus_a"), PaymentBehavior.SUCCEEDS, idempotency_key="t:elsewhere")
+    dunning.sync()
+    [case] = dunning.repo.cases()
+    assert case.status is CaseStatus.RECOVERED and case.recovered_by is RecoveredBy.CUSTOMER
+    assert emails(processor, "cus_a", "dunning_recovered") == ["Payment received: $50.00"]
+    # The same event again (another worker, a replay) charges nothing more.
+    charges = len(processor.snapshot(CustomerId("cus_a")).charges)
+    for event in processor.events():
+        dunning.on_event(event)
+    assert len(processor.snapshot(CustomerId("cus_a")).charges) == charges

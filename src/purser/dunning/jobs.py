@@ -23,7 +23,7 @@ from purser.domain import Event
 from purser.domain.ids import EventId
 from purser.dunning.cadence import due_actions
 from purser.dunning.cases import DunningCaseId
-from purser.dunning.service import Dunning
+from purser.dunning.service import HANDLED_EVENTS, Dunning
 from purser.ports.jobs import JobContext, JobQueue, Payload
 
 __all__ = [
@@ -42,7 +42,7 @@ EVENT_KIND = "dunning.event"
 TICK_EVERY = timedelta(minutes=5)
 """How often the cadence is evaluated in `purser serve` / `purser worker` (wall clock)."""
 
-_DUNNING_EVENTS = ("invoice.", "customer.subscription.")
+_DUNNING_EVENTS = HANDLED_EVENTS
 _SLOT_FORMAT = "%Y%m%dT%H%M%S"
 
 

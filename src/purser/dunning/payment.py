@@ -23,7 +23,15 @@ from purser.ports.dunning import TestCards
 from purser.ports.jobs import JsonScalar
 from purser.processors.errors import CardDeclined, Conflict
 
-__all__ = ["TEST_CARDS", "InvalidTestCard", "PayPage", "PayResult", "PaymentLinkClosed", "PaymentUpdate"]
+__all__ = [
+    "TEST_CARDS",
+    "InvalidTestCard",
+    "PayPage",
+    "PayResult",
+    "PaymentLinkClosed",
+    "PaymentUpdate",
+    "retry_with_new_card",
+]
 
 TEST_CARDS: tuple[str, ...] = tuple(b.value for b in PaymentBehavior)
 """The `test_card` values the sandbox page offers: succeeds | declines | insufficient_funds | expired."""
@@ -106,17 +114,33 @@ class PaymentUpdate:
         pm = processor.attach_test_card(
             CustomerId(case.customer_id), PaymentBehavior(test_card), idempotency_key=f"dunning:{case.id}:card:{ref}"
         )
-        card = f"{pm.brand.title()} ending {pm.last4}"
-        now = self.dunning.processor.now()
-        try:
-            self.dunning.processor.retry_invoice(case.invoice_id, idempotency_key=f"dunning:{case.id}:pay:{ref}")
-        except CardDeclined as exc:
-            self.dunning.repo.set_decline_reason(case.id, exc.code)
-            self.dunning.record_audit("dunning.card_declined", case, card=card, reason=exc.code)
-            return PayResult(paid=False, case=case, card=card, decline_reason=exc.code)
-        except Conflict:
-            self.dunning.reconcile(case)  # paid in the meantime: the case closes as recovered elsewhere
-            raise PaymentLinkClosed("this payment is settled already: there is nothing to pay on this link") from None
-        if self.dunning.close_case(case, CaseStatus.RECOVERED, now, "paid", RecoveredBy.CUSTOMER, report=None):
-            self.dunning.confirm_recovery(case, card=card, paid_at=now)
-        return PayResult(paid=True, case=case, card=card)
+        return retry_with_new_card(self.dunning, case, card_ref=pm.id, card=f"{pm.brand.title()} ending {pm.last4}")
+
+    def hosted(self, token: str) -> str:
+        """Where the customer updates the card on the processor's own page (Stripe's Billing Portal): the
+        session is made first, so a processor error leaves the link unused; then the link is used."""
+        case = self._open_case(self.dunning.links.peek(PAY_PURPOSE, token))
+        ref = hashlib.sha256(token.encode()).hexdigest()[:16]
+        link = self.dunning.processor.payment_method_link(
+            case.customer_id, idempotency_key=f"dunning:{case.id}:portal:{ref}"
+        )
+        self.dunning.links.redeem(PAY_PURPOSE, token)
+        return link.url
+
+
+def retry_with_new_card(dunning: Dunning, case: DunningCase, *, card_ref: str, card: str) -> PayResult:
+    """A new card on file for an open case: retry the invoice at once. The key is per card, so the page's
+    submission and the processor's `payment_method.attached` event for one card retry once."""
+    now = dunning.processor.now()
+    try:
+        dunning.processor.retry_invoice(case.invoice_id, idempotency_key=f"dunning:{case.id}:new-card:{card_ref}")
+    except CardDeclined as exc:
+        dunning.repo.set_decline_reason(case.id, exc.code)
+        dunning.record_audit("dunning.card_declined", case, card=card, reason=exc.code)
+        return PayResult(paid=False, case=case, card=card, decline_reason=exc.code)
+    except Conflict:
+        dunning.reconcile(case)  # paid in the meantime: the case closes as recovered elsewhere
+        raise PaymentLinkClosed("this payment is settled already: there is nothing to pay on this link") from None
+    if dunning.close_case(case, CaseStatus.RECOVERED, now, "paid", RecoveredBy.CUSTOMER, report=None):
+        dunning.confirm_recovery(case, card=card, paid_at=now)
+    return PayResult(paid=True, case=case, card=card)

@@ -10,6 +10,7 @@ step before the message is built, and each action recorded once in `dn_steps` af
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -19,6 +20,7 @@ from purser.domain.ids import CustomerId, InvoiceId, SubscriptionId
 from purser.dunning import outreach
 from purser.dunning.cadence import PlannedAction, due_actions, plan, timezone_for
 from purser.dunning.cases import CaseStatus, DunningCase, RecoveredBy, StepAction, StepRecord, case_id_for
+from purser.errors import PurserError
 from purser.money import Money
 from purser.policy.schema import DunningPolicy
 from purser.ports.dunning import AuditSink, CustomerNotifier, DunningRepository, LinkIssuer, Uncollectible
@@ -41,6 +43,10 @@ _INVOICE_SETTLED = frozenset(
     {"invoice.paid", "invoice.payment_succeeded", "invoice.marked_uncollectible", "invoice.voided"}
 )
 _SUBSCRIPTION_CHANGED = frozenset({"customer.subscription.deleted", "customer.subscription.updated"})
+NEW_CARD_EVENTS = frozenset({"payment_method.attached", "setup_intent.succeeded"})
+"""Events saying the customer put a card on file."""
+HANDLED_EVENTS = ("invoice.", "customer.subscription.", *sorted(NEW_CARD_EVENTS))
+"""Prefixes of the event types dunning reads."""
 
 
 @dataclass
@@ -93,6 +99,26 @@ class Dunning:
             case = self.repo.open_case_of_customer(str(obj.get("customer")))
             if case is not None:
                 self.reconcile(case, report)
+        elif event.type in NEW_CARD_EVENTS and obj.get("customer"):
+            self._new_card(obj)
+
+    def _new_card(self, obj: dict[str, Any]) -> None:
+        # A card put on file anywhere (Stripe's portal, the sandbox page) retries an open case at once.
+        from purser.dunning.payment import retry_with_new_card
+
+        case = self.repo.open_case_of_customer(str(obj["customer"]))
+        card_ref = str(obj.get("payment_method") or obj.get("id") or "")
+        if case is None or not card_ref:
+            return
+        card = obj.get("card")
+        last4 = card.get("last4") if isinstance(card, dict) else None
+        label = (
+            f"{str(card.get('brand') or 'card').title()} ending {last4}"
+            if isinstance(card, dict) and last4
+            else "new card"
+        )
+        with suppress(PurserError):  # settled meanwhile: nothing to retry
+            retry_with_new_card(self, case, card_ref=card_ref, card=label)
 
     def sync(self, report: TickReport | None = None) -> int:
         """Read the processor's events since the last sync and handle them (the sandbox's path; Stripe's
@@ -105,7 +131,7 @@ class Dunning:
         # once more, harmlessly).
         seen = self._seen if self._seen[0] == cursor else (cursor, set())
         for event in found:
-            if event.id not in seen[1] and event.type.startswith(("invoice.", "customer.subscription.")):
+            if event.id not in seen[1] and event.type.startswith(HANDLED_EVENTS):
                 self.on_event(event, report)
         if found:
             newest = max(e.created for e in found)

@@ -3,7 +3,8 @@
 In the sandbox the page is a real form whose `test_card` select picks the new card's behaviour
 (succeeds | declines | insufficient_funds | expired); the POST attaches it as the default card and
 retries the open invoice at once. A forged, used or expired link, a settled case or a bad form value
-gets a clear HTML page with a 4xx status and changes nothing. A GET never changes anything.
+gets a clear HTML page with a 4xx status and changes nothing. A GET never changes anything. With Stripe
+the page's button leads (303) to Stripe's Billing Portal on its payment-method-update flow.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from purser.errors import PurserError
+from purser.ports.dunning import TestCards
+from purser.processors.errors import ProcessorError
 from purser.web.app import state_of
 
 if TYPE_CHECKING:
@@ -85,6 +88,15 @@ def _form(token: str, page: PayPage) -> str:
     )
 
 
+def _hosted_form(token: str, page: PayPage) -> str:
+    return (
+        f"<p class=amount>{escape(page.amount)}</p><p>Your {escape(page.card)} was declined: {escape(page.reason)}.</p>"
+        f'<form method=post action="/pay/{escape(token, quote=True)}">'
+        "<button type=submit>Update your card on our payment provider's secure page</button></form>"
+        "<p>The payment is tried again as soon as the new card is saved.</p>"
+    )
+
+
 def _outcome(result: PayResult) -> HTMLResponse:
     amount = escape(result.case.amount.format())
     if result.paid:
@@ -110,20 +122,30 @@ async def pay_page(request: Request, token: str) -> HTMLResponse:
         page = await run_in_threadpool(payments.page, token)
     except PurserError as exc:
         return _refused(exc)
-    if not page.choices:
-        return _html("Update your card", "<p>Cards are updated on the processor's hosted page.</p>", 409)
+    if not page.choices:  # Stripe: the card is entered on Stripe's own page
+        return _html("Update your card", _hosted_form(token, page))
     return _html("Update your card", _form(token, page))
 
 
 @router.post("/pay/{token}", response_class=HTMLResponse)
-async def pay_submit(request: Request, token: str) -> HTMLResponse:
-    """Attach the chosen test card and retry the open invoice."""
+async def pay_submit(request: Request, token: str) -> Response:
+    """Sandbox: attach the chosen test card and retry the open invoice. Stripe: on to Stripe's card page
+    (the retry follows its `payment_method.attached` event)."""
     if len(token) > _MAX_TOKEN:
         return _html("This link is not valid", "<p>Nothing was changed.</p>", 400)
+    payments = _payments(request)
+    if not isinstance(payments.dunning.processor, TestCards):
+        try:
+            url = await run_in_threadpool(payments.hosted, token)
+        except ProcessorError:
+            body = "<p>Nothing was changed and this link still works: please try again in a few minutes.</p>"
+            return _html("The card page could not be opened", body, 502)
+        except PurserError as exc:
+            return _refused(exc)
+        return RedirectResponse(url, status_code=303)
     raw = (await request.body()).decode("utf-8", "replace")
     values = parse_qs(raw, keep_blank_values=True).get("test_card", [])
     choice = values[0] if len(values) == 1 else ""
-    payments = _payments(request)
     try:
         result = await run_in_threadpool(payments.submit, token, choice)
     except PurserError as exc:

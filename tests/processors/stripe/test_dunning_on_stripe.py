@@ -98,7 +98,30 @@ async def test_a_signed_payment_failed_opens_a_case_and_emails(localstripe_url: 
             container.jobs.enqueue(TICK_KIND, {}, key=slot + "-again")
             container.jobs.run_due()
             assert len(SqlDunningRepository(container.db).cases()) == 1 and len(sink.received) == 1
-            # On Stripe the card is changed on Stripe's hosted page, not on ours.
-            page = await web.get(f"/pay/{link.group(1)}")
-            assert page.status_code == 409 and "hosted page" in page.text
+            # On Stripe the card is entered on Stripe's own page: our page leads there. localstripe has no
+            # Billing Portal, so the button answers a clear 502 and the link stays usable.
+            token = link.group(1)
+            page = await web.get(f"/pay/{token}")
+            assert page.status_code == 200 and "secure page" in page.text
+            refused = await web.post(f"/pay/{token}")
+            assert refused.status_code == 502 and "this link still works" in refused.text
+            assert (await web.get(f"/pay/{token}")).status_code == 200
+
+            # The customer saves a good card at Stripe: its `payment_method.attached` event retries at once.
+            good = client.v1.payment_methods.attach("pm_card_visa", {"customer": customer_id})
+            client.v1.customers.update(customer_id, {"invoice_settings": {"default_payment_method": good.id}})
+            attached = {"id": "evt_dunning_2", "object": "event", "type": "payment_method.attached",
+                        "created": int(time.time()), "data": {"object": good.to_dict()}}  # fmt: skip
+            body, signed = _signed(attached)
+            assert (await web.post("/webhooks/stripe", content=body, headers=signed)).status_code == 200
+            container.jobs.run_due()
+            [case] = SqlDunningRepository(container.db).cases()
+            assert case.status.value == "recovered" and case.recovered_by is not None
+            assert case.recovered_by.value == "customer"
+            assert client.v1.invoices.retrieve(invoice_id).status == "paid"
+            _, confirmation = sink.wait_for(2)
+            assert (
+                confirmation["X-Purser-Kind"] == "dunning_recovered"
+                and "Visa ending 4242" in confirmation.get_content()
+            )
         container.close()
