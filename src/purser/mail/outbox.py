@@ -20,7 +20,7 @@ from purser.jobs.queue import HueyJobQueue
 from purser.mail.message import DEFAULT_SENDER, check_email, mime_message
 from purser.mail.smtp import MailDeliveryError, SmtpTarget, deliver, parse_smtp_url
 from purser.ports.jobs import JobContext, Payload
-from purser.ports.outbox import InvalidEmail, OutboxEntry, OutboxStatus, OutgoingEmail
+from purser.ports.outbox import InvalidEmail, Outbox, OutboxEntry, OutboxStatus, OutgoingEmail
 from purser.store.outbox import OutboxStore
 
 __all__ = ["DELIVER_KIND", "NOT_CONFIGURED", "OutboxService"]
@@ -118,3 +118,8 @@ class OutboxService:
         log.info(
             "email %s (%s) delivered to %s as %s", outbox_id, entry.email.kind, self.target.address, entry.message_id
         )
+
+
+def _implements_the_port(service: OutboxService) -> Outbox:
+    # Never called: mypy checks here that the service still satisfies `purser.ports.outbox.Outbox`.
+    return service
