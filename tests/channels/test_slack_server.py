@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
@@ -18,6 +19,7 @@ from purser.channels.slack import SlackChannel
 from purser.config import SlackSettings
 from purser.ports.channels import ChannelName, ChannelThread
 from purser.store.channels import SqlChannelRepository
+from purser.store.db import Database
 from purser.testing.slack import SlackApiServer, dm_channel
 
 
@@ -111,3 +113,39 @@ def test_send_text_opens_a_dm_for_a_user_without_a_thread(server: SlackApiServer
     assert [c.method for c in server.calls] == ["conversations.open", "chat.postMessage"]
     assert server.calls[0].body == {"users": "U77"}
     assert server.posts()[0].body["channel"] == dm_channel("U77")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> SqlChannelRepository:
+    url = f"sqlite:///{tmp_path}/slack.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    db = Database(url)
+    db.create_all()
+    request.addfinalizer(db.dispose)
+    return SqlChannelRepository(db)
+
+
+def test_the_team_desk_keeps_its_posts_in_the_store(server: SlackApiServer, store: SqlChannelRepository) -> None:
+    settings = SlackSettings(
+        signing_secret="s", bot_token=server.bot_token, api_base=server.api_base,
+        approvals_channel="C0APPROVALS", team_channel="C0TEAM",
+    )  # fmt: skip
+    desk = SlackChannel(settings, store)
+    desk.post_handoff(conversation_id="conv_9", customer_id="cus_1", channel="web", reason="dispute", summary="s")
+    [handoff] = server.posts("C0TEAM")
+    # Another process (a fresh adapter over the same store) finds the conversation of the thread.
+    other = SlackChannel(settings, store)
+    assert other.rules.handoff_of("C0TEAM", handoff.response["ts"]) == "conv_9"
+    assert other.rules.handoff_of("C0TEAM", "1.000001") is None
+    assert store.thread_of("conv_9") is None  # not a customer thread
+
+    desk.post_approval(
+        approval_id="apr_9", conversation_id="conv_9", customer_id="cus_1", action="refund", summary="s", amount="$5.00"
+    )
+    desk.post_approval(
+        approval_id="apr_9", conversation_id="conv_9", customer_id="cus_1", action="refund", summary="s", amount="$5.00"
+    )
+    [request] = server.posts("C0APPROVALS")  # a retried post does not post twice
+    other.approval_decided(approval_id="apr_9", approve=True, approver="slack:U1", outcome="Refunded $5.00.")
+    desk.approval_decided(approval_id="apr_9", approve=False, approver="slack:U2", outcome="late")
+    [update] = [c for c in server.calls if c.method == "chat.update"]
+    assert update.body["ts"] == request.response["ts"] and "Approved by <@U1>" in str(update.body["blocks"])
