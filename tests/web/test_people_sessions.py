@@ -73,6 +73,19 @@ async def test_the_cookie_is_secure_when_the_public_url_is_https(tmp_path: Path)
         world.close()
 
 
+async def test_a_cross_site_form_cannot_sign_in_and_session_answers_are_not_cached(api: httpx.AsyncClient) -> None:
+    # A form can post text/plain that looks like JSON; only application/json is read, so it signs nobody in.
+    forged = await api.post(
+        "/api/session/login",
+        content=f'{{"name": "alice", "password": "{PASSWORD}"}}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert forged.status_code == 422 and "set-cookie" not in forged.headers
+    response, _csrf = await sign_in(api)
+    assert response.headers["cache-control"] == "no-store"
+    assert (await api.get("/api/session/me")).headers["cache-control"] == "no-store"
+
+
 async def test_wrong_passwords_and_unknown_names_look_the_same(api: httpx.AsyncClient, world: Container) -> None:
     for name, password in (("alice", "wrong password!!"), ("nobody", PASSWORD), ("bad name!", PASSWORD)):
         response = await api.post("/api/session/login", json={"name": name, "password": password})

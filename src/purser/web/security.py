@@ -148,7 +148,7 @@ class SecurityHeaders:
                 if path in ("/", "/api/docs") or path.startswith("/admin"):
                     headers.append((b"content-security-policy", _CSP_PAGES.encode()))
                     headers.append((b"x-frame-options", b"DENY"))
-                if path.startswith("/api/admin"):
+                if path.startswith(("/api/admin", "/api/session")):  # people's data, CSRF tokens
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
