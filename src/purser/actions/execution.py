@@ -210,7 +210,7 @@ class Execution(ActionRecords):
                 row.id,
                 row.action,
                 "failed",
-                f"It did not go through: {exc.message}",
+                f"It did not go through: {exc.message.removesuffix(f' ({exc.code})').rstrip('.')}.",  # code: internal
                 quote=load_json(row.quote),
                 reason=exc.code,
                 also=self._settlement(row, refund_id=None),

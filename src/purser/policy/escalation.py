@@ -43,7 +43,10 @@ HANDOFF_REASONS: tuple[str, ...] = tuple(reason.value for reason in EscalationRe
 
 _PATTERNS: dict[str, tuple[str, ...]] = {
     "dispute": (
-        r"\bcharge ?backs?\b",
+        r"\bchargebacks?\b",
+        # "a charge back" is the bank's; "put the charge back", "charge back the duplicate" ask us for a refund
+        r"(?<!\bthe )(?<!\bthat )(?<!\bthis )(?<!\bmy )\bcharge backs?\b"
+        r"(?! (?:the|my|that|this|it|on|onto|to|for|please)\b)",
         r"\bdisput\w*",
         r"\b(my|the) (bank|card issuer|card company)\b.{0,60}\b(revers|disput|charge ?back|claim|contest|refund)",
         r"\b(revers|disput|charge ?back|claim|contest)\w*\b.{0,60}\b(my|the) (bank|card issuer|card company)\b",

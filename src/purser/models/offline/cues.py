@@ -16,10 +16,12 @@ NO_PAUSE = re.compile(
 
 MONEY_BACK = re.compile(
     r"\b(?:money|payment|charge|amount|dollars|euros|pounds|yen|it|that)\b.{0,12}\bback\b|\bgive back\b"
+    r"|\b(?:send|pay|put|want|get|give)\b[^.?!]{0,12}\d[^.?!]{0,12}\bback\b"
     r"|\brefund\w*\b"
     r"|\b(?:get|have|want)\b[^.]{0,20}\b(?:january|february|march|april|may|june|july|august|september|october"
     r"|november|december|that month|the month|last month|this month|the fee|my fee)\b[^.]{0,12}\bback\b"
 )
+"""Money back in everyday words: "I want my money back", "send 20 back", "give back the fee"."""
 
 FALLBACKS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (Intent.CHANGE_PLAN, re.compile(r"\b(?:pay|paying|billed|billing|switch|move|change|go)\b.{0,30}"

@@ -18,7 +18,8 @@ ESCALATIONS: tuple[str, ...] = tuple(
 
 _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("legal_threat", r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|legal notice)\b"),
-    ("dispute", r"\b(?:charge ?back|dispute|disputing|disputed)\b"),
+    # "charge back" in two words is the policy detector's to judge ("put the charge back" is a refund)
+    ("dispute", r"\b(?:chargebacks?|dispute|disputing|disputed)\b"),
     (
         "fraud",
         r"\b(?:fraud\w*|unauthori[sz]ed|did not authori[sz]e|never authori[sz]ed|hacked|compromised|"

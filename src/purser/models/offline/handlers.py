@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from purser.models.offline.account import Account, fmt_date, fmt_money, money_minor
+from purser.models.offline.amount_rules import amount_problem
 from purser.models.offline.billing import address_gaps, extract_billing
 from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn, _outcome_of
 from purser.models.offline.history import ToolRecord
@@ -115,6 +116,9 @@ def h_refund(turn: Turn, job: Job) -> None:
     if followed(turn, "refund"):
         return
     acct = _account(turn)
+    problem = amount_problem(job.text, acct.currency)
+    if problem:  # "-20", "1e3", "20.001": named and asked again, never read as "the whole charge"
+        raise StopTurn(problem, Open("clarify", "refund"))
     partial: str | None = None
     reason = "requested_by_customer"
     if job.data.get("charge_id"):
@@ -286,9 +290,10 @@ def h_charge_question(turn: Turn, job: Job) -> None:
         amount = fmt_money(dup.get("amount"), dup.get("currency"))
         inv = f" for invoice {dup['invoice_number']}" if dup.get("invoice_number") else ""
         day = fmt_date(dup.get("created"))
-        pair = f" ({first['id']} and {dup['id']})" if first else f" ({dup['id']})"
-        text = f"You're right — I can see two charges of {amount} on {day}{inv}{pair}. "
-        text += f"The second one, {dup['id']}, is a duplicate."
+        # the customer knows charges by day, amount and invoice number; the processor's ids stay internal
+        at = str(dup.get("created") or "")[11:16]
+        text = f"You're right — I can see two charges of {amount} on {day}{inv}. "
+        text += f"The second one{f' (at {at} UTC)' if at and first else ''} is a duplicate."
         if "refund" in job.data.get("other_intents", ()):
             _say(turn, text)
             return

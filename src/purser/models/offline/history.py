@@ -11,6 +11,7 @@ ask "what happened after the customer's last message?".
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -106,6 +107,9 @@ class _Parsed:
     pending: tuple[ToolRecord, ...]
 
 
+_TOOL_INSTRUCTION = re.compile(r"\s*Call \w+ again with valid arguments\.?")
+"""The runtime's instruction to a model retrying a tool call: never part of what a customer reads."""
+
 _PARSED: OrderedDict[int, _Parsed] = OrderedDict()
 _PARSED_SIZE = 256
 _PARSED_LOCK = threading.Lock()
@@ -176,6 +180,7 @@ def _parse_into(messages: Sequence[ModelMessage], events: list[Event], pending: 
                 elif isinstance(rpart, RetryPromptPart) and rpart.tool_name:
                     record = pending.pop(rpart.tool_call_id, ToolRecord(rpart.tool_name, {}, rpart.tool_call_id))
                     detail = rpart.content if isinstance(rpart.content, str) else "the arguments were not valid"
+                    detail = _TOOL_INSTRUCTION.sub("", detail).strip()  # said to the model, not the customer
                     record.result = {"status": "invalid", "summary": str(detail), "reason": "invalid_arguments"}
                     record.index = len(events)
                     add("tool", raw=("retry", detail), tool=record)

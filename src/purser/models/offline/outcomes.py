@@ -13,7 +13,11 @@ from typing import Any
 
 from purser.models.offline.account import fmt_date, fmt_money
 
-__all__ = ["confirm_prompt", "describe_amounts", "outcome_text"]
+__all__ = ["CARD_FIX", "confirm_prompt", "describe_amounts", "outcome_text"]
+
+CARD_FIX = "To fix it, I can send you a secure link to update your card — just say “send me the link”."
+"""What follows a payment the card refused: the way to fix it, not only the failure."""
+_NOT_THE_CARD = frozenset({"unavailable", "processor_unavailable", "not_open", "nothing_due"})
 
 _LABELS: dict[str, str] = {
     "amount_due": "due now",
@@ -89,7 +93,7 @@ def outcome_text(outcome: dict[str, Any], action: str = "") -> str:
             text += f" Here is your secure link: {url}"
         return text or "Done."
     if status == "declined":
-        return "Okay, I haven't made that change." + (f" ({summary})" if summary and action else "")
+        return "Okay, I haven't made that change."  # the gateway's "nothing was changed" says the same
     if status == "pending_approval":
         if "teammate" in summary.lower():
             return summary
@@ -97,7 +101,11 @@ def outcome_text(outcome: dict[str, Any], action: str = "") -> str:
     if status == "denied":
         return summary or "A teammate reviewed the request and couldn't approve it."
     if status == "failed":
-        return "That didn't go through." + (f" {summary}" if summary else "")
+        text = summary or "That didn't go through."
+        text += "" if text.endswith((".", "!", "?")) else "."
+        if action == "retry_payment" and outcome.get("reason") not in _NOT_THE_CARD:
+            text += f" {CARD_FIX}"
+        return text
     if status == "escalated":
         return (summary + " " if summary else "") + "I've passed this to a teammate, who will follow up here."
     if status in ("refused", "invalid"):

@@ -88,14 +88,18 @@ _TOPICS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, str], ...] = (
 
 _FACETS: tuple[tuple[re.Pattern[str], re.Pattern[str], float], ...] = (
     # a duration: "how long", "when will it arrive", "not on my card yet"
-    (re.compile(r"\bhow (?:long|soon|quickly|fast)\b|\bhow many (?:business |working )?days\b|\bwhen will\b"
+    (re.compile(r"\bhow (?:long|soon|quickly|fast)\b(?! (?:do (?:i|we) have|after|since))"
+                r"|\bhow many (?:business |working )?days\b(?! (?:do (?:i|we) have|after|since|can (?:i|we)|left))"
+                r"|\bwhen will\b"
                 r"|\barriv\w*|\bstill (?:waiting|not|nothing)\b|\btakes? (?:so )?long\b|\bdoes it take\b"
                 r"|\b(?:on|in|to|reached) my (?:card|account|bank)\b"),
      re.compile(r"\b\d+ (?:to \d+ )?(?:business |working )?(?:days?|weeks?|hours?)\b"), 2.0),
     # a window: "after two months", "within a week", "too late"
     (re.compile(r"\bafter (?:\d+|a|one|two|three|four|six|a few|several) (?:days?|weeks?|months?)\b|\bwithin\b"
-                r"|\btoo late\b|\bhow old\b|\bdeadline\b"),
-     re.compile(r"\bwithin \d+ days\b|\bolder than \d+\b|\b\d+ days of\b"), 2.0),
+                r"|\btoo late\b|\bhow old\b|\bdeadline\b|\bwindow\b|\btime limit\b"
+                r"|\bhow (?:many days|long) (?:do (?:i|we) have|after|since|can (?:i|we))\b|\bdays (?:after|since)\b"
+                r"|\bstill (?:ask|get|request|claim)\b"),
+     re.compile(r"\bwithin \d+ days\b|\bolder than \d+\b|\b\d+ days of\b"), 2.5),
     # a limit: "the longest", "the maximum"
     (re.compile(r"\blongest\b|\bmaximum\b|\bmax\b|\bat most\b|\bup to\b|\blimit\w*|\bhow many months\b"
                 r"|\bhow long can\b|\bmost\b"),
