@@ -14,7 +14,7 @@ signature, 403 not allowed, 404 not configured, 400 malformed).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,14 +29,28 @@ ChannelPath = Annotated[str, Path(pattern=r"^(slack|whatsapp|discord|email)$", d
 SubPath = Annotated[str, Path(max_length=300, description="The platform's endpoint below the channel.")]
 
 
-@router.api_route(
-    "/channels/{name}/{path:path}",
-    methods=["GET", "POST"],
-    summary="A platform's webhook (signed by the platform)",
-    responses={401: {"description": "bad signature"}, 403: {"description": "not allowed"}},
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "bad signature"},
+    403: {"description": "not allowed"},
+    404: {"description": "channel not configured"},
+}
+
+
+@router.post(
+    "/channels/{name}/{path:path}", summary="A platform's webhook (signed by the platform)", responses=_RESPONSES
 )
-async def channel_endpoint(request: Request, name: ChannelPath, path: SubPath) -> Response:
+async def channel_post(request: Request, name: ChannelPath, path: SubPath) -> Response:
     """Verify and answer a platform request; its turn runs in the background."""
+    return await _receive(request, name, path)
+
+
+@router.get("/channels/{name}/{path:path}", summary="A platform's verification or page", responses=_RESPONSES)
+async def channel_get(request: Request, name: ChannelPath, path: SubPath) -> Response:
+    """A platform's verification handshake (WhatsApp) or a page a link opens (email confirmations); never a write."""
+    return await _receive(request, name, path)
+
+
+async def _receive(request: Request, name: str, path: str) -> Response:
     state = state_of(request)
     service = state.container.channels
     if service is None:
@@ -55,4 +69,4 @@ async def channel_endpoint(request: Request, name: ChannelPath, path: SubPath) -
     )
 
 
-__all__ = ["channel_endpoint", "router"]
+__all__ = ["channel_get", "channel_post", "router"]
