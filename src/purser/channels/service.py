@@ -389,7 +389,7 @@ class ChannelService:
             except ChannelDeliveryError:
                 if attempt == DELIVERY_ATTEMPTS:
                     raise
-                time.sleep(0.2 * 2**attempt)
+                time.sleep(0.2 * 2**attempt)  # float-ok: seconds of backoff
 
     @staticmethod
     def _quietly(call: Callable[[], None]) -> None:

@@ -64,7 +64,8 @@ class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
 def _consumer_options(workers: int) -> dict[str, Any]:
     # Thread workers; Huey's periodic tasks are not used (the sweeper is ours); poll the queue at
     # most every second when idle so a pushed job starts promptly.
-    return {"workers": workers, "worker_type": "thread", "periodic": False, "max_delay": 1.0, "initial_delay": 0.1}
+    delays = {"max_delay": 1.0, "initial_delay": 0.1}  # float-ok: seconds
+    return {"workers": workers, "worker_type": "thread", "periodic": False, **delays}
 
 
 class EmbeddedWorker:

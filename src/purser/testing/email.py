@@ -186,7 +186,7 @@ def _serve(port: int) -> int:
                 print(f"\n--- {message['Subject']} → {message['To']} ({message['Message-ID']})\n{reply_text(message)}")
             shown = len(messages)
             sys.stdout.flush()
-            time.sleep(0.5)
+            time.sleep(0.5)  # float-ok: seconds
     except KeyboardInterrupt:
         return 0
     finally:
