@@ -71,9 +71,10 @@ def refunds(db: Database, processor: SandboxProcessor, log: AuditLog, names: lis
         assert gateway.confirm(scope, proposed.action_id, "yes").status == "succeeded"
 
 
-def make_chain(tmp_path: Path, keys: AuditKeys, *, checkpoint: bool = True) -> Chain:
-    """Eight customers, a refund each (about 50 records), sealed with `keys`, checkpointed once."""
-    url = f"sqlite:///{tmp_path / 'chain.db'}"
+def make_chain(tmp_path: Path, keys: AuditKeys, *, checkpoint: bool = True, url: str | None = None) -> Chain:
+    """Eight customers, a refund each (about 50 records), sealed with `keys`, checkpointed once; on a
+    SQLite file in `tmp_path` unless `url` names another (migrated, empty) database."""
+    url = url or f"sqlite:///{tmp_path / 'chain.db'}"
     Database(url).migrate()
     db = Database(url, audit_keys=keys)
     processor = SandboxProcessor(db)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from tests.audit.conftest import Chain, broken_at, make_chain
+import pytest
+from tests.audit.conftest import KEY, Chain, broken_at, make_chain
 
 from purser.ports.audit import AuditKeys
 
@@ -54,3 +55,16 @@ def test_records_appended_after_the_last_checkpoint_are_only_protected_by_the_ke
 
         conn.execute(delete(gw_audit_log).where(gw_audit_log.c.seq == chain.log.head().seq))
     assert chain.reopened().verify().ok
+
+
+@pytest.mark.parametrize("attack", ["last 15 records deleted", "one refund's records removed and renumbered"])
+def test_on_postgresql_too(pg_url: str, tmp_path: Path, tamper: ModuleType, attack: str) -> None:
+    chain = make_chain(tmp_path, AuditKeys(KEY), url=pg_url)
+    assert chain.log.verify().ok and chain.log.verify().keyed == chain.log.head().seq
+    seq = tamper.attack(pg_url, attack)
+    reopened = chain.reopened()
+    result = reopened.verify()
+    assert not result.ok and result.bad_seq == seq, result
+    assert reopened.db is not None
+    reopened.db.dispose()
+    chain.db.dispose()
