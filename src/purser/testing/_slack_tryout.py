@@ -96,7 +96,7 @@ class TryOut:
     def echo(self, stop: threading.Event) -> None:
         """Print each message Purser posts (or updates) in Slack as it arrives."""
         seen = 0
-        while not stop.wait(0.2):
+        while not stop.wait(0.2):  # float-ok: seconds
             calls = self.server.calls[seen:]
             seen += len(calls)
             for call in calls:
@@ -146,6 +146,6 @@ def main(argv: list[str] | None = None) -> int:
                     tryout.line(line.strip())
         except KeyboardInterrupt:
             pass
-        time.sleep(0.5)  # the last replies
+        time.sleep(0.5)  # float-ok: seconds; the last replies
         stop.set()
     return 0

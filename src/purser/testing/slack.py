@@ -132,7 +132,11 @@ class SlackApiServer:
         posted = [c for c in calls if c.method == "chat.postMessage" and c.response.get("ok")]
         return [c for c in posted if channel is None or c.body["channel"] == channel]
 
-    def wait_for(self, found: Callable[[list[SlackCall]], bool], timeout: float = 10.0) -> list[SlackCall]:  # float-ok
+    def wait_for(
+        self,
+        found: Callable[[list[SlackCall]], bool],
+        timeout: float = 10.0,  # float-ok: seconds
+    ) -> list[SlackCall]:
         """Block until `found(calls)` holds (for calls Purser makes after answering), else `TimeoutError`."""
         deadline = time.monotonic() + timeout
         with self._changed:
