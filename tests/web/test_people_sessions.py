@@ -162,3 +162,13 @@ async def test_a_bearer_token_needs_no_csrf_token(api: httpx.AsyncClient, world:
     assert response.status_code == 404
     assert (await api.get("/api/session/methods")).json() == {"password": True, "sso": False}
     assert (await api.get("/api/session/sso")).status_code == 404
+
+
+async def test_password_guesses_for_one_name_are_throttled(api: httpx.AsyncClient) -> None:
+    for _ in range(10):
+        wrong = await api.post("/api/session/login", json={"name": "vera", "password": "not her password"})
+        assert wrong.status_code == 401
+    throttled = await api.post("/api/session/login", json={"name": "Vera", "password": PASSWORD})
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
+    assert "set-cookie" not in throttled.headers
+    await sign_in(api, "alice")  # another name is not held back

@@ -30,6 +30,7 @@ from purser.people.sessions import CSRF_HEADER, SESSION_COOKIE, Sessions
 from purser.ports.people import Permission, Session, grants, with_article
 from purser.web.app import WebState, state_of
 from purser.web.errors import ServiceUnavailable, Unauthorized
+from purser.web.limits import Rate, TokenBuckets
 from purser.web.schemas import error_responses
 
 __all__ = ["authenticated", "require", "router"]
@@ -104,6 +105,21 @@ def _needs(permission: Permission) -> str:
 router = APIRouter(prefix="/api/session", tags=["session"])
 
 
+LOGIN_RATE = Rate(burst=10, per_second=1 / 30)
+"""Password attempts per name (in each process): ten at once, then one every 30 s (argon2 costs the
+server too, and a name must not be guessable at the IP limit's pace)."""
+
+
+def _login_buckets(request: Request) -> TokenBuckets:
+    state = request.app.state
+    buckets = getattr(state, "purser_login_buckets", None)
+    if buckets is None:
+        buckets = TokenBuckets(LOGIN_RATE, max_keys=10_000)
+        state.purser_login_buckets = buckets
+    assert isinstance(buckets, TokenBuckets)
+    return buckets
+
+
 class Login(BaseModel):
     """A password sign-in."""
 
@@ -149,6 +165,7 @@ def _with_cookie(response: Response, state: WebState, request: Request, secret: 
 async def login(request: Request, body: Login) -> Response:
     """Check the password (argon2) and open a session: an HttpOnly, SameSite=Strict cookie and its CSRF token."""
     state = state_of(request)
+    _login_buckets(request).check(body.name.lower(), "name")
 
     def sign_in() -> tuple[str, Principal]:
         person = _people(state).authenticate_password(body.name, body.password)
