@@ -79,3 +79,31 @@ def test_checkpoint_without_an_anchor_is_refused(tmp_path: Path, monkeypatch: py
     refused = CliRunner().invoke(app, ["audit", "checkpoint"])
     assert refused.exit_code == 2  # the database cannot even be opened: named, no traceback
     assert "Traceback" not in refused.output
+
+
+def test_the_process_that_generates_the_development_key_adopts_the_older_chain_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from purser.audit.log import AuditLog
+    from purser.cli import app
+    from purser.store.db import Database
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = Database(url)  # a chain written before keys existed: unkeyed
+    db.migrate()
+    for i in range(3):
+        AuditLog(db).append("note", actor="system", data={"i": i})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PURSER_DATABASE_URL", url)
+    runner = CliRunner()
+    first = runner.invoke(app, ["audit", "verify"])  # generates the key, adopts records 1..3
+    assert first.exit_code == 0 and "0 keyed, 3 unkeyed" in first.output, first.output
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    lines = (tmp_path / "old.db.audit-anchor").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["seq"] == 3 and json.loads(lines[0])["keyed_from"] is None
+    AuditLog(db).append("note", actor="system", data={"forged": "unkeyed, after the key"})
+    late = runner.invoke(app, ["audit", "verify"])
+    assert late.exit_code == 1 and "record 4" in late.output, late.output
+    db.dispose()

@@ -155,8 +155,11 @@ class AuditLog:
         Nothing happens when there is no key, no anchor or no unkeyed record. The chain must verify
         otherwise: a record after a keyed one, or past a signed checkpoint's `keyed_from`, is never
         adopted, so a downgrade a checkpoint already saw stays caught."""
-        if self.anchor is None or self.keys.current is None or self.head().seq == 0:
+        if self.anchor is None or self.keys.current is None:
             return None
+        head, last = self.head(), self.anchor.last()
+        if head.seq == 0 or (last is not None and (last.seq, last.head) == (head.seq, head.hash)):
+            return None  # nothing to vouch for, or vouched for already
         result = self.verify(adopting=True)
         if not result.ok or not result.legacy:
             return None
