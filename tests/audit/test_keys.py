@@ -66,6 +66,11 @@ def test_verify_and_checkpoint_on_the_command_line(tmp_path: Path, monkeypatch: 
     assert written.exit_code == 0 and "1 record(s)" in written.output and "signed with key" in written.output
     after = runner.invoke(app, ["audit", "verify"])
     assert after.exit_code == 0 and "1 checkpoint(s)" in after.output, after.output
+    exported = runner.invoke(app, ["audit", "export", "--format", "csv"])
+    header, row = exported.output.splitlines()[:2]
+    assert header.endswith(",hash,scheme") and row.endswith(
+        ",hmac-sha256:" + load_audit_keys(load_settings()).current.key_id
+    )  # type: ignore[union-attr]
     (tmp_path / "anchors" / "cli.anchor").write_text("{}\n", encoding="utf-8")
     broken = runner.invoke(app, ["audit", "checkpoint"])
     assert broken.exit_code == 1 and "no checkpoint written" in broken.output, broken.output

@@ -33,6 +33,7 @@ CSV_COLUMNS = (
     "data",
     "prev_hash",
     "hash",
+    "scheme",
 )
 """Columns of the CSV export; `action`, `status`, `amount` and `currency` are lifted from `data`."""
 
@@ -70,6 +71,7 @@ def write_records(records: Iterable[AuditRecord], out: TextIO, fmt: Literal["csv
                 canonical_json(record.data),
                 record.prev_hash,
                 record.hash,
+                record.scheme or "",
             ]
         )
         count += 1
