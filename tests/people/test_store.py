@@ -25,6 +25,7 @@ from purser.ports.people import (
 )
 from purser.store.db import Database
 from purser.store.people import SqlApprovalSignatures, SqlPeopleRepository
+from purser.store.unit_of_work import SqlUnitOfWorkFactory
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -34,6 +35,11 @@ class Store:
     db: Database
     people: SqlPeopleRepository
     signatures: SqlApprovalSignatures
+
+    def sign(self, approval_id: str, signer: str, at: datetime) -> tuple[str, ...]:
+        """Sign in a transaction of its own (the gateway signs inside its unit of work)."""
+        with SqlUnitOfWorkFactory(self.db).write() as uow:
+            return self.signatures.sign(approval_id, signer, at, uow=uow)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -104,11 +110,15 @@ def test_sessions_and_sso_logins(store: Store) -> None:
 
 
 def test_signatures(store: Store) -> None:
-    assert store.signatures.sign("apr_1", "alice", NOW) == ("alice",)
+    assert store.sign("apr_1", "alice", NOW) == ("alice",)
     with pytest.raises(AlreadySigned, match="alice approved this request already"):
-        store.signatures.sign("apr_1", "alice", NOW)
-    assert store.signatures.sign("apr_1", "bob", NOW + timedelta(seconds=1)) == ("alice", "bob")
+        store.sign("apr_1", "alice", NOW)
+    assert store.sign("apr_1", "bob", NOW + timedelta(seconds=1)) == ("alice", "bob")
     assert store.signatures.signers("apr_1") == ("alice", "bob") and store.signatures.signers("apr_2") == ()
+    # Once two have signed, a repeat (a completion interrupted before its decision) is answered, not refused.
+    assert store.sign("apr_1", "bob", NOW + timedelta(seconds=2)) == ("alice", "bob")
+    with pytest.raises(TypeError, match="SQL unit of work"):
+        store.signatures.sign("apr_3", "alice", NOW, uow=object())  # type: ignore[arg-type]
 
 
 def test_two_approvers_signing_at_once_exactly_one_sees_both(store: Store) -> None:
@@ -119,7 +129,7 @@ def test_two_approvers_signing_at_once_exactly_one_sees_both(store: Store) -> No
 
         def sign(name: str, approval: str, barrier: threading.Barrier, seen: dict[str, tuple[str, ...]]) -> None:
             barrier.wait()
-            seen[name] = store.signatures.sign(approval, name, datetime.now(UTC))
+            seen[name] = store.sign(approval, name, datetime.now(UTC))
 
         threads = [threading.Thread(target=sign, args=(name, approval, barrier, seen)) for name in ("alice", "bob")]
         for thread in threads:

@@ -28,7 +28,7 @@ from purser.policy.schema import Policy
 from purser.ports.actions import ApprovalRequest
 from purser.ports.approvals import ApprovalSignatures
 from purser.ports.people import Person, grants, with_article
-from purser.ports.unit_of_work import UnitOfWorkFactory
+from purser.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 PersonLookup = Callable[[str], Person | None]
 """An approver's name → their account (None: a name without an account)."""
@@ -115,10 +115,12 @@ class ApprovalRules:
         threshold = self.two_person_threshold(amount.currency)
         if threshold is None or amount <= threshold:
             return Review()
-        signers = self.signatures.sign(request.id, approver, self.clock())
-        if len(signers) >= 2:
-            return Review(signers=signers)
-        return Review(pending=self._first_signature(request, approver, amount, threshold))
+        with self.uow.write() as uow:
+            # The signature and its audit record commit together (or neither does).
+            signers = self.signatures.sign(request.id, approver, self.clock(), uow=uow)
+            if len(signers) >= 2:
+                return Review(signers=signers)
+            return Review(pending=self._first_signature(uow, request, approver, amount, threshold))
 
     @staticmethod
     def _check_limit(person: Person, amount: Money) -> None:
@@ -133,17 +135,18 @@ class ApprovalRules:
                 "approve it"
             )
 
-    def _first_signature(self, request: ApprovalRequest, approver: str, amount: Money, threshold: Money) -> Outcome:
+    def _first_signature(
+        self, uow: UnitOfWork, request: ApprovalRequest, approver: str, amount: Money, threshold: Money
+    ) -> Outcome:
         summary = f"Approved by {approver}; a second approver is needed (two-person approval above {threshold})."
-        with self.uow.write() as uow:
-            self.audit.append(
-                "approval_signature",
-                actor=f"human:{approver}",
-                conversation_id=request.conversation_id,
-                action_id=request.action_id,
-                data={"approval_id": request.id, "amount": amount.amount_str(), "currency": amount.currency},
-                uow=uow,
-            )
+        self.audit.append(
+            "approval_signature",
+            actor=f"human:{approver}",
+            conversation_id=request.conversation_id,
+            action_id=request.action_id,
+            data={"approval_id": request.id, "amount": amount.amount_str(), "currency": amount.currency},
+            uow=uow,
+        )
         return Outcome(
             request.action_id,
             request.action,

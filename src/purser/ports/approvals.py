@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from purser.errors import PurserError
+from purser.ports.unit_of_work import UnitOfWork
 
 
 class AlreadySigned(PurserError, ValueError):
@@ -22,12 +23,14 @@ class AlreadySigned(PurserError, ValueError):
 class ApprovalSignatures(Protocol):
     """Who has approved which pending request so far."""
 
-    def sign(self, approval_id: str, signer: str, at: datetime) -> tuple[str, ...]:
-        """Record `signer`'s approval and return every signer of the request, oldest first.
+    def sign(self, approval_id: str, signer: str, at: datetime, *, uow: UnitOfWork) -> tuple[str, ...]:
+        """Record `signer`'s approval inside `uow`'s transaction (so its audit record commits with it) and
+        return every signer of the request, oldest first.
 
-        Signatures of one request are serialized (the request's row is locked), so of two approvers
-        signing at once exactly one sees both signatures. `AlreadySigned` when `signer` signed before
-        (nothing recorded)."""
+        Signatures of one request are serialized (a named lock), so of two approvers signing at once exactly
+        one sees both signatures. `AlreadySigned` when `signer` signed before and the request still waits
+        for a second signer (nothing recorded); once two have signed, a repeat returns the signers, so a
+        completion interrupted before its decision can be pressed again."""
         ...
 
     def signers(self, approval_id: str) -> tuple[str, ...]:

@@ -28,10 +28,12 @@ from purser.ports.people import (
 )
 from purser.store.gateway_tables import lock_rows
 from purser.store.people_tables import pp_approval_signatures, pp_oidc_logins, pp_people, pp_sessions, pp_tokens
+from purser.store.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from purser.ports.unit_of_work import UnitOfWork
     from purser.store.db import Database
 
 __all__ = ["SqlApprovalSignatures", "SqlPeopleRepository"]
@@ -252,26 +254,21 @@ class SqlApprovalSignatures:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def sign(self, approval_id: str, signer: str, at: datetime) -> tuple[str, ...]:
-        """Record `signer`'s approval; every signer so far, oldest first. `AlreadySigned` on a repeat."""
-
-        def unit(conn: Connection) -> tuple[str, ...]:
-            # One request's signatures in turn: of two approvers signing at once, one sees both.
-            lock_rows(conn, [f"approval:{approval_id}"], _iso(at))
-            existing = _signers(conn, approval_id)
-            if signer in existing:
-                raise AlreadySigned(f"{signer} approved this request already; a second approver must be someone else")
-            conn.execute(
-                insert(pp_approval_signatures).values(approval_id=approval_id, signer=signer, signed_at=_iso(at))
-            )
-            return (*existing, signer)
-
-        try:
-            return self.db.run_write(unit)
-        except IntegrityError:  # a concurrent press by the same approver on SQLite's deferred path
-            raise AlreadySigned(
-                f"{signer} approved this request already; a second approver must be someone else"
-            ) from None
+    def sign(self, approval_id: str, signer: str, at: datetime, *, uow: UnitOfWork) -> tuple[str, ...]:
+        """Record `signer`'s approval in `uow`'s transaction (a `SqlUnitOfWork` of this database); every
+        signer so far, oldest first. `AlreadySigned` on a repeat while a second signer is still needed."""
+        if not isinstance(uow, SqlUnitOfWork):
+            raise TypeError("SqlApprovalSignatures signs inside the SQL unit of work of its database")
+        conn = uow.conn
+        # One request's signatures in turn: of two approvers signing at once, one sees both.
+        lock_rows(conn, [f"approval:{approval_id}"], _iso(at))
+        existing = _signers(conn, approval_id)
+        if signer in existing:
+            if len(existing) >= 2:
+                return existing
+            raise AlreadySigned(f"{signer} approved this request already; a second approver must be someone else")
+        conn.execute(insert(pp_approval_signatures).values(approval_id=approval_id, signer=signer, signed_at=_iso(at)))
+        return (*existing, signer)
 
     def signers(self, approval_id: str) -> tuple[str, ...]:
         """The request's signers, oldest first."""
