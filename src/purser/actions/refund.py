@@ -30,9 +30,10 @@ def prepare(ctx: Context, args: RefundArgs) -> Prepared:
     """Resolve the charge and amount, apply the hard rules, then the envelope."""
     charge = resolve.charge(ctx.snapshot, args.charge_id)
     currency = charge.amount.currency
+    what = f"{charge.amount.format()} charge of {day(charge.created)}"  # how the customer knows it (no charge id)
     usage = ctx.usage or RefundUsage(0, Money.zero(currency), Money.zero(currency))
     if charge.status is not ChargeStatus.SUCCEEDED:
-        raise Refusal("not_refundable", f"Charge {charge.id} did not succeed, so there is nothing to refund.")
+        raise Refusal("not_refundable", f"The {what} did not go through, so there is nothing to refund.")
     if args.reason == "fraudulent" and "fraud" in ctx.policy.escalation.triggers:
         raise Refusal(
             "fraud",
@@ -45,14 +46,14 @@ def prepare(ctx: Context, args: RefundArgs) -> Prepared:
         status: Literal["refused", "escalated"] = "escalated" if decision.kind == "escalate" else "refused"
         raise Refusal(
             "disputed",
-            f"Charge {charge.id} is disputed with your bank, so it cannot be refunded here; "
+            f"The {what} is disputed with your bank, so it cannot be refunded here; "
             + ("a teammate will take this over." if status == "escalated" else "the dispute decides the outcome."),
             status=status,
             handoff_reason=decision.handoff_reason,
         )
     left = remaining(charge, usage.reserved_on_charge)
     if left.is_zero:
-        raise Refusal("already_refunded", f"Charge {charge.id} has already been refunded in full.")
+        raise Refusal("already_refunded", f"The {what} has already been refunded in full.")
     if args.amount is None:
         amount = left
     else:
@@ -65,7 +66,7 @@ def prepare(ctx: Context, args: RefundArgs) -> Prepared:
         if amount > left:
             raise Refusal(
                 "exceeds_refundable",
-                f"At most {left.format()} of charge {charge.id} can still be refunded.",
+                f"At most {left.format()} of the {what} can still be refunded.",
             )
     check = check_refund(ctx.policy, ctx.snapshot, charge, amount, usage)
     quote = {

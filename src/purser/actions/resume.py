@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from purser.actions import resolve
-from purser.actions.base import ActionSpec, Context, Executed, Prepared, Refusal, StrictArgs, iso
+from purser.actions.base import ActionSpec, Context, Executed, Prepared, Refusal, StrictArgs, day, iso
 from purser.domain import SubscriptionId, SubscriptionStatus
+from purser.money import Money
 from purser.processors import BillingProcessor
 
 
@@ -35,8 +36,19 @@ def prepare(ctx: Context, args: ResumeArgs) -> Prepared:
             f"Keep your {plan.name} plan: the cancellation is withdrawn and it renews on "
             f"{sub.current_period_end.day} {sub.current_period_end:%B %Y} at {price.format()} per {plan.interval}."
         )
+    elif sub.current_period_end <= ctx.snapshot.now:
+        # the paid period is over: resuming starts a new period now, invoiced and charged at once
+        quote["amount_due_now"] = price.amount_str()
+        summary = (
+            f"Resume your {plan.name} plan now: you pay {price.format()} today for a new {plan.interval}, "
+            f"then {price.format()} per {plan.interval}."
+        )
     else:
-        summary = f"Resume your {plan.name} plan now; billing restarts at {price.format()} per {plan.interval}."
+        quote.update(amount_due_now=Money.zero(price.currency).amount_str(), renews_at=iso(sub.current_period_end))
+        summary = (
+            f"Resume your {plan.name} plan now; nothing is charged today, and billing continues at "
+            f"{price.format()} per {plan.interval} on {day(sub.current_period_end)}."
+        )
     return Prepared(quote, {"subscription_id": sub.id, "cancellation_withdrawn": withdraw}, summary)
 
 

@@ -184,6 +184,12 @@ PAST_REFUND = re.compile(
 )
 """A refund told as history ("last month you already gave me one refund"), not asked for now."""
 
+VAT_PAID_QUESTION = re.compile(
+    r"\b(?:how much|what)\b[^.?!]{0,30}\b(?:vat|tax|taxes)\b[^.?!]{0,30}\b(?:pay|paid|charged|on|was|were|included)\b"
+    r"|\b(?:vat|tax) (?:rate|percentage|percent)\b|\bwhat (?:percent|percentage|rate)\b[^.?!]{0,20}\b(?:vat|tax)\b"
+)
+"""A question about the VAT paid or its rate ("how much VAT did I pay?"), answered from the invoices."""
+
 VAT_ZERO_QUESTION = re.compile(
     r"(?=.*\b(?:vat|tax|btw|tva|iva|mwst|ust)\b)(?=.*(?:\b0 ?%|\bzero\b|\bno (?:vat|tax)\b|\bwithout (?:vat|tax)\b"
     r"|\b(?:not|n't|never) \w+ (?:any )?(?:vat|tax)\b"

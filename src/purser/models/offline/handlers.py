@@ -178,6 +178,22 @@ def _below(acct: Account, charge: dict[str, Any], amount: Any) -> bool:
     return wanted is not None and left is not None and 0 < wanted < left
 
 
+def _already_refunded(acct: Account, norm: str, raw: str) -> None:
+    """The customer names (by date or invoice) a charge refunded in full before: say so rather than list others."""
+    spans, refs = parse_dates(norm, acct.now), acct.invoice_refs(raw)
+    if not (spans or refs):
+        return
+    done = [c for c in acct.charges if c.get("status", "succeeded") == "succeeded" and not acct.refundable(c)]
+    named = acct.filter_charges(done, spans, [], refs)
+    if len(named) == 1:
+        raise StopTurn(
+            f"The {fmt_money(named[0].get('amount'), named[0].get('currency'))} charge of "
+            f"{fmt_date(named[0].get('created'))} has already been refunded in full, so there is nothing left to "
+            "refund on it. Refunds usually take 5 to 10 business days to reach the card.",
+            Open("clarify", "refund"),
+        )
+
+
 def _has_hint(acct: Account, norm: str, raw: str) -> bool:
     return bool(
         acct.invoice_refs(raw) or parse_dates(norm, acct.now) or parse_amounts(norm) or _LAST.search(norm)
@@ -216,6 +232,7 @@ def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any]
         cands = pool
     amounts = parse_amounts(norm) or parse_amounts(whole)
     if not cands:
+        _already_refunded(acct, norm, job.text)
         what = f" of {fmt_money(amounts[0].value, amounts[0].currency or acct.currency)}" if amounts else ""
         listing = _charge_list(acct, pool)
         raise StopTurn(

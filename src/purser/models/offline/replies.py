@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import re
+from decimal import Decimal
 from typing import Any
 
-from purser.models.offline.account import Account, fmt_date, fmt_money
+from purser.models.offline.account import Account, fmt_date, fmt_money, money_minor
+from purser.models.offline.cues import VAT_PAID_QUESTION
 from purser.money import InvalidAmount, Money
 
 __all__ = ["account_answer", "knowledge_answer", "social_reply"]
@@ -61,7 +63,9 @@ def account_answer(acct: Account, normalized: str) -> str:
         "balance": re.search(r"\b(?:balance|owe|unpaid|outstanding|past due)\b", normalized),
         "retry": re.search(r"\b(?:try|retry|re-try|attempt|charge)\w*\b[^.?!]{0,20}\b(?:again|next)\b", normalized),
         "email": re.search(r"\b(?:email|e-mail)\b", normalized),
-        "vat": re.search(r"\b(?:vat|tax id|tax number)\b", normalized),
+        "vat_paid": VAT_PAID_QUESTION.search(normalized),
+        "vat": re.search(r"\b(?:vat (?:id|number|no)|tax id|tax number)\b", normalized)
+        or (not VAT_PAID_QUESTION.search(normalized) and re.search(r"\bvat\b", normalized)),
         "trial": re.search(
             r"\b(?:trial|trialing|free period|free (?:days|weeks|month)|first (?:time|charge|payment|invoice|bill)"
             r"|(?:start|begin) (?:paying|charging|billing)|(?:charged|billed|pay|paying) at all)\b",
@@ -134,10 +138,34 @@ def account_answer(acct: Account, normalized: str) -> str:
         parts.append(_next_retry(acct))
     if "email" in wanted:
         parts.append(f"Invoices go to {acct.customer.get('email')}.")
+    if "vat_paid" in wanted:
+        parts.append(_vat_paid(acct))
     if "vat" in wanted:
         vat = acct.customer.get("vat_id")
         parts.append(f"Your VAT id on file is {vat}." if vat else "There's no VAT id on file.")
     return " ".join(parts) or "Your account looks fine."
+
+
+def _vat_paid(acct: Account) -> str:
+    """The VAT on the latest invoice that has any, with its rate; or that the invoices carry none."""
+    taxed = sorted(
+        (i for i in acct.invoices if money_minor(i.get("tax"), i.get("currency") or acct.currency)),
+        key=lambda i: str(i.get("created", "")),
+        reverse=True,
+    )
+    if not taxed:
+        return "Your invoices carry no VAT."
+    inv = taxed[0]
+    cur = str(inv.get("currency") or acct.currency)
+    tax, total = money_minor(inv.get("tax"), cur) or 0, money_minor(inv.get("total") or inv.get("amount"), cur) or 0
+    net = total - tax
+    pct = f"{(Decimal(tax) * 100 / Decimal(net)).quantize(Decimal('0.1')):f}".rstrip("0").rstrip(".") if net > 0 else ""
+    rate = f" ({pct} % VAT)" if pct else ""
+    return (
+        f"Your last invoice with VAT, {inv.get('number') or 'of ' + fmt_date(inv.get('created'))} of "
+        f"{fmt_date(inv.get('created'))}, was {fmt_money(inv.get('total') or inv.get('amount'), cur)} including "
+        f"{fmt_money(inv.get('tax'), cur)} of VAT{rate}."
+    )
 
 
 _META = re.compile(

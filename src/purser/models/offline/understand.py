@@ -50,6 +50,7 @@ from purser.models.offline.cues import (
     SEAT_CHANGE_CUE,
     TRIAL_QUESTION,
     UNDO_CANCEL,
+    VAT_PAID_QUESTION,
     VAT_ZERO_QUESTION,
     WHEN_RETRY,
     WHICH_CARD,
@@ -371,8 +372,11 @@ def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
         found = extract_billing(raw)  # a VAT id or address split across sentences ("our USt-IdNr.: DE 136 ...")
         if found["vat_id"] or found["address"]:
             requests = [Request(Intent.UPDATE_BILLING, raw, whole, 0.8)]
-    if VAT_ZERO_QUESTION.search(whole) and not re.search(r"\b(?:send|email|resend|update|change|add|remove)\b", whole):
+    acting = re.search(r"\b(?:send|email|resend|update|change|add|remove)\b", whole)
+    if VAT_ZERO_QUESTION.search(whole) and not acting:
         requests = [Request(Intent.POLICY_QUESTION, raw, whole, 0.8)]  # "0% VAT on our invoice — is that a mistake?"
+    elif VAT_PAID_QUESTION.search(whole) and not acting:
+        requests = [Request(Intent.ACCOUNT_QUESTION, raw, whole, 0.8)]  # "how much VAT did I pay?": the invoices say
     if any(r.intent == Intent.ACCOUNT_QUESTION for r in requests):
         # "when is my next bill, and how much?": the bare "how much" is about that bill, not a change to price
         requests = [
