@@ -23,7 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,6 +98,7 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         # SQLite serializes writers; within one process a lock keeps BEGIN IMMEDIATE transactions orderly.
         self._write_lock = threading.RLock()
+        self._one_connection = url in ("sqlite://", "sqlite:///:memory:")
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_on_connect)
             if url not in ("sqlite://", "sqlite:///:memory:"):
@@ -118,8 +119,12 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction: a deferred BEGIN on SQLite (never the write lock), plain BEGIN on
-        PostgreSQL. Its statements see one consistent snapshot; writing through it is a bug."""
-        with self.engine.connect() as conn:
+        PostgreSQL. Its statements see one consistent snapshot; writing through it is a bug.
+
+        An in-memory database is one shared connection (StaticPool): there a read takes the write
+        lock too, so a read on one thread (a channel delivery) never begins a transaction inside
+        another thread's write on that connection."""
+        with self._write_lock if self._one_connection else nullcontext(), self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(**{_READ: True})
             yield conn
