@@ -122,11 +122,18 @@ def test_over_cap_refund_pending_then_approved_live(browser: object, live_server
     item.first.get_by_role("button", name="Approve").click()
     admin.wait_for_selector("#flash >> text=resumed")
 
-    # The customer's open widget updates without a reload (EventSource).
-    customer.wait_for_selector(".pw-card[data-state=approved]")
-    customer.wait_for_selector(".pw-result[data-status=succeeded]")
+    # The customer's open widget updates without a reload (EventSource): the pending card becomes
+    # the outcome (no "a teammate is reviewing this" left, no second strip saying the same thing).
+    approved = customer.locator(".pw-card[data-state=approved][data-status=succeeded]")
+    approved.wait_for()
+    assert "reviewing" not in approved.inner_text()
+    assert "Refund" in approved.inner_text() and customer.locator(".pw-pending, .pw-spinner").count() == 0
+    assert customer.locator(".pw-result").count() == 0
     customer.wait_for_function("document.querySelector('#account').innerText.includes('ch_lena_11')")
     shot(customer, "05-approved-live")
+    customer.reload()  # the transcript tells the same story after a reload
+    customer.locator(".pw-card[data-state=approved][data-status=succeeded]").wait_for()
+    assert "reviewing" not in customer.locator(".pw-card[data-state=approved]").inner_text()
 
     # The audit tab verifies the chain.
     admin.get_by_role("tab", name="Audit log").click()

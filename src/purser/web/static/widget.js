@@ -2,15 +2,17 @@
  *
  *   <script src="https://support.example.com/widget.js"
  *           data-customer-id="cus_123" data-user-hash="<hex HMAC-SHA256(secret, customer_id)>"
- *           data-name="Acme Billing" data-color="#4f46e5" data-logo="/logo.png"
+ *           data-name="Acme Billing" data-color="#4f46e5" data-logo="/logo.png" data-locale="de"
  *           data-greeting="Hi! Ask me anything about your bill."></script>
  *
- * Or from script: Purser.mount({customerId, userHash, name, color, logo, greeting, target, onEvent, fresh}).
+ * Or from script: Purser.mount({customerId, userHash, name, color, logo, greeting, locale, target, onEvent, fresh}).
  * The conversation id is kept in sessionStorage, so a reload resumes it (fresh: true starts anew).
  * Renders DESIGN §7 events: messages with citations, confirmation cards (Confirm/Decline with the
- * exact quote), the pending-approval state (updated live over Server-Sent Events) and handoffs.
- * While the agent's reply streams, its text grows in a provisional bubble (SSE `message_delta`),
- * which the turn's final events replace.
+ * exact quote, laid out from the channels' quote-fact table), the pending-approval state (updated
+ * live over Server-Sent Events to the outcome), handoffs and teammates' replies. While the agent's
+ * reply streams, its text grows in a provisional bubble (SSE `message_delta`), which the turn's
+ * final events replace. Strings come in en/de/fr/es/pt (the `locale` option, else the page's lang).
+ * docs/widget.md describes the decisions (quick replies, rating, invoice links, formats).
  */
 (function () {
   "use strict";
@@ -18,6 +20,275 @@
   var script = document.currentScript;
   var ORIGIN = script ? new URL(script.src, location.href).origin : location.origin;
   var uid = 0;
+
+  /* -- strings: one table per language; a missing key falls back to English ---------------- */
+  var STRINGS = {
+    en: {
+      placeholder: "Type your message…", send: "Send", hint: "Enter sends, Shift+Enter adds a line.",
+      messageTo: "Message to {title}", openChat: "Open chat with {title}", launcher: "Chat", close: "Close chat",
+      chat: "{title} chat", conversation: "Conversation", endChat: "End chat", title: "Billing support",
+      youSaid: "You said: ", botSaid: "{name} said: ", teammateSaid: "{name} said: ", teammate: "Teammate",
+      sources: "Sources", confirmTitle: "Please confirm: {action}", confirm: "Confirm", decline: "Decline",
+      youConfirmed: "You confirmed.", youDeclined: "You declined.", confirmationNeeded: "Confirmation needed: ",
+      awaiting: "Awaiting approval", reviewing: "A teammate is reviewing this. You can keep this window open; the answer appears here.",
+      approved: "Approved", notApproved: "Not approved", didNotGoThrough: "It did not go through", update: "Update: ",
+      handoffTitle: "Handed to a teammate. ", handoffText: "A person from our team will continue this conversation here.",
+      errVerify: "We could not verify who you are. Please sign in again.",
+      errSlow: "You're sending messages quickly — please wait a moment.", errGeneric: "Something went wrong: ",
+      newMessage: "New message", newTeammate: "New message from {name}", typing: "{name} is typing…",
+      suggested: "Suggested replies", rateQuestion: "How was this conversation?", rateUp: "Helpful",
+      rateDown: "Not helpful", rateComment: "Anything to add? (optional)", rateSend: "Send rating",
+      rateThanks: "Thank you for your feedback.", rateFailed: "Your rating could not be sent: ",
+      download: "Download PDF", downloadFailed: "The PDF could not be prepared: ",
+    },
+    de: {
+      placeholder: "Nachricht eingeben…", send: "Senden", hint: "Enter sendet, Umschalt+Enter fügt eine Zeile ein.",
+      messageTo: "Nachricht an {title}", openChat: "Chat mit {title} öffnen", launcher: "Chat", close: "Chat schließen",
+      chat: "Chat mit {title}", conversation: "Unterhaltung", endChat: "Chat beenden", title: "Abrechnungs-Support",
+      youSaid: "Sie schrieben: ", botSaid: "{name} schrieb: ", teammateSaid: "{name} schrieb: ", teammate: "Teammitglied",
+      sources: "Quellen", confirmTitle: "Bitte bestätigen: {action}", confirm: "Bestätigen", decline: "Ablehnen",
+      youConfirmed: "Sie haben bestätigt.", youDeclined: "Sie haben abgelehnt.", confirmationNeeded: "Bestätigung nötig: ",
+      awaiting: "Wartet auf Freigabe", reviewing: "Ein Teammitglied prüft das. Lassen Sie dieses Fenster offen; die Antwort erscheint hier.",
+      approved: "Freigegeben", notApproved: "Nicht freigegeben", didNotGoThrough: "Das hat nicht geklappt", update: "Neuigkeit: ",
+      handoffTitle: "An ein Teammitglied übergeben. ", handoffText: "Eine Person aus unserem Team führt die Unterhaltung hier fort.",
+      errVerify: "Wir konnten Sie nicht verifizieren. Bitte melden Sie sich erneut an.",
+      errSlow: "Sie senden sehr schnell — bitte warten Sie einen Moment.", errGeneric: "Etwas ist schiefgelaufen: ",
+      newMessage: "Neue Nachricht", newTeammate: "Neue Nachricht von {name}", typing: "{name} schreibt…",
+      suggested: "Antwortvorschläge", rateQuestion: "Wie war diese Unterhaltung?", rateUp: "Hilfreich",
+      rateDown: "Nicht hilfreich", rateComment: "Möchten Sie etwas ergänzen? (optional)", rateSend: "Bewertung senden",
+      rateThanks: "Danke für Ihre Rückmeldung.", rateFailed: "Ihre Bewertung konnte nicht gesendet werden: ",
+      download: "PDF herunterladen", downloadFailed: "Das PDF konnte nicht erstellt werden: ",
+    },
+    fr: {
+      placeholder: "Écrivez votre message…", send: "Envoyer", hint: "Entrée envoie, Maj+Entrée ajoute une ligne.",
+      messageTo: "Message à {title}", openChat: "Ouvrir le chat avec {title}", launcher: "Chat", close: "Fermer le chat",
+      chat: "Chat {title}", conversation: "Conversation", endChat: "Terminer", title: "Support facturation",
+      youSaid: "Vous avez écrit : ", botSaid: "{name} a écrit : ", teammateSaid: "{name} a écrit : ", teammate: "Conseiller",
+      sources: "Sources", confirmTitle: "Veuillez confirmer : {action}", confirm: "Confirmer", decline: "Refuser",
+      youConfirmed: "Vous avez confirmé.", youDeclined: "Vous avez refusé.", confirmationNeeded: "Confirmation requise : ",
+      awaiting: "En attente d'approbation", reviewing: "Un conseiller examine votre demande. Gardez cette fenêtre ouverte ; la réponse s'affichera ici.",
+      approved: "Approuvé", notApproved: "Non approuvé", didNotGoThrough: "Cela n'a pas abouti", update: "Mise à jour : ",
+      handoffTitle: "Transmis à un conseiller. ", handoffText: "Une personne de notre équipe poursuivra la conversation ici.",
+      errVerify: "Nous n'avons pas pu vérifier votre identité. Veuillez vous reconnecter.",
+      errSlow: "Vous envoyez des messages très vite — patientez un instant.", errGeneric: "Une erreur est survenue : ",
+      newMessage: "Nouveau message", newTeammate: "Nouveau message de {name}", typing: "{name} écrit…",
+      suggested: "Réponses suggérées", rateQuestion: "Comment s'est passée cette conversation ?", rateUp: "Utile",
+      rateDown: "Pas utile", rateComment: "Un commentaire ? (facultatif)", rateSend: "Envoyer l'avis",
+      rateThanks: "Merci pour votre avis.", rateFailed: "Votre avis n'a pas pu être envoyé : ",
+      download: "Télécharger le PDF", downloadFailed: "Le PDF n'a pas pu être préparé : ",
+    },
+    es: {
+      placeholder: "Escribe tu mensaje…", send: "Enviar", hint: "Intro envía, Mayús+Intro añade una línea.",
+      messageTo: "Mensaje para {title}", openChat: "Abrir el chat con {title}", launcher: "Chat", close: "Cerrar el chat",
+      chat: "Chat de {title}", conversation: "Conversación", endChat: "Terminar", title: "Soporte de facturación",
+      youSaid: "Escribiste: ", botSaid: "{name} escribió: ", teammateSaid: "{name} escribió: ", teammate: "Agente",
+      sources: "Fuentes", confirmTitle: "Confirma, por favor: {action}", confirm: "Confirmar", decline: "Rechazar",
+      youConfirmed: "Has confirmado.", youDeclined: "Has rechazado.", confirmationNeeded: "Se necesita confirmación: ",
+      awaiting: "Pendiente de aprobación", reviewing: "Un agente lo está revisando. Puedes dejar esta ventana abierta; la respuesta aparecerá aquí.",
+      approved: "Aprobado", notApproved: "No aprobado", didNotGoThrough: "No se pudo completar", update: "Novedad: ",
+      handoffTitle: "Transferido a un agente. ", handoffText: "Una persona de nuestro equipo continuará la conversación aquí.",
+      errVerify: "No pudimos verificar tu identidad. Vuelve a iniciar sesión.",
+      errSlow: "Estás enviando mensajes muy rápido; espera un momento.", errGeneric: "Algo salió mal: ",
+      newMessage: "Mensaje nuevo", newTeammate: "Mensaje nuevo de {name}", typing: "{name} está escribiendo…",
+      suggested: "Respuestas sugeridas", rateQuestion: "¿Qué tal fue esta conversación?", rateUp: "Útil",
+      rateDown: "No útil", rateComment: "¿Algo que añadir? (opcional)", rateSend: "Enviar valoración",
+      rateThanks: "Gracias por tu opinión.", rateFailed: "No se pudo enviar tu valoración: ",
+      download: "Descargar PDF", downloadFailed: "No se pudo preparar el PDF: ",
+    },
+    pt: {
+      placeholder: "Escreva a sua mensagem…", send: "Enviar", hint: "Enter envia, Shift+Enter acrescenta uma linha.",
+      messageTo: "Mensagem para {title}", openChat: "Abrir o chat com {title}", launcher: "Chat", close: "Fechar o chat",
+      chat: "Chat de {title}", conversation: "Conversa", endChat: "Terminar", title: "Suporte de faturação",
+      youSaid: "Você escreveu: ", botSaid: "{name} escreveu: ", teammateSaid: "{name} escreveu: ", teammate: "Atendente",
+      sources: "Fontes", confirmTitle: "Confirme, por favor: {action}", confirm: "Confirmar", decline: "Recusar",
+      youConfirmed: "Você confirmou.", youDeclined: "Você recusou.", confirmationNeeded: "Confirmação necessária: ",
+      awaiting: "A aguardar aprovação", reviewing: "Um atendente está a analisar o pedido. Pode manter esta janela aberta; a resposta aparece aqui.",
+      approved: "Aprovado", notApproved: "Não aprovado", didNotGoThrough: "Não foi concluído", update: "Novidade: ",
+      handoffTitle: "Transferido para um atendente. ", handoffText: "Uma pessoa da nossa equipa continuará a conversa aqui.",
+      errVerify: "Não foi possível verificar a sua identidade. Inicie sessão novamente.",
+      errSlow: "Está a enviar mensagens muito depressa — aguarde um momento.", errGeneric: "Algo correu mal: ",
+      newMessage: "Nova mensagem", newTeammate: "Nova mensagem de {name}", typing: "{name} está a escrever…",
+      suggested: "Respostas sugeridas", rateQuestion: "Como correu esta conversa?", rateUp: "Útil",
+      rateDown: "Pouco útil", rateComment: "Algo a acrescentar? (opcional)", rateSend: "Enviar avaliação",
+      rateThanks: "Obrigado pela sua opinião.", rateFailed: "Não foi possível enviar a avaliação: ",
+      download: "Descarregar PDF", downloadFailed: "Não foi possível preparar o PDF: ",
+    },
+  };
+
+  /* Card titles by action (an action not listed is shown with its name made readable). */
+  var ACTIONS = {
+    en: { refund: "Refund", change_plan: "Plan change", change_seats: "Seat change", cancel: "Cancellation", pause: "Pause",
+      resume: "Resume", send_invoice: "Invoice by email", update_billing_details: "Billing details",
+      retry_payment: "Payment retry", payment_method_link: "Card update link" },
+    de: { refund: "Erstattung", change_plan: "Tarifwechsel", change_seats: "Plätze ändern", cancel: "Kündigung",
+      pause: "Pausieren", resume: "Fortsetzen", send_invoice: "Rechnung per E-Mail", update_billing_details: "Rechnungsdaten",
+      retry_payment: "Zahlung erneut versuchen", payment_method_link: "Link zur Kartenänderung" },
+    fr: { refund: "Remboursement", change_plan: "Changement d'offre", change_seats: "Changement de places",
+      cancel: "Résiliation", pause: "Pause", resume: "Reprise", send_invoice: "Facture par e-mail",
+      update_billing_details: "Coordonnées de facturation", retry_payment: "Nouvelle tentative de paiement",
+      payment_method_link: "Lien de mise à jour de la carte" },
+    es: { refund: "Reembolso", change_plan: "Cambio de plan", change_seats: "Cambio de plazas", cancel: "Cancelación",
+      pause: "Pausa", resume: "Reanudación", send_invoice: "Factura por correo", update_billing_details: "Datos de facturación",
+      retry_payment: "Reintento de pago", payment_method_link: "Enlace para cambiar la tarjeta" },
+    pt: { refund: "Reembolso", change_plan: "Mudança de plano", change_seats: "Mudança de lugares", cancel: "Cancelamento",
+      pause: "Pausa", resume: "Retoma", send_invoice: "Fatura por e-mail", update_billing_details: "Dados de faturação",
+      retry_payment: "Nova tentativa de pagamento", payment_method_link: "Link para mudar o cartão" },
+  };
+
+  /* Quote labels of the channels' table (purser.channels.render.QUOTE_FACTS), by English label. */
+  var LABELS = {
+    de: { Plan: "Tarif", Seats: "Plätze", Invoice: "Rechnung", Card: "Karte", "Sent to": "Gesendet an",
+      "Invoice email": "Rechnungs-E-Mail", Name: "Name", "Billing address": "Rechnungsadresse", "VAT id": "USt-IdNr.",
+      Amount: "Betrag", Total: "Gesamt", "Issued on": "Ausgestellt am", "Original charge": "Ursprüngliche Zahlung",
+      "Charged on": "Belastet am", Tax: "Steuer", "Due now": "Jetzt fällig", Credit: "Gutschrift",
+      "Next invoice": "Nächste Rechnung", "Takes effect": "Gilt ab", "Pause starts": "Pause beginnt",
+      "Ends on": "Endet am", "Resumes on": "Läuft wieder ab", "Renews on": "Verlängert sich am",
+      "Then per period": "Danach pro Zeitraum" },
+    fr: { Plan: "Offre", Seats: "Places", Invoice: "Facture", Card: "Carte", "Sent to": "Envoyé à",
+      "Invoice email": "E-mail de facturation", Name: "Nom", "Billing address": "Adresse de facturation",
+      "VAT id": "N° de TVA", Amount: "Montant", Total: "Total", "Issued on": "Émise le",
+      "Original charge": "Paiement d'origine", "Charged on": "Débité le", Tax: "Taxe", "Due now": "À payer maintenant",
+      Credit: "Avoir", "Next invoice": "Prochaine facture", "Takes effect": "Prend effet le",
+      "Pause starts": "Début de la pause", "Ends on": "Se termine le", "Resumes on": "Reprend le",
+      "Renews on": "Se renouvelle le", "Then per period": "Ensuite par période" },
+    es: { Plan: "Plan", Seats: "Plazas", Invoice: "Factura", Card: "Tarjeta", "Sent to": "Enviado a",
+      "Invoice email": "Correo de facturación", Name: "Nombre", "Billing address": "Dirección de facturación",
+      "VAT id": "NIF-IVA", Amount: "Importe", Total: "Total", "Issued on": "Emitida el",
+      "Original charge": "Cargo original", "Charged on": "Cobrado el", Tax: "Impuesto", "Due now": "A pagar ahora",
+      Credit: "Crédito", "Next invoice": "Próxima factura", "Takes effect": "Efectivo desde",
+      "Pause starts": "Inicio de la pausa", "Ends on": "Termina el", "Resumes on": "Se reanuda el",
+      "Renews on": "Se renueva el", "Then per period": "Después, por periodo" },
+    pt: { Plan: "Plano", Seats: "Lugares", Invoice: "Fatura", Card: "Cartão", "Sent to": "Enviado para",
+      "Invoice email": "E-mail de faturação", Name: "Nome", "Billing address": "Morada de faturação",
+      "VAT id": "N.º de IVA", Amount: "Valor", Total: "Total", "Issued on": "Emitida em",
+      "Original charge": "Cobrança original", "Charged on": "Cobrado em", Tax: "Imposto", "Due now": "A pagar agora",
+      Credit: "Crédito", "Next invoice": "Próxima fatura", "Takes effect": "Entra em vigor",
+      "Pause starts": "Início da pausa", "Ends on": "Termina em", "Resumes on": "Retoma em",
+      "Renews on": "Renova em", "Then per period": "Depois, por período" },
+  };
+
+  /* Suggested replies while a confirmation of this action is open: [button label, text sent as the
+   * customer's message]. §7 events carry no choices, so the widget offers the usual alternatives;
+   * Confirm and Decline stay the structured answer to the card itself. */
+  var QUICK_REPLIES = {
+    en: { cancel: [["Pause instead", "Pause my subscription instead"]], pause: [["Cancel instead", "Cancel my subscription instead"]],
+      refund: [["Show my charges", "Show my charges"]], change_plan: [["Other plans", "What plans are available?"]] },
+    de: { cancel: [["Lieber pausieren", "Ich möchte mein Abo lieber pausieren"]], pause: [["Lieber kündigen", "Ich möchte mein Abo lieber kündigen"]],
+      refund: [["Meine Zahlungen", "Zeig mir meine Zahlungen"]], change_plan: [["Andere Tarife", "Welche Tarife gibt es?"]] },
+    fr: { cancel: [["Plutôt mettre en pause", "Je préfère mettre mon abonnement en pause"]],
+      pause: [["Plutôt résilier", "Je préfère résilier mon abonnement"]],
+      refund: [["Mes paiements", "Montrez-moi mes paiements"]], change_plan: [["Autres offres", "Quelles offres existent ?"]] },
+    es: { cancel: [["Mejor pausar", "Prefiero pausar mi suscripción"]], pause: [["Mejor cancelar", "Prefiero cancelar mi suscripción"]],
+      refund: [["Mis cargos", "Muéstrame mis cargos"]], change_plan: [["Otros planes", "¿Qué planes hay?"]] },
+    pt: { cancel: [["Prefiro pausar", "Prefiro pausar a minha assinatura"]], pause: [["Prefiro cancelar", "Prefiro cancelar a minha assinatura"]],
+      refund: [["As minhas cobranças", "Mostre-me as minhas cobranças"]], change_plan: [["Outros planos", "Que planos existem?"]] },
+  };
+
+  /* Number and date formats per language: money as Babel's en_US does on the server ("$20.00"),
+   * dates in one format everywhere ("1 December 2026"; the calendar day in UTC, as the server). */
+  var FORMATS = { en: ["en-US", "en-GB"], de: ["de-DE", "de-DE"], fr: ["fr-FR", "fr-FR"], es: ["es-ES", "es-ES"], pt: ["pt-PT", "pt-PT"] };
+
+  function pickLocale(wanted) {
+    var tag = String(wanted || "").toLowerCase().slice(0, 2);
+    return STRINGS[tag] ? tag : "en";
+  }
+
+  function translator(locale) {
+    var table = STRINGS[locale], base = STRINGS.en;
+    return function (key, vars) {
+      var text = table[key] !== undefined ? table[key] : base[key];
+      return String(text).replace(/\{(\w+)\}/g, function (_, name) { return vars && name in vars ? vars[name] : ""; });
+    };
+  }
+
+  /* The channels' table, copied for when /api/widget/quote-facts cannot be read (an older server). */
+  var FALLBACK_FACTS = [
+    ["plan", "Plan", "text"], ["seats", "Seats", "text"], ["number", "Invoice", "text"], ["card", "Card", "text"],
+    ["to", "Sent to", "text"], ["email", "Invoice email", "text"], ["name", "Name", "text"],
+    ["address", "Billing address", "text"], ["vat_id", "VAT id", "text"], ["amount", "Amount", "money"],
+    ["total", "Total", "money"], ["created", "Issued on", "date"], ["charge_amount", "Original charge", "money"],
+    ["charge_created", "Charged on", "date"], ["lines", "", "lines"], ["tax", "Tax", "money"],
+    ["amount_due_now", "Due now", "money"], ["credit", "Credit", "money"], ["next_invoice_amount", "Next invoice", "money"],
+    ["effective_at", "Takes effect", "date"], ["starts_at", "Pause starts", "date"], ["ends_at", "Ends on", "date"],
+    ["period_end", "Ends on", "date"], ["resumes_at", "Resumes on", "date"], ["renews_at", "Renews on", "date"],
+    ["next_charge", "Then per period", "money"],
+  ].map(function (r) { return { key: r[0], label: r[1], kind: r[2] }; });
+
+  var factTables = {}; // api origin -> promise of the table
+
+  function loadFacts(api) {
+    if (!factTables[api]) {
+      factTables[api] = fetch(api + "/api/widget/quote-facts", { credentials: "omit" })
+        .then(function (res) { if (!res.ok) throw new Error(String(res.status)); return res.json(); })
+        .then(function (data) { return data.facts; })
+        .catch(function () { return FALLBACK_FACTS; });
+    }
+    return factTables[api];
+  }
+
+  var DECIMAL = /^-?\d+(\.\d+)?$/;
+
+  function formatMoney(amount, currency, locale) {
+    if ((typeof amount !== "string" && typeof amount !== "number") || !DECIMAL.test(String(amount))) return null;
+    if (typeof currency !== "string" || !currency) return null;
+    try {
+      // A decimal string is formatted exactly (Intl takes strings): no float ever holds the amount.
+      return new Intl.NumberFormat(FORMATS[locale][0], { style: "currency", currency: currency.toUpperCase() })
+        .format(String(amount));
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function formatDate(value, locale) {
+    if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}/.test(value)) return null;
+    var d = new Date(value.length === 10 ? value + "T00:00:00Z" : value);
+    if (isNaN(d.getTime())) return null;
+    return d.toLocaleDateString(FORMATS[locale][1], { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+  }
+
+  function isZero(value) { return DECIMAL.test(String(value)) && /^-?0*(\.0*)?$/.test(String(value)); }
+
+  function planChange(quote) {
+    var facts = [], before = quote.from_plan, after = quote.to_plan;
+    if (before && after && typeof before === "object" && typeof after === "object" && before.name !== after.name) {
+      facts.push(["Plan", before.name + " → " + after.name]);
+    }
+    var old = quote.from_quantity, neu = quote.to_quantity;
+    if (typeof old === "number" && typeof neu === "number" && old !== neu) facts.push(["Seats", old + " → " + neu]);
+    return facts;
+  }
+
+  function lineFacts(lines, currency, locale) {
+    var facts = [];
+    (Array.isArray(lines) ? lines : []).forEach(function (line) {
+      if (line && typeof line === "object" && typeof line.description === "string") {
+        facts.push([line.description, formatMoney(line.amount, line.currency || currency, locale) || "", true]);
+      }
+    });
+    return facts;
+  }
+
+  /* A quote's customer-facing facts, [label, value, isLine], by the rules of render.quote_facts: only
+   * keys in the table, in its order, one fact per label, zero amounts other than `amount` left out. */
+  function quoteFacts(quote, table, locale) {
+    var currency = quote.currency, seen = {};
+    var facts = "plan" in quote || "seats" in quote ? [] : planChange(quote);
+    var hasLines = table.some(function (row) { return row.kind === "lines"; });
+    table.forEach(function (row) {
+      if (!(row.key in quote) || (row.label && seen[row.label])) return;
+      var value = quote[row.key], text = null;
+      if (row.kind === "lines") { facts = facts.concat(lineFacts(value, currency, locale)); return; }
+      if (row.kind === "money" && row.key !== "amount" && isZero(value)) return;
+      if (row.kind === "text") text = (typeof value === "string" && value) || (typeof value === "number" ? String(value) : null);
+      else if (row.kind === "money") text = formatMoney(value, currency, locale);
+      else if (row.kind === "date") text = formatDate(value, locale);
+      if (text === null) return;
+      seen[row.label] = true;
+      facts.push([row.label, text]);
+    });
+    return hasLines ? facts : facts.concat(lineFacts(quote.lines, currency, locale));
+  }
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -42,61 +313,12 @@
     return s.charAt(0).toUpperCase() + s.slice(1);
   }
 
-  function formatMoney(amount, currency) {
-    try {
-      return new Intl.NumberFormat(undefined, { style: "currency", currency: String(currency).toUpperCase() })
-        .format(Number(amount));
-    } catch (e) {
-      return amount + " " + String(currency || "").toUpperCase();
-    }
-  }
-
-  function formatValue(value, currency) {
-    if (value === null || value === undefined) return "—";
-    if (typeof value === "object" && !Array.isArray(value) && "amount" in value) {
-      return formatMoney(value.amount, value.currency || currency);
-    }
-    if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
-      var d = new Date(value);
-      if (!isNaN(d.getTime())) return d.toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" });
-    }
-    if (typeof value === "boolean") return value ? "Yes" : "No";
-    return String(value);
-  }
-
-  var MONEY_KEYS = /amount|total|price|due|credit|refund|tax|subtotal|balance|cost/i;
-
-  function quoteList(quote) {
-    var currency = quote.currency;
-    var dl = el("dl", { class: "pw-quote" });
-    Object.keys(quote).forEach(function (key) {
-      var value = quote[key];
-      if (key === "currency" || key === "kind") return;
-      if (Array.isArray(value)) {
-        var ul = el("ul", { class: "pw-lines" });
-        value.forEach(function (line) {
-          if (line && typeof line === "object") {
-            var desc = line.description || line.name || "";
-            var amt = "amount" in line ? formatMoney(line.amount, line.currency || currency) : "";
-            ul.appendChild(el("li", null, [desc + (amt ? ": " + amt : "")]));
-          } else ul.appendChild(el("li", { text: String(line) }));
-        });
-        dl.appendChild(el("dt", { text: humanize(key) }));
-        dl.appendChild(el("dd", null, [ul]));
-        return;
-      }
-      if (value && typeof value === "object" && !("amount" in value)) return;
-      var text = typeof value === "string" && MONEY_KEYS.test(key) && /^-?\d+(\.\d+)?$/.test(value) && currency
-        ? formatMoney(value, currency) : formatValue(value, currency);
-      dl.appendChild(el("dt", { text: humanize(key) }));
-      dl.appendChild(el("dd", { text: text }));
-    });
-    return dl;
-  }
-
   function Widget(opts) {
     this.o = opts;
     this.api = (opts.api || ORIGIN).replace(/\/$/, "");
+    this.locale = pickLocale(opts.locale || document.documentElement.lang || navigator.language);
+    this.t = translator(this.locale);
+    this.facts = loadFacts(this.api);
     this.conversation = null;
     this.pending = {}; // action_id -> card element awaiting approval
     this.cards = {}; // action_id -> confirmation card
@@ -104,6 +326,7 @@
     this.source = null;
     this.streaming = null; // the provisional bubble of a reply that is streaming
     this.settledAt = 0; // when a turn's final events were last rendered
+    this.rating = null; // the rating form, once offered
     this.id = "purser-" + (++uid);
     this.build();
   }
@@ -134,43 +357,48 @@
   };
 
   Widget.prototype.build = function () {
-    var o = this.o, self = this;
+    var o = this.o, self = this, t = this.t;
     var inline = !!o.target;
     var host = el("div", { class: "purser-host", "data-purser": "", "data-inline": inline });
     var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
     root.appendChild(el("link", { rel: "stylesheet", href: this.api + "/static/widget.css" }));
-    var wrap = el("div", { class: "pw" + (inline ? " pw-inline" : "") });
+    var wrap = el("div", { class: "pw" + (inline ? " pw-inline" : ""), lang: this.locale });
     if (o.color) wrap.style.setProperty("--pw-color", o.color);
-    var title = o.name || "Billing support";
+    var title = o.name || t("title");
+    this.title = title;
     var panelId = this.id + "-panel";
     var logo = o.logo ? el("img", { class: "pw-logo", src: o.logo, alt: "" }) : null;
     this.log = el("div", { class: "pw-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
-      "aria-label": "Conversation", tabindex: "0" });
+      "aria-label": t("conversation"), tabindex: "0" });
     this.status = el("div", { class: "pw-sr", role: "status", "aria-live": "polite" });
     this.input = el("textarea", { id: this.id + "-input", rows: "1", maxlength: "4000",
-      placeholder: "Type your message…", autocomplete: "off", "aria-describedby": this.id + "-hint" });
-    this.send = el("button", { type: "submit", class: "pw-send" }, ["Send"]);
+      placeholder: t("placeholder"), autocomplete: "off", "aria-describedby": this.id + "-hint" });
+    this.send = el("button", { type: "submit", class: "pw-send" }, [t("send")]);
     var form = el("form", { class: "pw-form", onsubmit: function (e) { e.preventDefault(); self.submit(); } }, [
-      el("label", { for: this.id + "-input", class: "pw-sr", text: "Message to " + title }),
+      el("label", { for: this.id + "-input", class: "pw-sr", text: t("messageTo", { title: title }) }),
       this.input, this.send,
-      el("span", { id: this.id + "-hint", class: "pw-sr", text: "Enter sends, Shift+Enter adds a line." }),
+      el("span", { id: this.id + "-hint", class: "pw-sr", text: t("hint") }),
     ]);
     this.input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); self.submit(); }
     });
-    this.typing = el("div", { class: "pw-typing", hidden: true, "aria-hidden": "true" }, [el("span"), el("span"), el("span")]);
-    var closeBtn = inline ? null : el("button", { type: "button", class: "pw-close", "aria-label": "Close chat",
+    this.typing = el("div", { class: "pw-typing", hidden: true }, [
+      el("span", { class: "pw-dot", "aria-hidden": "true" }), el("span", { class: "pw-dot", "aria-hidden": "true" }),
+      el("span", { class: "pw-dot", "aria-hidden": "true" }), el("span", { class: "pw-sr", text: t("typing", { name: title }) }),
+    ]);
+    var endBtn = el("button", { type: "button", class: "pw-end", onclick: function () { self.offerRating(true); } }, [t("endChat")]);
+    var closeBtn = inline ? null : el("button", { type: "button", class: "pw-close", "aria-label": t("close"),
       onclick: function () { self.toggle(false); } }, ["×"]);
     this.panel = el("section", { id: panelId, class: "pw-panel", role: inline ? "region" : "dialog",
-      "aria-label": title + " chat", hidden: !inline }, [
-      el("header", { class: "pw-head" }, [logo, el("h2", { text: title }), closeBtn]),
+      "aria-label": t("chat", { title: title }), hidden: !inline }, [
+      el("header", { class: "pw-head" }, [logo, el("h2", { text: title }), endBtn, closeBtn]),
       this.log, this.typing, this.status, form,
     ]);
     wrap.appendChild(this.panel);
     if (!inline) {
       this.launcher = el("button", { type: "button", class: "pw-launcher", "aria-controls": panelId,
-        "aria-expanded": "false", "aria-label": "Open chat with " + title,
-        onclick: function () { self.toggle(); } }, [logo ? logo.cloneNode() : "", el("span", { text: "Chat" })]);
+        "aria-expanded": "false", "aria-label": t("openChat", { title: title }),
+        onclick: function () { self.toggle(); } }, [logo ? logo.cloneNode() : "", el("span", { text: t("launcher") })]);
       wrap.appendChild(this.launcher);
       this.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") self.toggle(false); });
     }
@@ -195,92 +423,209 @@
 
   Widget.prototype.announce = function (text) { this.status.textContent = text; };
 
+  Widget.prototype.append = function (node) {
+    // The rating form stays last: whatever arrives after it goes above it.
+    if (this.rating && this.rating.parentNode === this.log) this.log.insertBefore(node, this.rating);
+    else this.log.appendChild(node);
+    this.scroll();
+    return node;
+  };
+
+  /* `teammate`: null for the agent or the customer, else the teammate's name ("" when unknown). */
   Widget.prototype.addMessage = function (who, text, citations, teammate) {
-    var said = who === "customer" ? "You said: " : teammate ? "A teammate said: " : (this.o.name || "Agent") + " said: ";
-    var bubble = el("div", { class: "pw-msg pw-" + who + (teammate ? " pw-teammate" : "") }, [
+    var t = this.t, human = teammate !== null && teammate !== undefined;
+    var name = human ? teammate || t("teammate") : this.title;
+    var said = who === "customer" ? t("youSaid") : human ? t("teammateSaid", { name: name }) : t("botSaid", { name: name });
+    var bubble = el("div", { class: "pw-msg pw-" + who + (human ? " pw-teammate" : "") }, [
       el("span", { class: "pw-sr", text: said }),
-      teammate ? el("span", { class: "pw-label", "aria-hidden": "true", text: "Teammate" }) : "",
+      human ? el("span", { class: "pw-author", "aria-hidden": "true" }, [
+        el("span", { class: "pw-avatar", text: name.trim().charAt(0).toUpperCase() }), el("span", { class: "pw-label", text: name }),
+      ]) : "",
       el("p", { text: text }),
     ]);
     if (citations && citations.length) {
-      var list = el("ul", { class: "pw-cites", "aria-label": "Sources" });
+      var list = el("ul", { class: "pw-cites", "aria-label": t("sources") });
       citations.forEach(function (c) {
         var label = c.document + (c.heading ? " › " + c.heading : "");
         list.appendChild(el("li", { title: c.snippet || "" }, [el("span", { class: "pw-cite-icon", "aria-hidden": "true", text: "📄" }), label]));
       });
-      bubble.appendChild(el("div", { class: "pw-cites-wrap" }, [el("span", { class: "pw-cites-title", text: "Sources" }), list]));
+      bubble.appendChild(el("div", { class: "pw-cites-wrap" }, [el("span", { class: "pw-cites-title", text: t("sources") }), list]));
     }
-    this.log.appendChild(bubble);
-    this.scroll();
-    return bubble;
+    return this.append(bubble);
+  };
+
+  Widget.prototype.actionName = function (action) {
+    var names = ACTIONS[this.locale] || ACTIONS.en;
+    return names[action] || ACTIONS.en[action] || humanize(action);
+  };
+
+  /* The quote as a definition list, filled once the fact table is known (it is fetched at mount). */
+  Widget.prototype.quoteList = function (quote) {
+    var dl = el("dl", { class: "pw-quote" }), locale = this.locale, labels = LABELS[locale] || {};
+    this.facts.then(function (table) {
+      quoteFacts(quote || {}, table, locale).forEach(function (fact) {
+        var label = fact[2] ? fact[0] : labels[fact[0]] || fact[0];
+        dl.appendChild(el("dt", { class: fact[2] ? "pw-line" : null, text: label }));
+        dl.appendChild(el("dd", { text: fact[1] }));
+      });
+    });
+    return dl;
   };
 
   Widget.prototype.addConfirmation = function (ev, history) {
-    var self = this;
-    var yes = el("button", { type: "button", class: "pw-btn pw-yes" }, ["Confirm"]);
-    var no = el("button", { type: "button", class: "pw-btn pw-no" }, ["Decline"]);
+    var self = this, t = this.t;
+    var yes = el("button", { type: "button", class: "pw-btn pw-yes" }, [t("confirm")]);
+    var no = el("button", { type: "button", class: "pw-btn pw-no" }, [t("decline")]);
     var headingId = this.id + "-card-" + ev.action_id;
+    var quote = ev.quote || {};
     var card = el("div", { class: "pw-card", role: "group", "aria-labelledby": headingId, "data-action-id": ev.action_id,
-      "data-state": "open" }, [
-      el("h3", { id: headingId, text: "Please confirm: " + humanize(ev.action) }),
+      "data-action": ev.action, "data-state": "open" }, [
+      el("h3", { id: headingId, text: t("confirmTitle", { action: this.actionName(ev.action) }) }),
       el("p", { text: ev.summary }),
-      quoteList(ev.quote || {}),
+      this.quoteList(quote),
       el("div", { class: "pw-actions" }, [yes, no]),
     ]);
+    var invoice = ev.action === "send_invoice" ? quote.number || quote.invoice : null;
+    if (invoice) card.appendChild(this.downloadButton(String(invoice)));
+    var quick = history ? null : this.quickReplies(ev.action);
     function answer(decision) {
-      yes.disabled = no.disabled = true;
-      card.setAttribute("data-state", decision === "yes" ? "confirmed" : "declined");
-      card.appendChild(el("p", { class: "pw-note", text: decision === "yes" ? "You confirmed." : "You declined." }));
+      self.markAnswered(ev.action_id, decision);
       self.post({ type: "confirm", action_id: ev.action_id, decision: decision }, null);
       self.input.focus();
     }
     yes.addEventListener("click", function () { answer("yes"); });
     no.addEventListener("click", function () { answer("no"); });
     this.cards[ev.action_id] = card;
-    this.log.appendChild(card);
-    this.scroll();
-    if (!history) this.announce("Confirmation needed: " + ev.summary);
+    this.append(card);
+    if (quick) { card.quick = quick; this.append(quick); }
+    if (!history) this.announce(t("confirmationNeeded") + ev.summary);
+  };
+
+  /* Suggested replies for an open card of `action`: pressing one sends its text as the customer. */
+  Widget.prototype.quickReplies = function (action) {
+    var self = this, replies = (QUICK_REPLIES[this.locale] || QUICK_REPLIES.en)[action];
+    if (!replies) return null;
+    var row = el("div", { class: "pw-quick", role: "group", "aria-label": this.t("suggested") });
+    replies.forEach(function (pair) {
+      row.appendChild(el("button", { type: "button", class: "pw-chip", "data-reply": pair[1], onclick: function () {
+        if (self.busy) return;
+        self.dropQuickReplies();
+        self.post({ type: "message", text: pair[1] }, pair[1]);
+      } }, [pair[0]]));
+    });
+    return row;
+  };
+
+  Widget.prototype.dropQuickReplies = function () {
+    this.log.querySelectorAll(".pw-quick").forEach(function (row) { row.parentNode.removeChild(row); });
+  };
+
+  Widget.prototype.downloadButton = function (invoice) {
+    var self = this;
+    var button = el("button", { type: "button", class: "pw-btn pw-download", "data-invoice": invoice }, [this.t("download")]);
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      self.ensureConversation().then(function (id) {
+        return self.request("POST", "/api/conversations/" + encodeURIComponent(id) + "/invoice-links", { invoice: invoice });
+      }).then(function (link) {
+        // The signed link is the credential for 15 minutes; the server answers it as an attachment.
+        var a = el("a", { href: self.api + link.path, download: "", hidden: true });
+        self.root.appendChild(a);
+        a.click();
+        self.root.removeChild(a);
+      }).catch(function (err) {
+        self.append(el("div", { class: "pw-error", role: "alert", text: self.t("downloadFailed") + err.message }));
+      }).then(function () { button.disabled = false; });
+    });
+    return el("div", { class: "pw-actions pw-more" }, [button]);
   };
 
   Widget.prototype.addPending = function (ev) {
+    var t = this.t;
     var card = el("div", { class: "pw-card pw-pending", "data-action-id": ev.action_id, "data-state": "pending" }, [
-      el("h3", null, [el("span", { class: "pw-spinner", "aria-hidden": "true" }), "Awaiting approval"]),
-      el("p", { text: ev.summary }),
-      el("p", { class: "pw-note", text: "A teammate is reviewing this. You can keep this window open; the answer appears here." }),
+      el("h3", null, [el("span", { class: "pw-spinner", "aria-hidden": "true" }), t("awaiting")]),
+      el("p", { class: "pw-summary", text: ev.summary }),
+      el("p", { class: "pw-note", text: t("reviewing") }),
     ]);
     this.pending[ev.action_id] = card;
-    this.log.appendChild(card);
-    this.scroll();
+    this.append(card);
   };
 
+  /* An outcome: it replaces a pending card's "a teammate is reviewing this" when there is one. */
   Widget.prototype.addResult = function (ev) {
-    var icon = ev.status === "succeeded" ? "✓" : ev.status === "failed" ? "✗" : "!";
-    var pending = this.pending[ev.action_id];
+    var t = this.t, pending = this.pending[ev.action_id];
     if (pending) {
-      pending.setAttribute("data-state", ev.status === "succeeded" ? "approved" : "closed");
+      var state = ev.status === "succeeded" ? "approved" : ev.status === "failed" ? "failed" : "denied";
+      pending.setAttribute("data-state", state);
+      pending.setAttribute("data-status", ev.status);
       pending.classList.remove("pw-pending");
-      var h = pending.querySelector("h3");
-      if (h) h.textContent = ev.status === "succeeded" ? "Approved" : "Not approved";
+      pending.querySelector("h3").textContent = state === "approved" ? t("approved") : state === "failed" ? t("didNotGoThrough") : t("notApproved");
+      pending.querySelector(".pw-summary").textContent = ev.summary;
       var note = pending.querySelector(".pw-note");
-      if (note) note.textContent = ev.status === "succeeded" ? "A teammate approved this request." : "A teammate reviewed this request.";
-      this.announce((ev.status === "succeeded" ? "Approved: " : "Update: ") + ev.summary);
+      if (note) note.parentNode.removeChild(note);
+      this.announce((state === "approved" ? t("approved") + ": " : t("update")) + ev.summary);
       delete this.pending[ev.action_id];
+      return;
     }
-    var node = el("div", { class: "pw-result pw-" + ev.status, "data-action-id": ev.action_id, "data-status": ev.status }, [
+    var icon = ev.status === "succeeded" ? "✓" : ev.status === "failed" ? "✗" : "!";
+    this.append(el("div", { class: "pw-result pw-" + ev.status, "data-action-id": ev.action_id, "data-status": ev.status }, [
       el("span", { class: "pw-icon", "aria-hidden": "true", text: icon }),
       el("span", { class: "pw-sr", text: ev.status + ": " }),
       el("span", { text: ev.summary }),
-    ]);
-    this.log.appendChild(node);
-    this.scroll();
+    ]));
   };
 
   Widget.prototype.addHandoff = function (ev) {
-    this.log.appendChild(el("div", { class: "pw-handoff", "data-reason": ev.reason }, [
-      el("strong", { text: "Handed to a teammate. " }),
-      el("span", { text: "A person from our team will continue this conversation here." }),
+    this.append(el("div", { class: "pw-handoff", "data-reason": ev.reason }, [
+      el("strong", { text: this.t("handoffTitle") }),
+      el("span", { text: this.t("handoffText") }),
     ]));
+  };
+
+  /* -- the rating: offered once an action is done (or on "End chat"), kept server-side ------- */
+  Widget.prototype.offerRating = function (focus) {
+    var self = this, t = this.t;
+    if (this.rating) { if (focus) this.rating.querySelector("button").focus(); return; }
+    var chosen = null;
+    var comment = el("textarea", { id: this.id + "-comment", class: "pw-comment", rows: "2", maxlength: "1000" });
+    var sendBtn = el("button", { type: "submit", class: "pw-btn pw-yes", disabled: true }, [t("rateSend")]);
+    function thumb(value, icon, label) {
+      return el("button", { type: "button", class: "pw-thumb", "aria-pressed": "false", "aria-label": label, "data-rating": value,
+        onclick: function (e) {
+          chosen = value;
+          form.querySelectorAll(".pw-thumb").forEach(function (b) { b.setAttribute("aria-pressed", String(b === e.currentTarget)); });
+          sendBtn.disabled = false;
+        } }, [icon]);
+    }
+    var form = el("form", { class: "pw-rate", "aria-label": t("rateQuestion") }, [
+      el("p", { class: "pw-rate-q", text: t("rateQuestion") }),
+      el("div", { class: "pw-actions" }, [thumb("up", "👍", t("rateUp")), thumb("down", "👎", t("rateDown"))]),
+      el("label", { for: this.id + "-comment", class: "pw-note", text: t("rateComment") }), comment, sendBtn,
+    ]);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!chosen) return;
+      sendBtn.disabled = true;
+      self.ensureConversation().then(function (id) {
+        return self.request("POST", "/api/conversations/" + encodeURIComponent(id) + "/rating",
+          { rating: chosen, comment: comment.value.trim() });
+      }).then(function () { self.thank(form); }).catch(function (err) {
+        if (err.status === 409) { self.thank(form); return; } // rated already (another tab)
+        sendBtn.disabled = false;
+        self.append(el("div", { class: "pw-error", role: "alert", text: t("rateFailed") + err.message }));
+      });
+    });
+    this.rating = form;
+    this.log.appendChild(form);
     this.scroll();
+    if (focus) form.querySelector("button").focus();
+  };
+
+  Widget.prototype.thank = function (form) {
+    form.textContent = "";
+    form.setAttribute("data-state", "sent");
+    form.appendChild(el("p", { class: "pw-rate-q", text: this.t("rateThanks") }));
+    this.announce(this.t("rateThanks"));
   };
 
   /* -- a streaming reply: grown from message_delta, replaced by the turn's events ----------- */
@@ -290,7 +635,7 @@
     if (!this.streaming) {
       this.streaming = el("div", { class: "pw-msg pw-agent pw-streaming", "aria-hidden": "true",
         "data-streaming": "" }, [el("p", { text: "" })]);
-      this.log.appendChild(this.streaming);
+      this.append(this.streaming);
       this.typing.hidden = true;
     }
     var p = this.streaming.querySelector("p");
@@ -308,17 +653,19 @@
    * `teammate`: the events were written by a human teammate (live source "human", or role "human"). */
   Widget.prototype.render = function (events, source, teammate) {
     var self = this, history = source === "history", human = !!teammate || source === "human";
-    if (!history) this.settle();
+    var done = false, last = null;
+    if (!history) { this.settle(); this.dropQuickReplies(); }
     (events || []).forEach(function (ev) {
-      if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations, human);
+      if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations, human ? ev.author || "" : null);
       else if (ev.type === "confirmation_request") self.addConfirmation(ev, history);
       else if (ev.type === "approval_pending") self.addPending(ev);
-      else if (ev.type === "action_result") self.addResult(ev);
+      else if (ev.type === "action_result") { self.addResult(ev); done = done || ev.status !== "refused"; }
       else if (ev.type === "handoff") self.addHandoff(ev);
+      if (ev.type === "message") last = ev;
       if (self.o.onEvent && !history) { try { self.o.onEvent(ev, source); } catch (e) { /* host callback */ } }
     });
-    var last = events && events.length ? events[events.length - 1] : null;
-    if (last && last.type === "message" && !history) this.announce(human ? "New message from a teammate" : "New message");
+    if (last && !history) this.announce(human ? this.t("newTeammate", { name: last.author || this.t("teammate") }) : this.t("newMessage"));
+    if (done && !history && !this.log.querySelector(".pw-card[data-state=open], .pw-card[data-state=pending]")) this.offerRating(false);
   };
 
   /* -- resuming after a reload: the conversation id lives in sessionStorage ---------------- */
@@ -355,9 +702,10 @@
   Widget.prototype.markAnswered = function (actionId, decision) {
     var card = this.cards[actionId];
     if (!card || card.getAttribute("data-state") !== "open") return;
-    card.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    card.querySelectorAll(".pw-actions:not(.pw-more) button").forEach(function (b) { b.disabled = true; });
     card.setAttribute("data-state", decision === "yes" ? "confirmed" : "declined");
-    card.appendChild(el("p", { class: "pw-note", text: decision === "yes" ? "You confirmed." : "You declined." }));
+    card.appendChild(el("p", { class: "pw-note", text: decision === "yes" ? this.t("youConfirmed") : this.t("youDeclined") }));
+    if (card.quick && card.quick.parentNode) card.quick.parentNode.removeChild(card.quick);
   };
 
   Widget.prototype.ensureConversation = function () {
@@ -421,7 +769,7 @@
   };
 
   Widget.prototype.post = function (event, echo) {
-    var self = this;
+    var self = this, t = this.t;
     if (echo) this.addMessage("customer", echo, []);
     this.setBusy(true);
     return this.ensureConversation()
@@ -429,11 +777,8 @@
       .then(function (data) { self.render(data.events, "turn"); })
       .catch(function (err) {
         self.settle();
-        var text = err.status === 401 ? "We could not verify who you are. Please sign in again." :
-          err.status === 429 ? "You're sending messages quickly — please wait a moment." :
-          "Something went wrong: " + err.message;
-        self.log.appendChild(el("div", { class: "pw-error", role: "alert", text: text }));
-        self.scroll();
+        var text = err.status === 401 ? t("errVerify") : err.status === 429 ? t("errSlow") : t("errGeneric") + err.message;
+        self.append(el("div", { class: "pw-error", role: "alert", text: text }));
       })
       .then(function () { self.setBusy(false); });
   };
@@ -442,6 +787,7 @@
     var text = this.input.value.trim();
     if (!text || this.busy) return;
     this.input.value = "";
+    this.dropQuickReplies();
     this.post({ type: "message", text: text }, text);
   };
 
@@ -457,12 +803,22 @@
 
   window.Purser = window.Purser || {};
   window.Purser.mount = mount;
+  /* The card's facts for a quote, as [label, value] in `locale` (the widget's own rendering; a host
+   * page may reuse it, and the tests hold it against the server's render.quote_facts). */
+  window.Purser.quoteFacts = function (quote, locale, api) {
+    var tag = pickLocale(locale), labels = LABELS[tag] || {};
+    return loadFacts((api || ORIGIN).replace(/\/$/, "")).then(function (table) {
+      return quoteFacts(quote || {}, table, tag).map(function (f) { return [f[2] ? f[0] : labels[f[0]] || f[0], f[1]]; });
+    });
+  };
+  window.Purser.strings = function (locale) { return translator(pickLocale(locale)); };
+  window.Purser.i18n = { STRINGS: STRINGS, ACTIONS: ACTIONS, LABELS: LABELS, QUICK_REPLIES: QUICK_REPLIES };
 
   if (script && script.dataset && script.dataset.customerId) {
     var d = script.dataset;
     var start = function () {
       window.Purser.widget = mount({ customerId: d.customerId, userHash: d.userHash, name: d.name, color: d.color,
-        logo: d.logo, greeting: d.greeting, api: d.api, target: d.target });
+        logo: d.logo, greeting: d.greeting, api: d.api, target: d.target, locale: d.locale });
     };
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
     else start();
