@@ -42,9 +42,30 @@ __all__ = [
 ]
 
 
-def _plan_choices(turn: Turn) -> str:
+def _plan_choices(turn: Turn, plans: list[dict[str, Any]] | None = None) -> str:
+    """The plans the customer can move to: in their currency, without the one they are on."""
     acct = _account(turn)
-    return "\n".join(f"- {acct.plan_label(p)}" for p in acct.plans)
+    current = acct.plan or {}
+    choices = [p for p in (acct.plans if plans is None else plans) if _same_currency(acct, p, current)]
+    choices = [p for p in choices if p.get("id") != current.get("id")] or choices
+    return "\n".join(f"- {acct.plan_label(p)}" for p in choices)
+
+
+def _same_currency(acct: Any, plan: dict[str, Any], current: dict[str, Any]) -> bool:
+    """A plan in the customer's currency (a change to another currency needs a teammate)."""
+    have = str(current.get("currency") or acct.currency).lower()
+    return not current or str(plan.get("currency") or acct.currency).lower() == have
+
+
+def _comparable(acct: Any, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plans that can be ranked against the current one: same interval, seat billing and currency."""
+    return [
+        p
+        for p in acct.plans
+        if p.get("interval") == current.get("interval")
+        and bool(p.get("per_seat")) == bool(current.get("per_seat"))
+        and _same_currency(acct, p, current)
+    ]
 
 
 def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
@@ -72,8 +93,7 @@ def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
         r"\b(?:cheapest|lowest|smallest|most basic)\b|\b(?:most expensive|highest|biggest|top|best)\b", norm
     )
     if current and extreme:
-        same = [p for p in acct.plans if p.get("interval") == current.get("interval")
-                and bool(p.get("per_seat")) == bool(current.get("per_seat"))]  # fmt: skip
+        same = _comparable(acct, current)
         if same:
             ordered = sorted(same, key=lambda p: Decimal(str(p.get("amount", "0"))))
             low = re.search(r"cheapest|lowest|smallest|most basic", extreme.group(0))
@@ -81,14 +101,20 @@ def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
     up = re.search(r"\b(?:upgrade|higher|bigger|more expensive)\b", norm)
     down = re.search(r"\b(?:downgrade|cheaper|smaller|lower|less expensive)\b", norm)
     if current and (up or down):
-        same = [p for p in acct.plans if p.get("interval") == current.get("interval")
-                and bool(p.get("per_seat")) == bool(current.get("per_seat"))]  # fmt: skip
+        same = _comparable(acct, current)
         price = Decimal(str(current.get("amount", "0")))
         ordered = sorted(same, key=lambda p: Decimal(str(p.get("amount", "0"))))
         pick = [p for p in ordered if Decimal(str(p.get("amount", "0"))) > price] if up else \
             [p for p in reversed(ordered) if Decimal(str(p.get("amount", "0"))) < price]  # fmt: skip
         if len(pick) == 1:
             return pick[0]
+        if pick:
+            way = "up" if up else "down"
+            raise StopTurn(
+                f"You're on {acct.plan_label()} now. The plans a step {way} are:\n{_plan_choices(turn, pick)}\n\n"
+                "Which one would you like?",
+                Open("clarify", job.intent),
+            )
     return None
 
 
@@ -257,9 +283,7 @@ def h_cancel(turn: Turn, job: Job) -> None:
                 continue
             months = parse_months(normalize(str(res.get("summary", "")))) or None
             summary = str(res.get("summary") or "Before you go: you can pause your subscription instead.")
-            raise StopTurn(
-                summary + "\n\nWould you like to pause instead, or should I go ahead with the cancellation?",
-                Open("save_offer", "cancel", {"months": months}),
-            )
+            ask = "" if summary.rstrip().endswith("?") else "\n\nWould you like to pause instead, or cancel anyway?"
+            raise StopTurn(summary + ask, Open("save_offer", "cancel", {"months": months}))  # the offer asks once
         _follow(turn, rec)
         return
