@@ -44,7 +44,8 @@ is kept for callers that catch it):
     ├── NotPermitted                                           not_permitted [403]  people.errors
     │   └── CsrfRejected                                       csrf_rejected [403]  people.errors
     ├── SsoError                                               sso_failed [401]  people.errors
-    │   └── SsoNotConfigured                                   sso_not_configured [404]  people.errors
+    │   ├── SsoNotConfigured                                   sso_not_configured [404]  people.errors
+    │   └── SsoUnavailable                                     sso_unavailable [503]  people.errors
     ├── PersonExists (ValueError)                              person_exists [409]  ports.people
     ├── PolicyError (ValueError)                               invalid_policy [422]  policy.schema
     ├── Conflict                                               conflict [409]  ports.actions

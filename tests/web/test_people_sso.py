@@ -132,3 +132,16 @@ async def test_a_disabled_person_cannot_sign_in_with_sso(api: httpx.AsyncClient,
     world.people.disable("alice")
     refused = await round_trip(api)
     assert refused.status_code == 401 and SESSION_COOKIE not in api.cookies
+
+
+async def test_an_unreachable_provider_is_a_503_and_nobody_signs_in(tmp_path: Path) -> None:
+    with LocalOidcProvider(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as gone:
+        issuer = gone.issuer
+    world = make_container(tmp_path, oidc={"issuer": issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    try:
+        async with asgi_client(world) as api:
+            down = await api.get("/api/session/sso")
+            assert down.status_code == 503 and down.json()["error"]["code"] == "sso_unavailable"
+            assert CLIENT_SECRET not in down.text
+    finally:
+        world.close()

@@ -50,6 +50,13 @@ class SsoError(PurserError):
     status = 401
 
 
+class SsoUnavailable(SsoError):
+    """The identity provider did not answer (discovery, keys or token endpoint): nobody signed in."""
+
+    code = "sso_unavailable"
+    status = 503
+
+
 class SsoNotConfigured(SsoError):
     """SSO sign-in was asked for but no `oidc:` issuer is configured."""
 
@@ -64,5 +71,6 @@ __all__ = [
     "NotPermitted",
     "SsoError",
     "SsoNotConfigured",
+    "SsoUnavailable",
     "UnknownPerson",
 ]

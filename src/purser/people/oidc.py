@@ -30,7 +30,7 @@ from joserfc.jws import extract_compact
 
 from purser.people.accounts import PeopleService
 from purser.people.credentials import new_secret, secret_hash
-from purser.people.errors import SsoError
+from purser.people.errors import SsoError, SsoUnavailable
 from purser.ports.people import OidcLogin, Person
 
 log = logging.getLogger("purser.people")
@@ -167,7 +167,7 @@ class OidcSignIn:
             response.raise_for_status()
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise SsoError(f"the identity provider did not answer at {url} ({type(exc).__name__})") from None
+            raise SsoUnavailable(f"the identity provider did not answer at {url} ({type(exc).__name__})") from None
         if not isinstance(body, dict):
             raise SsoError(f"{url} did not return a JSON object")
         return body
@@ -196,7 +196,7 @@ class OidcSignIn:
         except OAuth2Error as exc:
             raise SsoError(f"the identity provider refused the code ({exc.error})") from None
         except httpx.HTTPError as exc:
-            raise SsoError(f"the token endpoint did not answer ({type(exc).__name__})") from None
+            raise SsoUnavailable(f"the token endpoint did not answer ({type(exc).__name__})") from None
         id_token = token.get("id_token") if isinstance(token, dict) else None
         if not isinstance(id_token, str):
             raise SsoError("the token response has no id_token")
