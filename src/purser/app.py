@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from purser.people import PeopleService
     from purser.people.oidc import OidcSignIn
     from purser.people.sessions import Sessions
+    from purser.ports.channels import ChannelRepository
+    from purser.ports.inbox import InboxRepository
     from purser.processors.sandbox import SandboxProcessor
     from purser.store.world_state import ChargeRow as ChargeRow
     from purser.store.world_state import EmailRow as EmailRow
@@ -71,9 +73,11 @@ __all__ = [
     "build_approval_rules",
     "build_audit",
     "build_backoffice",
+    "build_channel_repository",
     "build_channels",
     "build_for_world",
     "build_identity",
+    "build_inbox",
     "build_jobs",
     "build_knowledge",
     "build_links",
@@ -648,3 +652,17 @@ def build_dunning_stats(db: Database) -> dict[str, object]:
     from purser.store.dunning import SqlDunningRepository
 
     return dunning_stats(SqlDunningRepository(db).cases()).to_json()
+
+
+def build_inbox(db: Database) -> InboxRepository:
+    """The team inbox over the store: assignments and private notes, each change audited."""
+    from purser.store.inbox import SqlInboxRepository
+
+    return SqlInboxRepository(db)
+
+
+def build_channel_repository(db: Database) -> ChannelRepository:
+    """The channel links and threads over the store (the dashboard's customer panel lists the links)."""
+    from purser.store.channels import SqlChannelRepository
+
+    return SqlChannelRepository(db)

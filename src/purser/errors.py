@@ -53,6 +53,8 @@ is kept for callers that catch it):
     │   └── AuditDataError (TypeError)                         audit_data_not_json [422]  ports.audit
     ├── AuditKeyError (ValueError)                             audit_key_invalid [503]  ports.audit
     ├── UnreadableAuditRecord (ValueError)                     audit_unreadable [500]  ports.audit
+    ├── InboxInputError (ValueError)                           invalid_inbox_request [422]  ports.inbox
+    ├── AlreadyResolved (RuntimeError)                         inbox_already_resolved [409]  ports.inbox
     ├── ConversationBusy (RuntimeError)                        conversation_busy [409]  ports.conversations
     ├── UnknownJob (ValueError)                                unknown_job [400]  ports.jobs
     ├── ConversationNotFound (LookupError)                     conversation_not_found [404]  ports.conversations

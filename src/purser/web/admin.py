@@ -22,6 +22,7 @@ from purser.people import Principal
 from purser.web import conversations as conv
 from purser.web.app import WebState, state_of
 from purser.web.errors import NotFoundError
+from purser.web.inbox import conversation_rows
 from purser.web.metrics import metrics
 from purser.web.people import authenticated, require
 from purser.web.schemas import (
@@ -137,11 +138,19 @@ async def handoffs(request: Request, limit: Limit = 100) -> dict[str, Any]:
 
 
 @router.get("/conversations", summary="Conversations")
-async def conversations(request: Request, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    """Conversations, newest first."""
+async def conversations(
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search: conversation or customer id, name, email, last reply")
+    ] = None,
+) -> dict[str, Any]:
+    """Conversations, most recently active first, with the customer's name and email, status, assignee and
+    a preview of the last reply (`purser.web.inbox.conversation_rows`)."""
     state = state_of(request)
-    items = await run_in_threadpool(conv.list_conversations, state.container, limit=limit, offset=offset)
-    return {"conversations": items}
+    rows = await run_in_threadpool(lambda: conversation_rows(state.container, limit=limit, offset=offset, q=q))
+    return {"conversations": rows}
 
 
 def _conversation(state: WebState, conversation_id: str) -> dict[str, Any]:

@@ -96,7 +96,7 @@ class _PublicCors:
 
 def create_app(container: Container, options: WebOptions | None = None) -> FastAPI:
     """The web app over a bootstrap container."""
-    from purser.web import admin, channels, chat, demo, invoices, pay, people, webhooks
+    from purser.web import admin, channels, chat, demo, inbox, invoices, pay, people, webhooks
     from purser.web import widget as widget_api
     from purser.web.metrics import LatencyLog
 
@@ -126,6 +126,7 @@ def create_app(container: Container, options: WebOptions | None = None) -> FastA
     errors.install(app)
     app.include_router(chat.router)
     app.include_router(admin.router)
+    app.include_router(inbox.router)
     app.include_router(people.router)
     app.include_router(demo.router)
     app.include_router(webhooks.router)
