@@ -37,6 +37,7 @@ __all__ = [
     "SlackPost",
     "approval_decided_post",
     "approval_post",
+    "card_value",
     "escape",
     "event_post",
     "handoff_post",

@@ -36,6 +36,7 @@ __all__ = [
     "SlackApiServer",
     "SlackCall",
     "block_actions",
+    "buttons",
     "dm_channel",
     "event_callback",
     "message_event",
