@@ -33,7 +33,7 @@ from purser.testing.slack import (
     sign,
 )
 
-__all__ = ["main"]
+__all__ = ["TryOut", "main"]
 
 APPROVALS, TEAM, APPROVER, TEAMMATE = "C0APPROVALS", "C0TEAM", "U0APPROVER", "U0TEAMMATE"
 PRESSES = {"/confirm": "Confirm", "/cancel": "Cancel", "/approve": "Approve", "/deny": "Deny"}
@@ -42,27 +42,25 @@ PRESSES = {"/confirm": "Confirm", "/cancel": "Cancel", "/approve": "Approve", "/
 class TryOut:
     """The local Slack plus one customer, one approver and one teammate typing into it."""
 
-    def __init__(self, server: SlackApiServer, *, purser: str, user: str, secret: str) -> None:
+    def __init__(self, server: SlackApiServer, client: httpx.Client, *, user: str, secret: str) -> None:
         self.server = server
-        self.purser = purser.rstrip("/")
+        self.client = client
+        """Reaches Purser (its `base_url` is where Purser serves)."""
         self.user = user
         self.secret = secret
 
-    def send(self, path: str, body: bytes) -> None:
-        """POST a signed request to Purser and say what it answered when that is not a plain 200."""
+    def send(self, path: str, body: bytes) -> int:
+        """POST a signed request to Purser; says what it answered when that is not a plain 200."""
         kind = "application/json" if path == "events" else "application/x-www-form-urlencoded"
+        headers = {"content-type": kind, **sign(self.secret, body)}
         try:
-            answer = httpx.post(
-                f"{self.purser}/channels/slack/{path}",
-                content=body,
-                headers={"content-type": kind, **sign(self.secret, body)},
-                timeout=10,
-            )
+            answer = self.client.post(f"/channels/slack/{path}", content=body, headers=headers)
         except httpx.HTTPError as exc:
-            print(f"  (Purser did not answer at {self.purser}: {exc})")
-            return
+            print(f"  (Purser did not answer at {self.client.base_url}: {exc})")
+            return 0
         if answer.status_code != 200:
             print(f"  (Purser answered {answer.status_code}: {answer.text})")
+        return answer.status_code
 
     def line(self, text: str) -> None:
         """One typed line: a DM, a button press or a teammate's reply."""
@@ -137,15 +135,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  purser channel link slack {args.user} cus_ana   # a customer of `purser sandbox seed`")
         print("  purser serve\n")
         print(f"Then type here as {args.user} (Ctrl-D ends): text, /confirm, /cancel, /approve, /deny, /reply TEXT\n")
-        tryout = TryOut(server, purser=args.purser, user=args.user, secret=secret)
-        stop = threading.Event()
-        threading.Thread(target=tryout.echo, args=(stop,), daemon=True).start()
-        try:
-            for line in sys.stdin:
-                if line.strip():
-                    tryout.line(line.strip())
-        except KeyboardInterrupt:
-            pass
-        time.sleep(0.5)  # float-ok: seconds; the last replies
-        stop.set()
+        with httpx.Client(base_url=args.purser.rstrip("/"), timeout=10) as client:
+            tryout = TryOut(server, client, user=args.user, secret=secret)
+            stop = threading.Event()
+            threading.Thread(target=tryout.echo, args=(stop,), daemon=True).start()
+            try:
+                for line in sys.stdin:
+                    if line.strip():
+                        tryout.line(line.strip())
+            except KeyboardInterrupt:
+                pass
+            time.sleep(0.5)  # float-ok: seconds; the last replies
+            stop.set()
     return 0
