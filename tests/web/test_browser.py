@@ -175,6 +175,7 @@ def test_teammate_reply_after_handoff_reaches_the_open_widget(browser: object, l
     reply = customer.locator(".pw-teammate", has_text="Sam from billing")
     reply.wait_for()
     assert "Teammate" in reply.inner_text()
+    assert reply.locator(".pw-avatar").inner_text() == "T"  # the author is not in §7's message: "Teammate"
     shot(customer, "11-teammate-reply-live")
     # The customer answers; the teammate sees it in the same conversation.
     send(customer, "Thanks Sam, it is the March invoice")
