@@ -27,6 +27,8 @@ from functools import cache, lru_cache
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
 
+from purser.models.offline.languages import read_as_english
+
 __all__ = ["DOMAIN_VOCABULARY", "correct_word", "normalize", "tokens"]
 
 _PUNCT_MAP = str.maketrans(
@@ -332,6 +334,7 @@ def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).lower()
     # strip accents from Latin letters (é -> e), keeping currency signs and other symbols
     text = _strip_latin_accents(text).replace("¿", " ").replace("¡", " ")
+    text = read_as_english(text)  # "résilier mon abonnement": the phrases of de/fr/es/pt (languages.PHRASES)
     text = re.sub(r"\b(\d{1,2}) de (?=[a-z])", r"\1 of ", text)  # "1 de noviembre"
     text = _expand(text)
     text = re.sub(r"\b(2x|x2|2 times|two times)\b", "twice", text)

@@ -267,7 +267,9 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return Intent.PAYMENT_METHOD, max(conf, 0.8)  # "how do I put the new card in?": send the secure link
     if intent in (*SOCIAL, Intent.RETRY_PAYMENT, Intent.POLICY_QUESTION) and WHEN_RETRY.search(norm):
         return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "when will you try my card again?"
-    if (intent in SOCIAL or conf < THRESHOLD) and OWE_QUESTION.search(norm):
+    changing = re.search(r"\b(?:upgrad|downgrad|switch|seat|plan|add|remov)", norm)
+    priced = intent == Intent.PREVIEW_CHANGE and not changing  # "how much do I owe?" is not a price quote
+    if (intent in SOCIAL or conf < THRESHOLD or priced) and OWE_QUESTION.search(norm):
         return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
     if intent in (
         *SOCIAL,

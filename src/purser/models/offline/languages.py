@@ -1,0 +1,122 @@
+"""Customers writing German, French, Spanish or Portuguese: phrases read as the English the rules know.
+
+`PHRASES` is a table per language of the phrases of the common requests (cancel, refund, invoice,
+pause, resume, plan change, card, address) and the verbs around them ("je souhaite", "ich möchte",
+"quiero", "gostaria de"), each mapped to the English words the classifier and the cues read. It runs
+on text already lowercased and stripped of accents, before the word-level typo correction, so
+"résilier mon abonnement" is read as "cancel my subscription" and not corrected into English
+nonsense. `language_of` names the language a message is written in (the most phrases and marker
+words found), so replies can be given in it. Every row's example is a test
+(tests/models/offline/test_languages.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["LANGUAGES", "PHRASES", "Phrase", "language_of", "read_as_english"]
+
+LANGUAGES = ("de", "fr", "es", "pt")
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One phrase of one language, the English it is read as, and a message that contains it."""
+
+    language: str
+    pattern: re.Pattern[str]
+    english: str
+    example: str
+
+
+def _p(language: str, pattern: str, english: str, example: str) -> Phrase:
+    return Phrase(language, re.compile(rf"\b(?:{pattern})\b"), english, example)
+
+
+PHRASES: tuple[Phrase, ...] = (
+    # -- French
+    _p("fr", r"resilier|resiliez|resiliation|mettre fin a", "cancel", "je souhaite résilier mon abonnement"),
+    _p("fr", r"je (?:souhaite|voudrais|veux|voudrai)", "i want to", "je voudrais un remboursement"),
+    _p("fr", r"a la fin du mois|a la fin de la periode", "at the end of the period", "à la fin du mois"),
+    _p("fr", r"rembourse[rz]?(?: moi)?|me rembourser", "refund", "pouvez-vous me rembourser ?"),
+    _p("fr", r"mettre en pause|suspendre", "pause", "je veux mettre en pause mon abonnement"),
+    _p("fr", r"reprendre|reactiver", "resume", "je veux réactiver mon abonnement"),
+    _p("fr", r"renvoyer|me renvoyer|envoyez moi", "send me", "pouvez-vous me renvoyer ma facture ?"),
+    _p("fr", r"ma derniere facture|la derniere facture", "my last invoice", "envoyez-moi ma dernière facture"),
+    _p("fr", r"adresse de facturation", "billing address", "nouvelle adresse de facturation"),
+    _p("fr", r"combien (?:est ce que )?je dois", "how much do i owe", "combien je dois ?"),
+    _p("fr", r"s'?\s?il vous plait|s'?\s?il te plait", "please", "aidez-moi s'il vous plaît"),
+    _p("fr", r"quand meme|malgre tout", "anyway", "résiliez quand même"),
+    _p("fr", r"non,? merci", "no thanks", "non merci"),
+    # -- German
+    _p("de", r"kundigen|kundigung|beenden", "cancel", "ich möchte mein Abo kündigen"),
+    _p("de", r"ich (?:mochte|will|wurde gerne|hatte gerne)", "i want to", "ich möchte eine Rückerstattung"),
+    _p("de", r"abo|abonnement", "subscription", "mein Abo"),
+    _p("de", r"zum ende des (?:monats|zeitraums)|zum monatsende", "at the end of the period", "zum Monatsende"),
+    _p("de", r"zuruckerstatten|erstatten sie|geld zuruck", "refund", "bitte Geld zurück"),
+    _p("de", r"pausieren", "pause", "kann ich mein Abo pausieren?"),
+    _p("de", r"fortsetzen|reaktivieren", "resume", "bitte das Abo fortsetzen"),
+    _p("de", r"(?:noch ?mal|erneut) (?:senden|schicken)|zusenden|(?:schicken|senden) sie mir", "send me",
+       "Rechnung erneut senden"),
+    _p("de", r"letzte rechnung", "last invoice", "meine letzte Rechnung"),
+    _p("de", r"rechnungsadresse", "billing address", "neue Rechnungsadresse"),
+    _p("de", r"wie ?viel schulde ich", "how much do i owe", "wieviel schulde ich?"),
+    _p("de", r"bitte", "please", "bitte"),
+    _p("de", r"trotzdem", "anyway", "bitte trotzdem kündigen"),
+    _p("de", r"nein,? danke", "no thanks", "nein danke"),
+    # -- Spanish
+    _p("es", r"dar(?:me)? de baja|darme de baja|cancelar mi suscripcion", "cancel my subscription",
+       "quiero darme de baja"),
+    _p("es", r"quiero|quisiera|me gustaria", "i want to", "quiero un reembolso"),
+    _p("es", r"al final del (?:mes|periodo)", "at the end of the period", "al final del mes"),
+    _p("es", r"reenviar|reenvien|envienme|mandenme", "send me", "¿me pueden reenviar la factura?"),
+    _p("es", r"mi ultima factura|la ultima factura", "my last invoice", "mi última factura"),
+    _p("es", r"direccion de facturacion", "billing address", "nueva dirección de facturación"),
+    _p("es", r"cuanto debo", "how much do i owe", "¿cuánto debo?"),
+    _p("es", r"reanudar|reactivar", "resume", "quiero reactivar mi suscripción"),
+    _p("es", r"de todos modos|igualmente|aun asi", "anyway", "cancélela de todos modos"),
+    _p("es", r"no,? gracias", "no thanks", "no, gracias"),
+    # -- Portuguese
+    _p("pt", r"gostaria de|eu quero|quero", "i want to", "gostaria de cancelar"),
+    _p("pt", r"cancelar (?:a )?minha assinatura", "cancel my subscription", "quero cancelar minha assinatura"),
+    _p("pt", r"no final do (?:mes|periodo)", "at the end of the period", "no final do mês"),
+    _p("pt", r"reenviar|me enviar|mandar de novo", "send me", "podem reenviar a fatura?"),
+    _p("pt", r"minha ultima fatura|a ultima fatura", "my last invoice", "minha última fatura"),
+    _p("pt", r"endereco de cobranca|endereco de faturamento", "billing address", "novo endereço de cobrança"),
+    _p("pt", r"quanto (?:eu )?devo", "how much do i owe", "quanto eu devo?"),
+    _p("pt", r"retomar|reativar", "resume", "quero reativar a assinatura"),
+    _p("pt", r"mesmo assim", "anyway", "cancele mesmo assim"),
+    _p("pt", r"nao,? obrigad[oa]", "no thanks", "não, obrigado"),
+)  # fmt: skip
+"""The phrases of each language, in the order they are read (longer phrases before their parts)."""
+
+_MARKERS: dict[str, re.Pattern[str]] = {
+    "fr": re.compile(r"\b(?:je|mon|ma|mes|vous|votre|est|avec|pour|merci|bonjour|abonnement|facture)\b"),
+    "de": re.compile(r"\b(?:ich|mein|meine|meinen|sie|ihr|und|bitte|danke|hallo|rechnung|nicht)\b"),
+    "es": re.compile(r"\b(?:mi|mis|quiero|por favor|gracias|hola|cuenta|factura|suscripcion|usted|ustedes)\b"),
+    "pt": re.compile(r"\b(?:meu|minha|voce|voces|obrigad[oa]|ola|fatura|assinatura|nao|gostaria)\b"),
+}
+"""Words that show which language a message is written in (counted with the phrases)."""
+
+
+def language_of(folded: str) -> str:
+    """The language of a message (lowercased, accents stripped): "de", "fr", "es", "pt" or "en"."""
+    scores = {lang: len(rx.findall(folded)) for lang, rx in _MARKERS.items()}
+    for phrase in PHRASES:
+        if phrase.pattern.search(folded):
+            scores[phrase.language] += 2
+    best = max(LANGUAGES, key=lambda lang: scores[lang])
+    english = len(re.findall(r"\b(?:i|my|the|please|you|is|to|and|want|can)\b", folded))
+    return best if scores[best] >= 2 and scores[best] > english else "en"
+
+
+def read_as_english(folded: str) -> str:
+    """`folded` with the phrases of the language it is written in replaced by their English."""
+    language = language_of(folded)
+    if language == "en":
+        return folded
+    for phrase in PHRASES:
+        if phrase.language == language:
+            folded = phrase.pattern.sub(phrase.english, folded)
+    return folded

@@ -1,0 +1,69 @@
+"""The phrase table of de/fr/es/pt: every row's example is read as its English; languages are told apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from purser.models.offline.intents import Intent
+from purser.models.offline.languages import PHRASES, Phrase, language_of, read_as_english
+from purser.models.offline.normalize import normalize
+from purser.models.offline.understand import understand
+
+
+def _folded(text: str) -> str:
+    return normalize(text)  # lowercase, accents stripped, then the phrase table
+
+
+@pytest.mark.parametrize("phrase", PHRASES, ids=[f"{p.language}:{p.example}" for p in PHRASES])
+def test_each_phrase_example_is_read_as_its_english(phrase: Phrase) -> None:
+    # the example alone may be too short to name its language: it is read as part of a sentence in it
+    sentence = {
+        "fr": "bonjour, {} merci",
+        "de": "hallo, {} danke",
+        "es": "hola, {} gracias",
+        "pt": "olá, {} obrigado",
+    }[phrase.language].format(phrase.example)
+    assert phrase.english in _folded(sentence), (sentence, _folded(sentence))
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Bonjour, je voudrais résilier mon abonnement, merci.", "fr"),
+        ("Hallo, bitte senden Sie mir meine letzte Rechnung.", "de"),
+        ("Hola, quiero darme de baja al final del mes.", "es"),
+        ("Olá, quanto eu devo agora?", "pt"),
+        ("Please refund my last charge, I was billed twice", "en"),
+        ("mi VAT number is DE136695976", "en"),
+    ],
+)
+def test_the_language_of_a_message(text: str, language: str) -> None:
+    assert language_of(normalize_for_language(text)) == language
+
+
+def normalize_for_language(text: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in folded if not unicodedata.combining(c)).replace("'", " ")
+
+
+def test_english_is_left_as_it_is() -> None:
+    assert read_as_english("please cancel my plan at the end of the month") == (
+        "please cancel my plan at the end of the month"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Bonjour, je souhaite résilier mon abonnement à la fin du mois, merci.", Intent.CANCEL),
+        ("Hallo, ich möchte mein Abo kündigen.", Intent.CANCEL),
+        ("Hola, quiero darme de baja.", Intent.CANCEL),
+        ("Olá, gostaria de cancelar minha assinatura.", Intent.CANCEL),
+        ("how much do I owe now?", Intent.ACCOUNT_QUESTION),
+        ("Olá, quanto eu devo agora?", Intent.ACCOUNT_QUESTION),
+    ],
+)
+def test_common_requests_in_each_language_are_understood(text: str, intent: Intent) -> None:
+    assert understand(text)[0].intent == intent
