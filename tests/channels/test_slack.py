@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from purser.app import Container, build_for_world, read_state
 from purser.channels.slack import SlackChannel
-from purser.config import ChannelsSettings, Settings, SlackSettings
+from purser.config import ChannelsSettings, Settings
 from purser.gym.loader import load_file
 from purser.ports.channels import ChannelName
 from purser.store.agent_tables import ag_conversations, ag_events
@@ -125,14 +125,7 @@ def slack_world(scenario: str) -> Iterator[SlackWorld]:
     loaded = load_file(SCENARIOS / f"{scenario}.yaml")
     secret = secrets.token_hex(16)
     with SlackApiServer() as server:
-        slack = SlackSettings(
-            signing_secret=secret,
-            bot_token=server.bot_token,
-            api_base=server.api_base,
-            approvals_channel=APPROVALS,
-            team_channel=TEAM,
-            approvers=(APPROVER,),
-        )
+        slack = server.settings(secret, approvals_channel=APPROVALS, team_channel=TEAM, approvers=(APPROVER,))
         settings = Settings(channels=ChannelsSettings(slack=slack))
         container = build_for_world(
             loaded.world, loaded.now, policy_overrides=loaded.policy_overrides or None, settings=settings

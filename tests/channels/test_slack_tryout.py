@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from purser.app import Container, build_for_world, read_state
-from purser.config import ChannelsSettings, Settings, SlackSettings
+from purser.config import ChannelsSettings, Settings
 from purser.gym.loader import load_file
 from purser.testing._slack_tryout import APPROVALS, APPROVER, TEAM, TryOut, main
 from purser.testing.slack import SlackApiServer, dm_channel
@@ -28,14 +28,7 @@ def tryout() -> Iterator[tuple[TryOut, Container]]:
     loaded = load_file(SCENARIOS / "refund-cap-fixed-approved.yaml")
     secret = secrets.token_hex(16)
     with SlackApiServer() as server:
-        slack = SlackSettings(
-            signing_secret=secret,
-            bot_token=server.bot_token,
-            api_base=server.api_base,
-            approvals_channel=APPROVALS,
-            team_channel=TEAM,
-            approvers=(APPROVER,),
-        )
+        slack = server.settings(secret, approvals_channel=APPROVALS, team_channel=TEAM, approvers=(APPROVER,))
         container = build_for_world(
             loaded.world,
             loaded.now,

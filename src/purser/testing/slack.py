@@ -28,8 +28,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
+
+if TYPE_CHECKING:
+    from purser.config import SlackSettings
 
 __all__ = [
     "BOT_USER",
@@ -108,6 +111,26 @@ class SlackApiServer:
     def api_base(self) -> str:
         """What `channels.slack.api_base` should be: `http://127.0.0.1:PORT/api/`."""
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/api/"
+
+    def settings(
+        self,
+        signing_secret: str,
+        *,
+        approvals_channel: str | None = None,
+        team_channel: str | None = None,
+        approvers: tuple[str, ...] = (),
+    ) -> SlackSettings:
+        """`channels.slack` pointing at this server (its bot token and `api_base`)."""
+        from purser.config import SlackSettings
+
+        return SlackSettings(
+            signing_secret=signing_secret,
+            bot_token=self.bot_token,
+            api_base=self.api_base,
+            approvals_channel=approvals_channel,
+            team_channel=team_channel,
+            approvers=approvers,
+        )
 
     def start(self) -> SlackApiServer:
         """Serve in a background thread."""

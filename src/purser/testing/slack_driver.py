@@ -58,15 +58,8 @@ class SlackHarness:
 
     def settings(self, base: Settings) -> Settings:
         """`base` with `channels.slack` pointing at the local Slack, the gym's approver and team channels."""
-        from purser.config import SlackSettings
-
-        slack = SlackSettings(
-            signing_secret=self.signing_secret,
-            bot_token=self.server.bot_token,
-            api_base=self.server.api_base,
-            approvals_channel=APPROVALS_CHANNEL,
-            team_channel=TEAM_CHANNEL,
-            approvers=(APPROVER,),
+        slack = self.server.settings(
+            self.signing_secret, approvals_channel=APPROVALS_CHANNEL, team_channel=TEAM_CHANNEL, approvers=(APPROVER,)
         )
         return base.model_copy(update={"channels": base.channels.model_copy(update={"slack": slack})})
 
