@@ -6,6 +6,8 @@ sideways at phone and desktop widths, on the demo page and inside the widget's s
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from tests.web.conftest import LiveServer
 from tests.web.test_browser import TIMEOUT, browser, send, shot  # noqa: F401 - the module's Chromium fixture
@@ -80,3 +82,30 @@ def test_no_horizontal_overflow_and_the_chat_scrolls_inside(
     assert after["top"] + after["clientHeight"] >= after["scrollHeight"] - 2, "scrolled to the newest message"
     assert_no_overflow(page, f"{width}px, after a conversation")
     page.close()  # type: ignore[attr-defined]
+
+
+def test_the_demo_account_uses_the_cards_date_format(browser: object, live_server: LiveServer) -> None:  # noqa: F811
+    page = demo_at(browser, live_server, 1280)
+    text = page.locator("#account").inner_text()  # type: ignore[attr-defined]
+    assert re.search(r"\b1 (September|October|November|December) 2026\b", text), text
+    assert not re.search(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}, \d{4}", text), text
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_the_floating_widget_fits_a_320px_phone(browser: object, live_server: LiveServer) -> None:  # noqa: F811
+    page = browser.new_page(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT)
+    page.set_content(
+        "<!doctype html><html lang=en><head><meta name=viewport content='width=device-width'></head><body><h1>Shop</h1>"
+        f"<script src='{live_server.url}/widget.js' data-customer-id='cus_north' "
+        "data-name='Northwind Billing'></script>"
+        "</body></html>"
+    )
+    page.get_by_role("button", name="Open chat with Northwind Billing").click()
+    say(page, "add 2 seats")  # a card with invoice lines: the widest content the widget shows
+    page.locator(".pw-card[data-state=open] dd").first.wait_for()
+    shot(page, "layout-floating-320")
+    assert_no_overflow(page, "floating widget at 320px")
+    panel = page.get_by_role("dialog", name="Northwind Billing chat").bounding_box()
+    assert panel is not None and panel["width"] <= 320
+    page.close()

@@ -13,12 +13,15 @@
     if (cls) n.className = cls;
     return n;
   }
+  // The same formats as the widget's cards and the server's messages: "$20.00" and "1 December 2026" (UTC day).
   function money(amount, currency) {
     if (amount === null || amount === undefined) return "—";
-    try { return new Intl.NumberFormat(undefined, { style: "currency", currency: String(currency).toUpperCase() }).format(Number(amount)); }
+    try { return new Intl.NumberFormat("en-US", { style: "currency", currency: String(currency).toUpperCase() }).format(String(amount)); }
     catch (e) { return amount + " " + currency; }
   }
-  function date(iso) { return iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }) : "—"; }
+  function date(iso) {
+    return iso ? new Date(iso).toLocaleDateString("en-GB", { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" }) : "—";
+  }
   function getJSON(url) {
     return fetch(url).then(function (r) {
       return r.json().then(function (d) { if (!r.ok) throw new Error((d.error && d.error.message) || r.status); return d; });
