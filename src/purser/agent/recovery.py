@@ -14,14 +14,14 @@ and published, so the customer's widget or channel shows what became of their re
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from purser.agent.events import ActionResult, AgentEvent
 from purser.agent.live import loop_runner
 from purser.ports.audit import AuditDraft
 from purser.ports.conversations import ConversationNotFound, TurnWrite
-from purser.ports.jobs import JobContext, JobQueue, Payload
+from purser.ports.jobs import JobContext, JobQueue, Payload, continue_recurring, schedule_recurring
 
 if TYPE_CHECKING:
     from purser.actions.gateway import Gateway
@@ -39,16 +39,11 @@ STALE_AFTER = timedelta(seconds=40)
 """An action untouched this long in `confirmed`/`executing` was interrupted (a turn takes milliseconds).
 It must stay longer than the processor's slowest call: a recovery that re-runs an action still in
 flight elsewhere is safe for the money (same idempotency key) but records its outcome twice."""
-_SLOT_FORMAT = "%Y%m%dT%H%M%S"
 
 
 def schedule_recovery(queue: JobQueue, *, now: datetime | None = None, every: timedelta = RECOVER_EVERY) -> bool:
     """Enqueue the recovery of the next slot after `now` (wall clock); False when it is enqueued already."""
-    moment = now or datetime.now(UTC)
-    seconds = int(every.total_seconds())
-    stamp = int(moment.timestamp())
-    when = datetime.fromtimestamp(stamp - stamp % seconds + seconds, UTC)
-    return queue.enqueue(RECOVER_KIND, {}, key=f"{RECOVER_KIND}:{when.strftime(_SLOT_FORMAT)}", eta=when)
+    return schedule_recurring(queue, RECOVER_KIND, every=every, now=now)
 
 
 def register_recovery(
@@ -62,8 +57,7 @@ def register_recovery(
     """Register `actions.recover` (at bootstrap, before workers start); each run schedules the next slot."""
 
     def recover(_payload: Payload, context: JobContext) -> None:
-        slot = datetime.strptime(context.key.rpartition(":")[2], _SLOT_FORMAT).replace(tzinfo=UTC)
-        schedule_recovery(queue, now=max(datetime.now(UTC), slot), every=every)  # first: a failure must not stop it
+        continue_recurring(queue, context, every=every)  # first: a failing run must not stop the chain
         recover_and_tell(gateway, runtime, stale_after=stale_after)
 
     queue.register(RECOVER_KIND, recover, retries=2, retry_delay_seconds=10)

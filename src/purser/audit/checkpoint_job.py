@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from purser.audit.log import AuditLog
-from purser.ports.jobs import JobContext, JobQueue, Payload
+from purser.ports.jobs import JobContext, JobQueue, Payload, continue_recurring, schedule_recurring
 
 __all__ = ["CHECKPOINT_KIND", "TICK_EVERY", "checkpoint_due", "register_checkpoints", "schedule_checkpoint"]
 
@@ -44,11 +44,7 @@ def checkpoint_due(log: AuditLog, *, every_records: int, every_minutes: int, now
 
 def schedule_checkpoint(queue: JobQueue, *, now: datetime | None = None, every: timedelta = TICK_EVERY) -> bool:
     """Enqueue the tick of the next slot after `now` (wall clock); False when it is enqueued already."""
-    moment = now or datetime.now(UTC)
-    seconds = int(every.total_seconds())
-    stamp = int(moment.timestamp())
-    when = datetime.fromtimestamp(stamp - stamp % seconds + seconds, UTC)
-    return queue.enqueue(CHECKPOINT_KIND, {}, key=f"{CHECKPOINT_KIND}:{when:%Y%m%dT%H%M%S}", eta=when)
+    return schedule_recurring(queue, CHECKPOINT_KIND, every=every, now=now)
 
 
 def register_checkpoints(
@@ -56,8 +52,8 @@ def register_checkpoints(
 ) -> None:
     """Register `audit.checkpoint` on `queue` (at bootstrap, before workers start)."""
 
-    def tick(_payload: Payload, _context: JobContext) -> None:
-        schedule_checkpoint(queue, every=every)  # first: a failing checkpoint must not stop the ticks
+    def tick(_payload: Payload, context: JobContext) -> None:
+        continue_recurring(queue, context, every=every)  # first: a failing checkpoint must not stop the ticks
         if checkpoint_due(log, every_records=every_records, every_minutes=every_minutes, now=datetime.now(UTC)):
             log.checkpoint()
 

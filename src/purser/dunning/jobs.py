@@ -24,7 +24,7 @@ from purser.domain.ids import EventId
 from purser.dunning.cadence import due_actions
 from purser.dunning.cases import DunningCaseId
 from purser.dunning.service import HANDLED_EVENTS, Dunning
-from purser.ports.jobs import JobContext, JobQueue, Payload
+from purser.ports.jobs import JobContext, JobQueue, Payload, continue_recurring, schedule_recurring
 
 __all__ = [
     "CASE_KIND",
@@ -43,19 +43,11 @@ TICK_EVERY = timedelta(minutes=5)
 """How often the cadence is evaluated in `purser serve` / `purser worker` (wall clock)."""
 
 _DUNNING_EVENTS = HANDLED_EVENTS
-_SLOT_FORMAT = "%Y%m%dT%H%M%S"
-
-
-def _slot(at: datetime, every: timedelta) -> datetime:
-    seconds = int(every.total_seconds())
-    stamp = int(at.timestamp())
-    return datetime.fromtimestamp(stamp - stamp % seconds + seconds, UTC)
 
 
 def schedule_tick(queue: JobQueue, *, now: datetime | None = None, every: timedelta = TICK_EVERY) -> bool:
     """Enqueue the tick of the next slot after `now` (wall clock); False when it is enqueued already."""
-    when = _slot(now or datetime.now(UTC), every)
-    return queue.enqueue(TICK_KIND, {}, key=f"{TICK_KIND}:{when.strftime(_SLOT_FORMAT)}", eta=when)
+    return schedule_recurring(queue, TICK_KIND, every=every, now=now)
 
 
 def enqueue_event(queue: JobQueue, event: Mapping[str, Any]) -> bool:
@@ -90,8 +82,7 @@ def register_dunning_jobs(queue: JobQueue, dunning: Dunning, *, every: timedelta
                     queue.enqueue(CASE_KIND, {"case": case.id}, key=key)
             after = cases[-1].id
         # The next slot after this one (a tick run early by `run_due(now=...)` still moves the chain on).
-        slot = datetime.strptime(context.key.rpartition(":")[2], _SLOT_FORMAT).replace(tzinfo=UTC)
-        schedule_tick(queue, now=max(datetime.now(UTC), slot), every=every)
+        continue_recurring(queue, context, every=every)
 
     def run_case(payload: Payload, _context: JobContext) -> None:
         case = dunning.repo.get(DunningCaseId(str(payload.get("case"))))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from purser.errors import PurserError
@@ -119,4 +119,40 @@ __all__ = [
     "JsonScalar",
     "Payload",
     "UnknownJob",
+    "continue_recurring",
+    "next_slot",
+    "schedule_recurring",
+    "slot_of",
 ]
+
+
+_SLOT_FORMAT = "%Y%m%dT%H%M%S"
+
+
+def next_slot(moment: datetime, every: timedelta) -> datetime:
+    """The first slot boundary after `moment` on a grid of `every` (UTC, whole seconds)."""
+    seconds = int(every.total_seconds())
+    stamp = int(moment.timestamp())
+    return datetime.fromtimestamp(stamp - stamp % seconds + seconds, UTC)
+
+
+def schedule_recurring(queue: JobQueue, kind: str, *, every: timedelta, now: datetime | None = None) -> bool:
+    """Enqueue the run of `kind` in the next slot after `now` (wall clock), keyed `kind:<slot>`.
+
+    A recurring job is a chain: each run schedules the next slot first (so a failing run does not
+    stop it), and because the key names the slot, any number of processes seeding or continuing the
+    chain enqueue each slot once. Returns False when that slot is enqueued already.
+    """
+    when = next_slot(now or datetime.now(UTC), every)
+    return queue.enqueue(kind, {}, key=f"{kind}:{when.strftime(_SLOT_FORMAT)}", eta=when)
+
+
+def slot_of(key: str) -> datetime:
+    """The slot a recurring job's key names (`kind:<slot>`)."""
+    return datetime.strptime(key.rpartition(":")[2], _SLOT_FORMAT).replace(tzinfo=UTC)
+
+
+def continue_recurring(queue: JobQueue, context: JobContext, *, every: timedelta) -> bool:
+    """From inside a recurring run: schedule the slot after this one (a run started early, by
+    `run_due(now=...)`, still moves the chain past its own slot)."""
+    return schedule_recurring(queue, context.kind, every=every, now=max(datetime.now(UTC), slot_of(context.key)))
