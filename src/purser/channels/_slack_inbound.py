@@ -99,7 +99,7 @@ def verify(request: RawRequest, signing_secret: str) -> None:
 
 
 class InboundRules:
-    """Which Slack channels are the team's, which user is our bot, and how handoff threads are found."""
+    """Which Slack channels are the team's, and how a handoff post's thread leads to its conversation."""
 
     def __init__(self, *, approvals_channel: str | None, team_channel: str | None, handoff_of: HandoffOf) -> None:
         self.approvals_channel = approvals_channel
@@ -144,6 +144,8 @@ def parse_events(body: bytes, rules: InboundRules) -> Reception:
     if not isinstance(user, str) or not isinstance(channel, str) or not isinstance(text, str) or not text.strip():
         return Reception(ACK)
     text = plain_text(text)[:MAX_TEXT]
+    if not text:
+        return Reception(ACK)
     if channel == rules.team_channel:
         return Reception(ACK, _team_reply(event, event_id, user, channel, text, rules))
     if channel == rules.approvals_channel:
