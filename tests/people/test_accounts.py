@@ -6,13 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from purser.app import build_people, memory_database
 from purser.config import Settings
+from purser.money import Money
 from purser.people import PeopleService
 from purser.people.errors import AuthenticationFailed, InvalidPerson, UnknownPerson
 from purser.ports.people import PersonExists
+from purser.store.db import Database
+from purser.store.people import SqlPeopleRepository
 from purser.store.people_tables import pp_people, pp_tokens
 
 PASSWORD = "correct horse battery staple"
@@ -113,3 +118,26 @@ def test_the_bootstrap_token_is_the_admin_and_names_are_unique(people: PeopleSer
         people.create("bob", "approver", limit="10.00", slack_user_id="U0ALICE")
     assert [p.name for p in people.everyone()] == ["alice"]
     assert people.slack_approver("U0ALICE") is not None and people.approver("admin") is None
+
+
+_names = iter(range(10**9))
+
+
+@pytest.fixture(scope="module")
+def limits_db() -> Iterator[Database]:
+    db = memory_database()
+    yield db
+    db.dispose()
+
+
+@settings(max_examples=150, deadline=None)
+@given(minor=st.integers(min_value=1, max_value=10**15), currency=st.sampled_from(["usd", "eur", "jpy", "kwd"]))
+def test_a_limit_is_stored_exactly_in_the_policy_currency(limits_db: Database, minor: int, currency: str) -> None:
+    people = PeopleService(SqlPeopleRepository(limits_db), currency=currency)
+    limit = Money(minor, currency)
+    person, _token = people.create(f"p{next(_names)}", "approver", limit=limit.amount_str())
+    assert person.approval_limit == limit
+    assert people.person(person.name).approval_limit == limit  # read back from the store, integer minor units
+    finer = limit.amount_str() + "1" if currency != "jpy" else limit.amount_str() + ".5"
+    with pytest.raises(InvalidPerson, match="decimal places"):
+        people.create(f"p{next(_names)}", "approver", limit=finer)
