@@ -161,6 +161,21 @@ _COUNTRY_ONLY = re.compile(
 )
 
 
+_FREE_ADDRESS = re.compile(r"\b\d+[^\W\d_]?\s[^,.;:!?\n]{2,60}(?:,(?:[^,;:!?.\n]|\.(?=\S)){2,40}){2,4}")
+"""A street with its number, then comma-separated parts: read as an address only when the last is a country."""
+
+
+def _to_country(parts: list[str]) -> list[str]:
+    """The parts up to the one naming a country ("…, Berlin, Deutschland, danke" ends at "Deutschland");
+    that part cut to the country's words ("Spain — please change it" → "Spain")."""
+    for end in range(len(parts) - 1, 1, -1):
+        words = parts[end].split()
+        for n in range(min(3, len(words)), 0, -1):
+            if country_code(" ".join(words[:n]).strip(" .")):
+                return [*parts[:end], " ".join(words[:n])]
+    return parts
+
+
 def parse_address(raw: str, bare: bool = False) -> dict[str, str | None] | None:
     """The address the raw message gives ({"line1", "city", "postal_code", "country"}, None = not given).
 
@@ -178,6 +193,10 @@ def parse_address(raw: str, bare: bool = False) -> dict[str, str | None] | None:
         parts = lines if len(lines) > 1 and "," not in lines[0] else re.split(r"[,\n]", text)
         found = _from_parts(parts)
         if found:
+            return found
+    for span in _FREE_ADDRESS.finditer(raw):  # "we moved: 120 King Street West, Toronto, M5H 1J9, Canada"
+        found = _from_parts(_to_country(span.group(0).split(",")))
+        if found and found["country"] and found["city"]:
             return found
     c = _COUNTRY_ONLY.search(raw)
     if c:
