@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import httpx
-from tests.web.conftest import SECRET, asgi_client
+import pytest
+from tests.web.conftest import SECRET, LiveServer, asgi_client, make_container
 from tests.web.test_chat_api import start
 
 from purser.app import Container
@@ -56,3 +61,26 @@ async def test_the_widget_reads_the_channels_quote_fact_table(client: httpx.Asyn
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "*"  # host sites embed the widget
     assert [(f["key"], f["label"], f["kind"]) for f in response.json()["facts"]] == list(QUOTE_FACTS)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_tabs_rating_at_once_keep_one_rating(tmp_path: Path, request: pytest.FixtureRequest, backend: str) -> None:
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'purser.db'}"
+    container = make_container(tmp_path, database_url=url)
+    try:
+        with LiveServer(container) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+            cid = client.post("/api/conversations", json={"customer_id": "cus_ana"}).json()["id"]
+            start_line = threading.Barrier(6)
+
+            def rate_once(value: str) -> int:
+                with httpx.Client(base_url=server.url, timeout=30) as own:
+                    start_line.wait()
+                    return own.post(f"/api/conversations/{cid}/rating", json={"rating": value}).status_code
+
+            with ThreadPoolExecutor(6) as pool:
+                codes = sorted(pool.map(rate_once, ["up", "down"] * 3))
+        assert codes == [201, 409, 409, 409, 409, 409]
+        assert len(ratings(container, cid)) == 1
+        assert container.audit.verify().ok
+    finally:
+        container.close()

@@ -234,15 +234,20 @@ async def rate(request: Request, conversation_id: ConversationId, body: Rating, 
         info = _authorize(state, conversation_id, user_hash)
         state.conversation_buckets.check(conversation_id, "conversation")
         audit = state.container.audit
-        if any(r.kind == "rating" for r in audit.records(conversation_id=conversation_id)):
-            raise WebError("this conversation has been rated already", code="already_rated", status=409)
         comment = body.comment.strip()
-        audit.append(
-            "rating",
-            actor=f"customer:{info['customer_id']}",
-            data={"rating": body.rating, "comment": comment},
-            conversation_id=conversation_id,
-        )
+        with audit.uow.write() as uow:
+            # The check and the record in one transaction under the conversation's rating lock: two
+            # tabs rating at once keep one rating.
+            uow.lock([f"rating:{conversation_id}"])
+            if any(r.kind == "rating" for r in uow.audit.read(conversation_id=conversation_id)):
+                raise WebError("this conversation has been rated already", code="already_rated", status=409)
+            audit.append(
+                "rating",
+                actor=f"customer:{info['customer_id']}",
+                data={"rating": body.rating, "comment": comment},
+                conversation_id=conversation_id,
+                uow=uow,
+            )
         return {"rating": body.rating, "comment": comment}
 
     return JSONResponse(await run_in_threadpool(keep), status_code=201)
