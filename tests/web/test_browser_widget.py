@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from pypdf import PdfReader
-from tests.web.conftest import LiveServer
+from tests.web.conftest import ADMIN, LiveServer
 from tests.web.test_browser import TIMEOUT, browser, shot  # noqa: F401 - the module's Chromium fixture
 from tests.web.test_browser_layout import demo_at, say
 
@@ -218,4 +218,31 @@ def test_every_language_has_every_string(browser: object, live_server: LiveServe
 
     labels = {label for _key, label, _kind in QUOTE_FACTS if label}
     assert labels <= set(tables["LABELS"]["de"]), labels - set(tables["LABELS"]["de"])
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_a_denied_approval_replaces_the_pending_card_without_the_internal_note(
+    browser: object,  # noqa: F811
+    live_server: LiveServer,
+) -> None:
+    page = demo_at(browser, live_server, 390, customer="cus_lena")
+    say(page, "Please refund my November payment")
+    page.locator(".pw-card[data-state=open]").get_by_role("button", name="Confirm").click()  # type: ignore[attr-defined]
+    page.locator(".pw-card[data-state=pending]").wait_for()  # type: ignore[attr-defined]
+    cid = page.locator(".purser-host").get_attribute("data-conversation-id")  # type: ignore[attr-defined]
+    with httpx.Client(base_url=live_server.url, headers=ADMIN, timeout=30) as admin:
+        pending = admin.get("/api/admin/approvals", params={"status": "pending"}).json()["approvals"]
+        approval = next(a for a in pending if a["conversation_id"] == cid)
+        note = "Internal: flagged by risk, do not refund"
+        decided = admin.post(f"/api/admin/approvals/{approval['id']}", json={"decision": "deny", "reason": note})
+        assert decided.status_code == 200, decided.text
+    card = page.locator(".pw-card[data-state=denied]")  # type: ignore[attr-defined]
+    card.wait_for()  # live, over the stream
+    shot(page, "approval-denied")
+    assert "Not approved" in card.inner_text()
+    everything = page.locator(".pw-log").inner_text()  # type: ignore[attr-defined]
+    assert "flagged" not in everything and "reviewing" not in everything, everything
+    page.reload()  # type: ignore[attr-defined]
+    page.locator(".pw-card[data-state=denied]").wait_for()  # type: ignore[attr-defined]
+    assert "reviewing" not in page.locator(".pw-log").inner_text()  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]
