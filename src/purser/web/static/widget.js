@@ -424,8 +424,9 @@
   Widget.prototype.announce = function (text) { this.status.textContent = text; };
 
   Widget.prototype.append = function (node) {
-    // The rating form stays last: whatever arrives after it goes above it.
-    if (this.rating && this.rating.parentNode === this.log) this.log.insertBefore(node, this.rating);
+    // An unanswered rating form stays last: whatever arrives meanwhile goes above it.
+    var pinned = this.rating && this.rating.parentNode === this.log && !this.rating.hasAttribute("data-state");
+    if (pinned) this.log.insertBefore(node, this.rating);
     else this.log.appendChild(node);
     this.scroll();
     return node;
