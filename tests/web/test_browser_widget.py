@@ -248,3 +248,14 @@ def test_a_denied_approval_replaces_the_pending_card_without_the_internal_note(
     page.locator(".pw-card[data-state=denied]").wait_for()  # type: ignore[attr-defined]
     assert "reviewing" not in page.locator(".pw-log").inner_text()  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]
+
+
+def test_the_locale_option_wins_over_the_pages_language(browser: object, live_server: LiveServer) -> None:  # noqa: F811
+    page = browser.new_page(viewport={"width": 390, "height": 800})  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT)
+    html = EMBED.format(lang="de", url=live_server.url).replace("fresh: true", "fresh: true, locale: 'fr-CA'")
+    page.set_content(html)
+    page.get_by_role("button", name="Envoyer").wait_for()
+    assert page.get_by_role("button", name="Terminer").count() == 1
+    assert page.locator(".pw").get_attribute("lang") == "fr"
+    page.close()
