@@ -22,7 +22,7 @@ from purser.people import Principal
 from purser.web import conversations as conv
 from purser.web.app import WebState, state_of
 from purser.web.errors import NotFoundError
-from purser.web.inbox import conversation_rows
+from purser.web.inbox import assignment_of, conversation_rows
 from purser.web.metrics import metrics
 from purser.web.people import authenticated, require
 from purser.web.schemas import (
@@ -166,12 +166,14 @@ def _conversation(state: WebState, conversation_id: str) -> dict[str, Any]:
         "tool_calls": conv.tool_calls(state.container, conversation_id),
         "audit": conv.guard_decisions(state.container, conversation_id),
         "usage": usage,
+        "assignment": assignment_of(state.container, conversation_id),
     }
 
 
 @router.get("/conversations/{conversation_id}", summary="A conversation in full", responses=error_responses(404))
 async def conversation(request: Request, conversation_id: ConversationId) -> dict[str, Any]:
-    """Transcript, tool calls (with outcomes), guard decisions and audit records, usage."""
+    """Transcript, tool calls (with outcomes), guard decisions and audit records, usage, and who works it
+    (`assignment`: assignee, resolved_by/at; null when nobody took it)."""
     state = state_of(request)
     return await run_in_threadpool(_conversation, state, conversation_id)
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from purser.app import Container
     from purser.domain.snapshot import AccountSnapshot
 
-__all__ = ["Customers", "conversation_rows", "router"]
+__all__ = ["Customers", "assignment_of", "conversation_rows", "router"]
 
 SEARCH_WINDOW = 1000
 """Conversations a search looks through (the most recently active; names and emails live in the processor)."""
@@ -176,6 +176,12 @@ def container_inbox(container: Container) -> InboxRepository:
     from purser.app import build_inbox
 
     return build_inbox(container.db)
+
+
+def assignment_of(container: Container, conversation_id: str) -> dict[str, Any] | None:
+    """Who works the conversation and whether it is resolved (JSON), or None when nobody took it."""
+    found = container_inbox(container).assignment(conversation_id)
+    return None if found is None else _assignment_json(found)
 
 
 def _row(record: ConversationRecord, customers: Customers, assignment: Assignment | None) -> dict[str, Any]:

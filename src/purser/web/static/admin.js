@@ -39,6 +39,21 @@
   function money(a, c) { try { return new Intl.NumberFormat(undefined, { style: "currency", currency: String(c).toUpperCase() }).format(Number(a)); } catch (e) { return a + " " + c; } }
   function status(text) { return el("span", text, "status " + text); }
   function pre(obj) { return el("pre", JSON.stringify(obj, null, 2)); }
+  function words(name) { return String(name || "").replace(/_/g, " "); } // snake_case names read as words
+  /* The team's desk (inbox.js): the inbox, conversation list and search, customer panel, notes, audit sentences. */
+  var desk = window.PurserInbox({ el: el, append: append, api: api, say: say, when: when, money: money, status: status,
+    channelName: function (c) { return CHANNEL_NAMES[c] || c || "—"; }, openConversation: function (id) { openLinked(id); },
+    badge: inboxBadge });
+  function inboxBadge(n) { var b = $("inbox-count"); b.hidden = !n; b.textContent = String(n); b.setAttribute("aria-label", n + " need a person"); }
+  /* /admin#conversation=<id> opens that conversation (the inbox links there). */
+  function openLinked(id) {
+    var target = "#conversation=" + encodeURIComponent(id);
+    if (location.hash !== target) history.pushState(null, "", target);
+    if ($("view-conversations").hidden) show("conversations");
+    openConversation(id);
+  }
+  function linked() { var m = /^#conversation=(.+)$/.exec(location.hash); return m ? decodeURIComponent(m[1]) : null; }
+  window.addEventListener("hashchange", function () { if (linked() && !$("app").hidden) openLinked(linked()); });
 
   /* -- login ------------------------------------------------------------------------------- */
   function signOut(message) {
@@ -54,8 +69,9 @@
   function signedIn(me) {
     if (me && me.name) $("whoami").textContent = "Signed in as " + me.name + " (" + me.role + ")";
     $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
-    show("approvals");
-    timer = setInterval(function () { loadApprovals(false); }, 5000);
+    if (linked()) openLinked(linked()); else show("approvals");
+    timer = setInterval(function () { loadApprovals(false); if ($("view-inbox").hidden) inboxCount(); }, 5000);
+    inboxCount();
   }
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
@@ -77,7 +93,7 @@
 
   /* -- tabs (WAI-ARIA tabs pattern: arrows move, Enter/Space or click selects) ------------- */
   var tabs = Array.prototype.slice.call(document.querySelectorAll("[role=tab]"));
-  var loaders = { approvals: loadApprovals, handoffs: loadHandoffs, conversations: loadConversations,
+  var loaders = { inbox: function () { return desk.loadInbox($("view-inbox")); }, approvals: loadApprovals, handoffs: loadHandoffs, conversations: loadConversations,
     audit: loadAudit, metrics: loadMetrics, dunning: loadDunning, policy: loadPolicy };
   function show(name) {
     tabs.forEach(function (t) {
@@ -172,19 +188,9 @@
   }
 
   /* -- conversations ------------------------------------------------------------------------ */
-  function loadConversations() {
-    var list = $("conv-list");
-    api("GET", "/api/admin/conversations?limit=100").then(function (d) {
-      list.textContent = "";
-      if (!d.conversations.length) list.appendChild(el("li", "No conversations yet.", "hint"));
-      d.conversations.forEach(function (c) {
-        var b = el("button", null, null, { type: "button", "data-conversation-id": c.id });
-        append(b, [el("strong", c.customer_id || c.id), el("br"), el("span", (c.channel || "") + " · " + when(c.created_at || c.updated_at) + " · " + c.id, "hint")]);
-        b.addEventListener("click", function () { openConversation(c.id); });
-        list.appendChild(append(el("li"), [b]));
-      });
-    }).catch(function (e) { say(e.message); });
-  }
+  function inboxCount() { api("GET", "/api/admin/inbox").then(function (d) { inboxBadge(d.items.length); }).catch(function () {}); }
+  function loadConversations() { return desk.loadConversations($("conv-list"), $("conv-q").value); }
+  $("conv-search").addEventListener("submit", function (e) { e.preventDefault(); loadConversations(); });
   function entryText(e) {
     var ev = e.event || e;
     var who = e.role || e.source || e.kind || (ev.type ? "agent" : "");
@@ -197,8 +203,12 @@
     box.textContent = "Loading…";
     api("GET", "/api/admin/conversations/" + encodeURIComponent(id)).then(function (c) {
       box.textContent = "";
-      append(box, [el("h2", "Conversation " + c.id), el("p", "Customer " + c.customer_id + " · " + (c.channel || "") + " · ", "hint")]);
-      box.lastChild.appendChild(status(c.status || "open"));
+      var main = el("div", null, "conv-main"), aside = el("aside", null, "card customer-panel", { id: "customer-panel", "aria-label": "Customer" });
+      append(box, [el("h2", "Conversation"), append(el("div", null, "conv-grid"), [main, aside])]);
+      append(main, [el("p", (CHANNEL_NAMES[c.channel] || c.channel || "") + " · " + c.id + " · ", "hint")]);
+      main.lastChild.appendChild(status(c.status || "open"));
+      desk.customerPanel(aside, c.id);
+      box = main; // the conversation's cards go in the main column, the customer beside them
       var tr = el("section", null, "card"); tr.appendChild(el("h3", "Transcript"));
       (c.transcript || []).forEach(function (e) {
         var t = entryText(e);
@@ -209,16 +219,20 @@
       });
       box.appendChild(tr);
       if (c.status === "handed_off") box.appendChild(replyBox(c.id, c.channel));
+      var work = c.assignment || {};
+      box.appendChild(desk.workBox(c.id, work.resolved_by ? null : work.assignee));
+      if (work.resolved_by) $("work-status").textContent = "Resolved by " + work.resolved_by;
+      box.appendChild(desk.notesBox(c.id));
       var tc = el("section", null, "card"); tc.appendChild(el("h3", "Tool calls"));
-      var rows = (c.tool_calls || []).map(function (t) { return [t.action, t.status + (t.reason ? " (" + t.reason + ")" : ""), JSON.stringify(t.arguments), t.summary || ""]; });
+      var rows = (c.tool_calls || []).map(function (t) { return [words(t.action), words(t.status) + (t.reason ? " (" + words(t.reason) + ")" : ""), JSON.stringify(t.arguments), t.summary || ""]; });
       tc.appendChild(table(["Action", "Outcome", "Arguments", "Summary"], rows)); box.appendChild(tc);
       var gd = el("section", null, "card"); gd.appendChild(el("h3", "Guard decisions"));
       gd.appendChild(table(["#", "Action", "Decision", "Reason", "Summary"], (c.audit || []).filter(function (r) { return r.kind === "guard_decision"; }).map(function (r) {
-        var d = r.data || {}; return [String(r.seq), d.action || "", d.status || "", d.reason || "", d.summary || ""];
+        var d = r.data || {}; return [String(r.seq), words(d.action), words(d.status), words(d.reason), d.summary || ""];
       })));
       box.appendChild(gd);
       var au = el("section", null, "card"); au.appendChild(el("h3", "Audit records"));
-      au.appendChild(table(["#", "Kind", "Actor", "Data"], (c.audit || []).map(function (r) { return [String(r.seq), r.kind, r.actor, JSON.stringify(r.data)]; })));
+      au.appendChild(table(["#", "When", "What happened"], (c.audit || []).map(function (r) { return [String(r.seq), when(r.at), desk.auditEntry(r)]; })));
       box.appendChild(au);
       if (c.usage) { var us = el("section", null, "card"); append(us, [el("h3", "Usage and cost"), pre(c.usage)]); box.appendChild(us); }
     }).catch(function (e) { box.textContent = "Could not load: " + e.message; });
@@ -257,7 +271,7 @@
     t.appendChild(append(el("thead"), [tr]));
     var tb = el("tbody");
     if (!rows.length) { var r = el("tr"); var td = el("td", "none"); td.colSpan = headers.length; r.appendChild(td); tb.appendChild(r); }
-    rows.forEach(function (cells) { var r = el("tr"); cells.forEach(function (c) { r.appendChild(el("td", c)); }); tb.appendChild(r); });
+    rows.forEach(function (cells) { var r = el("tr"); cells.forEach(function (c) { r.appendChild(c instanceof Node ? append(el("td"), [c]) : el("td", c)); }); tb.appendChild(r); });
     t.appendChild(tb); return t;
   }
 
@@ -277,8 +291,8 @@
         }).catch(function (e) { result.textContent = e.message; }).then(function () { verify.disabled = false; });
       });
       append(view, [el("h2", "Audit log (" + d.total + " records, newest first)"), verify, result,
-        table(["#", "When", "Kind", "Actor", "Conversation", "Data", "Hash"], d.records.map(function (r) {
-          return [String(r.seq), when(r.at), r.kind, r.actor, r.conversation_id || "", JSON.stringify(r.data), r.hash.slice(0, 12) + "…"];
+        table(["#", "When", "What happened", "Conversation", "Hash"], d.records.map(function (r) {
+          return [String(r.seq), when(r.at), desk.auditEntry(r), r.conversation_id || "", r.hash.slice(0, 12) + "…"];
         }))]);
     }).catch(function (e) { say(e.message); });
   }
