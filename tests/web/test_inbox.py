@@ -47,6 +47,9 @@ async def test_the_inbox_lists_a_guard_escalation_and_a_pending_approval_newest_
         assert item["age_seconds"] >= 0 and item["created_at"].endswith("Z")
         assert item["link"] == f"/admin#conversation={item['conversation_id']}"
         assert item["assignee"] is None
+    # The dashboard's badge poll asks without names: the same items, no processor calls.
+    bare = (await client.get("/api/admin/inbox", params={"names": "false"}, headers=ADMIN)).json()["items"]
+    assert [(i["conversation_id"], i["customer_name"]) for i in bare] == [(lena, None), (dana, None)]
     # Once decided, the approval leaves the inbox; the handoff stays.
     apr = approval["approval_id"]
     decided = await client.post(f"/api/admin/approvals/{apr}", headers=ADMIN, json={"decision": "deny", "reason": "no"})

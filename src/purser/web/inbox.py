@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
@@ -120,8 +120,9 @@ def _is_resolved(assignment: Assignment | None, last_activity: str) -> bool:
     return assignment is not None and assignment.resolved_at is not None and assignment.resolved_at >= last_activity
 
 
-def inbox_items(container: Container, now: datetime) -> list[dict[str, Any]]:
-    """Pending approvals and handed-off conversations not resolved since their last activity, newest first."""
+def inbox_items(container: Container, now: datetime, *, names: bool = True) -> list[dict[str, Any]]:
+    """Pending approvals and handed-off conversations not resolved since their last activity, newest first;
+    without `names` the processor is not asked for the customers' names (the dashboard's badge poll)."""
     from purser.web.metrics import dashboard_of
 
     customers = Customers(container)
@@ -162,7 +163,7 @@ def inbox_items(container: Container, now: datetime) -> list[dict[str, Any]]:
     for item in items:
         cid = item["conversation_id"]
         assignment = assignments.get(cid)
-        item["customer_name"] = customers.name(item["customer_id"])
+        item["customer_name"] = customers.name(item["customer_id"]) if names else None
         item["channel"] = channels.get(cid) or container.runtime.store.get(cid).channel
         item["age_seconds"] = _age_seconds(item["created_at"], now)
         item["link"] = f"/admin#conversation={cid}"
@@ -228,12 +229,15 @@ def conversation_rows(container: Container, *, limit: int, offset: int, q: str |
 
 
 @router.get("/inbox", summary="Everything that needs a person, newest first")
-async def inbox(request: Request) -> dict[str, Any]:
+async def inbox(
+    request: Request,
+    names: Annotated[bool, Query(description="false: skip the customers' names (no processor calls)")] = True,
+) -> dict[str, Any]:
     """Pending approvals and handed-off conversations (the handoff tool's and every guard escalation), not
     resolved since their last activity, each with the customer's name, channel, reason, age in seconds, who
     works it and the dashboard link of the conversation."""
     state = state_of(request)
-    items = await run_in_threadpool(inbox_items, state.container, datetime.now(UTC))
+    items = await run_in_threadpool(lambda: inbox_items(state.container, datetime.now(UTC), names=names))
     return {"items": items}
 
 

@@ -188,7 +188,7 @@
   }
 
   /* -- conversations ------------------------------------------------------------------------ */
-  function inboxCount() { api("GET", "/api/admin/inbox").then(function (d) { inboxBadge(d.items.length); }).catch(function () {}); }
+  function inboxCount() { api("GET", "/api/admin/inbox?names=false").then(function (d) { inboxBadge(d.items.length); }).catch(function () {}); }
   function loadConversations() { return desk.loadConversations($("conv-list"), $("conv-q").value); }
   $("conv-search").addEventListener("submit", function (e) { e.preventDefault(); loadConversations(); });
   function entryText(e) {
