@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -549,9 +549,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Container:
     # then every RECOVER_EVERY as a job; each customer hears the outcome in their conversation.
     from purser.agent.recovery import recover_and_tell, register_recovery, schedule_recovery
 
-    register_recovery(jobs, container.gateway, container.runtime)
-    schedule_recovery(jobs)
-    recover_and_tell(container.gateway, container.runtime)
+    every = timedelta(seconds=settings.recovery_every_seconds)
+    stale = timedelta(seconds=settings.recovery_stale_seconds)
+    register_recovery(jobs, container.gateway, container.runtime, every=every, stale_after=stale)
+    schedule_recovery(jobs, every=every)
+    recover_and_tell(container.gateway, container.runtime, stale_after=stale)
     return container
 
 

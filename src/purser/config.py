@@ -205,6 +205,10 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_records: int = Field(500, ge=1, description="The checkpoint job writes after this many records.")
     audit_checkpoint_minutes: int = Field(10, ge=1, description="... or after this many minutes with new records.")
+    recovery_every_seconds: int = Field(15, ge=1, le=3600, description="How often interrupted actions are sought.")
+    recovery_stale_seconds: int = Field(
+        40, ge=1, le=86400, description="An action untouched this long in confirmed/executing was interrupted."
+    )
     channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
     oidc: OidcSettings | None = Field(None, description="SSO for the dashboard; off when unset.")
     jobs: JobsSettings = Field(default_factory=JobsSettings)
