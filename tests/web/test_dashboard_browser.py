@@ -19,9 +19,12 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 TABS = ("Inbox", "Approvals", "Handoffs", "Conversations", "Audit log", "Metrics", "Dunning", "Policy")
 # The page's scroll width against the viewport, and the elements sticking out of it (to name them).
+# Cards (charts included) whose content is wider than the card are clipped or scroll inside: named too.
 OVERFLOW = """() => ({page: document.documentElement.scrollWidth, inner: window.innerWidth,
   wide: [...document.querySelectorAll('body *')].filter(n => n.getBoundingClientRect().right > window.innerWidth + 0.5)
-    .slice(0, 5).map(n => n.tagName + '.' + n.className + '#' + n.id)})"""
+    .slice(0, 5).map(n => n.tagName + '.' + n.className + '#' + n.id),
+  clipped: [...document.querySelectorAll('.card')].filter(n => n.offsetParent && n.scrollWidth > n.clientWidth + 1)
+    .map(n => (n.querySelector('h3, figcaption') || n).textContent.slice(0, 40))})"""
 
 
 def _event(client: httpx.Client, cid: str, event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -84,6 +87,10 @@ def test_the_inbox_lists_a_guard_escalation_and_a_teammate_works_it(
     assert "Dana Reyes" in second and "Disputed charge" in second and "chat widget" in second
     assert re.search(r"\d+ (second|minute)s? ago|just now", second)
     shot(page, "30-dashboard-inbox")
+    items.filter(has_text="Lena Fischer").get_by_role("button", name="Decide in Approvals").click()
+    page.locator("#view-approvals article[data-approval-id]", has_text="cus_lena").wait_for()
+    page.get_by_role("tab", name=re.compile("^Inbox")).click()
+    items.nth(1).wait_for()
 
     items.filter(has_text="Dana Reyes").get_by_role("link", name=re.compile("Open")).click()
     page.wait_for_selector("#customer-panel >> text=Dana Reyes")
@@ -150,11 +157,13 @@ def test_no_tab_scrolls_sideways(chromium: Any, live_server: LiveServer, busy: d
         page.wait_for_selector(f"{view} h2")
         found = page.evaluate(OVERFLOW)
         assert found["page"] <= found["inner"], f"{name} at {width}px scrolls sideways: {found}"
+        assert not found["clipped"], f"{name} at {width}px: content wider than its card: {found['clipped']}"
         if name == "Conversations":
             page.locator(f"#conv-list button[data-conversation-id='{busy['dana']}']").click()
             page.wait_for_selector("#customer-panel >> text=Dana Reyes")
             page.wait_for_selector("#notes >> text=A long private note")
             found = page.evaluate(OVERFLOW)
             assert found["page"] <= found["inner"], f"a conversation at {width}px scrolls sideways: {found}"
+            assert not found["clipped"], f"a conversation at {width}px: content wider than its card: {found}"
     shot(page, f"33-dashboard-{width}")
     page.close()

@@ -43,7 +43,7 @@
   /* The team's desk (inbox.js): the inbox, conversation list and search, customer panel, notes, audit sentences. */
   var desk = window.PurserInbox({ el: el, append: append, api: api, say: say, when: when, money: money, status: status,
     channelName: function (c) { return CHANNEL_NAMES[c] || c || "—"; }, openConversation: function (id) { openLinked(id); },
-    badge: inboxBadge });
+    badge: inboxBadge, show: function (name) { show(name); } });
   function inboxBadge(n) { var b = $("inbox-count"); b.hidden = !n; b.textContent = String(n); b.setAttribute("aria-label", n + " need a person"); }
   /* /admin#conversation=<id> opens that conversation (the inbox links there). */
   function openLinked(id) {
@@ -206,7 +206,7 @@
       var main = el("div", null, "conv-main"), aside = el("aside", null, "card customer-panel", { id: "customer-panel", "aria-label": "Customer" });
       append(box, [el("h2", "Conversation"), append(el("div", null, "conv-grid"), [main, aside])]);
       append(main, [el("p", (CHANNEL_NAMES[c.channel] || c.channel || "") + " · " + c.id + " · ", "hint")]);
-      main.lastChild.appendChild(status(c.status || "open"));
+      main.lastChild.appendChild(el("span", words(c.status || "open"), "status " + (c.status || "open")));
       desk.customerPanel(aside, c.id);
       box = main; // the conversation's cards go in the main column, the customer beside them
       var tr = el("section", null, "card"); tr.appendChild(el("h3", "Transcript"));

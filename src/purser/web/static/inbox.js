@@ -48,6 +48,11 @@ window.PurserInbox = function (kit) {
           el("p", [kit.channelName(i.channel), ago(i.created_at), i.assignee ? "assigned to " + i.assignee : "unassigned"].join(" · "), "hint"),
           el("a", "Open conversation", "btn secondary", { href: link(i.conversation_id) }),
         ]);
+        if (i.kind === "approval") {
+          var decide = el("button", "Decide in Approvals", "btn", { type: "button" });
+          decide.addEventListener("click", function () { kit.show("approvals"); });
+          append(card, [document.createTextNode(" "), decide]);
+        }
         view.appendChild(card);
       });
     }).catch(function (e) { say(e.message); });
