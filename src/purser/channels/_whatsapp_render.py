@@ -195,7 +195,11 @@ def choices_message(to: str, body: str, choices: Sequence[Choice], *, footer: st
 def confirmation_body(event: ConfirmationRequest, *, lead: str = "") -> str:
     """The card's text: the summary in bold (or the agent's `lead` message that states it), then the facts."""
     facts = "\n".join(f"{label}: {value}" if value else label for label, value in quote_facts(event.quote))
-    head = whatsapp_text(lead).strip() + "\n" if lead else f"*{whatsapp_text(event.summary).strip()}*"
+    summary = f"*{whatsapp_text(event.summary).strip()}*"
+    if lead and event.summary.strip() not in lead:  # the agent's message no longer repeats the summary (one_reply)
+        head = f"{summary}\n{whatsapp_text(lead).strip()}\n"
+    else:
+        head = whatsapp_text(lead).strip() + "\n" if lead else summary
     return f"{head}\n{facts}" if facts else head.strip()
 
 
@@ -209,9 +213,11 @@ def confirmation_message(to: str, event: ConfirmationRequest, *, lead: str = "")
 
 
 def _folds(text: str, card: ConfirmationRequest) -> bool:
-    """Whether the agent's message before a card introduces it (it states the summary) and fits in it."""
+    """Whether the agent's message before a card introduces it (states the summary, or asks to confirm: the
+    summary is no longer repeated in the message, see agent.outcomes.one_reply) and fits in it."""
     summary = card.summary.strip()
-    return bool(summary) and summary in text and len(confirmation_body(card, lead=text)) <= INTERACTIVE_BODY_LIMIT
+    introduces = summary in text or re.search(r"\b(?:confirm|go ahead)\b", text, re.IGNORECASE) is not None
+    return bool(summary) and introduces and len(confirmation_body(card, lead=text)) <= INTERACTIVE_BODY_LIMIT
 
 
 def batch_messages(to: str, events: Sequence[AgentEvent]) -> list[tuple[AgentEvent, int, dict[str, Any]]]:

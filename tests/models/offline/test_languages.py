@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from purser.models.offline.intents import Intent
-from purser.models.offline.languages import PHRASES, Phrase, language_of, read_as_english
+from purser.models.offline.languages import (
+    LANGUAGES,
+    PHRASES,
+    REPLIES,
+    Phrase,
+    fold,
+    in_language,
+    language_of,
+    read_as_english,
+)
 from purser.models.offline.normalize import normalize
 from purser.models.offline.understand import understand
 
@@ -38,14 +47,7 @@ def test_each_phrase_example_is_read_as_its_english(phrase: Phrase) -> None:
     ],
 )
 def test_the_language_of_a_message(text: str, language: str) -> None:
-    assert language_of(normalize_for_language(text)) == language
-
-
-def normalize_for_language(text: str) -> str:
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in folded if not unicodedata.combining(c)).replace("'", " ")
+    assert language_of(fold(text)) == language
 
 
 def test_english_is_left_as_it_is() -> None:
@@ -67,3 +69,11 @@ def test_english_is_left_as_it_is() -> None:
 )
 def test_common_requests_in_each_language_are_understood(text: str, intent: Intent) -> None:
     assert understand(text)[0].intent == intent
+
+
+@pytest.mark.parametrize("english", list(REPLIES))
+def test_each_reply_sentence_has_every_language(english: str) -> None:
+    assert set(REPLIES[english]) == set(LANGUAGES)
+    for language in LANGUAGES:
+        assert in_language(f"Intro. {english}", language) == f"Intro. {REPLIES[english][language]}"
+    assert in_language(english, "en") == english

@@ -13,9 +13,10 @@ words found), so replies can be given in it. Every row's example is a test
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["LANGUAGES", "PHRASES", "Phrase", "language_of", "read_as_english"]
+__all__ = ["LANGUAGES", "PHRASES", "REPLIES", "Phrase", "fold", "in_language", "language_of", "read_as_english"]
 
 LANGUAGES = ("de", "fr", "es", "pt")
 
@@ -100,6 +101,12 @@ _MARKERS: dict[str, re.Pattern[str]] = {
 """Words that show which language a message is written in (counted with the phrases)."""
 
 
+def fold(text: str) -> str:
+    """Lowercase, Latin accents dropped, apostrophes as spaces: the form `language_of` reads."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("'", " ").replace("’", " "))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def language_of(folded: str) -> str:
     """The language of a message (lowercased, accents stripped): "de", "fr", "es", "pt" or "en"."""
     scores = {lang: len(rx.findall(folded)) for lang, rx in _MARKERS.items()}
@@ -120,3 +127,51 @@ def read_as_english(folded: str) -> str:
         if phrase.language == language:
             folded = phrase.pattern.sub(phrase.english, folded)
     return folded
+
+
+REPLIES: dict[str, dict[str, str]] = {
+    "Please confirm with the button below if you'd like me to go ahead.": {
+        "de": "Bitte bestätigen Sie mit der Schaltfläche unten, wenn ich fortfahren soll.",
+        "fr": "Merci de confirmer avec le bouton ci-dessous si vous souhaitez que je continue.",
+        "es": "Confirme con el botón de abajo si quiere que continúe.",
+        "pt": "Confirme no botão abaixo se quiser que eu continue.",
+    },
+    "Okay, I haven't made that change.": {
+        "de": "In Ordnung, ich habe nichts geändert.",
+        "fr": "D'accord, je n'ai rien modifié.",
+        "es": "De acuerdo, no he hecho ese cambio.",
+        "pt": "Certo, não fiz essa alteração.",
+    },
+    "You're welcome! Is there anything else I can help you with?": {
+        "de": "Gern geschehen! Kann ich sonst noch helfen?",
+        "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "es": "¡De nada! ¿Puedo ayudarle con algo más?",
+        "pt": "De nada! Posso ajudar com mais alguma coisa?",
+    },
+    "Would you like to pause instead, or cancel anyway?": {
+        "de": "Möchten Sie lieber pausieren oder trotzdem kündigen?",
+        "fr": "Préférez-vous mettre en pause, ou résilier quand même ?",
+        "es": "¿Prefiere pausar, o cancelar de todos modos?",
+        "pt": "Prefere pausar, ou cancelar mesmo assim?",
+    },
+    "To fix it, I can send you a secure link to update your card — just say “send me the link”.": {
+        "de": "Ich kann Ihnen einen sicheren Link schicken, um die Karte zu aktualisieren — schreiben Sie einfach "
+        "„Link senden“.",
+        "fr": "Je peux vous envoyer un lien sécurisé pour mettre à jour votre carte — dites simplement "
+        "« envoyez-moi le lien ».",
+        "es": "Puedo enviarle un enlace seguro para actualizar su tarjeta; solo diga «envíeme el enlace».",
+        "pt": "Posso enviar um link seguro para atualizar o cartão — é só dizer «envie o link».",
+    },
+}
+"""The offline model's own sentences in each language (the gateway's summaries are English)."""
+
+
+def in_language(text: str, language: str) -> str:
+    """`text` with each of the model's own sentences (`REPLIES`) in `language`; other sentences unchanged."""
+    if language not in LANGUAGES:
+        return text
+    out = text
+    for english, translated in REPLIES.items():
+        if english in out and language in translated:
+            out = out.replace(english, translated[language])
+    return out

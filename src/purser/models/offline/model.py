@@ -16,6 +16,7 @@ from pydantic_ai.usage import RequestUsage
 
 from purser.models.offline.dialogue import Call, Reply, decide
 from purser.models.offline.history import parse_history
+from purser.models.offline.languages import fold, in_language, language_of
 from purser.models.streaming import completed_stream
 
 __all__ = ["FALLBACK_TEXT", "OfflineModel"]
@@ -67,7 +68,7 @@ class OfflineModel(Model):
                 tool_name=decision.tool, args=dict(decision.args), tool_call_id=f"offline-{calls}"
             )
         else:
-            part = TextPart(content=decision.text)
+            part = TextPart(content=_in_customer_language(events, decision.text))
         return ModelResponse(parts=[part], model_name=self._model_name, usage=RequestUsage(), provider_name="purser")
 
     async def request(
@@ -92,3 +93,11 @@ class OfflineModel(Model):
         """The same response as `request`, delivered as a completed stream."""
         async with completed_stream(self, messages, model_settings, model_request_parameters) as stream:
             yield stream
+
+
+def _in_customer_language(events: list[Any], text: str) -> str:
+    """The reply in the language of the customer's last message (the model's own sentences; see languages)."""
+    said = next((e.text for e in reversed(events) if e.kind == "customer" and e.text), "")
+    if not said:
+        return text
+    return in_language(text, language_of(fold(said)))
