@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from purser.audit.log import AuditLog
+from purser.ports.conversations import ConversationRecord
 from purser.ports.inbox import AlreadyResolved
+from purser.store.conversation_rows import INSERT_CONVERSATION, row_of
 from purser.store.db import Database
 from purser.store.inbox import SqlInboxRepository
 
@@ -97,3 +99,19 @@ def test_teammates_at_the_same_time_leave_an_intact_chain(db: Database) -> None:
     assert sorted(n.text for n in repo.notes("cnv_busy")) == [f"note {n}" for n in range(6)]
     assert len(_kinds(db, "cnv_busy")) == 12
     assert AuditLog(db).verify().ok
+
+
+def _conversation(db: Database, cid: str, status: str, updated_at: str) -> None:
+    record = ConversationRecord(cid, "cus_ana", "web", status, "dispute", 1, 0, 1, "2026-01-01T00:00:00Z", updated_at)
+    with db.begin() as conn:
+        conn.execute(INSERT_CONVERSATION, [row_of(record)])
+
+
+def test_handed_off_conversations_whatever_their_age(db: Database) -> None:
+    _conversation(db, "cnv_old", "handed_off", "2026-01-02T00:00:00Z")
+    _conversation(db, "cnv_open", "open", "2026-06-01T00:00:00Z")
+    _conversation(db, "cnv_new", "handed_off", "2026-05-01T00:00:00Z")
+    repo = SqlInboxRepository(db)
+    assert [r.id for r in repo.handed_off(limit=10)] == ["cnv_new", "cnv_old"]
+    assert [r.id for r in repo.handed_off(limit=1)] == ["cnv_new"]
+    assert repo.handed_off(limit=10)[0].handoff_reason == "dispute"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, NewType, Protocol
 
 from purser.errors import PurserError
+from purser.ports.conversations import ConversationRecord
 
 __all__ = [
     "MAX_NAME",
@@ -115,6 +116,10 @@ class InboxRepository(Protocol):
 
     def resolve(self, conversation_id: str, *, by: str, since: str) -> Assignment:
         """Mark it resolved; `AlreadyResolved` when it was resolved at or after `since` (its last activity)."""
+        ...
+
+    def handed_off(self, *, limit: int) -> list[ConversationRecord]:
+        """Conversations a person owns now (handed off), most recently active first, whatever their age."""
         ...
 
     def add_note(self, conversation_id: str, text: str, *, author: str) -> Note:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, bindparam, insert, select, update
 
 from purser.ports.audit import AuditDraft, utc_now_iso
+from purser.ports.conversations import ConversationRecord
 from purser.ports.inbox import AlreadyResolved, Assignment, AssignmentKind, Note, NoteId
+from purser.store.agent_tables import ag_conversations
 from purser.store.audit import SqlAuditRepository
+from purser.store.conversation_rows import record_of
 from purser.store.gateway_tables import lock_rows
 from purser.store.inbox_tables import ib_assignments, ib_notes
 
@@ -26,6 +29,12 @@ __all__ = ["SqlInboxRepository"]
 
 _A = ib_assignments.c
 _N = ib_notes.c
+_HANDED_OFF = (
+    select(ag_conversations)
+    .where(ag_conversations.c.status == "handed_off")
+    .order_by(ag_conversations.c.updated_at.desc())
+    .limit(bindparam("limit", type_=Integer()))
+)
 
 
 def _assignment(row: Any) -> Assignment:
@@ -88,6 +97,12 @@ class SqlInboxRepository:
         if previous is None:
             return Assignment(conversation_id, None, None, None, by, now)
         return Assignment(conversation_id, previous.assignee, previous.assigned_by, previous.assigned_at, by, now)
+
+    def handed_off(self, *, limit: int) -> list[ConversationRecord]:
+        """Conversations a person owns now (status `handed_off`), most recently active first, whatever their age."""
+        with self.db.read() as conn:
+            rows = conn.execute(_HANDED_OFF, {"limit": limit}).all()
+        return [record_of(r._mapping) for r in rows]
 
     def add_note(self, conversation_id: str, text: str, *, author: str) -> Note:
         """Append a private note, audited as `inbox_note`."""

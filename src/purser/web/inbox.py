@@ -47,7 +47,7 @@ SEARCH_WINDOW = 1000
 PREVIEW_CHARS = 280
 """Characters of the last reply a list row carries."""
 HANDOFF_WINDOW = 500
-"""Handoff records and recent conversations the inbox looks through."""
+"""Handed-off conversations (and handoff records for their reasons) the inbox lists at most."""
 
 _bearer = HTTPBearer(auto_error=False, description="A person's API token, or PURSER_ADMIN_TOKEN")
 
@@ -142,16 +142,13 @@ def inbox_items(container: Container, now: datetime, *, names: bool = True) -> l
                 "amount": None if a.amount is None else {"amount": a.amount, "currency": a.currency},
             }
         )
-    records = {r.id: r for r in container.runtime.conversations(limit=HANDOFF_WINDOW)}
+    repo = container_inbox(container)
+    handed_off = repo.handed_off(limit=HANDOFF_WINDOW)  # one query, however old the handoff
     handoffs: dict[str, dict[str, Any]] = {}
     for h in dashboard_of(container.db).handoffs(limit=HANDOFF_WINDOW):  # newest first: the first one wins
         if h.conversation_id not in handoffs:
             handoffs[h.conversation_id] = {"reason": h.reason, "summary": h.summary, "created_at": h.created_at}
-    for cid in handoffs.keys() - records.keys():
-        records[cid] = container.runtime.store.get(cid)
-    handed_off = [r for r in records.values() if r.handed_off]
-    wanted = [r.id for r in handed_off] + [i["conversation_id"] for i in items]
-    assignments = container_inbox(container).assignments(wanted)
+    assignments = repo.assignments([r.id for r in handed_off] + [i["conversation_id"] for i in items])
     for record in handed_off:
         # A handed-off conversation without a handoff record (older than the window) still shows.
         bare = {"reason": record.handoff_reason, "summary": None, "created_at": record.updated_at}
@@ -159,7 +156,7 @@ def inbox_items(container: Container, now: datetime, *, names: bool = True) -> l
         if _is_resolved(assignments.get(record.id), _later(found["created_at"], record.updated_at)):
             continue
         items.append({"kind": "handoff", "conversation_id": record.id, "customer_id": record.customer_id, **found})
-    channels = {cid: r.channel for cid, r in records.items()}
+    channels = {r.id: r.channel for r in handed_off}
     for item in items:
         cid = item["conversation_id"]
         assignment = assignments.get(cid)
