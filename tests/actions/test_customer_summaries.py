@@ -6,6 +6,10 @@ from typing import Any
 
 from tests.actions.conftest import customer, make_env, world
 
+from purser.actions.changes import then_per_period
+from purser.domain import Interval, Plan, PlanId
+from purser.money import Money
+
 
 def _paused(cid: str, *, period_start: str, resumes_at: str) -> dict[str, Any]:
     data = customer(cid, months=3)
@@ -44,3 +48,12 @@ def test_refusals_name_a_charge_by_amount_and_day_not_by_id() -> None:
     assert "$20.00" in out.summary and "1 November 2026" in out.summary
     too_much = env.gateway.propose(env.scope("rex"), "refund", {"charge_id": "ch_rex_10", "amount": "25.00"})
     assert too_much.reason == "exceeds_refundable" and "ch_rex" not in too_much.summary, too_much.summary
+
+
+def test_a_price_per_period_is_said_with_tax_or_before_tax_never_mixed() -> None:
+    business = Plan(PlanId("business-monthly"), "Business", Money.parse("120.00", "usd"), Interval.MONTH)
+    assert then_per_period(business, 1, Money.parse("144.00", "usd")) == (
+        "Then $144.00 per month including tax ($120.00 before tax)."
+    )
+    assert then_per_period(business, 1, Money.parse("120.00", "usd")) == "Then $120.00 per month."
+    assert then_per_period(business, 1, None) == "Then $120.00 per month."

@@ -122,9 +122,17 @@ def prepare_change(ctx: Context, plan_ref: str | None, quantity: int | None) -> 
             when += f" and get {abs(q.credit).format()} of credit"
     else:
         when = f" on {day(q.effective_at)}, at the end of the current period; nothing is charged today"
-    nxt = recurring(t.plan, t.quantity)
-    summary = f"{what}{when}. Then {nxt.format()} per {t.plan.interval}."
+    summary = f"{what}{when}. {then_per_period(t.plan, t.quantity, q.next_invoice_amount)}"
     return Prepared(quote, plan, summary, t.violations, fixed={"proration_date": quote["proration_date"]})
+
+
+def then_per_period(plan: Plan, quantity: int, next_invoice: Money | None) -> str:
+    """ "Then $120.00 per month." — or, when the processor's next invoice adds tax, the price with tax first
+    and the price before it named as such (never the two mixed under one "per month")."""
+    price = recurring(plan, quantity)
+    if next_invoice is not None and next_invoice.currency == price.currency and next_invoice > price:
+        return f"Then {next_invoice.format()} per {plan.interval} including tax ({price.format()} before tax)."
+    return f"Then {price.format()} per {plan.interval}."
 
 
 def execute_change(processor: BillingProcessor, plan: dict[str, Any], key: str) -> Executed:
