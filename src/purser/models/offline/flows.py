@@ -79,6 +79,10 @@ def h_await_confirmation(turn: Turn, job: Job) -> None:
 
 def h_social(turn: Turn, job: Job) -> None:
     name = str(((turn.account.customer if turn.account else {}) or {}).get("name") or "").split(" ")[0]
+    item = turn.open_item
+    if job.intent == Intent.AFFIRM and item is not None and (item.kind == "done" or item.data.get("last_done")):
+        _say(turn, social_reply(Intent.THANKS, name).replace("You're welcome!", "Great!"))  # "yes" after it's done
+        return
     _say(turn, social_reply(job.intent, name))
 
 
