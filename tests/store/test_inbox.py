@@ -115,3 +115,15 @@ def test_handed_off_conversations_whatever_their_age(db: Database) -> None:
     assert [r.id for r in repo.handed_off(limit=10)] == ["cnv_new", "cnv_old"]
     assert [r.id for r in repo.handed_off(limit=1)] == ["cnv_new"]
     assert repo.handed_off(limit=10)[0].handoff_reason == "dispute"
+
+
+def test_read_marks_are_per_person_and_never_move_back(db: Database) -> None:
+    repo = SqlInboxRepository(db)
+    assert repo.seen("alice", ["cnv_1"]) == {} and repo.seen("alice", []) == {}
+    repo.mark_read("cnv_1", "alice", "2026-12-01T10:00:00Z")
+    repo.mark_read("cnv_1", "alice", "2026-12-01T09:00:00Z")  # an older tab reporting late
+    repo.mark_read("cnv_2", "bob", "2026-12-01T08:00:00Z")
+    assert repo.seen("alice", ["cnv_1", "cnv_2"]) == {"cnv_1": "2026-12-01T10:00:00Z"}
+    repo.mark_read("cnv_1", "alice", "2026-12-02T00:00:00Z")
+    assert repo.seen("alice", ["cnv_1"]) == {"cnv_1": "2026-12-02T00:00:00Z"}
+    assert repo.seen("bob", ["cnv_1", "cnv_2"]) == {"cnv_2": "2026-12-01T08:00:00Z"}

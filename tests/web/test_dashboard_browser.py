@@ -135,6 +135,14 @@ def test_the_conversation_list_shows_names_and_searches(
     text = page.locator("#conv-list").inner_text()
     assert "Ana Silva" in text and "Dana Reyes" in text and "Lena Fischer" in text
     assert "handed off" in text and "disputed with your bank" in text  # status and the last reply
+    # Unread until opened (per person): Ana's row is marked, and no longer once she was looked at.
+    ana_row = page.locator(f"#conv-list button[data-conversation-id='{busy['ana']}']")
+    assert ana_row.locator(".unread").count() == 1
+    ana_row.click()
+    page.wait_for_selector("#customer-panel >> text=Ana Silva")
+    page.get_by_role("tab", name="Conversations").click()
+    expect(ana_row.locator(".unread")).to_have_count(0)
+    assert page.locator("#conv-list .unread").count() == 2  # Dana and Lena still unread
     page.get_by_role("searchbox", name=re.compile("Search")).fill("reyes")
     page.get_by_role("searchbox", name=re.compile("Search")).press("Enter")
     expect(rows).to_have_count(1)  # the page's CSP forbids evaluating strings: the locator waits

@@ -132,3 +132,27 @@ async def test_a_blank_or_huge_note_is_refused(
     assert words in response.text
     assert (await client.get(f"/api/admin/conversations/{cid}/notes", headers=ADMIN)).json()["notes"] == []
     assert inbox_audit(container, cid) == []
+
+
+async def _unread(client: httpx.AsyncClient, who: dict[str, str], cid: str) -> tuple[bool, bool]:
+    rows = (await client.get("/api/admin/conversations", headers=who)).json()["conversations"]
+    items = await inbox(client, who)
+    return next(r["unread"] for r in rows if r["id"] == cid), next(
+        i["unread"] for i in items if i["conversation_id"] == cid
+    )
+
+
+async def test_unread_is_per_person_until_they_open_it(container: Container, client: httpx.AsyncClient) -> None:
+    team = Team(container)
+    alice, bob = team.add("alice", "agent"), team.add("bob", "viewer")
+    cid = await disputed_refund(client)
+    assert await _unread(client, alice, cid) == (True, True)
+    seen = await client.post(f"/api/admin/conversations/{cid}/read", headers=alice)
+    assert seen.status_code == 200, seen.text
+    assert await _unread(client, alice, cid) == (False, False)
+    assert await _unread(client, bob, cid) == (True, True)  # bob has not opened it
+    await say(client, cid, {"type": "message", "text": "Any news about my dispute?"})
+    assert await _unread(client, alice, cid) == (True, True)  # something new since alice looked
+    assert (await client.post(f"/api/admin/conversations/{cid}/read", headers=bob)).status_code == 200  # a viewer reads
+    assert await _unread(client, bob, cid) == (False, False)
+    assert (await client.post("/api/admin/conversations/cnv_missing/read", headers=bob)).status_code == 404

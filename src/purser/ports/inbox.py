@@ -122,6 +122,14 @@ class InboxRepository(Protocol):
         """Conversations a person owns now (handed off), most recently active first, whatever their age."""
         ...
 
+    def mark_read(self, conversation_id: str, person: str, seen_at: str) -> None:
+        """`person` has read the conversation as it was at `seen_at` (its `updated_at`); not audited."""
+        ...
+
+    def seen(self, person: str, conversation_ids: list[str]) -> dict[str, str]:
+        """How far `person` has read these conversations (`seen_at` by id; never opened: left out)."""
+        ...
+
     def add_note(self, conversation_id: str, text: str, *, author: str) -> Note:
         """Append a private note (text already checked with `check_note`)."""
         ...

@@ -18,7 +18,7 @@ from purser.store.agent_tables import ag_conversations
 from purser.store.audit import SqlAuditRepository
 from purser.store.conversation_rows import record_of
 from purser.store.gateway_tables import lock_rows
-from purser.store.inbox_tables import ib_assignments, ib_notes
+from purser.store.inbox_tables import ib_assignments, ib_notes, ib_reads
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -29,6 +29,7 @@ __all__ = ["SqlInboxRepository"]
 
 _A = ib_assignments.c
 _N = ib_notes.c
+_R = ib_reads.c
 _HANDED_OFF = (
     select(ag_conversations)
     .where(ag_conversations.c.status == "handed_off")
@@ -103,6 +104,27 @@ class SqlInboxRepository:
         with self.db.read() as conn:
             rows = conn.execute(_HANDED_OFF, {"limit": limit}).all()
         return [record_of(r._mapping) for r in rows]
+
+    def mark_read(self, conversation_id: str, person: str, seen_at: str) -> None:
+        """`person` has read the conversation as it was at `seen_at` (a later mark never moves back)."""
+        with self.db.begin() as conn:
+            lock_rows(conn, [f"inbox:{conversation_id}"], utc_now_iso())
+            key = (_R.person == person) & (_R.conversation_id == conversation_id)
+            before = conn.execute(select(_R.seen_at).where(key)).scalar()
+            if before is None:
+                conn.execute(insert(ib_reads).values(person=person, conversation_id=conversation_id, seen_at=seen_at))
+            elif seen_at > before:
+                conn.execute(update(ib_reads).where(key).values(seen_at=seen_at))
+
+    def seen(self, person: str, conversation_ids: list[str]) -> dict[str, str]:
+        """How far `person` has read these conversations (never opened: left out)."""
+        if not conversation_ids:
+            return {}
+        query = select(_R.conversation_id, _R.seen_at).where(
+            _R.person == person, _R.conversation_id.in_(sorted(set(conversation_ids)))
+        )
+        with self.db.read() as conn:
+            return {str(r.conversation_id): str(r.seen_at) for r in conn.execute(query)}
 
     def add_note(self, conversation_id: str, text: str, *, author: str) -> Note:
         """Append a private note, audited as `inbox_note`."""

@@ -140,16 +140,19 @@ async def handoffs(request: Request, limit: Limit = 100) -> dict[str, Any]:
 @router.get("/conversations", summary="Conversations")
 async def conversations(
     request: Request,
+    reader: Annotated[Principal, Depends(require_admin)],
     limit: Limit = 50,
     offset: Offset = 0,
     q: Annotated[
         str | None, Query(max_length=200, description="Search: conversation or customer id, name, email, last reply")
     ] = None,
 ) -> dict[str, Any]:
-    """Conversations, most recently active first, with the customer's name and email, status, assignee and
-    a preview of the last reply (`purser.web.inbox.conversation_rows`)."""
+    """Conversations, most recently active first, with the customer's name and email, status, assignee, a
+    preview of the last reply and whether the caller has seen the latest (`purser.web.inbox.conversation_rows`)."""
     state = state_of(request)
-    rows = await run_in_threadpool(lambda: conversation_rows(state.container, limit=limit, offset=offset, q=q))
+    rows = await run_in_threadpool(
+        lambda: conversation_rows(state.container, reader=reader.name, limit=limit, offset=offset, q=q)
+    )
     return {"conversations": rows}
 
 

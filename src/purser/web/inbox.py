@@ -115,14 +115,20 @@ def _preview(text: str | None) -> str | None:
     return text[: PREVIEW_CHARS - 1].rstrip() + "…"
 
 
+def _unread(record: ConversationRecord, seen_at: str | None) -> bool:
+    # Both sides are the conversation's own `updated_at`: no clocks compared.
+    return seen_at is None or record.updated_at > seen_at
+
+
 def _is_resolved(assignment: Assignment | None, last_activity: str) -> bool:
     # Resolved until something happens after it (the customer writes again, a new handoff).
     return assignment is not None and assignment.resolved_at is not None and assignment.resolved_at >= last_activity
 
 
-def inbox_items(container: Container, now: datetime, *, names: bool = True) -> list[dict[str, Any]]:
-    """Pending approvals and handed-off conversations not resolved since their last activity, newest first;
-    without `names` the processor is not asked for the customers' names (the dashboard's badge poll)."""
+def inbox_items(container: Container, now: datetime, *, reader: str, names: bool = True) -> list[dict[str, Any]]:
+    """Pending approvals and handed-off conversations not resolved since their last activity, newest first,
+    each `unread` when something happened since `reader` last opened it; without `names` the processor is
+    not asked for the customers' names (the dashboard's badge poll)."""
     from purser.web.metrics import dashboard_of
 
     customers = Customers(container)
@@ -156,12 +162,17 @@ def inbox_items(container: Container, now: datetime, *, names: bool = True) -> l
         if _is_resolved(assignments.get(record.id), _later(found["created_at"], record.updated_at)):
             continue
         items.append({"kind": "handoff", "conversation_id": record.id, "customer_id": record.customer_id, **found})
-    channels = {r.id: r.channel for r in handed_off}
+    records = {r.id: r for r in handed_off}
+    for item in items:
+        if item["conversation_id"] not in records:  # a pending approval's conversation (there are few)
+            records[item["conversation_id"]] = container.runtime.store.get(item["conversation_id"])
+    seen = repo.seen(reader, list(records))
     for item in items:
         cid = item["conversation_id"]
         assignment = assignments.get(cid)
         item["customer_name"] = customers.name(item["customer_id"]) if names else None
-        item["channel"] = channels.get(cid) or container.runtime.store.get(cid).channel
+        item["channel"] = records[cid].channel
+        item["unread"] = _unread(records[cid], seen.get(cid))
         item["age_seconds"] = _age_seconds(item["created_at"], now)
         item["link"] = f"/admin#conversation={cid}"
         item["assignee"] = assignment.assignee if assignment is not None and not assignment.resolved_at else None
@@ -182,7 +193,9 @@ def assignment_of(container: Container, conversation_id: str) -> dict[str, Any] 
     return None if found is None else _assignment_json(found)
 
 
-def _row(record: ConversationRecord, customers: Customers, assignment: Assignment | None) -> dict[str, Any]:
+def _row(
+    record: ConversationRecord, customers: Customers, assignment: Assignment | None, seen_at: str | None
+) -> dict[str, Any]:
     return {
         "id": record.id,
         "customer_id": record.customer_id,
@@ -196,6 +209,7 @@ def _row(record: ConversationRecord, customers: Customers, assignment: Assignmen
         "updated_at": record.updated_at,
         "last_reply": _preview(record.last_reply),
         "assignee": assignment.assignee if assignment is not None and not assignment.resolved_at else None,
+        "unread": _unread(record, seen_at),
     }
 
 
@@ -210,10 +224,12 @@ def _matches(record: ConversationRecord, customers: Customers, needle: str) -> b
     return any(needle in field.casefold() for field in fields if field)
 
 
-def conversation_rows(container: Container, *, limit: int, offset: int, q: str | None = None) -> list[dict[str, Any]]:
+def conversation_rows(
+    container: Container, *, reader: str, limit: int, offset: int, q: str | None = None
+) -> list[dict[str, Any]]:
     """Conversations, most recently active first, with the customer's name and email, the status and a
     preview of the last reply; `q` keeps those whose conversation or customer id, customer name, email or
-    last reply contains it (any case), among the `SEARCH_WINDOW` most recent."""
+    last reply contains it (any case), among the `SEARCH_WINDOW` most recent; `unread` for `reader`."""
     customers = Customers(container)
     needle = (q or "").strip().casefold()
     if needle:
@@ -221,20 +237,24 @@ def conversation_rows(container: Container, *, limit: int, offset: int, q: str |
         records = [r for r in window if _matches(r, customers, needle)][offset : offset + limit]
     else:
         records = container.runtime.conversations(limit=limit, offset=offset)
-    assignments = container_inbox(container).assignments([r.id for r in records])
-    return [_row(r, customers, assignments.get(r.id)) for r in records]
+    repo = container_inbox(container)
+    ids = [r.id for r in records]
+    assignments, seen = repo.assignments(ids), repo.seen(reader, ids)
+    return [_row(r, customers, assignments.get(r.id), seen.get(r.id)) for r in records]
 
 
 @router.get("/inbox", summary="Everything that needs a person, newest first")
 async def inbox(
     request: Request,
+    reader: Annotated[Principal, Depends(_reader)],
     names: Annotated[bool, Query(description="false: skip the customers' names (no processor calls)")] = True,
 ) -> dict[str, Any]:
     """Pending approvals and handed-off conversations (the handoff tool's and every guard escalation), not
     resolved since their last activity, each with the customer's name, channel, reason, age in seconds, who
     works it and the dashboard link of the conversation."""
     state = state_of(request)
-    items = await run_in_threadpool(lambda: inbox_items(state.container, datetime.now(UTC), names=names))
+    now = datetime.now(UTC)
+    items = await run_in_threadpool(lambda: inbox_items(state.container, now, reader=reader.name, names=names))
     return {"items": items}
 
 
@@ -296,6 +316,21 @@ def _notes(state: WebState, conversation_id: str) -> dict[str, Any]:
 
 
 _CHANGES = error_responses(403, 404, 409)
+
+
+def _mark_read(state: WebState, conversation_id: str, person: Principal) -> dict[str, Any]:
+    record = _record(state, conversation_id)
+    container_inbox(state.container).mark_read(conversation_id, person.name, record.updated_at)
+    return {"conversation_id": conversation_id, "seen_at": record.updated_at}
+
+
+@router.post("/conversations/{conversation_id}/read", summary="Mark a conversation read", responses=_CHANGES)
+async def mark_read(
+    request: Request, conversation_id: ConversationId, person: Annotated[Principal, Depends(_reader)]
+) -> dict[str, Any]:
+    """The caller has seen the conversation as it is now (any role; per person, not audited): it is no longer
+    `unread` for them until something happens in it."""
+    return await run_in_threadpool(_mark_read, state_of(request), conversation_id, person)
 
 
 @router.post("/conversations/{conversation_id}/claim", summary="Take a conversation", responses=_CHANGES)

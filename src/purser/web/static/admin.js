@@ -208,6 +208,7 @@
       append(main, [el("p", (CHANNEL_NAMES[c.channel] || c.channel || "") + " · " + c.id + " · ", "hint")]);
       main.lastChild.appendChild(el("span", words(c.status || "open"), "status " + (c.status || "open")));
       desk.customerPanel(aside, c.id);
+      desk.markRead(c.id).then(function () { var mark = document.querySelector("#conv-list button[data-conversation-id='" + CSS.escape(c.id) + "'] .unread"); if (mark) mark.remove(); });
       box = main; // the conversation's cards go in the main column, the customer beside them
       var tr = el("section", null, "card"); tr.appendChild(el("h3", "Transcript"));
       (c.transcript || []).forEach(function (e) {

@@ -28,6 +28,9 @@ window.PurserInbox = function (kit) {
     return "just now";
   }
   function link(cid) { return "#conversation=" + encodeURIComponent(cid); }
+  /* New since this person last opened it (the server keeps one mark per person and conversation). */
+  function unreadMark(unread) { return unread ? el("span", "New", "unread", { title: "Something happened since you last opened it" }) : null; }
+  function markRead(cid) { return api("POST", "/api/admin/conversations/" + encodeURIComponent(cid) + "/read").catch(function () {}); }
 
   /* -- the inbox ---------------------------------------------------------------------------- */
   function loadInbox(view) {
@@ -42,7 +45,7 @@ window.PurserInbox = function (kit) {
         var title = kind + " · " + who + (i.amount ? " · " + amount(i.amount) : "");
         var card = el("article", null, "card inbox-item", { "data-kind": i.kind, "data-conversation-id": i.conversation_id });
         append(card, [
-          el("h3", title),
+          append(el("h3", title + " "), [unreadMark(i.unread)]),
           append(el("p"), [el("span", i.kind === "approval" ? "pending" : "handed off", "status " + (i.kind === "approval" ? "pending" : "handed_off")), document.createTextNode(" " + reason(i.reason))]),
           i.summary ? el("p", i.kind === "approval" ? i.summary : i.summary.split("\n").slice(-2).join(" · "), "summary") : null,
           el("p", [kit.channelName(i.channel), ago(i.created_at), i.assignee ? "assigned to " + i.assignee : "unassigned"].join(" · "), "hint"),
@@ -68,7 +71,7 @@ window.PurserInbox = function (kit) {
         var b = el("button", null, "conv-row", { type: "button", "data-conversation-id": c.id });
         var state = words(c.status) + (c.assignee ? " · " + c.assignee : "");
         append(b, [
-          append(el("span", null, "conv-head"), [el("strong", c.customer_name || c.customer_id), el("span", ago(c.updated_at || c.created_at), "hint")]),
+          append(el("span", null, "conv-head"), [append(el("strong", (c.customer_name || c.customer_id) + " "), [unreadMark(c.unread)]), el("span", ago(c.updated_at || c.created_at), "hint")]),
           el("span", kit.channelName(c.channel) + " · " + state, "hint conv-meta"),
           c.last_reply ? el("span", c.last_reply, "conv-preview") : null,
         ]);
@@ -197,6 +200,6 @@ window.PurserInbox = function (kit) {
     return append(box, [el("span", sentence(r)), details]);
   }
 
-  return { loadInbox: loadInbox, loadConversations: loadConversations, customerPanel: customerPanel,
+  return { markRead: markRead, loadInbox: loadInbox, loadConversations: loadConversations, customerPanel: customerPanel,
     workBox: workBox, notesBox: notesBox, auditEntry: auditEntry, sentence: sentence, reason: reason };
 };

@@ -1,4 +1,5 @@
-"""The team inbox: assignments (who works a conversation, when it was resolved) and private notes.
+"""The team inbox: assignments (who works a conversation, when it was resolved), private notes and
+each person's read marks.
 
 Revision ID: 0012_inbox
 Revises: 0011_audit_key
@@ -16,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create ib_assignments and ib_notes."""
+    """Create ib_assignments, ib_notes and ib_reads."""
     op.create_table(
         "ib_assignments",
         sa.Column("conversation_id", sa.String(64), nullable=False),
@@ -37,10 +38,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_ib_notes"),
     )
     op.create_index("ix_ib_notes_conversation", "ib_notes", ["conversation_id"])
+    op.create_table(
+        "ib_reads",
+        sa.Column("person", sa.String(64), nullable=False),
+        sa.Column("conversation_id", sa.String(64), nullable=False),
+        sa.Column("seen_at", sa.String(40), nullable=False),
+        sa.PrimaryKeyConstraint("person", "conversation_id", name="pk_ib_reads"),
+    )
 
 
 def downgrade() -> None:
-    """Drop the inbox tables (assignments and notes are lost)."""
+    """Drop the inbox tables (assignments, notes and read marks are lost)."""
+    op.drop_table("ib_reads")
     op.drop_index("ix_ib_notes_conversation", table_name="ib_notes")
     op.drop_table("ib_notes")
     op.drop_table("ib_assignments")
