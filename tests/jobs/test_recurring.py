@@ -38,3 +38,15 @@ def test_a_chain_runs_each_slot_once_and_moves_on() -> None:
     assert ran[0] == datetime(2026, 12, 7, 12, 0, 30, tzinfo=UTC)
     assert len(ran) == len(set(ran))  # no slot twice
     db.dispose()
+
+
+def test_a_run_under_a_hand_made_key_still_continues_the_chain() -> None:
+    db = memory_database()
+    queue, _ = build_jobs(Settings(database_url="sqlite://"), db, memory=True)
+    every = timedelta(seconds=30)
+    queue.register("test.tick", lambda _p, context: continue_recurring(queue, context, every=every) and None)
+    queue.enqueue("test.tick", {}, key="test.tick:by-hand")
+    queue.run_due()
+    assert [r.status for r in queue.records(limit=10) if r.key == "test.tick:by-hand"] == ["done"]
+    assert any(r.key != "test.tick:by-hand" for r in queue.records(status="queued", limit=10))
+    db.dispose()

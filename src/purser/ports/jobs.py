@@ -16,6 +16,7 @@ Enqueueing the same key twice (two webhook deliveries, two workers) runs the job
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
@@ -155,4 +156,7 @@ def slot_of(key: str) -> datetime:
 def continue_recurring(queue: JobQueue, context: JobContext, *, every: timedelta) -> bool:
     """From inside a recurring run: schedule the slot after this one (a run started early, by
     `run_due(now=...)`, still moves the chain past its own slot)."""
-    return schedule_recurring(queue, context.kind, every=every, now=max(datetime.now(UTC), slot_of(context.key)))
+    now = datetime.now(UTC)
+    with suppress(ValueError):  # a run enqueued by hand under another key: the chain goes on from now
+        now = max(now, slot_of(context.key))
+    return schedule_recurring(queue, context.kind, every=every, now=now)
