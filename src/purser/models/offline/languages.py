@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["LANGUAGES", "PHRASES", "REPLIES", "Phrase", "fold", "in_language", "language_of", "read_as_english"]
 
@@ -107,15 +108,23 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_ANY_PHRASE: dict[str, re.Pattern[str]] = {
+    lang: re.compile("|".join(p.pattern.pattern for p in PHRASES if p.language == lang)) for lang in LANGUAGES
+}
+"""Every phrase of one language in one pattern (one scan per language, not one per phrase)."""
+_ENGLISH = re.compile(r"\b(?:i|my|the|please|you|is|to|and|want|can)\b")
+
+
+@lru_cache(maxsize=4096)
 def language_of(folded: str) -> str:
-    """The language of a message (lowercased, accents stripped): "de", "fr", "es", "pt" or "en"."""
-    scores = {lang: len(rx.findall(folded)) for lang, rx in _MARKERS.items()}
-    for phrase in PHRASES:
-        if phrase.pattern.search(folded):
-            scores[phrase.language] += 2
+    """The language of a message (lowercased, accents stripped): "de", "fr", "es", "pt" or "en".
+
+    Memoized (a pure function of the text): a turn reads its message's language several times."""
+    scores = {
+        lang: len(rx.findall(folded)) + 2 * len(_ANY_PHRASE[lang].findall(folded)) for lang, rx in _MARKERS.items()
+    }
     best = max(LANGUAGES, key=lambda lang: scores[lang])
-    english = len(re.findall(r"\b(?:i|my|the|please|you|is|to|and|want|can)\b", folded))
-    return best if scores[best] >= 2 and scores[best] > english else "en"
+    return best if scores[best] >= 2 and scores[best] > len(_ENGLISH.findall(folded)) else "en"
 
 
 def read_as_english(folded: str) -> str:
