@@ -316,7 +316,7 @@
         [el("p", a.automated + " of " + a.conversations + " conversations without a human; " + a.handed_off + " handed off.", "hint")]));
       grid.appendChild(chartCard("Refunds today against the daily budget",
         C.gauge("Refunds today", Number(r.used_today), Number(r.daily_budget), { currency: r.currency }),
-        [el("p", "Per-refund cap: " + r.per_refund_cap + " · per customer: " + r.per_customer_count + " in " + r.per_customer_days + " days · today " + r.today + " (processor clock)", "hint")]));
+        [el("p", "Per-refund cap: " + (isNaN(Number(r.per_refund_cap)) ? "one billing cycle of the customer's plan" : money(r.per_refund_cap, r.currency)) + " · per customer: " + r.per_customer_count + " in " + r.per_customer_days + " days · today " + r.today + " (processor clock)", "hint")]));
       grid.appendChild(chartCard("Refunds per day (last 14 days) and the daily budget",
         C.bars("Refunds per day", r.series.map(function (s) { return { label: s.day, short: s.day.slice(5), value: Number(s.amount) }; }),
           { currency: r.currency, limit: { value: Number(r.daily_budget), label: "budget " + money(r.daily_budget, r.currency) } })));
