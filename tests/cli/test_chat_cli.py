@@ -119,5 +119,8 @@ def test_terminal_confirms_with_y(config: Path, fake: LLMServer) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Please confirm the refund." in result.stdout
-    assert "succeeded" in result.stdout and "Refunded $20.00." in result.stdout
+    # The model's "Refunded $20.00." repeats the result, so the customer reads it once, in the result.
+    assert "succeeded" in result.stdout and result.stdout.count("Refunded $20.00") == 1
+    assert "Amount: $20.00" in result.stdout and "Charged on: 1 November 2026" in result.stdout
+    assert "charge_created=" not in result.stdout and "ch_ana_11b" not in result.stdout
     assert "tokens" in result.stdout

@@ -178,15 +178,20 @@ def _show(event: AgentEvent) -> None:
         for cite in event.citations:
             console.print(f"  [dim]source: {escape(cite.document)} › {escape(cite.heading)}[/]", highlight=False)
     elif event.type == "confirmation_request":
-        quote = ", ".join(f"{k}={v}" for k, v in event.quote.items() if not isinstance(v, (dict, list)))
-        console.print(Panel(f"{escape(event.summary)}\n[dim]{escape(quote)}[/]", title=f"confirm {event.action}"))
+        from purser.channels.render import quote_facts
+
+        # The same customer-facing facts as every channel: labels, amounts with currency, dates in words.
+        facts = "\n".join(f"{label}: {value}" if value else label for label, value in quote_facts(event.quote))
+        body = escape(event.summary) + (f"\n[dim]{escape(facts)}[/]" if facts else "")
+        console.print(Panel(body, title=f"confirm {event.action.replace('_', ' ')}"))
     elif event.type == "action_result":
         color = {"succeeded": "green", "failed": "red", "refused": "yellow"}[event.status]
         console.print(f"[{color}]{event.status}[/] {escape(event.summary)}", highlight=False)
     elif event.type == "approval_pending":
         console.print(f"[yellow]waiting for a teammate[/] {escape(event.summary)}", highlight=False)
     elif event.type == "handoff":
-        console.print(Panel(escape(event.summary), title=f"handed to a human ({event.reason})", border_style="magenta"))
+        title = f"handed to a teammate ({event.reason.replace('_', ' ')})"
+        console.print(Panel(escape(event.summary), title=title, border_style="magenta"))
 
 
 def _show_usage(runtime: Any, conversation_id: str) -> None:
