@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.warmup, args.customers, args.concurrency = 0.7, 0.2, 4, "1,2"
+        args.seconds, args.warmup, args.customers, args.concurrency = 0.7, 0.2, 60, "1,2"
     args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     meta = run_header("Purser HTTP turns: one purser serve process, offline model")
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
