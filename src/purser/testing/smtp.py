@@ -93,6 +93,10 @@ class SmtpSink:
         """Stop listening (connections are refused until `start`)."""
         if self._controller is not None:
             self._controller.stop()
+            # aiosmtpd made the loop and stops it, but never closes it: its self-pipe sockets would be
+            # left for the garbage collector (a ResourceWarning in whatever test runs then).
+            if not self._controller.loop.is_closed():
+                self._controller.loop.close()
             self._controller = None
 
     def refuse_next(self, count: int) -> None:
