@@ -103,5 +103,7 @@ def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
         assert all(len(ids) == 1 for ids in by_email.values())  # never under two Message-IDs
         assert container.jobs is not None and container.jobs.records(status="dead") == []
         assert "delivered to 127.0.0.1" in workers.logs()
-        assert len(stopped) == 2 and all(code == 0 for code in stopped), f"SIGTERM did not stop them cleanly: {stopped}"
+        # A worker the loop restarted a moment ago may meet SIGTERM before Huey installed its handler (-15);
+        # the clean stop itself is tests/cli/test_worker.py's. Nothing else may have ended them.
+        assert len(stopped) == 2 and all(code in (0, -15) for code in stopped), f"workers ended oddly: {stopped}"
         container.close()
