@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
 
 class _Event(BaseModel):
@@ -43,12 +43,42 @@ class Citation(_Event):
     snippet: str = Field(default="", description="A short excerpt.")
 
 
+class QuickReply(_Event):
+    """A suggested answer: pressing it sends `text` as the customer's own message (never a confirmation)."""
+
+    label: str = Field(min_length=1, max_length=80, description="What the button says.")
+    text: str = Field(min_length=1, max_length=200, description="The customer message a press sends.")
+
+
+class Teammate(_Event):
+    """Who wrote a teammate's reply: the name shown beside it and the initials of its avatar."""
+
+    name: str = Field(min_length=1, max_length=100)
+    initials: str = Field(min_length=1, max_length=3)
+
+
 class AgentMessage(_Event):
-    """Text for the customer."""
+    """Text for the customer.
+
+    Optional (sent only when set, so a client that predates them sees the same event):
+    `quick_replies`, suggested answers a channel shows as buttons; `author`, the teammate who wrote a
+    reply in a handed-off conversation.
+    """
 
     type: Literal["message"] = "message"
     text: str
     citations: list[Citation] = Field(default_factory=list)
+    quick_replies: list[QuickReply] = Field(default_factory=list, max_length=10)
+    author: Teammate | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.quick_replies:
+            data.pop("quick_replies", None)
+        if self.author is None:
+            data.pop("author", None)
+        return data
 
 
 class ConfirmationRequest(_Event):
@@ -124,6 +154,8 @@ __all__ = [
     "CustomerMessage",
     "Handoff",
     "MessageDelta",
+    "QuickReply",
+    "Teammate",
     "agent_event_adapter",
     "customer_event_adapter",
 ]
