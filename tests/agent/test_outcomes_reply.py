@@ -75,7 +75,9 @@ def test_a_message_that_says_something_new_is_kept_whole() -> None:
 )
 def test_information_is_a_message_not_a_refusal(action: str, reason: str, summary: str) -> None:
     outcome = Outcome("act_3", action, "refused", summary, reason=reason)
-    assert outcome_events(outcome, "write") == [AgentMessage(text=summary)]
+    (event,) = outcome_events(outcome, "write")
+    assert isinstance(event, AgentMessage) and event.text == summary
+    assert bool(event.quick_replies) is (reason == "save_offer")  # the offer's answers are buttons
 
 
 def test_a_real_refusal_stays_a_refused_result() -> None:

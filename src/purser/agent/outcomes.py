@@ -11,6 +11,11 @@
 | escalated             | handoff (once per turn)                 |
 | succeeded (reads), invalid, declined | nothing (the model's message covers them) |
 
+Quick replies (`message.quick_replies`, docs/REPLIES.md) are derived here, never by a client: the save
+offer carries "Pause instead" / "Cancel anyway", and a reply that lists options as "- " lines and then
+asks which one carries one reply per option (the option's own words, so any model reads it back). They
+ride on the turn's last message, with labels in the customer's language (en, de, fr, es, pt).
+
 A confirmation request carries `customer_quote(quote)`: only the keys of `render.QUOTE_FACTS`, so ids
 and enum values stay on the server. `one_reply` is the one place that makes a turn say each thing once.
 """
@@ -31,8 +36,10 @@ from purser.agent.events import (
     ApprovalPending,
     ConfirmationRequest,
     Handoff,
+    QuickReply,
 )
 from purser.channels.render import QUOTE_FACTS
+from purser.models.offline.languages import fold, language_of
 from purser.money import InvalidAmount, Money
 
 __all__ = [
@@ -43,7 +50,9 @@ __all__ = [
     "handoff_event",
     "one_reply",
     "outcome_events",
+    "quick_replies",
     "quote_amounts",
+    "save_offer_replies",
 ]
 
 INFORMATION = frozenset(
@@ -96,20 +105,36 @@ def outcome_events(outcome: Outcome, kind: str | None) -> list[AgentEvent]:
         if not outcome.action_id:
             return []
         if status == "refused" and outcome.reason in INFORMATION:
-            return [AgentMessage(text=outcome.summary)]
+            replies = save_offer_replies("en") if outcome.reason == "save_offer" else []
+            return [AgentMessage(text=outcome.summary, quick_replies=replies)]
         return [ActionResult(action_id=outcome.action_id, status="refused", summary=outcome.summary)]
     return []
 
 
 def one_reply(
-    results: list[AgentEvent], message: AgentMessage | None, asks: list[AgentEvent], handoff: Handoff | None
+    results: list[AgentEvent],
+    message: AgentMessage | None,
+    asks: list[AgentEvent],
+    handoff: Handoff | None,
+    *,
+    language: str | None = None,
 ) -> list[AgentEvent]:
-    """A turn's events in order, each thing said once.
+    """A turn's events in order, each thing said once, the turn's quick replies on its last message.
 
     The events say it first: the model's message drops every sentence a result, an information message,
     an approval or a confirmation already says (and its announcement of a handoff the turn carries),
-    and any sentence it says twice; a message with nothing left is dropped.
+    and any sentence it says twice; a message with nothing left is dropped. `language` (the customer's:
+    en, de, fr, es, pt) picks the quick replies' words; when None it is read from the model's message.
     """
+    events = _one_reply(results, message, asks, handoff)
+    if language is None:
+        language = language_of(fold(message.text)) if message is not None else "en"
+    return _with_quick_replies(events, results, message, language)
+
+
+def _one_reply(
+    results: list[AgentEvent], message: AgentMessage | None, asks: list[AgentEvent], handoff: Handoff | None
+) -> list[AgentEvent]:
     events: list[AgentEvent] = []
     said: list[str] = []
     for event in results:
@@ -127,6 +152,74 @@ def one_reply(
     if handoff is not None:
         events.append(handoff)
     return events
+
+
+# -- quick replies ---------------------------------------------------------------------------------
+# Labels fit every channel's limit (a WhatsApp reply button's title holds 20 characters).
+_SAVE_OFFER: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    # language: ((pause label, message sent), (cancel label, message sent)); each message is one the
+    # offline model reads as the answer to its offer (tests/agent/test_quick_replies.py).
+    "en": (("Pause instead", "Pause my subscription instead"), ("Cancel anyway", "Cancel anyway")),
+    "de": (("Lieber pausieren", "Ich möchte mein Abo lieber pausieren"),
+           ("Trotzdem kündigen", "Bitte trotzdem kündigen")),
+    "fr": (("Mettre en pause", "Je préfère mettre mon abonnement en pause"),
+           ("Résilier quand même", "Résiliez quand même")),
+    "es": (("Mejor pausar", "Prefiero pausar mi suscripción"), ("Cancelar igualmente", "Cancélela de todos modos")),
+    "pt": (("Prefiro pausar", "Prefiro pausar a minha assinatura"), ("Cancelar mesmo assim", "Cancele mesmo assim")),
+}  # fmt: skip
+_OPTION = re.compile(r"^[ \t]*[-•*][ \t]+(.+?)[ \t]*$", re.MULTILINE)
+_WHICH = re.compile(
+    r"\b(which|welche[nrs]?|quel(?:le)?s?|lequel|laquelle|cu[aá]l(?:es)?|qua(?:l|is))\b[^?]*\?", re.IGNORECASE
+)
+MAX_OPTIONS = 10
+"""At most this many options become quick replies (WhatsApp's list and Discord's rows hold 10)."""
+
+
+def save_offer_replies(language: str) -> list[QuickReply]:
+    """The save offer's answers in `language` (English for any other): Pause instead, Cancel anyway."""
+    pause, cancel = _SAVE_OFFER.get(language, _SAVE_OFFER["en"])
+    return [QuickReply(label=pause[0], text=pause[1]), QuickReply(label=cancel[0], text=cancel[1])]
+
+
+def quick_replies(text: str) -> list[QuickReply]:
+    """One quick reply per option a message lists as "- " lines and then asks which one of.
+
+    Only a list followed by a which-question (in any of the five languages) counts, so a plain bulleted
+    answer gets no buttons; 2 to `MAX_OPTIONS` options (fewer is no choice, more is not offered).
+    """
+    matches = list(_OPTION.finditer(text))
+    if not 2 <= len(matches) <= MAX_OPTIONS or not _WHICH.search(text, matches[-1].end()):
+        return []
+    replies: list[QuickReply] = []
+    for match in matches:
+        option = match.group(1).strip()
+        if option and len(option) <= 200 and all(r.text != option for r in replies):
+            label = option if len(option) <= 80 else option[:79].rstrip() + "…"
+            replies.append(QuickReply(label=label, text=option))
+    return replies if len(replies) >= 2 else []
+
+
+def _with_quick_replies(
+    events: list[AgentEvent], results: list[AgentEvent], message: AgentMessage | None, language: str
+) -> list[AgentEvent]:
+    """`events` with the turn's quick replies on its last message (localized); unchanged when there are none."""
+    replies: list[QuickReply] = []
+    for event in results:
+        if isinstance(event, AgentMessage) and event.quick_replies:
+            replies = save_offer_replies(language)  # the only outcome that carries replies today
+    if message is not None:
+        replies += quick_replies(message.text)
+    last = max((i for i, e in enumerate(events) if isinstance(e, AgentMessage)), default=None)
+    cleared = [
+        e.model_copy(update={"quick_replies": []}) if isinstance(e, AgentMessage) and e.quick_replies else e
+        for e in events
+    ]
+    if last is None or not replies:
+        return cleared
+    target = cleared[last]
+    assert isinstance(target, AgentMessage)
+    cleared[last] = target.model_copy(update={"quick_replies": replies[:MAX_OPTIONS]})
+    return cleared
 
 
 _SPLIT = re.compile(r"((?<=[.!?)])\s+|\n+)")
