@@ -3,9 +3,10 @@
 Once the agent hands a conversation off (status `handed_off`), the customer's messages keep
 being stored (the runtime answers them with a fixed "a teammate has this" line and never runs
 the model) and a teammate answers from the dashboard. A reply is an agent-side §7 `message`
-event — the event shape is unchanged — persisted as a turn of its own with the transcript role
-`human`, so the live stream delivers it with `source: "human"`. The teammate's name goes into
-the audit record (`human_reply`, actor `human:<author>`), written in the same transaction.
+event persisted as a turn of its own with the transcript role `human`, so the live stream delivers
+it with `source: "human"`. The event carries the teammate (`author`: the name the customer sees
+beside the reply and the initials of its avatar); the name also goes into the audit record
+(`human_reply`, actor `human:<author>`), written in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from purser.agent.events import AgentMessage
+from purser.agent.events import AgentMessage, Teammate
 from purser.agent.runtime import RuntimeInputError
 from purser.ports.audit import AuditDraft
 from purser.ports.conversations import TurnWrite
@@ -21,7 +22,7 @@ from purser.ports.conversations import TurnWrite
 if TYPE_CHECKING:
     from purser.agent.runtime import Runtime
 
-__all__ = ["HumanReply", "InvalidReply", "NotHandedOff", "release", "reply"]
+__all__ = ["HumanReply", "InvalidReply", "NotHandedOff", "initials", "release", "reply", "teammate"]
 
 MAX_TEXT = 4000
 MAX_AUTHOR = 100
@@ -52,6 +53,23 @@ class HumanReply:
     event: AgentMessage
 
 
+def initials(name: str) -> str:
+    """The avatar's initials of a teammate's name: the first letters of its first and last words.
+
+    "Sam Lee" → "SL", "sam" → "S", "sam@example.com" → "S" (an address shows its local part's);
+    never empty for a name with a letter or digit in it ("?" otherwise).
+    """
+    words = [w for w in name.split("@")[0].replace(".", " ").replace("_", " ").split() if any(c.isalnum() for c in w)]
+    letters = [next(c for c in w if c.isalnum()).upper() for w in (words[:1] + words[1:][-1:])]
+    return "".join(letters) or "?"
+
+
+def teammate(author: str) -> Teammate:
+    """The teammate a reply's event names: the display name as given (trimmed) and its initials."""
+    name = author.strip()
+    return Teammate(name=name, initials=initials(name))
+
+
 def _check(text: str, author: str) -> None:
     if not text.strip():
         raise InvalidReply("text must not be blank")
@@ -75,7 +93,7 @@ async def reply(runtime: Runtime, conversation_id: str, text: str, author: str) 
                 f"conversation {conversation_id!r} is not handed off (status {record.status!r}): "
                 "the agent owns it, so a teammate cannot reply there"
             )
-        event = AgentMessage(text=text)
+        event = AgentMessage(text=text, author=teammate(author))
         turn = record.turns + 1
         seq = record.event_seq + 1  # where the reply lands: the row's counter, no lookup
         draft = AuditDraft(
