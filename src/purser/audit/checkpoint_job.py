@@ -4,8 +4,10 @@ A tick runs once a minute (one job per minute slot, keyed by the slot, so any nu
 seeding it enqueue it once). Each tick first schedules the next one, then looks at the chain's
 head and the anchor's last line, which costs two small reads; only when `every_records` records
 were appended since the last checkpoint, or `every_minutes` passed and anything was appended, does
-it verify the whole chain and append a checkpoint (`AuditLog.checkpoint`). A chain that does not
-verify is never checkpointed: the job fails, and the queue logs and retries it.
+it verify the records appended since the newest trusted checkpoint, in pages (never the whole
+chain, never all of it in memory: `AuditLog.checkpoint(incremental=True)`), and append a
+checkpoint. A chain that does not verify is never checkpointed: the job fails, and the queue logs
+and retries it. `purser audit verify` and `purser audit checkpoint` still walk the whole chain.
 """
 
 from __future__ import annotations
@@ -55,6 +57,6 @@ def register_checkpoints(
     def tick(_payload: Payload, context: JobContext) -> None:
         continue_recurring(queue, context, every=every)  # first: a failing checkpoint must not stop the ticks
         if checkpoint_due(log, every_records=every_records, every_minutes=every_minutes, now=datetime.now(UTC)):
-            log.checkpoint()
+            log.checkpoint(incremental=True)
 
     queue.register(CHECKPOINT_KIND, tick, retries=2, retry_delay_seconds=30)

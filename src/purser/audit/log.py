@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from purser.audit.anchor import AnchorFile, Checkpoint
-from purser.audit.verify import VerifyResult, verify_chain
+from purser.audit.verify import VerifyResult, verify_chain, verify_since_checkpoint, walk_pages
 from purser.errors import PurserError
 from purser.ports.audit import (
     GENESIS,
@@ -29,6 +29,7 @@ from purser.ports.audit import (
     draft,
     utc_now_iso,
 )
+from purser.ports.audit_pages import AuditPages, UnitOfWorkPages
 from purser.ports.unit_of_work import TurnBatch, UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -60,9 +61,13 @@ class AuditLog:
         if uow is None:
             if db is None:
                 raise TypeError("AuditLog needs a database or a unit of work factory")
+            from purser.store.audit_pages import SqlAuditPages
             from purser.store.unit_of_work import SqlUnitOfWorkFactory
 
             uow = SqlUnitOfWorkFactory(db)
+            self.pages: AuditPages = SqlAuditPages(db)
+        else:
+            self.pages = UnitOfWorkPages(uow)
         self.db = db
         self.uow = uow
         self.keys = keys if keys is not None else (db.audit_keys if db is not None else NO_KEYS)
@@ -128,24 +133,35 @@ class AuditLog:
         """Walk the chain (sequence, links, each hash with its key) and hold it against every
         checkpoint of the anchor; the result names the first bad record and what this could not prove.
 
-        `adopting`: accept unkeyed records that no signed checkpoint vouches for yet (see `adopt`)."""
-        with self.uow.read() as uow:
-            walked = uow.audit.walk()
-        return verify_chain(walked, self.keys, self.anchor, adopting=adopting)
+        `adopting`: accept unkeyed records that no signed checkpoint vouches for yet (see `adopt`).
+        The chain is read one page at a time (`purser.ports.audit_pages`), never held whole."""
+        return verify_chain(walk_pages(self.pages), self.keys, self.anchor, adopting=adopting)
 
-    def checkpoint(self, *, adopting: bool = False) -> Checkpoint:
-        """Verify the chain, then append its head to the anchor file (signed with the audit key).
+    def verify_since_checkpoint(self) -> VerifyResult:
+        """Verify only what the newest trusted checkpoint did not see (`verify.verify_since_checkpoint`):
+        its record still there with its hash, the records after it in pages, every anchor line; the
+        whole chain (`verify`) when there is no anchor or no checkpoint to build on."""
+        if self.anchor is not None:
+            result = verify_since_checkpoint(self.pages, self.keys, self.anchor, lambda: self.head().seq)
+            if result is not None:
+                return result
+        return self.verify()
 
-        `CheckpointRefused` when no anchor is configured or the chain does not verify: a checkpoint
-        must never vouch for a chain that was already tampered with."""
+    def checkpoint(self, *, adopting: bool = False, incremental: bool = False) -> Checkpoint:
+        """Verify the chain, then append the head it verified to the anchor file (signed with the audit key).
+
+        `incremental`: verify from the newest trusted checkpoint forward (`verify_since_checkpoint`),
+        as the periodic job does, so its cost follows what was appended, not the chain's length; the
+        default walks the whole chain. `CheckpointRefused` when no anchor is configured or the chain
+        does not verify: a checkpoint must never vouch for a chain that was already tampered with."""
         if self.anchor is None:
             raise CheckpointRefused("no anchor file is configured (set PURSER_AUDIT_ANCHOR to a file path)")
-        result = self.verify(adopting=adopting)
+        result = self.verify_since_checkpoint() if incremental and not adopting else self.verify(adopting=adopting)
         if not result.ok:
             raise CheckpointRefused(
                 f"the audit chain is broken at record {result.bad_seq} ({result.problem}); no checkpoint written"
             )
-        return self.anchor.append(self.head(), result.keyed_from)
+        return self.anchor.append(ChainHead(result.records, result.head), result.keyed_from)
 
     def adopt(self) -> Checkpoint | None:
         """A first checkpoint vouching for the unkeyed records sealed before the audit key existed
@@ -163,7 +179,7 @@ class AuditLog:
         result = self.verify(adopting=True)
         if not result.ok or not result.legacy:
             return None
-        return self.anchor.append(self.head(), result.keyed_from)
+        return self.anchor.append(ChainHead(result.records, result.head), result.keyed_from)
 
 
 __all__ = [
