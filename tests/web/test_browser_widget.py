@@ -83,17 +83,61 @@ def test_cards_follow_the_channels_rules_and_show_no_internal_values(
 def test_quick_replies_send_their_text_and_go_away(browser: object, live_server: LiveServer) -> None:  # noqa: F811
     page = demo_at(browser, live_server, 390)
     say(page, "cancel my subscription")
-    say(page, "cancel anyway")
-    card = page.locator(".pw-card[data-action=cancel][data-state=open]")  # type: ignore[attr-defined]
-    card.wait_for()
+    # The save offer's answers come from the server (§7 message.quick_replies), under the offer.
     chips = page.get_by_role("group", name="Suggested replies")  # type: ignore[attr-defined]
-    chip = chips.get_by_role("button", name="Pause instead")
+    assert chips.get_by_role("button").all_inner_texts() == ["Pause instead", "Cancel anyway"]
     shot(page, "quick-replies")
-    chip.click()
+    chips.get_by_role("button", name="Pause instead").click()
     page.wait_for_selector(".pw-customer >> text=Pause my subscription instead")  # type: ignore[attr-defined]
     page.wait_for_selector(".pw-log[aria-busy=false]")  # type: ignore[attr-defined]
     assert page.locator(".pw-quick").count() == 0  # type: ignore[attr-defined]
-    assert page.locator(".pw-agent").last.inner_text()  # type: ignore[attr-defined] - the agent answered it
+    card = page.locator(".pw-card[data-action=pause][data-state=open]")  # type: ignore[attr-defined]
+    card.wait_for()  # the press was the customer's answer: a pause is quoted
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_one_quick_reply_per_candidate_charge(browser: object, live_server: LiveServer) -> None:  # noqa: F811
+    page = demo_at(browser, live_server, 390)
+    say(page, "please refund a charge")
+    chips = page.get_by_role("group", name="Suggested replies")  # type: ignore[attr-defined]
+    labels = chips.get_by_role("button").all_inner_texts()
+    assert len(labels) >= 2 and all("$20.00" in label and "ANA-" in label for label in labels), labels
+    assert not any(INTERNAL.search(label) for label in labels)
+    assert not page.evaluate(OVERFLOWS)  # type: ignore[attr-defined] - long labels wrap inside 390 px
+    typed = page.locator(".pw-customer").count()  # type: ignore[attr-defined]
+    chips.get_by_role("button", name=labels[1]).click()
+    page.wait_for_selector(".pw-log[aria-busy=false]")  # type: ignore[attr-defined]
+    assert page.locator(".pw-customer").count() == typed + 1  # type: ignore[attr-defined]
+    assert page.locator(".pw-customer").last.inner_text().endswith(labels[1])  # type: ignore[attr-defined]
+    page.close()  # type: ignore[attr-defined]
+
+
+OVERFLOWS = """() => {
+  const root = document.querySelector('.purser-host').shadowRoot;
+  return [...root.querySelectorAll('.pw-chip')].some(c => c.getBoundingClientRect().right > window.innerWidth);
+}"""
+
+
+def test_a_teammates_reply_shows_their_name_and_initials(browser: object, live_server: LiveServer) -> None:  # noqa: F811
+    page = demo_at(browser, live_server, 390, "cus_dana")
+    say(page, "I want to talk to a human please")
+    page.wait_for_selector(".pw-handoff")  # type: ignore[attr-defined]
+    cid = page.locator(".purser-host").get_attribute("data-conversation-id")  # type: ignore[attr-defined]
+    sent = httpx.post(
+        f"{live_server.url}/api/admin/conversations/{cid}/reply",
+        headers=ADMIN,
+        json={"text": "Hi Dana, Sam from billing here.", "author": "Sam Lee"},
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+    reply = page.locator(".pw-teammate", has_text="Sam from billing")  # type: ignore[attr-defined]
+    reply.wait_for()  # live, over the widget's stream
+    assert reply.locator(".pw-avatar").inner_text() == "SL"
+    assert reply.locator(".pw-author .pw-label").inner_text() == "Sam Lee"
+    shot(page, "teammate-name")
+    page.reload()  # type: ignore[attr-defined] - and the same after a reload (from the transcript)
+    page.wait_for_selector(".pw-teammate .pw-avatar")  # type: ignore[attr-defined]
+    assert page.locator(".pw-teammate .pw-avatar").inner_text() == "SL"  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]
 
 

@@ -167,23 +167,6 @@
       "Renews on": "Renova em", "Then per period": "Depois, por período" },
   };
 
-  /* Suggested replies while a confirmation of this action is open: [button label, text sent as the
-   * customer's message]. §7 events carry no choices, so the widget offers the usual alternatives;
-   * Confirm and Decline stay the structured answer to the card itself. */
-  var QUICK_REPLIES = {
-    en: { cancel: [["Pause instead", "Pause my subscription instead"]], pause: [["Cancel instead", "Cancel my subscription instead"]],
-      refund: [["Show my charges", "Show my charges"]], change_plan: [["Other plans", "What plans are available?"]] },
-    de: { cancel: [["Lieber pausieren", "Ich möchte mein Abo lieber pausieren"]], pause: [["Lieber kündigen", "Ich möchte mein Abo lieber kündigen"]],
-      refund: [["Meine Zahlungen", "Zeig mir meine Zahlungen"]], change_plan: [["Andere Tarife", "Welche Tarife gibt es?"]] },
-    fr: { cancel: [["Plutôt mettre en pause", "Je préfère mettre mon abonnement en pause"]],
-      pause: [["Plutôt résilier", "Je préfère résilier mon abonnement"]],
-      refund: [["Mes paiements", "Montrez-moi mes paiements"]], change_plan: [["Autres offres", "Quelles offres existent ?"]] },
-    es: { cancel: [["Mejor pausar", "Prefiero pausar mi suscripción"]], pause: [["Mejor cancelar", "Prefiero cancelar mi suscripción"]],
-      refund: [["Mis cargos", "Muéstrame mis cargos"]], change_plan: [["Otros planes", "¿Qué planes hay?"]] },
-    pt: { cancel: [["Prefiro pausar", "Prefiro pausar a minha assinatura"]], pause: [["Prefiro cancelar", "Prefiro cancelar a minha assinatura"]],
-      refund: [["As minhas cobranças", "Mostre-me as minhas cobranças"]], change_plan: [["Outros planos", "Que planos existem?"]] },
-  };
-
   /* Number and date formats per language: money as Babel's en_US does on the server ("$20.00"),
    * dates in one format everywhere ("1 December 2026"; the calendar day in UTC, as the server). */
   var FORMATS = { en: ["en-US", "en-GB"], de: ["de-DE", "de-DE"], fr: ["fr-FR", "fr-FR"], es: ["es-ES", "es-ES"], pt: ["pt-PT", "pt-PT"] };
@@ -306,6 +289,12 @@
       if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
     });
     return node;
+  }
+
+  /* A teammate's message names its author ({name, initials}); older events carry none. */
+  function authorOf(ev) {
+    var author = ev.author;
+    return author && typeof author === "object" ? author : { name: typeof author === "string" ? author : "" };
   }
 
   function humanize(key) {
@@ -432,15 +421,17 @@
     return node;
   };
 
-  /* `teammate`: null for the agent or the customer, else the teammate's name ("" when unknown). */
+  /* `teammate`: null for the agent or the customer, else the message's §7 `author` ({name, initials};
+   * {} when the event names nobody: "Teammate"). */
   Widget.prototype.addMessage = function (who, text, citations, teammate) {
     var t = this.t, human = teammate !== null && teammate !== undefined;
-    var name = human ? teammate || t("teammate") : this.title;
+    var name = human ? teammate.name || t("teammate") : this.title;
+    var initials = human ? teammate.initials || name.trim().charAt(0).toUpperCase() : "";
     var said = who === "customer" ? t("youSaid") : human ? t("teammateSaid", { name: name }) : t("botSaid", { name: name });
     var bubble = el("div", { class: "pw-msg pw-" + who + (human ? " pw-teammate" : "") }, [
       el("span", { class: "pw-sr", text: said }),
       human ? el("span", { class: "pw-author", "aria-hidden": "true" }, [
-        el("span", { class: "pw-avatar", text: name.trim().charAt(0).toUpperCase() }), el("span", { class: "pw-label", text: name }),
+        el("span", { class: "pw-avatar", text: initials }), el("span", { class: "pw-label", text: name }),
       ]) : "",
       el("p", { text: text }),
     ]);
@@ -488,7 +479,6 @@
     ]);
     var invoice = ev.action === "send_invoice" ? quote.number || quote.invoice : null;
     if (invoice) card.appendChild(this.downloadButton(String(invoice)));
-    var quick = history ? null : this.quickReplies(ev.action);
     function answer(decision) {
       self.markAnswered(ev.action_id, decision);
       self.post({ type: "confirm", action_id: ev.action_id, decision: decision }, null);
@@ -498,23 +488,22 @@
     no.addEventListener("click", function () { answer("no"); });
     this.cards[ev.action_id] = card;
     this.append(card);
-    if (quick) { card.quick = quick; this.append(quick); }
     if (!history) this.announce(t("confirmationNeeded") + ev.summary);
   };
 
-  /* Suggested replies for an open card of `action`: pressing one sends its text as the customer. */
-  Widget.prototype.quickReplies = function (action) {
-    var self = this, replies = (QUICK_REPLIES[this.locale] || QUICK_REPLIES.en)[action];
-    if (!replies) return null;
+  /* A message's quick replies (§7 `quick_replies`, built by the server): pressing one sends its text as
+   * the customer's message; the row goes as soon as the customer answers in any way. */
+  Widget.prototype.quickReplies = function (replies) {
+    var self = this;
     var row = el("div", { class: "pw-quick", role: "group", "aria-label": this.t("suggested") });
-    replies.forEach(function (pair) {
-      row.appendChild(el("button", { type: "button", class: "pw-chip", "data-reply": pair[1], onclick: function () {
+    replies.forEach(function (reply) {
+      row.appendChild(el("button", { type: "button", class: "pw-chip", "data-reply": reply.text, title: reply.text, onclick: function () {
         if (self.busy) return;
         self.dropQuickReplies();
-        self.post({ type: "message", text: pair[1] }, pair[1]);
-      } }, [pair[0]]));
+        self.post({ type: "message", text: reply.text }, reply.text);
+      } }, [reply.label]));
     });
-    return row;
+    return this.append(row);
   };
 
   Widget.prototype.dropQuickReplies = function () {
@@ -654,18 +643,20 @@
    * `teammate`: the events were written by a human teammate (live source "human", or role "human"). */
   Widget.prototype.render = function (events, source, teammate) {
     var self = this, history = source === "history", human = !!teammate || source === "human";
-    var done = false, last = null;
+    var done = false, last = null, replies = [];
     if (!history) { this.settle(); this.dropQuickReplies(); }
     (events || []).forEach(function (ev) {
-      if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations, human ? ev.author || "" : null);
+      if (ev.type === "message") self.addMessage("agent", ev.text, ev.citations, human ? authorOf(ev) : null);
       else if (ev.type === "confirmation_request") self.addConfirmation(ev, history);
       else if (ev.type === "approval_pending") self.addPending(ev);
       else if (ev.type === "action_result") { self.addResult(ev); done = done || ev.status !== "refused"; }
       else if (ev.type === "handoff") self.addHandoff(ev);
-      if (ev.type === "message") last = ev;
+      if (ev.type === "message") { last = ev; replies = ev.quick_replies || []; }
       if (self.o.onEvent && !history) { try { self.o.onEvent(ev, source); } catch (e) { /* host callback */ } }
     });
-    if (last && !history) this.announce(human ? this.t("newTeammate", { name: last.author || this.t("teammate") }) : this.t("newMessage"));
+    if (last && !history) this.announce(human ? this.t("newTeammate", { name: authorOf(last).name || this.t("teammate") }) : this.t("newMessage"));
+    // The turn's suggested answers go under everything it showed (a reload does not offer old ones).
+    if (replies.length && !history) this.quickReplies(replies);
     if (done && !history && !this.log.querySelector(".pw-card[data-state=open], .pw-card[data-state=pending]")) this.offerRating(false);
   };
 
@@ -706,7 +697,6 @@
     card.querySelectorAll(".pw-actions:not(.pw-more) button").forEach(function (b) { b.disabled = true; });
     card.setAttribute("data-state", decision === "yes" ? "confirmed" : "declined");
     card.appendChild(el("p", { class: "pw-note", text: decision === "yes" ? this.t("youConfirmed") : this.t("youDeclined") }));
-    if (card.quick && card.quick.parentNode) card.quick.parentNode.removeChild(card.quick);
   };
 
   Widget.prototype.ensureConversation = function () {
@@ -813,7 +803,7 @@
     });
   };
   window.Purser.strings = function (locale) { return translator(pickLocale(locale)); };
-  window.Purser.i18n = { STRINGS: STRINGS, ACTIONS: ACTIONS, LABELS: LABELS, QUICK_REPLIES: QUICK_REPLIES };
+  window.Purser.i18n = { STRINGS: STRINGS, ACTIONS: ACTIONS, LABELS: LABELS };
 
   if (script && script.dataset && script.dataset.customerId) {
     var d = script.dataset;
