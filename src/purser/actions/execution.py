@@ -20,7 +20,7 @@ from purser.actions.base import Context, Prepared, Refusal
 from purser.actions.catalog import CATALOG
 from purser.actions.handoffs import build_handoff_summary
 from purser.actions.outcome import Outcome, Scope, quote_hash
-from purser.actions.records import SYSTEM, ActionRecords, load_json, money_fields
+from purser.actions.records import SYSTEM, ActionRecords, Superseded, load_json, money_fields
 from purser.audit.log import canonical_json, utc_now_iso
 from purser.domain import AccountSnapshot, CustomerId
 from purser.policy.guard import envelope_decision
@@ -37,10 +37,14 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-__all__ = ["SHADOW", "Execution"]
+__all__ = ["IN_FLIGHT", "SHADOW", "Execution"]
 
 SHADOW = "shadow"
 """The reason of an approval request raised only because the action runs in shadow mode."""
+
+IN_FLIGHT = "idempotency_key_in_use"
+"""The processor's code for a request whose idempotency key another request is still using (Stripe
+answers 409 and stores nothing): the outcome is unknown yet, so nothing is recorded."""
 
 
 class Execution(ActionRecords):
@@ -57,7 +61,43 @@ class Execution(ActionRecords):
 
         For refunds the decision and the reservation happen in one transaction holding the
         customer's and the day's locks; other writes quote first (the processor is called) and
-        then switch state in a short transaction."""
+        then switch state in a short transaction.
+
+        `row` is the action as this caller left it (`confirmed`, or `pending_approval` when approved):
+        every write from here on is a compare-and-set on its status and `updated_at`, so when the
+        recovery job settled the action meanwhile (this call was slower than its stale age), this
+        call records nothing and returns what the action became (see `_superseded`)."""
+        try:
+            return self._go_claimed(row, approved_by=approved_by)
+        except Superseded:
+            return self._superseded(row.id)
+
+    def _superseded(self, action_id: str) -> Outcome:
+        """What a caller that lost its action to the recovery job answers: the recorded outcome when
+        there is one (the recovery told the customer the same), else that the result follows. Not
+        recorded: the winner records and tells."""
+        now = self._row(action_id)
+        assert now is not None
+        if now.status in ("succeeded", "failed", "refused", "declined", "denied", "invalid", "escalated"):
+            return Outcome(
+                now.id,
+                now.action,
+                now.status,  # type: ignore[arg-type]  # a final status stored by `_record_outcome`
+                now.summary,
+                load_json(now.quote),
+                load_json(now.result),
+                now.reason,
+            )
+        return Outcome(
+            now.id,
+            now.action,
+            "failed",
+            "The billing system is slow to answer; the result will follow here.",
+            quote=load_json(now.quote),
+            reason="unavailable",
+        )
+
+    def _go_claimed(self, row: Action, *, approved_by: str | None) -> Outcome:
         spec = CATALOG[row.action]
         assert spec.prepare is not None
         scope = Scope(row.conversation_id, CustomerId(row.customer_id), row.channel, row.actor)
@@ -67,7 +107,7 @@ class Execution(ActionRecords):
             snapshot = self.processor.snapshot(scope.customer_id)
         except ProcessorError as exc:
             return self._finish(
-                row.id, row.action, "failed", f"The billing system said: {exc.message}", reason=exc.code
+                row.id, row.action, "failed", f"The billing system said: {exc.message}", reason=exc.code, expect=row
             )
         ctx = self._context(snapshot, self._actions(scope.conversation_id, None), stored.get("_fixed"))
         outcome: Outcome | Refusal | Action
@@ -95,7 +135,7 @@ class Execution(ActionRecords):
                 with self.uow.write() as uow:
                     outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
         if isinstance(outcome, Refusal):
-            return self._refusal(scope, row.id, row.action, outcome)
+            return self._refusal(scope, row.id, row.action, outcome, expect=row)
         if isinstance(outcome, Action):
             return self._execute(outcome, load_json(outcome.plan) or {})
         if outcome.status == "pending_approval":
@@ -107,6 +147,7 @@ class Execution(ActionRecords):
             outcome.summary,
             quote=outcome.quote,
             reason=outcome.reason,
+            expect=row,
         )
 
     def _decide(
@@ -173,7 +214,8 @@ class Execution(ActionRecords):
                 idempotency_key=row.idempotency_key,
             )
         executing = ActionChanges(status="executing", updated_at=utc_now_iso(), plan=canonical_json(plan))
-        uow.actions.update(row.id, executing)
+        if not uow.actions.update(row.id, executing, expect_status=row.status, expect_updated_at=row.updated_at):
+            raise Superseded(f"action {row.id} was settled by another caller")  # rolls the reservation back
         self.audit.append(
             "execution",
             actor=SYSTEM,
@@ -192,11 +234,17 @@ class Execution(ActionRecords):
         return executing.applied_to(row)
 
     def _execute(self, row: Action, plan: dict[str, Any]) -> Outcome:
+        """Call the processor for the `executing` action `row` and record the outcome, only while the
+        row is still as `row` says (`Superseded` otherwise: the recovery job claimed it meanwhile)."""
         spec = CATALOG[row.action]
         assert spec.execute is not None
         try:
             executed = spec.execute(self.processor, plan, row.idempotency_key)
-        except ProcessorUnavailable as exc:
+        except ProcessorError as exc:
+            if not (isinstance(exc, ProcessorUnavailable) or exc.code == IN_FLIGHT):
+                return self._failed(row, exc)
+            # Unknown whether it happened (or the same request is still running elsewhere): the row
+            # stays `executing` and the recovery job settles it with the same idempotency key.
             return Outcome(
                 row.id,
                 row.action,
@@ -204,16 +252,6 @@ class Execution(ActionRecords):
                 "The billing system did not answer; it will be retried.",
                 quote=load_json(row.quote),
                 reason=exc.code,
-            )
-        except ProcessorError as exc:
-            return self._finish(
-                row.id,
-                row.action,
-                "failed",
-                f"It did not go through: {exc.message.removesuffix(f' ({exc.code})').rstrip('.')}.",  # code: internal
-                quote=load_json(row.quote),
-                reason=exc.code,
-                also=self._settlement(row, refund_id=None),
             )
         refund_id = str(executed.result["refund"]) if row.action == "refund" else None
         return self._finish(
@@ -224,6 +262,19 @@ class Execution(ActionRecords):
             quote=load_json(row.quote),
             result=executed.result,
             also=self._settlement(row, refund_id=refund_id),
+            expect=row,
+        )
+
+    def _failed(self, row: Action, exc: ProcessorError) -> Outcome:
+        return self._finish(
+            row.id,
+            row.action,
+            "failed",
+            f"It did not go through: {exc.message.removesuffix(f' ({exc.code})').rstrip('.')}.",  # code: internal
+            quote=load_json(row.quote),
+            reason=exc.code,
+            also=self._settlement(row, refund_id=None),
+            expect=row,
         )
 
     @staticmethod
@@ -255,7 +306,14 @@ class Execution(ActionRecords):
         return settle
 
     def _refusal(
-        self, scope: Scope, action_id: str, action: str, ref: Refusal, *, batch: TurnBatch | None = None
+        self,
+        scope: Scope,
+        action_id: str,
+        action: str,
+        ref: Refusal,
+        *,
+        batch: TurnBatch | None = None,
+        expect: Action | None = None,
     ) -> Outcome:
         result = None
         if ref.status == "escalated":
@@ -271,6 +329,7 @@ class Execution(ActionRecords):
             handoff_reason=ref.handoff_reason if ref.status == "escalated" else None,
             result=result,
             batch=batch,
+            expect=expect,
         )
 
     @staticmethod

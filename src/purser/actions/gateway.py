@@ -14,6 +14,7 @@ in execution.py, which `Gateway` inherits.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,19 +27,22 @@ from purser.actions.catalog import CATALOG
 from purser.actions.execution import Execution
 from purser.actions.handoffs import build_handoff_summary
 from purser.actions.outcome import ApprovalRequest, Outcome, Scope
-from purser.actions.records import ago, load_json, model_actor
+from purser.actions.records import Superseded, ago, load_json, model_actor
 from purser.audit.log import AuditLog, canonical_json, utc_now_iso
 from purser.domain import AccountSnapshot
 from purser.policy.escalation import HANDOFF_REASONS
 from purser.policy.guard import envelope_decision
 from purser.policy.schema import Policy
-from purser.ports.actions import ActionChanges, Confirmation, Conflict
+from purser.ports.actions import Action, ActionChanges, Confirmation, Conflict
 from purser.ports.unit_of_work import TurnBatch, UnitOfWorkFactory
 from purser.processors import BillingProcessor, NotFound, ProcessorError
 
 if TYPE_CHECKING:
     from purser.actions.approvals import ApprovalRules
     from purser.store.db import Database
+
+
+log = logging.getLogger("purser.recovery")
 
 
 def _describe(exc: ValidationError) -> str:
@@ -233,7 +237,7 @@ class Gateway(Execution):
             return self._finish(
                 action_id, row.action, "declined", "Okay, nothing was changed.", quote=load_json(row.quote)
             )
-        return self._go(row, approved_by=None)
+        return self._go(changes.applied_to(row), approved_by=None)  # as confirmed: `_go` compares and sets
 
     # -- approvals ------------------------------------------------------------------------------
     def decide_approval(self, approval_id: str, *, approve: bool, approver: str, reason: str) -> Outcome:
@@ -318,21 +322,61 @@ class Gateway(Execution):
     def recover(self, *, stale_after: timedelta = timedelta(minutes=2)) -> list[Outcome]:
         """Settle actions a crash left behind: `executing` ones are re-executed with the same
         idempotency key (the processor returns the first result if it had happened); `confirmed`
-        ones that never reserved anything are refused as interrupted."""
+        ones that never reserved anything are refused as interrupted.
+
+        Only one caller records an action's outcome. An `executing` action is claimed first with a
+        compare-and-set on its status and `updated_at` (which the claim moves on), and every outcome
+        is recorded only while the row is still as its recorder claimed it. So when the first call is
+        merely slow (its processor call outlasts `stale_after`) and finishes after the claim, it records
+        nothing; when it finishes before, the claim fails and this records nothing; a recovery that is
+        itself slower than `stale_after` loses to the next one the same way. A loser is left out of the
+        returned outcomes, so nobody is told twice."""
         cutoff = utc_now_iso() if stale_after <= timedelta(0) else ago(stale_after)
         with self.uow.read() as uow:
             rows = uow.actions.stale(("executing", "confirmed"), cutoff)
         outcomes = []
         for row in rows:
-            if row.status == "confirmed":
-                outcomes.append(
-                    self._finish(
-                        row.id, row.action, "refused", "This was interrupted; please ask again.", reason="interrupted"
+            try:
+                if row.status == "confirmed":
+                    outcomes.append(
+                        self._finish(
+                            row.id,
+                            row.action,
+                            "refused",
+                            "This was interrupted; please ask again.",
+                            reason="interrupted",
+                            expect=row,
+                        )
                     )
-                )
-            else:
-                outcomes.append(self._execute(row, load_json(row.plan) or {}))
+                    continue
+                claimed = self._claim(row)
+                if claimed is not None:
+                    outcomes.append(self._execute(claimed, load_json(claimed.plan) or {}))
+            except Superseded:
+                log.info("recovery: action %s was settled by another caller meanwhile", row.id)
         return outcomes
+
+    def _claim(self, row: Action) -> Action | None:
+        """Take over the stale `executing` action `row` (compare-and-set; audited), or None when its
+        first call or another recovery settled or claimed it since it was read."""
+        changes = ActionChanges(status=row.status, updated_at=utc_now_iso())
+        with self.uow.write() as uow:
+            if not uow.actions.update(row.id, changes, expect_status=row.status, expect_updated_at=row.updated_at):
+                return None
+            self.audit.append(
+                "execution",
+                actor="system:recovery",
+                conversation_id=row.conversation_id,
+                action_id=row.id,
+                data={
+                    "action": row.action,
+                    "status": "recovering",
+                    "idempotency_key": row.idempotency_key,
+                    "stale_since": row.updated_at,
+                },
+                uow=uow,
+            )
+        return changes.applied_to(row)
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -31,6 +31,14 @@ ID_ATTEMPTS = 50
 """How often a new action id is re-drawn when a concurrent proposal took it."""
 
 
+class Superseded(PurserError):
+    """The action's outcome belongs to someone else now: the recovery job claimed the action while
+    this call was still running (or this recovery was itself claimed again). Nothing was recorded."""
+
+    code = "superseded"
+    status = 409
+
+
 class ActionIdExhausted(PurserError, RuntimeError):
     """No free action id after `ID_ATTEMPTS` draws (a bug or a storm of identical proposals)."""
 
@@ -115,9 +123,9 @@ class ActionRecords:
             )
         )
         summary = "A teammate is reviewing this request; you'll get the answer here."
-        uow.actions.update(
-            row.id, ActionChanges(status="pending_approval", updated_at=utc_now_iso(), reason=reason, summary=summary)
-        )
+        waiting = ActionChanges(status="pending_approval", updated_at=utc_now_iso(), reason=reason, summary=summary)
+        if not uow.actions.update(row.id, waiting, expect_status=row.status, expect_updated_at=row.updated_at):
+            raise Superseded(f"action {row.id} was settled by another caller")
         self.audit.append(
             "approval_requested",
             actor=SYSTEM,
@@ -232,11 +240,16 @@ class ActionRecords:
         prepared: Prepared | None = None,
         batch: TurnBatch | None = None,
         also: Callable[[UnitOfWork], None] | None = None,
+        expect: Action | None = None,
     ) -> Outcome:
         """Persist the outcome on the action row, audit it, and apply the repeated-failure rule.
 
         `also(uow)` runs in the same transaction as the outcome (a refund's ledger settlement), so a
         crash leaves either both or neither: never a settled ledger without its `result` record.
+
+        `expect`: the row as this caller claimed it (an `executing` action): the outcome is recorded
+        only while the row still has that status and `updated_at` (a compare-and-set); otherwise the
+        transaction is rolled back, settlement included, and `Superseded` is raised.
         """
         if batch is not None:
             assert also is None, "a buffered outcome cannot carry another write"
@@ -249,7 +262,7 @@ class ActionRecords:
                     also(uow)
                 row = uow.actions.get(action_id)
                 self._record_outcome(uow, None, row, action_id, action, status, summary, quote, result, reason,
-                                     handoff_reason, final, prepared)  # fmt: skip
+                                     handoff_reason, final, prepared, expect)  # fmt: skip
         outcome = Outcome(action_id, action, status, summary, quote, result, reason, handoff_reason, approval_id)
         if (
             row is not None
@@ -283,8 +296,10 @@ class ActionRecords:
         handoff_reason: str | None,
         final: bool,
         prepared: Prepared | None,
+        expect: Action | None = None,
     ) -> None:
-        """The outcome's row update and audit record, into `uow` (written) or `batch` (buffered)."""
+        """The outcome's row update and audit record, into `uow` (written) or `batch` (buffered);
+        `Superseded` when `expect` no longer matches the row (see `_finish`)."""
         stored_result = None if (row is not None and row.kind == "read") else result
         changes = ActionChanges(
             status=status,
@@ -318,7 +333,12 @@ class ActionRecords:
             )
             return
         assert uow is not None
-        uow.actions.update(action_id, changes)
+        if expect is None:
+            uow.actions.update(action_id, changes)
+        elif not uow.actions.update(
+            action_id, changes, expect_status=expect.status, expect_updated_at=expect.updated_at
+        ):
+            raise Superseded(f"action {action_id} was claimed by another caller")
         self.audit.append(kind, actor=SYSTEM, conversation_id=conversation_id, action_id=action_id, data=data, uow=uow)
 
 
@@ -339,4 +359,14 @@ def ago(delta: timedelta) -> str:
     return (datetime.now(UTC) - delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-__all__ = ["SYSTEM", "ActionIdExhausted", "ActionRecords", "ago", "load_json", "model_actor", "money_fields", "view"]
+__all__ = [
+    "SYSTEM",
+    "ActionIdExhausted",
+    "ActionRecords",
+    "Superseded",
+    "ago",
+    "load_json",
+    "model_actor",
+    "money_fields",
+    "view",
+]

@@ -37,8 +37,9 @@ RECOVER_EVERY = timedelta(seconds=15)
 """How often interrupted actions are looked for (with `STALE_AFTER`, each is settled within a minute)."""
 STALE_AFTER = timedelta(seconds=40)
 """An action untouched this long in `confirmed`/`executing` was interrupted (a turn takes milliseconds).
-It must stay longer than the processor's slowest call: a recovery that re-runs an action still in
-flight elsewhere is safe for the money (same idempotency key) but records its outcome twice."""
+Keep it longer than the processor's usual slowest call: a recovery that re-runs an action still in
+flight elsewhere is safe (same idempotency key; the claim is a compare-and-set, so only one of the two
+records the outcome and is reported) but makes a second processor request (docs/GATEWAY.md)."""
 
 
 def schedule_recovery(queue: JobQueue, *, now: datetime | None = None, every: timedelta = RECOVER_EVERY) -> bool:

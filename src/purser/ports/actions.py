@@ -200,8 +200,16 @@ class ActionRepository(Protocol):
         """Insert new rows; `Conflict` when an id or idempotency key exists (the transaction is void)."""
         ...
 
-    def update(self, action_id: str, changes: ActionChanges, *, expect_status: str | None = None) -> bool:
-        """Apply `changes` (only while the status is `expect_status`, when given); True if a row changed."""
+    def update(
+        self,
+        action_id: str,
+        changes: ActionChanges,
+        *,
+        expect_status: str | None = None,
+        expect_updated_at: str | None = None,
+    ) -> bool:
+        """Apply `changes` (only while the status is `expect_status` and `updated_at` is
+        `expect_updated_at`, each when given: one atomic compare-and-set); True if a row changed."""
         ...
 
     def add_confirmation(self, confirmation: Confirmation) -> None:

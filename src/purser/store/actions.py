@@ -48,6 +48,9 @@ _STALE = _ACTION_SELECT.where(
 _INSERT_ACTION = insert(gw_actions)
 _UPDATE_ACTION = update(gw_actions).where(_A.id == bindparam("_id"))
 _UPDATE_ACTION_IF = update(gw_actions).where(_A.id == bindparam("_id"), _A.status == bindparam("_expect"))
+_UPDATE_ACTION_CAS = update(gw_actions).where(
+    _A.id == bindparam("_id"), _A.status == bindparam("_expect"), _A.updated_at == bindparam("_expect_at")
+)
 _INSERT_CONFIRMATION = insert(gw_confirmations)
 
 _P = gw_approvals.c
@@ -132,13 +135,27 @@ class SqlActionRepository:
         except IntegrityError as exc:
             raise Conflict(f"action {actions[0].id} (or one of {len(actions)}) exists already") from exc
 
-    def update(self, action_id: str, changes: ActionChanges, *, expect_status: str | None = None) -> bool:
-        """Apply `changes`, only while the status is `expect_status` when given."""
+    def update(
+        self,
+        action_id: str,
+        changes: ActionChanges,
+        *,
+        expect_status: str | None = None,
+        expect_updated_at: str | None = None,
+    ) -> bool:
+        """Apply `changes`, only while the status is `expect_status` (and `updated_at` is
+        `expect_updated_at`) when given. One statement: PostgreSQL re-checks the condition on the
+        row a concurrent writer committed, SQLite serializes writers, so it is a compare-and-set."""
         params: dict[str, Any] = {"_id": action_id, **changes.values()}
         if expect_status is None:
+            if expect_updated_at is not None:
+                raise ValueError("expect_updated_at needs expect_status")
             return self.conn.execute(_UPDATE_ACTION, params).rowcount == 1
         params["_expect"] = expect_status
-        return self.conn.execute(_UPDATE_ACTION_IF, params).rowcount == 1
+        if expect_updated_at is None:
+            return self.conn.execute(_UPDATE_ACTION_IF, params).rowcount == 1
+        params["_expect_at"] = expect_updated_at
+        return self.conn.execute(_UPDATE_ACTION_CAS, params).rowcount == 1
 
     def add_confirmation(self, confirmation: Confirmation) -> None:
         """Record the answer; `Conflict` when the action was answered already."""

@@ -114,10 +114,22 @@ class MemoryActionRepository:
         for a in actions:
             self.state.actions[a.id] = a
 
-    def update(self, action_id: str, changes: ActionChanges, *, expect_status: str | None = None) -> bool:
-        """Apply `changes`, only while the status is `expect_status` when given; True if a row changed."""
+    def update(
+        self,
+        action_id: str,
+        changes: ActionChanges,
+        *,
+        expect_status: str | None = None,
+        expect_updated_at: str | None = None,
+    ) -> bool:
+        """Apply `changes`, only while the status is `expect_status` (and `updated_at` is
+        `expect_updated_at`) when given; True if a row changed."""
+        if expect_status is None and expect_updated_at is not None:
+            raise ValueError("expect_updated_at needs expect_status")
         row = self.state.actions.get(action_id)
         if row is None or (expect_status is not None and row.status != expect_status):
+            return False
+        if expect_updated_at is not None and row.updated_at != expect_updated_at:
             return False
         self.state.actions[action_id] = changes.applied_to(row)
         return True
