@@ -25,6 +25,25 @@ OVERFLOW = """() => ({page: document.documentElement.scrollWidth, inner: window.
     .slice(0, 5).map(n => n.tagName + '.' + n.className + '#' + n.id),
   clipped: [...document.querySelectorAll('.card')].filter(n => n.offsetParent && n.scrollWidth > n.clientWidth + 1)
     .map(n => (n.querySelector('h3, figcaption') || n).textContent.slice(0, 40))})"""
+# Short words (letters and digits, up to 14) that the layout splits over two lines ("escalate|d",
+# "Septembe|r"): a column squeezed narrower than a word. Ids, URLs and JSON may break anywhere.
+SPLIT = r"""(root) => {
+  const out = [], range = document.createRange();
+  const walker = document.createTreeWalker(document.querySelector(root), NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const parent = n.parentElement;
+    if (!parent || !parent.offsetParent || parent.closest('.sr-only, pre, code')) continue;
+    for (const m of n.data.matchAll(/\S+/g)) {
+      const word = /^[(\[]?([A-Za-z0-9]{2,14})[)\],.;:!?]*$/.exec(m[0]);
+      if (!word) continue;
+      const at = m.index + m[0].indexOf(word[1]);
+      range.setStart(n, at); range.setEnd(n, at + word[1].length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) out.push(word[1]);
+    }
+  }
+  return out.slice(0, 10);
+}"""
 
 
 def _event(client: httpx.Client, cid: str, event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -153,6 +172,42 @@ def test_the_conversation_list_shows_names_and_searches(
     page.close()
 
 
+def test_every_tab_of_the_dashboard_is_checked(chromium: Any, live_server: LiveServer) -> None:
+    page = signed_in(chromium, live_server, 1280)
+    names = [re.sub(r"\s*\d*$", "", t).strip() for t in page.get_by_role("tab").all_inner_texts()]
+    assert names == list(TABS), f"the layout tests check {TABS}; the dashboard has {names}"
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_sign_in_page_fits(chromium: Any, live_server: LiveServer, width: int) -> None:
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(TIMEOUT)
+    page.goto(live_server.url + "/admin")
+    page.get_by_role("button", name="Sign in").wait_for()
+    found = page.evaluate(OVERFLOW)
+    assert found["page"] <= found["inner"], f"the sign-in page at {width}px scrolls sideways: {found}"
+    page.close()
+
+
+def test_both_clocks_are_named(chromium: Any, live_server: LiveServer, busy: dict[str, str]) -> None:
+    """The sandbox's processor clock and the wall clock differ in the demo: every time says which it is."""
+    page = signed_in(chromium, live_server, 1280)
+    page.get_by_role("tab", name="Audit log").click()
+    page.wait_for_selector("#view-audit table")
+    assert page.locator("#view-audit th", has_text="When (wall clock)").count() == 1
+    assert "processor" in page.locator("#view-audit .clocks").inner_text()
+    page.get_by_role("tab", name="Metrics").click()
+    page.wait_for_selector("#view-metrics figure")
+    captions = page.locator("#view-metrics figcaption").all_inner_texts()
+    assert any("Refunds per day" in c and "processor clock" in c for c in captions), captions
+    page.get_by_role("tab", name="Conversations").click()
+    page.locator(f"#conv-list button[data-conversation-id='{busy['dana']}']").click()
+    page.wait_for_selector("#customer-panel >> text=The processor's clock")
+    assert page.locator("#conv-detail th", has_text="When (wall clock)").count() == 1
+    page.close()
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_no_tab_scrolls_sideways(chromium: Any, live_server: LiveServer, busy: dict[str, str], width: int) -> None:
     with httpx.Client(base_url=live_server.url, headers=ADMIN, timeout=30) as admin:
@@ -166,6 +221,7 @@ def test_no_tab_scrolls_sideways(chromium: Any, live_server: LiveServer, busy: d
         found = page.evaluate(OVERFLOW)
         assert found["page"] <= found["inner"], f"{name} at {width}px scrolls sideways: {found}"
         assert not found["clipped"], f"{name} at {width}px: content wider than its card: {found['clipped']}"
+        assert not page.evaluate(SPLIT, view), f"{name} at {width}px splits words: {page.evaluate(SPLIT, view)}"
         if name == "Conversations":
             page.locator(f"#conv-list button[data-conversation-id='{busy['dana']}']").click()
             page.wait_for_selector("#customer-panel >> text=Dana Reyes")
@@ -173,5 +229,7 @@ def test_no_tab_scrolls_sideways(chromium: Any, live_server: LiveServer, busy: d
             found = page.evaluate(OVERFLOW)
             assert found["page"] <= found["inner"], f"a conversation at {width}px scrolls sideways: {found}"
             assert not found["clipped"], f"a conversation at {width}px: content wider than its card: {found}"
+            split = page.evaluate(SPLIT, "#conv-detail")
+            assert not split, f"a conversation at {width}px splits words: {split}"
     shot(page, f"33-dashboard-{width}")
     page.close()

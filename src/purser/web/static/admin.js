@@ -39,6 +39,15 @@
   function money(a, c) { try { return new Intl.NumberFormat(undefined, { style: "currency", currency: String(c).toUpperCase() }).format(Number(a)); } catch (e) { return a + " " + c; } }
   function status(text) { return el("span", text, "status " + text); }
   function pre(obj) { return el("pre", JSON.stringify(obj, null, 2)); }
+  /* A model's cost in USD: millionths below a cent ("0.000213", no trailing zeros), cents above; "0" for nothing. */
+  function usd(x) {
+    var n = Number(x);
+    if (!n) return "0";
+    if (n >= 0.01) return n.toFixed(2);
+    var s = n.toFixed(6).replace(/0+$/, "");
+    return s === "0." ? "< 0.000001" : s;
+  }
+  function spaced(obj) { return JSON.stringify(obj === undefined ? null : obj, null, 1).replace(/\s*\n\s*/g, " "); } // one line that wraps between values
   function words(name) { return String(name || "").replace(/_/g, " "); } // snake_case names read as words
   /* The team's desk (inbox.js): the inbox, conversation list and search, customer panel, notes, audit sentences. */
   var desk = window.PurserInbox({ el: el, append: append, api: api, say: say, when: when, money: money, status: status,
@@ -135,7 +144,7 @@
       append(card, [
         el("h3", (a.action || "action") + (a.amount ? " · " + money(a.amount, a.currency) : ""), null, { id: "apr-" + a.id }),
         append(el("p"), [status(a.status), document.createTextNode(" " + (a.summary || ""))]),
-        el("p", "Customer " + a.customer_id + " · conversation " + a.conversation_id + " · why: " + (a.reason || "—") + " · " + when(a.created_at), "hint"),
+        el("p", "Customer " + a.customer_id + " · conversation " + a.conversation_id + " · why: " + (words(a.reason) || "—") + " · " + when(a.created_at), "hint"),
       ]);
       var openConv = el("button", "Open conversation", "btn secondary", { type: "button" });
       openConv.addEventListener("click", function () { show("conversations"); openConversation(a.conversation_id); });
@@ -182,7 +191,7 @@
         open.addEventListener("click", function () { show("conversations"); openConversation(h.conversation_id); });
         view.appendChild(append(el("article", null, "card"), [
           el("h3", (h.reason || "handoff").replace(/_/g, " ") + " · " + h.customer_id),
-          el("p", h.summary || ""), el("p", when(h.created_at) + " · " + h.channel + " · " + h.conversation_id, "hint"), open]));
+          el("p", h.summary || ""), el("p", when(h.created_at) + " · " + (CHANNEL_NAMES[h.channel] || h.channel) + " · " + h.conversation_id, "hint"), open]));
       });
     }).catch(function (e) { say(e.message); });
   }
@@ -225,15 +234,15 @@
       if (work.resolved_by) $("work-status").textContent = "Resolved by " + work.resolved_by;
       box.appendChild(desk.notesBox(c.id));
       var tc = el("section", null, "card"); tc.appendChild(el("h3", "Tool calls"));
-      var rows = (c.tool_calls || []).map(function (t) { return [words(t.action), words(t.status) + (t.reason ? " (" + words(t.reason) + ")" : ""), JSON.stringify(t.arguments), t.summary || ""]; });
-      tc.appendChild(table(["Action", "Outcome", "Arguments", "Summary"], rows)); box.appendChild(tc);
+      var rows = (c.tool_calls || []).map(function (t) { return [words(t.action), words(t.status) + (t.reason ? " (" + words(t.reason) + ")" : ""), spaced(t.arguments), t.summary || ""]; });
+      tc.appendChild(table(["Action", "Outcome", "Arguments", "Summary"], rows, [2])); box.appendChild(tc);
       var gd = el("section", null, "card"); gd.appendChild(el("h3", "Guard decisions"));
       gd.appendChild(table(["#", "Action", "Decision", "Reason", "Summary"], (c.audit || []).filter(function (r) { return r.kind === "guard_decision"; }).map(function (r) {
         var d = r.data || {}; return [String(r.seq), words(d.action), words(d.status), words(d.reason), d.summary || ""];
       })));
       box.appendChild(gd);
       var au = el("section", null, "card"); au.appendChild(el("h3", "Audit records"));
-      au.appendChild(table(["#", "When", "What happened"], (c.audit || []).map(function (r) { return [String(r.seq), when(r.at), desk.auditEntry(r)]; })));
+      au.appendChild(table(["#", "When (wall clock)", "What happened"], (c.audit || []).map(function (r) { return [String(r.seq), when(r.at), desk.auditEntry(r)]; })));
       box.appendChild(au);
       if (c.usage) { var us = el("section", null, "card"); append(us, [el("h3", "Usage and cost"), pre(c.usage)]); box.appendChild(us); }
     }).catch(function (e) { box.textContent = "Could not load: " + e.message; });
@@ -266,13 +275,21 @@
     });
     return form;
   }
-  function table(headers, rows) {
+  /* `loose`: the columns holding ids, hashes or JSON, which may break anywhere; words elsewhere never split. */
+  function table(headers, rows, loose) {
     var t = el("table"); var tr = el("tr");
     headers.forEach(function (h) { tr.appendChild(el("th", h, null, { scope: "col" })); });
     t.appendChild(append(el("thead"), [tr]));
     var tb = el("tbody");
     if (!rows.length) { var r = el("tr"); var td = el("td", "none"); td.colSpan = headers.length; r.appendChild(td); tb.appendChild(r); }
-    rows.forEach(function (cells) { var r = el("tr"); cells.forEach(function (c) { r.appendChild(c instanceof Node ? append(el("td"), [c]) : el("td", c)); }); tb.appendChild(r); });
+    rows.forEach(function (cells) {
+      var r = el("tr");
+      cells.forEach(function (c, i) {
+        var cls = (loose || []).indexOf(i) >= 0 ? "loose" : null;
+        r.appendChild(c instanceof Node ? append(el("td", null, cls), [c]) : el("td", c, cls));
+      });
+      tb.appendChild(r);
+    });
     t.appendChild(tb); return t;
   }
 
@@ -291,10 +308,12 @@
           result.appendChild(document.createTextNode(v.ok ? " Intact: " + v.records + " records verified." : " Broken at record " + v.bad_seq + ": " + v.problem));
         }).catch(function (e) { result.textContent = e.message; }).then(function () { verify.disabled = false; });
       });
-      append(view, [el("h2", "Audit log (" + d.total + " records, newest first)"), verify, result,
-        table(["#", "When", "What happened", "Conversation", "Hash"], d.records.map(function (r) {
+      append(view, [el("h2", "Audit log (" + d.total + " records, newest first)"),
+        el("p", "Times here are the wall clock (your computer's time zone). Dates in quotes, invoices, Metrics and Dunning follow the processor's clock, which is the sandbox's own clock in the demo.", "hint clocks"),
+        verify, result,
+        table(["#", "When (wall clock)", "What happened", "Conversation", "Hash"], d.records.map(function (r) {
           return [String(r.seq), when(r.at), desk.auditEntry(r), r.conversation_id || "", r.hash.slice(0, 12) + "…"];
-        }))]);
+        }), [3, 4])]);
     }).catch(function (e) { say(e.message); });
   }
 
@@ -317,7 +336,7 @@
       grid.appendChild(chartCard("Refunds today against the daily budget",
         C.gauge("Refunds today", Number(r.used_today), Number(r.daily_budget), { currency: r.currency }),
         [el("p", "Per-refund cap: " + (isNaN(Number(r.per_refund_cap)) ? "one billing cycle of the customer's plan" : money(r.per_refund_cap, r.currency)) + " · per customer: " + r.per_customer_count + " in " + r.per_customer_days + " days · today " + r.today + " (processor clock)", "hint")]));
-      grid.appendChild(chartCard("Refunds per day (last 14 days) and the daily budget",
+      grid.appendChild(chartCard("Refunds per day (last 14 days, processor clock) and the daily budget",
         C.bars("Refunds per day", r.series.map(function (s) { return { label: s.day, short: s.day.slice(5), value: Number(s.amount) }; }),
           { currency: r.currency, limit: { value: Number(r.daily_budget), label: "budget " + money(r.daily_budget, r.currency) } })));
       var cap = Number(r.per_refund_cap);
@@ -327,7 +346,7 @@
         [el("p", isNaN(cap) ? "Cap: one billing cycle of the customer's plan (varies per customer). Amber = approved by a human." : "Amber = approved by a human.", "hint")]));
       grid.appendChild(chartCard("Cost per resolved conversation by model (USD)",
         C.bars("Cost per resolved conversation", a.cost_by_model.map(function (x) { return { label: x.model, value: Number(x.cost_per_resolved_usd || 0) }; }), {}),
-        [table(["Model", "Conversations", "Resolved", "Cost USD", "Per resolved"], a.cost_by_model.map(function (x) { return [x.model, String(x.conversations), String(x.resolved), x.cost_usd, x.cost_per_resolved_usd || "—"]; }))]));
+        [table(["Model", "Conversations", "Resolved", "Cost USD", "Per resolved"], a.cost_by_model.map(function (x) { return [x.model, String(x.conversations), String(x.resolved), usd(x.cost_usd), x.cost_per_resolved_usd ? usd(x.cost_per_resolved_usd) : "—"]; }), [0])]));
       grid.appendChild(chartCard("Reply latency (" + l.turns + " turns)",
         C.bars("Reply latency histogram", l.histogram.map(function (h) { return { label: h.label, short: h.label.replace(" ms", ""), value: h.count }; }), {}),
         [el("p", "p50 " + (l.p50_ms === null ? "—" : l.p50_ms + " ms") + " · p90 " + (l.p90_ms === null ? "—" : l.p90_ms + " ms") + " · p99 " + (l.p99_ms === null ? "—" : l.p99_ms + " ms"), "hint")]));
