@@ -9,6 +9,7 @@ Discord embeds, HTML email).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,17 @@ from purser.agent.events import ActionResult, AgentEvent, AgentMessage, Approval
 from purser.domain.dates import format_date, parse_iso_utc
 from purser.money import InvalidAmount, Money
 
-__all__ = ["QUOTE_FACTS", "Fact", "date_text", "event_text", "money_text", "plan_change", "quote_facts"]
+__all__ = [
+    "QUOTE_FACTS",
+    "Fact",
+    "date_text",
+    "event_text",
+    "money_text",
+    "plan_change",
+    "quote_facts",
+    "reply_choices",
+    "without_button_talk",
+]
 
 Fact = tuple[str, str]
 """(label, value) as the customer reads it."""
@@ -148,3 +159,34 @@ def event_text(event: AgentEvent) -> str:
     if isinstance(event, Handoff):
         return "I've passed this to a teammate, who will reply here."
     return ""  # pragma: no cover - the union is closed
+
+
+# A sentence that points at "the button below" (a model's words for the widget's card), in the five
+# languages the agent answers in: a channel without such a button says how to confirm there instead.
+_BUTTON_TALK = re.compile(
+    r"(?P<lead>[ \t]*)[^.!?\n]*\b(?:buttons? below|schaltfl(?:ä|a)che unten|bouton ci-dessous|"
+    r"bot(?:ó|o)n de abajo|bot(?:ã|a)o abaixo)\b[^.!?\n]*[.!?]?",
+    re.IGNORECASE,
+)
+
+
+def without_button_talk(text: str, instead: str) -> str:
+    """`text` with each sentence about "the button below" replaced by `instead` (once; "" drops it)."""
+    said = False
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal said
+        if said or not instead:
+            return ""
+        said = True
+        return match.group("lead") + instead
+
+    out = _BUTTON_TALK.sub(swap, text)
+    return re.sub(r"[ \t]+\n", "\n", re.sub(r"[ \t]{2,}", " ", out)).strip()
+
+
+def reply_choices(event: AgentEvent) -> list[tuple[str, str]]:
+    """A message's quick replies as (label, text sent) pairs; [] for any other event."""
+    if isinstance(event, AgentMessage):
+        return [(r.label, r.text) for r in event.quick_replies]
+    return []

@@ -1,6 +1,8 @@
 """`purser chat --customer ID`: a terminal chat with the agent, or JSON lines with `--json`.
 
-Terminal: rich output, confirmations as y/N prompts, tokens and cost per turn.
+Terminal: rich output, confirmations as yes/no prompts (a terminal has no buttons, so a reply's
+"confirm with the button below" reads "type yes to confirm"), a message's quick replies as numbered
+choices (typing the number sends the choice), tokens and cost per turn.
 `--json`: customer events (§7) as JSON lines on stdin → the agent's events as JSON lines on
 stdout. A bad line gets an error event on stderr naming the problem, and nothing is executed.
 """
@@ -20,9 +22,12 @@ if TYPE_CHECKING:
 
     from purser.agent.events import AgentEvent
 
-__all__ = ["describe_validation", "register", "run_json"]
+__all__ = ["ask_confirmation", "describe_validation", "register", "run_json"]
 
 EXIT_WORDS = {"exit", "quit", "/exit", "/quit", ":q"}
+YES_WORDS = {"y", "yes"}
+NO_WORDS = {"n", "no", ""}
+CONFIRM_HINT = "Type yes to confirm or no to decline."
 
 
 def register(app: typer.Typer) -> None:
@@ -130,6 +135,7 @@ def _run_terminal(runtime: Any, conversation_id: str, customer: str) -> None:
         "Type [bold]exit[/] to leave.",
         highlight=False,
     )
+    choices: list[tuple[str, str]] = []
     while True:
         try:
             text = Prompt.ask("[bold green]you[/]", console=console).strip()
@@ -140,41 +146,76 @@ def _run_terminal(runtime: Any, conversation_id: str, customer: str) -> None:
             continue
         if text.lower() in EXIT_WORDS:
             break
+        if text.isdigit() and 1 <= int(text) <= len(choices):
+            text = choices[int(text) - 1][1]  # a numbered quick reply: its text is the customer's message
+            console.print(f"[dim]you chose:[/] {escape(text)}", highlight=False)
         events = runtime.handle(conversation_id, CustomerMessage(text=text[:4000]))
-        _show_turn(runtime, conversation_id, events)
+        choices = _show_turn(runtime, conversation_id, events)
 
 
-def _show_turn(runtime: Any, conversation_id: str, events: list[AgentEvent]) -> None:
+def ask_confirmation(summary: str) -> bool:
+    """Ask yes/no for a confirmation card until the answer is one (y/yes, n/no; Enter is no)."""
     from rich.markup import escape
-    from rich.prompt import Confirm
-
-    from purser.agent.events import ConfirmationRequest, CustomerConfirm
+    from rich.prompt import Prompt
 
     console = out()
+    while True:
+        try:
+            answer = Prompt.ask(f"Confirm: {escape(summary)} {escape('[yes/no]')}", console=console)
+        except (EOFError, KeyboardInterrupt):
+            return False
+        word = answer.strip().lower()
+        if word in YES_WORDS or word in NO_WORDS:
+            return word in YES_WORDS
+        console.print("[yellow]Please type yes or no.[/]", highlight=False)
+
+
+def _show_turn(runtime: Any, conversation_id: str, events: list[AgentEvent]) -> list[tuple[str, str]]:
+    """Print a turn, ask its confirmations; the quick replies offered last (numbered choices)."""
+    from purser.agent.events import ConfirmationRequest, CustomerConfirm
+    from purser.channels.render import reply_choices
+
     asks: list[ConfirmationRequest] = []
+    choices: list[tuple[str, str]] = []
     for event in events:
-        _show(event)
+        _show(event, confirming=any(e.type == "confirmation_request" for e in events))
         if isinstance(event, ConfirmationRequest):
             asks.append(event)
+        choices = reply_choices(event) or choices
+    _show_choices(choices)
     _show_usage(runtime, conversation_id)
     for ask in asks:
-        try:
-            yes = Confirm.ask(f"Confirm: {escape(ask.summary)}", default=False, console=console)
-        except (EOFError, KeyboardInterrupt):
-            yes = False
+        yes = ask_confirmation(ask.summary)
         follow = runtime.handle(
             conversation_id, CustomerConfirm(action_id=ask.action_id, decision="yes" if yes else "no")
         )
-        _show_turn(runtime, conversation_id, follow)
+        choices = _show_turn(runtime, conversation_id, follow) or choices
+    return choices
 
 
-def _show(event: AgentEvent) -> None:
+def _show_choices(choices: list[tuple[str, str]]) -> None:
+    from rich.markup import escape
+
+    if not choices:
+        return
+    console = out()
+    for number, (label, _text) in enumerate(choices, start=1):
+        console.print(f"  [bold cyan]{number}[/]. {escape(label)}", highlight=False)
+    console.print("  [dim]Type a number to choose, or write your own answer.[/]", highlight=False)
+
+
+def _show(event: AgentEvent, *, confirming: bool = False) -> None:
     from rich.markup import escape
     from rich.panel import Panel
 
+    from purser.channels.render import without_button_talk
+
     console = out()
     if event.type == "message":
-        console.print(f"[bold blue]purser[/] {escape(event.text)}", highlight=False)
+        # A terminal has no buttons: the model's "confirm with the button below" becomes how to confirm here.
+        text = without_button_talk(event.text, CONFIRM_HINT if confirming else "")
+        if text:
+            console.print(f"[bold blue]purser[/] {escape(text)}", highlight=False)
         for cite in event.citations:
             console.print(f"  [dim]source: {escape(cite.document)} › {escape(cite.heading)}[/]", highlight=False)
     elif event.type == "confirmation_request":
