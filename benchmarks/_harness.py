@@ -166,6 +166,117 @@ def postgres_stats(database: str) -> dict[str, float]:
     return {"sessions": float(row[0]), "transactions": float(row[1]), "active_ms": float(row[2])}
 
 
+def postgres_backends(database: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to `database` (read from the maintenance database)."""
+    import psycopg
+
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        return [int(row[0]) for row in conn.execute(query, (database,)).fetchall()]
+
+
+def process_cpu(pids: Sequence[int]) -> dict[int, float]:
+    """User + system CPU seconds of each live process of `pids` (gone ones are left out)."""
+    out = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            f = _stat_fields(pid)
+            out[pid] = (int(f[11]) + int(f[12])) / CLK_TCK
+    return out
+
+
+@dataclass
+class PostgresCpu:
+    """CPU of one database's PostgreSQL backends over a window, read from /proc (the backends are
+    processes of the same machine): `start()` before, `stop()` after.
+
+    A backend that exits inside the window takes its CPU with it, so the figure is a floor; the
+    connection pools keep their connections (`PG sessions opened/turn` ≈ 0 says nothing was lost)."""
+
+    database: str
+    _start: dict[int, float] | None = None
+
+    def start(self) -> None:
+        """Read every backend's CPU so far."""
+        self._start = process_cpu(postgres_backends(self.database))
+
+    def stop(self) -> float:
+        """CPU seconds the backends spent since `start()` (new backends count from zero)."""
+        if self._start is None:
+            raise RuntimeError("PostgresCpu.stop() before start()")
+        now = process_cpu(postgres_backends(self.database))
+        return sum(cpu - self._start.get(pid, 0.0) for pid, cpu in now.items())
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine have been busy since boot (/proc/stat: everything but idle
+    and iowait), whoever used them."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(x) for x in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK
+
+
+class WaitSampler:
+    """Samples what one database's active PostgreSQL backends are doing, every `interval` seconds, on
+    a thread of its own (pg_stat_activity, read from the maintenance database).
+
+    An active backend with no wait event is running on a CPU; `Lock:*` waits are row or transaction
+    locks (two transactions wanting the same row); `LWLock:*` are PostgreSQL's internal locks;
+    `IO:WALSync` / `IO:WALWrite` is a commit waiting for the disk; `Client:ClientRead` never shows
+    here (an idle backend is not active)."""
+
+    QUERY = (
+        "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity "
+        "WHERE datname = %s AND state = 'active' AND backend_type = 'client backend'"
+    )
+
+    def __init__(self, database: str, interval: float = 0.05) -> None:
+        import threading
+
+        self.database = database
+        self.interval = interval
+        self.samples = 0
+        self.events: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pg-wait-sampler", daemon=True)
+
+    def start(self) -> None:
+        """Begin sampling."""
+        self._thread.start()
+
+    def stop(self) -> dict[str, Any]:
+        """Stop; the summary: samples taken, mean active backends, and each wait's share of them."""
+        self._stop.set()
+        self._thread.join(10)
+        active = sum(self.events.values())
+        return {
+            "samples": self.samples,
+            "mean_active_backends": active / self.samples if self.samples else float("nan"),
+            "shares": {k: v / active for k, v in sorted(self.events.items(), key=lambda kv: -kv[1])} if active else {},
+            "lock_wait_share": sum(v for k, v in self.events.items() if k.startswith("Lock:")) / active
+            if active
+            else 0.0,
+        }
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            while not self._stop.is_set():
+                for (event,) in conn.execute(self.QUERY, (self.database,)).fetchall():
+                    self.events[event] = self.events.get(event, 0) + 1
+                self.samples += 1
+                self._stop.wait(self.interval)
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Pin every thread of process `pid` (and of its descendants) to `cpus` (`taskset -a -p`)."""
+    for member in process_tree(pid):
+        for task in Path(f"/proc/{member}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                os.sched_setaffinity(int(task.name), cpus)
+
+
 # -- the purser command ---------------------------------------------------------------------------
 def purser_command() -> list[str]:
     """The installed `purser` console script next to this interpreter (else `python -m purser.cli`)."""

@@ -256,6 +256,7 @@ def measure(
         "server_cpu_s": round(server_cpu, 3),
         "server_cpu_ms_per_turn": 1000 * server_cpu / turns if turns else float("nan"),
         "turns_per_server_cpu_s": turns / server_cpu if server_cpu > 0 else float("nan"),
+        "client_cpu_s": round(client_cpu, 3),
         "client_cpu_ms_per_turn": 1000 * client_cpu / turns if turns else float("nan"),
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "before": before_result,
