@@ -13,6 +13,7 @@ Events API (`POST events`, JSON):
     event types                      → acknowledged, nothing done
 Interactivity (`POST interactions`, form-encoded `payload=` JSON, `block_actions`):
     Confirm / Cancel on a card       → the customer's confirmation (only the card's owner may press)
+    a quick reply (`purser.reply.<n>`) → the customer's message: the reply's text (owner only)
     Approve / Deny in approvals      → an approval decision (the service checks the approver)
 """
 
@@ -29,7 +30,16 @@ from pydantic import ValidationError
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from purser.agent.events import CustomerConfirm, CustomerMessage
-from purser.channels._slack_render import APPROVE, CANCEL, CONFIRM, DENY, parse_card_value, unescape
+from purser.channels._slack_render import (
+    APPROVE,
+    CANCEL,
+    CONFIRM,
+    DENY,
+    REPLY,
+    parse_card_value,
+    parse_reply_value,
+    unescape,
+)
 from purser.channels.base import (
     ApprovalDecision,
     ChannelError,
@@ -234,10 +244,24 @@ def parse_interactions(body: bytes, rules: InboundRules) -> Reception:
     presser = _str(user, "id", "the block_actions user")
     action = actions[0]
     action_id = action.get("action_id")
-    if action_id not in (CONFIRM, CANCEL, APPROVE, DENY):
+    quick = isinstance(action_id, str) and action_id.startswith(REPLY + ".")
+    if action_id not in (CONFIRM, CANCEL, APPROVE, DENY) and not quick:
         return Reception(ACK)
     channel = _channel_of(payload)
     event_id = f"{_str(action, 'action_ts', 'the action')}:{presser}"
+    if quick:
+        reply = parse_reply_value(action.get("value"))
+        if reply.user != presser:
+            raise ChannelForbidden("only the customer the suggested replies are for may press them")
+        inbound = Inbound(
+            channel=SLACK,
+            event_id=event_id,
+            external_id=presser,
+            thread_key=channel,
+            address=canonical({"channel": channel}),
+            event=CustomerMessage(text=reply.text[:MAX_TEXT]),
+        )
+        return Reception(ACK, [inbound])
     if action_id in (APPROVE, DENY):
         if channel != rules.approvals_channel:
             raise ChannelForbidden("approval buttons only work in the approvals channel")

@@ -2,14 +2,18 @@
 
 Customer side (DMs and Slack Connect channels):
     message               mrkdwn text (Markdown's **bold**, [links](url), # headings converted),
-                          its sources in a context block
+                          its sources in a context block, its quick replies as an actions block of
+                          buttons (`purser.reply.<n>`) whose value carries the text a press sends
+                          and the Slack user they are for
     confirmation_request  a card: the summary, the quote's facts as section fields, Confirm (primary)
                           and Cancel buttons whose hidden `value` carries the action id, the action's
                           name and the Slack user the card is for
     action_result, approval_pending, handoff   one short line each (`render.event_text`)
 Every post carries Slack message metadata naming the event type (`purser_<type>`, plus an action
 result's status), so a program reading the channel (the gym's driver) need not guess from wording;
-it holds no ids. Team side: a handoff post (customer, channel, reason, summary) and an approval
+it holds no ids. Once a card is answered it is updated in place (`confirmation_answered_post`):
+the buttons replaced by what the customer chose and what came of it.
+Team side: a handoff post (customer, channel, reason, summary) and an approval
 request with Approve (primary) / Deny (danger) buttons whose value is the approval id; once decided,
 the request is updated in place to say who decided and what happened.
 
@@ -33,16 +37,21 @@ __all__ = [
     "CANCEL",
     "CONFIRM",
     "DENY",
+    "REPLY",
     "CardValue",
+    "ReplyValue",
     "SlackPost",
     "approval_decided_post",
     "approval_post",
     "card_value",
+    "confirmation_answered_post",
     "escape",
     "event_post",
     "handoff_post",
     "mrkdwn",
     "parse_card_value",
+    "parse_reply_value",
+    "reply_value",
     "text_post",
     "unescape",
 ]
@@ -51,12 +60,15 @@ CONFIRM = "purser.confirm"
 CANCEL = "purser.cancel"
 APPROVE = "purser.approve"
 DENY = "purser.deny"
-"""Block Kit `action_id`s of Purser's buttons (what an interaction payload names)."""
+REPLY = "purser.reply"
+"""Block Kit `action_id`s of Purser's buttons (what an interaction payload names); a quick reply's is
+`purser.reply.<n>` (unique within its block)."""
 
 SECTION_TEXT_MAX = 3000
 FIELD_MAX = 2000
 FIELDS_PER_SECTION = 10
 VALUE_MAX = 2000
+BUTTON_LABEL_MAX = 75
 
 _STATUS_ICON = {"succeeded": ":white_check_mark:", "failed": ":warning:", "refused": ":no_entry:"}
 
@@ -76,6 +88,14 @@ class CardValue:
 
     action_id: str
     action: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyValue:
+    """What a quick-reply button carries: the text a press sends, and whose message it is."""
+
+    text: str
     user: str
 
 
@@ -133,7 +153,7 @@ def _fields(facts: list[tuple[str, str]]) -> list[dict[str, Any]]:
 def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
-        "text": {"type": "plain_text", "text": label},
+        "text": {"type": "plain_text", "text": _clip(label, BUTTON_LABEL_MAX)},
         "action_id": action_id,
         "value": value,
     }
@@ -167,6 +187,25 @@ def parse_card_value(value: object) -> CardValue:
     return CardValue(action_id=data["id"], action=data["action"], user=data["user"])
 
 
+def reply_value(text: str, user: str) -> str:
+    """The hidden value of a quick-reply button (compact JSON; Slack returns it untouched)."""
+    value = json.dumps({"reply": text, "user": user}, separators=(",", ":"), ensure_ascii=False)
+    if len(value) > VALUE_MAX:
+        raise ValueError("quick reply button value is longer than Slack allows")
+    return value
+
+
+def parse_reply_value(value: object) -> ReplyValue:
+    """A quick-reply button's value read back; `ChannelError` when it is not one of ours."""
+    try:
+        data = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data[k] for k in ("reply", "user")):
+        raise ChannelError("the button's value is not a Purser quick reply")
+    return ReplyValue(text=data["reply"], user=data["user"])
+
+
 def text_post(text: str) -> SlackPost:
     """A plain service message (link codes, knowledge-base answers, dunning)."""
     return SlackPost(text=mrkdwn(text), metadata=_metadata("message"))
@@ -176,14 +215,20 @@ def event_post(event: AgentEvent, *, user: str) -> SlackPost:
     """One agent event as a Slack message for the customer `user`."""
     if isinstance(event, AgentMessage):
         text = mrkdwn(event.text)
-        if not event.citations:
+        if not event.citations and not event.quick_replies:
             return SlackPost(text=text, metadata=_metadata("message"))
-        sources = "; ".join(escape(f"{c.document} › {c.heading}" if c.heading else c.document) for c in event.citations)
-        return SlackPost(
-            text=text,
-            blocks=[_section(text), _context(f"Sources: {sources}")] if len(text) <= SECTION_TEXT_MAX else [],
-            metadata=_metadata("message"),
-        )
+        blocks = [_section(text)] if len(text) <= SECTION_TEXT_MAX else []
+        if event.citations and blocks:
+            sources = "; ".join(
+                escape(f"{c.document} › {c.heading}" if c.heading else c.document) for c in event.citations
+            )
+            blocks.append(_context(f"Sources: {sources}"))
+        if event.quick_replies and blocks:
+            elements = [
+                _button(r.label, f"{REPLY}.{n}", reply_value(r.text, user)) for n, r in enumerate(event.quick_replies)
+            ]
+            blocks.append({"type": "actions", "block_id": "purser.replies", "elements": elements})
+        return SlackPost(text=text, blocks=blocks, metadata=_metadata("message"))
     if isinstance(event, ConfirmationRequest):
         value = card_value(event.action_id, event.action, user)
         blocks = [_section(mrkdwn(event.summary)), *_fields(quote_facts(event.quote))]
@@ -263,4 +308,14 @@ def approval_decided_post(
             _context(f"{verdict}: {mrkdwn(outcome)}"),
         ],
         metadata=_metadata("approval_decided", decision="approved" if approve else "denied"),
+    )
+
+
+def confirmation_answered_post(*, summary: str, facts: list[tuple[str, str]], verdict: str) -> SlackPost:
+    """A confirmation card once answered: the same summary and facts, the buttons replaced by `verdict`
+    (what the customer chose and what came of it, already mrkdwn)."""
+    return SlackPost(
+        text=escape(summary),
+        blocks=[_section(mrkdwn(summary)), *_fields(facts), _context(verdict)],
+        metadata=_metadata("confirmation_answered"),
     )

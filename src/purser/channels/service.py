@@ -178,12 +178,31 @@ class ChannelService:
         from purser.agent.runtime import RuntimeInputError
 
         try:
-            await self.runtime.ahandle(thread.conversation_id, inbound.event)
+            events = await self.runtime.ahandle(thread.conversation_id, inbound.event)
         except RuntimeInputError:
             if isinstance(inbound.event, CustomerConfirm):
                 self._send_later(inbound.channel, inbound.external_id, STALE_BUTTON, thread)
             else:
                 raise
+        else:
+            if isinstance(inbound.event, CustomerConfirm):
+                self._answered(thread, inbound.event, events)
+
+    def _answered(self, thread: ChannelThread, confirm: CustomerConfirm, events: list[AgentEvent]) -> None:
+        """Let the adapter show an answered card as answered (Slack updates it in place), after the
+        turn's own delivery: queued on the conversation's lane, so the outcome is posted first."""
+        adapter = self.adapters.get(thread.channel)
+        answered = getattr(adapter, "confirmation_answered", None)
+        if answered is None:
+            return
+
+        def update() -> None:
+            try:
+                self._with_retries(lambda: answered(thread, confirm.action_id, confirm.decision, events))
+            except ChannelDeliveryError as exc:
+                log.warning("channel %s: answered card not updated: %s", thread.channel, exc)
+
+        self._track(self._lane(thread.conversation_id).submit(update))
 
     def _customer_of(self, inbound: Inbound) -> str | None:
         customer_id = self.identity.customer_of(inbound.channel, inbound.external_id)

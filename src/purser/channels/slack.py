@@ -8,12 +8,14 @@ Requests are verified with the app's signing secret and answered at once (Slack 
 within 3 s); the turn runs in the background in the channel service, so nothing here calls Slack
 while a request waits. Everything Purser says goes out through the Web API (`slack_sdk.WebClient`
 on `api_base`): `chat.postMessage` (mrkdwn text and Block Kit cards), `chat.update` (a decided
-approval request), `conversations.open` (a DM with a user who has no thread yet).
+approval request; a customer's answered confirmation card, its buttons replaced by the choice and
+its outcome), `conversations.open` (a DM with a user who has no thread yet).
 
 The SlackChannel is also the `TeamDesk`: handoffs are posted to `team_channel` (a teammate's reply
 in the post's thread goes to the customer), approval requests to `approvals_channel` with Approve /
 Deny buttons. Which conversation a handoff post belongs to, and where an approval request was
-posted, is kept in the channel store's token rows (purpose `slack_handoff` / `slack_approval`; they
+posted, and where each confirmation card went, is kept in the channel store's token rows (purpose
+`slack_handoff` / `slack_approval` / `slack_card`; they
 carry no signature, so they can never be redeemed as links), so it survives restarts and works
 across server processes.
 """
@@ -32,17 +34,21 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
-from purser.agent.events import ActionResult, AgentEvent, AgentMessage
+from purser.agent.events import ActionResult, AgentEvent, AgentMessage, ApprovalPending, ConfirmationRequest
 from purser.channels._slack_inbound import SLACK, InboundRules, parse_events, parse_interactions, verify
 from purser.channels._slack_render import (
     SlackPost,
     approval_decided_post,
     approval_post,
+    confirmation_answered_post,
+    escape,
     event_post,
     handoff_post,
+    mrkdwn,
     text_post,
 )
 from purser.channels.base import ChannelDeliveryError, ChannelError, ChannelNotConfigured, RawRequest, Reception
+from purser.channels.render import quote_facts
 from purser.domain.dates import iso_utc
 from purser.ports.channels import ChannelRepository, ChannelThread, LinkToken, LinkTokenId
 
@@ -109,13 +115,40 @@ class SlackChannel:
             done = self._progress.pop(key, 0)
         for index, event in enumerate(posts[done:], start=done):
             try:
-                self._post(channel, event_post(event, user=thread.external_id))
+                ts = self._post(channel, event_post(event, user=thread.external_id))
+                if isinstance(event, ConfirmationRequest):
+                    facts = json.dumps(quote_facts(event.quote), ensure_ascii=False)
+                    card = {"channel": channel, "ts": ts, "summary": event.summary, "facts": facts}
+                    self._remember("slack_card", f"slack-card:{event.action_id}", card)
             except ChannelDeliveryError:
                 with self._progress_lock:
                     self._progress[key] = index
                     while len(self._progress) > MAX_RETRIED_BATCHES:
                         self._progress.pop(next(iter(self._progress)))
                 raise
+
+    def confirmation_answered(
+        self, thread: ChannelThread, action_id: str, decision: str, events: Sequence[AgentEvent]
+    ) -> None:
+        """The answered card updated in place (`chat.update`): buttons gone, the choice and its outcome shown.
+
+        Called by the service after the turn that answers the card (its events say what came of it);
+        once per card, so a second press (or a retried delivery) leaves the first outcome standing.
+        """
+        key = f"slack-card:{action_id}"
+        posted = self._recall(key)
+        if posted is None or not self.repo.use_token(LinkTokenId(key), iso_utc(datetime.now(UTC))):
+            return
+        facts = [(str(label), str(value)) for label, value in json.loads(posted.get("facts") or "[]")]
+        post = confirmation_answered_post(
+            summary=posted["summary"], facts=facts, verdict=_verdict(action_id, decision, events)
+        )
+        self._call(
+            "chat.update",
+            lambda: self.client.chat_update(
+                channel=posted["channel"], ts=posted["ts"], text=post.text, blocks=post.blocks, metadata=post.metadata
+            ),
+        )
 
     def send_text(self, external_id: str, text: str, *, thread: ChannelThread | None = None) -> None:
         """A plain message: into `thread`, else into a DM opened with the user (`conversations.open`)."""
@@ -230,6 +263,19 @@ class SlackChannel:
             return None
         loaded = json.loads(row.payload)
         return loaded if isinstance(loaded, dict) else None
+
+
+def _verdict(action_id: str, decision: str, events: Sequence[AgentEvent]) -> str:
+    """What an answered card says instead of its buttons: the choice, then what came of it."""
+    if decision != "yes":
+        return ":x: You declined: nothing was changed."
+    for event in events:
+        if isinstance(event, ActionResult) and event.action_id == action_id:
+            icon = {"succeeded": ":white_check_mark:", "failed": ":warning:", "refused": ":no_entry:"}[event.status]
+            return f"{icon} You confirmed: {mrkdwn(event.summary)}"
+        if isinstance(event, ApprovalPending) and event.action_id == action_id:
+            return ":hourglass_flowing_sand: You confirmed: a teammate is reviewing it; you'll hear back here."
+    return f":white_check_mark: {escape('You confirmed.')}"
 
 
 def _digest(events: Sequence[AgentEvent]) -> str:

@@ -4,7 +4,8 @@
 `POST /api/<method>` with a bot token (`Authorization: Bearer xoxb-…` or a `token` form field),
 JSON or form bodies, HTTP 200 with `{"ok": true, …}` or `{"ok": false, "error": "…"}`
 (`not_authed`, `invalid_auth`, `channel_not_found`, `no_text`, `invalid_blocks`, `message_not_found`,
-`unknown_method`). Methods: `auth.test`, `chat.postMessage`, `chat.update`, `conversations.open`.
+`unknown_method`, `cant_update_message`). Methods: `auth.test`, `chat.postMessage`, `chat.update`
+(Slack's documented rules: blocks replace blocks, text alone removes them), `conversations.open`.
 Every call is recorded (`calls`: method, path, headers, body) and posted messages are kept per
 channel, so a test reads back exactly what Purser sent.
 
@@ -223,13 +224,35 @@ class SlackApiServer:
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _update(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`chat.update` as Slack documents it: `text` or `blocks` required; `blocks` replace the old
+        ones (`[]` removes them); `text` without `blocks` removes the old blocks; only a text-only
+        update shows the "edited" flag; a message the bot did not post cannot be updated."""
         ts = body.get("ts")
-        message = self.messages.get((channel, str(ts)))
+        if not isinstance(ts, str) or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        message = self.messages.get((channel, ts))
         if message is None:
             return {"ok": False, "error": "message_not_found"}
-        message |= {k: body[k] for k in ("text", "blocks", "metadata") if k in body}
-        message["edited"] = {"user": BOT_USER, "ts": f"{int(time.time())}.000000"}
+        if message.get("bot_id") != BOT_ID:
+            return {"ok": False, "error": "cant_update_message"}
+        if "text" not in body and "blocks" not in body and "attachments" not in body:
+            return {"ok": False, "error": "no_text"}
+        if "blocks" in body:
+            message["blocks"] = body["blocks"]
+            if not body["blocks"]:
+                del message["blocks"]
+        elif "text" in body:
+            message.pop("blocks", None)
+            message["edited"] = {"user": BOT_USER, "ts": f"{int(time.time())}.000000"}
+        message |= {k: body[k] for k in ("text", "metadata") if k in body}
         return {"ok": True, "channel": channel, "ts": ts, "text": message.get("text", ""), "message": message}
+
+    def updates(self, channel: str | None = None) -> list[SlackCall]:
+        """Successful `chat.update` calls (in `channel` when given), in order."""
+        with self._changed:
+            calls = list(self.calls)
+        done = [c for c in calls if c.method == "chat.update" and c.response.get("ok")]
+        return [c for c in done if channel is None or c.body["channel"] == channel]
 
     def _record(self, call: SlackCall) -> None:
         with self._changed:
@@ -360,7 +383,9 @@ def url_verification(challenge: str) -> bytes:
     return json.dumps({"token": "unused", "challenge": challenge, "type": "url_verification"}).encode()
 
 
-def block_actions(user: str, action_id: str, value: str, *, channel: str, message_ts: str) -> bytes:
+def block_actions(
+    user: str, action_id: str, value: str, *, channel: str, message_ts: str, block_id: str = "purser"
+) -> bytes:
     """The form body Slack POSTs when `user` presses a button (`payload=` + the JSON payload)."""
     action_ts = _next_ts()
     payload = {
@@ -375,7 +400,7 @@ def block_actions(user: str, action_id: str, value: str, *, channel: str, messag
         "message": {"type": "message", "ts": message_ts, "user": BOT_USER, "bot_id": BOT_ID},
         "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/{secrets.randbelow(10**12)}/local",
         "actions": [
-            {"action_id": action_id, "block_id": "purser", "value": value, "type": "button", "action_ts": action_ts}
+            {"action_id": action_id, "block_id": block_id, "value": value, "type": "button", "action_ts": action_ts}
         ],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
