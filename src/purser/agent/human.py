@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from purser.agent.appended import append_events
 from purser.agent.events import AgentMessage, Teammate
 from purser.agent.runtime import RuntimeInputError
 from purser.ports.audit import AuditDraft
-from purser.ports.conversations import TurnWrite
+from purser.ports.conversations import ConversationRecord, TurnWrite
 
 if TYPE_CHECKING:
     from purser.agent.runtime import Runtime
@@ -86,26 +87,26 @@ async def reply(runtime: Runtime, conversation_id: str, text: str, author: str) 
     `InvalidReply` (blank or too long; a `ValueError`); nothing is written then.
     """
     _check(text, author)
-    async with runtime._lock(conversation_id):
-        record = runtime.store.get(conversation_id)
+
+    def handed_off(record: ConversationRecord) -> None:
         if not record.handed_off:
             raise NotHandedOff(
                 f"conversation {conversation_id!r} is not handed off (status {record.status!r}): "
                 "the agent owns it, so a teammate cannot reply there"
             )
-        event = AgentMessage(text=text, author=teammate(author))
-        turn = record.turns + 1
-        seq = record.event_seq + 1  # where the reply lands: the row's counter, no lookup
-        draft = AuditDraft(
-            "human_reply",
-            f"human:{author}",
-            {"text": text, "turn": turn, "seq": seq},
-            conversation_id=conversation_id,
-        )
-        write = TurnWrite(turn=turn, events=(("human", event.model_dump(mode="json")),), audit=(draft,))
-        runtime.store.commit_turn(record, write)
-        runtime.live.publish(conversation_id, [event])
-        return HumanReply(conversation_id, seq, turn, author, event)
+
+    event = AgentMessage(text=text, author=teammate(author))
+    at = await append_events(
+        runtime,
+        conversation_id,
+        [event],
+        role="human",
+        kind="human_reply",
+        actor=f"human:{author}",
+        data=lambda turn, seq: {"text": text, "turn": turn, "seq": seq},
+        check=handed_off,
+    )
+    return HumanReply(conversation_id, at.seq, at.turn, author, event)
 
 
 async def release(runtime: Runtime, conversation_id: str, author: str) -> str:

@@ -17,10 +17,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from purser.agent.appended import append_events
 from purser.agent.events import ActionResult, AgentEvent
 from purser.agent.live import loop_runner
-from purser.ports.audit import AuditDraft
-from purser.ports.conversations import ConversationNotFound, TurnWrite
+from purser.ports.conversations import ConversationNotFound
 from purser.ports.jobs import JobContext, JobQueue, Payload, continue_recurring, schedule_recurring
 
 if TYPE_CHECKING:
@@ -93,15 +93,13 @@ def _summary(outcome: Outcome) -> str:
 
 async def tell(runtime: Runtime, conversation_id: str, events: list[AgentEvent]) -> None:
     """Append agent events to a conversation outside a customer's turn (audited) and publish them live."""
-    async with runtime._lock(conversation_id):
-        record = runtime.store.get(conversation_id)
-        turn = record.turns + 1
-        draft = AuditDraft(
-            "recovery_notice",
-            "system:recovery",
-            {"turn": turn, "events": [e.model_dump(mode="json") for e in events]},
-            conversation_id=conversation_id,
-        )
-        write = TurnWrite(turn=turn, events=tuple(("agent", e.model_dump(mode="json")) for e in events), audit=(draft,))
-        runtime.store.commit_turn(record, write)
-        runtime.live.publish(conversation_id, events)
+    dumped = [e.model_dump(mode="json") for e in events]
+    await append_events(
+        runtime,
+        conversation_id,
+        events,
+        role="agent",
+        kind="recovery_notice",
+        actor="system:recovery",
+        data=lambda turn, _seq: {"turn": turn, "events": dumped},
+    )
