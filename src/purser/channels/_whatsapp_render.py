@@ -5,7 +5,10 @@ agent's Markdown-ish text is brought to it (`**x**` → `*x*`, `[label](url)` �
 A confirmation is an interactive message: reply buttons when every choice fits (at most 3 buttons,
 titles at most 20 characters), else a list message (at most 10 rows, row titles at most 24). A
 button's id carries the decision, the action name and the action id (`purser:yes:refund:act_...`),
-which is all a press needs; ids never appear in what the customer reads.
+which is all a press needs; ids never appear in what the customer reads. A message's quick
+replies are an interactive message too (buttons when they fit, else a list), each choice's id
+`purser:reply:<the text a press sends>`; the reply comes back as the customer's message. When an
+id would be longer than WhatsApp allows, the choices are written out instead ("Reply with one of").
 
 Limits are WhatsApp's: text body 4096 characters, interactive body 1024, reply-button id 256,
 list-row id 200. Outside the 24-hour customer service window only a template may be sent: its one
@@ -33,6 +36,9 @@ __all__ = [
     "confirmation_body",
     "confirmation_message",
     "parse_choice",
+    "parse_reply",
+    "reply_choice_id",
+    "reply_message",
     "shorten",
     "template_message",
     "text_messages",
@@ -149,6 +155,43 @@ def parse_choice(value: str) -> ParsedChoice | None:
     return ParsedChoice(decision="yes" if decision == "yes" else "no", action=action, action_id=action_id)
 
 
+REPLY_PREFIX = f"{BUTTON_PREFIX}:reply:"
+
+
+def reply_choice_id(text: str) -> str:
+    """The id of a quick-reply choice: `purser:reply:<text>` (what a press sends as the customer)."""
+    return REPLY_PREFIX + text
+
+
+def parse_reply(value: str) -> str | None:
+    """The text a pressed quick-reply choice sends; None when the id is not a Purser quick reply."""
+    if not value.startswith(REPLY_PREFIX):
+        return None
+    text = value.removeprefix(REPLY_PREFIX).strip()
+    return text or None
+
+
+def reply_message(to: str, event: AgentMessage) -> list[dict[str, Any]]:
+    """A message with quick replies: interactive reply buttons (≤ 3, titles ≤ 20) or a list (≤ 10 rows).
+
+    The message's text is the body when it fits (1024 characters); a longer text goes first as text
+    messages. Choices whose ids would not fit are written out as a line under the text instead.
+    """
+    text = whatsapp_text(event.text).strip()
+    choices = [Choice(id=reply_choice_id(r.text), title=r.label) for r in event.quick_replies]
+    limit = BUTTON_ID_LIMIT if _as_buttons(choices) else ROW_ID_LIMIT
+    if not choices or any(len(c.id) > limit for c in choices) or len(choices) > MAX_ROWS:
+        options = "; ".join(f"“{r.text}”" for r in event.quick_replies)
+        return text_messages(to, f"{text}\n\nReply with one of: {options}" if options else text)
+    if len(text) <= INTERACTIVE_BODY_LIMIT:
+        return [choices_message(to, text, choices)]
+    return [*text_messages(to, text), choices_message(to, "Choose one:", choices)]
+
+
+def _as_buttons(choices: Sequence[Choice]) -> bool:
+    return len(choices) <= MAX_BUTTONS and all(len(c.title) <= BUTTON_TITLE_LIMIT for c in choices)
+
+
 def choices_message(to: str, body: str, choices: Sequence[Choice], *, footer: str = "") -> dict[str, Any]:
     """An interactive message offering `choices`: reply buttons when they fit, else a list message.
 
@@ -157,9 +200,7 @@ def choices_message(to: str, body: str, choices: Sequence[Choice], *, footer: st
     if not choices or len(choices) > MAX_ROWS:
         raise ValueError(f"an interactive message offers 1 to {MAX_ROWS} choices, not {len(choices)}")
     interactive: dict[str, Any]
-    fits_buttons = len(choices) <= MAX_BUTTONS and all(
-        len(c.title) <= BUTTON_TITLE_LIMIT and len(c.id) <= BUTTON_ID_LIMIT for c in choices
-    )
+    fits_buttons = _as_buttons(choices) and all(len(c.id) <= BUTTON_ID_LIMIT for c in choices)
     if fits_buttons:
         interactive = {
             "type": "button",
@@ -233,6 +274,7 @@ def batch_messages(to: str, events: Sequence[AgentEvent]) -> list[tuple[AgentEve
         following = events[position + 1] if position + 1 < len(events) else None
         if (
             isinstance(event, AgentMessage)
+            and not event.quick_replies
             and isinstance(following, ConfirmationRequest)
             and _folds(event.text, following)
         ):
@@ -241,6 +283,9 @@ def batch_messages(to: str, events: Sequence[AgentEvent]) -> list[tuple[AgentEve
         if isinstance(event, ConfirmationRequest):
             payloads = [confirmation_message(to, event, lead=lead)]
             lead = ""
+        elif isinstance(event, AgentMessage) and event.quick_replies:
+            said.add(event.text.strip())
+            payloads = reply_message(to, event)
         else:
             text = (event.text if isinstance(event, AgentMessage) else event_text(event)).strip()
             if not text or text in said:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from purser.channels._whatsapp_render import parse_choice
+from purser.channels._whatsapp_render import parse_choice, parse_reply
 from purser.channels.base import ChannelError, ChannelForbidden, ChannelResponse, SignatureInvalid
 
 __all__ = ["MAX_AGE", "Incoming", "handshake", "parse_messages", "verify_signature"]
@@ -166,7 +166,11 @@ def _message(message: object, names: Mapping[str, str], now: datetime) -> Incomi
         reply_type = interactive.get("type") if isinstance(interactive, dict) else None
         if reply_type not in ("button_reply", "list_reply"):
             return None
-        choice = parse_choice(_field(interactive, str(reply_type), "id"))
+        pressed = _field(interactive, str(reply_type), "id")
+        reply = parse_reply(pressed)
+        if reply is not None:  # a quick reply: its text is the customer's message
+            return replace(base, kind="text", text=reply[:MAX_TEXT])
+        choice = parse_choice(pressed)
         if choice is None:
             return None  # a button that is not Purser's
         return replace(base, kind="choice", decision=choice.decision, action_id=choice.action_id)
