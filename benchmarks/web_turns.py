@@ -22,6 +22,9 @@ Figures, per concurrency level:
   before and after the window, divided by the turns. Conversation creation is part of the load, so
   its CPU is included (spread over the turns): a conservative figure;
 - turns per server-CPU-second: 1000 / (server CPU per turn), what one core of server could answer;
+- PG CPU / turn (PostgreSQL only): CPU of the database's backend processes (pg_stat_activity, read
+  from /proc) over the window: the database's share of a turn, which a server with more cores than
+  this one would run beside the server rather than on its cores;
 - client CPU / turn: this process's own CPU, to show how much of the machine the load client takes.
 
 Budget (DESIGN §12): ≤ 5 ms of server CPU per HTTP turn, i.e. ≥ 200 turns/s on one process.
@@ -36,6 +39,7 @@ from typing import Any
 from _harness import (
     LOAD_COLUMNS,
     RESULTS,
+    PostgresCpu,
     bench_parser,
     console,
     failed_requests,
@@ -55,8 +59,10 @@ BUDGET_TPS = 200.0
 def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Fresh database, population, one server; every concurrency level measured in turn."""
     rows = []
-    with populated_servers(backend, args.customers, label=backend) as (_url, (server,), ids):
+    with populated_servers(backend, args.customers, label=backend) as (url, (server,), ids):
         customers = Customers(ids)
+        # PostgreSQL's own work per turn, from its backends' /proc entries (SQLite runs inside the server).
+        pg = PostgresCpu(url.rsplit("/", 1)[1]) if backend == "postgres" else None
         with progress_bar() as progress:
             for level in args.concurrency:
                 row = measure(
@@ -67,7 +73,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                     warmup_seconds=args.warmup,
                     progress=progress,
                     label=f"{backend} × {level}",
+                    before=pg.start if pg is not None else None,
                 )
+                row.pop("before")
+                pg_cpu = pg.stop() if pg is not None else float("nan")
+                row["pg_cpu_ms_per_turn"] = 1000 * pg_cpu / row["turns"] if row["turns"] else float("nan")
                 rows.append({"backend": backend, **row})
     return rows
 
@@ -110,6 +120,7 @@ def report(rows: list[dict[str, Any]]) -> list[str]:
         [
             ("backend", "backend"),
             *LOAD_COLUMNS,
+            ("PG CPU ms/turn", "pg_cpu_ms_per_turn"),
             ("client CPU ms/turn", "client_cpu_ms_per_turn"),
         ],
     )
