@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from purser.ports.channels import (
@@ -44,24 +44,33 @@ class SqlChannelRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def _upsert(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+        """Insert the row `key` + `values`, or set `values` on the row with that primary key: one
+        `INSERT … ON CONFLICT (key) DO UPDATE` on SQLite and PostgreSQL alike, so two concurrent
+        writers of one key never collide (the later one's values stay)."""
+
+        def unit(conn: Connection) -> None:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects import postgresql
+
+                pg = postgresql.insert(table).values(**key, **values)
+                conn.execute(pg.on_conflict_do_update(index_elements=list(key), set_=values))
+            else:
+                from sqlalchemy.dialects import sqlite
+
+                lite = sqlite.insert(table).values(**key, **values)
+                conn.execute(lite.on_conflict_do_update(index_elements=list(key), set_=values))
+
+        self.db.run_write(unit)
+
     # -- links ----------------------------------------------------------------------------------
     def link(self, link: ChannelLink) -> None:
         """Create or replace the link of (channel, external_id)."""
-
-        def unit(conn: Connection) -> None:
-            key = (ch_links.c.channel == link.channel) & (ch_links.c.external_id == link.external_id)
-            conn.execute(delete(ch_links).where(key))
-            conn.execute(
-                insert(ch_links).values(
-                    channel=link.channel,
-                    external_id=link.external_id,
-                    customer_id=link.customer_id,
-                    linked_by=link.linked_by,
-                    created_at=link.created_at,
-                )
-            )
-
-        self.db.run_write(unit, retry_conflicts=True)
+        self._upsert(
+            ch_links,
+            {"channel": link.channel, "external_id": link.external_id},
+            {"customer_id": link.customer_id, "linked_by": link.linked_by, "created_at": link.created_at},
+        )
 
     def unlink(self, channel: ChannelName, external_id: str) -> bool:
         """Remove a link; False when there was none."""
@@ -130,12 +139,7 @@ class SqlChannelRepository:
             "updated_at": thread.updated_at,
         }
 
-        def unit(conn: Connection) -> None:
-            key = (ch_threads.c.channel == thread.channel) & (ch_threads.c.thread_key == thread.thread_key)
-            if conn.execute(update(ch_threads).where(key).values(**values)).rowcount == 0:
-                conn.execute(insert(ch_threads).values(channel=thread.channel, thread_key=thread.thread_key, **values))
-
-        self.db.run_write(unit, retry_conflicts=True)
+        self._upsert(ch_threads, {"channel": thread.channel, "thread_key": thread.thread_key}, values)
 
     # -- replays --------------------------------------------------------------------------------
     def first_sighting(self, channel: ChannelName, event_id: str, seen_at: str) -> bool:
@@ -150,23 +154,16 @@ class SqlChannelRepository:
     # -- self-service codes ---------------------------------------------------------------------
     def save_code(self, code: VerificationCode) -> None:
         """Store (replace) the pending code of a platform user."""
-
-        def unit(conn: Connection) -> None:
-            conn.execute(
-                delete(ch_codes).where(ch_codes.c.channel == code.channel, ch_codes.c.external_id == code.external_id)
-            )
-            conn.execute(
-                insert(ch_codes).values(
-                    channel=code.channel,
-                    external_id=code.external_id,
-                    customer_id=code.customer_id,
-                    code_hash=code.code_hash,
-                    expires_at=code.expires_at,
-                    attempts=code.attempts,
-                )
-            )
-
-        self.db.run_write(unit, retry_conflicts=True)
+        self._upsert(
+            ch_codes,
+            {"channel": code.channel, "external_id": code.external_id},
+            {
+                "customer_id": code.customer_id,
+                "code_hash": code.code_hash,
+                "expires_at": code.expires_at,
+                "attempts": code.attempts,
+            },
+        )
 
     def code(self, channel: ChannelName, external_id: str) -> VerificationCode | None:
         """The platform user's pending code, if any."""
