@@ -11,6 +11,14 @@ and an action row with Confirm (green, style 3) and Cancel (red, style 4). The b
 
 The owner lets the adapter refuse a press by someone else without a lookup; the action name lets
 a reader of the card (the gym driver) say which action it is without the database.
+
+A message's quick replies are grey buttons (style 2, five to a row) under it, each carrying the
+text a press sends as the customer's message:
+
+    purser:reply:<owner user id>:<text>                              (≤ 100 characters)
+
+When a reply's text does not fit, the choices are written out under the message instead
+("Answer with /billing and one of: …").
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ __all__ = [
     "HANDOFF_MARK",
     "RESULT_MARKS",
     "ButtonPress",
+    "ReplyPress",
     "batch_payloads",
     "decided_row",
     "message_payloads",
     "parse_custom_id",
+    "parse_reply_id",
+    "reply_id",
     "split_content",
     "text_payloads",
 ]
@@ -71,6 +82,49 @@ class ButtonPress:
     owner: str
     """The Discord user the card was shown to: only they may press it."""
     action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPress:
+    """What a quick-reply button's `custom_id` says: whose it is and the text it sends."""
+
+    owner: str
+    text: str
+
+
+_REPLY: Final = "reply"
+_BUTTONS_PER_ROW: Final = 5
+_LABEL: Final = 80
+
+
+def reply_id(owner: str, text: str) -> str | None:
+    """A quick-reply button's `custom_id`, or None when the text does not fit in one."""
+    value = f"{_PREFIX}:{_REPLY}:{owner}:{text}"
+    return value if len(value) <= CUSTOM_ID_LIMIT else None
+
+
+def parse_reply_id(value: str) -> ReplyPress | None:
+    """The quick reply a `custom_id` describes, or None when it is not one of Purser's."""
+    parts = value.split(":", 3)
+    if len(parts) != 4 or parts[0] != _PREFIX or parts[1] != _REPLY or not parts[2].isdigit():
+        return None
+    text = parts[3].strip()
+    return ReplyPress(parts[2], text) if text else None
+
+
+def _reply_rows(event: AgentMessage, owner: str) -> list[dict[str, Any]] | None:
+    """The quick replies as action rows of grey buttons; None when one does not fit a `custom_id`."""
+    ids = [reply_id(owner, r.text) for r in event.quick_replies]
+    if any(i is None for i in ids):
+        return None
+    buttons = [
+        {"type": _BUTTON, "style": _SECONDARY_STYLE, "label": r.label[:_LABEL], "custom_id": i}
+        for r, i in zip(event.quick_replies, ids, strict=True)
+    ]
+    return [
+        {"type": _ACTION_ROW, "components": buttons[n : n + _BUTTONS_PER_ROW]}
+        for n in range(0, len(buttons), _BUTTONS_PER_ROW)
+    ]
 
 
 def custom_id(decision: Literal["yes", "no"], action_id: str, owner: str, action: str) -> str:
@@ -196,7 +250,16 @@ def message_payloads(event: AgentEvent, *, owner: str, ephemeral: bool) -> list[
     if isinstance(event, ConfirmationRequest):
         return [_card(event, owner, ephemeral)]
     if isinstance(event, AgentMessage):
-        return text_payloads(event.text + _citations(event), ephemeral=ephemeral)
+        if not event.quick_replies:
+            return text_payloads(event.text + _citations(event), ephemeral=ephemeral)
+        rows = _reply_rows(event, owner)
+        if rows is None:
+            options = "; ".join(f"“{r.text}”" for r in event.quick_replies)
+            text = f"{event.text}{_citations(event)}\n\nAnswer with /billing and one of: {options}"
+            return text_payloads(text, ephemeral=ephemeral)
+        payloads = text_payloads(event.text + _citations(event), ephemeral=ephemeral)
+        payloads[-1]["components"] = rows
+        return payloads
     if isinstance(event, ActionResult):
         return text_payloads(f"{RESULT_MARKS[event.status]} {event.summary}", ephemeral=ephemeral)
     if isinstance(event, ApprovalPending):

@@ -5,6 +5,7 @@
         type 1 PING                 → {"type": 1} (PONG)
         type 2 /billing message:... → {"type": 5} deferred ("thinking…"), the turn runs in the background
         type 3 Confirm/Cancel press → {"type": 7} the card's buttons disabled, CustomerConfirm in the background
+        type 3 quick-reply press    → {"type": 7} the buttons removed, the reply's text as the customer's message
     deliver / send_text ──> the interaction's webhook while its token is valid (15 minutes):
         PATCH webhooks/{application_id}/{token}/messages/@original   the answer in place of "thinking…"
         POST  webhooks/{application_id}/{token}                      every message after it
@@ -41,6 +42,7 @@ from purser.channels._discord_render import (
     batch_payloads,
     decided_row,
     parse_custom_id,
+    parse_reply_id,
     text_payloads,
 )
 from purser.channels.base import (
@@ -222,7 +224,16 @@ class DiscordChannel:
         user_id, display_name = _user(interaction)
         channel_id, dm = _channel(interaction)
         data = interaction.get("data")
-        press = parse_custom_id(str(data.get("custom_id", ""))) if isinstance(data, Mapping) else None
+        pressed = str(data.get("custom_id", "")) if isinstance(data, Mapping) else ""
+        reply = parse_reply_id(pressed)
+        if reply is not None:
+            if reply.owner != user_id:
+                return Reception(_reply(_NOT_YOURS, ephemeral=True))
+            self._remember(user_id, _Interaction(str(interaction["token"]), channel_id, dm, received_at))
+            message = CustomerMessage(text=reply.text[:MAX_MESSAGE])
+            inbound = self._inbound(interaction, user_id, display_name, channel_id, dm, message)
+            return Reception(_answer({"type": _UPDATE_MESSAGE, "data": {"components": []}}), [inbound])
+        press = parse_custom_id(pressed)
         if press is None:  # not one of Purser's buttons: acknowledged, nothing done
             return Reception(_answer({"type": _DEFERRED_UPDATE}))
         if press.owner != user_id:
