@@ -7,11 +7,17 @@ reply with the six-digit code emailed to it.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
-from purser.cli._common import CONFIG_OPTION, DATABASE_OPTION, backoffice_or_exit, exit_with, out, settings_or_exit
+from purser.cli._common import CONFIG_OPTION, DATABASE_OPTION, exit_with, out
+from purser.cli._output import office_for, print_json
+
+if TYPE_CHECKING:
+    from purser.channels.identity import ChannelIdentity
 
 __all__ = ["app", "link", "links", "unlink"]
 
@@ -27,6 +33,18 @@ EXTERNAL_ARG = typer.Argument(
 )
 
 
+@contextmanager
+def _identity(config: str | None, database_url: str | None) -> Iterator[ChannelIdentity]:
+    """The identity service of the configured store; a refused link or unlink exits 2 with its reason."""
+    from purser.channels.identity import LinkRefused
+
+    with office_for(config, database_url) as (_settings, office):
+        try:
+            yield office.identity
+        except LinkRefused as exc:
+            exit_with([str(exc)])
+
+
 @app.command("link")
 def link(
     channel: str = CHANNEL_ARG,
@@ -37,14 +55,8 @@ def link(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Link a platform user to a customer (replaces an earlier link of that user)."""
-    from purser.channels.identity import LinkRefused
-
-    settings = settings_or_exit(config, database_url)
-    with backoffice_or_exit(settings) as office:
-        try:
-            made = office.identity.link(channel, external_id, customer_id, by=f"admin:{by}")
-        except LinkRefused as exc:
-            exit_with([str(exc)])
+    with _identity(config, database_url) as identity:
+        made = identity.link(channel, external_id, customer_id, by=f"admin:{by}")
     out().print(f"Linked {made.channel} user {made.external_id} to {made.customer_id}.", markup=False)
 
 
@@ -56,14 +68,8 @@ def unlink(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """Remove a platform user's link (they get knowledge-base answers only again)."""
-    from purser.channels.identity import LinkRefused
-
-    settings = settings_or_exit(config, database_url)
-    with backoffice_or_exit(settings) as office:
-        try:
-            removed = office.identity.unlink(channel, external_id)
-        except LinkRefused as exc:
-            exit_with([str(exc)])
+    with _identity(config, database_url) as identity:
+        removed = identity.unlink(channel, external_id)
     if not removed:
         exit_with([f"{channel} user {external_id} is not linked"], code=1)
     out().print(f"Unlinked {channel} user {external_id}.", markup=False)
@@ -77,15 +83,14 @@ def links(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """List a customer's linked platform users."""
-    settings = settings_or_exit(config, database_url)
-    with backoffice_or_exit(settings) as office:
-        found = office.identity.repo.links_of(customer_id)
+    with _identity(config, database_url) as identity:
+        found = identity.repo.links_of(customer_id)
     rows = [
         {"channel": k.channel, "external_id": k.external_id, "linked_by": k.linked_by, "created_at": k.created_at}
         for k in found
     ]
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        print_json(rows)
         return
     if not rows:
         out().print(f"{customer_id} has no linked platform users.", markup=False)

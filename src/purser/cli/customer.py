@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
 
-from purser.cli._common import CONFIG_OPTION, DATABASE_OPTION, backoffice_or_exit, exit_with, out, settings_or_exit
+from purser.cli._common import CONFIG_OPTION, DATABASE_OPTION, exit_with, out
+from purser.cli._output import office_for, print_json
 
 __all__ = ["app", "list_customers", "show"]
 
@@ -26,9 +26,8 @@ def list_customers(
     config: str | None = CONFIG_OPTION,
 ) -> None:
     """List customers with their plan and subscription status."""
-    settings = settings_or_exit(config, database_url)
     rows: list[dict[str, Any]] = []
-    with backoffice_or_exit(settings) as office:
+    with office_for(config, database_url) as (settings, office):
         processor = office.processor
         for customer in processor.list_customers(limit=limit):
             sub = processor.snapshot(customer.id).subscription
@@ -44,7 +43,7 @@ def list_customers(
                 }
             )
     if as_json:
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        print_json(rows)
         return
     from rich.markup import escape
     from rich.table import Table
@@ -73,15 +72,14 @@ def show(
     from purser.domain.serialize import snapshot_json
     from purser.processors.errors import NotFound
 
-    settings = settings_or_exit(config, database_url)
-    with backoffice_or_exit(settings) as office:
+    with office_for(config, database_url) as (settings, office):
         try:
             snap = office.processor.snapshot(CustomerId(customer_id))
         except NotFound:
             exit_with([f"no customer {customer_id!r} in the {settings.processor} processor"])
     data = snapshot_json(snap, "full")
     if as_json:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        print_json(data)
         return
     from purser.cli._customer_view import render_snapshot
 
