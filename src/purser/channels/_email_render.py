@@ -6,6 +6,8 @@ style sheets and we load nothing from elsewhere). Each event is one block whose 
 (`purser-message`, `purser-confirmation`, ...), so the HTML reads well and stays machine-readable
 for the gym's email driver. A confirmation request shows its summary, the quote's facts (amounts and
 dates as a person writes them: `render.quote_facts`) and one signed link to the confirmation page.
+A message's quick replies become one line under it (`purser-replies`): "Reply with one of: “…”; “…”"
+— an email answer is free text, so the customer writes (or copies) one of them.
 
 The confirmation page (`GET confirm/<token>`) repeats the quote with Confirm and Cancel buttons in a
 POST form; the POST answers with a short "thank you" page. Pages are self-contained HTML (no
@@ -21,7 +23,7 @@ from html import escape
 from purser.agent.events import ActionResult, AgentEvent, AgentMessage, ApprovalPending, ConfirmationRequest, Handoff
 from purser.channels.render import Fact, event_text, quote_facts
 
-__all__ = ["PAGE_HEADERS", "ReplyBody", "done_page", "error_page", "reply_body", "review_page"]
+__all__ = ["PAGE_HEADERS", "ReplyBody", "done_page", "error_page", "reply_body", "reply_line", "review_page"]
 
 PAGE_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -98,6 +100,10 @@ def reply_body(events: Sequence[AgentEvent], links: Mapping[str, str], *, ttl_ho
             continue
         texts.append(text)
         blocks.append(f'<div class="purser-{_kind(event)}" {_BLOCK}>{escape(text)}</div>')
+        if isinstance(event, AgentMessage) and event.quick_replies:
+            line = reply_line(event)
+            texts.append(line)
+            blocks.append(f'<div class="purser-replies" {_BLOCK}>{escape(line)}</div>')
     if not texts:
         return None
     html = (
@@ -106,6 +112,11 @@ def reply_body(events: Sequence[AgentEvent], links: Mapping[str, str], *, ttl_ho
         f'line-height:1.5;color:#111111">{"".join(blocks)}</body></html>'
     )
     return ReplyBody("\n\n".join(texts) + "\n", html)
+
+
+def reply_line(event: AgentMessage) -> str:
+    """A message's quick replies as the line an email shows under it."""
+    return "Reply with one of: " + "; ".join(f"“{r.text}”" for r in event.quick_replies)
 
 
 def _kind(event: AgentEvent) -> str:

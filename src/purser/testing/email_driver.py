@@ -161,6 +161,8 @@ class EmailDriver:
             # SMTP carries lines ending in CRLF; the agent wrote "\n".
             text = content.replace("\r\n", "\n") if isinstance(content, str) else ""
             for block in read_blocks(text):
+                if block.kind == "replies":
+                    continue  # the quick replies' line under a message: not an event of its own
                 events.append(self._event(block, conversation_id, recorded))
         return events
 
