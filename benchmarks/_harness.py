@@ -226,8 +226,9 @@ class WaitSampler:
     here (an idle backend is not active)."""
 
     QUERY = (
-        "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity "
-        "WHERE datname = %s AND state = 'active' AND backend_type = 'client backend'"
+        "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU'), "
+        "CASE WHEN wait_event_type = 'Lock' THEN left(regexp_replace(query, '\\s+', ' ', 'g'), 90) END "
+        "FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND backend_type = 'client backend'"
     )
 
     def __init__(self, database: str, interval: float = 0.05) -> None:
@@ -237,6 +238,8 @@ class WaitSampler:
         self.interval = interval
         self.samples = 0
         self.events: dict[str, int] = {}
+        self.lock_waiters: dict[str, int] = {}
+        """The statements found waiting for a lock (their first 90 characters), with how often."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pg-wait-sampler", daemon=True)
 
@@ -256,6 +259,7 @@ class WaitSampler:
             "lock_wait_share": sum(v for k, v in self.events.items() if k.startswith("Lock:")) / active
             if active
             else 0.0,
+            "lock_waiters": dict(sorted(self.lock_waiters.items(), key=lambda kv: -kv[1])[:5]),
         }
 
     def _run(self) -> None:
@@ -263,8 +267,10 @@ class WaitSampler:
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             while not self._stop.is_set():
-                for (event,) in conn.execute(self.QUERY, (self.database,)).fetchall():
+                for event, waiting in conn.execute(self.QUERY, (self.database,)).fetchall():
                     self.events[event] = self.events.get(event, 0) + 1
+                    if waiting:
+                        self.lock_waiters[waiting] = self.lock_waiters.get(waiting, 0) + 1
                 self.samples += 1
                 self._stop.wait(self.interval)
 

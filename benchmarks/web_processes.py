@@ -225,6 +225,7 @@ def report(rows: list[dict[str, Any]], cores: int) -> dict[str, Any]:
         f"(≈ 1.0: the processes do not contend; with a core per process: {r['projected_ratio_core_per_process']:.2f}×)",
         f"row-lock waits: {one['pg_lock_wait_share']:.1%} of active backends with 1 process, "
         f"{two['pg_lock_wait_share']:.1%} with 2",
+        *(f"  waiting for a lock ({n} samples): {query}" for query, n in two["pg_waits"]["lock_waiters"].items()),
     ]
     lines.extend(failed_requests(rows))
     print_markdown(table, lines)

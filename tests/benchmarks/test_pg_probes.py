@@ -73,6 +73,7 @@ def test_wait_sampler_sees_a_row_lock_wait(pg_url: str) -> None:
     assert summary["samples"] >= 5
     assert summary["lock_wait_share"] > 0.5, summary  # the only active backend was the blocked UPDATE
     assert any(event.startswith("Lock:") for event in summary["shares"])
+    assert list(summary["lock_waiters"]) == ["UPDATE hot SET n = n + 1 WHERE id = 1"]
 
 
 def test_machine_busy_time_grows_while_a_core_works() -> None:
