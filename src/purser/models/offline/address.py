@@ -132,20 +132,71 @@ def _city_and_code(part: str) -> tuple[str | None, str | None]:
     return (" ".join(words).strip(" ,.") or None), code
 
 
+_UNIT = re.compile(
+    r"^(?:unit|suite|ste|flat|apt|apartment|floor|fl|building|bldg|room|office|c/o|p\.? ?o\.? box)\b", re.IGNORECASE
+)
+"""A first part that is only a unit or building ("Unit 5", "Suite 200"): the street follows in the next part."""
+_STREET = re.compile(
+    r"\b(?:road|rd|street|st|avenue|ave|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|square|sq|terrace"
+    r"|close|crescent|highway|hwy|parkway|pkwy)\b\.?"
+    r"|(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|laan|straat|gracht|vej|gatan|gade)\b"
+    r"|^\d*\s*(?:rue|avenue|via|calle|avenida|rua|plaza|piazza|chemin|boulevard)\b",
+    re.IGNORECASE,
+)
+"""A part that names a street (its type word), so it belongs to the street line, not the city."""
+
+
+def _label_of(part: str) -> tuple[str, str] | None:
+    """ "city Oakland" -> ("city", "Oakland"): a part that starts with a field's label and no colon."""
+    for name, pattern in _LABELS.items():
+        m = re.match(rf"(?:{pattern})\s+(?=\S)", part, re.IGNORECASE)
+        if (m and name != "line1") or (m and name == "line1" and re.search(r"\d", part[m.end() :])):
+            return name, part[m.end() :].strip()
+    return None
+
+
+def _from_labelled_parts(parts: list[str]) -> dict[str, str | None] | None:
+    """ "street 455 Harbor Boulevard, city Oakland, ZIP 94607, country US": every part led by its label."""
+    fields: dict[str, str] = {}
+    for part in parts:
+        found = _label_of(part)
+        if found is None:
+            continue
+        fields.setdefault(found[0], found[1])
+    if len(fields) < 2 or ("line1" not in fields and "city" not in fields):
+        return None
+    country = fields.get("country")
+    return {
+        "line1": fields.get("line1"),
+        "city": fields.get("city"),
+        "postal_code": fields.get("postal_code"),
+        "country": country_code(country) if country else None,
+    }
+
+
 def _from_parts(parts: list[str]) -> dict[str, str | None] | None:
     """An address from its comma- or line-separated parts: street first, country last."""
     parts = [p.strip(" .,") for p in parts if p.strip(" .,")]
+    labelled = _from_labelled_parts(parts)
+    if labelled:
+        return labelled
     if len(parts) < 2 or not re.search(r"\d", parts[0]):
         return None
     country = country_code(parts[-1]) if len(parts) > 1 else None
     middle = parts[1:-1] if country else parts[1:]
+    line1 = parts[0]
+    # "Unit 5, 40 Ancoats Road, Manchester": the street line spans parts until the one that is no street
+    while len(middle) > 1 and (
+        ((_UNIT.match(line1) or _STREET.search(middle[0])) and re.search(r"\d", middle[0])) or _UNIT.match(middle[0])
+    ):
+        line1, middle = f"{line1}, {middle[0]}", middle[1:]
     city: str | None = None
     postal: str | None = None
     for part in middle:
         found_city, code = _city_and_code(part)
         postal = postal or code
         city = city or found_city
-    return {"line1": parts[0], "city": city, "postal_code": postal, "country": country}
+    return {"line1": line1, "city": city, "postal_code": postal, "country": country}
 
 
 _ADDRESS = re.compile(
@@ -190,6 +241,8 @@ def parse_address(raw: str, bare: bool = False) -> dict[str, str | None] | None:
         texts.append(raw)
     for text in texts:
         lines = [line for line in text.splitlines() if line.strip()]
+        if lines and lines[0].count(",") >= 2:
+            text = lines[0]  # an address written on one line ends with it (the next line is another request)
         parts = lines if len(lines) > 1 and "," not in lines[0] else re.split(r"[,\n]", text)
         found = _from_parts(parts)
         if found:

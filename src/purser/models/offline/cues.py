@@ -149,7 +149,12 @@ ACTIONS: tuple[Intent, ...] = (
 )
 """The intents that ask for a change to the account (a hypothetical one is a question instead)."""
 
-CHANGE_VERB = re.compile(r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b")
+CHANGE_VERB = re.compile(
+    r"\b(?:get|want|switch|move|go|upgrade|downgrade|change|put|give|take|prefer|need|try|like)\b"
+    r"|\b(?:drop|bump|step|knock|scale|trade|bring|shift)\w* (?:(?:us|me|it|the account|our plan|my plan) )?"
+    r"(?:down|up|back)\b"
+)
+"""A verb of moving between plans; with a plan named it is a plan change ("drop us down to Starter")."""
 
 CHARGE_AGAIN = re.compile(
     r"^(?:(?:hi|hello|ok|okay|so)\b[ ,]*)?(?:please |pls |plz |kindly |can you |could you |you can )?(?:try to )?"
@@ -169,6 +174,12 @@ NOT_CANCEL = re.compile(
     r"|\bwithout cancel\w*\b|\bno(?:t)? (?:a )?cancel\w*\b"
 )
 """Cancelling ruled out ("I do not want to cancel, I will use it again")."""
+
+IF_IT_FAILS = re.compile(
+    r"\b(?:if|in case|should|suppose|supposing)\b[^.?!]{0,40}\b(?:fail\w*|declin\w*|bounc\w*|reject\w*"
+    r"|does not go through|doesn't go through|do not go through)"
+)
+"""A payment failure told as a condition ("if my card fails at renewal, ..."): a question about the rules."""
 
 WHEN_RETRY = re.compile(
     r"\b(?:when|what day|which day|what date)\b[^.?!]{0,30}\b(?:try|retry|re-try|charge|attempt|take)\w*\b"
@@ -226,6 +237,7 @@ __all__ = [
     "DO_IT",
     "FALLBACKS",
     "HYPOTHETICAL",
+    "IF_IT_FAILS",
     "KEEP_SEATS",
     "MONEY_BACK",
     "NOT_CANCEL",

@@ -118,9 +118,35 @@ _DAY_MONTH = re.compile(r"\b(?:the )?(?P<day>\d{1,2})(?:st|nd|rd|th)?(?: of)? (?
 _MONTH_DAY = re.compile(r"\b(?P<month>" + _MONTH_RE + r")\.? (?:the )?(?P<day>\d{1,2})(?:st|nd|rd|th)?\b"
                         r"(?!\d|,\d)(?:,? (?P<year>20\d\d))?")  # fmt: skip
 _MONTH_ONLY = re.compile(r"\b(?P<month>" + _MONTH_RE + r")\b(?:,? (?P<year>20\d\d))?")
+_MONTH_RANGE = re.compile(
+    r"\b(?:(?P<since>since|starting (?:from|in|with)|from)|between) (?:the )?(?:start of |beginning of )?(?P<first>"
+    + _MONTH_RE
+    + r")\b(?:,? (?P<year1>20\d\d))?"
+    r"(?: (?P<to>to|until|till|thru|through|up to|and|-|–) (?:the )?(?:end of )?(?P<last>" + _MONTH_RE + r")\b"
+    r"(?:,? (?P<year2>20\d\d))?)?"
+)
+"""Months as a range: "since June" (to today), "from June to August", "between June and August"."""
+_THROUGH = re.compile(
+    r"\b(?P<first>" + _MONTH_RE + r") (?:through|thru|to|until|till|-|–) (?P<last>" + _MONTH_RE + r")\b"
+)
+"""A bare month range: "June through August", "june - august"."""
 _ORDINAL = r"(?:the )?\d{1,2}(?:st|nd|rd|th)"
 _ORDINAL_LIST = re.compile(_ORDINAL + r"(?:(?: ,)? (?:and|&|or|,) " + _ORDINAL + r")+")
 """Two or more bare ordinal days in a row ("the 3rd and the 10th"): days of the recent past."""
+
+
+def _range(today: date, first: str, year1: str | None, last: str | None, year2: str | None) -> DateSpan | None:
+    """The months from `first` to `last` inclusive (to today when `last` is None), in the latest past years."""
+    m1 = _MONTHS[first]
+    y1 = int(year1) if year1 else _past_year(today, m1)
+    if last is None:
+        return DateSpan(date(y1, m1, 1), today, "range") if date(y1, m1, 1) <= today else None
+    m2 = _MONTHS[last]
+    y2 = int(year2) if year2 else (y1 if m2 >= m1 else y1 + 1)
+    end = _month_span(y2, m2).end
+    if date(y1, m1, 1) > end:
+        return None
+    return DateSpan(date(y1, m1, 1), end, "range")
 
 
 def parse_dates(text: str, now: datetime) -> list[DateSpan]:
@@ -141,6 +167,14 @@ def parse_dates(text: str, now: datetime) -> list[DateSpan]:
         used.append((start, end))
         spans.append((start, span))
 
+    for m in _MONTH_RANGE.finditer(text):
+        if m.group("last") is None and not (m.group("since") or "").startswith(("since", "starting")):
+            continue  # "from June" alone names June; "since June" runs to today
+        if m.group("to") == "and" and not m.group(0).startswith("between"):
+            continue  # "from June and August" names two months, not the three between
+        add(m.start(), m.end(), _range(today, m.group("first"), m.group("year1"), m.group("last"), m.group("year2")))
+    for m in _THROUGH.finditer(text):
+        add(m.start(), m.end(), _range(today, m.group("first"), None, m.group("last"), None))
     for m in _ISO.finditer(text):
         add(m.start(), m.end(), _day_span(int(m.group(1)), int(m.group(2)), int(m.group(3))))
     for m in _SLASH_DAY.finditer(text):

@@ -12,7 +12,7 @@ from typing import Any
 
 from purser.models.offline.account import Account
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES
-from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn
+from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn, last_write
 from purser.models.offline.handlers import (
     Job,
     _account,
@@ -30,8 +30,11 @@ from purser.models.offline.policy_answers import h_policy, h_price
 from purser.models.offline.references import invoice_items, refund_items
 from purser.models.offline.replies import account_answer, social_reply
 from purser.models.offline.slots import (
+    match_plan,
     numbers_from_words,
     parse_dates,
+    parse_months,
+    parse_seats,
     yes_no,
 )
 from purser.models.offline.subscriptions import (
@@ -80,10 +83,18 @@ def h_await_confirmation(turn: Turn, job: Job) -> None:
 def h_social(turn: Turn, job: Job) -> None:
     name = str(((turn.account.customer if turn.account else {}) or {}).get("name") or "").split(" ")[0]
     item = turn.open_item
-    if job.intent == Intent.AFFIRM and item is not None and (item.kind == "done" or item.data.get("last_done")):
+    if job.intent == Intent.AFFIRM and (
+        (item is not None and (item.kind == "done" or item.data.get("last_done"))) or _answered_done(turn)
+    ):
         _say(turn, social_reply(Intent.THANKS, name).replace("You're welcome!", "Great!"))  # "yes" after it's done
         return
     _say(turn, social_reply(job.intent, name))
+
+
+def _answered_done(turn: Turn) -> bool:
+    """The agent's last turn carried out a write ("ok, sounds good" after it is an acknowledgement)."""
+    before = [e.index for e in turn.events[: turn.start] if e.kind == "customer"]
+    return bool(before) and last_write(turn.events[: turn.start]) > before[-1]
 
 
 HANDLERS: dict[str, Callable[[Turn, Job], None]] = {
@@ -132,15 +143,25 @@ _MORE_OF_THE_SAME = re.compile(
 )
 """A message asking for the same again ("and the one from the 12th too", "same for August")."""
 
+_FRAGMENT_INTENTS = frozenset(
+    {Intent.CHARGE_QUESTION, Intent.UNKNOWN, Intent.AFFIRM, Intent.DENY, Intent.THANKS, Intent.GREETING}
+)
+"""What the classifier makes of a bare reference ("the one from october 1", "sorry typo, KAI-0004")."""
+
 _REPEATABLE = frozenset(
     {Intent.REFUND, Intent.SEND_INVOICE, Intent.RETRY_PAYMENT, Intent.CHARGE_QUESTION, Intent.PREVIEW_CHANGE}
 )
 """Requests a follow-up can repeat on another charge, invoice or date."""
 
 
-def _follow_up(turn: Turn, jobs: list[Job], norm: str) -> bool:
-    """Nothing actionable was understood, but the message asks for the same again on a new reference."""
-    if not _MORE_OF_THE_SAME.search(norm) or turn.account is None:
+def _follow_up(turn: Turn, jobs: list[Job], norm: str, bare: bool) -> bool:
+    """Nothing actionable was understood, but the message asks for the same again on a new reference.
+
+    `bare`: no question is open, so a bare reference ("september", "sorry, KAI-0004", "ok, just November
+    then?") is the last request again on it — a correction or a follow-up of what was just done.
+    """
+    fragment = bare and len(norm.split()) <= 7 and not {j.intent for j in jobs} - _FRAGMENT_INTENTS
+    if not (_MORE_OF_THE_SAME.search(norm) or fragment) or turn.account is None:
         return False
     # a short "same for August" repeats the last request whatever the classifier guessed for it alone
     vague = {
@@ -190,20 +211,25 @@ def _message_jobs(turn: Turn) -> list[Job]:
     intents = {j.intent for j in jobs}
     answer = yes_no(norm)
     item = turn.open_item
+    quote = _last_quote(turn) if acct is not None and not intents & set(ESCALATIONS) else None
+    if quote is not None and acct is not None:
+        corrected = _correction(turn, acct, quote, jobs, norm)
+        if corrected is not None:
+            return [corrected]  # "make that 3 more instead", "actually October, not September": a new quote
     if item is not None and not intents & set(ESCALATIONS):
         last = item.intent if item.kind == "done" else item.data.get("last_done")
-        if last and _follow_up(turn, jobs, norm):
+        if last and _follow_up(turn, jobs, norm, item.kind == "done"):
             return [Job(str(last), turn.message, norm)]  # "same for August": the last request again
         msg = Job("", turn.message, norm)
         if item.kind == "offer_refund":
             if answer == "no" and Intent.REFUND not in intents:
                 return [Job(Intent.DENY, turn.message, norm)]
-            if answer == "yes" or (Intent.REFUND in intents and not re.search(r"\b(?:all|every|both)\b", norm)):
-                only_dup = not parse_dates(norm, acct.now) if acct else True
-                if only_dup:
-                    return [Job(Intent.REFUND, turn.message, norm, dict(item.data))] + [
-                        j for j in jobs if j.intent not in (Intent.REFUND, Intent.CHARGE_QUESTION)
-                    ]
+            asks = Intent.REFUND in intents or (bool(re.search(r"\brefund", norm)) and intents <= _VAGUE_REFUND)
+            accepts = answer == "yes" or (asks and not re.search(r"\b(?:all|every|both)\b", norm))
+            if accepts and (acct is None or _names_offered(acct, item, norm)):
+                return [Job(Intent.REFUND, turn.message, norm, dict(item.data))] + [
+                    j for j in jobs if j.intent not in (Intent.REFUND, Intent.CHARGE_QUESTION)
+                ]
         elif item.kind == "save_offer":
             if Intent.PAUSE in intents or (answer == "yes" and Intent.CANCEL not in intents):
                 return [Job(Intent.PAUSE, turn.message, norm, {"months": item.data.get("months")})]
@@ -232,7 +258,9 @@ def _message_jobs(turn: Turn) -> list[Job]:
                 return [Job(Intent.DENY, turn.message, norm)]
             actionable = [j for j in jobs if j.intent in HANDLERS and j.intent != Intent.ACCOUNT_QUESTION]
             short_answer = len(norm.split()) <= 4 and bool(re.search(r"\d", norm))
-            if short_answer or not actionable or all(j.intent == item.intent for j in actionable):
+            # "the one from october 1" answering "which charge?" fills the slot, whatever the classifier says
+            fragment = len(norm.split()) <= 8 and not {j.intent for j in actionable} - _FRAGMENT_INTENTS - {item.intent}
+            if short_answer or fragment or not actionable or all(j.intent == item.intent for j in actionable):
                 return [Job(item.intent, turn.message, norm, dict(item.data))]
     if acct is not None:
         jobs = [split for job in jobs for split in _split_items(acct, job)]
@@ -240,6 +268,84 @@ def _message_jobs(turn: Turn) -> list[Job]:
     for job in jobs:
         job.data.setdefault("other_intents", others)
     return jobs
+
+
+_VAGUE_REFUND = frozenset({Intent.CHARGE_QUESTION, Intent.UNKNOWN, Intent.AFFIRM, Intent.THANKS, Intent.GREETING})
+"""What the classifier may make of "then refund what was really charged" after an offered refund."""
+
+
+def _names_offered(acct: Account, item: Open, norm: str) -> bool:
+    """The answer to an offered refund points at the offered charge: it names no date or invoice, or the ones it
+    names are the offered charge's ("fine, then refund what was really charged on 3 November")."""
+    spans = parse_dates(norm, acct.now)
+    refs = acct.invoice_refs(norm)
+    if not (spans or refs):
+        return True
+    offered = [c for c in acct.charges if c.get("id") == item.data.get("charge_id")]
+    return bool(offered) and bool(acct.filter_charges(offered, spans, [], refs))
+
+
+_TOOL_INTENT = {
+    "refund": Intent.REFUND,
+    "send_invoice": Intent.SEND_INVOICE,
+    "change_plan": Intent.CHANGE_PLAN,
+    "change_seats": Intent.CHANGE_SEATS,
+    "pause": Intent.PAUSE,
+}
+"""Quotes a customer may correct with a fragment, by the tool that made them."""
+
+_NEGATED = re.compile(
+    r"\b(?:not|instead of|rather than|no longer)\s+(?:the\s+)?(?:one\s+(?:from|for|of|in|on)\s+)?"
+    r"(?:[a-z]+\s+\d{1,2}(?:st|nd|rd|th)?\b|\d{1,2}(?:st|nd|rd|th)?\s+[a-z]+\b|[\w.-]+)"
+)
+"""The reference a correction takes back ("october, not september", "2 more, not 3", "instead of Pro")."""
+
+
+def _last_quote(turn: Turn) -> str | None:
+    """The intent of the write the agent's last turn proposed, when it still awaits the customer's
+    confirmation or was declined (a correction then replaces it); None when the last turn proposed none."""
+    before = turn.events[: turn.start]
+    prev = max((e.index for e in before if e.kind == "customer"), default=-1)
+    for event in reversed(before):
+        if event.index <= prev:
+            return None
+        rec = event.tool if event.kind == "tool" else None
+        if rec is None or rec.name not in _TOOL_INTENT or (rec.result or {}).get("status") != "needs_confirmation":
+            continue
+        action_id = str((rec.result or {}).get("action_id") or "")
+        settled = [
+            e
+            for e in before
+            if e.kind == "confirmation"
+            and action_id in (e.payload.get("action_id"), (e.payload.get("outcome") or {}).get("action_id"))
+        ]
+        if settled and str(settled[-1].payload.get("decision") or "") != "no":
+            return None  # confirmed: done, not a quote to correct
+        return _TOOL_INTENT[rec.name]
+    return None
+
+
+def _correction(turn: Turn, acct: Account, intent: str, jobs: list[Job], norm: str) -> Job | None:
+    """The quote's request again on the values a short message gives, when that message asks nothing else.
+
+    Relative values stay relative to the account ("make that 3 more" adds 3 to the seats the account has,
+    not to the quote); the reference a correction takes back ("not September") is dropped.
+    """
+    if {j.intent for j in jobs} - _FRAGMENT_INTENTS - {intent} or len(norm.split()) > 14:
+        return None
+    text = _NEGATED.sub(" ", numbers_from_words(norm))
+    raw = _NEGATED.sub(" ", turn.message.lower())
+    if intent == Intent.CHANGE_SEATS:
+        found = parse_seats(text) is not None
+    elif intent == Intent.PAUSE:
+        found = parse_months(text) is not None
+    elif intent == Intent.CHANGE_PLAN:
+        found = bool(match_plan(text, acct.plans, acct.plan))
+    else:
+        found = _has_hint(acct, text, raw)
+    if not found:
+        return None
+    return Job(intent, raw, text, {"correction": True})
 
 
 def _split_items(acct: Account, job: Job) -> list[Job]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from purser.models.offline.account import Account, fmt_date, fmt_money, money_minor
@@ -25,6 +26,7 @@ from purser.models.offline.slots import (
     parse_amounts,
     parse_dates,
 )
+from purser.money import Money
 
 __all__ = ["Job", "h_charge_question", "h_refund", "h_send_invoice", "h_update_billing"]
 
@@ -149,7 +151,7 @@ def _candidates(acct: Account, pool: list[dict[str, Any]], norm: str, raw: str) 
     if len(cands) > 1 and any(s.kind == "day" for s in spans):
         days = [s for s in spans if s.kind == "day"]
         cands = acct.filter_charges(cands, days, [], []) or cands
-    elif amounts and not (spans or refs or _LAST.search(norm)):
+    elif amounts and not matching and not (spans or refs or _LAST.search(norm)):
         # an amount that matches no charge names nothing — unless it is part of the latest charge
         # ("refund us $28 for the two unused seats"): the confirmation shows which charge and how much
         latest = pool[0] if pool else None
@@ -233,7 +235,7 @@ def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any]
     amounts = parse_amounts(norm) or parse_amounts(whole)
     if not cands:
         _already_refunded(acct, norm, job.text)
-        what = f" of {fmt_money(amounts[0].value, amounts[0].currency or acct.currency)}" if amounts else ""
+        what = " of that amount" if amounts else ""
         listing = _charge_list(acct, pool)
         raise StopTurn(
             f"I couldn't find a refundable charge{what} on your account."
@@ -272,9 +274,9 @@ def _resolve_refund(turn: Turn, acct: Account, job: Job) -> tuple[dict[str, Any]
         and reason != "duplicate"
         and not any(acct.amount_matches(target, a) for a in amounts)
     ):
-        biggest = max(amounts, key=lambda a: a.value)
+        # the customer's figure is not said back: a restated wrong amount reads like an agreement to it
         raise StopTurn(
-            f"I couldn't find a refundable charge of {fmt_money(biggest.value, biggest.currency or cur)}. "
+            "I couldn't find a charge of that amount on your account. "
             f"The closest match is {acct.describe_charge(target)}. Should I refund that charge instead?",
             Open("offer_refund", "refund", {"charge_id": target["id"]}),
         )
@@ -320,6 +322,12 @@ def h_charge_question(turn: Turn, job: Job) -> None:
         )
     if "refund" in job.data.get("other_intents", ()):
         return  # the refund request resolves and explains the charge
+    if not (spans or amounts or refs):
+        # "My invoice AJ-0008 is £22.80. Why the difference?": the reference is in the sentence before
+        whole = numbers_from_words(normalize(turn.message))
+        spans, amounts, refs = parse_dates(whole, acct.now), parse_amounts(whole), acct.invoice_refs(turn.message)
+        if refs:
+            spans, amounts = [], []  # an invoice number names the charge; the other figures are the complaint
     matches = acct.filter_charges(sorted(acct.charges, key=lambda c: str(c.get("created", "")), reverse=True),
                                   spans, amounts, refs)  # fmt: skip
     if not matches and not (spans or amounts or refs):
@@ -331,8 +339,29 @@ def h_charge_question(turn: Turn, job: Job) -> None:
     turn.soft_open = Open("discussed_charge", "refund", {"charge_id": matches[0].get("id")})
     plan = acct.plan_label() if acct.plan else "your subscription"
     lines = [f"- {acct.describe_charge(c)}: your {plan} subscription" for c in matches[:4]]
-    _say(turn, "Here is what I found:\n" + "\n".join(lines) + "\n\nI don't see a duplicate: each of these was "
-         "charged once. Let me know if you'd like a refund or a copy of the invoice.")  # fmt: skip
+    tax = _tax_note(acct, matches[0]) if len(matches) == 1 else ""
+    once = "it was charged once" if len(lines) == 1 else "each of these was charged once"
+    _say(turn, "Here is what I found:\n" + "\n".join(lines) + tax + f"\n\nI don't see a duplicate: {once}. "
+         "Let me know if you'd like a refund or a copy of the invoice.")  # fmt: skip
+
+
+def _tax_note(acct: Account, charge: dict[str, Any]) -> str:
+    """ " The total includes £3.80 of VAT (20 %) on £19.00.": why a charge is more than the plan's price."""
+    inv = next((i for i in acct.invoices if i.get("id") == charge.get("invoice")), None)
+    if inv is None:
+        return ""
+    cur = str(inv.get("currency") or charge.get("currency") or acct.currency)
+    tax = money_minor(inv.get("tax"), cur) or 0
+    total = money_minor(inv.get("total") or inv.get("amount"), cur) or 0
+    if tax <= 0 or total <= tax:
+        return ""
+    net = total - tax
+    pct = f"{(Decimal(tax) * 100 / Decimal(net)).quantize(Decimal('0.1')):f}".rstrip("0").rstrip(".")
+    before = Money(net, cur).amount_str()
+    return (
+        f"\n\nThe total includes {fmt_money(inv.get('tax'), cur)} of VAT ({pct} %) on top of "
+        f"{fmt_money(before, cur)} before tax."
+    )
 
 
 # -- invoices and billing details -------------------------------------------------------

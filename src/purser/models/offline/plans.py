@@ -50,7 +50,8 @@ _MOVES = _words("to into onto from over -> => > \u2192")
 _CHANGE_VERBS = _words(
     "upgrade upgrading upgraded downgrade downgrading downgraded switch switching switched move moving moved change "
     "changing changed go going went put swap swapping migrate migrating transfer bump convert back get getting plan "
-    "subscription tier cost costs pay price much stay staying instead rather prefer"
+    "subscription tier cost costs pay price much stay staying instead rather prefer drop dropping bumping step "
+    "stepping knock shift shifting trade trading down"
 )
 """Words that, within six words before "to"/"from"/"into", make the move one between plans."""
 _GUARDED = {

@@ -25,7 +25,8 @@ __all__ = ["invoice_items", "refund_items", "strip_narrative"]
 
 _NARRATIVE = re.compile(
     r"\b(?:you|they|we|u|someone|support)(?: guys)?(?: already| kindly| once)? (?:gave|refunded|credited|returned|"
-    r"reimbursed|sent|paid)\b[^.;,!?()]*"
+    r"reimbursed|sent)\b[^.;,!?()]*"
+    r"|\b(?:you|they|u|someone|support)(?: guys)?(?: already| kindly| once)? paid\b[^.;,!?()]*"
     r"|\b(?:i|we)(?: already)? (?:got|received|had)(?: \w+){0,3} (?:back|refunded|a refund|credited)\b[^.;,!?()]*"
     r"|\b(?:moved|switched|migrated|left|stopped using)\b[^.;,!?()]*"
 )
@@ -47,6 +48,18 @@ def _spans(acct: Account, norm: str) -> list[DateSpan]:
         if span.kind in ("month", "day") and all((s.start, s.end) != (span.start, span.end) for s in seen):
             seen.append(span)
     return seen
+
+
+_EVERY = re.compile(r"\b(?:everything|all|every|each|invoices|receipts|bills|charges|payments)\b")
+
+
+def _months_range(acct: Account, text: str) -> DateSpan | None:
+    """The one span of several months the text asks about as a whole ("all charges since June")."""
+    spans = parse_dates(text, acct.now)
+    wide = [s for s in spans if s.kind == "range" and (s.end - s.start).days > 31]
+    if len(spans) == 1 and wide and _EVERY.search(text):
+        return wide[0]
+    return None
 
 
 def _distinct(ids: list[str | None]) -> list[str]:
@@ -76,6 +89,10 @@ def refund_items(acct: Account, norm: str, raw: str) -> list[str]:
     amounts = parse_amounts(text)
     if refs:
         return []
+    months = _months_range(acct, text)
+    if months is not None and not amounts:  # "refund everything since June": each charge in it, one by one
+        found = sorted(acct.filter_charges(pool, [months], [], []), key=lambda c: str(c.get("created", "")))
+        return [str(c["id"]) for c in found] if len(found) >= 2 else []
     spans = _spans(acct, text)
     if len(spans) >= 2 and not amounts:
         return _distinct([_one(acct.filter_charges(pool, [span], [], [])) for span in spans])
@@ -90,6 +107,10 @@ def invoice_items(acct: Account, norm: str, raw: str) -> list[str]:
     if len(refs) >= 2:
         return _distinct([str(inv["id"]) if (inv := acct.invoice_by_ref(ref)) else None for ref in refs])
     text = strip_narrative(norm)
+    months = _months_range(acct, text)
+    if months is not None and not refs:  # "the invoices from June to August": each invoice in it
+        found = sorted(acct.invoices_in([months]), key=lambda i: str(i.get("created", "")))
+        return [str(i["id"]) for i in found] if len(found) >= 2 else []
     spans = _spans(acct, text)
     if refs or len(spans) < 2 or not (_PLURAL.search(text) or _COORDINATED.search(text)):
         return []

@@ -33,6 +33,7 @@ from purser.models.offline.cues import (
     DO_IT,
     FALLBACKS,
     HYPOTHETICAL,
+    IF_IT_FAILS,
     KEEP_SEATS,
     MONEY_BACK,
     NO_PAUSE,
@@ -265,7 +266,11 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         return Intent.PAUSE, max(conf, 0.8)  # "stop the payment only for 1 month and then continue"
     if intent in (*SOCIAL, Intent.ACCOUNT_QUESTION, Intent.POLICY_QUESTION) and CARD_HOW_TO.search(norm):
         return Intent.PAYMENT_METHOD, max(conf, 0.8)  # "how do I put the new card in?": send the secure link
-    if intent in (*SOCIAL, Intent.RETRY_PAYMENT, Intent.POLICY_QUESTION) and WHEN_RETRY.search(norm):
+    if intent in (*SOCIAL, Intent.RETRY_PAYMENT, Intent.POLICY_QUESTION, Intent.ACCOUNT_QUESTION) and WHEN_RETRY.search(
+        norm
+    ):
+        if IF_IT_FAILS.search(norm):
+            return Intent.POLICY_QUESTION, max(conf, 0.8)  # "if my payment fails, when do you retry?": the rules
         return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "when will you try my card again?"
     changing = re.search(r"\b(?:upgrad|downgrad|switch|seat|plan|add|remov)", norm)
     priced = intent == Intent.PREVIEW_CHANGE and not changing  # "how much do I owe?" is not a price quote
@@ -423,7 +428,17 @@ def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
     # a legal threat, fraud or a dispute is handled before anything else; a request for a person keeps its
     # place ("refund the duplicate, then let me talk to someone")
     requests.sort(key=lambda r: r.intent not in (Intent.LEGAL_THREAT, Intent.FRAUD, Intent.DISPUTE, Intent.ABUSE))
-    actionable = [r for r in requests if r.intent in ACTIONABLE]
+    actionable: list[Request] = []
+    for r in requests:
+        if r.intent not in ACTIONABLE:
+            continue
+        if actionable and actionable[-1].intent == r.intent:
+            # "1) new address … 2) new VAT id …" split by a dropped "Please:": one request, one confirmation
+            prev = actionable[-1]
+            r = Request(r.intent, prev.text + ". " + r.text, prev.normalized + " . " + r.normalized, prev.confidence)
+            actionable[-1] = r
+        else:
+            actionable.append(r)
     if actionable:
         return actionable
     return requests[:1] if requests else [Request(Intent.UNKNOWN, raw, normalize(raw), 0.0)]

@@ -1,0 +1,107 @@
+"""A message that corrects the quote the agent just proposed (still awaiting confirmation, or declined).
+
+The correction replaces the quote's values; relative values stay relative to the account, not to the
+quote ("add 2 seats" then "make that 3 more instead" on 5 seats is 8, not 10); a reference taken back
+("October, not September") is dropped; a follow-up on the same request ("oh and the July one") is a
+new quote of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from offline_fakes import Backend, Chat, account
+
+
+def _team(seats: int = 5) -> Backend:
+    data = account()
+    data["subscription"]["plan"] = data["plans"][3]  # Team, per seat
+    data["subscription"]["quantity"] = seats
+    return Backend(account_data=data)
+
+
+def _last_write(chat: Chat) -> tuple[str, dict[str, Any]]:
+    return chat.backend.writes()[-1]
+
+
+@pytest.mark.parametrize(
+    ("first", "correction", "quantity"),
+    [
+        ("add 2 seats", "sorry, make that 3 more instead", 8),
+        ("add 2 seats", "actually we need 8 in total", 8),
+        ("remove 2 seats", "wait, only 1 fewer", 4),
+        ("we need three more seats", "oops, I meant two more, not three", 7),
+        ("set us to 9 seats", "hmm make it 6", 6),
+    ],
+)
+def test_a_seat_correction_replaces_the_pending_quote(first: str, correction: str, quantity: int) -> None:
+    chat = Chat(_team(5))
+    chat.say(first)
+    chat.say(correction)
+    assert _last_write(chat) == ("change_seats", {"quantity": quantity}), correction
+    assert len(chat.backend.writes()) == 2
+
+
+def test_a_correction_after_a_declined_quote() -> None:
+    chat = Chat(_team(5))
+    chat.say("please add 4 seats")
+    chat.confirm(decision="no")
+    chat.say("sorry, 2 more is what I meant")
+    assert _last_write(chat) == ("change_seats", {"quantity": 7})
+
+
+def test_a_confirmed_change_is_not_corrected_by_a_later_fragment() -> None:
+    chat = Chat(_team(5))
+    chat.say("add 2 seats")
+    chat.confirm(summary="Done.")
+    chat.backend.account_data["subscription"]["quantity"] = 7
+    chat.say("and one more seat please")
+    assert _last_write(chat) == ("change_seats", {"quantity": 8})  # relative to the account as it is now
+
+
+@pytest.mark.parametrize(
+    ("first", "correction", "charge"),
+    [
+        ("refund my September charge please", "actually no, October, not September", "ch_10"),
+        ("refund the August payment", "sorry, wrong month: the one from July", "ch_07"),
+        ("please refund invoice PUR-0004", "oops, PUR-0005 I mean", "ch_10"),
+    ],
+)
+def test_a_refund_reference_correction(first: str, correction: str, charge: str) -> None:
+    chat = Chat()
+    chat.say(first)
+    chat.say(correction)
+    write = _last_write(chat)
+    assert write[0] == "refund" and write[1]["charge_id"] == charge, correction
+
+
+def test_switching_between_two_quoted_options() -> None:
+    chat = Chat()
+    chat.say("switch me to Business")
+    chat.say("hmm, Basic instead")
+    assert _last_write(chat) == ("change_plan", {"plan": "basic-monthly"})
+    chat.say("no wait, the yearly Pro")
+    assert _last_write(chat) == ("change_plan", {"plan": "pro-yearly"})
+
+
+def test_pause_length_correction() -> None:
+    chat = Chat()
+    chat.say("can you pause my plan for 2 months")
+    chat.say("make it 3 months instead")
+    assert _last_write(chat) == ("pause", {"months": 3})
+
+
+def test_the_same_request_on_another_reference_while_a_quote_waits() -> None:
+    chat = Chat()
+    chat.say("email me the August invoice")
+    chat.say("oh and the July one")
+    assert [w[1]["invoice"] for w in chat.backend.writes()] == ["in_08", "in_07"]
+
+
+@pytest.mark.parametrize("message", ["thanks", "what happens after I confirm?", "can I talk to a human?"])
+def test_a_message_without_a_new_value_is_no_correction(message: str) -> None:
+    chat = Chat(_team(5))
+    chat.say("add 2 seats")
+    chat.say(message)
+    assert [w for w in chat.backend.writes() if w[0] == "change_seats"] == [("change_seats", {"quantity": 7})]
