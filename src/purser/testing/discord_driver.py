@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from purser.channels._discord_render import APPROVAL_MARK, HANDOFF_MARK, RESULT_MARKS, ButtonPress, parse_custom_id
+from purser.channels._discord_render import (
+    APPROVAL_MARK,
+    HANDOFF_MARK,
+    RESULT_MARKS,
+    ButtonPress,
+    parse_custom_id,
+    parse_reply_id,
+)
 from purser.channels.discord import thread_address, thread_key
 from purser.testing.discord import DiscordServer
 
@@ -144,7 +151,11 @@ class DiscordDriver:
             # The customer is not shown why; the reason is read where the handoff was recorded.
             reason = self.container.runtime.conversation(conversation_id).handoff_reason or ""
             return {"type": "handoff", "reason": reason, "summary": rest}
-        return {"type": "message", "text": content.split("\n-# Sources:", 1)[0]}
+        event: dict[str, Any] = {"type": "message", "text": content.split("\n-# Sources:", 1)[0]}
+        replies = _quick_replies(message)
+        if replies:
+            event["quick_replies"] = replies
+        return event
 
     def _pending_action(self, conversation_id: str) -> str:
         for request in self.container.gateway.approvals(conversation_id=conversation_id):
@@ -152,6 +163,17 @@ class DiscordDriver:
                 self._reported.add(request.action_id)
                 return str(request.action_id)
         return ""
+
+
+def _quick_replies(message: dict[str, Any]) -> list[dict[str, str]]:
+    """A message's quick-reply buttons as (label, text) pairs."""
+    found = []
+    for row in message.get("components") or []:
+        for button in row.get("components") or []:
+            reply = parse_reply_id(str(button.get("custom_id", "")))
+            if reply is not None:
+                found.append({"label": str(button.get("label", "")), "text": reply.text})
+    return found
 
 
 def _card_press(message: dict[str, Any]) -> ButtonPress | None:

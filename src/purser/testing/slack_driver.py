@@ -18,7 +18,7 @@ import secrets
 import threading
 from typing import TYPE_CHECKING, Any
 
-from purser.channels._slack_render import parse_card_value, unescape
+from purser.channels._slack_render import REPLY, parse_card_value, parse_reply_value, unescape
 from purser.ports.channels import LinkTokenId
 from purser.testing.slack import (
     SlackApiServer,
@@ -168,7 +168,15 @@ class SlackDriver:
             elif kind == "handoff":
                 events.append(self._handoff(conversation_id, posted))
             else:
-                events.append({"type": "message", "text": _text(call)})
+                message: dict[str, Any] = {"type": "message", "text": _text(call)}
+                replies = [
+                    {"label": b["text"]["text"], "text": parse_reply_value(b["value"]).text}
+                    for b in buttons(call)
+                    if str(b.get("action_id", "")).startswith(REPLY + ".")
+                ]
+                if replies:
+                    message["quick_replies"] = replies
+                events.append(message)
         return events
 
     def _card(self, call: SlackCall) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import itertools
 import threading
 from typing import TYPE_CHECKING, Any
 
-from purser.channels._whatsapp_render import parse_choice
+from purser.channels._whatsapp_render import parse_choice, parse_reply
 from purser.testing.whatsapp import GraphCall, SignedWebhook, WhatsAppServer
 
 if TYPE_CHECKING:
@@ -145,18 +145,33 @@ def calls_to_events(calls: list[GraphCall]) -> list[dict[str, Any]]:
             events.append({"type": "message", "text": " ".join(p["text"] for p in params)})
         elif kind == "interactive":
             text = body["interactive"]["body"]["text"]
+            replies = _quick_replies(body["interactive"])
+            if replies:  # a message's quick replies, not a confirmation card
+                events.append({"type": "message", "text": text, "quick_replies": replies})
+                continue
             if not text.startswith("*"):  # the agent's own words lead the card: they were its message
                 events.append({"type": "message", "text": text})
             events.append(_card(body["interactive"]))
     return events
 
 
-def _card(interactive: dict[str, Any]) -> dict[str, Any]:
+def _options(interactive: dict[str, Any]) -> list[tuple[str, str]]:
     action = interactive["action"]
     if interactive["type"] == "button":
-        options = [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
-    else:
-        options = [(row["id"], row["title"]) for section in action["sections"] for row in section["rows"]]
+        return [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
+    return [
+        (row["id"], row.get("description") or row["title"]) for section in action["sections"] for row in section["rows"]
+    ]
+
+
+def _quick_replies(interactive: dict[str, Any]) -> list[dict[str, str]]:
+    """An interactive message's quick replies (label, text), [] when it is a confirmation card."""
+    found = [(parse_reply(option_id), title) for option_id, title in _options(interactive)]
+    return [{"label": title, "text": text} for text, title in found if text is not None]
+
+
+def _card(interactive: dict[str, Any]) -> dict[str, Any]:
+    options = _options(interactive)
     event: dict[str, Any] = {"type": "confirmation_request", "quote": {}}
     for option_id, title in options:
         choice = parse_choice(option_id)
