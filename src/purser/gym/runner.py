@@ -178,13 +178,14 @@ def run_trial(scenario: Scenario, options: RunOptions) -> TrialResult:
             # The chat is judged on its own window; the days around it on `dunning.expect`.
             before, after = window if len(window) == 2 else (after, after)
         events = [e for e in read_events(container.db, before.last_event_seq) if e.seq <= after.last_event_seq]
-        conv.approvals = _raised(container, conv.conversation_id)
+        requests = _requests(container, conv.conversation_id)  # read once: judged and reported
+        conv.approvals = _raised(requests)
         failures = judge(scenario, before, after, conv) + dunning_failures
         if error:
             failures.insert(0, error)
         violations = check_violations(scenario.policy, scenario.customer, before, after, events, conv)
         tokens, cost = _usage(container, conv.conversation_id)
-        reasons = _approval_reasons(container, conv.conversation_id)
+        reasons = [str(req.reason) for req in requests]
     finally:
         container.close()
     return TrialResult(
@@ -295,17 +296,14 @@ def _pending_request(container: Any, conversation_id: str, action_id: str) -> An
     return None
 
 
-def _approval_reasons(container: Any, conversation_id: str) -> list[str]:
-    if not conversation_id:
-        return []
-    return [str(req.reason) for req in container.gateway.approvals(conversation_id=conversation_id)]
+def _requests(container: Any, conversation_id: str) -> list[Any]:
+    """The conversation's approval requests, oldest first (none before it started)."""
+    return container.gateway.approvals(conversation_id=conversation_id) if conversation_id else []
 
 
-def _raised(container: Any, conversation_id: str) -> list[RaisedApproval]:
+def _raised(requests: list[Any]) -> list[RaisedApproval]:
     out: list[RaisedApproval] = []
-    if not conversation_id:
-        return out
-    for req in container.gateway.approvals(conversation_id=conversation_id):
+    for req in requests:
         if req.reason == "shadow":
             continue  # raised by the rollout mode, not by the policy the scenario judges
         amount = None
