@@ -214,40 +214,47 @@ class ChannelService:
         return customer_id
 
     def _thread_for(self, inbound: Inbound, customer_id: str) -> ChannelThread:
+        return self._save_thread(
+            inbound.channel, inbound.thread_key, inbound.external_id, inbound.address, customer_id, inbound=True
+        )
+
+    def _save_thread(
+        self, channel: ChannelName, thread_key: str, external_id: str, address: str, customer_id: str, *, inbound: bool
+    ) -> ChannelThread:
+        """The platform thread's row, bound to the customer's conversation (started now when the thread
+        has none, or was another customer's); `inbound`: the customer just wrote in it."""
         now = iso_utc(self.clock())
-        thread = self.repo.thread(inbound.channel, inbound.thread_key)
-        if thread is None or thread.customer_id != customer_id:
-            conversation_id = self.runtime.start(customer_id, inbound.channel)
-        else:
-            conversation_id = thread.conversation_id
+        thread = self.repo.thread(channel, thread_key)
+        same = thread is not None and thread.customer_id == customer_id
+        conversation_id = (
+            thread.conversation_id if thread is not None and same else self.runtime.start(customer_id, channel)
+        )
+        # Only a message from the customer opens a platform's reply window (WhatsApp's 24 hours).
+        last_inbound = now if inbound else (thread.last_inbound_at if thread is not None and same else None)
         fresh = ChannelThread(
-            channel=inbound.channel,
-            thread_key=inbound.thread_key,
+            channel=channel,
+            thread_key=thread_key,
             conversation_id=conversation_id,
             customer_id=customer_id,
-            external_id=inbound.external_id,
-            address=inbound.address,
-            last_inbound_at=now,
+            external_id=external_id,
+            address=address,
+            last_inbound_at=last_inbound,
             updated_at=now,
         )
         self.repo.save_thread(fresh)
         return fresh
 
     def bind(self, channel: str, *, external_id: str, thread_key: str, address: Mapping[str, Any]) -> str:
-        """The conversation of a platform thread for a linked user, started now when there is none (drivers)."""
+        """The conversation of a platform thread for a linked user, started now when there is none (drivers).
+
+        Nothing was received: no event is recorded as seen and the thread's reply window stays as it was."""
         name = ChannelName(channel)
         customer_id = self.identity.customer_of(name, external_id)
         if customer_id is None:
             raise ChannelForbidden(f"{channel} user {external_id!r} is not linked to a customer")
-        inbound = Inbound(
-            channel=name,
-            event_id=f"bind:{thread_key}",
-            external_id=external_id,
-            thread_key=thread_key,
-            address=canonical(address),
-            event=CustomerMessage(text="(bind)"),
-        )
-        return self._thread_for(inbound, customer_id).conversation_id
+        return self._save_thread(
+            name, thread_key, external_id, canonical(address), customer_id, inbound=False
+        ).conversation_id
 
     def _unlinked(self, inbound: Inbound) -> None:
         """Knowledge-base answers only, and the self-service code flow; never account data."""
