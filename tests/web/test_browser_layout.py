@@ -28,6 +28,26 @@ OVERFLOW = """() => {
           wide: wide};
 }"""
 
+# Short words (letters and digits, up to 14) that the layout splits over two lines ("escalate|d",
+# "Septembe|r"): a column squeezed narrower than a word. Ids, URLs and JSON may break anywhere.
+SPLIT = r"""(root) => {
+  const out = [], range = document.createRange();
+  const walker = document.createTreeWalker(document.querySelector(root), NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const parent = n.parentElement;
+    if (!parent || !parent.offsetParent || parent.closest('.sr-only, pre, code')) continue;
+    for (const m of n.data.matchAll(/\S+/g)) {
+      const word = /^[(\[]?([A-Za-z0-9]{2,14})[)\],.;:!?]*$/.exec(m[0]);
+      if (!word) continue;
+      const at = m.index + m[0].indexOf(word[1]);
+      range.setStart(n, at); range.setEnd(n, at + word[1].length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) out.push(word[1]);
+    }
+  }
+  return out.slice(0, 10);
+}"""
+
 LOG_SCROLL = """() => {
   const log = document.querySelector('.purser-host').shadowRoot.querySelector('.pw-log');
   return {scrollHeight: log.scrollHeight, clientHeight: log.clientHeight, top: log.scrollTop,
@@ -81,6 +101,8 @@ def test_no_horizontal_overflow_and_the_chat_scrolls_inside(
     assert after["scrollHeight"] > after["clientHeight"], "the message list should scroll inside the widget"
     assert after["top"] + after["clientHeight"] >= after["scrollHeight"] - 2, "scrolled to the newest message"
     assert_no_overflow(page, f"{width}px, after a conversation")
+    split = page.evaluate(SPLIT, "#account")  # type: ignore[attr-defined]
+    assert not split, f"{width}px: the account panel splits words: {split}"
     page.close()  # type: ignore[attr-defined]
 
 
@@ -109,3 +131,10 @@ def test_the_floating_widget_fits_a_320px_phone(browser: object, live_server: Li
     panel = page.get_by_role("dialog", name="Northwind Billing chat").bounding_box()
     assert panel is not None and panel["width"] <= 320
     page.close()
+
+
+def test_the_demo_account_reads_statuses_as_words(browser: object, live_server: LiveServer) -> None:  # noqa: F811
+    page = demo_at(browser, live_server, 390, customer="cus_ben")
+    text = page.locator("#account").inner_text()  # type: ignore[attr-defined]
+    assert "past due" in text and "past_due" not in text, text
+    page.close()  # type: ignore[attr-defined]

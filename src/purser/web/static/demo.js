@@ -22,18 +22,24 @@
   function date(iso) {
     return iso ? new Date(iso).toLocaleDateString("en-GB", { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" }) : "—";
   }
+  function words(name) { return String(name || "").replace(/_/g, " "); } // "past_due" reads "past due"
   function getJSON(url) {
     return fetch(url).then(function (r) {
       return r.json().then(function (d) { if (!r.ok) throw new Error((d.error && d.error.message) || r.status); return d; });
     });
   }
-  function table(caption, headers, rows) {
+  /* `loose`: columns of ids, which may break anywhere; words elsewhere never split. */
+  function table(caption, headers, rows, loose) {
     var t = el("table"); t.appendChild(el("caption", caption));
     var tr = el("tr"); headers.forEach(function (h) { var th = el("th", h); th.scope = "col"; tr.appendChild(th); });
     var thead = el("thead"); thead.appendChild(tr); t.appendChild(thead);
     var tb = el("tbody");
     if (!rows.length) { var r = el("tr"); var td = el("td", "none"); td.colSpan = headers.length; r.appendChild(td); tb.appendChild(r); }
-    rows.forEach(function (cells) { var r = el("tr"); cells.forEach(function (c) { r.appendChild(el("td", c)); }); tb.appendChild(r); });
+    rows.forEach(function (cells) {
+      var r = el("tr");
+      cells.forEach(function (c, i) { r.appendChild(el("td", c, (loose || []).indexOf(i) >= 0 ? "loose" : null)); });
+      tb.appendChild(r);
+    });
     t.appendChild(tb); return t;
   }
   function renderAccount(a) {
@@ -46,7 +52,7 @@
     if (s) {
       fact("Plan", s.plan.name + " · " + money(s.plan.amount, s.plan.currency) + "/" + s.plan.interval + (s.plan.per_seat ? " per seat" : ""));
       fact("Seats", String(s.quantity));
-      fact("Status", s.status + (s.cancel_at_period_end ? " (cancels at period end)" : "") + (s.resumes_at ? " (resumes " + date(s.resumes_at) + ")" : ""));
+      fact("Status", words(s.status) + (s.cancel_at_period_end ? " (cancels at period end)" : "") + (s.resumes_at ? " (resumes " + date(s.resumes_at) + ")" : ""));
       fact("Current period", date(s.current_period_start) + " – " + date(s.current_period_end));
       if (s.scheduled_plan || s.scheduled_quantity) fact("Scheduled", (s.scheduled_plan || "") + (s.scheduled_quantity ? " × " + s.scheduled_quantity : ""));
     } else fact("Subscription", "none");
@@ -55,13 +61,13 @@
     if (a.past_due) fact("Past due", money(a.past_due.amount, a.past_due.currency));
     account.appendChild(dl);
     account.appendChild(table("Charges", ["Date", "Amount", "Status", "Refunded"], (a.charges || []).map(function (ch) {
-      return [date(ch.created), money(ch.amount, ch.currency), ch.status + (ch.disputed ? " (disputed)" : ""), money(ch.refunded, ch.currency)];
+      return [date(ch.created), money(ch.amount, ch.currency), words(ch.status) + (ch.disputed ? " (disputed)" : ""), money(ch.refunded, ch.currency)];
     })));
     account.appendChild(table("Refunds", ["Date", "Charge", "Amount"], (a.refunds || []).map(function (r) {
       return [date(r.created), r.charge, money(r.amount, r.currency)];
-    })));
+    }), [1]));
     account.appendChild(table("Invoices", ["Number", "Date", "Total", "Status"], (a.invoices || []).map(function (i) {
-      return [i.number, date(i.created), money(i.total, i.currency), i.status];
+      return [i.number, date(i.created), money(i.total, i.currency), words(i.status)];
     })));
   }
   function refresh() {
