@@ -88,14 +88,13 @@ class Execution(ActionRecords):
                 load_json(now.result),
                 now.reason,
             )
-        return Outcome(
-            now.id,
-            now.action,
-            "failed",
-            "The billing system is slow to answer; the result will follow here.",
-            quote=load_json(now.quote),
-            reason="unavailable",
-        )
+        return self._unsettled(now, "The billing system is slow to answer; the result will follow here.", "unavailable")
+
+    @staticmethod
+    def _unsettled(row: Action, summary: str, reason: str) -> Outcome:
+        """An outcome not recorded: the row stays `executing` for whoever settles it (`failed` to the
+        turn, so nothing is claimed done)."""
+        return Outcome(row.id, row.action, "failed", summary, quote=load_json(row.quote), reason=reason)
 
     def _go_claimed(self, row: Action, *, approved_by: str | None) -> Outcome:
         spec = CATALOG[row.action]
@@ -245,14 +244,7 @@ class Execution(ActionRecords):
                 return self._failed(row, exc)
             # Unknown whether it happened (or the same request is still running elsewhere): the row
             # stays `executing` and the recovery job settles it with the same idempotency key.
-            return Outcome(
-                row.id,
-                row.action,
-                "failed",
-                "The billing system did not answer; it will be retried.",
-                quote=load_json(row.quote),
-                reason=exc.code,
-            )
+            return self._unsettled(row, "The billing system did not answer; it will be retried.", exc.code)
         refund_id = str(executed.result["refund"]) if row.action == "refund" else None
         return self._finish(
             row.id,
