@@ -105,3 +105,30 @@ def test_a_message_without_a_new_value_is_no_correction(message: str) -> None:
     chat.say("add 2 seats")
     chat.say(message)
     assert [w for w in chat.backend.writes() if w[0] == "change_seats"] == [("change_seats", {"quantity": 7})]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "plan"),
+    [
+        ("what would Business cost? and Basic?", "Basic then", "basic-monthly"),
+        ("How much is Business per month? And the yearly Pro?", "the yearly one then please", "pro-yearly"),
+        ("how much would it be to go to business? what about basic?", "ok the second one", "basic-monthly"),
+        ("how much would it be to go to business? what about basic?", "the cheaper one", "basic-monthly"),
+        ("how much would it be to go to business? what about basic?", "the first one please", "business-monthly"),
+    ],
+)
+def test_picking_one_of_two_priced_options(question: str, answer: str, plan: str) -> None:
+    chat = Chat()
+    reply = chat.say(question)
+    assert chat.backend.writes() == [], reply  # a question about two plans changes nothing
+    chat.say(answer)
+    assert chat.backend.writes() == [("change_plan", {"plan": plan})], answer
+
+
+def test_an_elliptical_clause_repeats_the_question_not_a_request() -> None:
+    from purser.models.offline.understand import understand
+
+    names = ("Basic", "Pro", "Business", "Team")
+    for text in ("what does the team plan cost? and business?", "how much is Business? what about Basic?"):
+        intents = {r.intent for r in understand(text, names)}
+        assert "change_plan" not in intents, text

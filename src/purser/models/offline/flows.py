@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from purser.models.offline.account import Account
@@ -248,6 +249,11 @@ def _message_jobs(turn: Turn) -> list[Job]:
         elif item.kind == "offer_change":
             if answer == "no" and not intents - {Intent.AFFIRM, Intent.DENY, Intent.THANKS, Intent.UNKNOWN}:
                 return [Job(Intent.DENY, turn.message, norm)]
+            options = [str(o) for o in item.data.get("options") or []]
+            picked = _pick_option(acct, options, norm) if options and acct is not None else None
+            if picked and not intents - {Intent.AFFIRM, Intent.THANKS, Intent.UNKNOWN, Intent.CHANGE_PLAN,
+                                         Intent.PREVIEW_CHANGE, "price_question"}:  # fmt: skip
+                return [Job(Intent.CHANGE_PLAN, msg.text, norm, {"plan": picked})]  # "the yearly one then"
             if answer == "yes" and not intents - {Intent.AFFIRM, Intent.THANKS}:
                 if item.data.get("plan"):
                     return [Job(Intent.CHANGE_PLAN, msg.text, norm, {"plan": item.data["plan"]})]
@@ -272,6 +278,38 @@ def _message_jobs(turn: Turn) -> list[Job]:
 
 _VAGUE_REFUND = frozenset({Intent.CHARGE_QUESTION, Intent.UNKNOWN, Intent.AFFIRM, Intent.THANKS, Intent.GREETING})
 """What the classifier may make of "then refund what was really charged" after an offered refund."""
+
+
+_ORDINALS = (
+    (re.compile(r"\b(?:first|1st|former|top)\b"), 0),
+    (re.compile(r"\b(?:second|2nd)\b"), 1),
+    (re.compile(r"\b(?:third|3rd)\b"), 2),
+    (re.compile(r"\b(?:last|latter|bottom)\b"), -1),
+)
+
+
+def _pick_option(acct: Account, options: list[str], norm: str) -> str | None:
+    """The one of the quoted plan options the answer picks: by name or interval ("the yearly one", "Basic
+    then"), by position ("the second one"), or by price ("the cheaper one"); None when it picks none or many."""
+    plans = [p for o in options for p in acct.plans if p.get("id") == o]
+    named = [p["id"] for p in match_plan(norm, plans) if p.get("id") in options]
+    if len(set(named)) == 1:
+        return str(named[0])
+    interval = re.search(r"\b(?:annual\w*|yearly|year|monthly|month)\b", norm)
+    if interval:
+        want = "year" if interval.group(0).startswith(("ann", "year")) else "month"
+        same = [p["id"] for p in plans if p.get("interval") == want]
+        if len(same) == 1:
+            return str(same[0])
+    for pattern, index in _ORDINALS:
+        if pattern.search(norm) and len(options) > max(index, -index - 1):
+            return options[index]
+    priced = sorted(plans, key=lambda p: Decimal(str(p.get("amount") or "0")))
+    if priced and re.search(r"\b(?:cheaper|cheapest|less expensive|lower)\b", norm):
+        return str(priced[0]["id"])
+    if priced and re.search(r"\b(?:pricier|more expensive|bigger|higher|dearer)\b", norm):
+        return str(priced[-1]["id"])
+    return None
 
 
 def _names_offered(acct: Account, item: Open, norm: str) -> bool:

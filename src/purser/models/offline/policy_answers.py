@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from purser.models.offline.account import fmt_date, fmt_money
-from purser.models.offline.dialogue import Call, NeedCall, Turn
+from purser.models.offline.dialogue import Call, NeedCall, Open, Turn
 from purser.models.offline.handlers import Job, _account, _say
 from purser.models.offline.replies import knowledge_answer, knowledge_query
 from purser.models.offline.slots import match_plan, parse_interval, plan_base
@@ -252,9 +252,14 @@ def h_price(turn: Turn, job: Job) -> None:
     """The price of the plans the question names, from the plan catalogue (no tool call)."""
     acct = _account(turn)
     norm = job.normalized
-    named = {plan_base(p) for p in match_plan(norm, acct.plans)}  # named in the words, never the current one
+    found = match_plan(norm, acct.plans)
+    named = {plan_base(p) for p in found}  # named in the words, never the current one
     interval = parse_interval(norm)
-    plans = [p for p in acct.plans if plan_base(p) in named and (interval is None or p.get("interval") == interval)]
+    if len(named) >= 2:  # "Business per month? and the yearly Pro?": each name with its own interval
+        plans = [p for i, p in enumerate(found) if p not in found[:i]]
+        plans.sort(key=lambda p: norm.find(plan_base(p).lower()) % (len(norm) + 1))
+    else:
+        plans = [p for p in acct.plans if plan_base(p) in named and (interval is None or p.get("interval") == interval)]
     if not plans:
         listing = "\n".join(f"- {acct.plan_label(p)}" for p in acct.plans)
         _say(turn, f"Here are our plans:\n{listing}" if listing else "I can't see a price list for your account.")
@@ -269,3 +274,6 @@ def h_price(turn: Turn, job: Job) -> None:
     if current not in {p.get("id") for p in plans}:
         more = " Ask me for a quote to see what switching would cost you today; nothing changes without your consent."
     _say(turn, " ".join(lines) + more)
+    options = [str(p.get("id")) for p in plans if p.get("id") != current]
+    if options and turn.soft_open is None:
+        turn.soft_open = Open("offer_change", "", {"options": options})  # "the yearly one then" picks one

@@ -190,7 +190,54 @@ def h_change_seats(turn: Turn, job: Job) -> None:
     raise NeedCall(Call("change_seats", {"quantity": total}))
 
 
+def _preview_options(turn: Turn, job: Job) -> list[dict[str, Any]]:
+    """The plans a price question names besides the current one, when it names two or more ("what would
+    Business cost? and Basic?"); else []."""
+    acct = _account(turn)
+    norm = job.normalized
+    if re.search(r"\bfrom\b", norm) or parse_seats(numbers_from_words(norm)):
+        return []
+    current = (acct.plan or {}).get("id")
+    seen: list[dict[str, Any]] = []
+    for plan in match_plan(norm, acct.plans, acct.plan):
+        if plan.get("id") != current and all(p.get("id") != plan.get("id") for p in seen):
+            seen.append(plan)
+    named = {plan_base(p) + str(p.get("interval")) for p in seen}
+    # in the order the customer named them, so "the second one" is the second they asked about
+    seen.sort(key=lambda p: (norm.find(plan_base(p).lower()) % (len(norm) + 1), str(p.get("interval"))))
+    return seen if len(named) >= 2 else []
+
+
+def _preview_each(turn: Turn, options: list[dict[str, Any]]) -> None:
+    """Quote every option, then ask which one (the next message picks it: "the yearly one", "the second")."""
+    acct = _account(turn)
+    for plan in options:
+        rec = turn.claim("preview_change")
+        if rec is None:
+            _need_tool(turn, "preview_change")
+            raise NeedCall(Call("preview_change", {"plan": plan["id"], "quantity": None}))
+        res = rec.result or {}
+        turn.cursor = max(turn.cursor, rec.index)
+        quoted = (res.get("result") or {}).get("summary") if isinstance(res.get("result"), dict) else None
+        label = acct.plan_label(plan)
+        if res.get("status") == "succeeded" and quoted:
+            turn.report(rec.index, f"{label}: {str(quoted).rstrip('.')}.")
+        else:
+            from purser.models.offline.outcomes import outcome_text
+
+            turn.report(rec.index, f"{label}: {outcome_text(res, 'preview_change')}")
+    names = " or ".join(acct.plan_label(p) for p in options)
+    raise StopTurn(
+        f"Nothing has changed yet. Would you like one of them — {names}?",
+        Open("offer_change", "", {"options": [p["id"] for p in options]}),
+    )
+
+
 def h_preview(turn: Turn, job: Job) -> None:
+    options = _preview_options(turn, job)
+    if options:
+        _preview_each(turn, options)
+        return
     rec = turn.claim("preview_change")
     acct = _account(turn)
     if rec:

@@ -97,6 +97,13 @@ THRESHOLD = 0.45
 ESCALATION_CONFIDENCE = 0.85
 
 
+_ELLIPSIS = re.compile(r"(?:and|or|plus|also|and also|what about|how about|and what about|and how about|and for)"
+                       r" ((?:the |a )?(?:\w+ ){0,2}\w+)(?: plan| one| tier)?")  # fmt: skip
+"""A clause that is only a new object for the clause before ("and Basic?", "what about the yearly Pro?")."""
+_ASKING = frozenset({Intent.PREVIEW_CHANGE, "price_question", Intent.POLICY_QUESTION})
+"""Questions an elliptical clause repeats on its new object."""
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """One thing the customer asked for."""
@@ -332,6 +339,16 @@ def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
             intent = Intent.UNKNOWN
         if intent not in ESCALATIONS:
             intent, conf = reroute(intent, conf, norm, plan_names)  # questions are answered, not acted on
+        asked_too = _ELLIPSIS.fullmatch(norm.strip(" ?.!"))
+        if (
+            asked_too
+            and requests
+            and requests[-1].intent in _ASKING
+            and mentions_plan(asked_too.group(1) + " plan", plan_names)
+        ):
+            # "what would Business cost? and Basic?": the same question about another plan, asked on its own
+            requests.append(Request(requests[-1].intent, text, asked_too.group(1) + " plan", requests[-1].confidence))
+            continue
         if requests and requests[-1].intent == intent:
             prev = requests[-1]
             requests[-1] = Request(intent, prev.text + ". " + text, prev.normalized + " . " + norm, prev.confidence)
