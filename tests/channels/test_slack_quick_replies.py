@@ -37,6 +37,29 @@ def test_the_save_offer_has_buttons_and_a_press_is_the_customers_answer(maya: Sl
     assert _transcript_texts(maya)[-1] == "Pause my subscription instead"
     [card] = [p for p in maya.cards(dm_channel(MAYA)) if p.body["metadata"]["event_type"] != "purser_message"]
     assert "Pause" in card.body["text"]  # the agent quoted the pause for confirmation
+    # The answered offer keeps its words and loses its buttons.
+    [retired] = maya.server.updates(dm_channel(MAYA))
+    assert retired.body["ts"] == offer.response["ts"] and not list(buttons(retired))
+    stored = maya.server.messages[(dm_channel(MAYA), offer.response["ts"])]
+    assert [b["type"] for b in stored["blocks"]] == ["section"] and "pause" in stored["blocks"][0]["text"]["text"]
+
+
+def test_typing_instead_of_pressing_also_retires_the_buttons(maya: SlackWorld) -> None:
+    maya.say(MAYA, "cancel my subscription")
+    [offer] = maya.cards(dm_channel(MAYA))
+    maya.say(MAYA, "what's my plan?")
+    [retired] = maya.server.updates(dm_channel(MAYA))
+    assert retired.body["ts"] == offer.response["ts"] and not list(buttons(retired))
+
+
+def test_a_refused_update_of_old_buttons_is_only_logged(maya: SlackWorld) -> None:
+    maya.say(MAYA, "cancel my subscription")
+    maya.server.fail_next("chat.update", "ratelimited")
+    maya.say(MAYA, "what's my plan?")
+    assert maya.server.updates() == []
+    assert any("Pro" in t for t in maya.texts(dm_channel(MAYA)))  # the turn's answer went out all the same
+    maya.say(MAYA, "thanks")
+    assert maya.server.updates() == []  # tried once; nothing left to retire
 
 
 def test_someone_elses_press_on_a_quick_reply_is_403_and_changes_nothing(maya: SlackWorld) -> None:

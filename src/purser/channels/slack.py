@@ -9,7 +9,8 @@ within 3 s); the turn runs in the background in the channel service, so nothing 
 while a request waits. Everything Purser says goes out through the Web API (`slack_sdk.WebClient`
 on `api_base`): `chat.postMessage` (mrkdwn text and Block Kit cards), `chat.update` (a decided
 approval request; a customer's answered confirmation card, its buttons replaced by the choice and
-its outcome), `conversations.open` (a DM with a user who has no thread yet).
+its outcome; a message's quick replies once the next turn is delivered, their buttons removed),
+`conversations.open` (a DM with a user who has no thread yet).
 
 The SlackChannel is also the `TeamDesk`: handoffs are posted to `team_channel` (a teammate's reply
 in the post's thread goes to the customer), approval requests to `approvals_channel` with Approve /
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -58,6 +60,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SlackChannel", "build"]
 
+log = logging.getLogger(__name__)
+
 TIMEOUT_SECONDS = 10
 MAX_RETRIED_BATCHES = 1000
 KEEP_POSTS = timedelta(days=365)
@@ -81,6 +85,8 @@ class SlackChannel:
         self._progress: dict[tuple[int, str, str], int] = {}
         """Batches whose delivery failed part-way → how many of their posts went out."""
         self._progress_lock = threading.Lock()
+        self._offered: dict[str, tuple[str, SlackPost]] = {}
+        """Slack channel → its last message with quick-reply buttons (ts, post), retired by the next batch."""
         self.rules = InboundRules(
             approvals_channel=settings.approvals_channel,
             team_channel=settings.team_channel,
@@ -113,9 +119,16 @@ class SlackChannel:
         key = (id(events), thread.thread_key, _digest(events))
         with self._progress_lock:
             done = self._progress.pop(key, 0)
+            offered = self._offered.pop(channel, None) if done == 0 else None
+        if offered is not None:
+            self._retire_replies(channel, *offered)
         for index, event in enumerate(posts[done:], start=done):
             try:
-                ts = self._post(channel, event_post(event, user=thread.external_id))
+                post = event_post(event, user=thread.external_id)
+                ts = self._post(channel, post)
+                if isinstance(event, AgentMessage) and event.quick_replies and post.blocks:
+                    with self._progress_lock:
+                        self._offered[channel] = (ts, post)
                 if isinstance(event, ConfirmationRequest):
                     facts = json.dumps(quote_facts(event.quote), ensure_ascii=False)
                     card = {"channel": channel, "ts": ts, "summary": event.summary, "facts": facts}
@@ -149,6 +162,21 @@ class SlackChannel:
                 channel=posted["channel"], ts=posted["ts"], text=post.text, blocks=post.blocks, metadata=post.metadata
             ),
         )
+
+    def _retire_replies(self, channel: str, ts: str, post: SlackPost) -> None:
+        """The previous turn's quick replies are answered (pressed or not): their buttons are removed
+        (`chat.update` with the message's other blocks). Best effort: the message stays as it was when
+        Slack refuses, and a later press is still just the customer's message."""
+        blocks = [b for b in post.blocks if b.get("type") != "actions"]
+        try:
+            self._call(
+                "chat.update",
+                lambda: self.client.chat_update(
+                    channel=channel, ts=ts, text=post.text, blocks=blocks, metadata=post.metadata
+                ),
+            )
+        except ChannelDeliveryError as exc:
+            log.info("slack: old quick replies not removed: %s", exc)
 
     def send_text(self, external_id: str, text: str, *, thread: ChannelThread | None = None) -> None:
         """A plain message: into `thread`, else into a DM opened with the user (`conversations.open`)."""
