@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class _Event(BaseModel):
@@ -68,17 +68,8 @@ class AgentMessage(_Event):
     type: Literal["message"] = "message"
     text: str
     citations: list[Citation] = Field(default_factory=list)
-    quick_replies: list[QuickReply] = Field(default_factory=list, max_length=10)
-    author: Teammate | None = None
-
-    @model_serializer(mode="wrap")
-    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not self.quick_replies:
-            data.pop("quick_replies", None)
-        if self.author is None:
-            data.pop("author", None)
-        return data
+    quick_replies: list[QuickReply] = Field(default_factory=list, max_length=10, exclude_if=lambda v: not v)
+    author: Teammate | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class ConfirmationRequest(_Event):
