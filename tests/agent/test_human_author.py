@@ -41,3 +41,8 @@ def test_the_reply_event_carries_the_teammate(make_world: Callable[..., Containe
     assert agent_event_adapter.validate_python(wire) == done.event  # a §7 message, read back unchanged
     stored = [e for e in rt.transcript(cid) if e.role == "human"]
     assert AgentMessage.model_validate(stored[-1].event).author == done.event.author
+
+
+@pytest.mark.parametrize("author", ["slack:U0TEAMMATE", "discord:700000000000000123", "Slack:U1"])
+def test_a_platform_user_id_is_never_shown_to_the_customer(author: str) -> None:
+    assert teammate(author) == Teammate(name="Teammate", initials="T")

@@ -11,6 +11,7 @@ beside the reply and the initials of its avatar); the name also goes into the au
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from purser.ports.conversations import ConversationRecord, TurnWrite
 if TYPE_CHECKING:
     from purser.agent.runtime import Runtime
 
-__all__ = ["HumanReply", "InvalidReply", "NotHandedOff", "initials", "release", "reply", "teammate"]
+__all__ = ["TEAMMATE", "HumanReply", "InvalidReply", "NotHandedOff", "initials", "release", "reply", "teammate"]
 
 MAX_TEXT = 4000
 MAX_AUTHOR = 100
@@ -65,9 +66,20 @@ def initials(name: str) -> str:
     return "".join(letters) or "?"
 
 
+_PLATFORM_USER = re.compile(r"^(?:slack|whatsapp|discord|email):", re.IGNORECASE)
+TEAMMATE = "Teammate"
+"""What the customer reads when the author is only a platform user id (never shown to them)."""
+
+
 def teammate(author: str) -> Teammate:
-    """The teammate a reply's event names: the display name as given (trimmed) and its initials."""
+    """The teammate a reply's event names: the display name as given (trimmed) and its initials.
+
+    An author that is a platform user id (`slack:U…`, a Slack thread reply by someone with no
+    account) is internal: the customer reads "Teammate"; the audit record keeps the id.
+    """
     name = author.strip()
+    if _PLATFORM_USER.match(name):
+        name = TEAMMATE
     return Teammate(name=name, initials=initials(name))
 
 

@@ -327,9 +327,10 @@ class ChannelService:
             )
 
     async def _team_reply(self, reply: TeamReply) -> None:
-        await self.runtime.ahuman_reply(
-            reply.conversation_id, reply.text, author=f"{reply.channel}:{reply.external_id}"
-        )
+        # A teammate with an account linked to this platform user replies under their name (the customer
+        # reads it); anyone else as the platform id, which the customer reads as "Teammate".
+        author = self.approvers(reply.channel, reply.external_id) or f"{reply.channel}:{reply.external_id}"
+        await self.runtime.ahuman_reply(reply.conversation_id, reply.text, author=author)
 
     # -- outbound ---------------------------------------------------------------------------------
     def notify(self, customer_id: str, text: str) -> bool:
