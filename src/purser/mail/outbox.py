@@ -9,6 +9,11 @@ after the server accepted a message and before the commit re-sends it on the nex
 SAME Message-ID, and receivers (and our tests) dedupe by Message-ID. A message is never sent under
 two different Message-IDs, and never lost: while the server is down the row stays `queued` with the
 error and the next attempt's time; after the last retry it is `failed`, kept, and re-queueable.
+
+Recorded without SMTP, sent once it is configured: a message stored where no SMTP server was set
+(the embedded demo) stays `queued` with `NOT_CONFIGURED`. An outbox built with an SMTP server hands
+each such message to a delivery job of its own (`resume`, at start-up; keyed per message, so any
+number of processes starting add one job each), and the message goes out like any other.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from purser.ports.jobs import JobContext, Payload
 from purser.ports.outbox import InvalidEmail, Outbox, OutboxEntry, OutboxStatus, OutgoingEmail
 from purser.store.outbox import OutboxStore
 
-__all__ = ["DELIVER_KIND", "NOT_CONFIGURED", "OutboxService"]
+__all__ = ["DELIVER_KIND", "NOT_CONFIGURED", "RESUME_LIMIT", "OutboxService"]
 
 log = logging.getLogger("purser.mail")
 
@@ -32,6 +37,12 @@ DELIVER_KIND = "email.deliver"
 
 NOT_CONFIGURED = "not delivered: no SMTP server is configured (set PURSER_SMTP_URL)"
 """The error a message keeps when it was recorded on a machine without SMTP (the embedded demo)."""
+
+RESUME_LIMIT = 1000
+"""The most messages recorded without SMTP that one start-up hands to delivery (the newest first)."""
+
+_RESUMED = ":smtp"
+"""Suffix of the delivery job of a message recorded without SMTP (its first job is done already)."""
 
 
 class OutboxService:
@@ -57,6 +68,28 @@ class OutboxService:
         address = self.sender.rpartition("<")[2].rstrip(">")
         self.message_domain = address.rpartition("@")[2] or "purser.local"
         queue.register(DELIVER_KIND, self.deliver_job, retries=retries, retry_delay_seconds=retry_delay_seconds)
+        if self.target is not None:
+            try:
+                self.resume()
+            except Exception:  # the database is briefly away: the messages wait for the next start
+                log.exception("outbox: messages recorded without SMTP were not handed to delivery")
+
+    def resume(self, *, limit: int = RESUME_LIMIT) -> int:
+        """Hand every message recorded while no SMTP server was configured (`queued`, `NOT_CONFIGURED`)
+        to a delivery job of its own; the number of jobs added (0 without SMTP, or when each message
+        has its job already)."""
+        if self.target is None:
+            return 0
+        added = 0
+        now = datetime.now(UTC)
+        for entry in self.store.entries(status="queued", limit=limit):
+            if entry.last_error != NOT_CONFIGURED:
+                continue  # on its way: its own job retries it
+            if self.queue.enqueue(DELIVER_KIND, {"outbox_id": entry.id}, key=_job_key(entry.id) + _RESUMED, eta=now):
+                added += 1
+        if added:
+            log.info("outbox: %d message(s) recorded without SMTP handed to delivery", added)
+        return added
 
     def send(self, email: OutgoingEmail, *, key: str) -> OutboxEntry:
         """Store `email` under `key` with its delivery job and hand the job to the workers."""
@@ -89,7 +122,9 @@ class OutboxService:
         """Try a `failed` message again (its dead delivery job gets new attempts)."""
         if not self.store.requeue(outbox_id, now=datetime.now(UTC)):
             return False
-        self.queue.requeue(f"{DELIVER_KIND}:{outbox_id}")
+        # Its dead job: the first one, or the one `resume` added when it was recorded without SMTP.
+        if not self.queue.requeue(_job_key(outbox_id)):
+            self.queue.requeue(_job_key(outbox_id) + _RESUMED)
         return True
 
     # -- the job -----------------------------------------------------------------------------------
@@ -118,6 +153,10 @@ class OutboxService:
         log.info(
             "email %s (%s) delivered to %s as %s", outbox_id, entry.email.kind, self.target.address, entry.message_id
         )
+
+
+def _job_key(outbox_id: str) -> str:
+    return f"{DELIVER_KIND}:{outbox_id}"
 
 
 def _implements_the_port(service: OutboxService) -> Outbox:
