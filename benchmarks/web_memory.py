@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/web_memory.py                          # SQLite, 10,000 conversations
     .venv/bin/python benchmarks/web_memory.py --backend postgres --json run.json
     .venv/bin/python benchmarks/web_memory.py --quick                  # smoke size
+    .venv/bin/python benchmarks/web_memory.py --conversations 4000 --trace-from 2000   # what grows
 
 What runs: one real `purser serve` process on a fresh database with a generated population (as in
 `web_turns.py`), and the load client (`_load.py`) creating `--conversations` conversations with one
@@ -18,12 +19,25 @@ conversation in the process shows up as a slope.
 
 Budget (DESIGN §12): RSS flat over 10,000 conversations; here "flat" means a slope under
 `--flat` KiB per 1,000 conversations (default 100, i.e. < 1 MiB over the whole run).
+
+`--trace-from N` says what grows: the server starts `tracemalloc` after N conversations (through
+`_tracemalloc/sitecustomize.py`, put on the server's PYTHONPATH; until then it runs at full speed),
+writes a snapshot of the live allocations at every later sample, and the report lists the traced
+Python memory at each sample and the allocation sites that grew most between the first and the last
+snapshot. Tracing slows the server several times over and adds its own memory, so the RSS figures
+of a traced run are not the benchmark's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import signal
+import tempfile
+import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +49,7 @@ from _harness import (
     markdown_table,
     populated_servers,
     print_markdown,
+    process_tree,
     rss_kib,
     run_header,
     verdict,
@@ -58,14 +73,122 @@ def slope_kib_per_1000(samples: list[tuple[int, int]], after: int) -> float:
     return 1000 * sum((x - mean_x) * (y - mean_y) for x, y in points) / var
 
 
-def run(args: argparse.Namespace) -> tuple[list[tuple[int, int]], Recorder, float]:
-    """Start the server, create the conversations in steps of `args.every`, sample RSS after each step."""
-    samples: list[tuple[int, int]] = []
+HOOK = Path(__file__).resolve().parent / "_tracemalloc"
+"""The folder holding the `sitecustomize` that lets a server trace its allocations on a signal."""
+
+
+class Tracer:
+    """Snapshots of a server's allocations (`--trace-from`): started, then taken, by signals."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.snapshots: list[tuple[int, Path]] = []
+        self.started_at: int | None = None
+
+    @staticmethod
+    def environment(folder: Path) -> None:
+        """Put the hook on PYTHONPATH for the processes started from now on (the server among them)."""
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HOOK), os.environ.get("PYTHONPATH")) if p)
+        os.environ["BENCH_TRACE_DIR"] = str(folder)
+
+    def start(self, pid: int, conversations: int) -> None:
+        """Start tracing in the server (what is allocated from now on)."""
+        os.kill(pid, signal.SIGUSR2)
+        self.started_at = conversations
+
+    def snapshot(self, pid: int, conversations: int, timeout: float = 600) -> None:
+        """Have the server write a snapshot of its live traced allocations; wait for it."""
+        os.kill(pid, signal.SIGUSR1)
+        path = self.folder / f"snapshot-{len(self.snapshots) + 1}.pickle"
+        deadline = time.monotonic() + timeout
+        while not path.with_suffix(".done").exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server wrote no allocation snapshot in {timeout:.0f} s")
+            time.sleep(0.2)
+        self.snapshots.append((conversations, path))
+
+    def report(self, top: int = 12) -> dict[str, Any]:
+        """Traced memory per snapshot, its slope, and the sites that grew most from the first to the last."""
+        if len(self.snapshots) < 2:
+            return {}
+        ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        loaded = [(n, tracemalloc.Snapshot.load(str(p)).filter_traces(ignore)) for n, p in self.snapshots]
+        totals = [(n, sum(t.size for t in snap.traces) // 1024) for n, snap in loaded]
+        grew = loaded[-1][1].compare_to(loaded[0][1], "traceback")
+        sites = [
+            {
+                "kib": round(stat.size_diff / 1024, 1),
+                "blocks": stat.count_diff,
+                "where": _where(stat.traceback),
+            }
+            for stat in grew[:top]
+        ]
+        slope = slope_kib_per_1000(totals, totals[0][0])
+        rows = [[s["kib"], s["blocks"], s["where"]] for s in sites]
+        print_markdown(
+            markdown_table(["grew KiB", "blocks", "allocated at (innermost Purser frame ← innermost frame)"], rows),
+            [
+                f"traced Python memory (allocated since {self.started_at:,} conversations, alive): "
+                + ", ".join(f"{kib:,} KiB at {n:,}" for n, kib in totals),
+                f"traced slope: {slope:,.1f} KiB per 1,000 conversations",
+            ],
+        )
+        return {"from": self.started_at, "traced_kib": totals, "traced_slope_kib_per_1000": slope, "sites": sites}
+
+
+def _where(traceback: tracemalloc.Traceback) -> str:
+    frames = list(reversed(traceback))  # innermost first (a Traceback runs from the oldest frame)
+    ours = next((f for f in frames if "/purser/" in f.filename and "/benchmarks/" not in f.filename), None)
+    inner = frames[0] if frames else None
+    parts = [f"{_short(f.filename)}:{f.lineno}" for f in (ours, inner) if f is not None]
+    return " ← ".join(dict.fromkeys(parts))
+
+
+def _short(filename: str) -> str:
+    for marker in ("/src/", "/site-packages/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return Path(filename).name
+
+
+PARTS = ("RssAnon", "RssFile", "RssShmem")
+"""What VmRSS is made of (/proc/<pid>/status): the heap and other private memory, mapped files
+(code, and any memory-mapped database), shared memory (e.g. SQLite's WAL index)."""
+
+
+def rss_parts(pid: int) -> dict[str, int]:
+    """`PARTS` in KiB, summed over `pid` and its descendants."""
+    total = dict.fromkeys(PARTS, 0)
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in total:
+                    total[name] += int(value.split()[0])
+    return total
+
+
+Samples = list[tuple[int, int]]
+"""(conversations, KiB) pairs."""
+
+
+def run(args: argparse.Namespace, tracer: Tracer | None = None) -> tuple[Samples, dict[str, Samples], Recorder, float]:
+    """Start the server, create the conversations in steps of `args.every`, sample RSS after each step
+    (and with `tracer`, start tracing at `args.trace_from` and take a snapshot at every later sample).
+    Returns the RSS samples, the same samples split into `PARTS`, the recorder and the seconds driven."""
+    samples: Samples = []
+    parts: dict[str, Samples] = {name: [] for name in PARTS}
+
+    def sample(pid: int, done: int) -> None:
+        samples.append((done, rss_kib(pid)))
+        for name, kib in rss_parts(pid).items():
+            parts[name].append((done, kib))
+
     rec = Recorder()
     elapsed = 0.0
     with populated_servers(args.backend, args.customers, label=args.backend) as (_url, (server,), ids):
         customers = Customers(ids)
-        samples.append((0, rss_kib(server.pid)))
+        sample(server.pid, 0)
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -91,9 +214,14 @@ def run(args: argparse.Namespace) -> tuple[list[tuple[int, int]], Recorder, floa
                     )
                 )
                 done += step
-                samples.append((done, rss_kib(server.pid)))
+                sample(server.pid, done)
                 progress.update(task, completed=done, rss=samples[-1][1])
-    return samples, rec, elapsed
+                if tracer is not None and done >= args.trace_from:
+                    if tracer.started_at is None:
+                        tracer.start(server.pid, done)
+                    else:
+                        tracer.snapshot(server.pid, done)
+    return samples, parts, rec, elapsed
 
 
 def plot(samples: list[tuple[int, int]], warmup: int, slope: float, path: Path, caption: str) -> None:
@@ -119,7 +247,9 @@ def plot(samples: list[tuple[int, int]], warmup: int, slope: float, path: Path, 
     console.print(f"plot: {path}", highlight=False)
 
 
-def report(args: argparse.Namespace, samples: list[tuple[int, int]], rec: Recorder, elapsed: float) -> dict[str, Any]:
+def report(
+    args: argparse.Namespace, samples: Samples, parts: dict[str, Samples], rec: Recorder, elapsed: float
+) -> dict[str, Any]:
     """Print the curve (every few samples), the slope and the verdict; return the summary."""
     slope = slope_kib_per_1000(samples, args.warmup)
     stride = max(1, len(samples) // 10)
@@ -138,6 +268,7 @@ def report(args: argparse.Namespace, samples: list[tuple[int, int]], rec: Record
         "rss_start_kib": samples[0][1],
         "rss_end_kib": samples[-1][1],
         "slope_kib_per_1000": slope,
+        "slope_parts_kib_per_1000": {name: slope_kib_per_1000(points, args.warmup) for name, points in parts.items()},
         "flat_threshold_kib_per_1000": args.flat,
     }
     lines = [
@@ -146,6 +277,11 @@ def report(args: argparse.Namespace, samples: list[tuple[int, int]], rec: Record
         f"slope after {args.warmup:,} conversations: {slope:,.1f} KiB per 1,000 conversations "
         f"(flat: < {args.flat:.0f}) {verdict(slope < args.flat)}",
     ]
+    lines.append(
+        "of which: "
+        + ", ".join(f"{name} {value:,.1f}" for name, value in summary["slope_parts_kib_per_1000"].items())
+        + " KiB per 1,000 conversations"
+    )
     lines.extend(failed_requests([summary]))
     print_markdown(table, lines)
     return summary
@@ -166,19 +302,39 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=300, help="generated customers")
     parser.add_argument("--flat", type=float, default=100.0, help="KiB per 1,000 conversations that count as flat")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
+    parser.add_argument(
+        "--trace-from",
+        type=int,
+        default=None,
+        help="trace the server's allocations from this many conversations on and list what grew",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.conversations, args.every, args.warmup, args.customers, args.concurrency = 20, 10, 10, 4, 4
     if args.customers < 1 or args.every < 1 or args.conversations < 1:
         parser.error("--customers, --every and --conversations must be at least 1")
     meta = run_header(f"Purser server memory over {args.conversations:,} conversations")
-    samples, rec, elapsed = run(args)
-    summary = report(args, samples, rec, elapsed)
+    with tempfile.TemporaryDirectory(prefix="purser-trace-") as folder:
+        tracer = None
+        if args.trace_from is not None:
+            Tracer.environment(Path(folder))
+            tracer = Tracer(Path(folder))
+        samples, parts, rec, elapsed = run(args, tracer)
+        summary = report(args, samples, parts, rec, elapsed)
+        if tracer is not None:
+            summary["traced"] = tracer.report()
     slope = summary["slope_kib_per_1000"]
     plot(samples, args.warmup, slope, args.out / "web_memory.png", f"{args.backend}, offline model, {meta['date']}")
     write_json(
         args.json,
-        {"meta": meta, "summary": summary, "samples": [{"conversations": x, "rss_kib": y} for x, y in samples]},
+        {
+            "meta": meta,
+            "summary": summary,
+            "samples": [
+                {"conversations": x, "rss_kib": y, **{name.lower(): parts[name][i][1] for name in PARTS}}
+                for i, (x, y) in enumerate(samples)
+            ],
+        },
     )
 
 

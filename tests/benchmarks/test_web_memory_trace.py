@@ -1,0 +1,45 @@
+"""`web_memory.py --trace-from`: the server traces its allocations on a signal and the report names
+what grew between its snapshots (a tiny run; nothing here is timed or checked against a figure)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def test_a_traced_run_names_the_sites_that_grew(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("PURSER_DATABASE_URL", "BENCH_TRACE_DIR")}
+    env["COLUMNS"] = "160"
+    args = ["--conversations", "30", "--every", "10", "--warmup", "10", "--customers", "4", "--concurrency", "4"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "web_memory.py"),
+            *args,
+            "--trace-from",
+            "10",
+            "--json",
+            str(out),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["errors"] == 0 and summary["conversations"] == 30
+    traced = summary["traced"]
+    assert traced["from"] == 10 and [n for n, _kib in traced["traced_kib"]] == [20, 30]
+    assert all(kib > 0 for _n, kib in traced["traced_kib"])  # the server traced what it allocated
+    assert traced["sites"] and all(" ← " in s["where"] or ":" in s["where"] for s in traced["sites"])
+    assert "traced slope" in done.stdout
