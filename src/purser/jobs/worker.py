@@ -6,6 +6,8 @@
 - `EmbeddedWorker(queue)`: the same consumer on daemon threads inside `purser serve` (the server
   owns the process's signals; `stop()` on shutdown).
 - The sweeper re-pushes jobs nobody took in time (`HueyJobQueue.sweep`), every `sweep_seconds`.
+- Both register and seed the daily `jobs.prune` chain (`purser.jobs.prune`), so the jobs table keeps
+  only 30 days of finished jobs wherever jobs run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from huey.consumer import Consumer
 
+from purser.jobs.prune import register_prune, schedule_prune
 from purser.jobs.queue import HueyJobQueue
 
 __all__ = ["EmbeddedWorker", "Sweeper", "run_worker"]
@@ -54,6 +57,15 @@ class Sweeper:
             self._stop.wait(self.interval_seconds)
 
 
+def _housekeeping(queue: HueyJobQueue) -> None:
+    """The chains every worker process keeps going (registered before the workers start)."""
+    register_prune(queue)
+    try:
+        schedule_prune(queue)
+    except Exception:  # the database is briefly away: the next start (or the chain) seeds it
+        log.exception("jobs: the prune chain was not seeded")
+
+
 class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
     """Huey's consumer without signal handlers (only the main thread may install them; the server does)."""
 
@@ -79,6 +91,7 @@ class EmbeddedWorker:
 
     def start(self) -> None:
         """Start the worker threads, Huey's scheduler and the sweeper."""
+        _housekeeping(self.queue)
         self.consumer.start()
         self.sweeper.start()
         self.started = True
@@ -100,6 +113,7 @@ def run_worker(queue: HueyJobQueue, *, workers: int = 2, sweep_seconds: int = 15
     # Huey treats the non-graceful signal as "stop now"; an operator's Ctrl-C deserves the same
     # graceful stop as SIGTERM (the handler then re-arms Ctrl-C as an immediate stop).
     consumer._signal_actions[signal.SIGINT] = (False, True)
+    _housekeeping(queue)
     sweeper = Sweeper(queue, interval_seconds=sweep_seconds)
     sweeper.start()
     try:
