@@ -132,3 +132,65 @@ def test_an_elliptical_clause_repeats_the_question_not_a_request() -> None:
     for text in ("what does the team plan cost? and business?", "how much is Business? what about Basic?"):
         intents = {r.intent for r in understand(text, names)}
         assert "change_plan" not in intents, text
+
+
+@pytest.mark.parametrize("answer", ["ok switch me then", "yes please", "sounds good, let's do it"])
+def test_taking_the_one_plan_just_priced(answer: str) -> None:
+    chat = Chat()
+    chat.say("how much is business?")
+    chat.say(answer)
+    assert chat.backend.writes() == [("change_plan", {"plan": "business-monthly"})], answer
+
+
+def test_a_bare_number_after_a_seat_quote_stays_relative_to_the_account() -> None:
+    chat = Chat(_team(5))
+    chat.say("how much would 3 more seats cost?")
+    chat.say("hmm, and 2?")
+    previews = [c for c in chat.backend.calls if c[0] == "preview_change"]
+    assert previews[-1] == ("preview_change", {"plan": None, "quantity": 7})  # 5 + 2, not 8 + 2 or 2
+    chat.say("ok 2 then")
+    assert chat.backend.writes() == [("change_seats", {"quantity": 7})]
+
+
+def test_the_other_document_of_the_invoice_just_sent() -> None:
+    chat = Chat()
+    chat.say("send me the October invoice")
+    chat.confirm(summary="Sent.")
+    chat.say("actually the receipt, not the invoice")
+    assert chat.backend.writes()[-1] == ("send_invoice", {"invoice": "in_10", "kind": "receipt"})
+
+
+@pytest.mark.parametrize(
+    ("ask", "amount", "partial"),
+    [
+        ("I'd like a partial refund of the November charge", "$5", "5.00"),
+        ("can I get part of my last payment back?", "10 dollars please", "10.00"),
+    ],
+)
+def test_a_partial_refund_asks_how_much_and_the_amount_fills_it(ask: str, amount: str, partial: str) -> None:
+    chat = Chat()
+    reply = chat.say(ask)
+    assert chat.backend.writes() == [] and "How much" in reply  # never the whole charge for "partial"
+    chat.say(amount)
+    assert chat.backend.writes() == [("refund", {"charge_id": "ch_11", "amount": partial,
+                                                  "reason": "requested_by_customer"})]  # fmt: skip
+
+
+def test_a_bare_vat_id_answers_the_question_and_corrects_the_last_one() -> None:
+    chat = Chat()
+    chat.say("please update my VAT id")
+    chat.say("DE136695976")
+    assert chat.backend.writes()[-1][1]["vat_id"] == "DE136695976"
+    refused = {"status": "refused", "summary": "That VAT id is not valid.", "reason": "invalid_vat_id"}
+    chat = Chat(Backend(outcomes={"update_billing_details": [refused]}))
+    chat.say("our VAT number is DE136695970")
+    chat.say("sorry, typo: DE136695976")
+    assert chat.backend.writes()[-1][1]["vat_id"] == "DE136695976"
+
+
+def test_an_invoice_number_that_is_not_on_the_account_is_asked_about() -> None:
+    chat = Chat()
+    reply = chat.say("please resend invoice PUR-0099")
+    assert chat.backend.writes() == [] and "PUR-0099" in reply
+    chat.say("sorry, PUR-0004")
+    assert chat.backend.writes() == [("send_invoice", {"invoice": "in_09", "kind": "invoice"})]

@@ -34,7 +34,14 @@ _NAME = re.compile(
 )
 
 
-def _vat(raw: str) -> str | None:
+def _vat(raw: str, bare: bool = False) -> str | None:
+    """The VAT id the text gives. `bare`: the text answers a question about billing details, so an id
+    without the word "VAT" counts when it is a valid EU VAT number ("DE136695976")."""
+    if bare and not re.search(r"@", raw):
+        for m in _VAT.finditer(raw.upper()):
+            candidate = m.group(1) + re.sub(r"[\s.-]", "", m.group(2))
+            if eu_vat.is_valid(candidate):
+                return candidate
     if not re.search(r"\b(?:vat|tax|tva|ust|btw|iva|mwst|moms|alv|uid|nif|cif|piva|p\.? ?iva)\b", raw, re.IGNORECASE):
         return None
     for m in _VAT.finditer(raw):
@@ -77,6 +84,6 @@ def _billing(raw: str, bare_address: bool) -> _Found:
     return (
         name,
         email_match.group(0).rstrip(".") if email_match else None,
-        _vat(raw),
+        _vat(raw, bare_address),
         tuple(address.items()) if address is not None else None,
     )

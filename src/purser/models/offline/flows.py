@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from purser.models.offline.account import Account
+from purser.models.offline.billing import extract_billing
 from purser.models.offline.classifier import DEFAULT_PLAN_NAMES
 from purser.models.offline.dialogue import Call, NeedCall, Open, StopTurn, Turn, last_write
 from purser.models.offline.handlers import (
@@ -214,9 +215,19 @@ def _message_jobs(turn: Turn) -> list[Job]:
     item = turn.open_item
     quote = _last_quote(turn) if acct is not None and not intents & set(ESCALATIONS) else None
     if quote is not None and acct is not None:
-        corrected = _correction(turn, acct, quote, jobs, norm)
+        corrected = _correction(turn, acct, quote[0], quote[1], jobs, norm)
         if corrected is not None:
             return [corrected]  # "make that 3 more instead", "actually October, not September": a new quote
+    elif acct is not None and not intents & set(ESCALATIONS):
+        done = _last_quote(turn, confirmed=True)
+        if done is not None and done[0] == Intent.UPDATE_BILLING:
+            again = _correction(turn, acct, done[0], done[1], jobs, norm)
+            if again is not None:
+                return [again]  # "sorry, DE136695976" right after the VAT id was saved: the right one
+        if done is not None and done[0] == Intent.SEND_INVOICE and done[1].get("invoice"):
+            other = _other_document(acct, done[1], jobs, norm)
+            if other is not None:
+                return [other]  # "actually the receipt, not the invoice": the same invoice, the other document
     if item is not None and not intents & set(ESCALATIONS):
         last = item.intent if item.kind == "done" else item.data.get("last_done")
         if last and _follow_up(turn, jobs, norm, item.kind == "done"):
@@ -251,6 +262,11 @@ def _message_jobs(turn: Turn) -> list[Job]:
                 return [Job(Intent.DENY, turn.message, norm)]
             options = [str(o) for o in item.data.get("options") or []]
             picked = _pick_option(acct, options, norm) if options and acct is not None else None
+            if picked is None and len(options) == 1 and (answer == "yes" or _GO_AHEAD.search(norm)):
+                picked = options[0]  # "how much is Business?" — "ok switch me then"
+            seats = _seat_fragment(acct, item, jobs, norm) if acct is not None else None
+            if seats is not None:
+                return [seats]
             if picked and not intents - {Intent.AFFIRM, Intent.THANKS, Intent.UNKNOWN, Intent.CHANGE_PLAN,
                                          Intent.PREVIEW_CHANGE, "price_question"}:  # fmt: skip
                 return [Job(Intent.CHANGE_PLAN, msg.text, norm, {"plan": picked})]  # "the yearly one then"
@@ -278,6 +294,32 @@ def _message_jobs(turn: Turn) -> list[Job]:
 
 _VAGUE_REFUND = frozenset({Intent.CHARGE_QUESTION, Intent.UNKNOWN, Intent.AFFIRM, Intent.THANKS, Intent.GREETING})
 """What the classifier may make of "then refund what was really charged" after an offered refund."""
+
+
+_GO_AHEAD = re.compile(
+    r"\b(?:switch|move|upgrade|downgrade|change|go ahead|do it|do that|let'?s do|sign me up|take it)\b"
+)
+"""Taking the one plan just priced."""
+
+
+def _seat_fragment(acct: Account, item: Open, jobs: list[Job], norm: str) -> Job | None:
+    """A bare number after a quoted seat change ("hmm, and 2?", "ok 2 then"): the same kind of change —
+    added or removed relative to the seats the account has, or a total when the quote set one."""
+    quoted = item.data.get("quantity")
+    words = " ".join(re.sub(r"[^\w\s]", " ", numbers_from_words(norm)).split())
+    bare = re.fullmatch(r"(?:\w+ ){0,4}?(\d{1,4})(?: \w+){0,3}", words)
+    seat_intents = {Intent.CHANGE_SEATS, Intent.PREVIEW_CHANGE}
+    if not quoted or bare is None or {j.intent for j in jobs} - _FRAGMENT_INTENTS - seat_intents:
+        return None
+    if parse_seats(numbers_from_words(norm)) is not None and Intent.CHANGE_SEATS in {j.intent for j in jobs}:
+        return None  # "ok, 2 more seats then" is a seat request of its own
+    current = int((acct.subscription or {}).get("quantity") or 1)
+    n = int(bare.group(1))
+    step = int(quoted) - current
+    total = n if step == 0 or re.search(r"\btotal\b|\ball together\b", norm) else current + (n if step > 0 else -n)
+    asking = "?" in norm or bool(re.search(r"\b(?:how much|what about|and for|what would|cost)\b", norm))
+    intent = Intent.PREVIEW_CHANGE if asking else Intent.CHANGE_SEATS
+    return Job(intent, norm, norm, {"quantity": total})
 
 
 _ORDINALS = (
@@ -329,6 +371,7 @@ _TOOL_INTENT = {
     "change_plan": Intent.CHANGE_PLAN,
     "change_seats": Intent.CHANGE_SEATS,
     "pause": Intent.PAUSE,
+    "update_billing_details": Intent.UPDATE_BILLING,
 }
 """Quotes a customer may correct with a fragment, by the tool that made them."""
 
@@ -339,17 +382,21 @@ _NEGATED = re.compile(
 """The reference a correction takes back ("october, not september", "2 more, not 3", "instead of Pro")."""
 
 
-def _last_quote(turn: Turn) -> str | None:
-    """The intent of the write the agent's last turn proposed, when it still awaits the customer's
-    confirmation or was declined (a correction then replaces it); None when the last turn proposed none."""
+def _last_quote(turn: Turn, confirmed: bool = False) -> tuple[str, dict[str, Any]] | None:
+    """The intent and arguments of the write the agent's last turn proposed, when it still awaits the
+    customer's confirmation or was declined (a correction then replaces it) — or, with `confirmed`, when it
+    was carried out; None when the last turn proposed none."""
     before = turn.events[: turn.start]
     prev = max((e.index for e in before if e.kind == "customer"), default=-1)
     for event in reversed(before):
         if event.index <= prev:
             return None
         rec = event.tool if event.kind == "tool" else None
-        if rec is None or rec.name not in _TOOL_INTENT or (rec.result or {}).get("status") != "needs_confirmation":
+        status = (rec.result or {}).get("status") if rec is not None else None
+        if rec is None or rec.name not in _TOOL_INTENT or status in ("succeeded", "pending_approval", None):
             continue
+        if status != "needs_confirmation":  # refused or failed ("that VAT id is not valid"): the fix replaces it
+            return _TOOL_INTENT[rec.name], dict(rec.args)
         action_id = str((rec.result or {}).get("action_id") or "")
         settled = [
             e
@@ -357,13 +404,13 @@ def _last_quote(turn: Turn) -> str | None:
             if e.kind == "confirmation"
             and action_id in (e.payload.get("action_id"), (e.payload.get("outcome") or {}).get("action_id"))
         ]
-        if settled and str(settled[-1].payload.get("decision") or "") != "no":
+        if settled and str(settled[-1].payload.get("decision") or "") != "no" and not confirmed:
             return None  # confirmed: done, not a quote to correct
-        return _TOOL_INTENT[rec.name]
+        return _TOOL_INTENT[rec.name], dict(rec.args)
     return None
 
 
-def _correction(turn: Turn, acct: Account, intent: str, jobs: list[Job], norm: str) -> Job | None:
+def _correction(turn: Turn, acct: Account, intent: str, args: dict[str, Any], jobs: list[Job], norm: str) -> Job | None:
     """The quote's request again on the values a short message gives, when that message asks nothing else.
 
     Relative values stay relative to the account ("make that 3 more" adds 3 to the seats the account has,
@@ -379,11 +426,36 @@ def _correction(turn: Turn, acct: Account, intent: str, jobs: list[Job], norm: s
         found = parse_months(text) is not None
     elif intent == Intent.CHANGE_PLAN:
         found = bool(match_plan(text, acct.plans, acct.plan))
+    elif intent == Intent.UPDATE_BILLING:  # "sorry, DE136695976": the new value, read from the original text
+        given = extract_billing(turn.message, bare_address=True)
+        if not any(v is not None for v in given.values()):
+            return None
+        return Job(intent, turn.message, norm, {"correction": True, "clarified": True})
     else:
         found = _has_hint(acct, text, raw)
+    if not found and intent == Intent.SEND_INVOICE and args.get("invoice") and _KIND_WORD.search(text):
+        # "actually the receipt, not the invoice": the same invoice, the other document
+        return Job(intent, raw, text, {"correction": True, "invoice": args["invoice"]})
     if not found:
         return None
     return Job(intent, raw, text, {"correction": True})
+
+
+def _other_document(acct: Account, args: dict[str, Any], jobs: list[Job], norm: str) -> Job | None:
+    """A request for an invoice document naming no invoice, right after one was sent: the same invoice."""
+    intents = {j.intent for j in jobs}
+    if not intents <= _FRAGMENT_INTENTS | {Intent.SEND_INVOICE} or not _KIND_WORD.search(norm):
+        return None
+    text = _NEGATED.sub(" ", norm)
+    if _has_hint(acct, text, text) or re.search(r"\b(?:latest|last|other|previous|all|every)\b", text):
+        return None
+    kind = "receipt" if re.search(r"\b(?:receipts?|proof of payment)\b", text) else "invoice"
+    if kind == str(args.get("kind") or "invoice"):
+        return None  # the same document again is a new request, handled as one
+    return Job(Intent.SEND_INVOICE, text, text, {"invoice": args["invoice"]})
+
+
+_KIND_WORD = re.compile(r"\b(?:receipts?|invoices?|bills?|proof of payment)\b")
 
 
 def _split_items(acct: Account, job: Job) -> list[Job]:

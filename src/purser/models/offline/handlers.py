@@ -128,9 +128,35 @@ def h_refund(turn: Turn, job: Job) -> None:
         if target is None:
             raise StopTurn("I can't find that charge any more. Which charge would you like refunded?")
         reason = "duplicate" if job.data.get("duplicate") else reason
+        if job.data.get("ask_amount"):  # the answer to "how much of it?": "$5", "10 dollars please"
+            partial = _part_of(acct, target, parse_amounts(numbers_from_words(job.normalized)))
+            if partial is None:
+                raise StopTurn(_how_much(acct, target), Open("clarify", "refund", dict(job.data)))
     else:
         target, partial, reason = _resolve_refund(turn, acct, job)
+        if partial is None and _PARTIAL_ASK.search(job.normalized) and reason != "duplicate":
+            # "a partial refund of the November charge": never a full refund, ask how much
+            raise StopTurn(_how_much(acct, target), Open("clarify", "refund", {"charge_id": target["id"],
+                                                                                "ask_amount": True}))  # fmt: skip
     raise NeedCall(Call("refund", {"charge_id": target["id"], "amount": partial, "reason": reason}))
+
+
+_PARTIAL_ASK = re.compile(r"\b(?:partial(?:ly)?|part of|some of|a portion of|portion|half of|a bit of)\b")
+"""A refund of part of a charge, with no amount given."""
+
+
+def _how_much(acct: Account, charge: dict[str, Any]) -> str:
+    return f"How much of the {acct.describe_charge(charge)} should I refund?"
+
+
+def _part_of(acct: Account, charge: dict[str, Any], amounts: list[Any]) -> str | None:
+    """The one amount given, as a partial refund of `charge` when it is less than what remains of it."""
+    cur = str(charge.get("currency") or acct.currency)
+    if len(amounts) != 1 or amounts[0].currency not in (None, cur):
+        return None
+    if acct.amount_matches(charge, amounts[0]):
+        return fmt_plain(amounts[0].value, cur)  # the whole charge, said as an amount
+    return fmt_plain(amounts[0].value, cur) if _below(acct, charge, amounts[0]) else None
 
 
 def _candidates(acct: Account, pool: list[dict[str, Any]], norm: str, raw: str) -> tuple[list[dict[str, Any]], str]:
@@ -375,6 +401,14 @@ def h_send_invoice(turn: Turn, job: Job) -> None:
         _say(turn, "I can't find any invoices on your account yet.")
         return
     refs = [str(job.data["invoice"])] if job.data.get("invoice") else acct.invoice_refs(job.text)
+    unknown = _unknown_number(acct, job.text) if not refs else None
+    if unknown:  # "resend invoice KAI-0099" that isn't on the account: ask, never send another one
+        listing = "\n".join(f"- {i.get('number')} from {fmt_date_short(i)}" for i in invoices[:6])
+        raise StopTurn(
+            f"I couldn't find invoice {unknown} on your account. Your latest invoices are:\n{listing}\n\n"
+            "Which one should I send?",
+            Open("clarify", "send_invoice"),
+        )
     spans = parse_dates(norm, acct.now)
     chosen: dict[str, Any] | None = None
     amounts = parse_amounts(numbers_from_words(norm))
@@ -398,6 +432,21 @@ def h_send_invoice(turn: Turn, job: Job) -> None:
         raise StopTurn("I couldn't find that invoice. Which one should I send?", Open("clarify", "send_invoice"))
     kind = "receipt" if re.search(r"\b(?:receipt|receipts|proof of payment)\b", norm) else "invoice"
     raise NeedCall(Call("send_invoice", {"invoice": chosen["id"], "kind": kind}))
+
+
+_NUMBER_LIKE = re.compile(r"(?<![\w-])(?:[A-Za-z]{1,8}-)+[A-Za-z]*\d{2,}(?:-\d+)*(?![\w-])|#\s?\d{3,}\b")
+"""Something written like an invoice number ("KAI-0099", "INV-2026-114", "#10045")."""
+
+
+def _unknown_number(acct: Account, raw: str) -> str | None:
+    """An invoice number the message names that is none of the account's invoices (nor a charge id)."""
+    known = {str(i.get(k) or "").lower() for i in acct.invoices for k in ("number", "id")}
+    known |= {str(c.get(k) or "").lower() for c in acct.charges for k in ("id", "invoice", "invoice_number")}
+    for m in _NUMBER_LIKE.finditer(raw):
+        token = m.group(0)
+        if token.lower().lstrip("# ") not in known and not re.fullmatch(r"\d{4}-\d{2}(?:-\d{2})?", token):
+            return token
+    return None
 
 
 def fmt_date_short(invoice: dict[str, Any]) -> str:

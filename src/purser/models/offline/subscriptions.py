@@ -257,6 +257,8 @@ def h_preview(turn: Turn, job: Job) -> None:
         turn.report(rec.index, text)
         return
     _need_tool(turn, "preview_change")
+    if job.data.get("quantity"):  # "and 2?" after a quote for 3 more: the total worked out by the flow
+        raise NeedCall(Call("preview_change", {"plan": None, "quantity": int(job.data["quantity"])}))
     norm = numbers_from_words(job.normalized)
     plan = None
     if match_plan(norm, acct.plans, acct.plan) or re.search(r"\b(?:upgrade|downgrade)\b", norm):
