@@ -43,8 +43,13 @@ async def test_reply_reaches_the_open_stream_transcript_and_audit(live_server: L
             message = await asyncio.wait_for(next_message(lines, "agent_events"), 10)
         body = response.json()
         assert body["role"] == "human" and body["author"] == "Sam" and body["conversation_id"] == cid
-        assert body["event"] == {"type": "message", "text": "Hi Dana, Sam from billing here.", "citations": []}
-        agent_event_adapter.validate_python(body["event"])  # the §7 shape is unchanged
+        assert body["event"] == {
+            "type": "message",
+            "text": "Hi Dana, Sam from billing here.",
+            "citations": [],
+            "author": {"name": "Sam", "initials": "S"},
+        }
+        agent_event_adapter.validate_python(body["event"])  # the §7 shape, with its optional author
         assert message["data"]["source"] == "human"
         assert message["data"]["events"] == [body["event"]]
         assert int(message["id"]) == body["seq"]

@@ -171,11 +171,11 @@ def test_teammate_reply_after_handoff_reaches_the_open_widget(browser: object, l
     admin.wait_for_selector("#flash >> text=Reply sent")
     admin.wait_for_selector("#conv-detail .turn >> text=Sam from billing")
 
-    # The customer's open widget shows it at once (EventSource), labelled as from a teammate.
+    # The customer's open widget shows it at once (EventSource), under the teammate's name and initials.
     reply = customer.locator(".pw-teammate", has_text="Sam from billing")
     reply.wait_for()
-    assert "Teammate" in reply.inner_text()
-    assert reply.locator(".pw-avatar").inner_text() == "T"  # the author is not in §7's message: "Teammate"
+    assert reply.locator(".pw-author .pw-label").inner_text() == "admin"
+    assert reply.locator(".pw-avatar").inner_text() == "A"
     shot(customer, "11-teammate-reply-live")
     # The customer answers; the teammate sees it in the same conversation.
     send(customer, "Thanks Sam, it is the March invoice")
