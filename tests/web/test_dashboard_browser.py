@@ -99,6 +99,10 @@ def test_the_inbox_lists_a_guard_escalation_and_a_teammate_works_it(
     assert "dana@example.com" in panel and "Basic" in panel and "$10.00" in panel
     assert re.search(r"[A-Z][a-z]+ \d{1,2}, 2026|\d{1,2} [A-Z][a-z]+ 2026", panel)  # a date in words, not ISO
     assert "T00:00" not in panel
+    usage = page.locator("#conv-detail section", has_text="Usage and cost")
+    assert usage.locator("td").first.inner_text() == "offline" and usage.locator("pre").count() == 0  # a table
+    audit = page.locator("#conv-detail section", has_text="Audit records").inner_text()
+    assert "lookup_account" not in audit and "The guard: refund escalated (disputed)." in audit
 
     page.get_by_role("button", name="Claim").click()
     page.wait_for_selector("#work-status >> text=Assigned to admin")

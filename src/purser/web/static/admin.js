@@ -142,7 +142,7 @@
     items.forEach(function (a) {
       var card = el("article", null, "card", { "data-approval-id": a.id, "aria-labelledby": "apr-" + a.id });
       append(card, [
-        el("h3", (a.action || "action") + (a.amount ? " · " + money(a.amount, a.currency) : ""), null, { id: "apr-" + a.id }),
+        el("h3", (words(a.action) || "action") + (a.amount ? " · " + money(a.amount, a.currency) : ""), null, { id: "apr-" + a.id }),
         append(el("p"), [status(a.status), document.createTextNode(" " + (a.summary || ""))]),
         el("p", "Customer " + a.customer_id + " · conversation " + a.conversation_id + " · why: " + (words(a.reason) || "—") + " · " + when(a.created_at), "hint"),
       ]);
@@ -244,8 +244,19 @@
       var au = el("section", null, "card"); au.appendChild(el("h3", "Audit records"));
       au.appendChild(table(["#", "When (wall clock)", "What happened"], (c.audit || []).map(function (r) { return [String(r.seq), when(r.at), desk.auditEntry(r)]; })));
       box.appendChild(au);
-      if (c.usage) { var us = el("section", null, "card"); append(us, [el("h3", "Usage and cost"), pre(c.usage)]); box.appendChild(us); }
+      if (c.usage) { var us = el("section", null, "card"); append(us, [el("h3", "Usage and cost"), usageTable(c.usage)]); box.appendChild(us); }
     }).catch(function (e) { box.textContent = "Could not load: " + e.message; });
+  }
+  /* A conversation's model usage: one row per model and the total (the JSON stays available in the API). */
+  function usageTable(u) {
+    var per = u.per_model || {};
+    var rows = Object.keys(per).map(function (k) {
+      var m = per[k];
+      return [m.model || k, String(m.requests), String(m.input_tokens), String(m.output_tokens), m.priced === false ? "not priced" : usd(m.cost_usd)];
+    });
+    if (rows.length !== 1) rows.push(["Total", String(u.requests), String(u.input_tokens), String(u.output_tokens), usd(u.cost_usd)]);
+    var t = table(["Model", "Requests", "Input tokens", "Output tokens", "Cost USD"], rows, [0]);
+    return append(el("div"), [t, el("p", (u.turns === undefined ? "" : u.turns + (u.turns === 1 ? " turn · " : " turns · ")) + "cost in USD at the configured prices.", "hint")]);
   }
   /* A teammate answers the customer in a handed-off conversation (it reaches the open widget live),
    * or hands the conversation back to the agent. */

@@ -173,7 +173,10 @@ window.PurserInbox = function (kit) {
   var SENTENCES = {
     proposal: function (who, d) { return who + " proposed " + words(d.action) + "."; },
     guard_decision: function (who, d) { return "The guard: " + words(d.action) + " " + words(d.status) + (d.reason ? " (" + words(d.reason) + ")" : "") + "."; },
-    result: function (who, d) { return words(d.action) + " " + words(d.status) + (d.summary ? ": " + d.summary : "."); },
+    result: function (who, d) {
+      var said = d.summary && d.summary !== d.action + " done." ? d.summary : ""; // a read's "lookup_account done." says nothing more
+      return words(d.action) + " " + words(d.status) + (said ? ": " + said : ".");
+    },
     confirmation: function (who, d) { return who + (d.decision === "yes" ? " confirmed." : " declined."); },
     approval_requested: function (who, d) { return "Approval requested for " + words(d.action) + quoteMoney(d) + " (" + reason(d.reason).toLowerCase() + ")."; },
     approval_signature: function (who) { return who + " signed a two-person approval."; },
