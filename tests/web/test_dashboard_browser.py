@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,10 @@ import pytest
 from tests.web.conftest import ADMIN, ADMIN_TOKEN, LiveServer
 from tests.web.test_browser import TIMEOUT, browser, shot  # noqa: F401 - the module's Chromium fixture
 from tests.web.test_browser_layout import SPLIT
+
+from purser.app import Container, build_dunning
+from purser.dunning.clock import advance
+from purser.processors.sandbox import SandboxProcessor
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -62,6 +67,25 @@ def busy(live_server: LiveServer) -> Iterator[dict[str, str]]:
         ana = _start(client, "cus_ana")
         _event(client, ana, {"type": "message", "text": "What plan am I on?"})
         yield {"dana": dana, "lena": lena, "ana": ana}
+
+
+@pytest.fixture
+def full(busy: dict[str, str], container: Container, live_server: LiveServer) -> dict[str, str]:
+    """`busy`, plus data in every tab's tables and charts: a refund carried out today (Metrics) and an
+    open dunning case (the demo's declining card, three days on the sandbox's clock)."""
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        ana = _start(client, "cus_ana")
+        _event(client, ana, {"type": "message", "text": "I was charged twice this month"})
+        events = _event(client, ana, {"type": "message", "text": "yes please refund the duplicate"})
+        action = next(e for e in events if e["type"] == "confirmation_request")["action_id"]
+        events = _event(client, ana, {"type": "confirm", "action_id": action, "decision": "yes"})
+        assert any(e["type"] == "action_result" and e["status"] == "succeeded" for e in events), events
+    sandbox = container.processor
+    assert isinstance(sandbox, SandboxProcessor)
+    dunning = build_dunning(container.settings, container.db, sandbox)
+    advance(sandbox, dunning, sandbox.now() + timedelta(days=3))
+    assert len(dunning.repo.cases()) == 1
+    return busy
 
 
 def signed_in(chromium: Any, server: LiveServer, width: int) -> Any:
@@ -197,7 +221,8 @@ def test_both_clocks_are_named(chromium: Any, live_server: LiveServer, busy: dic
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_no_tab_scrolls_sideways(chromium: Any, live_server: LiveServer, busy: dict[str, str], width: int) -> None:
+def test_no_tab_scrolls_sideways(chromium: Any, live_server: LiveServer, full: dict[str, str], width: int) -> None:
+    busy = full
     with httpx.Client(base_url=live_server.url, headers=ADMIN, timeout=30) as admin:
         note = "A long private note without spaces: " + "x" * 300
         assert admin.post(f"/api/admin/conversations/{busy['dana']}/notes", json={"text": note}).status_code == 200
