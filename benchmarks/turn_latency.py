@@ -9,8 +9,10 @@ In-process: every scenario of the shared gym examples and of the public suite ru
 gym's own warm-up) in this process, sequentially, through `purser.gym.runner.run_scenario`, with
 `Runtime.handle` and `Runtime.decide_approval` wrapped to time each customer turn: wall time
 (`time.perf_counter`) and CPU time of the whole process (`time.process_time`, which includes the
-runtime's event-loop thread). Prints median/p90/p99 per turn and per scenario (one trial, world
-building, judging and violation checks included).
+runtime's event-loop thread). Prints median/p90/p99 per turn, apart for a conversation's first turn
+(cold: a fresh world, nothing of the conversation cached) and the later ones (answers to
+confirmations, follow-ups, approvals), and per scenario (one trial, world building, judging and
+violation checks included).
 
 Then `purser eval PATH --json FILE` runs as a subprocess for each path (its own process pool):
 its `summary.seconds`, the subprocess's wall time and the CPU time of it and its workers.
@@ -76,11 +78,14 @@ def cpu_line(name: str, cpu: list[float]) -> str:
 
 
 class TurnTimer:
-    """Wraps `Runtime.handle` / `decide_approval` to record (wall, cpu) per call."""
+    """Wraps `Runtime.handle` / `decide_approval` to record (wall, cpu) per call, and which calls were
+    a conversation's first turn (a cold conversation: nothing of it cached in the process yet)."""
 
     def __init__(self) -> None:
         self.wall: list[float] = []
         self.cpu: list[float] = []
+        self.first: list[bool] = []
+        self._seen: set[str] = set()
 
     def install(self) -> None:
         """Patch the runtime's sync entry points."""
@@ -92,12 +97,16 @@ class TurnTimer:
 
     def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
+            key = str(args[1]) if fn.__name__ == "handle" and len(args) > 1 else None
             w0, c0 = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 self.cpu.append(time.process_time() - c0)
                 self.wall.append(time.perf_counter() - w0)
+                self.first.append(key is not None and key not in self._seen)
+                if key is not None:
+                    self._seen.add(key)
 
         return timed
 
@@ -145,6 +154,11 @@ def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
             f"{'' if not failed else f', NOT PASSED: {sorted(set(failed))}'}"
         )
         print(line("  per customer turn", timer.wall[turns_before:], timer.cpu[turns_before:]))
+        turns = range(turns_before, len(timer.wall))
+        for label, first in (("  first of a conversation", True), ("  later turns", False)):
+            picked = [i for i in turns if timer.first[i] is first]
+            if picked:
+                print(line(label, [timer.wall[i] for i in picked], [timer.cpu[i] for i in picked]))
         print(line("  per scenario (trial)", sc_wall, sc_cpu))
     if profilers and profile:
         dump_profile(profilers, profile)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from purser.actions import ledger
+from purser.actions import ledger, lookup_account
 from purser.actions.base import ActionSpec, Refusal
 from purser.actions.catalog import CATALOG
 from purser.actions.execution import Execution
@@ -79,6 +79,7 @@ class Gateway(Execution):
         self.audit = audit
         self.approval_rules: ApprovalRules | None = None
         """Approver limits and two-person approval (`purser.actions.approvals`); set by the bootstrap."""
+        self._account_view: tuple[AccountSnapshot, dict[str, Any]] | None = None
 
     # -- catalog --------------------------------------------------------------------------------
     def tools(self) -> list[ActionSpec]:
@@ -157,7 +158,7 @@ class Gateway(Execution):
                 snapshot = self.processor.snapshot(scope.customer_id)
             ctx = self._context(snapshot, known)
             if spec.run is not None:
-                result = spec.run(ctx, args)
+                result = self.account_view(snapshot) if spec.run is lookup_account.run else spec.run(ctx, args)
                 return self._finish(action_id, action, "succeeded", f"{action} done.", result=result, batch=batch)
             assert spec.prepare is not None
             if spec.name == "refund":
@@ -199,11 +200,30 @@ class Gateway(Execution):
             batch=batch,
         )
 
+    def account_view(self, snapshot: AccountSnapshot) -> dict[str, Any]:
+        """`lookup_account`'s JSON of `snapshot` (the account in a turn's context), kept for the last
+        snapshot asked about: a turn's context and its `lookup_account` call on the same snapshot
+        share one serialization. A snapshot never changes, so neither does its JSON; the dict is
+        shared, and nobody writes to it."""
+        last = self._account_view
+        if last is not None and last[0] is snapshot:
+            return last[1]
+        view = lookup_account.account_json(snapshot)
+        self._account_view = (snapshot, view)  # one assignment: another thread sees the old or the new pair
+        return view
+
     # -- confirm --------------------------------------------------------------------------------
-    def confirm(self, scope: Scope, action_id: str, decision: Literal["yes", "no"]) -> Outcome:
+    def confirm(
+        self, scope: Scope, action_id: str, decision: Literal["yes", "no"], *, row: Action | None = None
+    ) -> Outcome:
         """The customer's structured answer. yes: re-quote (must match), guard again, then execute or
-        raise an approval request; no: declined. Someone else's, unknown or already-answered: refused."""
-        row = self._row(action_id)
+        raise an approval request; no: declined. Someone else's, unknown or already-answered: refused.
+
+        `row`: the action as the caller read it in this turn (read here when absent). Its status is
+        checked again by the write that records the answer (a compare-and-set), so an answer that
+        raced another one is refused as already answered."""
+        if row is None or row.id != action_id:
+            row = self._row(action_id)
         audit: dict[str, Any] = {
             "actor": f"customer:{scope.customer_id}",
             "conversation_id": scope.conversation_id,
@@ -364,11 +384,16 @@ class Gateway(Execution):
             if not uow.actions.update(row.id, changes, expect_status=row.status, expect_updated_at=row.updated_at):
                 return None
             self.audit.append(
-                "recovery_claim",
+                "execution",
                 actor="system:recovery",
                 conversation_id=row.conversation_id,
                 action_id=row.id,
-                data={"action": row.action, "idempotency_key": row.idempotency_key, "stale_since": row.updated_at},
+                data={
+                    "action": row.action,
+                    "status": "recovering",
+                    "idempotency_key": row.idempotency_key,
+                    "stale_since": row.updated_at,
+                },
                 uow=uow,
             )
         return changes.applied_to(row)

@@ -263,12 +263,26 @@ class Runtime(TurnAssembly):
         started: float | None = None,
     ) -> list[AgentEvent]:
         async with self._lock(conversation_id):
-            load, history = self._load(conversation_id)
+            if isinstance(event, CustomerMessage):
+                # Nothing writes the conversation's actions before this turn's proposals: they are
+                # read with the conversation, in the turn's one read.
+                try:
+                    load, history, actions = self.store.load_with_actions(conversation_id)
+                except ConversationNotFound as exc:
+                    raise UnknownConversation(str(exc)) from None
+            else:
+                # The answered action is read with the conversation (the gateway's write re-checks it).
+                try:
+                    load, history, answered = self.store.load_with_action(conversation_id, event.action_id)
+                except ConversationNotFound as exc:
+                    raise UnknownConversation(str(exc)) from None
+                actions = None
             record = load.record
             if check is not None:
                 check(record)
             turn = TurnInput(load, history, [("customer", event.model_dump(mode="json"))], started, event.type)
             if isinstance(event, CustomerMessage):
+                turn.actions = actions
                 return await self._turn(turn, event.text, query=event.text, pre=[])
             conf = load.confirmation(event.action_id)
             if conf is None:
@@ -276,7 +290,7 @@ class Runtime(TurnAssembly):
             if conf.status != "pending":
                 raise RuntimeInputError(f"confirmation {event.action_id!r} was already answered ({conf.status})")
             scope = Scope(conversation_id, CustomerId(record.customer_id), record.channel, "customer")
-            outcome = self.gateway.confirm(scope, event.action_id, event.decision)
+            outcome = self.gateway.confirm(scope, event.action_id, event.decision, row=answered)
             turn.answered.append((event.action_id, event.decision))
             payload = {
                 "action_id": event.action_id,

@@ -12,16 +12,17 @@ counter, so a turn decodes only the messages it has not seen.
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pydantic
 from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter
 
 from purser.models.cost import Usage, summarize
+from purser.ports.actions import Action
 from purser.ports.audit import AuditDraft, utc_now_iso
 from purser.ports.conversations import (
     ConversationBusy,
@@ -61,12 +62,16 @@ def utc_iso() -> str:
     return utc_now_iso()
 
 
+_MESSAGE = pydantic.TypeAdapter(
+    ModelMessage, config=pydantic.ConfigDict(defer_build=True, ser_json_bytes="base64", val_json_bytes="base64")
+)
+# One message with `ModelMessagesTypeAdapter`'s settings: its JSON is an item of that adapter's list.
+
+
 def encode_messages(messages: Sequence[ModelMessage]) -> tuple[str, ...]:
-    """pydantic-ai messages as stored: one compact JSON text per message."""
-    if not messages:
-        return ()
-    data = ModelMessagesTypeAdapter.dump_python(list(messages), mode="json")
-    return tuple(json.dumps(item, separators=(",", ":")) for item in data)
+    """pydantic-ai messages as stored: one compact JSON text per message (what
+    `ModelMessagesTypeAdapter` writes for each item, straight from pydantic's serializer)."""
+    return tuple(_MESSAGE.dump_json(m).decode() for m in messages)
 
 
 def decode_messages(items: Sequence[str]) -> list[ModelMessage]:
@@ -120,12 +125,60 @@ class ConversationStore:
             load: TurnLoad | None = uow.conversations.load_turn(conversation_id, after_seq=after)
         if load is None:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
+        return load, self._history_of(conversation_id, load, cached, after)
+
+    def _history_of(
+        self,
+        conversation_id: str,
+        load: TurnLoad,
+        cached: tuple[int, tuple[ModelMessage, ...]] | None,
+        after: int,
+    ) -> list[ModelMessage]:
+        # The cached history grown by what the read returned (all of it when the cache was stale).
         if cached is not None and load.after_seq == after and after > 0:
             history = [*cached[1], *decode_messages(load.messages)]
         else:
             history = decode_messages(load.messages)
         self._remember(conversation_id, load.record.message_seq, history)
-        return load, history
+        return history
+
+    def load_with_actions(self, conversation_id: str) -> tuple[TurnLoad, list[ModelMessage], list[Action] | None]:
+        """`load`, and in the same read the conversation's gateway actions (for a turn whose batch
+        starts from them: `TurnBatch.stored`); None when the store's units of work have no actions."""
+        found: list[list[Action] | None] = [None]
+
+        def actions(repo: Any) -> None:
+            found[0] = repo.of_conversation(conversation_id)
+
+        load, history = self._load(conversation_id, actions)
+        return load, history, found[0]
+
+    def load_with_action(
+        self, conversation_id: str, action_id: str
+    ) -> tuple[TurnLoad, list[ModelMessage], Action | None]:
+        """`load`, and in the same read one gateway action (the one a confirmation answers):
+        `(load, history, action)`, the action None when unknown or when the store's units of work
+        have no actions (`Gateway.confirm` then reads it itself)."""
+        found: list[Action | None] = [None]
+
+        def action(repo: Any) -> None:
+            found[0] = repo.get(action_id)
+
+        load, history = self._load(conversation_id, action)
+        return load, history, found[0]
+
+    def _load(self, conversation_id: str, also: Callable[[Any], None]) -> tuple[TurnLoad, list[ModelMessage]]:
+        # `load`, calling `also(actions repository)` in the same read transaction.
+        cached = self._cached(conversation_id)
+        after = cached[0] if cached else 0
+        with self.units.read() as uow:
+            load: TurnLoad | None = uow.conversations.load_turn(conversation_id, after_seq=after)
+            repo = getattr(uow, "actions", None)
+            if load is not None and repo is not None:
+                also(repo)
+        if load is None:
+            raise ConversationNotFound(f"no conversation {conversation_id!r}")
+        return load, self._history_of(conversation_id, load, cached, after)
 
     def messages(self, conversation_id: str) -> list[ModelMessage]:
         """The model-facing history, oldest first."""

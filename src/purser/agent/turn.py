@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_ai.messages import ModelMessage, ModelResponse
 
-from purser.actions.lookup_account import account_json
 from purser.actions.outcome import Outcome, Scope
 from purser.agent.context import build_context
 from purser.agent.events import AgentEvent, AgentMessage
@@ -40,6 +39,7 @@ from purser.models.cost import decimal_str, price_tokens
 from purser.models.offline import OfflineModel
 from purser.models.routing import RoutingSignals, amounts_in_text, choose_tier, confidence_from_reply, largest
 from purser.policy.escalation import detect_triggers
+from purser.ports.actions import Action
 from purser.ports.audit import AuditDraft
 from purser.ports.conversations import (
     ConversationRecord,
@@ -107,6 +107,8 @@ class TurnAssembly:
         usage: tuple[UsageRow, ...] = ()
         new_confirmations: list[PendingConfirmation] = []
         batch = TurnBatch()  # the gateway's writes of this turn, committed with it
+        if turn.actions is not None:
+            batch.stored[record.id] = turn.actions  # read with the conversation: no read per proposal
         if record.handed_off:
             message = AgentMessage(text=HANDED_OFF_TEXT)
         else:
@@ -265,7 +267,7 @@ class TurnAssembly:
             snapshot = self.processor.snapshot(CustomerId(customer_id))
         except ProcessorError:
             return None, None
-        return snapshot, account_json(snapshot)
+        return snapshot, self.gateway.account_view(snapshot)  # shared with the turn's lookup_account call
 
     def _triggers(self, text: str | None) -> list[str]:
         if not text or not self.enforce_triggers:
@@ -324,7 +326,7 @@ class TurnAssembly:
 class TurnInput:
     """What a turn carries from its read to its write."""
 
-    __slots__ = ("answered", "events", "history", "kind", "load", "started")
+    __slots__ = ("actions", "answered", "events", "history", "kind", "load", "started")
 
     def __init__(
         self,
@@ -340,6 +342,8 @@ class TurnInput:
         self.answered: list[tuple[str, str]] = []
         self.started = started
         self.kind = kind
+        self.actions: list[Action] | None = None
+        """The conversation's gateway actions, when the turn's read returned them."""
 
 
 @functools.lru_cache(maxsize=1024)

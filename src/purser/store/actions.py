@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from purser.money import Money
@@ -23,6 +23,7 @@ from purser.ports.actions import (
     Conflict,
     LedgerEntry,
 )
+from purser.store.direct import Direct
 from purser.store.gateway_tables import gw_actions, gw_approvals, gw_confirmations, gw_ledger
 
 LIVE = ("reserved", "executed")
@@ -35,6 +36,9 @@ _A = gw_actions.c
 _ACTION_SELECT = select(*[_A[n] for n in _ACTION_COLUMNS])  # in the entity's field order
 _GET_ACTION = _ACTION_SELECT.where(_A.id == bindparam("id"))
 _OF_CONVERSATION = _ACTION_SELECT.where(_A.conversation_id == bindparam("cid")).order_by(_A.created_at)
+# A turn's proposals and a confirmation's execution run these: on the DBAPI cursor (`direct.py`).
+_DIRECT_GET_ACTION = Direct(_GET_ACTION)
+_DIRECT_OF_CONVERSATION = Direct(_OF_CONVERSATION)
 _IDENTICAL = (
     _A.conversation_id == bindparam("cid"),
     _A.action == bindparam("action"),
@@ -52,6 +56,16 @@ _UPDATE_ACTION_CAS = update(gw_actions).where(
     _A.id == bindparam("_id"), _A.status == bindparam("_expect"), _A.updated_at == bindparam("_expect_at")
 )
 _INSERT_CONFIRMATION = insert(gw_confirmations)
+_DIRECT_INSERT_ACTION = Direct(_INSERT_ACTION, _ACTION_COLUMNS)
+_DIRECT_INSERT_CONFIRMATION = Direct(_INSERT_CONFIRMATION, [f.name for f in fields(Confirmation)])
+_UPDATES = {None: _UPDATE_ACTION, False: _UPDATE_ACTION_IF, True: _UPDATE_ACTION_CAS}
+
+
+@functools.cache
+def _direct_update(columns: tuple[str, ...], condition: bool | None) -> Direct:
+    # One statement per set of changed columns and condition (a handful exist), compiled on first use.
+    return Direct(_UPDATES[condition], columns)
+
 
 _P = gw_approvals.c
 _APPROVAL_SELECT = select(*[_P[n] for n in _APPROVAL_COLUMNS]).order_by(_P.created_at, _P.id)
@@ -69,9 +83,12 @@ _DECIDE_APPROVAL = (
 )
 
 _L = gw_ledger.c
-_LIVE_FOR_CUSTOMER = select(gw_ledger).where(_L.customer_id == bindparam("customer_id"), _L.state.in_(LIVE))
-_LIVE_ON_DAY = select(_L.amount_minor, _L.currency).where(_L.day == bindparam("day"), _L.state.in_(LIVE))
 _INSERT_LEDGER = insert(gw_ledger)
+# Every refund's quote reads these two. The live states as plain comparisons: an IN list is an
+# "expanding" parameter SQLAlchemy renders per execution, which `Direct` does not do.
+_LIVE_STATE = or_(*(_L.state == state for state in LIVE))
+_DIRECT_LIVE_FOR_CUSTOMER = Direct(select(gw_ledger).where(_L.customer_id == bindparam("customer_id"), _LIVE_STATE))
+_DIRECT_LIVE_ON_DAY = Direct(select(_L.amount_minor, _L.currency).where(_L.day == bindparam("day"), _LIVE_STATE))
 _SETTLE = update(gw_ledger).where(_L.action_id == bindparam("_id"), _L.state == "reserved")
 
 
@@ -102,12 +119,12 @@ class SqlActionRepository:
 
     def get(self, action_id: str) -> Action | None:
         """One action."""
-        row = self.conn.execute(_GET_ACTION, {"id": action_id}).first()
+        row = _DIRECT_GET_ACTION.first(self.conn, {"id": action_id})
         return _action(row) if row is not None else None
 
     def of_conversation(self, conversation_id: str) -> list[Action]:
         """A conversation's actions, oldest first."""
-        return [_action(r) for r in self.conn.execute(_OF_CONVERSATION, {"cid": conversation_id})]
+        return [_action(r) for r in _DIRECT_OF_CONVERSATION.rows(self.conn, {"cid": conversation_id})]
 
     def open_identical(self, conversation_id: str, action: str, arguments: str) -> Action | None:
         """An identical action still waiting for the customer's answer."""
@@ -131,7 +148,7 @@ class SqlActionRepository:
             return
         rows = [{n: getattr(a, n) for n in _ACTION_COLUMNS} for a in actions]
         try:
-            self.conn.execute(_INSERT_ACTION, rows)
+            _DIRECT_INSERT_ACTION.many(self.conn, rows)
         except IntegrityError as exc:
             raise Conflict(f"action {actions[0].id} (or one of {len(actions)}) exists already") from exc
 
@@ -146,22 +163,24 @@ class SqlActionRepository:
         """Apply `changes`, only while the status is `expect_status` (and `updated_at` is
         `expect_updated_at`) when given. One statement: PostgreSQL re-checks the condition on the
         row a concurrent writer committed, SQLite serializes writers, so it is a compare-and-set."""
-        params: dict[str, Any] = {"_id": action_id, **changes.values()}
+        values = changes.values()
+        params: dict[str, Any] = {"_id": action_id, **values}
+        condition: bool | None = None
         if expect_status is None:
             if expect_updated_at is not None:
                 raise ValueError("expect_updated_at needs expect_status")
-            return self.conn.execute(_UPDATE_ACTION, params).rowcount == 1
-        params["_expect"] = expect_status
-        if expect_updated_at is None:
-            return self.conn.execute(_UPDATE_ACTION_IF, params).rowcount == 1
-        params["_expect_at"] = expect_updated_at
-        return self.conn.execute(_UPDATE_ACTION_CAS, params).rowcount == 1
+        else:
+            params["_expect"] = expect_status
+            condition = expect_updated_at is not None
+            if condition:
+                params["_expect_at"] = expect_updated_at
+        return _direct_update(tuple(values), condition).execute(self.conn, params) == 1
 
     def add_confirmation(self, confirmation: Confirmation) -> None:
         """Record the answer; `Conflict` when the action was answered already."""
         values = {f.name: getattr(confirmation, f.name) for f in fields(Confirmation)}
         try:
-            self.conn.execute(_INSERT_CONFIRMATION, values)
+            _DIRECT_INSERT_CONFIRMATION.execute(self.conn, values)
         except IntegrityError as exc:
             raise Conflict(f"action {confirmation.action_id} was answered already") from exc
 
@@ -208,26 +227,26 @@ class SqlLedgerRepository:
         """The customer's reserved and executed entries."""
         return [
             LedgerEntry(
-                action_id=r.action_id,
-                conversation_id=r.conversation_id,
-                customer_id=r.customer_id,
-                charge_id=r.charge_id,
-                amount=Money(int(r.amount_minor), r.currency),
-                day=r.day,
-                created=str(r.created),
-                state=r.state,
-                counts=bool(r.counts),
-                approved=bool(r.approved),
-                refund_id=r.refund_id,
-                idempotency_key=r.idempotency_key,
-                updated_at=r.updated_at,
+                action_id=m["action_id"],
+                conversation_id=m["conversation_id"],
+                customer_id=m["customer_id"],
+                charge_id=m["charge_id"],
+                amount=Money(int(m["amount_minor"]), m["currency"]),
+                day=m["day"],
+                created=str(m["created"]),
+                state=m["state"],
+                counts=bool(m["counts"]),
+                approved=bool(m["approved"]),
+                refund_id=m["refund_id"],
+                idempotency_key=m["idempotency_key"],
+                updated_at=m["updated_at"],
             )
-            for r in self.conn.execute(_LIVE_FOR_CUSTOMER, {"customer_id": customer_id})
+            for m in _DIRECT_LIVE_FOR_CUSTOMER.mappings(self.conn, {"customer_id": customer_id})
         ]
 
     def live_on_day(self, day: str) -> list[Money]:
         """Amounts of every live entry of the day."""
-        return [Money(int(r.amount_minor), r.currency) for r in self.conn.execute(_LIVE_ON_DAY, {"day": day})]
+        return [Money(int(minor), currency) for minor, currency in _DIRECT_LIVE_ON_DAY.rows(self.conn, {"day": day})]
 
     def reserve(self, entry: LedgerEntry) -> None:
         """Insert a `reserved` entry."""

@@ -28,12 +28,18 @@ from purser.ports.audit import (
     utc_now_iso,
 )
 from purser.store.db import Database
+from purser.store.direct import Direct
 from purser.store.gateway_tables import gw_audit_log, lock_rows
 
 _C = gw_audit_log.c
 _HEAD = select(_C.seq, _C.hash).order_by(_C.seq.desc()).limit(1)
 _ALL = select(gw_audit_log).order_by(_C.seq)
 _INSERT = insert(gw_audit_log)
+# Every turn that proposes appends: the head's read and the insert run on the DBAPI cursor (`direct.py`).
+_DIRECT_HEAD = Direct(_HEAD)
+_DIRECT_INSERT = Direct(
+    _INSERT, ("seq", "at", "kind", "actor", "conversation_id", "action_id", "data", "prev_hash", "hash", "scheme")
+)
 
 
 @functools.cache
@@ -81,8 +87,8 @@ class SqlAuditRepository:
 
     def head(self) -> ChainHead:
         """The chain's last record (`EMPTY_HEAD` when empty)."""
-        last = self.conn.execute(_HEAD).first()
-        return EMPTY_HEAD if last is None else ChainHead(int(last.seq), str(last.hash))
+        last = _DIRECT_HEAD.first(self.conn)
+        return EMPTY_HEAD if last is None else ChainHead(int(last[0]), str(last[1]))
 
     def append(self, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
         """Append `drafts` in order under the chain's lock; returns the sealed records."""
@@ -95,8 +101,8 @@ class SqlAuditRepository:
             record = seal(item, head, self.key)
             sealed.append(record)
             head = ChainHead(record.seq, record.hash)
-        self.conn.execute(
-            _INSERT,
+        _DIRECT_INSERT.many(
+            self.conn,
             [
                 {
                     "seq": r.seq,

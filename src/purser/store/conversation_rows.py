@@ -13,6 +13,7 @@ from sqlalchemy import Integer, bindparam, insert, select, update
 
 from purser.ports.conversations import ConversationRecord, PendingConfirmation
 from purser.store.agent_tables import ag_confirmations, ag_conversations, ag_events, ag_messages, ag_usage
+from purser.store.direct import Direct
 from purser.store.web_tables import web_turns
 
 __all__ = [
@@ -21,6 +22,15 @@ __all__ = [
     "CONFIRMATIONS",
     "CONVERSATION",
     "CONVERSATION_WITH_CONFIRMATIONS",
+    "DIRECT_ANSWER_CONFIRMATION",
+    "DIRECT_CONVERSATION_WITH_CONFIRMATIONS",
+    "DIRECT_INSERT_CONFIRMATIONS",
+    "DIRECT_INSERT_EVENTS",
+    "DIRECT_INSERT_LATENCY",
+    "DIRECT_INSERT_MESSAGES",
+    "DIRECT_INSERT_USAGE",
+    "DIRECT_MESSAGES",
+    "DIRECT_UPDATE_CONVERSATION",
     "EVENTS",
     "INSERT_CONFIRMATIONS",
     "INSERT_CONVERSATION",
@@ -107,6 +117,35 @@ ANSWER_CONFIRMATION = (
 )
 INSERT_USAGE = insert(ag_usage)
 INSERT_LATENCY = insert(web_turns)
+
+# The turn's own statements (its one read and its one write) run on the DBAPI cursor (`direct.py`).
+DIRECT_CONVERSATION_WITH_CONFIRMATIONS = Direct(CONVERSATION_WITH_CONFIRMATIONS)
+DIRECT_MESSAGES = Direct(MESSAGES)
+DIRECT_UPDATE_CONVERSATION = Direct(UPDATE_CONVERSATION)
+DIRECT_INSERT_MESSAGES = Direct(INSERT_MESSAGES, ("conversation_id", "seq", "turn", "data", "created_at"))
+DIRECT_INSERT_EVENTS = Direct(INSERT_EVENTS, ("conversation_id", "seq", "turn", "role", "type", "data", "created_at"))
+DIRECT_INSERT_CONFIRMATIONS = Direct(
+    INSERT_CONFIRMATIONS,
+    ("action_id", "conversation_id", "action", "summary", "quote", "status", "created_at", "decided_at"),
+)
+DIRECT_ANSWER_CONFIRMATION = Direct(ANSWER_CONFIRMATION)
+DIRECT_INSERT_USAGE = Direct(
+    INSERT_USAGE,
+    (
+        "conversation_id",
+        "turn",
+        "model",
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "priced",
+        "created_at",
+    ),
+)
+DIRECT_INSERT_LATENCY = Direct(
+    INSERT_LATENCY, ("conversation_id", "kind", "status", "latency_ms", "events", "created_at")
+)
 
 
 def new_conversation_id() -> str:

@@ -25,21 +25,22 @@ from purser.ports.conversations import (
     UsageRow,
 )
 from purser.store.conversation_rows import (
-    ANSWER_CONFIRMATION,
     CONFIRMATION,
     CONFIRMATIONS,
     CONVERSATION,
-    CONVERSATION_WITH_CONFIRMATIONS,
+    DIRECT_ANSWER_CONFIRMATION,
+    DIRECT_CONVERSATION_WITH_CONFIRMATIONS,
+    DIRECT_INSERT_CONFIRMATIONS,
+    DIRECT_INSERT_EVENTS,
+    DIRECT_INSERT_LATENCY,
+    DIRECT_INSERT_MESSAGES,
+    DIRECT_INSERT_USAGE,
+    DIRECT_MESSAGES,
+    DIRECT_UPDATE_CONVERSATION,
     EVENTS,
-    INSERT_CONFIRMATIONS,
     INSERT_CONVERSATION,
-    INSERT_EVENTS,
-    INSERT_LATENCY,
-    INSERT_MESSAGES,
-    INSERT_USAGE,
     MESSAGES,
     RECENT,
-    UPDATE_CONVERSATION,
     USAGE,
     USAGE_TURN,
     confirmation_of,
@@ -66,10 +67,10 @@ class SqlConversationRepository:
 
     def load_turn(self, conversation_id: str, *, after_seq: int = 0) -> TurnLoad | None:
         """The row, the model messages after `after_seq` and every confirmation; None when unknown."""
-        rows = self.conn.execute(CONVERSATION_WITH_CONFIRMATIONS, {"cid": conversation_id}).all()
+        rows = DIRECT_CONVERSATION_WITH_CONFIRMATIONS.mappings(self.conn, {"cid": conversation_id})
         if not rows:
             return None
-        record = record_of(rows[0]._mapping)
+        record = record_of(rows[0])
         confirmations = tuple(
             PendingConfirmation(
                 action_id=m["f_action_id"],
@@ -79,7 +80,7 @@ class SqlConversationRepository:
                 quote=json.loads(m["f_quote"]) if m["f_quote"] else None,
                 status=m["f_status"],
             )
-            for m in (r._mapping for r in rows)
+            for m in rows
             if m["f_action_id"] is not None
         )
         if after_seq > record.message_seq:
@@ -87,7 +88,7 @@ class SqlConversationRepository:
         messages: tuple[str, ...] = ()
         if record.message_seq > after_seq:  # only what the caller has not seen
             params = {"cid": conversation_id, "after": after_seq}
-            messages = tuple(r[0] for r in self.conn.execute(MESSAGES, params))
+            messages = tuple(r[0] for r in DIRECT_MESSAGES.rows(self.conn, params))
         return TurnLoad(record, messages, confirmations, after_seq)
 
     def confirmations(self, conversation_id: str) -> list[PendingConfirmation]:
@@ -147,8 +148,8 @@ class SqlConversationRepository:
         cid = record.id
         written = write.applied_to(record, now)
         conn = self.conn
-        result = conn.execute(
-            UPDATE_CONVERSATION,
+        matched = DIRECT_UPDATE_CONVERSATION.execute(
+            conn,
             {
                 "b_id": cid,
                 "b_version": record.version,
@@ -164,13 +165,13 @@ class SqlConversationRepository:
                 "b_last_reply": written.last_reply,
             },
         )
-        if result.rowcount != 1:
+        if matched != 1:
             raise ConversationBusy(f"conversation {cid} changed while this turn ran; nothing was saved")
         turn = write.turn
         if write.messages:
             start = record.message_seq
-            conn.execute(
-                INSERT_MESSAGES,
+            DIRECT_INSERT_MESSAGES.many(
+                conn,
                 [
                     {"conversation_id": cid, "seq": start + i + 1, "turn": turn, "data": data, "created_at": now}
                     for i, data in enumerate(write.messages)
@@ -178,8 +179,8 @@ class SqlConversationRepository:
             )
         if write.events:
             start = record.event_seq
-            conn.execute(
-                INSERT_EVENTS,
+            DIRECT_INSERT_EVENTS.many(
+                conn,
                 [
                     {
                         "conversation_id": cid,
@@ -194,8 +195,8 @@ class SqlConversationRepository:
                 ],
             )
         if write.new_confirmations:
-            conn.execute(
-                INSERT_CONFIRMATIONS,
+            DIRECT_INSERT_CONFIRMATIONS.many(
+                conn,
                 [
                     {
                         "action_id": c.action_id,
@@ -211,13 +212,13 @@ class SqlConversationRepository:
                 ],
             )
         if write.answered:
-            conn.execute(
-                ANSWER_CONFIRMATION,
+            DIRECT_ANSWER_CONFIRMATION.many(
+                conn,
                 [{"b_aid": aid, "b_status": decision, "b_at": now} for aid, decision in write.answered],
             )
         if write.usage:
-            conn.execute(
-                INSERT_USAGE,
+            DIRECT_INSERT_USAGE.many(
+                conn,
                 [
                     {
                         "conversation_id": cid,
@@ -235,8 +236,8 @@ class SqlConversationRepository:
             )
         if write.latency is not None:
             lat = write.latency
-            conn.execute(
-                INSERT_LATENCY,
+            DIRECT_INSERT_LATENCY.many(
+                conn,
                 [
                     {
                         "conversation_id": cid,
