@@ -286,6 +286,7 @@ def _message_jobs(turn: Turn) -> list[Job]:
                 return [Job(item.intent, turn.message, norm, dict(item.data))]
     if acct is not None:
         jobs = [split for job in jobs for split in _split_items(acct, job)]
+        jobs = _details_first(acct, jobs, turn.message)
     others = tuple(j.intent for j in jobs)
     for job in jobs:
         job.data.setdefault("other_intents", others)
@@ -456,6 +457,32 @@ def _other_document(acct: Account, args: dict[str, Any], jobs: list[Job], norm: 
 
 
 _KIND_WORD = re.compile(r"\b(?:receipts?|invoices?|bills?|proof of payment)\b")
+
+
+def _details_first(acct: Account, jobs: list[Job], message: str) -> list[Job]:
+    """An invoice asked for with a VAT id or address that is not on file ("send the October invoice again,
+    it has to show our VAT id DE…"): the billing details are updated first, so the invoice carries them."""
+    intents = {j.intent for j in jobs}
+    if Intent.SEND_INVOICE not in intents:
+        return jobs
+    given = extract_billing(message)
+    customer = acct.customer or {}
+    vat = given.get("vat_id")
+    new_vat = bool(vat) and _alnum(str(vat)) != _alnum(str(customer.get("vat_id") or ""))
+    only_vat = vat and not (given.get("address") or given.get("email") or given.get("name"))
+    rest = [j for j in jobs if j.intent != Intent.UPDATE_BILLING]
+    if only_vat and not new_vat:
+        return rest  # the VAT id said is the one on file: the invoice already shows it, nothing to update
+    if not (new_vat or given.get("address")):
+        return jobs
+    at = next(i for i, j in enumerate(rest) if j.intent == Intent.SEND_INVOICE)
+    update = next((j for j in jobs if j.intent == Intent.UPDATE_BILLING), Job(Intent.UPDATE_BILLING, message,
+                                                                               normalize(message)))  # fmt: skip
+    return [*rest[:at], update, *rest[at:]]
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
 def _split_items(acct: Account, job: Job) -> list[Job]:

@@ -51,12 +51,12 @@ _CHANGE_VERBS = _words(
     "upgrade upgrading upgraded downgrade downgrading downgraded switch switching switched move moving moved change "
     "changing changed go going went put swap swapping migrate migrating transfer bump convert back get getting plan "
     "subscription tier cost costs pay price much stay staying instead rather prefer drop dropping bumping step "
-    "stepping knock shift shifting trade trading down"
+    "stepping knock shift shifting trade trading down take taking off"
 )
 """Words that, within six words before "to"/"from"/"into", make the move one between plans."""
 _GUARDED = {
     "on": _words(
-        "me us are am is be been stay staying remain currently still now keep put get was were already it them"
+        "me us are am is be been stay staying remain currently still now keep put get was were already it them back"
     ),
     "with": _words("go going stay staying stick sticking continue remain keep went bill pay"),
     "for": _words(
@@ -71,6 +71,7 @@ _VERBS = _words(
     "give like buy plan tier subscription"
 )
 _VERB_SKIP = _words("me us it")
+_SUFFICES = _words("enough do suffice plenty sufficient fine")
 _SWAPS = _words("change changing swap swapping convert move moving switch switching")
 _PRICE_AFTER = _words("cost costs price priced pricing include includes cheaper pricier")
 _PRICE_BEFORE = _words("much expensive cheap pricey costly")
@@ -122,6 +123,8 @@ def _in_context(tokens: list[str], i: int, j: int) -> bool:
     after = _at(tokens, j + 1) if nxt in _INTERVAL_WORDS else nxt
     if after in _PLAN_NOUNS or nxt in _INTERVAL_WORDS or _at(tokens, i - 1) in _INTERVAL_WORDS:
         return True
+    if nxt in ("is", "will", "would", "should") and _at(tokens, j + 1) in _SUFFICES:
+        return True  # "Basic is enough", "Basic will do": the plan the customer settles for
     if (nxt == "per" and _at(tokens, j + 1) in _INTERVAL_WORDS) or nxt in _PRICE_AFTER:
         return True
     if nxt not in _ENDS or (nxt == "as" and _at(tokens, j + 1) == "usual"):

@@ -98,8 +98,14 @@ def _target_plan(turn: Turn, job: Job) -> dict[str, Any] | None:
             ordered = sorted(same, key=lambda p: Decimal(str(p.get("amount", "0"))))
             low = re.search(r"cheapest|lowest|smallest|most basic", extreme.group(0))
             return ordered[0] if low else ordered[-1]
-    up = re.search(r"\b(?:upgrade|higher|bigger|more expensive)\b", norm)
-    down = re.search(r"\b(?:downgrade|cheaper|smaller|lower|less expensive)\b", norm)
+    up = re.search(
+        r"\b(?:upgrade|higher|bigger|more expensive)\b|\b(?:go|move|step) up(?: a| one)? (?:tier|plan|level)", norm
+    )
+    down = re.search(
+        r"\b(?:downgrade|cheaper|smaller|lower|less expensive)\b"
+        r"|\b(?:go|move|step|drop) down(?: a| one)? (?:tier|plan|level)",
+        norm,
+    )
     if current and (up or down):
         same = _comparable(acct, current)
         price = Decimal(str(current.get("amount", "0")))
