@@ -40,13 +40,14 @@ def queue_name() -> Iterator[str]:
 
 
 def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
-    pg_url: str, tmp_path: Path, queue_name: str
+    pg_url: str, tmp_path: Path, queue_name: str, request: pytest.FixtureRequest
 ) -> None:
     with SmtpSink(delay_milliseconds=250) as sink:
         jobs = JobsSettings(name=queue_name, lease_seconds=3, sweep_seconds=1, workers=2)
         settings = Settings(database_url=pg_url, redis_url=REDIS_URL, smtp_url=sink.url, jobs=jobs)
         t0 = time.monotonic()
         container = build(settings)
+        request.addfinalizer(container.close)  # a failed assertion must not leave its connections to the collector
         t_build = time.monotonic() - t0
         env = {
             **os.environ,
@@ -106,4 +107,3 @@ def test_kill_9_in_a_loop_loses_nothing_and_never_sends_under_two_message_ids(
         # A worker the loop restarted a moment ago may meet SIGTERM before Huey installed its handler (-15);
         # the clean stop itself is tests/cli/test_worker.py's. Nothing else may have ended them.
         assert len(stopped) == 2 and all(code in (0, -15) for code in stopped), f"workers ended oddly: {stopped}"
-        container.close()
