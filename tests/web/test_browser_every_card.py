@@ -125,12 +125,6 @@ def test_money_on_every_card_carries_its_currency(walked: dict[str, Any]) -> Non
         assert not bare.search(text), f"{customer} / {action}: an amount without its currency in\n{text}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 17, widget: a result carrying a URL (the card-update link) is one unbreakable line "
-    "(widget.css .pw-result's text span has no overflow-wrap), so the message list scrolls sideways at 390 px",
-)
 def test_nothing_scrolls_sideways_after_any_card(walked: dict[str, Any]) -> None:
     for customer, action, found in walked["layouts"]:
         where = f"390px, {customer} after confirming {action}"

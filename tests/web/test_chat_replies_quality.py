@@ -37,12 +37,6 @@ async def test_an_invalid_vat_id_is_named_without_the_runtime_instruction(client
     assert "valid arguments" not in said and "update_billing_details" not in said and "Call " not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 17, cards in human terms: a yearly → monthly switch of the same plan reads 'Switch from Pro to "
-    "Pro' (actions/changes.py names plans without their billing period when the names are equal)",
-)
 async def test_a_switch_between_billing_periods_names_both(client: httpx.AsyncClient) -> None:
     events = await _turns(client, "cus_yves", "switch me to monthly billing")
     card = next(e for e in events if e["type"] == "confirmation_request")

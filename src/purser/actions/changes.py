@@ -9,7 +9,7 @@ from typing import Any
 from purser.actions import resolve
 from purser.actions.base import Context, Executed, Prepared, Refusal, day, iso, parse_iso
 from purser.actions.lookup_account import plan_json
-from purser.domain import Plan, PlanId, ProrationQuote, Subscription, SubscriptionId, SubscriptionStatus
+from purser.domain import Interval, Plan, PlanId, ProrationQuote, Subscription, SubscriptionId, SubscriptionStatus
 from purser.money import Money
 from purser.policy.guard import change_timing, recurring, seat_violation
 from purser.processors import BillingProcessor, ProcessorError
@@ -112,7 +112,7 @@ def prepare_change(ctx: Context, plan_ref: str | None, quantity: int | None) -> 
     }
     due = q.amount_due_now or Money.zero(t.plan.amount.currency)
     what = (
-        f"Switch from {t.current.name} to {t.plan.name}"
+        f"Switch from {plan_label(t.current, t.plan)} to {plan_label(t.plan, t.current)}"
         if t.plan.id != t.current.id
         else f"Change from {t.subscription.quantity} to {t.quantity} seats"
     )
@@ -124,6 +124,13 @@ def prepare_change(ctx: Context, plan_ref: str | None, quantity: int | None) -> 
         when = f" on {day(q.effective_at)}, at the end of the current period; nothing is charged today"
     summary = f"{what}{when}. {then_per_period(t.plan, t.quantity, q.next_invoice_amount)}"
     return Prepared(quote, plan, summary, t.violations, fixed={"proration_date": quote["proration_date"]})
+
+
+def plan_label(plan: Plan, other: Plan) -> str:
+    """A plan's name, with its billing period when `other` has the same name ("Pro (yearly)" vs "Pro (monthly)")."""
+    if plan.name != other.name or plan.interval == other.interval:
+        return plan.name
+    return f"{plan.name} ({'yearly' if plan.interval == Interval.YEAR else 'monthly'})"
 
 
 def then_per_period(plan: Plan, quantity: int, next_invoice: Money | None) -> str:
