@@ -239,6 +239,16 @@ def test_an_unkeyed_chain_builds_on_its_unsigned_checkpoint(tmp_path: Path) -> N
     plain.db.dispose()
 
 
+def test_an_unsigned_lines_word_on_keyed_records_is_not_taken(tmp_path: Path) -> None:
+    plain = make_chain(tmp_path, AuditKeys())
+    _notes(plain.log, 4)
+    (line,) = _lines(plain.anchor)
+    plain.anchor.write_text(json.dumps({**line, "keyed_from": 1}) + "\n", encoding="utf-8")
+    since, whole = _since(plain.log), plain.log.verify()
+    assert since.ok and whole.ok and since.keyed_from is None and since.legacy == whole.legacy
+    plain.db.dispose()
+
+
 def test_the_in_memory_fakes_checkpoint_incrementally(tmp_path: Path) -> None:
     keys = AuditKeys()  # the fakes seal unkeyed, as a store without a key does
     log = AuditLog(uow=MemoryUnitOfWorkFactory(), keys=keys, anchor=AnchorFile(tmp_path / "mem.anchor", keys))

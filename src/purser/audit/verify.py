@@ -184,8 +184,11 @@ def verify_since_checkpoint(
     failure = _base_problem(pages, keys, base)
     if failure is not None:
         return VerifyResult(False, upto, *failure)
-    walk.count, walk.prev, walk.keyed_from = base.seq, base.head, base.keyed_from
-    walk.legacy = base.seq if base.keyed_from is None else base.keyed_from - 1
+    # Only a signed line's word on where the keyed records begin counts (as in `verify_chain`); an
+    # unsigned base (no key held at all) vouches for an unkeyed prefix, as every record here must be.
+    keyed_from = base.keyed_from if anchor.signed(base) else None
+    walk.count, walk.prev, walk.keyed_from = base.seq, base.head, keyed_from
+    walk.legacy = base.seq if keyed_from is None else keyed_from - 1
     walk.keyed = base.seq - walk.legacy
     failed = _walk_on(walk, walk_pages(pages, after=base.seq, upto=upto, size=size), _pins(good, base), hashes)
     if failed is not None:
