@@ -260,6 +260,7 @@ class WaitSampler:
             if active
             else 0.0,
             "lock_waiters": dict(sorted(self.lock_waiters.items(), key=lambda kv: -kv[1])[:5]),
+            "counts": dict(self.events),
         }
 
     def _run(self) -> None:

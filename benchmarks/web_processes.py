@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -87,6 +88,7 @@ class _Window:
         self.sampler: WaitSampler | None = None
         self.counters: dict[str, float] = {}
         self.busy0 = 0.0
+        self.busy_started = 0.0
 
     def begin(self) -> None:
         """Called by `measure` just before the window opens."""
@@ -96,11 +98,14 @@ class _Window:
         self.sampler = WaitSampler(self.database)
         self.sampler.start()
         self.busy0 = machine_busy_seconds()
+        self.busy_started = time.monotonic()
 
     def end(self, row: dict[str, Any]) -> None:
         """After the window: add PostgreSQL's and the machine's figures to `row`."""
         assert self.sampler is not None
         busy = machine_busy_seconds() - self.busy0
+        # The machine is read a little before and after the load window: its own span, not the window's.
+        busy_span = time.monotonic() - self.busy_started
         pg_cpu = self.pg_cpu.stop()
         waits = self.sampler.stop()
         time.sleep(self.settle)
@@ -110,12 +115,14 @@ class _Window:
         row.update(
             {
                 "pg_cpu_s": round(pg_cpu, 3),
+                "machine_busy_s": round(busy, 3),
+                "machine_busy_span_s": round(busy_span, 3),
                 "pg_cpu_ms_per_turn": 1000 * pg_cpu / turns if turns else float("nan"),
                 "total_cpu_ms_per_turn": 1000 * ours / turns if turns else float("nan"),
                 "turns_per_total_cpu_s": turns / ours if ours > 0 else float("nan"),
                 "cores_used": ours / wall if wall else float("nan"),
-                "machine_busy_cores": busy / wall if wall else float("nan"),
-                "other_cores": max(0.0, busy - ours) / wall if wall else float("nan"),
+                "machine_busy_cores": busy / busy_span,
+                "other_cores": max(0.0, busy / busy_span - ours / wall) if wall else float("nan"),
                 "pg_waits": waits,
                 "pg_lock_wait_share": waits["lock_wait_share"],
                 **_pg_per_turn(self.counters, after, turns),
@@ -124,8 +131,9 @@ class _Window:
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Database, population, two servers; the 1-process phase then the 2-process phase."""
-    rows = []
+    """Database, population, two servers; the 1-process phase then the 2-process phase, `--rounds`
+    times in turn. Returns one row per window (`round`, `processes`)."""
+    windows = []
     names = ("server-a", "server-b")
     with populated_servers("postgres", args.customers, names) as (url, servers, ids):
         first, second = servers
@@ -134,22 +142,81 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         window = _Window(url.rsplit("/", 1)[1], args.settle)
         customers = Customers(ids)
         with progress_bar() as progress:
-            for phase in ([first], [first, second]):
-                row = measure(
-                    phase,
-                    customers,
-                    args.concurrency * len(phase),
-                    seconds=args.seconds,
-                    warmup_seconds=args.warmup,
-                    progress=progress,
-                    label=f"{len(phase)} process{'es' if len(phase) > 1 else ''}",
-                    before=window.begin,
-                )
-                row.pop("before")
-                window.end(row)
-                row["pinned"] = bool(args.pin)
-                rows.append(row)
-    return rows
+            for n in range(args.rounds):
+                for phase in ([first], [first, second]):
+                    row = measure(
+                        phase,
+                        customers,
+                        args.concurrency * len(phase),
+                        seconds=args.seconds,
+                        warmup_seconds=args.warmup,
+                        progress=progress,
+                        label=f"{len(phase)} process{'es' if len(phase) > 1 else ''}"
+                        + (f", round {n + 1}" if args.rounds > 1 else ""),
+                        before=window.begin,
+                    )
+                    row.pop("before")
+                    window.end(row)
+                    row["pinned"] = bool(args.pin)
+                    row["round"] = n + 1
+                    windows.append(row)
+    return windows
+
+
+def pooled(windows: Sequence[dict[str, Any]], processes: int) -> dict[str, Any]:
+    """The windows of one phase as one row: sums of turns, seconds and CPU, figures recomputed from
+    them; latency percentiles are the median of the windows' (their raw latencies are not kept)."""
+    mine = [w for w in windows if w["processes"] == processes]
+    turns = sum(w["turns"] for w in mine)
+    wall = sum(w["seconds"] for w in mine)
+    server, pg, client = (sum(w[k] for w in mine) for k in ("server_cpu_s", "pg_cpu_s", "client_cpu_s"))
+    ours, busy = server + pg + client, sum(w["machine_busy_s"] for w in mine)
+    busy_span = sum(w["machine_busy_span_s"] for w in mine)
+
+    def per_turn(cpu: float) -> float:
+        return 1000 * cpu / turns if turns else float("nan")
+
+    def share(key: str) -> float:
+        return statistics.median(w[key] for w in mine)
+
+    counts: dict[str, int] = {}
+    for w in mine:
+        for event, count in w["pg_waits"]["counts"].items():
+            counts[event] = counts.get(event, 0) + count
+    active = sum(counts.values())
+    waits = {event: count / active for event, count in counts.items()} if active else {}
+    waiters: dict[str, int] = {}
+    for w in mine:
+        for query, count in w["pg_waits"]["lock_waiters"].items():
+            waiters[query] = waiters.get(query, 0) + count
+    return {
+        "processes": processes,
+        "windows": len(mine),
+        "concurrency": mine[0]["concurrency"],
+        "turns": turns,
+        "seconds": round(wall, 3),
+        "turns_per_s": turns / wall if wall else 0.0,
+        "p50_ms": share("p50_ms"),
+        "p99_ms": share("p99_ms"),
+        "errors": sum(w["errors"] for w in mine),
+        "error_kinds": [w["error_kinds"] for w in mine if w["errors"]],
+        "server_cpu_s": round(server, 3),
+        "server_cpu_ms_per_turn": per_turn(server),
+        "turns_per_server_cpu_s": turns / server if server > 0 else float("nan"),
+        "pg_cpu_ms_per_turn": per_turn(pg),
+        "client_cpu_ms_per_turn": per_turn(client),
+        "total_cpu_ms_per_turn": per_turn(ours),
+        "turns_per_total_cpu_s": turns / ours if ours > 0 else float("nan"),
+        "cores_used": ours / wall if wall else float("nan"),
+        "other_cores": max(0.0, busy / busy_span - ours / wall) if wall and busy_span else float("nan"),
+        "pg_sessions_per_turn": share("pg_sessions_per_turn"),
+        "pg_xacts_per_turn": share("pg_xacts_per_turn"),
+        "pg_active_ms_per_turn": share("pg_active_ms_per_turn"),
+        "mean_active": share("mean_active"),
+        "pg_waits": {"shares": dict(sorted(waits.items(), key=lambda kv: -kv[1])), "lock_waiters": waiters},
+        "pg_lock_wait_share": sum(v for k, v in waits.items() if k.startswith("Lock:")),
+        "loadavg_1m": share("loadavg_1m"),
+    }
 
 
 def _pin(servers: Sequence[Server]) -> None:
@@ -184,10 +251,17 @@ def ratios_of(one: dict[str, Any], two: dict[str, Any], cores: int) -> dict[str,
     }
 
 
-def report(rows: list[dict[str, Any]], cores: int) -> dict[str, Any]:
-    """Print the markdown tables, the ratios and the verdict; return the ratios."""
+def report(windows: list[dict[str, Any]], cores: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Print the markdown tables, the ratios and the verdict; return the pooled rows and the ratios."""
+    rows = [pooled(windows, 1), pooled(windows, 2)]
     one, two = rows
-    ratios = ratios_of(one, two, cores)
+    ratios: dict[str, Any] = dict(ratios_of(one, two, cores))
+    rounds = sorted({w["round"] for w in windows})
+    per_round = [
+        ratios_of(*(next(w for w in windows if w["round"] == n and w["processes"] == p) for p in (1, 2)), cores)
+        for n in rounds
+    ]
+    ratios["per_round"] = per_round
     table = rows_table(
         rows,
         [
@@ -227,9 +301,19 @@ def report(rows: list[dict[str, Any]], cores: int) -> dict[str, Any]:
         f"{two['pg_lock_wait_share']:.1%} with 2",
         *(f"  waiting for a lock ({n} samples): {query}" for query, n in two["pg_waits"]["lock_waiters"].items()),
     ]
+    if len(per_round) > 1:
+        spread = {
+            k: sorted(one_round[k] for one_round in per_round) for k in ("throughput_ratio", "cpu_normalized_ratio")
+        }
+        lines.append(
+            f"{len(per_round)} rounds (1 then 2 processes, in turn), ratio of each round: wall "
+            + ", ".join(f"{x:.2f}" for x in spread["throughput_ratio"])
+            + "; CPU-normalized "
+            + ", ".join(f"{x:.2f}" for x in spread["cpu_normalized_ratio"])
+        )
     lines.extend(failed_requests(rows))
     print_markdown(table, lines)
-    return ratios
+    return rows, ratios
 
 
 def _waits_cell(waits: dict[str, Any]) -> str:
@@ -245,18 +329,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=300, help="generated customers")
     parser.add_argument("--settle", type=float, default=11.0, help="quiet seconds before reading PostgreSQL's counters")
     parser.add_argument("--pin", action="store_true", help="pin server process i to core i mod (cores)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure the two phases this many times in turn and pool them (other work on a shared machine "
+        "drifts: alternating spreads it over both phases)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.customers, args.concurrency, args.settle = 0.7, 0.2, 4, 2, 1.0
     if args.customers < 1:
         parser.error("--customers must be at least 1")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     meta = run_header("Purser on PostgreSQL: 1 vs 2 purser serve processes, offline model")
     cores = len(os.sched_getaffinity(0))
-    rows = run(args)
-    for row in rows:
-        row["mean_active"] = row["pg_waits"]["mean_active_backends"]
-    ratios = report(rows, cores)
-    write_json(args.json, {"meta": {**meta, "cores": cores, "pinned": bool(args.pin)}, "rows": rows, "ratios": ratios})
+    windows = run(args)
+    for window in windows:
+        window["mean_active"] = window["pg_waits"]["mean_active_backends"]
+    rows, ratios = report(windows, cores)
+    meta = {**meta, "cores": cores, "pinned": bool(args.pin), "rounds": args.rounds}
+    write_json(args.json, {"meta": meta, "rows": rows, "ratios": ratios, "windows": windows})
 
 
 if __name__ == "__main__":
