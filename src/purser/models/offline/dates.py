@@ -130,6 +130,7 @@ _THROUGH = re.compile(
     r"\b(?P<first>" + _MONTH_RE + r") (?:through|thru|to|until|till|-|–) (?P<last>" + _MONTH_RE + r")\b"
 )
 """A bare month range: "June through August", "june - august"."""
+_RANGE_WORD = re.compile(r"\b(?:since|from|between|starting|through|thru|to|until|till)\b|[-–]")
 _ORDINAL = r"(?:the )?\d{1,2}(?:st|nd|rd|th)"
 _ORDINAL_LIST = re.compile(_ORDINAL + r"(?:(?: ,)? (?:and|&|or|,) " + _ORDINAL + r")+")
 """Two or more bare ordinal days in a row ("the 3rd and the 10th"): days of the recent past."""
@@ -167,13 +168,14 @@ def parse_dates(text: str, now: datetime) -> list[DateSpan]:
         used.append((start, end))
         spans.append((start, span))
 
-    for m in _MONTH_RANGE.finditer(text):
+    ranged = _RANGE_WORD.search(text) is not None  # most messages name no range: two regexes fewer for them
+    for m in _MONTH_RANGE.finditer(text) if ranged else ():
         if m.group("last") is None and not (m.group("since") or "").startswith(("since", "starting")):
             continue  # "from June" alone names June; "since June" runs to today
         if m.group("to") == "and" and not m.group(0).startswith("between"):
             continue  # "from June and August" names two months, not the three between
         add(m.start(), m.end(), _range(today, m.group("first"), m.group("year1"), m.group("last"), m.group("year2")))
-    for m in _THROUGH.finditer(text):
+    for m in _THROUGH.finditer(text) if ranged else ():
         add(m.start(), m.end(), _range(today, m.group("first"), None, m.group("last"), None))
     for m in _ISO.finditer(text):
         add(m.start(), m.end(), _day_span(int(m.group(1)), int(m.group(2)), int(m.group(3))))

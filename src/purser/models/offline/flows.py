@@ -463,8 +463,8 @@ def _details_first(acct: Account, jobs: list[Job], message: str) -> list[Job]:
     """An invoice asked for with a VAT id or address that is not on file ("send the October invoice again,
     it has to show our VAT id DE…"): the billing details are updated first, so the invoice carries them."""
     intents = {j.intent for j in jobs}
-    if Intent.SEND_INVOICE not in intents:
-        return jobs
+    if Intent.SEND_INVOICE not in intents or not _DETAIL_WORD.search(message):
+        return jobs  # most invoice requests name no billing detail: no address or VAT parsing for them
     given = extract_billing(message)
     customer = acct.customer or {}
     vat = given.get("vat_id")
@@ -479,6 +479,12 @@ def _details_first(acct: Account, jobs: list[Job], message: str) -> list[Job]:
     update = next((j for j in jobs if j.intent == Intent.UPDATE_BILLING), Job(Intent.UPDATE_BILLING, message,
                                                                                normalize(message)))  # fmt: skip
     return [*rest[:at], update, *rest[at:]]
+
+
+_DETAIL_WORD = re.compile(
+    r"\b(?:vat|tax|ust|tva|iva|btw|mwst|moms|uid|nif|cif|address|adresse|direcci[oó]n|endere[cç]o)\b", re.IGNORECASE
+)
+"""A billing detail is named (an address or VAT id may follow)."""
 
 
 def _alnum(text: str) -> str:
