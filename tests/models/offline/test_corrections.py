@@ -194,3 +194,17 @@ def test_an_invoice_number_that_is_not_on_the_account_is_asked_about() -> None:
     assert chat.backend.writes() == [] and "PUR-0099" in reply
     chat.say("sorry, PUR-0004")
     assert chat.backend.writes() == [("send_invoice", {"invoice": "in_09", "kind": "invoice"})]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I want a full refund of the November charge. Not a partial one, the whole amount please",
+        "refund the November charge, the full amount please, not part of it",
+    ],
+)
+def test_a_full_refund_that_mentions_partial_is_not_asked_how_much(message: str) -> None:
+    chat = Chat()
+    chat.say(message)
+    assert chat.backend.writes() == [("refund", {"charge_id": "ch_11", "amount": None,
+                                                  "reason": "requested_by_customer"})]  # fmt: skip

@@ -134,7 +134,7 @@ def h_refund(turn: Turn, job: Job) -> None:
                 raise StopTurn(_how_much(acct, target), Open("clarify", "refund", dict(job.data)))
     else:
         target, partial, reason = _resolve_refund(turn, acct, job)
-        if partial is None and _PARTIAL_ASK.search(job.normalized) and reason != "duplicate":
+        if partial is None and _asks_part(job.normalized) and reason != "duplicate":
             # "a partial refund of the November charge": never a full refund, ask how much
             raise StopTurn(_how_much(acct, target), Open("clarify", "refund", {"charge_id": target["id"],
                                                                                 "ask_amount": True}))  # fmt: skip
@@ -143,6 +143,14 @@ def h_refund(turn: Turn, job: Job) -> None:
 
 _PARTIAL_ASK = re.compile(r"\b(?:partial(?:ly)?|part of|some of|a portion of|portion|half of|a bit of)\b")
 """A refund of part of a charge, with no amount given."""
+_WHOLE = re.compile(r"\b(?:full|whole|entire|all of it|everything|complete)\b")
+
+
+def _asks_part(norm: str) -> bool:
+    """ "a partial refund of the November charge" — not "the full amount, not part of it"."""
+    negated = re.compile(r"\b(?:not|no|nor|never|rather than|instead of)\b(?: \w+){0,2}? " + _PARTIAL_ASK.pattern)
+    rest = negated.sub(" ", norm)
+    return bool(_PARTIAL_ASK.search(rest)) and not _WHOLE.search(rest)
 
 
 def _how_much(acct: Account, charge: dict[str, Any]) -> str:
