@@ -294,6 +294,7 @@ def report(windows: list[dict[str, Any]], cores: int) -> tuple[list[dict[str, An
         f"{two['total_cpu_ms_per_turn']:.2f} ms of CPU per turn (server + PostgreSQL + client): "
         f"{r['ceiling_ratio_idle_machine']:.2f}× on an idle machine, {r['ceiling_ratio_this_run']:.2f}× "
         f"with the other work of this run ({two['other_cores']:.2f} cores)",
+        _bound(r),
         f"CPU-normalized 2 / 1 (turns per server-CPU-second): {r['cpu_normalized_ratio']:.2f}; "
         f"with everything the turn costs (server + PostgreSQL + client): {r['total_cpu_ratio']:.2f} "
         f"(≈ 1.0: the processes do not contend; with a core per process: {r['projected_ratio_core_per_process']:.2f}×)",
@@ -314,6 +315,14 @@ def report(windows: list[dict[str, Any]], cores: int) -> tuple[list[dict[str, An
     lines.extend(failed_requests(rows))
     print_markdown(table, lines)
     return rows, ratios
+
+
+def _bound(ratios: dict[str, Any]) -> str:
+    # With every core busy during the 2-process phase, the ceiling "with the other work" is what the
+    # phase reached: the wall ratio then measures the machine, not Purser.
+    if ratios["throughput_ratio"] >= 0.95 * ratios["ceiling_ratio_this_run"]:
+        return "  → the 2-process phase used every core the other work left: the wall ratio is the machine's"
+    return "  → cores were left idle in the 2-process phase: the wall ratio is below what the machine allowed"
 
 
 def _waits_cell(waits: dict[str, Any]) -> str:
