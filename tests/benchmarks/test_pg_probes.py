@@ -8,6 +8,8 @@ that ran a CPU-heavy query used CPU; a transaction blocked on a row lock shows a
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -83,3 +85,25 @@ def test_machine_busy_time_grows_while_a_core_works() -> None:
     while time.process_time() < end:
         pass
     assert harness.machine_busy_seconds() - before >= 0.15
+
+
+def test_pin_moves_every_thread_of_a_process() -> None:
+    harness = _harness()
+    cores = sorted(os.sched_getaffinity(0))
+    code = (
+        "import threading, time\n"
+        "for _ in range(3): threading.Thread(target=time.sleep, args=(30,)).start()\n"
+        "time.sleep(30)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 10
+        while len(os.listdir(f"/proc/{child.pid}/task")) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        harness.pin(child.pid, {cores[-1]})
+        tasks = os.listdir(f"/proc/{child.pid}/task")
+        assert len(tasks) == 4
+        assert all(os.sched_getaffinity(int(t)) == {cores[-1]} for t in tasks)
+    finally:
+        child.kill()
+        child.wait()
