@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/turn_latency.py --no-eval --repeat 3
     .venv/bin/python benchmarks/turn_latency.py --profile prof.out --no-eval   # cProfile of the in-process runs
     .venv/bin/python benchmarks/turn_latency.py --conversation-turns 200        # long conversations only
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=turns.cg \
+        .venv/bin/python benchmarks/turn_latency.py --no-eval --callgrind --limit 10 tests/gym/scenarios
+    callgrind_annotate turns.cg | grep TOTALS                                     # instructions in the turns
 
 In-process: every scenario of the shared gym examples and of the public suite runs once (after the
 gym's own warm-up) in this process, sequentially, through `purser.gym.runner.run_scenario`, with
@@ -23,7 +26,11 @@ whole process; the first and the last tenth of the turns are reported apart, so 
 grows with the length of the history shows.
 
 The machine is shared: the date, the command and the load average are printed with the figures, and
-CPU time is the figure that does not depend on the neighbours.
+CPU time is the figure that depends least on the neighbours. On a loaded machine it still grows (caches
+shared with the neighbours): `--callgrind`, under callgrind started with `--instr-atstart=no`, counts
+instructions inside the timed turns only (instrumentation switched on and off around each with
+`callgrind_control`, after one untimed pass over the same scenarios), a figure that does not depend on
+the load at all; divide the program total by the turns printed.
 """
 
 from __future__ import annotations
@@ -77,15 +84,22 @@ def cpu_line(name: str, cpu: list[float]) -> str:
     )
 
 
+def callgrind(switch: str) -> None:
+    """Switch callgrind's instrumentation of this process on or off (it runs under callgrind)."""
+    subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
+
+
 class TurnTimer:
     """Wraps `Runtime.handle` / `decide_approval` to record (wall, cpu) per call, and which calls were
     a conversation's first turn (a cold conversation: nothing of it cached in the process yet)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, instructions: bool = False) -> None:
         self.wall: list[float] = []
         self.cpu: list[float] = []
         self.first: list[bool] = []
         self._seen: set[str] = set()
+        self.instructions = instructions
+        """Switch callgrind's instrumentation on for the duration of each turn."""
 
     def install(self) -> None:
         """Patch the runtime's sync entry points."""
@@ -98,10 +112,14 @@ class TurnTimer:
     def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
             key = str(args[1]) if fn.__name__ == "handle" and len(args) > 1 else None
+            if self.instructions:
+                callgrind("on")
             w0, c0 = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
+                if self.instructions:
+                    callgrind("off")
                 self.cpu.append(time.process_time() - c0)
                 self.wall.append(time.perf_counter() - w0)
                 self.first.append(key is not None and key not in self._seen)
@@ -111,8 +129,11 @@ class TurnTimer:
         return timed
 
 
-def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
-    """Run every scenario of `paths` sequentially in this process and print turn/scenario figures."""
+def in_process(
+    paths: list[Path], repeat: int, profile: str | None, *, instructions: bool = False, limit: int = 0
+) -> None:
+    """Run every scenario of `paths` sequentially in this process and print turn/scenario figures
+    (`limit`: only the first so many scenarios of each path; `instructions`: see `--callgrind`)."""
     from purser.gym.loader import load_paths
     from purser.gym.runner import RunOptions, run_scenario
     from purser.gym.suite import warm_up
@@ -124,12 +145,16 @@ def in_process(paths: list[Path], repeat: int, profile: str | None) -> None:
         f"warm-up (imports, knowledge base, first exchange): wall {time.perf_counter() - t0:.2f} s, "
         f"cpu {time.process_time() - c0:.2f} s"
     )
-    timer = TurnTimer()
+    if instructions:  # one untimed pass: statement caches, classifier, lazy imports
+        for path in paths:
+            for sc in load_paths([path])[: limit or None]:
+                run_scenario(sc, options)
+    timer = TurnTimer(instructions=instructions)
     timer.install()
     profilers = start_profiling() if profile else None
     profiler = profilers[0] if profilers else None
     for path in paths:
-        scenarios = load_paths([path])
+        scenarios = load_paths([path])[: limit or None]
         sc_wall: list[float] = []
         sc_cpu: list[float] = []
         turns_before = len(timer.wall)
@@ -280,6 +305,12 @@ def main() -> None:
     ap.add_argument("--no-inprocess", action="store_true", help="only the `purser eval` subprocess runs")
     ap.add_argument("--profile", help="write a cProfile of the in-process (or long-conversation) runs here")
     ap.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under callgrind (--instr-atstart=no): instrument only the timed turns",
+    )
+    ap.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N scenarios of each path")
+    ap.add_argument(
         "--conversation-turns",
         type=int,
         default=0,
@@ -305,7 +336,7 @@ def main() -> None:
         print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         return
     if not args.no_inprocess:
-        in_process(args.paths, max(1, args.repeat), args.profile)
+        in_process(args.paths, max(1, args.repeat), args.profile, instructions=args.callgrind, limit=args.limit)
     if not args.no_eval:
         print()
         via_eval(args.paths)
