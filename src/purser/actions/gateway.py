@@ -384,16 +384,11 @@ class Gateway(Execution):
             if not uow.actions.update(row.id, changes, expect_status=row.status, expect_updated_at=row.updated_at):
                 return None
             self.audit.append(
-                "execution",
+                "recovery_claim",
                 actor="system:recovery",
                 conversation_id=row.conversation_id,
                 action_id=row.id,
-                data={
-                    "action": row.action,
-                    "status": "recovering",
-                    "idempotency_key": row.idempotency_key,
-                    "stale_since": row.updated_at,
-                },
+                data={"action": row.action, "idempotency_key": row.idempotency_key, "stale_since": row.updated_at},
                 uow=uow,
             )
         return changes.applied_to(row)
