@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["LoopLimits", "LoopResult", "run_offline"]
 
 EMPTY_RESPONSE_RETRY = "Please return text or call a tool."
+# The tool sets seen (a handful: the runtime's tiers), so every turn hands the model the same object.
+_TOOL_SETS: dict[frozenset[str], frozenset[str]] = {}
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ async def run_offline(
     """Run the model and its tool calls until it answers in text (or a safety rule stops the turn)."""
     run_id = str(uuid7())
     conversation_id = _conversation_id(history)
-    names = frozenset(tools)
+    key = frozenset(tools)
+    names = _TOOL_SETS.setdefault(key, key)  # one object per tool set: caches keyed on it hold no copies
     request = ModelRequest(
         parts=[UserPromptPart(content=prompt)],
         instructions=instructions,
