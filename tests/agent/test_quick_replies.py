@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from purser.actions.outcome import Outcome
-from purser.agent.events import AgentEvent, AgentMessage, CustomerConfirm, CustomerMessage, QuickReply
+from purser.agent.events import (
+    AgentEvent,
+    AgentMessage,
+    ConfirmationRequest,
+    CustomerConfirm,
+    CustomerMessage,
+    QuickReply,
+)
 from purser.agent.outcomes import one_reply, outcome_events, quick_replies, save_offer_replies
-from purser.app import Container
+from purser.app import Container, build_for_world
 from purser.config import Settings
 from purser.domain import CustomerId, SubscriptionStatus
+from purser.worlds.seed import demo_world
 
 OFFER = (
     "Before cancelling: you can pause instead for up to 3 month(s) — you keep access until 1 December 2026 "
@@ -124,3 +132,62 @@ def test_pressing_cancel_anyway_on_the_save_offer_cancels(make_world: Callable[.
     rt.handle(cid, CustomerConfirm(action_id=ask.action_id, decision="yes"))
     sub = c.processor.snapshot(CustomerId("cus_ana")).subscription
     assert sub is not None and sub.cancel_at_period_end and sub.status is SubscriptionStatus.ACTIVE
+
+
+def _candidates(c: Container) -> tuple[str, list[str]]:
+    rt = c.runtime
+    cid = rt.start("cus_ana")
+    events = rt.handle(cid, CustomerMessage(text="please refund a charge"))
+    offered = [r.text for e in events if isinstance(e, AgentMessage) for r in e.quick_replies]
+    return cid, offered
+
+
+INVOICE_DAYS = {"ANA-0003": "2026-11-01", "ANA-0002": "2026-10-01", "ANA-0001": "2026-09-01"}
+"""The demo world's Ana: three monthly invoices, the November one charged twice."""
+
+
+@pytest.fixture
+def demo() -> Iterator[Callable[[], Container]]:
+    """Throw-away containers on the demo world (Ana's three invoices, one charged twice)."""
+    built: list[Container] = []
+
+    def make() -> Container:
+        world, now = demo_world()
+        built.append(build_for_world(world, now, settings=Settings()))
+        return built[-1]
+
+    yield make
+    for container in built:
+        container.close()
+
+
+def test_pressing_each_candidate_charge_quotes_a_refund_of_that_charge(demo: Callable[[], Container]) -> None:
+    """The model reads back the option line it listed as the answer to its own "which one?"."""
+    _, offered = _candidates(demo())
+    assert [next(n for n in INVOICE_DAYS if n in o) for o in offered] == list(INVOICE_DAYS)
+    assert "charged twice" in offered[0]  # the duplicate pair is one option, not two identical lines
+    for text in offered:
+        c = demo()
+        cid, again = _candidates(c)
+        assert again == offered
+        events = c.runtime.handle(cid, CustomerMessage(text=text))  # what a press sends
+        (ask,) = [e for e in events if isinstance(e, ConfirmationRequest)]
+        assert ask.action == "refund", (text, events)
+        day = INVOICE_DAYS[next(n for n in INVOICE_DAYS if n in text)]
+        assert ask.quote["charge_created"].startswith(day), (text, ask.quote)
+
+
+@pytest.mark.parametrize("answer", ["ANA-0002", "invoice ana-0002", "October 1, 2026 (invoice ANA-0002)"])
+def test_part_of_one_option_picks_it(demo: Callable[[], Container], answer: str) -> None:
+    c = demo()
+    cid, _ = _candidates(c)
+    events = c.runtime.handle(cid, CustomerMessage(text=answer))
+    (ask,) = [e for e in events if isinstance(e, ConfirmationRequest)]
+    assert ask.action == "refund" and ask.quote["charge_created"].startswith("2026-10-01")
+
+
+def test_text_shared_by_every_option_picks_none(demo: Callable[[], Container]) -> None:
+    c = demo()
+    cid, _ = _candidates(c)
+    events = c.runtime.handle(cid, CustomerMessage(text="$20.00"))
+    assert not [e for e in events if isinstance(e, ConfirmationRequest)]

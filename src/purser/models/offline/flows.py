@@ -276,6 +276,9 @@ def _message_jobs(turn: Turn) -> list[Job]:
                 if item.data.get("quantity"):
                     return [Job(Intent.CHANGE_SEATS, msg.text, norm, {"quantity": item.data["quantity"]})]
         elif item.kind == "clarify" and item.intent:
+            option = listed_option(turn)
+            if option is not None:  # a quick reply pressed (or typed): the option line the agent listed
+                return [Job(item.intent, option, normalize(option), dict(item.data))]
             if answer == "no" and not intents & {Intent.REFUND, Intent.CHANGE_PLAN, Intent.CANCEL}:
                 return [Job(Intent.DENY, turn.message, norm)]
             actionable = [j for j in jobs if j.intent in HANDLERS and j.intent != Intent.ACCOUNT_QUESTION]
@@ -291,6 +294,34 @@ def _message_jobs(turn: Turn) -> list[Job]:
     for job in jobs:
         job.data.setdefault("other_intents", others)
     return jobs
+
+
+_OPTION_LINE = re.compile(r"^[-•*] +(.+?)\s*$", re.MULTILINE)
+
+
+def _plain(text: str) -> str:
+    """Case, spacing and edge punctuation folded: how an option and an answer are compared."""
+    return " ".join(text.casefold().split()).strip(" .,;:!?")
+
+
+def listed_option(turn: Turn) -> str | None:
+    """The option line of the agent's last reply that this message answers with, if exactly one.
+
+    The agent's "which one?" lists its options as "- " lines (the same lines the channels offer as
+    quick replies). A message equal to one of them, or contained in only one of them ("ANA-0002",
+    "October 1, 2026"), picks that option; the option's own text is then read, so the answer names
+    the charge or invoice exactly as the agent described it.
+    """
+    said = next((e.text for e in reversed(turn.events[: turn.start]) if e.kind == "text"), "")
+    options = _OPTION_LINE.findall(said)
+    answer = _plain(turn.message)
+    if len(options) < 2 or len(answer) < 3:
+        return None
+    exact = [o for o in options if _plain(o) == answer]
+    if exact:
+        return str(exact[0])
+    within = [o for o in options if answer in _plain(o)]
+    return str(within[0]) if len(within) == 1 else None
 
 
 _VAGUE_REFUND = frozenset({Intent.CHARGE_QUESTION, Intent.UNKNOWN, Intent.AFFIRM, Intent.THANKS, Intent.GREETING})

@@ -110,7 +110,13 @@ def _say(turn: Turn, text: str) -> None:
 
 
 def _charge_list(acct: Account, charges: list[dict[str, Any]], limit: int = 6) -> str:
-    return "\n".join(f"- {acct.describe_charge(c)}" for c in charges[:limit])
+    """One "- " line per distinct charge description (a charge taken twice is one line that says so)."""
+    lines: dict[str, int] = {}
+    for charge in charges[:limit]:
+        line = acct.describe_charge(charge)
+        lines[line] = lines.get(line, 0) + 1
+    times = {2: " — charged twice"}
+    return "\n".join(f"- {line}{times.get(n, f' — charged {n} times') if n > 1 else ''}" for line, n in lines.items())
 
 
 # -- refunds and charges ----------------------------------------------------------------
@@ -194,6 +200,11 @@ def _candidates(acct: Account, pool: list[dict[str, Any]], norm: str, raw: str) 
         return [], "requested_by_customer"
     if len(cands) > 1 and _LAST.search(norm):
         cands = cands[:1]
+    if len(cands) > 1 and len({acct.describe_charge(c) for c in cands}) == 1:
+        # the same invoice charged twice, named by what both share: the refund is of the second charge
+        dups = [c for c in acct.duplicates() if c in cands]
+        if len(dups) == 1:
+            return dups, "duplicate"
     return cands, "requested_by_customer"
 
 
