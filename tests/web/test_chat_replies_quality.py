@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 
 async def _turns(client: httpx.AsyncClient, customer: str, *messages: str) -> list[dict[str, Any]]:
@@ -24,13 +23,6 @@ def _read(events: list[dict[str, Any]]) -> str:
     return "\n".join(str(e.get("text") or e.get("summary") or "") for e in events)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 17, 'a retry tool's internal instruction shown to a customer': the offline loop answers an "
-    "invalid call with pydantic-ai's retried ToolReturnPart, which models/offline/history.py reads as a plain "
-    "result, so its _TOOL_INSTRUCTION filter (RetryPromptPart only) never runs",
-)
 async def test_an_invalid_vat_id_is_named_without_the_runtime_instruction(client: httpx.AsyncClient) -> None:
     said = _read(await _turns(client, "cus_ana", "my VAT id is DE123456789"))
     assert "DE123456789" in said and "not a valid" in said, said  # the problem, named

@@ -162,6 +162,15 @@ def _parse_into(messages: Sequence[ModelMessage], events: list[Event], pending: 
         events.append(event)
         return event
 
+    def add_retry(tool_name: str, call_id: str, content: object) -> None:
+        """A tool call the runtime rejected and asks to be made again: an invalid result, its reason kept."""
+        record = pending.pop(call_id, ToolRecord(tool_name, {}, call_id))
+        detail = content if isinstance(content, str) else "the arguments were not valid"
+        detail = _TOOL_INSTRUCTION.sub("", detail).strip()  # said to the model, not the customer
+        record.result = {"status": "invalid", "summary": detail, "reason": "invalid_arguments"}
+        record.index = len(events)
+        add("tool", raw=("retry", detail), tool=record)
+
     for message in messages:
         if isinstance(message, ModelResponse):
             for part in message.parts:
@@ -172,18 +181,16 @@ def _parse_into(messages: Sequence[ModelMessage], events: list[Event], pending: 
                     add("text", text=part.content)
         elif isinstance(message, ModelRequest):
             for rpart in message.parts:
-                if isinstance(rpart, ToolReturnPart):
+                if isinstance(rpart, ToolReturnPart) and (rpart.outcome == "retried" or rpart.retry is not None):
+                    # the runtime asking for the call again (invalid arguments): the same as a RetryPromptPart
+                    add_retry(rpart.tool_name, rpart.tool_call_id, rpart.content)
+                elif isinstance(rpart, ToolReturnPart):
                     record = pending.pop(rpart.tool_call_id, ToolRecord(rpart.tool_name, {}, rpart.tool_call_id))
                     record.result = _tool_content(rpart.content)
                     record.index = len(events)
                     add("tool", raw=rpart.content, tool=record)
                 elif isinstance(rpart, RetryPromptPart) and rpart.tool_name:
-                    record = pending.pop(rpart.tool_call_id, ToolRecord(rpart.tool_name, {}, rpart.tool_call_id))
-                    detail = rpart.content if isinstance(rpart.content, str) else "the arguments were not valid"
-                    detail = _TOOL_INSTRUCTION.sub("", detail).strip()  # said to the model, not the customer
-                    record.result = {"status": "invalid", "summary": str(detail), "reason": "invalid_arguments"}
-                    record.index = len(events)
-                    add("tool", raw=("retry", detail), tool=record)
+                    add_retry(rpart.tool_name, rpart.tool_call_id, rpart.content)
                 elif isinstance(rpart, UserPromptPart):
                     text = _content_text(rpart.content).strip()
                     if not text:
