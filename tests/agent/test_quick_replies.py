@@ -177,7 +177,7 @@ def test_pressing_each_candidate_charge_quotes_a_refund_of_that_charge(demo: Cal
         assert ask.quote["charge_created"].startswith(day), (text, ask.quote)
 
 
-@pytest.mark.parametrize("answer", ["ANA-0002", "invoice ana-0002", "October 1, 2026 (invoice ANA-0002)"])
+@pytest.mark.parametrize("answer", ["ANA-0002", "invoice ana-0002", "1 October 2026 (invoice ANA-0002)"])
 def test_part_of_one_option_picks_it(demo: Callable[[], Container], answer: str) -> None:
     c = demo()
     cid, _ = _candidates(c)

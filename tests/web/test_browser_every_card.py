@@ -133,12 +133,6 @@ def test_nothing_scrolls_sideways_after_any_card(walked: dict[str, Any]) -> None
         assert not found["wide"], f"{where}: wider than the widget: {found['wide']}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 17, dates: the offline model's own sentences say 'November 1, 2026' "
-    "(models/offline/account.py fmt_date, style 'us') where cards say '1 November 2026'",
-)
 def test_one_date_format_in_what_the_customer_reads(walked: dict[str, Any]) -> None:
     for customer, action, text in walked["logs"]:
         assert not US_DATE.search(text), f"{customer} / {action}: {US_DATE.findall(text)} in\n{text}"

@@ -61,7 +61,7 @@ def test_refund_without_a_hint_asks_which_charge() -> None:
     chat = Chat()
     reply = chat.say("refund me")
     assert _writes(chat) == []
-    assert "Which one" in reply and "September 1, 2026" in reply
+    assert "Which one" in reply and "1 September 2026" in reply
     chat.say("the September one")
     assert _writes(chat) == [("refund", {"charge_id": "ch_09", "amount": None, "reason": "requested_by_customer"})]
 
@@ -212,7 +212,7 @@ def test_cancel_insisting_in_the_first_message() -> None:
 def test_account_and_policy_questions() -> None:
     chat = Chat()
     reply = chat.say("what plan am I on and when is my next bill?")
-    assert "Pro" in reply and "$20.00" in reply and "December 1, 2026" in reply
+    assert "Pro" in reply and "$20.00" in reply and "1 December 2026" in reply
     assert _writes(chat) == []
     chat = Chat()
     reply = chat.say("what is your refund policy?")

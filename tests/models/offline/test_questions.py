@@ -73,7 +73,7 @@ def test_trial_question_answers_from_the_account(message: str) -> None:
     chat = Chat(Backend(account_data=_trialing()))
     reply = chat.say(message)
     assert chat.backend.calls == [("lookup_account", {})], message
-    assert "December 10, 2026" in reply, reply
+    assert "10 December 2026" in reply, reply
 
 
 def test_actually_is_not_repaired_into_annually() -> None:

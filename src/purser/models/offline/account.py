@@ -37,14 +37,14 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def fmt_date(value: Any) -> str:
-    """ "November 1, 2026" for an ISO time or a date; the input unchanged otherwise."""
+    """ "1 November 2026" (the cards' `long` style) for an ISO time or a date; the input unchanged otherwise."""
     when: date | None = value if isinstance(value, date) else None
     if isinstance(value, str):
         parsed = parse_time(value)
         when = parsed.date() if parsed else None
     if when is None:
         return str(value)
-    return format_date(when, "us")
+    return format_date(when, "long")
 
 
 def fmt_money(amount: Any, currency: Any) -> str:
@@ -122,7 +122,7 @@ class Account:
         return when.date() if when else None
 
     def describe_charge(self, charge: dict[str, Any]) -> str:
-        """ "$20.00 on November 1, 2026 (invoice PUR-0006)"."""
+        """ "$20.00 on 1 November 2026 (invoice PUR-0006)"."""
         text = f"{fmt_money(charge.get('amount'), charge.get('currency'))} on {fmt_date(charge.get('created'))}"
         if charge.get("invoice_number"):
             text += f" (invoice {charge['invoice_number']})"

@@ -309,7 +309,7 @@ def listed_option(turn: Turn) -> str | None:
 
     The agent's "which one?" lists its options as "- " lines (the same lines the channels offer as
     quick replies). A message equal to one of them, or contained in only one of them ("ANA-0002",
-    "October 1, 2026"), picks that option; the option's own text is then read, so the answer names
+    "1 October 2026"), picks that option; the option's own text is then read, so the answer names
     the charge or invoice exactly as the agent described it.
     """
     said = next((e.text for e in reversed(turn.events[: turn.start]) if e.kind == "text"), "")
