@@ -21,8 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
-    select,
+    text,
 )
 
 from purser.store.db import metadata
@@ -143,25 +142,25 @@ __all__ = [
 
 
 def lock_rows(conn: Connection, names: list[str], created_at: str) -> None:
-    """Take row locks on `gw_locks` rows (created on first use), in sorted order.
+    """Take the named locks, in sorted order, held until the transaction ends.
 
-    On PostgreSQL this is `INSERT ... ON CONFLICT DO NOTHING` then `SELECT ... FOR UPDATE`, held
-    until the transaction ends. On SQLite every write transaction starts with BEGIN IMMEDIATE
-    (`purser.store.db`), which already holds the database's single write lock: nothing to do.
+    On PostgreSQL each is a transaction-scoped advisory lock on the name's 64-bit hash
+    (`pg_advisory_xact_lock(hashtextextended(name, 0))`): one statement per lock, and unlike a
+    `SELECT ... FOR UPDATE` on a `gw_locks` row it writes nothing to the table or the WAL. Two names
+    sharing a hash would only wait for each other, never skip a lock. On SQLite every write
+    transaction starts with BEGIN IMMEDIATE (`purser.store.db`), which already holds the database's
+    single write lock: nothing to do. `created_at` is kept for callers; the `gw_locks` table stays for
+    databases migrated before.
     """
+    del created_at
     if conn.dialect.name == "sqlite":
         return
-    create, take = _pg_lock_statements()
+    take = _pg_lock_statement()
     for name in sorted(set(names)):
-        conn.execute(create, {"name": name, "created_at": created_at})
         conn.execute(take, {"name": name})
 
 
 @functools.cache
-def _pg_lock_statements() -> tuple[Any, Any]:
-    # Built once (the PostgreSQL dialect is imported only where it is used).
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-    create = pg_insert(gw_locks).values(name=bindparam("name"), created_at=bindparam("created_at"))
-    take = select(gw_locks.c.name).where(gw_locks.c.name == bindparam("name")).with_for_update()
-    return create.on_conflict_do_nothing(), take
+def _pg_lock_statement() -> Any:
+    # Built once; `hashtextextended` is PostgreSQL 11+.
+    return text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")

@@ -2,7 +2,7 @@
 
 Each change is one transaction that also appends its audit record (`inbox_*`, actor `human:<name>`), so
 the log and the inbox never disagree. A conversation's changes are serialized by a named lock on
-PostgreSQL (`gw_locks`) and by SQLite's single write lock.
+PostgreSQL (advisory transaction locks, `gateway_tables.lock_rows`) and by SQLite's single write lock.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The SQL unit of work: every repository bound to one connection of one `Database`.
 
 `SqlUnitOfWorkFactory(db).write()` is `Database.begin()` (BEGIN IMMEDIATE on SQLite; on
-PostgreSQL `lock` takes `SELECT ... FOR UPDATE` on `gw_locks` rows); `read()` is `Database.read()`.
+PostgreSQL `lock` takes transaction-scoped advisory locks on the names); `read()` is `Database.read()`.
 """
 
 from __future__ import annotations
