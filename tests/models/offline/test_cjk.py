@@ -32,7 +32,7 @@ def test_cjk_dates(text: str, start: date, end: date) -> None:
 
 
 def test_a_duration_in_months_is_no_date() -> None:
-    assert parse_dates(normalize("3ヶ月"), NOW) == []
+    assert parse_dates(normalize("3ヶ月"), NOW) == ()
 
 
 @pytest.mark.parametrize(

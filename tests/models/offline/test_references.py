@@ -53,7 +53,7 @@ def test_refund_items(message: str, charges: list[str]) -> None:
 def test_narrative_clauses_carry_no_date(text: str) -> None:
     from purser.models.offline.dates import parse_dates
 
-    assert parse_dates(strip_narrative(normalize(text)), _acct().now) == []
+    assert parse_dates(strip_narrative(normalize(text)), _acct().now) == ()
 
 
 def test_two_invoices_are_two_confirmations() -> None:

@@ -9,6 +9,7 @@ exactly its own number of decimals ("$15.00", "¥1,500").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -169,7 +170,7 @@ class Account:
     def filter_charges(
         self,
         charges: list[dict[str, Any]],
-        spans: list[DateSpan],
+        spans: Sequence[DateSpan],
         amounts: list[AmountSlot],
         refs: list[str],
     ) -> list[dict[str, Any]]:
@@ -235,7 +236,7 @@ class Account:
                 return self.invoice_by_ref(str(charge["invoice"]))
         return None
 
-    def invoices_in(self, spans: list[DateSpan]) -> list[dict[str, Any]]:
+    def invoices_in(self, spans: Sequence[DateSpan]) -> list[dict[str, Any]]:
         """Invoices created inside any of the spans, newest first."""
         out = []
         for inv in self.invoices:

@@ -202,9 +202,12 @@ VAT_PAID_QUESTION = re.compile(
 """A question about the VAT paid or its rate ("how much VAT did I pay?"), answered from the invoices."""
 
 VAT_ZERO_QUESTION = re.compile(
-    r"(?=.*\b(?:vat|tax|btw|tva|iva|mwst|ust)\b)(?=.*(?:\b0 ?%|\bzero\b|\bno (?:vat|tax)\b|\bwithout (?:vat|tax)\b"
+    # anchored at each line's start: the same lines match (every lookahead scans to the line's end), but
+    # a search no longer re-runs the three lookaheads from every character of the message
+    r"^(?=.*\b(?:vat|tax|btw|tva|iva|mwst|ust)\b)(?=.*(?:\b0 ?%|\bzero\b|\bno (?:vat|tax)\b|\bwithout (?:vat|tax)\b"
     r"|\b(?:not|n't|never) \w+ (?:any )?(?:vat|tax)\b"
-    r"|\breverse\w*))(?=.*(?:\?|\b(?:why|is (?:that|this|it)|correct|right|mistake|error|wrong)\b))"
+    r"|\breverse\w*))(?=.*(?:\?|\b(?:why|is (?:that|this|it)|correct|right|mistake|error|wrong)\b))",
+    re.MULTILINE,
 )
 """A question about an invoice without VAT (answered with the reverse-charge rule)."""
 

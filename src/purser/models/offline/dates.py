@@ -11,6 +11,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from purser.models.offline.numbers import numbers_from_words
@@ -150,15 +151,22 @@ def _range(today: date, first: str, year1: str | None, last: str | None, year2: 
     return DateSpan(date(y1, m1, 1), end, "range")
 
 
-def parse_dates(text: str, now: datetime) -> list[DateSpan]:
+def parse_dates(text: str, now: datetime) -> tuple[DateSpan, ...]:
     """Date references relative to `now`, in the order they appear.
 
     Understands "yesterday", "today", "N days/weeks/months ago", "last week", "last/this
     month", "November 1st", "1 November", "the 3rd of october", "on the 1st", "the 3rd and the
     10th", "in august", "august 2026", ISO dates ("2026-11-01", "2026/11/01") and CJK dates
     ("10月5日", "2026年10月5日", "10월 5일", "10月"). Years are inferred as the latest past occurrence.
+
+    A pure function of the text and `now`'s calendar day, and a turn asks it about the same text a few
+    times (the slots, the candidates, the follow-up checks): memoized (bounded LRU), hence a tuple.
     """
-    today = now.date()
+    return _parse_dates(text, now.date())
+
+
+@lru_cache(maxsize=4096)
+def _parse_dates(text: str, today: date) -> tuple[DateSpan, ...]:
     spans: list[tuple[int, DateSpan]] = []
     used: list[tuple[int, int]] = []
 
@@ -233,7 +241,7 @@ def parse_dates(text: str, now: datetime) -> list[DateSpan]:
     for m in _ORDINAL_LIST.finditer(text):
         for nth in re.finditer(r"\d{1,2}", m.group(0)):
             add(m.start() + nth.start(), m.start() + nth.end(), _recent_day(today, int(nth.group(0))))
-    return [span for _, span in sorted(spans, key=lambda item: item[0])]
+    return tuple(span for _, span in sorted(spans, key=lambda item: item[0]))
 
 
 # -- pause lengths ----------------------------------------------------------------------

@@ -372,7 +372,7 @@ def h_charge_question(turn: Turn, job: Job) -> None:
         whole = numbers_from_words(normalize(turn.message))
         spans, amounts, refs = parse_dates(whole, acct.now), parse_amounts(whole), acct.invoice_refs(turn.message)
         if refs:
-            spans, amounts = [], []  # an invoice number names the charge; the other figures are the complaint
+            spans, amounts = (), []  # an invoice number names the charge; the other figures are the complaint
     matches = acct.filter_charges(sorted(acct.charges, key=lambda c: str(c.get("created", "")), reverse=True),
                                   spans, amounts, refs)  # fmt: skip
     if not matches and not (spans or amounts or refs):
