@@ -201,6 +201,17 @@ VAT_PAID_QUESTION = re.compile(
 )
 """A question about the VAT paid or its rate ("how much VAT did I pay?"), answered from the invoices."""
 
+VAT_ID_SHOWN_QUESTION = re.compile(
+    r"\b(?:do|does|will|would|are|is|can|could|did)\b[^.?!]{0,25}\b(?:invoices?|receipts?|bills?)\b[^.?!]{0,12}"
+    r"\b(?:show|include|have|carry|display|mention|list|contain|print|state|say|bear)\w*\b[^.?!]{0,12}"
+    r"\b(?:vat|tax|ust|mwst)[ -]?(?:id|number|no|registration)\b"
+    r"|\b(?:is|are|will|does|do)\b[^.?!]{0,12}\b(?:vat|tax)[ -]?(?:id|number|no)\b[^.?!]{0,25}"
+    r"\b(?:on|in|shown|printed|included|displayed|listed|visible|appear\w*)\b[^.?!]{0,20}"
+    r"\b(?:invoices?|receipts?|bills?)\b"
+)
+"""Asking whether the invoices show the VAT id ("do my invoices show my VAT id?"): answered from the
+account (it is on file as X / none on file), not taken as a request to change it."""
+
 VAT_ZERO_QUESTION = re.compile(
     # anchored at each line's start: the same lines match (every lookahead scans to the line's end), but
     # a search no longer re-runs the three lookaheads from every character of the message
@@ -258,6 +269,7 @@ __all__ = [
     "SEAT_CHANGE_CUE",
     "TRIAL_QUESTION",
     "UNDO_CANCEL",
+    "VAT_ID_SHOWN_QUESTION",
     "VAT_ZERO_QUESTION",
     "WHEN_RETRY",
     "WHICH_CARD",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from purser.models.offline.account import Account, fmt_date, fmt_money, money_minor
-from purser.models.offline.cues import VAT_PAID_QUESTION
+from purser.models.offline.cues import VAT_ID_SHOWN_QUESTION, VAT_PAID_QUESTION
 from purser.money import InvalidAmount, Money
 
 __all__ = ["account_answer", "knowledge_answer", "social_reply"]
@@ -142,7 +142,14 @@ def account_answer(acct: Account, normalized: str) -> str:
         parts.append(_vat_paid(acct))
     if "vat" in wanted:
         vat = acct.customer.get("vat_id")
-        parts.append(f"Your VAT id on file is {vat}." if vat else "There's no VAT id on file.")
+        if VAT_ID_SHOWN_QUESTION.search(normalized):  # the invoices print the VAT id on file, if any
+            parts.append(
+                f"Yes — your VAT id {vat} is on file, and your invoices show it."
+                if vat
+                else "No — there's no VAT id on file, so your invoices don't show one. Send it to me and I'll add it."
+            )
+        else:
+            parts.append(f"Your VAT id on file is {vat}." if vat else "There's no VAT id on file.")
     return " ".join(parts) or "Your account looks fine."
 
 

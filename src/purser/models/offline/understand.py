@@ -51,6 +51,7 @@ from purser.models.offline.cues import (
     SEAT_CHANGE_CUE,
     TRIAL_QUESTION,
     UNDO_CANCEL,
+    VAT_ID_SHOWN_QUESTION,
     VAT_PAID_QUESTION,
     VAT_ZERO_QUESTION,
     WHEN_RETRY,
@@ -304,6 +305,14 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
     return intent, conf
 
 
+def _gives_billing(raw: str) -> bool:
+    """The message carries a VAT id or an address (something to save, not only a question)."""
+    from purser.models.offline.billing import extract_billing
+
+    found = extract_billing(raw)
+    return bool(found["vat_id"] or found["address"])
+
+
 def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> tuple[Request, ...]:
     """The ordered requests of one customer message (see the module docstring).
 
@@ -397,7 +406,10 @@ def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
         if found["vat_id"] or found["address"]:
             requests = [Request(Intent.UPDATE_BILLING, raw, whole, 0.8)]
     acting = re.search(r"\b(?:send|email|resend|update|change|add|remove)\b", whole)
-    if VAT_ZERO_QUESTION.search(whole) and not acting:
+    if VAT_ID_SHOWN_QUESTION.search(whole) and not acting and not _gives_billing(raw):
+        # "do my invoices show my VAT id?": a question about what is on file, not a change to it
+        requests = [Request(Intent.ACCOUNT_QUESTION, raw, whole, 0.8)]
+    elif VAT_ZERO_QUESTION.search(whole) and not acting:
         requests = [Request(Intent.POLICY_QUESTION, raw, whole, 0.8)]  # "0% VAT on our invoice — is that a mistake?"
     elif VAT_PAID_QUESTION.search(whole) and not acting:
         requests = [Request(Intent.ACCOUNT_QUESTION, raw, whole, 0.8)]  # "how much VAT did I pay?": the invoices say
