@@ -113,3 +113,56 @@ def test_approvals_handoff_and_phrases(scenario_with: Callable[..., Scenario]) -
     no_handoff = copy.deepcopy(conv)
     no_handoff.agent_events = [e for e in conv.agent_events if e["type"] != "handoff"]
     assert any(f.startswith("handoff: expected reason legal_threat") for f in _ok(sc, _before(), no_handoff))
+
+
+def test_an_expected_address_field_expects_the_whole_new_address(scenario_with: Callable[..., Scenario]) -> None:
+    """A new address replaces the old one: its other lines changing with the expected one are no other write."""
+    sc = scenario_with(expect={"handoff": False, "billing": {"address.country": "DE"}})
+    after = _before()
+    after.billing["cus_ana"].update(
+        {"address.country": "DE", "address.line1": "Friedrichstraße 43", "address.city": "Berlin"}
+    )
+    assert _ok(sc, after) == []
+    after.billing["cus_ana"]["vat_id"] = "DE136695976"  # not an address field: still another write
+    assert [f for f in _ok(sc, after) if "no_other_writes" in f] == [
+        "no_other_writes: billing vat_id of cus_ana changed from null to DE136695976"
+    ]
+    other = _before()
+    other.billing["cus_bob"] = {"address.city": "Lisbon"}
+    after = copy.deepcopy(other)
+    after.billing["cus_bob"]["address.city"] = "Porto"  # another customer's address: never expected
+    assert any("billing address.city of cus_bob" in f for f in judge(sc, other, after, Conversation()))
+    sc = scenario_with(expect={"handoff": False, "billing": {"vat_id": "DE136695976"}})
+    after = _before()
+    after.billing["cus_ana"].update({"vat_id": "DE136695976", "address.country": "DE"})
+    assert any("billing address.country of cus_ana" in f for f in _ok(sc, after))  # no address expected
+
+
+def _overdue() -> WorldState:
+    before = _before()
+    before.subscriptions["sub_ana"]["status"] = "past_due"
+    before.invoices["in_ana_11"] = {"customer": "cus_ana", "number": "N", "status": "open", "total": Money(1, "usd")}
+    return before
+
+
+def test_an_expected_paid_invoice_expects_the_subscription_active_again(
+    scenario_with: Callable[..., Scenario],
+) -> None:
+    sc = scenario_with(expect={"handoff": False, "invoices_paid": ["in_ana_11"]})
+    before = _overdue()
+    after = copy.deepcopy(before)
+    after.invoices["in_ana_11"]["status"] = "paid"
+    after.subscriptions["sub_ana"]["status"] = "active"
+    assert judge(sc, before, after, Conversation()) == []
+    for status in ("unpaid",):
+        before.subscriptions["sub_ana"]["status"] = status
+        assert judge(sc, before, after, Conversation()) == []
+    after.subscriptions["sub_ana"]["status"] = "canceled"  # not the recovery of a paid invoice
+    assert any("status changed from unpaid to canceled" in f for f in judge(sc, before, after, Conversation()))
+    after = copy.deepcopy(_overdue())
+    after.subscriptions["sub_ana"]["status"] = "active"  # active, but the invoice is still open
+    assert any("status changed from past_due to active" in f for f in judge(sc, _overdue(), after, Conversation()))
+    sc = scenario_with(expect={"handoff": False})
+    after.invoices["in_ana_11"]["status"] = "paid"  # paid without the scenario expecting it: both are writes
+    text = "\n".join(judge(sc, _overdue(), after, Conversation()))
+    assert "in_ana_11 went from open to paid" in text and "status changed from past_due to active" in text
