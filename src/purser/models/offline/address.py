@@ -123,10 +123,18 @@ def _labelled(raw: str) -> dict[str, str | None] | None:
     }
 
 
+_JOINED = re.compile(r"\s+(?:and|also|plus|but|then|&|e|et|und|y)\b", re.IGNORECASE)
+"""A joining word after the postal code: the address part ends there."""
+
+
 def _city_and_code(part: str) -> tuple[str | None, str | None]:
     """ "10119 Berlin" -> ("Berlin", "10119"); "Toronto ON M5H 2N2" -> ("Toronto", "M5H 2N2")."""
     m = _POSTAL.search(part)
     code = m.group(0) if m else None
+    if m:
+        # "Cambridge MA 02139 and also when is my next payment": what follows a joining word is another request
+        joined = _JOINED.search(part, m.end())
+        part = part[: joined.start()] if joined else part
     rest = (part[: m.start()] + " " + part[m.end() :]) if m else part
     words = [w for w in rest.split() if not _REGION.match(w) and not re.search(r"\d", w)]
     return (" ".join(words).strip(" ,.") or None), code
@@ -200,7 +208,8 @@ def _from_parts(parts: list[str]) -> dict[str, str | None] | None:
 
 
 _ADDRESS = re.compile(
-    r"\baddress\b\s*(?:(?:is now|is|to|should be|should read|reads|will be|becomes|as)\b|=|:)?\s*"
+    r"\b(?:address|adress|addres|adresse)\b\s*"
+    r"(?:(?:is now|is|to|should be|should read|reads|will be|becomes|as)\b|=|:)?\s*"
     r"(?:now\b\s*)?(?:to\b\s*)?:?[ \t]*\n?(.+?)\s*"
     r"(?:[;!?]|\n\s*\n|\.\s|\.$|$)",
     re.IGNORECASE | re.DOTALL,
@@ -212,8 +221,15 @@ _COUNTRY_ONLY = re.compile(
 )
 
 
-_FREE_ADDRESS = re.compile(r"\b\d+[^\W\d_]?\s[^,.;:!?\n]{2,60}(?:,(?:[^,;:!?.\n]|\.(?=\S)){2,40}){2,4}")
-"""A street with its number, then comma-separated parts: read as an address only when the last is a country."""
+_FREE_ADDRESS = re.compile(
+    r"(?:\b\d+[^\W\d_]?\s[^,.;:!?\n]{2,60}"
+    r"|\b(?:rua|avenida|av\.|calle|rue|via|viale|piazza|plaza|paseo|travessa|largo|boulevard|chemin|allee)"
+    r"\s[^,.;:!?\n\d]{2,60}\d+[^\W\d_]?)"
+    r"(?:,(?:[^,;:!?.\n]|\.(?=\S)){2,40}){2,4}",
+    re.IGNORECASE,
+)
+"""A street with its number (before the name, or after it where the street's type word comes first: "Avenida
+da Liberdade 110"), then comma-separated parts: read as an address only when the last is a country."""
 
 
 def _to_country(parts: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ from purser.models.offline.history import ToolRecord
 from purser.models.offline.normalize import normalize
 from purser.models.offline.outcomes import confirm_prompt, outcome_text
 from purser.models.offline.references import strip_narrative
+from purser.models.offline.shares import share_minor, share_of
 from purser.models.offline.slots import (
     numbers_from_words,
     parse_amounts,
@@ -135,11 +136,15 @@ def h_refund(turn: Turn, job: Job) -> None:
             raise StopTurn("I can't find that charge any more. Which charge would you like refunded?")
         reason = "duplicate" if job.data.get("duplicate") else reason
         if job.data.get("ask_amount"):  # the answer to "how much of it?": "$5", "10 dollars please"
-            partial = _part_of(acct, target, parse_amounts(numbers_from_words(job.normalized)))
+            partial = _share_part(acct, target, job.normalized) or _part_of(
+                acct, target, parse_amounts(numbers_from_words(job.normalized))
+            )
             if partial is None:
                 raise StopTurn(_how_much(acct, target), Open("clarify", "refund", dict(job.data)))
     else:
         target, partial, reason = _resolve_refund(turn, acct, job)
+        share = _share_part(acct, target, job.normalized) if reason != "duplicate" else None
+        partial = share or partial  # "half of this month's $50": the $50 names the charge, the half is the amount
         if partial is None and _asks_part(job.normalized) and reason != "duplicate":
             # "a partial refund of the November charge": never a full refund, ask how much
             raise StopTurn(_how_much(acct, target), Open("clarify", "refund", {"charge_id": target["id"],
@@ -157,6 +162,21 @@ def _asks_part(norm: str) -> bool:
     negated = re.compile(r"\b(?:not|no|nor|never|rather than|instead of)\b(?: \w+){0,2}? " + _PARTIAL_ASK.pattern)
     rest = negated.sub(" ", norm)
     return bool(_PARTIAL_ASK.search(rest)) and not _WHOLE.search(rest)
+
+
+def _share_part(acct: Account, charge: dict[str, Any], norm: str) -> str | None:
+    """ "half of it", "a third of the last charge", "30% of it": that share of `charge`, as a decimal string."""
+    share = share_of(norm)
+    if share is None:
+        return None
+    cur = str(charge.get("currency") or acct.currency)
+    whole = money_minor(charge.get("amount"), cur)
+    have = charge.get("refundable") if isinstance(charge.get("refundable"), str) else charge.get("amount")
+    left = money_minor(have, cur)
+    if whole is None or left is None:
+        return None
+    amount = share_minor(whole, share, left)
+    return Money(amount, cur).amount_str() if amount > 0 else None
 
 
 def _how_much(acct: Account, charge: dict[str, Any]) -> str:

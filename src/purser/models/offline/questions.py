@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PRICE_QUESTION",
+    "WHEN_CHARGED",
     "answer_only",
     "info_only",
     "is_info_question",
@@ -332,3 +333,10 @@ def answer_only(requests: list[Request], normalized_message: str, plan_names: Se
         else:
             out.append(Request(intent, req.text, req.normalized, req.confidence))
     return out
+
+
+WHEN_CHARGED = re.compile(
+    r"\bwhen (?:do|will|would|does|am|are|is) (?:i|we|you|my card|our card|it)(?: \w+)?"
+    r" (?:get |be )?(?:charged?|billed|bill|pay|paying|debited|take (?:the )?(?:money|payment))\b"
+)
+"""A question of when the next (or first) charge is: the account says, not the policy."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from purser.models.offline.account import Account, fmt_date, fmt_money, money_minor
 from purser.models.offline.cues import VAT_ID_SHOWN_QUESTION, VAT_PAID_QUESTION
+from purser.models.offline.questions import WHEN_CHARGED
 from purser.money import InvalidAmount, Money
 
 __all__ = ["account_answer", "knowledge_answer", "social_reply"]
@@ -56,7 +57,8 @@ def account_answer(acct: Account, normalized: str) -> str:
     parts: list[str] = []
     asked = {
         "plan": re.search(r"\b(?:plan|subscribed|subscription|tier|monthly|yearly|pay per|paying)\b", normalized),
-        "next": re.search(r"\b(?:next|renew\w*|billing date|when will|due|end|period)\b", normalized),
+        "next": re.search(r"\b(?:next|renew\w*|billing date|when will|due|end|period)\b", normalized)
+        or WHEN_CHARGED.search(normalized),
         "seats": re.search(r"\b(?:seats?|users?|licen[cs]es?|members?)\b", normalized),
         "status": re.search(r"\b(?:status|active|paused|cancel\w*|pause)\b", normalized),
         "card": re.search(r"\b(?:card|payment method|digits|expired|visa|mastercard)\b", normalized),

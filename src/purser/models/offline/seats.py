@@ -129,9 +129,39 @@ def _numbers(patterns: tuple[re.Pattern[str], ...], text: str) -> list[tuple[int
     return sorted((m.start(1), int(m.group(1))) for p in patterns for m in p.finditer(text))
 
 
+_CORRECTION = re.compile(
+    r"\b(?:no wait|wait no|no sorry|sorry no|no actually|actually no|i mean|i meant|scratch that|correction"
+    r"|make that|or rather|oops|my mistake|my bad)\b[\s,:;.!-]*"
+)
+"""A self-correction inside one message ("add 3 — no wait, make it 4"): the value after it replaces the one before."""
+_REJECTED = re.compile(r"[,;]? ?\b(?:not|rather than) " + _N + r"\b(?! ?(?:more|less|fewer|extra|%))")
+"""A value the customer withdraws ("9 seats, not 8"): it names nothing."""
+_RELATIVE_WORD = re.compile(r"\b(?:add|remove|more|fewer|less|extra|another|drop|cut|minus|plus)\b")
+
+
 def parse_seats(text: str) -> SeatSlot | None:
-    """The seat change the normalized text asks for (see the module docstring), or None."""
-    text = numbers_from_words(text)
+    """The seat change the normalized text asks for (see the module docstring), or None.
+
+    Within one message the last value wins: "add 3 seats, no wait, make it 4" adds 4; "9 seats, not 8" is 9.
+    """
+    text = _REJECTED.sub(" ", numbers_from_words(text))
+    fixes = [m for m in _CORRECTION.finditer(text) if re.search(r"\d", text[m.end() :])]
+    if not fixes:
+        return _parse(text)
+    fix = fixes[-1]
+    before, after = _parse(text[: fix.start()]), text[fix.end() :]
+    if before is None:
+        return _parse(after)
+    clause = next((c for c in re.split(r"[,.;!?]", after) if re.search(r"\d", c)), after)
+    number = re.search(r"\b\d{1,5}\b", clause)
+    if number is None or _RELATIVE_WORD.search(clause) or _FROM_TO.search(clause) or re.search(_SEAT, clause):
+        return _parse(clause) or before  # the correction says it all ("no wait — add 2 more", "i mean 9 seats")
+    # "make it 4", "4 instead": the new number in the role the first one had
+    return SeatSlot(before.mode, int(number.group(0)), before.stated, None)
+
+
+def _parse(text: str) -> SeatSlot | None:
+    """The seat change of text with no self-correction in it."""
     add, remove = _first(_ADD, text), _first(_REMOVE, text)
     relative = min((m for m in (add, remove) if m), key=lambda m: m.start(), default=None)
     skip = {relative.start(1)} if relative else set()

@@ -64,12 +64,14 @@ from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mentions_plan
 from purser.models.offline.questions import (
     PRICE_QUESTION,
+    WHEN_CHARGED,
     answer_only,
     info_only,
     is_polite_request,
     merge_conditions,
     reroute,
 )
+from purser.models.offline.seats import parse_seats
 
 __all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
 
@@ -280,6 +282,12 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         if IF_IT_FAILS.search(norm):
             return Intent.POLICY_QUESTION, max(conf, 0.8)  # "if my payment fails, when do you retry?": the rules
         return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "when will you try my card again?"
+    if (
+        intent in (*SOCIAL, Intent.POLICY_QUESTION, Intent.CHARGE_QUESTION, Intent.PREVIEW_CHANGE)
+        and WHEN_CHARGED.search(norm)
+        and not _CONDITIONAL.search(norm)
+    ):
+        return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "when do I actually get charged?": the account's next bill
     changing = re.search(r"\b(?:upgrad|downgrad|switch|seat|plan|add|remov)", norm)
     priced = intent == Intent.PREVIEW_CHANGE and not changing  # "how much do I owe?" is not a price quote
     if (intent in SOCIAL or conf < THRESHOLD or priced) and OWE_QUESTION.search(norm):
@@ -311,6 +319,11 @@ def _gives_billing(raw: str) -> bool:
 
     found = extract_billing(raw)
     return bool(found["vat_id"] or found["address"])
+
+
+_CONDITIONAL = re.compile(r"\b(?:if|after|once|upgrade|downgrade|switch|refund\w*|change|cancel\w*|pause|resume)\b")
+"""Words that make a "when am I charged" question one about a change or a rule ("after I upgrade")."""
+_SEAT_WORDS = re.compile(r"\b(?:seats?|users?|licen[cs]es?)\b")
 
 
 def understand(raw: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> tuple[Request, ...]:
@@ -399,6 +412,34 @@ def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
             else:
                 merged.append(r)
         requests = merged
+    asks = [r for r in requests if r.intent == Intent.PREVIEW_CHANGE]
+    if (
+        len(asks) == 1
+        and not any(r.intent in (Intent.CHANGE_PLAN, Intent.CHANGE_SEATS) for r in requests)
+        and not re.search(r"\d", asks[0].normalized)
+        and not mentions_plan(asks[0].normalized, plan_names)
+        and _SEAT_WORDS.search(whole)
+        and parse_seats(whole) is not None
+    ):
+        # "sorry — 9 seats, not 8. what's the price for that?": the question prices the seats said before it
+        ask = asks[0]
+        requests = [
+            Request(ask.intent, raw, whole, ask.confidence) if r is ask else r
+            for r in requests
+            if r is ask or r.intent not in (Intent.UNKNOWN, *SOCIAL)
+        ]
+    if any(r.intent == Intent.CHANGE_PLAN for r in requests) and not any(
+        r.intent == Intent.CHANGE_SEATS for r in requests
+    ):
+        # "switch me to Pro. how much is that now?": a bare price question is the change's own price, which
+        # its confirmation quotes; one naming another plan or a number is a second question
+        requests = [
+            r
+            for r in requests
+            if r.intent not in (Intent.PREVIEW_CHANGE, PRICE_QUESTION)
+            or re.search(r"\d", r.normalized)
+            or mentions_plan(r.normalized, plan_names)
+        ]
     if not any(r.intent in ACTIONABLE for r in requests):
         from purser.models.offline.billing import extract_billing
 
