@@ -116,7 +116,7 @@ def test_a_linked_users_question_in_the_dm_gets_the_plan_amount_and_date(rig: Ri
     assert call.method == "PATCH" and call.path == f"webhooks/{rig.discord.application_id}/{token}/messages/@original"
     assert "authorization" not in call.headers and call.status == 200
     content = call.json["content"]
-    assert "$20.00" in content and "December 1, 2026" in content and "flags" not in call.json
+    assert "$20.00" in content and "1 December 2026" in content and "flags" not in call.json
     assert call.user_id == maya["id"]
 
 

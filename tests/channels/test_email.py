@@ -69,7 +69,7 @@ def test_a_question_from_the_address_on_file_gets_a_threaded_reply_with_the_amou
     assert answer.status_code == 200
     reply = only(mail.replies("maya@example.com"))
     text = reply_text(reply)
-    assert "$20.00" in text and "December 1, 2026" in text
+    assert "$20.00" in text and "1 December 2026" in text
     assert reply["Subject"] == "Re: My plan"
     assert reply["From"] == SUPPORT
     [inbound_id] = re.findall(r"<[^>]+>", str(reply["In-Reply-To"]))
@@ -87,7 +87,7 @@ def test_a_reply_in_the_thread_continues_the_same_conversation(maya: tuple[Conta
     first = only(mail.replies("maya@example.com"))
     mail.write(MAYA, "And when is my next charge?\n\nOn Mon, Acme Billing wrote:\n> You're on Pro", answering=first)
     second = only(mail.replies("maya@example.com"))
-    assert "December 1, 2026" in reply_text(second)
+    assert "1 December 2026" in reply_text(second)
     assert second["Subject"] == "Re: Plan"
     # The reply threads under the whole exchange: its References start at the first message.
     assert str(second["References"]).split()[0] == str(first["References"]).split()[0]
@@ -173,7 +173,7 @@ def test_an_unknown_sender_gets_a_knowledge_answer_and_the_link_hint_never_accou
     reply = only(mail.replies("stranger@elsewhere.test"))
     text = reply_text(reply)
     assert "email address on your account" in text
-    assert "$20.00" not in text and "December 1, 2026" not in text and "Maya" not in text
+    assert "$20.00" not in text and "1 December 2026" not in text and "Maya" not in text
     assert reply["Subject"] == "Re: Plan?" and reply["In-Reply-To"]
     assert container.runtime.conversations(limit=10) == []
     assert mail.replies("maya@example.com") == []

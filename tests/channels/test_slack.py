@@ -158,7 +158,7 @@ def test_a_linked_user_hears_their_plan_amount_and_next_charge_date(maya: SlackW
     assert answer.status_code == 200
     [reply] = maya.server.posts(dm_channel(MAYA))
     assert "Pro" in reply.body["text"] and "$20.00" in reply.body["text"]
-    assert "December 1, 2026" in reply.body["text"]
+    assert "1 December 2026" in reply.body["text"]
     assert reply.headers["authorization"] == f"Bearer {maya.server.bot_token}"
     assert reply.body["metadata"] == {"event_type": "purser_message", "event_payload": {}}
     assert "cus_maya" not in json.dumps(reply.body)

@@ -131,7 +131,7 @@ def test_a_linked_customer_is_told_plan_amount_and_next_charge_in_plain_text(may
     assert call.path == f"/v21.0/{maya.server.phone_number_id}/messages"
     assert call.body["messaging_product"] == "whatsapp" and call.body["type"] == "text"
     reply = call.body["text"]["body"]
-    assert "Pro" in reply and "$20.00" in reply and "December 1, 2026" in reply
+    assert "Pro" in reply and "$20.00" in reply and "1 December 2026" in reply
     assert "sub_maya" not in reply and "pro-monthly" not in reply and "**" not in reply
 
 

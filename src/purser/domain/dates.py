@@ -3,7 +3,7 @@
 Styles (English; amounts have their own formatter in `purser.money`):
 
 - `long`    "16 November 2026"    the gateway's quotes and summaries, emails
-- `us`      "November 16, 2026"   the offline model's replies
+- `us`      "November 16, 2026"   US order (unused by Purser's own text: every sentence uses `long`)
 - `short`   "16 Nov 2026"         PDF invoices and narrow tables
 - `iso`     "2026-11-16"          a calendar day in JSON and tables
 
