@@ -10,6 +10,7 @@ is kept for callers that catch it):
 
     PurserError                                                purser_error [500]  errors
     ├── ActionIdExhausted (RuntimeError)                       action_id_exhausted [503]  actions.records
+    ├── Superseded                                             superseded [409]  actions.records
     ├── ApprovalRefused                                        approval_refused [403]  actions.approvals
     │   └── ApproverOverLimit                                  over_approval_limit [403]  actions.approvals
     ├── AlreadySigned (ValueError)                             same_approver [409]  ports.approvals
