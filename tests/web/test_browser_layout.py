@@ -68,7 +68,9 @@ def demo_at(chromium: object, server: LiveServer, width: int, customer: str = "c
     page.goto(server.url + "/")
     page.wait_for_selector(f"#customer option[value='{customer}']", state="attached")
     page.select_option("#customer", customer)
-    page.wait_for_selector("#account dl")
+    # The panel first shows the customer picked on load: wait until it shows this one's name.
+    name = page.locator(f"#customer option[value='{customer}']").inner_text().split(" (")[0]  # type: ignore[attr-defined]
+    page.locator("#account dl", has_text=name).wait_for()  # type: ignore[attr-defined]
     return page
 
 
