@@ -37,6 +37,7 @@ from purser.agent.transcript import encode_messages
 from purser.domain import AccountSnapshot, CustomerId
 from purser.models.cost import decimal_str, price_tokens
 from purser.models.offline import OfflineModel
+from purser.models.offline.languages import fold, language_of
 from purser.models.routing import RoutingSignals, amounts_in_text, choose_tier, confidence_from_reply, largest
 from purser.policy.escalation import detect_triggers
 from purser.ports.actions import Action
@@ -176,7 +177,9 @@ class TurnAssembly:
         handoff_reason: str | None = None
         handing_off = handoff is not None and not record.handed_off
         announced = handoff_event(handoff) if handoff is not None and handing_off else None
-        events = one_reply(sorted_events.results, message, sorted_events.asks, announced)
+        # The customer's language labels the quick replies, whatever language the model answered in.
+        language = language_of(fold(query)) if query else None
+        events = one_reply(sorted_events.results, message, sorted_events.asks, announced, language=language)
         if handoff is not None and handing_off:
             status = "handed_off"
             handoff_reason = handoff.handoff_reason or "out_of_scope"

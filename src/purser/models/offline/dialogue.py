@@ -230,7 +230,7 @@ def _plan_with(
 
 
 _EARLIER: OrderedDict[tuple[int, int, frozenset[str], str], Open | None] = OrderedDict()
-_EARLIER_SIZE = 4096
+_EARLIER_SIZE = 1024
 _EARLIER_LOCK = threading.Lock()
 
 

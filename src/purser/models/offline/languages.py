@@ -162,7 +162,7 @@ _ANY_PHRASE: dict[str, re.Pattern[str]] = {
 _ENGLISH = re.compile(r"\b(?:i|my|the|please|you|is|to|and|want|can)\b")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def language_of(folded: str) -> str:
     """The language of a message (lowercased, accents stripped): "de", "fr", "es", "pt" or "en".
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
@@ -276,7 +276,7 @@ def _max_distance(word: str) -> int:
     return 2
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: customers write words without end
 def correct_word(word: str) -> str:
     """Return the vocabulary word closest to `word` if it is a likely typo, else `word`.
 
