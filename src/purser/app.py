@@ -219,11 +219,14 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
         keys = load_audit_keys(settings)
     except (OSError, ValueError) as exc:
         raise BootstrapError(f"cannot set up the audit key: {redact_text(str(exc), url)}") from None
+    db: Database | None = None
     try:
         db = Database(url, audit_keys=keys)
         if migrate:
             db.migrate()
     except (SQLAlchemyError, CommandError, ImportError, OSError, ValueError) as exc:
+        if db is not None:  # a failed migration: its connections are not left to the garbage collector
+            db.dispose()
         # The URL may carry a password: it is redacted here, and the driver's exception (whose text or
         # traceback may repeat it) is not chained.
         raise BootstrapError(f"cannot open the database {redact_url(url)!r}: {redact_text(str(exc), url)}") from None

@@ -37,3 +37,23 @@ def test_the_audit_log_needs_no_processor(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("PURSER_PROCESSOR", "stripe")  # no key: the processor would refuse to build
     result = CliRunner().invoke(app, ["audit", "verify"])
     assert result.exit_code == 0 and "audit log OK: 0 records" in result.output
+
+
+def test_a_failed_migration_closes_the_database_it_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from purser.app import BootstrapError, open_database
+    from purser.config import Settings
+    from purser.store.db import Database
+
+    not_a_database = tmp_path / "purser.db"
+    not_a_database.write_bytes(b"this is not an SQLite file" * 100)
+    disposed: list[Database] = []
+    real_dispose = Database.dispose
+
+    def dispose(self: Database) -> None:
+        disposed.append(self)
+        real_dispose(self)
+
+    monkeypatch.setattr(Database, "dispose", dispose)
+    with pytest.raises(BootstrapError, match="cannot open the database"):
+        open_database(Settings(database_url=f"sqlite:///{not_a_database}"))
+    assert len(disposed) == 1
