@@ -16,6 +16,7 @@ from purser.ports.channels import (
     VerificationCode,
 )
 from purser.store.channel_tables import ch_codes, ch_links, ch_secrets, ch_seen, ch_threads, ch_tokens
+from purser.store.gateway_tables import lock_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -53,6 +54,9 @@ class SqlChannelRepository:
             if conn.dialect.name == "postgresql":
                 from sqlalchemy.dialects import postgresql
 
+                # Writers of one key queue on its advisory lock first: two speculative inserts that
+                # also meet on another unique index (a thread's conversation_id) could deadlock.
+                lock_rows(conn, [f"{table.name}:" + "\x1f".join(str(v) for v in key.values())], "")
                 pg = postgresql.insert(table).values(**key, **values)
                 conn.execute(pg.on_conflict_do_update(index_elements=list(key), set_=values))
             else:
