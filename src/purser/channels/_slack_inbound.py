@@ -165,15 +165,7 @@ def parse_events(body: bytes, rules: InboundRules) -> Reception:
             return Reception(ACK)  # an internal channel the bot was added to: not a customer's
         if event.get("user_team") is not None and event.get("user_team") == envelope.get("team_id"):
             return Reception(ACK)  # our own people talking in a channel shared with a customer
-    inbound = Inbound(
-        channel=SLACK,
-        event_id=event_id,
-        external_id=user,
-        thread_key=channel,
-        address=canonical({"channel": channel}),
-        event=CustomerMessage(text=text),
-    )
-    return Reception(ACK, [inbound])
+    return Reception(ACK, [_customer_message(event_id, user, channel, text)])
 
 
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
@@ -253,14 +245,7 @@ def parse_interactions(body: bytes, rules: InboundRules) -> Reception:
         reply = parse_reply_value(action.get("value"))
         if reply.user != presser:
             raise ChannelForbidden("only the customer the suggested replies are for may press them")
-        inbound = Inbound(
-            channel=SLACK,
-            event_id=event_id,
-            external_id=presser,
-            thread_key=channel,
-            address=canonical({"channel": channel}),
-            event=CustomerMessage(text=reply.text[:MAX_TEXT]),
-        )
+        inbound = _customer_message(event_id, presser, channel, reply.text[:MAX_TEXT])
         return Reception(ACK, [inbound])
     if action_id in (APPROVE, DENY):
         if channel != rules.approvals_channel:
@@ -297,3 +282,15 @@ def _channel_of(payload: Mapping[str, Any]) -> str:
     if isinstance(channel, dict):
         return _str(channel, "id", "the block_actions channel")
     raise ChannelError("the block_actions payload names no channel")
+
+
+def _customer_message(event_id: str, user: str, channel: str, text: str) -> Inbound:
+    """A Slack user's message (typed, or a pressed quick reply) in `channel` as the customer's §7 message."""
+    return Inbound(
+        channel=SLACK,
+        event_id=event_id,
+        external_id=user,
+        thread_key=channel,
+        address=canonical({"channel": channel}),
+        event=CustomerMessage(text=text),
+    )
