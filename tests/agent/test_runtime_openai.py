@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from agent_world import llm_settings
+from pydantic_ai.messages import ModelRequest
 
 from purser.agent.events import CustomerConfirm, CustomerMessage
 from purser.app import Container
@@ -65,6 +66,10 @@ def test_refund_tool_loop_confirm_and_read_back(fake_openai: LLMServer, make_wor
     notice = json.loads(openai_user_messages(third)[-1].removeprefix("[confirmation] "))
     assert notice["decision"] == "yes" and notice["outcome"]["status"] == "succeeded"
     assert '"refunds":[{' in third["messages"][0]["content"]
+    # ... and only those: the stored history keeps no request's instructions, each run sends its own.
+    assert [m["role"] for m in third["messages"]].count("system") == 1
+    history = rt.store.messages(cid)
+    assert [m.instructions for m in history if isinstance(m, ModelRequest)] == [None, None, None]
 
     usage = rt.usage(cid)
     assert usage.requests == 3 and usage.input_tokens == 300 and usage.output_tokens == 60

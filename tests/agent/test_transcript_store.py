@@ -16,6 +16,7 @@ from purser.agent.transcript import (
     PendingConfirmation,
     TurnWrite,
     encode_messages,
+    without_instructions,
 )
 from purser.ports.conversations import UsageRow
 from purser.store.db import Database
@@ -81,3 +82,24 @@ def test_turns_round_trip(store: ConversationStore) -> None:
         store.commit_turn(replace(store.get(cid), version=0), TurnWrite(turn=3))
     with pytest.raises(ConversationNotFound):
         store.get("cnv_nope")
+
+
+def test_history_keeps_no_instructions_and_older_rows_still_load(store: ConversationStore) -> None:
+    cid = store.create("cus_ana", "web")
+    record = store.get(cid)
+    # A row written before requests were stored without their instructions.
+    legacy = ModelRequest(parts=[UserPromptPart(content="hi")], instructions="You are Purser. " * 500)
+    record = store.commit_turn(record, TurnWrite(turn=1, messages=encode_messages([legacy])))
+    sent = ModelRequest(parts=[UserPromptPart(content="and my invoice?")], instructions="the current prompt")
+    reply = ModelResponse(parts=[TextPart("Here it is.")], model_name="m")
+    stored = without_instructions([sent, reply])
+    assert stored[0] is sent and sent.instructions is None  # the same objects, as history keeps them
+    write = TurnWrite(turn=2, messages=encode_messages(stored))
+    assert all('"instructions":null' in item for item in write.messages[:1])
+    assert sum(len(item) for item in write.messages) < 1000
+    _, history = store.load(cid)
+    record = store.commit_turn(store.get(cid), write, history=history, new=stored)
+    for loaded in (store.messages(cid), store.load(cid)[1]):
+        assert [m.kind for m in loaded] == ["request", "request", "response"]
+        assert [m.instructions for m in loaded if isinstance(m, ModelRequest)] == [None, None]
+        assert isinstance(loaded[0].parts[0], UserPromptPart) and loaded[0].parts[0].content == "hi"

@@ -8,6 +8,12 @@ one read per turn (`load`: the row, the model history, the confirmations) and on
 `ConversationBusy` and nothing of its turn lands). Model messages are stored as pydantic-ai JSON;
 decoded histories are kept in a small per-process cache keyed by the conversation's message
 counter, so a turn decodes only the messages it has not seen.
+
+Stored requests carry no `instructions` (`without_instructions`): the system prompt, policy,
+knowledge and account a request was sent with (tens of KB) would otherwise be stored, cached and
+decoded again with every request of every turn, although pydantic-ai never sends a past request's
+instructions: an agent run sends its own (`ModelRequestParameters.instruction_parts`), rebuilt
+every turn from the fresh context. Rows written with them still load; they are dropped on decoding.
 """
 
 from __future__ import annotations
@@ -15,11 +21,11 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pydantic
-from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter
+from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelRequest
 
 from purser.models.cost import Usage, summarize
 from purser.ports.actions import Action
@@ -48,6 +54,7 @@ __all__ = [
     "decode_messages",
     "encode_messages",
     "utc_iso",
+    "without_instructions",
 ]
 
 HISTORY_CACHE = 256
@@ -75,10 +82,23 @@ def encode_messages(messages: Sequence[ModelMessage]) -> tuple[str, ...]:
 
 
 def decode_messages(items: Sequence[str]) -> list[ModelMessage]:
-    """Stored messages back to pydantic-ai messages."""
+    """Stored messages back to pydantic-ai messages (without the instructions older rows carry)."""
     if not items:
         return []
-    return list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(items) + "]"))
+    return without_instructions(ModelMessagesTypeAdapter.validate_json("[" + ",".join(items) + "]"))
+
+
+def without_instructions(messages: Iterable[ModelMessage]) -> list[ModelMessage]:
+    """`messages` as history keeps them: each request's `instructions` set to None, in place.
+
+    A run sends the model its own instructions, never a stored request's (see the module
+    docstring), so history needs none. In place, because the very objects are what the turn's model
+    saw and what the offline model's parse of the history is cached under."""
+    kept = list(messages)
+    for m in kept:
+        if isinstance(m, ModelRequest) and m.instructions is not None:
+            m.instructions = None
+    return kept
 
 
 class ConversationStore:

@@ -33,7 +33,7 @@ from purser.agent.outcomes import (
 )
 from purser.agent.streaming import DeltaRelay
 from purser.agent.tools import TurnState
-from purser.agent.transcript import encode_messages
+from purser.agent.transcript import encode_messages, without_instructions
 from purser.domain import AccountSnapshot, CustomerId
 from purser.models.cost import decimal_str, price_tokens
 from purser.models.offline import OfflineModel
@@ -150,6 +150,7 @@ class TurnAssembly:
                 record, turn.history, prompt, instructions, resolved.model, state, spent, failures
             )
             usage = self._usage_rows(new_messages, record.turns + 1)
+            without_instructions(new_messages)  # the next run sends its own: stored history needs none
             known = {c.action_id for c in turn.load.confirmations}
             for outcome in state.outcomes:
                 sorted_events.add(outcome_events(outcome, self._kinds.get(outcome.action)))
