@@ -7,11 +7,11 @@ and a test checks that the migrations produce exactly `metadata`.
 
 Transactions: `begin()` is a write (SQLite: `BEGIN IMMEDIATE`, the database's one write lock taken
 up front so two processes never both read-then-write; PostgreSQL: row locks are the callers').
-`read()` is a read-only snapshot (SQLite: a deferred `BEGIN`, so readers never queue behind the
-write lock). PostgreSQL connections are not pinged at checkout (a round trip per checkout);
-they are recycled after `POOL_RECYCLE_SECONDS`, and `run_read` / `run_write` re-run a whole
-unit once when its connection turns out to be dropped — a read always, a write only when it
-failed before its commit was sent (so it is known not to have happened). A write unit that says it
+`read()` is read-only (SQLite: a deferred `BEGIN`, one snapshot, and readers never queue behind the
+write lock; PostgreSQL: autocommit, see `read`). PostgreSQL connections are not pinged at checkout
+(a round trip per checkout); they are recycled after `POOL_RECYCLE_SECONDS`, and `run_read` /
+`run_write` re-run a whole unit once when its connection turns out to be dropped — a read always, a
+write only when it failed before its commit was sent (so it is known not to have happened). A write unit that says it
 is safe to re-run (`run_write(..., retry_conflicts=True)`: idempotent by key, or recomputed from the
 database) is also re-run when PostgreSQL aborts it as a deadlock victim or a serialization failure
 (SQLSTATE 40P01 / 40001) before its commit: the abort rolled all of it back.
@@ -96,6 +96,11 @@ class Database:
             kwargs["pool_recycle"] = POOL_RECYCLE_SECONDS
             kwargs["pool_use_lifo"] = True  # keep a few connections warm rather than cycling all of them
         self.engine: Engine = create_engine(url, **kwargs)
+        # PostgreSQL reads run on connections of their own in autocommit (see `read`): no BEGIN and
+        # no ROLLBACK round trip around each, and no isolation level set and reset at each checkout.
+        self._reads: Engine | None = (
+            None if self.is_sqlite else create_engine(url, isolation_level="AUTOCOMMIT", **kwargs)
+        )
         # SQLite serializes writers; within one process a lock keeps BEGIN IMMEDIATE transactions orderly.
         self._write_lock = threading.RLock()
         self._one_connection = url in ("sqlite://", "sqlite:///:memory:")
@@ -118,12 +123,28 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction: a deferred BEGIN on SQLite (never the write lock), plain BEGIN on
-        PostgreSQL. Its statements see one consistent snapshot; writing through it is a bug.
+        """A read-only unit; writing through it is a bug.
 
-        An in-memory database is one shared connection (StaticPool): there a read takes the write
+        SQLite: a deferred BEGIN (never the write lock), so its statements see one snapshot. An
+        in-memory database is one shared connection (StaticPool): there a read takes the write
         lock too, so a read on one thread (a channel delivery) never begins a transaction inside
-        another thread's write on that connection."""
+        another thread's write on that connection.
+
+        PostgreSQL: autocommit, on the read pool's connections. At READ COMMITTED, the isolation
+        level Purser runs at, each statement sees a snapshot of its own whether or not a transaction
+        surrounds it, so a BEGIN and a ROLLBACK (two round trips per read) bought nothing. A server
+        whose default isolation is stricter keeps reads in a transaction (one snapshot for all of a
+        read's statements, as that level promises)."""
+        reads = self._reads
+        if reads is not None:
+            conn = reads.connect()
+            if conn.dialect.default_isolation_level == "READ COMMITTED":
+                with conn:
+                    yield conn
+                return
+            conn.close()
+            self._reads = None
+            reads.dispose()
         with self._write_lock if self._one_connection else nullcontext(), self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(**{_READ: True})
@@ -196,6 +217,8 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._reads is not None:
+            self._reads.dispose()
 
 
 def _is_conflict(exc: DBAPIError) -> bool:
