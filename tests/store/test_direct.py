@@ -13,7 +13,7 @@ from purser.ports.actions import Action, ActionChanges, ActionId, Conflict
 from purser.ports.audit import draft
 from purser.store.agent_tables import ag_usage
 from purser.store.db import Database
-from purser.store.direct import Direct
+from purser.store.direct import MULTI_ROW_MAX, Direct
 from purser.store.gateway_tables import gw_ledger
 from purser.store.unit_of_work import SqlUnitOfWorkFactory
 
@@ -90,6 +90,22 @@ def test_rows_first_execute_and_many_match_core(db: Database) -> None:
         assert RENAME.execute(conn, {"cid": "nobody", "m": "x"}) == 0
     with db.read() as conn:
         assert {r[1] for r in BY_CONVERSATION.rows(conn, {"cid": "c1"})} == {"renamed"}
+
+
+def test_many_rows_are_one_statement_of_any_size(db: Database) -> None:
+    # 2 and 5 rows: a multi-row INSERT compiled per row count (PostgreSQL); past MULTI_ROW_MAX, SQLAlchemy's.
+    sizes = (2, 5, 2, MULTI_ROW_MAX, MULTI_ROW_MAX + 3)
+    with db.begin() as conn:
+        for n, size in enumerate(sizes):
+            INSERT.many(conn, [{**usage(f"s{n}", t, priced=t % 2 == 0), "model": f"m…{t}"} for t in range(size)])
+    with db.read() as conn:
+        for n, size in enumerate(sizes):
+            rows = BY_CONVERSATION.rows(conn, {"cid": f"s{n}"})
+            assert [(t, m, bool(p)) for t, m, p, _ in rows] == [(t, f"m…{t}", t % 2 == 0) for t in range(size)]
+    with pytest.raises(IntegrityError), db.begin() as conn:
+        INSERT.many(conn, [usage("dup", 1), {**usage("dup", 2), "model": None}, usage("dup", 3)])
+    with db.read() as conn:
+        assert BY_CONVERSATION.rows(conn, {"cid": "dup"}) == []  # no row of the failed statement landed
 
 
 def _action(n: int) -> Action:
