@@ -24,7 +24,8 @@ own client time. On SQLite, executemany on the cursor runs one prepared statemen
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import ClauseElement, Connection, Executable, Insert, bindparam
@@ -33,7 +34,17 @@ from sqlalchemy.exc import DBAPIError
 
 __all__ = ["Direct"]
 
-_Compiled = tuple[str, tuple[str, ...], bool, dict[str, Any]]
+_Compiled = tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]], bool, dict[str, Any]]
+# (SQL, the positional parameters picked from the named ones, positional?, the statement's own literals)
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    # The values of `names`, in order, as a tuple (itemgetter: one C call for the whole row).
+    if len(names) == 1:
+        (only,) = names
+        return lambda values: (values[only],)
+    return itemgetter(*names) if names else (lambda values: ())
+
 
 MULTI_ROW_MAX = 32
 """The most rows `Direct.many` sends as one multi-row INSERT of its own (a compiled statement is kept
@@ -72,14 +83,14 @@ class Direct:
                     raise TypeError(f"an expanding parameter cannot run directly: {compiled.string}")
                 names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
                 # Literals of the statement (LIMIT 1, status = 'pending') are bound parameters too.
-                found = (compiled.string, names, compiled.positional, dict(compiled.params))
+                found = (compiled.string, _picker(names), compiled.positional, dict(compiled.params))
                 self._by_dialect[key] = found
         return found
 
     def _bound(self, compiled: _Compiled, params: Mapping[str, Any] | None) -> Any:
-        _, names, positional, defaults = compiled
+        _, pick, positional, defaults = compiled
         values = {**defaults, **params} if params else defaults
-        return tuple(values[name] for name in names) if positional else values
+        return pick(values) if positional else values
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row of the SELECT with `params`, as tuples in `columns` order."""
