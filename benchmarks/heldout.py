@@ -4,10 +4,10 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/heldout.py [SUITE] [--model NAME] [--json FILE] [--workers N]
 
-SUITE defaults to ``benchmarks/gym-heldout-2`` (the set nobody on the model has read yet);
-``benchmarks/gym-heldout`` is the first set, since used for fixes. It runs ``purser eval SUITE --json FILE`` in a subprocess, then reads the JSON
-(FORMAT.md's runner output) and the scenario files (for their tags). It writes only the JSON file
-(a temporary one unless ``--json`` is given), never anything under ``src/``.
+SUITE defaults to ``benchmarks/gym-heldout-2``; every set has since been read for fixes (the
+README says which were measured unseen). It runs ``purser eval SUITE --json FILE`` in a
+subprocess, then reads the JSON (FORMAT.md's runner output) and the scenario files (for their
+tags). It writes only the JSON file (a temporary one unless ``--json`` is given), never anything under ``src/``.
 Exit status: that of ``purser eval`` (2 when a scenario could not be loaded).
 """
 
