@@ -140,7 +140,7 @@ class Account:
     def object_ids(self) -> frozenset[str]:
         """Every object id in the lookup result (customer, subscription, charges, invoices, ...)."""
         if self._object_ids is None:
-            self._object_ids = frozenset(_object_ids(self.data))
+            self._object_ids = frozenset(_object_ids(self.data, set()))
         return self._object_ids
 
     # -- charges ------------------------------------------------------------------------
@@ -294,20 +294,20 @@ class Account:
         return sorted((i for i in self.invoices if i.get("status") == "open"), key=lambda i: str(i.get("created", "")))
 
 
-def _object_ids(data: Any) -> set[str]:
-    """Every object id in the customer's `lookup_account` result (customer, subscription, charges, ...)."""
-    found: set[str] = set()
+def _object_ids(data: Any, found: set[str]) -> set[str]:
+    """Every object id in the customer's `lookup_account` result (customer, subscription, charges, ...), added
+    to `found`: a string under "id" or a key ending in "_id", "invoice" or "charge", and a string in a list."""
     if isinstance(data, dict):
         for key, value in data.items():
-            if isinstance(value, str) and (key == "id" or key.endswith(("_id", "invoice", "charge"))):
-                found.add(value)
+            if isinstance(value, str):
+                if key == "id" or key.endswith(("_id", "invoice", "charge")):
+                    found.add(value)
             elif isinstance(value, (dict, list)):
-                found |= _object_ids(value)
+                _object_ids(value, found)
     elif isinstance(data, list):
         for value in data:
-            found |= (
-                _object_ids(value)
-                if isinstance(value, (dict, list))
-                else ({value} if isinstance(value, str) else set())
-            )
+            if isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, (dict, list)):
+                _object_ids(value, found)
     return found

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from purser.models.offline.account import Account
@@ -580,12 +581,19 @@ _OBJECT_ID = re.compile(r"\b(?:cus|sub|ch|in|pm|re|py|pi|card|src|si|ii|txn)_[A-
 
 def _foreign_account(turn: Turn) -> bool:
     """The message names another customer's account or an object id that isn't on this account."""
-    ids = [i.rstrip("_") for i in _OBJECT_ID.findall(turn.message)]
+    ids, other = _mentions(turn.message)
     if ids:  # the account's ids are collected only when the message names an object (most messages don't)
         own = turn.account.object_ids() if turn.account else frozenset()
         if any(i not in own for i in ids):
             return True
-    return bool(_OTHER_ACCOUNT.search(turn.message))
+    return other
+
+
+@lru_cache(maxsize=1024)
+def _mentions(message: str) -> tuple[tuple[str, ...], bool]:
+    """(the object ids a message writes, whether it names another customer's account): read once per message,
+    not on every request of its turn (bounded memo)."""
+    return tuple(i.rstrip("_") for i in _OBJECT_ID.findall(message)), bool(_OTHER_ACCOUNT.search(message))
 
 
 def run_turn(turn: Turn) -> None:
