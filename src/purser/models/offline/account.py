@@ -76,6 +76,24 @@ def money_minor(amount: Any, currency: Any) -> int | None:
         return None
 
 
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _mentions_word(text: str, word: str) -> bool:
+    """`word` occurs in `text` with no ASCII letter or digit right before or after it.
+
+    The same test as the regex `(?<![A-Za-z0-9])WORD(?![A-Za-z0-9])`, without compiling a pattern per
+    invoice number (each account has its own numbers, so such patterns only churned `re`'s cache).
+    """
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or text[at - 1] not in _ALNUM) and (end == len(text) or text[end] not in _ALNUM):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
 def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -254,7 +272,7 @@ class Account:
             found.append(token)
         for inv in self.invoices:
             number = str(inv.get("number") or "")
-            if number and re.search(r"(?<![A-Za-z0-9])" + re.escape(number.lower()) + r"(?![A-Za-z0-9])", lowered):
+            if number and _mentions_word(lowered, number.lower()):
                 found.append(number)
         if not found:
             # "invoice 0006" / "invoice #6": the numeric suffix of exactly one invoice number
