@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from purser.domain.dates import format_date
@@ -50,12 +51,19 @@ def fmt_date(value: Any) -> str:
 
 def fmt_money(amount: Any, currency: Any) -> str:
     """Format a decimal-string amount in its currency ("$20.00"); falls back to "20.00 USD"."""
+    return _fmt_money(str(amount), str(currency))
+
+
+@lru_cache(maxsize=4096)
+def _fmt_money(amount: str, currency: str) -> str:
+    # bounded memo: a reply names the same few amounts of an account again and again, and the
+    # locale-aware formatting is the costly part
     from purser.money import Money
 
     try:
-        return Money.parse(str(amount), str(currency)).format()
+        return Money.parse(amount, currency).format()
     except (ValueError, TypeError):
-        return f"{amount} {str(currency).upper()}".strip()
+        return f"{amount} {currency.upper()}".strip()
 
 
 def money_minor(amount: Any, currency: Any) -> int | None:
@@ -66,6 +74,24 @@ def money_minor(amount: Any, currency: Any) -> int | None:
         return Money.parse(str(amount), str(currency)).minor
     except (ValueError, TypeError):
         return None
+
+
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _mentions_word(text: str, word: str) -> bool:
+    """`word` occurs in `text` with no ASCII letter or digit right before or after it.
+
+    The same test as the regex `(?<![A-Za-z0-9])WORD(?![A-Za-z0-9])`, without compiling a pattern per
+    invoice number (each account has its own numbers, so such patterns only churned `re`'s cache).
+    """
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or text[at - 1] not in _ALNUM) and (end == len(text) or text[end] not in _ALNUM):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -84,6 +110,8 @@ class Account:
         self.data = data
         now = parse_time(data.get("now"))
         self.now: datetime = now or datetime.now(UTC)
+        self.dated = now is not None
+        """The result says its own "now" (else the clock's is used): the view is a pure function of the data."""
         self.customer: dict[str, Any] = data.get("customer") or {}
         self.subscription: dict[str, Any] | None = data.get("subscription") or None
         self.charges: list[dict[str, Any]] = list(data.get("charges") or [])
@@ -92,6 +120,13 @@ class Account:
         self.plans: list[dict[str, Any]] = list(data.get("plans") or [])
         cur = (self.subscription or {}).get("plan") or {}
         self.currency: str = str(cur.get("currency") or (self.charges[0]["currency"] if self.charges else "usd"))
+        # what the view derives, kept: the data is never changed after the lookup, and one view serves
+        # every request of a conversation until the next lookup (`dialogue.latest_account`)
+        self._plan_names: tuple[str, ...] | None = None
+        self._open_charges: list[dict[str, Any]] | None = None
+        self._duplicates: list[dict[str, Any]] | None = None
+        self._invoice_refs: dict[str, tuple[str, ...]] = {}
+        self._object_ids: frozenset[str] | None = None
 
     # -- plan ---------------------------------------------------------------------------
     @property
@@ -113,8 +148,18 @@ class Account:
 
     def plan_names(self) -> tuple[str, ...]:
         """Lowercase plan names, also without interval words ("business annual" and "business")."""
-        named = [p for p in self.plans if p.get("name")]
-        return tuple(sorted({str(p.get("name", "")).lower() for p in named} | {plan_base(p) for p in named}))
+        if self._plan_names is None:
+            named = [p for p in self.plans if p.get("name")]
+            self._plan_names = tuple(
+                sorted({str(p.get("name", "")).lower() for p in named} | {plan_base(p) for p in named})
+            )
+        return self._plan_names
+
+    def object_ids(self) -> frozenset[str]:
+        """Every object id in the lookup result (customer, subscription, charges, invoices, ...)."""
+        if self._object_ids is None:
+            self._object_ids = frozenset(_object_ids(self.data, set()))
+        return self._object_ids
 
     # -- charges ------------------------------------------------------------------------
     def charge_date(self, charge: dict[str, Any]) -> date | None:
@@ -146,10 +191,19 @@ class Account:
 
     def open_charges(self) -> list[dict[str, Any]]:
         """Charges that succeeded and are not fully refunded, newest first."""
-        return [c for c in self.charges if c.get("status", "succeeded") == "succeeded" and self.refundable(c)]
+        if self._open_charges is None:
+            self._open_charges = [
+                c for c in self.charges if c.get("status", "succeeded") == "succeeded" and self.refundable(c)
+            ]
+        return list(self._open_charges)  # the caller's own list
 
     def duplicates(self) -> list[dict[str, Any]]:
         """Later charges that duplicate an earlier one (same invoice, or same amount within a day)."""
+        if self._duplicates is None:
+            self._duplicates = self._find_duplicates()
+        return list(self._duplicates)  # the caller's own list
+
+    def _find_duplicates(self) -> list[dict[str, Any]]:
         dups: list[dict[str, Any]] = []
         ordered = sorted(self.open_charges(), key=lambda c: str(c.get("created", "")))
         for i, charge in enumerate(ordered):
@@ -204,13 +258,21 @@ class Account:
     # -- invoices -----------------------------------------------------------------------
     def invoice_refs(self, raw: str) -> list[str]:
         """Invoice ids, invoice numbers and charge ids the raw text mentions (exact, case-insensitive)."""
+        refs = self._invoice_refs.get(raw)
+        if refs is None:
+            if len(self._invoice_refs) >= 64:  # bounded: a turn asks about a handful of texts
+                self._invoice_refs.clear()
+            refs = self._invoice_refs[raw] = tuple(self._find_invoice_refs(raw))
+        return list(refs)
+
+    def _find_invoice_refs(self, raw: str) -> list[str]:
         found: list[str] = []
         lowered = raw.lower()
         for token in re.findall(r"\b(?:ch|in)_[A-Za-z0-9_]+", raw):
             found.append(token)
         for inv in self.invoices:
             number = str(inv.get("number") or "")
-            if number and re.search(r"(?<![A-Za-z0-9])" + re.escape(number.lower()) + r"(?![A-Za-z0-9])", lowered):
+            if number and _mentions_word(lowered, number.lower()):
                 found.append(number)
         if not found:
             # "invoice 0006" / "invoice #6": the numeric suffix of exactly one invoice number
@@ -248,3 +310,22 @@ class Account:
     def open_invoices(self) -> list[dict[str, Any]]:
         """Invoices still open (unpaid), oldest first."""
         return sorted((i for i in self.invoices if i.get("status") == "open"), key=lambda i: str(i.get("created", "")))
+
+
+def _object_ids(data: Any, found: set[str]) -> set[str]:
+    """Every object id in the customer's `lookup_account` result (customer, subscription, charges, ...), added
+    to `found`: a string under "id" or a key ending in "_id", "invoice" or "charge", and a string in a list."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str):
+                if key == "id" or key.endswith(("_id", "invoice", "charge")):
+                    found.add(value)
+            elif isinstance(value, (dict, list)):
+                _object_ids(value, found)
+    elif isinstance(data, list):
+        for value in data:
+            if isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, (dict, list)):
+                _object_ids(value, found)
+    return found

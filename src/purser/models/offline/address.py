@@ -154,10 +154,14 @@ _STREET = re.compile(
 """A part that names a street (its type word), so it belongs to the street line, not the city."""
 
 
+_LABEL_STARTS = {name: re.compile(rf"(?:{pattern})\s+(?=\S)", re.IGNORECASE) for name, pattern in _LABELS.items()}
+"""Each field's label starting a part, compiled once (not looked up in `re`'s cache part by part)."""
+
+
 def _label_of(part: str) -> tuple[str, str] | None:
     """ "city Oakland" -> ("city", "Oakland"): a part that starts with a field's label and no colon."""
-    for name, pattern in _LABELS.items():
-        m = re.match(rf"(?:{pattern})\s+(?=\S)", part, re.IGNORECASE)
+    for name, start in _LABEL_STARTS.items():
+        m = start.match(part)
         if (m and name != "line1") or (m and name == "line1" and re.search(r"\d", part[m.end() :])):
             return name, part[m.end() :].strip()
     return None

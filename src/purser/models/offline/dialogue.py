@@ -113,6 +113,9 @@ class Turn:
     handed_off: bool = False
     soft_open: Open | None = None
     """Context a handler leaves for the next message without asking anything (the charge discussed)."""
+    account_key: int | None = None
+    """The history fingerprint (`Event.key`) of the lookup `account` was read from (None without one, or
+    for an account that reads the clock)."""
 
     def after(self) -> list[Event]:
         """Events after the opening customer message."""
@@ -145,6 +148,11 @@ class Turn:
         return None
 
 
+_ACCOUNTS: OrderedDict[int, tuple[dict[str, Any], Account]] = OrderedDict()
+_ACCOUNTS_SIZE = 256
+_ACCOUNTS_LOCK = threading.Lock()
+
+
 def latest_account(events: list[Event]) -> tuple[Account | None, int]:
     """The newest `lookup_account` result and its position."""
     for event in reversed(events):
@@ -155,8 +163,32 @@ def latest_account(events: list[Event]) -> tuple[Account | None, int]:
         if isinstance(inner, dict) and ("customer" in inner or "plans" in inner):
             result = inner  # the gateway's outcome wrapping the account
         if "customer" in result or "plans" in result:
-            return Account(result), event.index
+            return _account_of(result), event.index
     return None, -1
+
+
+def _account_of(result: dict[str, Any]) -> Account:
+    """The `Account` view of a lookup result, one per result object (bounded LRU on its identity).
+
+    Every request of a conversation re-reads the same parsed result (`parse_history` shares its
+    events), so its view, and what the view derives once (plan names, ids), is built once. Nothing
+    changes an account or its data after the lookup. A result without its own "now" gets a new view
+    each time, as that view reads the clock.
+    """
+    key = id(result)
+    with _ACCOUNTS_LOCK:
+        hit = _ACCOUNTS.get(key)
+        if hit is not None and hit[0] is result:
+            _ACCOUNTS.move_to_end(key)
+            return hit[1]
+    account = Account(result)
+    if not account.dated:
+        return account  # its "now" is the clock's: not to be kept
+    with _ACCOUNTS_LOCK:
+        _ACCOUNTS[key] = (result, account)  # the result is held, so its id is not reused while cached
+        while len(_ACCOUNTS) > _ACCOUNTS_SIZE:
+            _ACCOUNTS.popitem(last=False)
+    return account
 
 
 def _outcome_of(event: Event) -> dict[str, Any]:
@@ -192,7 +224,13 @@ def _plan_turn(
     open_item: Open | None = None
     if depth < 4 and len(starts) > 1:
         open_item = _earlier_open(events[:start], tools, depth + 1)
-    return _plan_with(events, tools, start, account, open_item, context_only)
+    return _plan_with(events, tools, start, account, open_item, context_only, _key_at(events, account, lookup_at))
+
+
+def _key_at(events: list[Event], account: Account | None, index: int) -> int | None:
+    """The fingerprint of the lookup an account was read from; None without an account, or for one that
+    reads the clock (what is derived from it is then not memoized)."""
+    return events[index].key if account is not None and account.dated else None
 
 
 def _plan_with(
@@ -202,6 +240,7 @@ def _plan_with(
     account: Account | None,
     open_item: Open | None,
     context_only: bool,
+    account_key: int | None,
 ) -> tuple[Decision, Open | None]:
     """Plan the turn that starts at `start`, given what the turn before it left open."""
     from purser.models.offline import flows
@@ -216,6 +255,7 @@ def _plan_with(
         open_item=open_item,
         last_text=texts[-1] if texts else start,
         cursor=float(start),
+        account_key=account_key,
     )
     try:
         flows.run_turn(turn)
@@ -254,8 +294,8 @@ def _earlier_open(prefix: list[Event], tools: frozenset[str], depth: int) -> Ope
         if key in _EARLIER:
             _EARLIER.move_to_end(key)
             return copy.deepcopy(_EARLIER[key])
-    account, _ = latest_account(prefix)
-    _, item = _plan_with(prefix, tools, start, account, open_in, True)
+    account, lookup_at = latest_account(prefix)
+    _, item = _plan_with(prefix, tools, start, account, open_in, True, _key_at(prefix, account, lookup_at))
     with _EARLIER_LOCK:
         _EARLIER[key] = copy.deepcopy(item)
         while len(_EARLIER) > _EARLIER_SIZE:

@@ -7,8 +7,11 @@ policy and price answers in `policy_answers.py`.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from purser.models.offline.account import Account
@@ -201,7 +204,36 @@ _SEAT_DELTA = re.compile(
 """A bare seat delta ("ok add 2 more", "3 fewer") — seats, on a per-seat plan."""
 
 
+_JOBS: OrderedDict[tuple[int, int | None, str], tuple[Job, ...]] = OrderedDict()
+_JOBS_SIZE = 512
+_JOBS_LOCK = threading.Lock()
+
+
 def _message_jobs(turn: Turn) -> list[Job]:
+    """The jobs of the turn's message, resolved against what the last reply left open.
+
+    A pure function of the history up to the message (`Event.key` of the message), the account and
+    the open item, which stay the same for every request of a turn (the model is asked again after
+    each tool result) and for the replays of earlier turns: memoized on them (bounded LRU). Handlers
+    read jobs without changing them; each caller still gets its own copies.
+    """
+    if turn.account is not None and turn.account_key is None:
+        return _resolve_jobs(turn)  # an account that reads the clock: nothing derived from it is kept
+    key = (turn.events[turn.start].key, turn.account_key, repr(turn.open_item))
+    with _JOBS_LOCK:
+        hit = _JOBS.get(key)
+        if hit is not None:
+            _JOBS.move_to_end(key)
+    if hit is None:
+        hit = tuple(_resolve_jobs(turn))
+        with _JOBS_LOCK:
+            _JOBS[key] = hit
+            while len(_JOBS) > _JOBS_SIZE:
+                _JOBS.popitem(last=False)
+    return [Job(j.intent, j.text, j.normalized, dict(j.data)) for j in hit]
+
+
+def _resolve_jobs(turn: Turn) -> list[Job]:
     acct = turn.account
     plan_names = acct.plan_names() if acct and acct.plans else DEFAULT_PLAN_NAMES
     requests = understand(turn.message, plan_names)
@@ -547,31 +579,21 @@ _OBJECT_ID = re.compile(r"\b(?:cus|sub|ch|in|pm|re|py|pi|card|src|si|ii|txn)_[A-
 """A processor object id written in the message ("sub_vic", "ch_3PqX", "in_77")."""
 
 
-def _own_ids(data: Any) -> set[str]:
-    """Every object id in the customer's `lookup_account` result (customer, subscription, charges, ...)."""
-    found: set[str] = set()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, str) and (key == "id" or key.endswith(("_id", "invoice", "charge"))):
-                found.add(value)
-            elif isinstance(value, (dict, list)):
-                found |= _own_ids(value)
-    elif isinstance(data, list):
-        for value in data:
-            found |= (
-                _own_ids(value) if isinstance(value, (dict, list)) else ({value} if isinstance(value, str) else set())
-            )
-    return found
-
-
 def _foreign_account(turn: Turn) -> bool:
     """The message names another customer's account or an object id that isn't on this account."""
-    ids = [i.rstrip("_") for i in _OBJECT_ID.findall(turn.message)]
+    ids, other = _mentions(turn.message)
     if ids:  # the account's ids are collected only when the message names an object (most messages don't)
-        own = _own_ids(turn.account.data) if turn.account else set()
+        own = turn.account.object_ids() if turn.account else frozenset()
         if any(i not in own for i in ids):
             return True
-    return bool(_OTHER_ACCOUNT.search(turn.message))
+    return other
+
+
+@lru_cache(maxsize=1024)
+def _mentions(message: str) -> tuple[tuple[str, ...], bool]:
+    """(the object ids a message writes, whether it names another customer's account): read once per message,
+    not on every request of its turn (bounded memo)."""
+    return tuple(i.rstrip("_") for i in _OBJECT_ID.findall(message)), bool(_OTHER_ACCOUNT.search(message))
 
 
 def run_turn(turn: Turn) -> None:

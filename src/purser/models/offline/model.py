@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic_ai import RunContext
@@ -100,4 +101,10 @@ def _in_customer_language(events: list[Any], text: str) -> str:
     said = next((e.text for e in reversed(events) if e.kind == "customer" and e.text), "")
     if not said:
         return text
-    return in_language(text, language_of(fold(said)))
+    return in_language(text, _language_of(said))
+
+
+@lru_cache(maxsize=1024)
+def _language_of(said: str) -> str:
+    # bounded memo: every reply of a turn (and each turn's replays) reads the same customer message
+    return language_of(fold(said))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 __all__ = ["AmountSlot", "numbers_from_words", "parse_amounts"]
 
@@ -110,6 +111,12 @@ def parse_amounts(text: str) -> list[AmountSlot]:
 
     A bare number is not an amount (it may be a day, a seat count or an invoice number).
     """
+    return list(_amounts(text))
+
+
+@lru_cache(maxsize=2048)
+def _amounts(text: str) -> tuple[AmountSlot, ...]:
+    # bounded memo: a turn's handlers read the amounts of the same few texts on every request
     found: list[tuple[int, AmountSlot]] = []
     taken: list[tuple[int, int]] = []
     for rx in _AMOUNT_RES:
@@ -136,4 +143,4 @@ def parse_amounts(text: str) -> list[AmountSlot]:
         if value is not None:
             taken.append((m.start(), m.end()))
             found.append((m.start(), AmountSlot(value, None)))
-    return [slot for _, slot in sorted(found, key=lambda item: item[0])]
+    return tuple(slot for _, slot in sorted(found, key=lambda item: item[0]))

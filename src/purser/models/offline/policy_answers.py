@@ -21,6 +21,7 @@ no tool is called and nothing can be written.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from purser.models.offline.account import fmt_date, fmt_money
@@ -139,8 +140,10 @@ _STOP = frozenset(
 )
 
 
-def _terms(text: str) -> set[str]:
-    return {w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> frozenset[str]:
+    # bounded memo: the knowledge base's sentences and headings come back in answer after answer
+    return frozenset(w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1)
 
 
 def _topic_words(message: str) -> str:
@@ -164,9 +167,11 @@ def _facets(question: str) -> list[tuple[re.Pattern[str], float]]:
     return [(shape, weight) for asked, shape, weight in _FACETS if asked.search(norm)]
 
 
-def _sentences(text: str) -> list[str]:
+@lru_cache(maxsize=1024)
+def _sentences(text: str) -> tuple[str, ...]:
+    # bounded memo: a passage of the knowledge base is split the same way every time it is found
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", re.sub(r"\s+", " ", text).strip())
-    return [p.lstrip("- ").strip() for p in parts if p.strip(" -")]
+    return tuple(p.lstrip("- ").strip() for p in parts if p.strip(" -"))
 
 
 def policy_answer(question: str, message: str, result: dict[str, Any]) -> str:
