@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import TIMEOUT, browser, shot  # noqa: F401 - the module's Chromium fixture
-from tests.web.test_browser_layout import OVERFLOW, demo_at, say
+from tests.web.test_browser import browser, demo_at, pick, say, shot  # noqa: F401 - the module's Chromium fixture
+from tests.web.test_browser_layout import OVERFLOW
 
 from purser.actions.catalog import CATALOG
 
@@ -68,8 +68,7 @@ DONE = """() => {
 def confirmed(page: Any, customer: str, messages: list[str]) -> tuple[str, str]:
     """A new conversation of `customer` in the widget: `messages` sent, the card confirmed, its outcome shown.
     Returns the card's action and everything the widget's message list then reads."""
-    page.select_option("#customer", customer)
-    page.wait_for_selector("#account dl")
+    pick(page, customer)
     page.get_by_role("button", name="New conversation").click()
     for text in messages:
         say(page, text)
@@ -93,7 +92,6 @@ def walked(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     try:
         with LiveServer(container) as server:
             page = demo_at(browser, server, 390)
-            page.set_default_timeout(TIMEOUT)
             for customer, messages in FLOWS:
                 action, text = confirmed(page, customer, messages)
                 logs.append((customer, action, text))
