@@ -136,8 +136,9 @@ def test_refund_confirm_and_see_it_done(browser: object, live_server: LiveServer
     shot(page, "01-confirmation-card")
     card.get_by_role("button", name="Confirm").click()
     page.wait_for_selector(".pw-result[data-status=succeeded]")
-    # The account snapshot refreshed after the action: the refund is listed.
-    page.wait_for_function("document.querySelector('#account').innerText.includes('ch_ana_11b')")
+    # The account snapshot refreshed after the action: the refund is listed. (Locators, not
+    # `wait_for_function`: the page's CSP forbids evaluating strings, which its polling does.)
+    page.locator("#account", has_text="ch_ana_11b").wait_for()
     shot(page, "02-refund-done")
     assert page.locator(".pw-log[role=log][aria-live=polite]").count() == 1
     # A reload resumes the same conversation (id in sessionStorage); the answered card stays answered.
@@ -149,7 +150,7 @@ def test_refund_confirm_and_see_it_done(browser: object, live_server: LiveServer
     assert page.locator("#customer").input_value() == "cus_ana"
     # "New conversation" starts afresh.
     page.get_by_role("button", name="New conversation").click()
-    page.wait_for_function("!document.querySelector('.purser-host').hasAttribute('data-conversation-id')")
+    page.locator(".purser-host:not([data-conversation-id])").wait_for(state="attached")
     assert page.locator(".pw-result").count() == 0
     page.close()
 
@@ -183,7 +184,7 @@ def test_over_cap_refund_pending_then_approved_live(browser: object, live_server
     assert "reviewing" not in approved.inner_text()
     assert "Refund" in approved.inner_text() and customer.locator(".pw-pending, .pw-spinner").count() == 0
     assert customer.locator(".pw-result").count() == 0
-    customer.wait_for_function("document.querySelector('#account').innerText.includes('ch_lena_11')")
+    customer.locator("#account", has_text="ch_lena_11").wait_for()
     shot(customer, "05-approved-live")
     customer.reload()  # the transcript tells the same story after a reload
     customer.locator(".pw-card[data-state=approved][data-status=succeeded]").wait_for()

@@ -58,12 +58,6 @@ WORST_CASE_LINKS = """() => {
   }
 }"""
 
-DONE = """() => {
-  const root = document.querySelector('.purser-host').shadowRoot;
-  return !!root.querySelector('.pw-result, .pw-card[data-state=pending]') &&
-    root.querySelector('.pw-log').getAttribute('aria-busy') === 'false';
-}"""
-
 
 def confirmed(page: Any, customer: str, messages: list[str]) -> tuple[str, str]:
     """A new conversation of `customer` in the widget: `messages` sent, the card confirmed, its outcome shown.
@@ -73,11 +67,11 @@ def confirmed(page: Any, customer: str, messages: list[str]) -> tuple[str, str]:
     for text in messages:
         say(page, text)
     card = page.locator(".pw-card[data-state=open]").last
-    card.wait_for()
-    page.wait_for_function("() => !!document.querySelector('.purser-host').shadowRoot.querySelector('.pw-card dd')")
+    card.locator("dd").first.wait_for()  # the card's facts are drawn once the widget has their labels
     action = str(card.get_attribute("data-action"))
-    card.get_by_role("button", name="Confirm").click()
-    page.wait_for_function(DONE)
+    card.get_by_role("button", name="Confirm").click()  # the log is busy from the press until the answer
+    page.wait_for_selector(".pw-log[aria-busy=false]")
+    assert page.locator(".pw-result, .pw-card[data-state=pending]").count() >= 1, f"{customer}: no outcome"
     return action, str(page.locator(".pw-log").inner_text())
 
 

@@ -66,8 +66,7 @@ def test_cards_follow_the_channels_rules_and_show_no_internal_values(
         for text in messages:
             say(page, text)
         card = page.locator(".pw-card[data-state=open]").last  # type: ignore[attr-defined]
-        card.wait_for()
-        page.wait_for_function("() => !!document.querySelector('.purser-host').shadowRoot.querySelector('.pw-card dd')")  # type: ignore[attr-defined]
+        card.locator("dd").first.wait_for()  # the card's facts are drawn once the widget has their labels
         texts.append(card.inner_text())
         shot(page, f"card-{customer}-{len(texts)}")
     for text in texts:
@@ -241,8 +240,7 @@ def test_strings_and_formats_follow_the_pages_language(
     box.fill("Please refund my November payment")
     box.press("Enter")
     card = page.locator(".pw-card[data-state=open]")
-    card.wait_for()
-    page.wait_for_function("() => !!document.querySelector('.purser-host').shadowRoot.querySelector('.pw-card dd')")
+    card.locator("dd").first.wait_for()  # the card's facts are drawn once the widget has their labels
     text = card.inner_text()
     assert label in text and money in text.replace("\u202f", " ").replace("\xa0", " ") and date in text, text
     shot(page, f"card-{lang}")
