@@ -9,48 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import yaml
-from typer.testing import CliRunner
+from tests.cli.conftest import chat, state
 
-from purser.cli import app
-from purser.config import load_settings
-from purser.domain import AccountSnapshot, CustomerId, SubscriptionStatus
-from purser.processors.sandbox import SandboxProcessor
-from purser.store.db import Database
+from purser.domain import SubscriptionStatus
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    """A purser.yaml on a fresh SQLite file holding the demo world, with the offline model."""
-    path = tmp_path / "purser.yaml"
-    path.write_text(yaml.safe_dump({"database_url": f"sqlite:///{tmp_path / 'purser.db'}", "model": "offline"}))
-    seeded = CliRunner().invoke(app, ["sandbox", "seed", "--config", str(path)])
-    assert seeded.exit_code == 0, seeded.output
-    return path
-
-
-def chat(config: Path, customer: str, *lines: str) -> str:
-    """Run one terminal conversation; `lines` are what the customer types (messages and y/n answers)."""
-    result = CliRunner().invoke(
-        app, ["chat", "--customer", customer, "--config", str(config)], input="\n".join([*lines, "exit"]) + "\n"
-    )
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def state(config: Path, customer: str) -> AccountSnapshot:
-    """The customer's account snapshot after the conversation."""
-    db = Database(load_settings(config).database_url)
-    try:
-        return SandboxProcessor(db).snapshot(CustomerId(customer))
-    finally:
-        db.dispose()
-
-
-def test_reads_invoices_billing_details_and_refunds(config: Path) -> None:
+def test_reads_invoices_billing_details_and_refunds(demo_config: Path) -> None:
     out = chat(
-        config,
+        demo_config,
         "cus_ana",
         "what plan am I on and when is my next bill?",
         "could you email me the october invoice",
@@ -61,37 +27,37 @@ def test_reads_invoices_billing_details_and_refunds(config: Path) -> None:
         "y",
     )
     assert "Pro" in out
-    snap = state(config, "cus_ana")
+    snap = state(demo_config, "cus_ana")
     assert any(e.invoice_id == "in_ana_10" for e in snap.emails)
     assert snap.customer.email == "books@ana-studio.example"
     assert [r.charge_id for r in snap.refunds] == ["ch_ana_11b"]
 
 
-def test_previews_then_changes_plan_and_seats(config: Path) -> None:
-    out = chat(config, "cus_ana", "just asking, what would the Business plan cost me if I switched today?")
-    assert "$" in out and state(config, "cus_ana").plan.id == "pro-monthly"
-    chat(config, "cus_ana", "ok upgrade me to Business now", "y")
-    assert state(config, "cus_ana").plan.id == "business-monthly"
-    chat(config, "cus_north", "we hired two people, please add 2 seats", "y")
-    assert state(config, "cus_north").subscription.quantity == 10
+def test_previews_then_changes_plan_and_seats(demo_config: Path) -> None:
+    out = chat(demo_config, "cus_ana", "just asking, what would the Business plan cost me if I switched today?")
+    assert "$" in out and state(demo_config, "cus_ana").plan.id == "pro-monthly"
+    chat(demo_config, "cus_ana", "ok upgrade me to Business now", "y")
+    assert state(demo_config, "cus_ana").plan.id == "business-monthly"
+    chat(demo_config, "cus_north", "we hired two people, please add 2 seats", "y")
+    assert state(demo_config, "cus_north").subscription.quantity == 10
 
 
-def test_retries_a_failed_payment_and_sends_a_card_link(config: Path) -> None:
-    chat(config, "cus_ben", "send me a link to put in a new card", "y")
-    assert any(e.kind == "payment_link" for e in state(config, "cus_ben").emails)
-    out = chat(config, "cus_ben", "please try my payment again", "y")
+def test_retries_a_failed_payment_and_sends_a_card_link(demo_config: Path) -> None:
+    chat(demo_config, "cus_ben", "send me a link to put in a new card", "y")
+    assert any(e.kind == "payment_link" for e in state(demo_config, "cus_ben").emails)
+    out = chat(demo_config, "cus_ben", "please try my payment again", "y")
     assert "BEN-0003" in out or "50.00" in out
 
 
-def test_pauses_resumes_and_cancels_after_the_save_offer(config: Path) -> None:
-    chat(config, "cus_acme", "pause our subscription for 2 months please", "y")
-    assert state(config, "cus_acme").subscription.resumes_at is not None
-    chat(config, "cus_cleo", "we're back, resume my subscription", "y")
-    assert state(config, "cus_cleo").subscription.status is SubscriptionStatus.ACTIVE
-    chat(config, "cus_dana", "cancel my subscription", "no thanks, just cancel it", "y")
-    assert state(config, "cus_dana").subscription.cancel_at_period_end
+def test_pauses_resumes_and_cancels_after_the_save_offer(demo_config: Path) -> None:
+    chat(demo_config, "cus_acme", "pause our subscription for 2 months please", "y")
+    assert state(demo_config, "cus_acme").subscription.resumes_at is not None
+    chat(demo_config, "cus_cleo", "we're back, resume my subscription", "y")
+    assert state(demo_config, "cus_cleo").subscription.status is SubscriptionStatus.ACTIVE
+    chat(demo_config, "cus_dana", "cancel my subscription", "no thanks, just cancel it", "y")
+    assert state(demo_config, "cus_dana").subscription.cancel_at_period_end
 
 
-def test_hands_off_to_a_human(config: Path) -> None:
-    out = chat(config, "cus_dana", "I want to talk to a real person about my bill")
+def test_hands_off_to_a_human(demo_config: Path) -> None:
+    out = chat(demo_config, "cus_dana", "I want to talk to a real person about my bill")
     assert "teammate" in out.lower()

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import TIMEOUT, browser, shot  # noqa: F401 - the module's Chromium fixture
-from tests.web.test_browser_layout import OVERFLOW, demo_at, say
+from tests.web.test_browser import browser, demo_at, pick, say, shot  # noqa: F401 - the module's Chromium fixture
+from tests.web.test_browser_layout import OVERFLOW
 
 from purser.actions.catalog import CATALOG
 
@@ -58,27 +58,20 @@ WORST_CASE_LINKS = """() => {
   }
 }"""
 
-DONE = """() => {
-  const root = document.querySelector('.purser-host').shadowRoot;
-  return !!root.querySelector('.pw-result, .pw-card[data-state=pending]') &&
-    root.querySelector('.pw-log').getAttribute('aria-busy') === 'false';
-}"""
-
 
 def confirmed(page: Any, customer: str, messages: list[str]) -> tuple[str, str]:
     """A new conversation of `customer` in the widget: `messages` sent, the card confirmed, its outcome shown.
     Returns the card's action and everything the widget's message list then reads."""
-    page.select_option("#customer", customer)
-    page.wait_for_selector("#account dl")
+    pick(page, customer)
     page.get_by_role("button", name="New conversation").click()
     for text in messages:
         say(page, text)
     card = page.locator(".pw-card[data-state=open]").last
-    card.wait_for()
-    page.wait_for_function("() => !!document.querySelector('.purser-host').shadowRoot.querySelector('.pw-card dd')")
+    card.locator("dd").first.wait_for()  # the card's facts are drawn once the widget has their labels
     action = str(card.get_attribute("data-action"))
-    card.get_by_role("button", name="Confirm").click()
-    page.wait_for_function(DONE)
+    card.get_by_role("button", name="Confirm").click()  # the log is busy from the press until the answer
+    page.wait_for_selector(".pw-log[aria-busy=false]")
+    assert page.locator(".pw-result, .pw-card[data-state=pending]").count() >= 1, f"{customer}: no outcome"
     return action, str(page.locator(".pw-log").inner_text())
 
 
@@ -93,7 +86,6 @@ def walked(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     try:
         with LiveServer(container) as server:
             page = demo_at(browser, server, 390)
-            page.set_default_timeout(TIMEOUT)
             for customer, messages in FLOWS:
                 action, text = confirmed(page, customer, messages)
                 logs.append((customer, action, text))

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import TIMEOUT, browser, send, shot  # noqa: F401 - the module's Chromium fixture
+from tests.web.test_browser import browser, demo_at, new_page, say, shot  # noqa: F401 - the module's Chromium fixture
 
 pytestmark = pytest.mark.browser
 
@@ -53,25 +53,6 @@ LOG_SCROLL = """() => {
   return {scrollHeight: log.scrollHeight, clientHeight: log.clientHeight, top: log.scrollTop,
           page: document.documentElement.scrollHeight};
 }"""
-
-
-def say(page: object, text: str) -> None:
-    """Send `text` and wait until the widget's turn is over (the log is no longer busy)."""
-    send(page, text)
-    page.wait_for_selector(".pw-log[aria-busy=false]")  # type: ignore[attr-defined]
-
-
-def demo_at(chromium: object, server: LiveServer, width: int, customer: str = "cus_ana") -> object:
-    """The demo page at `width` px with `customer` picked."""
-    page = chromium.new_page(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
-    page.set_default_timeout(TIMEOUT)
-    page.goto(server.url + "/")
-    page.wait_for_selector(f"#customer option[value='{customer}']", state="attached")
-    page.select_option("#customer", customer)
-    # The panel first shows the customer picked on load: wait until it shows this one's name.
-    name = page.locator(f"#customer option[value='{customer}']").inner_text().split(" (")[0]  # type: ignore[attr-defined]
-    page.locator("#account dl", has_text=name).wait_for()  # type: ignore[attr-defined]
-    return page
 
 
 def assert_no_overflow(page: object, where: str) -> None:
@@ -117,8 +98,7 @@ def test_the_demo_account_uses_the_cards_date_format(browser: object, live_serve
 
 
 def test_the_floating_widget_fits_a_320px_phone(browser: object, live_server: LiveServer) -> None:  # noqa: F811
-    page = browser.new_page(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)  # type: ignore[attr-defined]
-    page.set_default_timeout(TIMEOUT)
+    page = new_page(browser, viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
     page.set_content(
         "<!doctype html><html lang=en><head><meta name=viewport content='width=device-width'></head><body><h1>Shop</h1>"
         f"<script src='{live_server.url}/widget.js' data-customer-id='cus_north' "

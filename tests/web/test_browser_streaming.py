@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import browser, open_demo, send, shot  # noqa: F401 - the module's Chromium fixture
+from tests.web.test_browser import browser, demo_at, say, send, shot  # noqa: F401 - the module's Chromium fixture
 from tests.web.test_live_streaming import fake_openai, llm_container  # noqa: F401 - fixtures
 
 from purser.app import Container
@@ -30,8 +30,8 @@ def test_streamed_reply_grows_then_settles(
     fake_openai: LLMServer,  # noqa: F811
 ) -> None:
     fake_openai.push(openai_text("Hello Ana."), shaped(openai_text(LONG), pace=0.12))
-    page = open_demo(browser, llm_server, "cus_ana")
-    send(page, "hi")
+    page = demo_at(browser, llm_server, 1280, "cus_ana")
+    say(page, "hi")
     page.wait_for_selector(".pw-agent:not(.pw-streaming) >> text=Hello Ana.")
     page.wait_for_selector(".purser-host[data-live=on]", state="attached")  # the widget's stream listens
 

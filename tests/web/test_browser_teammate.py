@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import TIMEOUT, browser, send, shot  # noqa: F401 - the module's Chromium fixture
-from tests.web.test_browser_layout import demo_at
+from tests.web.test_browser import TIMEOUT, browser, demo_at, open_tab, say, shot  # noqa: F401 - the module's Chromium fixture
 
 from purser.app import Container
 
@@ -29,7 +28,7 @@ def test_a_guard_escalation_reaches_the_inbox_and_the_teammates_name_reaches_the
     assert container.people is not None
     container.people.create("sam.lee", "agent", password=PASSWORD)
     customer = demo_at(browser, live_server, 390, customer="cus_dana")
-    send(customer, "Please refund my October charge")
+    say(customer, "Please refund my October charge")
     customer.wait_for_selector(".pw-handoff")  # type: ignore[attr-defined]
     cid = str(customer.get_attribute(".purser-host", "data-conversation-id"))  # type: ignore[attr-defined]
     # The guard escalated the refund; the model never proposed a handoff.
@@ -46,7 +45,7 @@ def test_a_guard_escalation_reaches_the_inbox_and_the_teammates_name_reaches_the
     team.get_by_label("Password", exact=True).fill(PASSWORD)
     team.get_by_role("button", name="Password sign-in").click()
     team.wait_for_selector("#whoami >> text=Signed in as sam.lee")
-    team.get_by_role("tab", name=re.compile("^Inbox")).click()
+    open_tab(team, "Inbox")
     item = team.locator("#view-inbox article", has_text="Dana Reyes")
     expect(item).to_contain_text("Disputed charge")
     item.get_by_role("link", name=re.compile("Open")).click()

@@ -14,8 +14,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 from tests.web.conftest import ADMIN, LiveServer
-from tests.web.test_browser import TIMEOUT, browser, shot  # noqa: F401 - the module's Chromium fixture
-from tests.web.test_browser_layout import demo_at, say
+from tests.web.test_browser import browser, demo_at, new_page, pick, say, shot  # noqa: F401 - the module's Chromium fixture
 
 from purser.app import Container
 from purser.channels.render import quote_facts
@@ -62,13 +61,12 @@ def test_cards_follow_the_channels_rules_and_show_no_internal_values(
     # And the cards as a customer sees them in the widget: every flow, every card.
     texts: list[str] = []
     for customer, messages in FLOWS:
-        page.select_option("#customer", customer)  # type: ignore[attr-defined]
-        page.get_by_role("button", name="New conversation").click()  # type: ignore[attr-defined]
+        pick(page, customer)
+        page.get_by_role("button", name="New conversation").click()
         for text in messages:
             say(page, text)
         card = page.locator(".pw-card[data-state=open]").last  # type: ignore[attr-defined]
-        card.wait_for()
-        page.wait_for_function("() => !!document.querySelector('.purser-host').shadowRoot.querySelector('.pw-card dd')")  # type: ignore[attr-defined]
+        card.locator("dd").first.wait_for()  # the card's facts are drawn once the widget has their labels
         texts.append(card.inner_text())
         shot(page, f"card-{customer}-{len(texts)}")
     for text in texts:
@@ -235,16 +233,14 @@ def test_strings_and_formats_follow_the_pages_language(
     money: str,
     date: str,
 ) -> None:
-    page = browser.new_page(viewport={"width": 390, "height": 800})  # type: ignore[attr-defined]
-    page.set_default_timeout(TIMEOUT)
+    page = new_page(browser, viewport={"width": 390, "height": 800})
     page.set_content(EMBED.format(lang=lang, url=live_server.url))
     page.get_by_role("button", name=send_label).wait_for()
     box = page.locator(".pw-form textarea")
     box.fill("Please refund my November payment")
     box.press("Enter")
     card = page.locator(".pw-card[data-state=open]")
-    card.wait_for()
-    page.wait_for_function("() => !!document.querySelector('.purser-host').shadowRoot.querySelector('.pw-card dd')")
+    card.locator("dd").first.wait_for()  # the card's facts are drawn once the widget has their labels
     text = card.inner_text()
     assert label in text and money in text.replace("\u202f", " ").replace("\xa0", " ") and date in text, text
     shot(page, f"card-{lang}")
@@ -295,8 +291,7 @@ def test_a_denied_approval_replaces_the_pending_card_without_the_internal_note(
 
 
 def test_the_locale_option_wins_over_the_pages_language(browser: object, live_server: LiveServer) -> None:  # noqa: F811
-    page = browser.new_page(viewport={"width": 390, "height": 800})  # type: ignore[attr-defined]
-    page.set_default_timeout(TIMEOUT)
+    page = new_page(browser, viewport={"width": 390, "height": 800})
     html = EMBED.format(lang="de", url=live_server.url).replace("fresh: true", "fresh: true, locale: 'fr-CA'")
     page.set_content(html)
     page.get_by_role("button", name="Envoyer").wait_for()

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.web.conftest import ADMIN, ADMIN_TOKEN, LiveServer
-from tests.web.test_browser import TIMEOUT, browser, shot  # noqa: F401 - the module's Chromium fixture
+from tests.web.conftest import ADMIN, LiveServer
+from tests.web.test_browser import browser, new_page, open_tab, redrawn, shot, sign_in  # noqa: F401 - the module's Chromium fixture
 from tests.web.test_browser_layout import SPLIT
 
 from purser.app import Container, build_dunning
@@ -88,34 +88,22 @@ def full(busy: dict[str, str], container: Container, live_server: LiveServer) ->
     return busy
 
 
-def signed_in(chromium: Any, server: LiveServer, width: int) -> Any:
-    """The dashboard at `width` px, signed in with the bootstrap token."""
-    page = chromium.new_page(viewport={"width": width, "height": 900})
-    page.set_default_timeout(TIMEOUT)
-    page.goto(server.url + "/admin")
-    page.get_by_label(re.compile("Admin token")).fill(ADMIN_TOKEN)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector("#app:not([hidden])")
-    return page
-
-
 def test_the_inbox_lists_a_guard_escalation_and_a_teammate_works_it(
     chromium: Any, live_server: LiveServer, busy: dict[str, str]
 ) -> None:
-    page = signed_in(chromium, live_server, 1280)
-    page.get_by_role("tab", name="Inbox").click()
+    page = sign_in(chromium, live_server, 1280)
+    open_tab(page, "Inbox")
     items = page.locator("#view-inbox article")
-    items.nth(1).wait_for()
     assert items.count() == 2
     first, second = items.nth(0).inner_text(), items.nth(1).inner_text()
     assert "Lena Fischer" in first and "Approval" in first  # newest first
     assert "Dana Reyes" in second and "Disputed charge" in second and "chat widget" in second
     assert re.search(r"\d+ (second|minute)s? ago|just now", second)
     shot(page, "30-dashboard-inbox")
-    items.filter(has_text="Lena Fischer").get_by_role("button", name="Decide in Approvals").click()
-    page.locator("#view-approvals article[data-approval-id]", has_text="cus_lena").wait_for()
-    page.get_by_role("tab", name=re.compile("^Inbox")).click()
-    items.nth(1).wait_for()
+    decide = items.filter(has_text="Lena Fischer").get_by_role("button", name="Decide in Approvals")
+    redrawn(page, "#view-approvals", decide.click)
+    assert page.locator("#view-approvals article[data-approval-id]", has_text="cus_lena").count() == 1
+    open_tab(page, "Inbox")  # drawn anew: the links of the list before are about to be detached
 
     items.filter(has_text="Dana Reyes").get_by_role("link", name=re.compile("Open")).click()
     page.wait_for_selector("#customer-panel >> text=Dana Reyes")
@@ -137,15 +125,13 @@ def test_the_inbox_lists_a_guard_escalation_and_a_teammate_works_it(
     page.get_by_role("button", name="Resolve").click()
     page.wait_for_selector("#work-status >> text=Resolved by admin")
 
-    page.get_by_role("tab", name="Inbox").click()
-    page.wait_for_selector("#view-inbox article >> nth=0")
-    # The tab redraws once its request answers: wait for the redraw rather than read the old list.
-    expect(page.locator("#view-inbox")).not_to_contain_text("Dana Reyes")
-    expect(page.locator("#view-inbox")).to_contain_text("Lena Fischer")
+    open_tab(page, "Inbox")  # asked after the resolve was answered: the list the server has now
+    inbox = page.locator("#view-inbox").inner_text()
+    assert "Dana Reyes" not in inbox and "Lena Fischer" in inbox
 
     # The audit log reads as sentences; the JSON stays behind a disclosure.
-    page.get_by_role("tab", name="Audit log").click()
-    page.wait_for_selector("#view-audit >> text=admin added a private note")
+    open_tab(page, "Audit log")
+    assert page.locator("#view-audit >> text=admin added a private note").count() == 1
     assert page.locator("#view-audit >> text=admin claimed the conversation").count() == 1
     assert page.locator("#view-audit >> text=admin resolved the conversation").count() == 1
     details = page.locator("#view-audit details").first
@@ -159,10 +145,10 @@ def test_the_inbox_lists_a_guard_escalation_and_a_teammate_works_it(
 def test_the_conversation_list_shows_names_and_searches(
     chromium: Any, live_server: LiveServer, busy: dict[str, str]
 ) -> None:
-    page = signed_in(chromium, live_server, 1280)
-    page.get_by_role("tab", name="Conversations").click()
+    page = sign_in(chromium, live_server, 1280)
+    open_tab(page, "Conversations")
     rows = page.locator("#conv-list button")
-    rows.nth(2).wait_for()
+    assert rows.count() == 3
     text = page.locator("#conv-list").inner_text()
     assert "Ana Silva" in text and "Dana Reyes" in text and "Lena Fischer" in text
     assert "handed off" in text and "disputed with your bank" in text  # status and the last reply
@@ -171,21 +157,22 @@ def test_the_conversation_list_shows_names_and_searches(
     assert ana_row.locator(".unread").count() == 1
     ana_row.click()
     page.wait_for_selector("#customer-panel >> text=Ana Silva")
-    page.get_by_role("tab", name="Conversations").click()
-    expect(ana_row.locator(".unread")).to_have_count(0)
+    expect(ana_row.locator(".unread")).to_have_count(0)  # gone once the server recorded the visit
+    open_tab(page, "Conversations")  # and the list drawn anew from the server says so too
+    assert ana_row.locator(".unread").count() == 0
     assert page.locator("#conv-list .unread").count() == 2  # Dana and Lena still unread
-    page.get_by_role("searchbox", name=re.compile("Search")).fill("reyes")
-    page.get_by_role("searchbox", name=re.compile("Search")).press("Enter")
-    expect(rows).to_have_count(1)  # the page's CSP forbids evaluating strings: the locator waits
-    assert "Dana Reyes" in page.locator("#conv-list").inner_text()
-    page.get_by_role("searchbox", name=re.compile("Search")).fill("nobody-at-all")
-    page.get_by_role("searchbox", name=re.compile("Search")).press("Enter")
-    page.wait_for_selector("#conv-list >> text=No conversation matches")
+    search = page.get_by_role("searchbox", name=re.compile("Search"))
+    search.fill("reyes")
+    redrawn(page, "#conv-list", lambda: search.press("Enter"))
+    assert rows.count() == 1 and "Dana Reyes" in page.locator("#conv-list").inner_text()
+    search.fill("nobody-at-all")
+    redrawn(page, "#conv-list", lambda: search.press("Enter"))
+    assert "No conversation matches" in page.locator("#conv-list").inner_text()
     page.close()
 
 
 def test_every_tab_of_the_dashboard_is_checked(chromium: Any, live_server: LiveServer) -> None:
-    page = signed_in(chromium, live_server, 1280)
+    page = sign_in(chromium, live_server, 1280)
     names = [re.sub(r"\s*\d*$", "", t).strip() for t in page.get_by_role("tab").all_inner_texts()]
     assert names == list(TABS), f"the layout tests check {TABS}; the dashboard has {names}"
     page.close()
@@ -193,8 +180,7 @@ def test_every_tab_of_the_dashboard_is_checked(chromium: Any, live_server: LiveS
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_sign_in_page_fits(chromium: Any, live_server: LiveServer, width: int) -> None:
-    page = chromium.new_page(viewport={"width": width, "height": 900})
-    page.set_default_timeout(TIMEOUT)
+    page = new_page(chromium, viewport={"width": width, "height": 900})
     page.goto(live_server.url + "/admin")
     page.get_by_role("button", name="Sign in").wait_for()
     found = page.evaluate(OVERFLOW)
@@ -204,16 +190,14 @@ def test_the_sign_in_page_fits(chromium: Any, live_server: LiveServer, width: in
 
 def test_both_clocks_are_named(chromium: Any, live_server: LiveServer, busy: dict[str, str]) -> None:
     """The sandbox's processor clock and the wall clock differ in the demo: every time says which it is."""
-    page = signed_in(chromium, live_server, 1280)
-    page.get_by_role("tab", name="Audit log").click()
-    page.wait_for_selector("#view-audit table")
+    page = sign_in(chromium, live_server, 1280)
+    open_tab(page, "Audit log")
     assert page.locator("#view-audit th", has_text="When (wall clock)").count() == 1
     assert "processor" in page.locator("#view-audit .clocks").inner_text()
-    page.get_by_role("tab", name="Metrics").click()
-    page.wait_for_selector("#view-metrics figure")
+    open_tab(page, "Metrics")
     captions = page.locator("#view-metrics figcaption").all_inner_texts()
     assert any("Refunds per day" in c and "processor clock" in c for c in captions), captions
-    page.get_by_role("tab", name="Conversations").click()
+    open_tab(page, "Conversations")
     page.locator(f"#conv-list button[data-conversation-id='{busy['dana']}']").click()
     page.wait_for_selector("#customer-panel >> text=The processor's clock")
     assert page.locator("#conv-detail th", has_text="When (wall clock)").count() == 1
@@ -226,11 +210,10 @@ def test_no_tab_scrolls_sideways(chromium: Any, live_server: LiveServer, full: d
     with httpx.Client(base_url=live_server.url, headers=ADMIN, timeout=30) as admin:
         note = "A long private note without spaces: " + "x" * 300
         assert admin.post(f"/api/admin/conversations/{busy['dana']}/notes", json={"text": note}).status_code == 200
-    page = signed_in(chromium, live_server, width)
+    page = sign_in(chromium, live_server, width)
     for name in TABS:
-        page.get_by_role("tab", name=re.compile("^" + name)).click()
+        open_tab(page, name)  # what each tab shows is drawn before it is measured
         view = "#view-" + name.split()[0].lower()
-        page.wait_for_selector(f"{view} h2")
         found = page.evaluate(OVERFLOW)
         assert found["page"] <= found["inner"], f"{name} at {width}px scrolls sideways: {found}"
         assert not found["clipped"], f"{name} at {width}px: content wider than its card: {found['clipped']}"

@@ -14,9 +14,15 @@ recomputing the chain or downgrading it to unkeyed hashes breaks that promise, a
 `AuditLog.verify` says which checkpoint saw what.
 
 Lines are appended with one `write` on a file opened `O_APPEND` under an exclusive `flock`, then
-fsynced: two processes checkpointing at once never interleave a line. Without an audit key the
-lines carry no signature (`sig` null): they still catch an attacker who can write the database but
-not this file, and `verify` says they are unsigned.
+fsynced: two processes checkpointing at once never interleave a line. A last line torn by a crash
+(no newline) stays a bad line of its own: the next checkpoint starts on a new line. Without an audit
+key the lines carry no signature (`sig` null): they still catch an attacker who can write the
+database but not this file, and `verify` says they are unsigned.
+
+The periodic job asks for the newest checkpoint every minute and the file only grows, so `last` and
+`append` read it from the end: only the lines they need are parsed, and its lines are counted once
+per process (afterwards, only what was appended since is counted). `read` (what `verify` checks)
+still reads every line.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import fcntl
 import hmac
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -101,28 +108,68 @@ def _parse(number: int, text: str) -> Checkpoint | BadAnchorLine:
     return Checkpoint(number, seq, head, at, key_id, keyed_from, sig)
 
 
+CHUNK = 64 * 1024
+"""How many bytes the file is read in at a time (from the end by `last`, from where it was counted
+last when lines are counted)."""
+
+_FINGERPRINT = 64
+"""How many bytes before the end of the counted part are kept to notice that the file was rewritten."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """The lines counted in the first `upto` bytes of one file (device and inode)."""
+
+    file: tuple[int, int]
+    upto: int
+    newlines: int
+    tail: bytes
+    """The `_FINGERPRINT` bytes before `upto`: when they changed, the file was rewritten, not appended to."""
+
+
+def _lines_backward(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """The lines of the first `end` bytes of `fd`, newest first, as (offset of the line's first byte,
+    the line without its newline), read `CHUNK` bytes at a time from the end."""
+    pos, carry = end, b""
+    while pos > 0:
+        step = min(CHUNK, pos)
+        pos -= step
+        pieces = (os.pread(fd, step, pos) + carry).split(b"\n")
+        carry = pieces[0]  # its start may lie in the chunk before
+        starts, offset = [], pos + len(carry) + 1
+        for piece in pieces[1:]:
+            starts.append((offset, piece))
+            offset += len(piece) + 1
+        yield from reversed(starts)
+    yield 0, carry
+
+
 class AnchorFile:
     """The append-only checkpoint file at `path`, signed with `keys.current` when there is one."""
 
     def __init__(self, path: Path, keys: AuditKeys) -> None:
         self.path = path
         self.keys = keys
+        self._counted: _Counted | None = None
 
     def append(self, head: ChainHead, keyed_from: int | None) -> Checkpoint:
         """Write one checkpoint for `head` (created 0600 with its folder when missing); returns it."""
         key = self.keys.current
         unsigned = Checkpoint(0, head.seq, head.hash, utc_now_iso(), key.key_id if key else None, keyed_from, None)
         sig = key.mac(unsigned.signed_payload()) if key is not None else None
-        line = replace(unsigned, sig=sig).to_line() + "\n"
+        line = (replace(unsigned, sig=sig).to_line() + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line.encode("utf-8"))
+            end = os.fstat(fd).st_size  # under the lock: no other checkpoint lands before this one
+            if end and os.pread(fd, 1, end - 1) != b"\n":
+                line = b"\n" + line  # a torn last line (a crash mid-write) stays a line of its own
+            os.write(fd, line)
             os.fsync(fd)
+            number = self._lines_before(fd, end) + (2 if line.startswith(b"\n") else 1)
         finally:
             os.close(fd)  # closing releases the lock
-        number = len(self.path.read_text(encoding="utf-8").splitlines())
         return replace(unsigned, line=number, sig=sig)
 
     def read(self) -> list[Checkpoint | BadAnchorLine]:
@@ -134,11 +181,52 @@ class AnchorFile:
         return [_parse(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
     def last(self) -> Checkpoint | None:
-        """The newest well-formed checkpoint, if any."""
-        for entry in reversed(self.read()):
-            if isinstance(entry, Checkpoint):
-                return entry
-        return None
+        """The newest well-formed checkpoint, if any (read from the end of the file: lines before it
+        are not parsed)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            for start, raw in _lines_backward(fd, os.fstat(fd).st_size):
+                if not raw.strip():
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue  # not a checkpoint either
+                entry = _parse(0, text)
+                if isinstance(entry, Checkpoint):
+                    return replace(entry, line=self._lines_before(fd, start) + 1)
+            return None
+        finally:
+            os.close(fd)
+
+    def _lines_before(self, fd: int, offset: int) -> int:
+        """How many newlines the first `offset` bytes of `fd` hold. The file only grows, so the count is
+        kept and the next call counts only the bytes appended since; a file replaced (another inode),
+        shorter than what was counted, or whose counted bytes changed at their end is counted afresh."""
+        status = os.fstat(fd)
+        file = (status.st_dev, status.st_ino)
+        start, newlines = 0, 0
+        known = self._counted
+        if (
+            known is not None
+            and known.file == file
+            and known.upto <= offset
+            and os.pread(fd, len(known.tail), known.upto - len(known.tail)) == known.tail
+        ):
+            start, newlines = known.upto, known.newlines
+        pos = start
+        while pos < offset:
+            chunk = os.pread(fd, min(CHUNK, offset - pos), pos)
+            if not chunk:
+                break  # the file is shorter than `offset`: count what is there
+            newlines += chunk.count(b"\n")
+            pos += len(chunk)
+        tail = os.pread(fd, min(_FINGERPRINT, pos), pos - min(_FINGERPRINT, pos))
+        self._counted = _Counted(file, pos, newlines, tail)
+        return newlines
 
     def signed(self, checkpoint: Checkpoint) -> bool:
         """True when `checkpoint` carries a signature that holds under a key this process holds."""

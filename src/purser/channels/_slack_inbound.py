@@ -165,7 +165,7 @@ def parse_events(body: bytes, rules: InboundRules) -> Reception:
             return Reception(ACK)  # an internal channel the bot was added to: not a customer's
         if event.get("user_team") is not None and event.get("user_team") == envelope.get("team_id"):
             return Reception(ACK)  # our own people talking in a channel shared with a customer
-    return Reception(ACK, [_customer_message(event_id, user, channel, text)])
+    return Reception(ACK, [_from_customer(event_id, user, channel, CustomerMessage(text=text))])
 
 
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
@@ -245,8 +245,8 @@ def parse_interactions(body: bytes, rules: InboundRules) -> Reception:
         reply = parse_reply_value(action.get("value"))
         if reply.user != presser:
             raise ChannelForbidden("only the customer the suggested replies are for may press them")
-        inbound = _customer_message(event_id, presser, channel, reply.text[:MAX_TEXT])
-        return Reception(ACK, [inbound])
+        message = CustomerMessage(text=reply.text[:MAX_TEXT])
+        return Reception(ACK, [_from_customer(event_id, presser, channel, message)])
     if action_id in (APPROVE, DENY):
         if channel != rules.approvals_channel:
             raise ChannelForbidden("approval buttons only work in the approvals channel")
@@ -262,15 +262,7 @@ def parse_interactions(body: bytes, rules: InboundRules) -> Reception:
         confirm = CustomerConfirm(action_id=card.action_id, decision="yes" if action_id == CONFIRM else "no")
     except ValidationError:
         raise ChannelError("the button's action id is not a Purser action id") from None
-    inbound = Inbound(
-        channel=SLACK,
-        event_id=event_id,
-        external_id=presser,
-        thread_key=channel,
-        address=canonical({"channel": channel}),
-        event=confirm,
-    )
-    return Reception(ACK, [inbound])
+    return Reception(ACK, [_from_customer(event_id, presser, channel, confirm)])
 
 
 def _channel_of(payload: Mapping[str, Any]) -> str:
@@ -284,13 +276,14 @@ def _channel_of(payload: Mapping[str, Any]) -> str:
     raise ChannelError("the block_actions payload names no channel")
 
 
-def _customer_message(event_id: str, user: str, channel: str, text: str) -> Inbound:
-    """A Slack user's message (typed, or a pressed quick reply) in `channel` as the customer's §7 message."""
+def _from_customer(event_id: str, user: str, channel: str, event: CustomerMessage | CustomerConfirm) -> Inbound:
+    """What a Slack user did in `channel` (typed a message, pressed a quick reply or a confirmation card's
+    button) as the customer's §7 event, answered in the same channel."""
     return Inbound(
         channel=SLACK,
         event_id=event_id,
         external_id=user,
         thread_key=channel,
         address=canonical({"channel": channel}),
-        event=CustomerMessage(text=text),
+        event=event,
     )

@@ -9,27 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scenario_folders import assert_passed, run_folder, scenario_ids
 
-from purser.gym import load_paths
-from purser.gym.runner import RunOptions, ScenarioResult
-from purser.gym.suite import SuiteResult, run_suite
+from purser.gym.suite import SuiteResult
 
 HERE = Path(__file__).parent / "scenarios"
-IDS = [s.id for s in load_paths([HERE])]
 
 
 @pytest.fixture(scope="module")
 def results() -> SuiteResult:
-    return run_suite(load_paths([HERE]), RunOptions(model="offline"))
+    return run_folder(HERE)
 
 
-def _verdict(result: ScenarioResult) -> str:
-    data = result.to_json()
-    return "\n".join([result.id, *data["failures"], *(str(v) for v in data["violations"])])
-
-
-@pytest.mark.parametrize("scenario_id", IDS)
+@pytest.mark.parametrize("scenario_id", scenario_ids(HERE))
 def test_offline_scenario(results: SuiteResult, scenario_id: str) -> None:
-    result = next(r for r in results.results if r.id == scenario_id)
-    assert result.violations == [], _verdict(result)
-    assert result.passed, _verdict(result)
+    assert_passed(results, scenario_id)
