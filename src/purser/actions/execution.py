@@ -307,9 +307,7 @@ class Execution(ActionRecords):
         """A pending approval request of the same customer for the same target (one charge, one action):
         asking again collapses into it instead of queueing a second request for the team."""
         target = self._target(row.action, prepared.plan)
-        for request in uow.approvals.list(status="pending"):
-            if request.customer_id != row.customer_id or request.action != row.action:
-                continue
+        for request in uow.approvals.pending_of(row.customer_id, row.action):
             other = uow.actions.get(request.action_id)
             if other is not None and self._target(other.action, load_json(other.plan) or {}) == target:
                 return request
