@@ -94,6 +94,15 @@ MEMO_LIMIT = 2048
 """Entities each memo keeps (then it starts afresh): far more than one customer's rows."""
 
 
+_MEMOS: list[dict[Any, Any]] = []
+
+
+def forget_rows() -> None:
+    """Empty every memo (measurements of cold reads; the memos never go stale: rows are their keys)."""
+    for memo in _MEMOS:
+        memo.clear()
+
+
 def _memoized(mapper: Callable[[Sequence[Any]], T]) -> Callable[[Sequence[Any]], T]:
     """`mapper` remembering what it built from identical rows.
 
@@ -102,6 +111,7 @@ def _memoized(mapper: Callable[[Sequence[Any]], T]) -> Callable[[Sequence[Any]],
     no timestamps parsed, no `Money` or enums built. A row holding an unhashable value (a JSON
     column decoded to a list) is mapped every time."""
     built: dict[tuple[Any, ...], T] = {}
+    _MEMOS.append(built)
 
     def mapped(row: Sequence[Any]) -> T:
         key = row if row.__class__ is tuple else tuple(row)
