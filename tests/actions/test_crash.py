@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from tests.actions.conftest import customer, make_env, world
 
+from purser.actions import ledger
 from purser.actions.gateway import Gateway, Scope
 from purser.audit.log import AuditLog
 from purser.domain import CustomerId
@@ -20,7 +21,7 @@ from purser.money import Money
 from purser.policy.schema import Policy
 from purser.processors.sandbox import SandboxProcessor
 from purser.store.db import Database
-from purser.store.gateway_tables import gw_actions, gw_ledger
+from purser.store.gateway_tables import gw_actions, gw_confirmations, gw_ledger
 
 
 class Crash(BaseException):
@@ -176,3 +177,30 @@ def test_process_killed_after_the_processor_call(tmp_path: Path, spawn_path: Non
     assert _ledger(env.db)[0].state == "executed"
     assert env.audit.verify().ok
     env.db.dispose()
+
+
+def test_a_crash_before_the_answer_commits_leaves_the_action_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The "yes" commits with the reservation and `executing`: dying in between records neither.
+    env = make_env(world(customer("bob")))
+    scope = Scope("conv_1", CustomerId("bob"), "web", "offline")
+    prop = env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_11", "amount": "5.00", "reason": None})
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise Crash("killed while reserving")
+
+    monkeypatch.setattr(ledger, "reserve", killed)
+    with pytest.raises(Crash):
+        env.gateway.confirm(scope, prop.action_id, "yes")
+    monkeypatch.undo()
+    with env.db.read() as conn:
+        status = conn.execute(select(gw_actions.c.status).where(gw_actions.c.id == prop.action_id)).scalar_one()
+        answers = conn.execute(select(gw_confirmations)).all()
+    assert status == "needs_confirmation" and answers == [] and _ledger(env.db) == []
+    assert [r.kind for r in env.audit.records(action_id=prop.action_id)] == ["proposal", "guard_decision"]
+    assert _restart_and_recover(env.db) == []  # nothing to settle: the customer can still answer
+    out = env.gateway.confirm(scope, prop.action_id, "yes")
+    assert out.status == "succeeded", out
+    kinds = [r.kind for r in env.audit.records(action_id=prop.action_id)]
+    assert kinds == ["proposal", "guard_decision", "confirmation", "execution", "result"]
+    assert len(env.processor.snapshot(scope.customer_id).refunds) == 1
+    assert env.audit.verify().ok

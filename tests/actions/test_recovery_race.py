@@ -19,10 +19,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from purser.actions.outcome import Outcome
+from purser.actions.outcome import Outcome, Scope
+from purser.actions.records import ago
 from purser.agent.events import ActionResult, AgentEvent, ConfirmationRequest, CustomerConfirm, CustomerMessage
 from purser.app import Container, build, read_state
 from purser.config import Settings
+from purser.domain import CustomerId
+from purser.ports.actions import ActionChanges
 from purser.worlds.seed import seed
 
 STALE = timedelta(milliseconds=300)
@@ -211,20 +214,50 @@ def test_a_recovery_slower_than_the_stale_age_loses_to_the_next_one(container: C
     assert _ledger(container, action_id) == ["executed"]
 
 
-def test_a_confirmation_refused_as_interrupted_never_executes_after_all(container: Container) -> None:
+def test_a_slow_confirmation_is_not_taken_for_interrupted(container: Container) -> None:
+    # The answer commits with the reservation and `executing` (one transaction), so a confirmation
+    # still re-quoting has left nothing for the recovery job: no `confirmed` row to refuse.
     refunds = len(read_state(container.db).refunds)
     cid, action_id = _refund_card(container)
-    with Held(container, "snapshot") as held:  # the re-quote's read, before anything is reserved
+    with Held(container, "snapshot") as held:  # the re-quote's read, before anything is written
         original = Slowly(held, _confirm(container, cid, action_id))
         original.start()
         assert held.entered()
         time.sleep(STALE.total_seconds() * 2)
-        recovered = _recover(container)
-        assert [(o.action_id, o.status, o.reason) for o in recovered] == [(action_id, "refused", "interrupted")]
+        assert _recover(container) == []
+        assert _status(container, action_id) == "needs_confirmation"
+        assert "confirmation" not in _kinds(container, action_id)
         events = original.finish()
+    assert len(read_state(container.db).refunds) == refunds + 1
+    assert _ledger(container, action_id) == ["executed"]
+    assert _status(container, action_id) == "succeeded"
+    kinds = _kinds(container, action_id)
+    assert kinds[kinds.index("confirmation") :] == ["confirmation", "execution", "result"]
+    said = [e for e in events if isinstance(e, ActionResult) and e.action_id == action_id]
+    assert [e.status for e in said] == ["succeeded"]
+    assert _recover(container) == []
+    assert container.audit.verify().ok
+
+
+def test_a_confirmed_action_an_earlier_version_left_is_refused_as_interrupted_and_never_executes(
+    container: Container,
+) -> None:
+    # Earlier versions committed `confirmed` before re-quoting; a crash there left such rows behind.
+    refunds = len(read_state(container.db).refunds)
+    cid, action_id = _refund_card(container)
+    with container.gateway.uow.write() as uow:
+        assert uow.actions.update(
+            action_id,
+            ActionChanges(status="confirmed", updated_at=ago(STALE * 10)),
+            expect_status="needs_confirmation",
+        )
+    recovered = _recover(container)
+    assert [(o.action_id, o.status, o.reason) for o in recovered] == [(action_id, "refused", "interrupted")]
+    scope = Scope(cid, CustomerId("cus_ana"), "web", "customer")
+    late = container.gateway.confirm(scope, action_id, "yes")  # a late answer runs nothing
+    assert (late.status, late.reason) == ("refused", "already_decided")
     assert len(read_state(container.db).refunds) == refunds  # nothing was done
     assert _ledger(container, action_id) == []  # nothing reserved
     assert _status(container, action_id) == "refused"
     assert not {"execution", "recovery_claim"} & set(_kinds(container, action_id))
-    said = [e for e in events if isinstance(e, ActionResult) and e.action_id == action_id]
-    assert [e.status for e in said] == ["refused"]
+    assert container.audit.verify().ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -141,6 +142,22 @@ def test_approvals(uow: UnitOfWorkFactory) -> None:
         assert [a.id for a in tx.approvals.list(status="pending", conversation_id="cnv_1")] == ["apr_3"]
         decided = tx.approvals.get("apr_2")
         assert decided is not None and (decided.status, decided.decided_by) == ("approved", "human:eve")
+
+
+def test_pending_approvals_of_a_customer_and_action(uow: UnitOfWorkFactory) -> None:
+    other = replace(approval(4, created="2026-11-16T00:00:00Z"), customer_id="cus_bob")
+    cancel = replace(approval(5, created="2026-11-16T00:00:00Z"), action="cancel")
+    with uow.write() as tx:
+        for request in (approval(2, created="2026-11-16T00:00:02Z"), approval(1, created="2026-11-16T00:00:01Z")):
+            tx.approvals.add(request)
+        for request in (approval(3, created="2026-11-16T00:00:00Z"), other, cancel):
+            tx.approvals.add(request)
+        assert tx.approvals.decide("apr_3", approve=False, decided_by="human:eve", decided_at="t", reason="no")
+    with uow.read() as tx:
+        assert [a.id for a in tx.approvals.pending_of("cus_ana", "refund")] == ["apr_1", "apr_2"]
+        assert [a.id for a in tx.approvals.pending_of("cus_bob", "refund")] == ["apr_4"]
+        assert [a.id for a in tx.approvals.pending_of("cus_ana", "cancel")] == ["apr_5"]
+        assert tx.approvals.pending_of("cus_ana", "pause") == []
 
 
 def entry(n: int, day: str, minor: int, customer: str = "cus_ana") -> LedgerEntry:

@@ -133,6 +133,9 @@ class ActionSpec:
     """Writes: resolve, check, quote."""
     execute: Callable[[BillingProcessor, dict[str, Any], str], Executed] | None = None
     """Writes: perform with the idempotency key."""
+    reads_prior: bool = False
+    """`prepare` looks at `Context.prior` (the conversation's earlier actions): when re-quoting at
+    confirmation they are read for it; otherwise `prior` is left empty there."""
 
     def json_schema(self) -> dict[str, Any]:
         """The input schema for OpenAI strict mode and Anthropic tools (refs inlined)."""

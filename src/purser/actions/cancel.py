@@ -99,4 +99,5 @@ SPEC = ActionSpec(
     input_model=CancelArgs,
     prepare=prepare,
     execute=execute,
+    reads_prior=True,  # the save offer is made once per conversation
 )

@@ -20,7 +20,15 @@ from purser.actions.base import Context, Prepared, Refusal
 from purser.actions.catalog import CATALOG
 from purser.actions.handoffs import build_handoff_summary
 from purser.actions.outcome import Outcome, Scope, quote_hash
-from purser.actions.records import SYSTEM, ActionRecords, Superseded, load_json, money_fields
+from purser.actions.records import (
+    ActionRecords,
+    Answer,
+    Superseded,
+    compare_and_set,
+    load_json,
+    money_fields,
+    record_answer,
+)
 from purser.audit.log import canonical_json, utc_now_iso
 from purser.domain import AccountSnapshot, CustomerId
 from purser.policy.guard import envelope_decision
@@ -56,7 +64,7 @@ class Execution(ActionRecords):
         prior = [{"action": a.action, "status": a.status, "reason": a.reason} for a in known]
         return Context(self.policy, snapshot, self.processor, None, fixed or {}, prior)
 
-    def _go(self, row: Action, *, approved_by: str | None) -> Outcome:
+    def _go(self, row: Action, *, approved_by: str | None, answer: Answer | None = None) -> Outcome:
         """Re-quote, guard again, then reserve and execute, or raise an approval request.
 
         For refunds the decision and the reservation happen in one transaction holding the
@@ -66,9 +74,15 @@ class Execution(ActionRecords):
         `row` is the action as this caller left it (`confirmed`, or `pending_approval` when approved):
         every write from here on is a compare-and-set on its status and `updated_at`, so when the
         recovery job settled the action meanwhile (this call was slower than its stale age), this
-        call records nothing and returns what the action became (see `_superseded`)."""
+        call records nothing and returns what the action became (see `_superseded`).
+
+        `answer`: the customer's "yes" to `row` (`needs_confirmation`), recorded by the first
+        transaction that writes what it leads to (the reservation and `executing`, the approval
+        request, or the outcome), so a confirmation turn has no transaction of its own for it, and
+        no crash can leave a confirmed action that never reserved. `AlreadyAnswered` when the action
+        was answered meanwhile (nothing recorded)."""
         try:
-            return self._go_claimed(row, approved_by=approved_by)
+            return self._go_claimed(row, approved_by=approved_by, answer=answer)
         except Superseded:
             return self._superseded(row.id)
 
@@ -96,7 +110,7 @@ class Execution(ActionRecords):
         turn, so nothing is claimed done)."""
         return Outcome(row.id, row.action, "failed", summary, quote=load_json(row.quote), reason=reason)
 
-    def _go_claimed(self, row: Action, *, approved_by: str | None) -> Outcome:
+    def _go_claimed(self, row: Action, *, approved_by: str | None, answer: Answer | None = None) -> Outcome:
         spec = CATALOG[row.action]
         assert spec.prepare is not None
         scope = Scope(row.conversation_id, CustomerId(row.customer_id), row.channel, row.actor)
@@ -106,13 +120,22 @@ class Execution(ActionRecords):
             snapshot = self.processor.snapshot(scope.customer_id)
         except ProcessorError as exc:
             return self._finish(
-                row.id, row.action, "failed", f"The billing system said: {exc.message}", reason=exc.code, expect=row
+                row.id,
+                row.action,
+                "failed",
+                f"The billing system said: {exc.message}",
+                reason=exc.code,
+                expect=row,
+                answer=answer,
             )
-        ctx = self._context(snapshot, self._actions(scope.conversation_id, None), stored.get("_fixed"))
+        fixed = stored.get("_fixed")
         outcome: Outcome | Refusal | Action
         if spec.name == "refund":
             with self.uow.write() as uow:
                 ledger.lock(uow, scope.customer_id, snapshot.now)
+                # A refund's prepare never calls the processor: it runs in the locked transaction.
+                known = uow.actions.of_conversation(scope.conversation_id) if spec.reads_prior else []
+                ctx = self._context(snapshot, known, fixed)
                 charge = snapshot.charge(str(stored.get("charge_id", "")))
                 if charge is not None:
                     usage = ledger.usage(uow, self.policy, snapshot, charge.id, charge.amount.currency)
@@ -122,8 +145,11 @@ class Execution(ActionRecords):
                 except Refusal as ref:
                     outcome = ref
                 else:
-                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
+                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by, answer)
         else:
+            # Other writes may ask the processor while quoting: that happens before any lock is taken.
+            known = self._actions(scope.conversation_id, None) if spec.reads_prior else []
+            ctx = self._context(snapshot, known, fixed)
             try:
                 prepared = spec.prepare(ctx, args)
             except Refusal as ref:
@@ -132,22 +158,12 @@ class Execution(ActionRecords):
                 outcome = Refusal(exc.code, f"The billing system said: {exc.message}")
             else:
                 with self.uow.write() as uow:
-                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by)
+                    outcome = self._decide(uow, row, prepared, stored, snapshot.now, approved_by, answer)
         if isinstance(outcome, Refusal):
-            return self._refusal(scope, row.id, row.action, outcome, expect=row)
+            return self._refusal(scope, row.id, row.action, outcome, expect=row, answer=answer)
         if isinstance(outcome, Action):
             return self._execute(outcome, load_json(outcome.plan) or {})
-        if outcome.status == "pending_approval":
-            return outcome
-        return self._finish(
-            outcome.action_id,
-            outcome.action,
-            outcome.status,
-            outcome.summary,
-            quote=outcome.quote,
-            reason=outcome.reason,
-            expect=row,
-        )
+        return outcome  # recorded by `_decide`
 
     def _decide(
         self,
@@ -157,43 +173,41 @@ class Execution(ActionRecords):
         stored: dict[str, Any],
         now: datetime,
         approved_by: str | None,
+        answer: Answer | None = None,
     ) -> Outcome | Action:
         """Inside the transaction: compare the quote, apply the envelope, then reserve; returns the
-        outcome, or the row as it now stands (`executing`) when it is to be executed next."""
+        outcome (recorded in this transaction, with `answer` when given), or the row as it now stands
+        (`executing`) when it is to be executed next."""
+        if answer is not None:
+            record_answer(uow, answer)  # `AlreadyAnswered`: rolls back whatever this transaction wrote
         if quote_hash(prepared.quote) != row.quote_hash:
-            return Outcome(
-                row.id,
-                row.action,
-                "refused",
+            return self._refused_here(
+                uow,
+                row,
                 "The amounts changed since you confirmed; nothing was done. Here is the new quote.",
-                quote=prepared.quote,
-                reason="quote_changed",
+                prepared.quote,
+                "quote_changed",
+                answer,
             )
         decision = envelope_decision(self.policy, prepared.violations)
         if approved_by is None and decision.kind == "refuse":
-            return Outcome(
-                row.id,
-                row.action,
-                "refused",
-                self._outside(prepared, decision.reason),
-                quote=prepared.quote,
-                reason=decision.reason,
+            return self._refused_here(
+                uow, row, self._outside(prepared, decision.reason), prepared.quote, decision.reason, answer
             )
         if approved_by is None and (decision.kind == "approval" or self.policy.shadowed(row.action)):
             # Shadow mode: inside the envelope, so it would have run on its own; a person decides instead.
             reason = str(decision.reason) if decision.kind == "approval" else SHADOW
             waiting = self._waiting_approval(uow, row, prepared)
             if waiting is not None:
-                return Outcome(
-                    row.id,
-                    row.action,
-                    "refused",
+                return self._refused_here(
+                    uow,
+                    row,
                     "A teammate is already reviewing the same request; you'll get the answer here.",
-                    quote=prepared.quote,
-                    reason="approval_pending",
-                    approval_id=waiting.id,
+                    prepared.quote,
+                    "approval_pending",
+                    answer,
                 )
-            return self._request_approval(uow, row, prepared, reason)
+            return self._request_approval(uow, row, prepared, reason, answer)
         plan = {
             **prepared.plan,
             "_fixed": stored.get("_fixed", {}),
@@ -213,11 +227,11 @@ class Execution(ActionRecords):
                 idempotency_key=row.idempotency_key,
             )
         executing = ActionChanges(status="executing", updated_at=utc_now_iso(), plan=canonical_json(plan))
-        if not uow.actions.update(row.id, executing, expect_status=row.status, expect_updated_at=row.updated_at):
-            raise Superseded(f"action {row.id} was settled by another caller")  # rolls the reservation back
-        self.audit.append(
+        compare_and_set(uow, row.id, executing, expect=row, answer=answer)  # a loser rolls the reservation back
+        self._audit_last(
+            uow,
+            answer,
             "execution",
-            actor=SYSTEM,
             conversation_id=row.conversation_id,
             action_id=row.id,
             data={
@@ -228,9 +242,24 @@ class Execution(ActionRecords):
                 "idempotency_key": row.idempotency_key,
                 **money_fields(prepared),
             },
-            uow=uow,
         )
         return executing.applied_to(row)
+
+    def _refused_here(
+        self,
+        uow: UnitOfWork,
+        row: Action,
+        summary: str,
+        quote: dict[str, Any],
+        reason: str | None,
+        answer: Answer | None,
+    ) -> Outcome:
+        """A refusal found inside `_decide`'s transaction, recorded there (`_finish` without a
+        transaction of its own: a refusal is never a failure, so the repeated-failure rule has nothing
+        to count)."""
+        self._record_outcome(uow, None, row, row.id, row.action, "refused", summary, quote, None, reason,
+                             None, True, None, row, answer)  # fmt: skip
+        return Outcome(row.id, row.action, "refused", summary, quote, None, reason)
 
     def _execute(self, row: Action, plan: dict[str, Any]) -> Outcome:
         """Call the processor for the `executing` action `row` and record the outcome, only while the
@@ -278,9 +307,7 @@ class Execution(ActionRecords):
         """A pending approval request of the same customer for the same target (one charge, one action):
         asking again collapses into it instead of queueing a second request for the team."""
         target = self._target(row.action, prepared.plan)
-        for request in uow.approvals.list(status="pending"):
-            if request.customer_id != row.customer_id or request.action != row.action:
-                continue
+        for request in uow.approvals.pending_of(row.customer_id, row.action):
             other = uow.actions.get(request.action_id)
             if other is not None and self._target(other.action, load_json(other.plan) or {}) == target:
                 return request
@@ -306,6 +333,7 @@ class Execution(ActionRecords):
         *,
         batch: TurnBatch | None = None,
         expect: Action | None = None,
+        answer: Answer | None = None,
     ) -> Outcome:
         result = None
         if ref.status == "escalated":
@@ -322,6 +350,7 @@ class Execution(ActionRecords):
             result=result,
             batch=batch,
             expect=expect,
+            answer=answer,
         )
 
     @staticmethod

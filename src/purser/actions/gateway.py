@@ -27,13 +27,14 @@ from purser.actions.catalog import CATALOG
 from purser.actions.execution import Execution
 from purser.actions.handoffs import build_handoff_summary
 from purser.actions.outcome import ApprovalRequest, Outcome, Scope
-from purser.actions.records import Superseded, ago, load_json, model_actor
+from purser.actions.records import AlreadyAnswered, Answer, Superseded, ago, load_json, model_actor
 from purser.audit.log import AuditLog, canonical_json, utc_now_iso
 from purser.domain import AccountSnapshot
 from purser.policy.escalation import HANDOFF_REASONS
 from purser.policy.guard import envelope_decision
 from purser.policy.schema import Policy
-from purser.ports.actions import Action, ActionChanges, Confirmation, Conflict
+from purser.ports.actions import Action, ActionChanges, Confirmation
+from purser.ports.audit import draft
 from purser.ports.unit_of_work import TurnBatch, UnitOfWorkFactory
 from purser.processors import BillingProcessor, NotFound, ProcessorError
 
@@ -237,27 +238,30 @@ class Gateway(Execution):
         if row.conversation_id != scope.conversation_id or row.customer_id != scope.customer_id:
             self.audit.append("confirmation", **audit)
             return Outcome(action_id, "", "refused", "There is no such action to confirm.", reason="not_yours")
+        answer = Answer(
+            Confirmation(row.id, scope.conversation_id, scope.customer_id, decision, row.quote_hash, utc_now_iso()),
+            draft("confirmation", **audit),
+        )
         try:
-            with self.uow.write() as uow:  # the answer's audit record commits with it
-                self.audit.append("confirmation", uow=uow, **audit)
-                uow.actions.add_confirmation(
-                    Confirmation(
-                        row.id, scope.conversation_id, scope.customer_id, decision, row.quote_hash, utc_now_iso()
-                    )
+            if row.status != "needs_confirmation":  # as read in this turn: answered already, no work to do
+                raise AlreadyAnswered(f"action {action_id} is not waiting for an answer")
+            if decision == "no":
+                return self._finish(
+                    action_id,
+                    row.action,
+                    "declined",
+                    "Okay, nothing was changed.",
+                    quote=load_json(row.quote),
+                    expect=row,
+                    answer=answer,
                 )
-                changes = ActionChanges(status="confirmed", updated_at=utc_now_iso())
-                if not uow.actions.update(action_id, changes, expect_status="needs_confirmation"):
-                    raise Conflict(f"action {action_id} is not waiting for an answer")
-        except Conflict:
+            # The answer commits with the first write of what it leads to (see `_go`).
+            return self._go(row, approved_by=None, answer=answer)
+        except AlreadyAnswered:
             self.audit.append("confirmation", **audit)
             return Outcome(
                 action_id, row.action, "refused", "This action was already answered.", reason="already_decided"
             )
-        if decision == "no":
-            return self._finish(
-                action_id, row.action, "declined", "Okay, nothing was changed.", quote=load_json(row.quote)
-            )
-        return self._go(changes.applied_to(row), approved_by=None)  # as confirmed: `_go` compares and sets
 
     # -- approvals ------------------------------------------------------------------------------
     def decide_approval(self, approval_id: str, *, approve: bool, approver: str, reason: str) -> Outcome:

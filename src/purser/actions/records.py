@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,8 @@ from purser.domain import CustomerId
 from purser.errors import PurserError
 from purser.policy.escalation import REPEATED_FAILURE_THRESHOLD
 from purser.policy.schema import Policy
-from purser.ports.actions import Action, ActionChanges, ActionId, Conflict
+from purser.ports.actions import Action, ActionChanges, ActionId, Confirmation, Conflict
+from purser.ports.audit import AuditDraft, draft
 from purser.ports.unit_of_work import TurnBatch, UnitOfWork, UnitOfWorkFactory
 
 SYSTEM = "system:gateway"
@@ -44,6 +45,48 @@ class ActionIdExhausted(PurserError, RuntimeError):
 
     code = "action_id_exhausted"
     status = 503
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The customer's answer to a `needs_confirmation` action, recorded by the transaction that acts on
+    it (the outcome's, or the one that reserves and marks the action `executing`): the confirmation row,
+    the status moving on from `needs_confirmation` (a compare-and-set) and the `confirmation` audit
+    record commit together, or not at all. A second answer finds the confirmation row taken or the
+    status moved on and raises `AlreadyAnswered`, rolling back everything its transaction wrote."""
+
+    confirmation: Confirmation
+    """The `gw_confirmations` row (unique per action)."""
+    record: AuditDraft
+    """The `confirmation` audit record (appended before the records of what the answer caused)."""
+
+
+class AlreadyAnswered(Conflict):
+    """The action was no longer waiting for the customer's answer (another answer came first)."""
+
+
+def record_answer(uow: UnitOfWork, answer: Answer) -> None:
+    """Insert the answer's confirmation row (`AlreadyAnswered` when the action has one)."""
+    try:
+        uow.actions.add_confirmation(answer.confirmation)
+    except Conflict as exc:
+        raise AlreadyAnswered(str(exc)) from exc
+
+
+def compare_and_set(
+    uow: UnitOfWork, action_id: str, changes: ActionChanges, *, expect: Action | None, answer: Answer | None
+) -> None:
+    """Write `changes` to the action row: from `needs_confirmation` when `answer` is recorded with
+    them (`AlreadyAnswered` otherwise), only while the row is as `expect` left it
+    (`Superseded` otherwise), or unconditionally."""
+    if answer is not None:
+        if not uow.actions.update(action_id, changes, expect_status="needs_confirmation"):
+            raise AlreadyAnswered(f"action {action_id} is not waiting for an answer")
+    elif expect is not None:
+        if not uow.actions.update(action_id, changes, expect_status=expect.status, expect_updated_at=expect.updated_at):
+            raise Superseded(f"action {action_id} was settled by another caller")
+    else:
+        uow.actions.update(action_id, changes)
 
 
 def model_actor(actor: str) -> str:
@@ -103,7 +146,9 @@ class ActionRecords:
             return stored
         return [batch.updated(a) for a in stored] + batch.of_conversation(conversation_id)
 
-    def _request_approval(self, uow: UnitOfWork, row: Action, prepared: Prepared, reason: str) -> Outcome:
+    def _request_approval(
+        self, uow: UnitOfWork, row: Action, prepared: Prepared, reason: str, answer: Answer | None = None
+    ) -> Outcome:
         approval_id = "apr_" + short_hash("approval", row.id)
         money = prepared.money
         uow.approvals.add(
@@ -124,11 +169,11 @@ class ActionRecords:
         )
         summary = "A teammate is reviewing this request; you'll get the answer here."
         waiting = ActionChanges(status="pending_approval", updated_at=utc_now_iso(), reason=reason, summary=summary)
-        if not uow.actions.update(row.id, waiting, expect_status=row.status, expect_updated_at=row.updated_at):
-            raise Superseded(f"action {row.id} was settled by another caller")
-        self.audit.append(
+        compare_and_set(uow, row.id, waiting, expect=row, answer=answer)
+        self._audit_last(
+            uow,
+            answer,
             "approval_requested",
-            actor=SYSTEM,
             conversation_id=row.conversation_id,
             action_id=row.id,
             data={
@@ -138,7 +183,6 @@ class ActionRecords:
                 "quote": prepared.quote,
                 **money_fields(prepared),
             },
-            uow=uow,
         )
         return Outcome(
             row.id,
@@ -241,6 +285,7 @@ class ActionRecords:
         batch: TurnBatch | None = None,
         also: Callable[[UnitOfWork], None] | None = None,
         expect: Action | None = None,
+        answer: Answer | None = None,
     ) -> Outcome:
         """Persist the outcome on the action row, audit it, and apply the repeated-failure rule.
 
@@ -250,6 +295,9 @@ class ActionRecords:
         `expect`: the row as this caller claimed it (an `executing` action): the outcome is recorded
         only while the row still has that status and `updated_at` (a compare-and-set); otherwise the
         transaction is rolled back, settlement included, and `Superseded` is raised.
+
+        `answer`: the customer's answer this outcome follows from, recorded in the same transaction
+        (`AlreadyAnswered` when the action was answered already; nothing is written then).
         """
         if batch is not None:
             assert also is None, "a buffered outcome cannot carry another write"
@@ -258,11 +306,14 @@ class ActionRecords:
                                  handoff_reason, final, prepared)  # fmt: skip
         else:
             with self.uow.write() as uow:
+                if answer is not None:
+                    record_answer(uow, answer)
                 if also is not None:
                     also(uow)
-                row = uow.actions.get(action_id)
+                # The row as the caller holds it (its id, conversation and kind never change).
+                row = expect if expect is not None and expect.id == action_id else uow.actions.get(action_id)
                 self._record_outcome(uow, None, row, action_id, action, status, summary, quote, result, reason,
-                                     handoff_reason, final, prepared, expect)  # fmt: skip
+                                     handoff_reason, final, prepared, expect, answer)  # fmt: skip
         outcome = Outcome(action_id, action, status, summary, quote, result, reason, handoff_reason, approval_id)
         if (
             row is not None
@@ -297,6 +348,7 @@ class ActionRecords:
         final: bool,
         prepared: Prepared | None,
         expect: Action | None = None,
+        answer: Answer | None = None,
     ) -> None:
         """The outcome's row update and audit record, into `uow` (written) or `batch` (buffered);
         `Superseded` when `expect` no longer matches the row (see `_finish`)."""
@@ -333,13 +385,29 @@ class ActionRecords:
             )
             return
         assert uow is not None
-        if expect is None:
-            uow.actions.update(action_id, changes)
-        elif not uow.actions.update(
-            action_id, changes, expect_status=expect.status, expect_updated_at=expect.updated_at
-        ):
-            raise Superseded(f"action {action_id} was claimed by another caller")
-        self.audit.append(kind, actor=SYSTEM, conversation_id=conversation_id, action_id=action_id, data=data, uow=uow)
+        compare_and_set(uow, action_id, changes, expect=expect, answer=answer)
+        self._audit_last(uow, answer, kind, conversation_id=conversation_id, action_id=action_id, data=data)
+
+    def _audit_last(
+        self,
+        uow: UnitOfWork,
+        answer: Answer | None,
+        kind: str,
+        *,
+        conversation_id: str | None,
+        action_id: str,
+        data: dict[str, Any],
+    ) -> None:
+        """The gateway's audit record of a write, as the transaction's last statements (the chain's lock is
+        then held only until the commit); after the answer's `confirmation` record when there is one,
+        both appended at once (one lock, one read of the chain's head, one insert)."""
+        if answer is None:
+            self.audit.append(
+                kind, actor=SYSTEM, conversation_id=conversation_id, action_id=action_id, data=data, uow=uow
+            )
+            return
+        record = draft(kind, actor=SYSTEM, data=data, conversation_id=conversation_id, action_id=action_id)
+        uow.audit.append([answer.record, record])
 
 
 def load_json(text: str | None) -> dict[str, Any] | None:
@@ -363,10 +431,14 @@ __all__ = [
     "SYSTEM",
     "ActionIdExhausted",
     "ActionRecords",
+    "AlreadyAnswered",
+    "Answer",
     "Superseded",
     "ago",
+    "compare_and_set",
     "load_json",
     "model_actor",
     "money_fields",
+    "record_answer",
     "view",
 ]

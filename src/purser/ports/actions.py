@@ -224,6 +224,10 @@ class ApprovalRepository(Protocol):
         """One approval request."""
         ...
 
+    def pending_of(self, customer_id: str, action: str) -> list[ApprovalRequest]:
+        """The customer's pending requests for `action`, oldest first."""
+        ...
+
     def list(self, *, status: str | None = None, conversation_id: str | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first."""
         ...

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -158,6 +158,9 @@ class AuditDraft:
     """The action, if any."""
     at: str = ""
     """Wall-clock time (ISO 8601 UTC); stamped at append time when empty."""
+    data_json: str | None = field(default=None, compare=False, repr=False)
+    """`canonical_json(data)` when already computed (`draft` does), so sealing and storing reuse it;
+    None: computed when sealed."""
 
 
 def draft(
@@ -173,10 +176,16 @@ def draft(
     if not kind or not actor:
         raise AuditError("an audit record needs a kind and an actor")
     try:
-        clean = json.loads(canonical_json(data))  # refuse what JSON cannot carry, normalise tuples
+        text = canonical_json(data)
+        clean = json.loads(text)  # refuse what JSON cannot carry, normalise tuples
     except (TypeError, ValueError) as exc:
         raise AuditDataError(f"audit data is not JSON: {exc}") from exc
-    return AuditDraft(kind, actor, clean, conversation_id, action_id, at)
+    if clean != data:
+        # Tuples or non-string keys: the normalised data may serialise differently (integer keys
+        # sort as numbers first, as strings once loaded). Equal data has only string keys and lists,
+        # so its text is already the canonical JSON of `clean` (what a verifier recomputes).
+        text = canonical_json(clean)
+    return AuditDraft(kind, actor, clean, conversation_id, action_id, at, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +212,8 @@ class AuditRecord:
     """This record's hash."""
     scheme: str | None = None
     """How `hash` was computed: `hmac-sha256:<key id>` (keyed), None for the legacy unkeyed sha256."""
+    data_json: str | None = field(default=None, compare=False, repr=False)
+    """`canonical_json(data)` as `seal` computed it (None on records read back): what is stored."""
 
     def body(self) -> dict[str, Any]:
         """The hashed fields (a keyed record's scheme among them, so it cannot be swapped)."""
@@ -257,11 +268,27 @@ EMPTY_HEAD = ChainHead(0, GENESIS)
 
 
 def seal(draft: AuditDraft, head: ChainHead, key: ChainKey | None = None) -> AuditRecord:
-    """The record `draft` becomes when appended after `head`: keyed with `key`, else legacy sha256."""
+    """The record `draft` becomes when appended after `head`: keyed with `key`, else legacy sha256.
+
+    The data's canonical JSON is computed once (by `draft`, or here) and spliced into the hashed
+    payload, which is byte for byte `canonical_json(record.body())` (what a verifier recomputes):
+    the body's keys sort as `action_id, actor, at, conversation_id` < `data` < `kind, prev_hash,
+    scheme, seq`."""
     at = draft.at or utc_now_iso()
     scheme = key.scheme if key is not None else None
-    unsealed = AuditRecord(
-        head.seq + 1,
+    data_json = draft.data_json if draft.data_json is not None else canonical_json(draft.data)
+    seq = head.seq + 1
+    before = canonical_json(
+        {"action_id": draft.action_id, "actor": draft.actor, "at": at, "conversation_id": draft.conversation_id}
+    )
+    after_fields: dict[str, Any] = {"kind": draft.kind, "prev_hash": head.hash, "seq": seq}
+    if scheme is not None:
+        after_fields["scheme"] = scheme
+    after = canonical_json(after_fields)
+    payload = f'{before[:-1]},"data":{data_json},{after[1:]}'.encode()
+    digest = hashlib.sha256(payload).hexdigest() if key is None else key.mac(payload)
+    return AuditRecord(
+        seq,
         at,
         draft.kind,
         draft.actor,
@@ -269,10 +296,10 @@ def seal(draft: AuditDraft, head: ChainHead, key: ChainKey | None = None) -> Aud
         draft.action_id,
         draft.data,
         head.hash,
-        "",
+        digest,
         scheme,
+        data_json,
     )
-    return replace(unsealed, hash=unsealed.computed_hash(key))
 
 
 class AuditRepository(Protocol):

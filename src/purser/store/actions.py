@@ -71,6 +71,14 @@ _P = gw_approvals.c
 _APPROVAL_SELECT = select(*[_P[n] for n in _APPROVAL_COLUMNS]).order_by(_P.created_at, _P.id)
 _GET_APPROVAL = select(*[_P[n] for n in _APPROVAL_COLUMNS]).where(_P.id == bindparam("id"))
 _INSERT_APPROVAL = insert(gw_approvals)
+# A confirmation that needs a person runs these: on the DBAPI cursor (`direct.py`).
+_DIRECT_GET_APPROVAL = Direct(_GET_APPROVAL)
+_DIRECT_PENDING_OF = Direct(
+    _APPROVAL_SELECT.where(
+        _P.status == "pending", _P.customer_id == bindparam("customer_id"), _P.action == bindparam("action")
+    )
+)
+_DIRECT_INSERT_APPROVAL = Direct(_INSERT_APPROVAL, _APPROVAL_COLUMNS)
 _DECIDE_APPROVAL = (
     update(gw_approvals)
     .where(_P.id == bindparam("_id"), _P.status == "pending")
@@ -81,6 +89,7 @@ _DECIDE_APPROVAL = (
         decision_reason=bindparam("decision_reason"),
     )
 )
+_DIRECT_DECIDE_APPROVAL = Direct(_DECIDE_APPROVAL)
 
 _L = gw_ledger.c
 _INSERT_LEDGER = insert(gw_ledger)
@@ -193,8 +202,14 @@ class SqlApprovalRepository:
 
     def get(self, approval_id: str) -> ApprovalRequest | None:
         """One approval request."""
-        row = self.conn.execute(_GET_APPROVAL, {"id": approval_id}).first()
+        row = _DIRECT_GET_APPROVAL.first(self.conn, {"id": approval_id})
         return _approval(row) if row is not None else None
+
+    def pending_of(self, customer_id: str, action: str) -> list[ApprovalRequest]:
+        """The customer's pending requests for `action`, oldest first."""
+        return [
+            _approval(r) for r in _DIRECT_PENDING_OF.rows(self.conn, {"customer_id": customer_id, "action": action})
+        ]
 
     def list(self, *, status: str | None = None, conversation_id: str | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first."""
@@ -203,7 +218,7 @@ class SqlApprovalRepository:
 
     def add(self, request: ApprovalRequest) -> None:
         """Insert a request."""
-        self.conn.execute(_INSERT_APPROVAL, {n: getattr(request, n) for n in _APPROVAL_COLUMNS})
+        _DIRECT_INSERT_APPROVAL.execute(self.conn, {n: getattr(request, n) for n in _APPROVAL_COLUMNS})
 
     def decide(self, approval_id: str, *, approve: bool, decided_by: str, decided_at: str, reason: str) -> bool:
         """Decide a pending request; False when it is not pending."""
@@ -214,7 +229,7 @@ class SqlApprovalRepository:
             "decided_at": decided_at,
             "decision_reason": reason,
         }
-        return self.conn.execute(_DECIDE_APPROVAL, params).rowcount == 1
+        return _DIRECT_DECIDE_APPROVAL.execute(self.conn, params) == 1
 
 
 class SqlLedgerRepository:

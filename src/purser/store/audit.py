@@ -111,7 +111,7 @@ class SqlAuditRepository:
                     "actor": r.actor,
                     "conversation_id": r.conversation_id,
                     "action_id": r.action_id,
-                    "data": canonical_json(r.data),
+                    "data": r.data_json if r.data_json is not None else canonical_json(r.data),
                     "prev_hash": r.prev_hash,
                     "hash": r.hash,
                     "scheme": r.scheme,

@@ -151,6 +151,10 @@ class MemoryApprovalRepository:
         """One approval request."""
         return self.state.approvals.get(approval_id)
 
+    def pending_of(self, customer_id: str, action: str) -> list[ApprovalRequest]:
+        """The customer's pending requests for `action`, oldest first (then by id)."""
+        return [r for r in self.list(status="pending") if r.customer_id == customer_id and r.action == action]
+
     def list(self, *, status: str | None = None, conversation_id: str | None = None) -> list[ApprovalRequest]:
         """Approval requests, oldest first (then by id)."""
         rows = [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql
@@ -88,21 +88,77 @@ _EMAILS = Prepared(
 )
 
 
-def _invoices(found: list[tuple[Any, ...]]) -> list[Invoice]:
+T = TypeVar("T")
+
+MEMO_LIMIT = 2048
+"""Entities each memo keeps (then it starts afresh): far more than one customer's rows."""
+
+
+_MEMOS: list[dict[Any, Any]] = []
+
+
+def forget_rows() -> None:
+    """Empty every memo (measurements of cold reads; the memos never go stale: rows are their keys)."""
+    for memo in _MEMOS:
+        memo.clear()
+
+
+def _memoized(mapper: Callable[[Sequence[Any]], T]) -> Callable[[Sequence[Any]], T]:
+    """`mapper` remembering what it built from identical rows.
+
+    An entity is a pure function of its row and immutable, so the same row read again (the next
+    turn's snapshot, or this turn's after a write that changed other rows) is not mapped again:
+    no timestamps parsed, no `Money` or enums built. A row holding an unhashable value (a JSON
+    column decoded to a list) is mapped every time."""
+    built: dict[tuple[Any, ...], T] = {}
+    _MEMOS.append(built)
+
+    def mapped(row: Sequence[Any]) -> T:
+        key = row if row.__class__ is tuple else tuple(row)
+        try:
+            found = built.get(key)
+        except TypeError:
+            return mapper(row)
+        if found is None:
+            found = mapper(row)
+            if len(built) >= MEMO_LIMIT:
+                built.clear()
+            built[key] = found
+        return found
+
+    return mapped
+
+
+_customer = _memoized(rows.customer)
+_subscription = _memoized(rows.subscription)
+_plan = _memoized(rows.plan)
+_payment_method = _memoized(rows.payment_method)
+_charge = _memoized(rows.charge)
+_dispute = _memoized(rows.dispute)
+_email = _memoized(rows.email)
+# Not refunds: a `Refund` carries its metadata as a dict, which a shared entity must not expose.
+
+
+def _invoice_of(group: Sequence[Any]) -> Invoice:
+    # One invoice's rows (head + line columns; a row of NULL line columns when it has no lines).
+    head = group[0][:_N_INVOICE]
+    return rows.invoice(head, [r[_N_INVOICE:] for r in group if r[_N_INVOICE] is not None])
+
+
+_invoice = _memoized(_invoice_of)
+
+
+def _invoices(found: list[Any]) -> list[Invoice]:
     # One row per line (invoices without lines: one row of NULLs), invoices in the query's order.
     out: list[Invoice] = []
-    head: tuple[Any, ...] | None = None
-    lines: list[tuple[Any, ...]] = []
+    group: list[Any] = []
     for r in found:
-        inv = r[:_N_INVOICE]
-        if head is None or inv[0] != head[0]:
-            if head is not None:
-                out.append(rows.invoice(head, lines))
-            head, lines = inv, []
-        if r[_N_INVOICE] is not None:
-            lines.append(r[_N_INVOICE:])
-    if head is not None:
-        out.append(rows.invoice(head, lines))
+        if group and r[0] != group[0][0]:
+            out.append(_invoice(tuple(group if group[0].__class__ is tuple else map(tuple, group))))
+            group = []
+        group.append(r)
+    if group:
+        out.append(_invoice(tuple(group if group[0].__class__ is tuple else map(tuple, group))))
     return out
 
 
@@ -198,10 +254,10 @@ def build(conn: Connection, customer_id: str, *, one_trip: bool = True) -> Accou
     if not head_rows:
         raise NotFound(f"no such customer: {customer_id!r}")
     head = head_rows[0]
-    cust = rows.customer(head[:-1])
+    cust = _customer(head[:-1])
     now = rows.aware(head[-1]) or wall_now()
-    sub = _current([rows.subscription(r) for r in sub_rows])
-    catalogue = [rows.plan(r) for r in plan_rows]
+    sub = _current([_subscription(r) for r in sub_rows])
+    catalogue = [_plan(r) for r in plan_rows]
     by_id: dict[str, Plan] = {p.id: p for p in catalogue}
     plan = by_id.get(sub.plan_id) if sub else None
     scheduled = by_id.get(sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
@@ -213,16 +269,16 @@ def build(conn: Connection, customer_id: str, *, one_trip: bool = True) -> Accou
     return AccountSnapshot(
         customer=cust,
         now=now,
-        payment_methods=tuple(rows.payment_method(r) for r in pm_rows),
+        payment_methods=tuple(_payment_method(r) for r in pm_rows),
         subscription=sub,
         plan=plan,
         scheduled_plan=scheduled,
         plans=tuple(catalogue),
         invoices=tuple(all_invoices),
-        charges=tuple(rows.charge(r) for r in charge_rows),
+        charges=tuple(_charge(r) for r in charge_rows),
         refunds=tuple(rows.refund(r) for r in refund_rows),
-        disputes=tuple(rows.dispute(r) for r in dispute_rows),
-        emails=tuple(rows.email(r) for r in email_rows),
+        disputes=tuple(_dispute(r) for r in dispute_rows),
+        emails=tuple(_email(r) for r in email_rows),
         next_invoice_date=when,
         next_invoice_amount=amount,
         past_due=Money(due, currency) if currency else None,
