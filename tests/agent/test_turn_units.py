@@ -73,3 +73,33 @@ def test_a_message_turn_reads_once_and_writes_once(make_world: Callable[..., Con
     assert any(e.type == "action_result" and e.status == "succeeded" for e in events)
     assert asks[0].action_id not in rows[:1]  # the answered action came with the conversation's read
     assert [a["status"] for a in rt.gateway.actions(cid) if a["id"] == asks[0].action_id] == ["succeeded"]
+
+
+def test_a_turn_appends_its_audit_records_once() -> None:
+    """The gateway's buffered audit records and the turn's own go to the chain in one append (one
+    chain lock, one head read), the batch's first; the caller's batch is left as it was."""
+    from purser.agent.transcript import ConversationStore
+    from purser.ports.audit import draft
+    from purser.ports.conversations import TurnWrite
+    from purser.ports.unit_of_work import TurnBatch
+    from purser.testing.memory import MemoryAuditRepository, MemoryUnitOfWorkFactory
+
+    appends: list[list[str]] = []
+    inner_append = MemoryAuditRepository.append
+
+    def append(self: MemoryAuditRepository, drafts: Any) -> Any:
+        appends.append([d.kind for d in drafts])
+        return inner_append(self, drafts)
+
+    store = ConversationStore(MemoryUnitOfWorkFactory())
+    cid = store.create("cus_ana", "web")
+    batch = TurnBatch()
+    batch.audit(draft("proposal", actor="model:offline", data={"n": 1}, conversation_id=cid))
+    own = draft("handoff", actor="system", data={"n": 2}, conversation_id=cid)
+    MemoryAuditRepository.append = append  # type: ignore[method-assign]
+    try:
+        store.commit_turn(store.get(cid), TurnWrite(turn=1, audit=(own,)), batch=batch)
+    finally:
+        MemoryAuditRepository.append = inner_append  # type: ignore[method-assign]
+    assert appends == [["proposal", "handoff"]]
+    assert [d.kind for d in batch.drafts()] == ["proposal"]

@@ -259,8 +259,10 @@ class ConversationStore:
             with self.units.write() as uow:
                 written: ConversationRecord = uow.conversations.commit_turn(record, write)
                 if batch:
-                    uow.apply(batch)  # the proposals' rows and audit records commit with the turn
-                if write.audit:
+                    # The proposals' rows and audit records commit with the turn, and the turn's own
+                    # records join the same append: one chain lock, one head read, one insert.
+                    uow.apply(batch.with_audit(write.audit) if write.audit else batch)
+                elif write.audit:
                     self._append_audit(uow, write.audit)
         except ConversationBusy:
             self._forget(record.id)

@@ -12,7 +12,7 @@ sealing the audit chain at that moment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -110,6 +110,11 @@ class TurnBatch:
     def drafts(self) -> list[AuditDraft]:
         """Audit drafts, in order."""
         return [op for op in self.ops if isinstance(op, AuditDraft)]
+
+    def with_audit(self, drafts: Sequence[AuditDraft]) -> TurnBatch:
+        """This batch with `drafts` appended after its own records (a new batch: this one is unchanged,
+        so a turn retried after `ConversationBusy` does not append them twice)."""
+        return TurnBatch(ops=[*self.ops, *drafts], new=self.new, stored=self.stored)
 
     def __bool__(self) -> bool:
         return bool(self.ops)
