@@ -27,6 +27,7 @@ from typing import Any
 from huey import Huey
 
 from purser.errors import PurserError
+from purser.jobs.doorbell import Doorbell
 from purser.ports.jobs import (
     JobContext,
     JobHandler,
@@ -114,6 +115,8 @@ class HueyJobQueue:
         self.max_backoff_seconds = max_backoff_seconds
         self._kinds: dict[str, _Kind] = {}
         self._task = huey.task(name=TASK_NAME)(self._on_message)
+        self.doorbell = Doorbell()
+        """Rung on every push, so this process's embedded worker threads need not poll often."""
 
     # -- the port ----------------------------------------------------------------------------------
     def register(self, kind: str, handler: JobHandler, *, retries: int = 5, retry_delay_seconds: int = 30) -> None:
@@ -235,8 +238,10 @@ class HueyJobQueue:
         try:
             if run_at > now:
                 self._task.schedule((key,), eta=run_at)
+                self.doorbell.ring(run_at)
             else:
                 self._task(key)
+                self.doorbell.ring()
         except Exception as exc:  # the broker is down: the row stays, the sweeper pushes it later
             log.warning("job %s stored but not handed to the queue (%s); the sweeper will retry", key, _describe(exc))
             return
