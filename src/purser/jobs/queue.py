@@ -53,6 +53,9 @@ DEFAULT_LEASE_SECONDS = 300
 MAX_BACKOFF_SECONDS = 3600
 """The longest wait between two attempts."""
 
+_PUSH_NOTED_WHEN_LATE = timedelta(seconds=1)
+"""A push this long after its job was due is written down (`mark_pushed`); earlier ones need not be."""
+
 _KIND = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
@@ -245,7 +248,11 @@ class HueyJobQueue:
         except Exception as exc:  # the broker is down: the row stays, the sweeper pushes it later
             log.warning("job %s stored but not handed to the queue (%s); the sweeper will retry", key, _describe(exc))
             return
-        if mark:
+        # The sweeper re-pushes a row once it is overdue by its grace and was not pushed within it. For a
+        # job due now or later the row's run_at already says that much, so a write to note the push
+        # would change nothing (and cost a transaction per job); only a job pushed when it was overdue
+        # already (a requeue, a catch-up) is noted, so the sweeper does not push it again at once.
+        if mark and run_at < now - _PUSH_NOTED_WHEN_LATE:
             self.store.mark_pushed(key, now=now)
 
     def _execute(self, record: JobRecord) -> None:
