@@ -9,7 +9,6 @@ header still changes every second) and a signal wakes it at once, so stopping is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from types import FrameType
 
 import uvicorn
@@ -28,23 +27,31 @@ class QuietServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._exit_asked: asyncio.Event | None = None
+        self._tick: asyncio.Future[None] | None = None
 
     async def main_loop(self) -> None:
         """Tick once a second until asked to stop (a signal, or `should_exit` seen at a tick)."""
-        self._loop = asyncio.get_running_loop()
-        self._exit_asked = asyncio.Event()
+        loop = self._loop = asyncio.get_running_loop()
         counter = 0
         should_exit = await self.on_tick(counter)
         while not should_exit:
             counter = (counter + _COUNTS_PER_TICK) % 864000
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._exit_asked.wait(), self.tick_seconds)
+            # A bare future and a timer: no task, no timeout exception per tick (as `wait_for` would make).
+            tick = self._tick = loop.create_future()
+            if not self.should_exit:  # a signal since the last check found no future to wake
+                timer = loop.call_later(self.tick_seconds, _wake, tick)
+                await tick
+                timer.cancel()
             should_exit = await self.on_tick(counter)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         """uvicorn's signal handling, then wake the main loop so it stops now rather than at its next tick."""
         super().handle_exit(sig, frame)
-        loop, asked = self._loop, self._exit_asked
-        if loop is not None and asked is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(asked.set)
+        loop, tick = self._loop, self._tick
+        if loop is not None and tick is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(_wake, tick)
+
+
+def _wake(tick: asyncio.Future[None]) -> None:
+    if not tick.done():
+        tick.set_result(None)
