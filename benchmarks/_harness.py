@@ -388,12 +388,19 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def populated_servers(
-    backend: str, customers: int, names: Sequence[str] = ("server",), label: str = ""
+    backend: str,
+    customers: int,
+    names: Sequence[str] = ("server",),
+    label: str = "",
+    *,
+    under: Sequence[str] = (),
+    timeout: float = 180,
 ) -> Iterator[tuple[str, list[Server], list[str]]]:
     """A fresh database loaded with `customers` (0 = the demo seed) and one `purser serve` per name.
 
     Yields the database URL, the running servers and the customer ids; everything is stopped and
-    dropped afterwards. `label` prefixes the status lines (e.g. the backend's name).
+    dropped afterwards. `label` prefixes the status lines (e.g. the backend's name); `under` and
+    `timeout` go to `serve` (a server under valgrind starts slowly).
     """
     prefix = f"{label}: " if label else ""
     with tempfile.TemporaryDirectory(prefix="purser-bench-") as tmp, database(backend, Path(tmp)) as url:
@@ -402,7 +409,7 @@ def populated_servers(
             ids = prepare_database(workdir, url, customers)
         with contextlib.ExitStack() as stack:
             with console.status(f"{prefix}starting {len(names)} purser serve process(es)…"):
-                servers = [stack.enter_context(serve(workdir, name)) for name in names]
+                servers = [stack.enter_context(serve(workdir, name, timeout, under=under)) for name in names]
             yield url, servers, ids
 
 
@@ -438,13 +445,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(workdir: Path, name: str = "server", timeout: float = 180) -> Iterator[Server]:
-    """`purser serve` on a free port with `workdir`'s purser.yaml; waits for /api/health; stops it after."""
+def serve(workdir: Path, name: str = "server", timeout: float = 180, *, under: Sequence[str] = ()) -> Iterator[Server]:
+    """`purser serve` on a free port with `workdir`'s purser.yaml; waits for /api/health; stops it after.
+
+    `under`: a command the server runs under (e.g. valgrind), which then gets the interpreter itself."""
     port = free_port()
     log = workdir / f"{name}.log"
+    command = [*under, sys.executable, "-m", "purser.cli"] if under else purser_command()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*purser_command(), "serve", "--port", str(port), "--config", str(workdir / "purser.yaml")],
+            [*command, "serve", "--port", str(port), "--config", str(workdir / "purser.yaml")],
             cwd=workdir,
             env=clean_env(PURSER_ADMIN_TOKEN="bench"),
             stdout=out,

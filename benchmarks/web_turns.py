@@ -28,11 +28,24 @@ Figures, per concurrency level:
 - client CPU / turn: this process's own CPU, to show how much of the machine the load client takes.
 
 Budget (DESIGN §12): ≤ 5 ms of server CPU per HTTP turn, i.e. ≥ 200 turns/s on one process.
+
+`--callgrind` counts instructions instead of CPU time (load-independent, so comparable between runs
+on a busy machine): the server runs under `valgrind --tool=callgrind --instr-atstart=no`; after a
+warm-up its counters run over an idle window (`--idle` seconds: what the server spends doing nothing,
+per second) and then over `--conversations` conversations at concurrency 1. Instructions per turn
+are the turns window's less the idle rate times its length (the idle share would otherwise grow
+with valgrind's slowness), all threads together; creation of the conversations included.
+
+    .venv/bin/python benchmarks/web_turns.py --callgrind --backend both
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +63,7 @@ from _harness import (
     verdict,
     write_json,
 )
-from _load import Customers, measure, progress_bar
+from _load import Customers, Recorder, drive, measure, progress_bar
 
 BUDGET_MS = 5.0
 BUDGET_TPS = 200.0
@@ -80,6 +93,77 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 row["pg_cpu_ms_per_turn"] = 1000 * pg_cpu / row["turns"] if row["turns"] else float("nan")
                 rows.append({"backend": backend, **row})
     return rows
+
+
+def _callgrind(pid: int, *commands: str) -> None:
+    for command in commands:
+        subprocess.run(["callgrind_control", *command.split(" ", 1), str(pid)], check=True, capture_output=True)
+
+
+def _dumped(out: Path, number: int) -> int:
+    """The instruction total of callgrind's dump number `number` of `out` (waits until it is written)."""
+    path = out.with_name(f"{out.name}.{number}")
+    deadline = time.monotonic() + 300
+    while True:
+        if path.exists():
+            for line in path.read_text(errors="replace").splitlines():
+                if line.startswith("totals:"):
+                    return int(line.split()[1])
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"callgrind wrote no totals to {path}")
+        time.sleep(0.5)
+
+
+def instructions(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One server under callgrind: its idle instructions per second and its instructions per HTTP turn."""
+    with tempfile.TemporaryDirectory(prefix="purser-callgrind-") as tmp:
+        out = Path(tmp) / "server.cg"
+        valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+        with populated_servers(backend, args.customers, label=backend, under=valgrind, timeout=1200) as (
+            _url,
+            (server,),
+            ids,
+        ):
+            customers = Customers(ids)
+            with console.status(f"{backend}: warm-up, then {args.idle:g} s idle, then the measured turns…"):
+                asyncio.run(drive([server.base_url], customers, 1, conversations=max(1, args.conversations // 2)))
+                _callgrind(server.pid, "-z", "-i on")
+                time.sleep(args.idle)
+                _callgrind(server.pid, "-i off", "-d idle")
+                idle = _dumped(out, 1) / args.idle
+                rec = Recorder()
+                _callgrind(server.pid, "-z", "-i on")
+                started = time.perf_counter()
+                asyncio.run(drive([server.base_url], customers, 1, conversations=args.conversations, rec=rec))
+                elapsed = time.perf_counter() - started
+                _callgrind(server.pid, "-i off", "-d turns")
+                window = _dumped(out, 2)
+    turns = rec.turns
+    return {
+        "backend": backend,
+        "conversations": rec.conversations,
+        "turns": turns,
+        "errors": sum(rec.errors.values()),
+        "error_kinds": rec.errors,
+        "window_s": round(elapsed, 1),
+        "idle_instructions_per_s": round(idle),
+        "instructions_per_turn": round((window - idle * elapsed) / turns) if turns else float("nan"),
+    }
+
+
+def report_instructions(rows: list[dict[str, Any]]) -> None:
+    """Print the callgrind table."""
+    table = rows_table(
+        rows,
+        [
+            ("backend", "backend"),
+            ("turns", "turns"),
+            ("window s", "window_s"),
+            ("instructions / turn", "instructions_per_turn"),
+            ("idle instructions / s", "idle_instructions_per_s"),
+        ],
+    )
+    print_markdown(table, failed_requests(rows))
 
 
 def plot(rows: list[dict[str, Any]], path: Path, date: str) -> None:
@@ -152,12 +236,24 @@ def main(argv: list[str] | None = None) -> None:
         "conversations per customer (0.5/s each) at a few turns per second",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the plot")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="count the server's instructions per turn under valgrind instead"
+    )
+    parser.add_argument("--conversations", type=int, default=30, help="--callgrind: measured conversations")
+    parser.add_argument("--idle", type=float, default=30.0, help="--callgrind: idle seconds measured")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.customers, args.concurrency = 0.7, 0.2, 60, "1,2"
     args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     meta = run_header("Purser HTTP turns: one purser serve process, offline model")
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if args.callgrind:
+        if args.quick:
+            args.conversations, args.idle = 2, 1.0
+        counted = [instructions(backend, args) for backend in backends]
+        report_instructions(counted)
+        write_json(args.json, {"meta": meta, "rows": counted})
+        return
     rows = []
     for backend in backends:
         rows.extend(run_backend(backend, args))

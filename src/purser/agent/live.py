@@ -8,7 +8,9 @@
   only to subscribers that asked for them (`transient=True`); they are not part of any turn's
   returned events.
 - `loop_runner()`: one process-wide background event loop on which every model run happens, so
-  sync callers (CLI, gym, threads) and async callers (the web app) share HTTP clients safely.
+  sync callers (CLI, gym, threads) and async callers (the web app) share HTTP clients safely. An
+  async caller's coroutine is handed over with one wake-up of the runner's loop and its result comes
+  back with one wake-up of the caller's loop (`_Handoff`), no `concurrent.futures` in between.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from purser.agent.events import AgentEvent, MessageDelta
 
@@ -121,6 +123,57 @@ class LiveHub:
                 continue
 
 
+class _Handoff(Generic[T]):
+    """One coroutine run on the runner's loop for a caller on another loop.
+
+    `run_coroutine_threadsafe` + `wrap_future` would take the same two wake-ups but chain three
+    futures through a `concurrent.futures.Future` (a condition variable and its lock per turn, and a
+    callback that itself hops): here the runner's task reports straight to the caller's future.
+    """
+
+    __slots__ = ("caller", "cancelled", "coro", "outcome", "task")
+
+    def __init__(self, coro: Coroutine[Any, Any, T], caller: asyncio.AbstractEventLoop) -> None:
+        self.coro = coro
+        self.caller = caller
+        self.outcome: asyncio.Future[T] = caller.create_future()
+        self.task: asyncio.Task[T] | None = None
+        self.cancelled = False
+
+    def start(self) -> None:
+        """On the runner's loop: run the coroutine as a task (unless the caller gave up already)."""
+        if self.cancelled:
+            self.coro.close()
+            return
+        self.task = asyncio.get_running_loop().create_task(self.coro)
+        self.task.add_done_callback(self._finished)
+
+    def cancel(self) -> None:
+        """On the runner's loop: the caller was cancelled, so is the task (as `wrap_future` does)."""
+        self.cancelled = True
+        if self.task is not None:
+            self.task.cancel()
+
+    def _finished(self, task: asyncio.Task[T]) -> None:
+        if not self.caller.is_closed():
+            self.caller.call_soon_threadsafe(self._deliver, task)
+
+    def _deliver(self, task: asyncio.Task[T]) -> None:
+        # On the caller's loop: copy the task's outcome to the awaited future.
+        if self.outcome.done():  # the caller was cancelled meanwhile: mark the error seen, drop it
+            if not task.cancelled():
+                task.exception()
+            return
+        if task.cancelled():
+            self.outcome.cancel()
+            return
+        error = task.exception()
+        if error is not None:
+            self.outcome.set_exception(error)
+        else:
+            self.outcome.set_result(task.result())
+
+
 class LoopRunner:
     """A daemon thread running one event loop; coroutines are submitted from any thread."""
 
@@ -148,8 +201,14 @@ class LoopRunner:
         """Await `coro` on the loop from any other loop (or directly when already on it)."""
         if threading.current_thread() is self._thread:
             return await coro
-        awaitable: Awaitable[T] = asyncio.wrap_future(self.submit(coro))
-        return await awaitable
+        handoff = _Handoff(coro, asyncio.get_running_loop())
+        self.loop.call_soon_threadsafe(handoff.start)
+        try:
+            return await handoff.outcome
+        except asyncio.CancelledError:
+            if not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(handoff.cancel)
+            raise
 
     def close(self) -> None:
         """Stop and close the loop."""

@@ -9,6 +9,7 @@ terminal no token is generated: people sign in with their own accounts (`purser 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -117,6 +118,20 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+def _run_server(web: Any, options: dict[str, Any]) -> None:
+    """What `uvicorn.run` does for one process, with `QuietServer` (an idle tick a second, not ten)."""
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+
+    from purser.web.server import QuietServer
+
+    server = QuietServer(uvicorn.Config(web, **options))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
 def register(app: typer.Typer) -> None:
     """Add `serve` to the `purser` command."""
 
@@ -139,8 +154,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the chat API, the widget, the demo page (/) and the admin dashboard (/admin)."""
         limit_malloc_arenas()
-        import uvicorn
-
         from purser.errors import PurserError
         from purser.web.app import create_app
 
@@ -180,7 +193,7 @@ def register(app: typer.Typer) -> None:
         # a clean exit, so the worker threads finish their jobs and the container closes.
         signal.signal(signal.SIGTERM, _exit_cleanly)
         try:
-            uvicorn.run(web, **kwargs)
+            _run_server(web, kwargs)
         finally:
             if jobs is not None:
                 jobs.stop()

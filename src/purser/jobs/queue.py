@@ -27,6 +27,7 @@ from typing import Any
 from huey import Huey
 
 from purser.errors import PurserError
+from purser.jobs.doorbell import Doorbell
 from purser.ports.jobs import (
     JobContext,
     JobHandler,
@@ -51,6 +52,9 @@ DEFAULT_LEASE_SECONDS = 300
 
 MAX_BACKOFF_SECONDS = 3600
 """The longest wait between two attempts."""
+
+_PUSH_NOTED_WHEN_LATE = timedelta(seconds=1)
+"""A push this long after its job was due is written down (`mark_pushed`); earlier ones need not be."""
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
@@ -114,6 +118,8 @@ class HueyJobQueue:
         self.max_backoff_seconds = max_backoff_seconds
         self._kinds: dict[str, _Kind] = {}
         self._task = huey.task(name=TASK_NAME)(self._on_message)
+        self.doorbell = Doorbell()
+        """Rung on every push, so this process's embedded worker threads need not poll often."""
 
     # -- the port ----------------------------------------------------------------------------------
     def register(self, kind: str, handler: JobHandler, *, retries: int = 5, retry_delay_seconds: int = 30) -> None:
@@ -235,12 +241,18 @@ class HueyJobQueue:
         try:
             if run_at > now:
                 self._task.schedule((key,), eta=run_at)
+                self.doorbell.ring(run_at)
             else:
                 self._task(key)
+                self.doorbell.ring()
         except Exception as exc:  # the broker is down: the row stays, the sweeper pushes it later
             log.warning("job %s stored but not handed to the queue (%s); the sweeper will retry", key, _describe(exc))
             return
-        if mark:
+        # The sweeper re-pushes a row once it is overdue by its grace and was not pushed within it. For a
+        # job due now or later the row's run_at already says that much, so a write to note the push
+        # would change nothing (and cost a transaction per job); only a job pushed when it was overdue
+        # already (a requeue, a catch-up) is noted, so the sweeper does not push it again at once.
+        if mark and run_at < now - _PUSH_NOTED_WHEN_LATE:
             self.store.mark_pushed(key, now=now)
 
     def _execute(self, record: JobRecord) -> None:

@@ -28,7 +28,7 @@ from purser.agent.events import CustomerConfirm, CustomerEvent, CustomerMessage
 from purser.agent.runtime import RuntimeInputError
 from purser.ports.conversations import ConversationRecord
 from purser.web.app import WebState, state_of
-from purser.web.conversations import conversation_info, serialize_events, transcript_entries
+from purser.web.conversations import conversation_info, events_body, transcript_entries
 from purser.web.errors import BadRequest, NotFoundError, RateLimited, WebError
 from purser.web.live import stream_turns, transcript_position
 from purser.web.schemas import (
@@ -100,9 +100,10 @@ async def post_event(
 
     # The turn's latency row is written in the turn's own transaction (`measure=True`).
     events = await state.container.runtime.ahandle(conversation_id, event, check=check, measure=True)
-    # The events are typed already (§7 models): encoded once here, not validated again against
-    # `TurnResponse` and walked by jsonable_encoder (the declared model still documents the body).
-    return JSONResponse({"events": serialize_events(events)})
+    # The events are typed already (§7 models): encoded once here, straight to JSON bytes, not validated
+    # again against `TurnResponse` nor dumped to dicts for `json.dumps` (the declared model still
+    # documents the body).
+    return Response(events_body(events), media_type="application/json")
 
 
 @router.get(
