@@ -97,6 +97,10 @@ class TurnTimer:
         self.wall: list[float] = []
         self.cpu: list[float] = []
         self.first: list[bool] = []
+        self.passes: list[int] = []
+        self.current_pass = 1
+        """The pass over the scenarios a call belongs to (1: its messages are new to the process; later
+        passes repeat the same texts, which the offline model's bounded per-text memos may remember)."""
         self._seen: set[str] = set()
         self.instructions = instructions
         """Switch callgrind's instrumentation on for the duration of each turn."""
@@ -123,6 +127,7 @@ class TurnTimer:
                 self.cpu.append(time.process_time() - c0)
                 self.wall.append(time.perf_counter() - w0)
                 self.first.append(key is not None and key not in self._seen)
+                self.passes.append(self.current_pass)
                 if key is not None:
                     self._seen.add(key)
 
@@ -160,7 +165,8 @@ def in_process(
         turns_before = len(timer.wall)
         failed: list[str] = []
         t_all = time.perf_counter()
-        for _ in range(repeat):
+        for n in range(repeat):
+            timer.current_pass = n + 1
             for sc in scenarios:
                 w0, c0 = time.perf_counter(), time.process_time()
                 if profiler:
@@ -183,6 +189,10 @@ def in_process(
         for label, first in (("  first of a conversation", True), ("  later turns", False)):
             picked = [i for i in turns if timer.first[i] is first]
             if picked:
+                print(line(label, [timer.wall[i] for i in picked], [timer.cpu[i] for i in picked]))
+        if repeat > 1:
+            for label, later in (("  pass 1 (messages new)", False), ("  passes 2+ (seen before)", True)):
+                picked = [i for i in turns if (timer.passes[i] > 1) is later]
                 print(line(label, [timer.wall[i] for i in picked], [timer.cpu[i] for i in picked]))
         print(line("  per scenario (trial)", sc_wall, sc_cpu))
     if profilers and profile:
