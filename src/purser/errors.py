@@ -50,6 +50,7 @@ is kept for callers that catch it):
     ├── PersonExists (ValueError)                              person_exists [409]  ports.people
     ├── PolicyError (ValueError)                               invalid_policy [422]  policy.schema
     ├── Conflict                                               conflict [409]  ports.actions
+    │   └── AlreadyAnswered                                    already_answered [409]  actions.records
     ├── AuditError (ValueError)                                audit_invalid [422]  ports.audit
     │   └── AuditDataError (TypeError)                         audit_data_not_json [422]  ports.audit
     ├── AuditKeyError (ValueError)                             audit_key_invalid [503]  ports.audit

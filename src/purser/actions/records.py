@@ -64,6 +64,8 @@ class Answer:
 class AlreadyAnswered(Conflict):
     """The action was no longer waiting for the customer's answer (another answer came first)."""
 
+    code = "already_answered"
+
 
 def record_answer(uow: UnitOfWork, answer: Answer) -> None:
     """Insert the answer's confirmation row (`AlreadyAnswered` when the action has one)."""
