@@ -102,3 +102,34 @@ def test_analysis_results_are_immutable_and_memoized() -> None:
     assert normalize("Pleaseeee REFUND") == normalize("Pleaseeee REFUND") == "please refund"
     with pytest.raises(TypeError):
         normalize(3)  # type: ignore[arg-type]
+
+
+def test_featurizer_columns_equal_sklearn_analysis() -> None:
+    # the hand-rolled analysis (word tokens and bigrams, remembered character n-grams per word) must find
+    # exactly the vocabulary terms sklearn's analyzers find, occurrences included
+    from collections import Counter
+
+    classifier = get_classifier()
+    texts = [u for items in load_corpus().values() for u in items[:10]]
+    texts += ["", "a", "ab", "x y z", "I  am\tfine", "prix 10 € ünïcode", "refund refund refund"]
+    vectorizers = classifier._pipeline.named_steps["features"].transformer_list
+    for text in texts:
+        for featurizer, (_, vectorizer) in zip(classifier._features, vectorizers, strict=True):
+            analyze, vocabulary = vectorizer.build_analyzer(), vectorizer.vocabulary_
+            expected = Counter(vocabulary[term] for term in analyze(text) if term in vocabulary)
+            assert Counter(featurizer.columns(text)) == expected, text
+
+
+def test_first_use_of_the_classifier_builds_the_country_table() -> None:
+    # a fresh process: training the classifier (the model's warm-up) leaves no table for the first address
+    import subprocess
+    import sys
+
+    script = (
+        "from purser.models.offline import address\n"
+        "from purser.models.offline.classifier import get_classifier\n"
+        "assert address._countries.cache_info().currsize == 0\n"
+        "get_classifier()\n"
+        "assert address._countries.cache_info().currsize == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

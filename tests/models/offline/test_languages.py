@@ -77,3 +77,19 @@ def test_each_reply_sentence_has_every_language(english: str) -> None:
     for language in LANGUAGES:
         assert in_language(f"Intro. {english}", language) == f"Intro. {REPLIES[english][language]}"
     assert in_language(english, "en") == english
+
+
+def test_the_factored_phrase_scan_counts_what_the_phrases_count() -> None:
+    # each language's phrases are scanned as one factored pattern; it must find exactly what the phrases'
+    # own patterns, joined as they are, find
+    import re
+
+    from purser.models.offline.classifier import load_corpus
+    from purser.models.offline.languages import _ANY_PHRASE, LANGUAGES, PHRASES, fold
+
+    texts = [fold(p.example) for p in PHRASES] + [fold(u) for items in load_corpus().values() for u in items[:15]]
+    texts += [fold(" ".join(p.example for p in PHRASES[i : i + 4])) for i in range(0, len(PHRASES), 4)]
+    for lang in LANGUAGES:
+        joined = re.compile("|".join(p.pattern.pattern for p in PHRASES if p.language == lang))
+        for text in texts:
+            assert _ANY_PHRASE[lang].findall(text) == joined.findall(text), (lang, text)

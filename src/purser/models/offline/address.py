@@ -24,7 +24,7 @@ from typing import Any
 
 from babel import Locale
 
-__all__ = ["address_gaps", "country_code", "parse_address"]
+__all__ = ["address_gaps", "country_code", "load_country_names", "parse_address"]
 
 _LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "da", "nb", "fi", "pl")
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
@@ -59,6 +59,11 @@ def _countries() -> dict[str, str]:
         del names[key]
     names.update(_ABBREVIATIONS)
     return names
+
+
+def load_country_names() -> None:
+    """Build the country table now (once per process) rather than on the first address."""
+    _countries()
 
 
 def country_code(text: str) -> str | None:

@@ -37,7 +37,7 @@ _NAME = re.compile(
 def _vat(raw: str, bare: bool = False) -> str | None:
     """The VAT id the text gives. `bare`: the text answers a question about billing details, so an id
     without the word "VAT" counts when it is a valid EU VAT number ("DE136695976")."""
-    if bare and not re.search(r"@", raw):
+    if bare and "@" not in raw:
         for m in _VAT.finditer(raw.upper()):
             candidate = m.group(1) + re.sub(r"[\s.-]", "", m.group(2))
             if eu_vat.is_valid(candidate):
@@ -75,8 +75,9 @@ _Found = tuple[str | None, str | None, str | None, tuple[tuple[str, str | None],
 @lru_cache(maxsize=2048)
 def _billing(raw: str, bare_address: bool) -> _Found:
     # bounded memo of an immutable answer: a turn looks for billing details in the same clauses more than once
-    email_match = _EMAIL.search(raw)
-    name_match = _NAME.search(raw)
+    # the patterns are slow to fail; both need a literal the text may lack ("@", and "name" in every form)
+    email_match = _EMAIL.search(raw) if "@" in raw else None
+    name_match = _NAME.search(raw) if "name" in raw.lower() else None
     name = None
     if name_match:
         name = (name_match.group(1) or name_match.group(2) or "").strip(" .\"'") or None

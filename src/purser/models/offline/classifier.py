@@ -22,7 +22,6 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -33,6 +32,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from purser.models.offline.address import load_country_names
+from purser.models.offline.ascii_scan import ascii_twin
 from purser.models.offline.intents import INTENTS, Intent
 from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
@@ -51,22 +52,39 @@ _MONTH_WORDS = (
 def generalize(normalized: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> str:
     """Replace the open-class values of normalized text by placeholders for the classifier."""
     text = numbers_from_words(_drop_other_scripts(normalized))
-    text = re.sub(r"\S+@\S+", " emailaddr ", text)
-    text = re.sub(r"\b(?:ch|in|pi|py)_[a-z0-9_]+", " objectid ", text)
-    text = re.sub(r"\b[a-z]{2,}-\d+\b", " invoicenumber ", text)
-    text = re.sub(r"\b[a-z]{2}\d{8,12}\b", " vatnumber ", text)
-    text = re.sub(
-        r"[$€£¥]\s?\d[\d.,]*|\d[\d.,]*\s?(?:dollars|euros|pounds|yen|cents|usd|eur|gbp|jpy)\b"
-        r"|\b(?:usd|eur|gbp|jpy)\s?\d[\d.,]*",
-        " amountvalue ",
-        text,
-    )
-    text = re.sub(r"\b(?:" + _MONTH_WORDS + r")\b", " monthname ", text)
-    text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ordinalday ", text)
-    text = re.sub(r"\b\d[\d.,]*\b", " num ", text)
+    ascii_only = text.isascii()  # ASCII text is scanned with the patterns' ASCII twins (see ascii_scan)
+    digits = (_DIGIT_ASCII if ascii_only else _DIGIT).search(text) is not None  # placeholders add no digit
+    for needs, pattern, placeholder in _ASCII_PLACEHOLDERS if ascii_only else _PLACEHOLDERS:
+        if digits if needs == "digit" else needs in text:
+            text = pattern.sub(placeholder, text)
     # a plan name counts only in plan context: "upgrade to Business" yes, "our seasonal business" no
     text = mark_plan_mentions(text, plan_names)
-    return re.sub(r"\s+", " ", text).strip()
+    return " ".join(text.split())
+
+
+_DIGIT = re.compile(r"\d")
+_PLACEHOLDERS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (needs, re.compile(pattern), placeholder)
+    for needs, pattern, placeholder in (
+        ("@", r"\S+@\S+", " emailaddr "),
+        ("_", r"\b(?:ch|in|pi|py)_[a-z0-9_]+", " objectid "),
+        ("digit", r"\b[a-z]{2,}-\d+\b", " invoicenumber "),
+        ("digit", r"\b[a-z]{2}\d{8,12}\b", " vatnumber "),
+        (
+            "digit",
+            r"[$€£¥]\s?\d[\d.,]*|\d[\d.,]*\s?(?:dollars|euros|pounds|yen|cents|usd|eur|gbp|jpy)\b"
+            r"|\b(?:usd|eur|gbp|jpy)\s?\d[\d.,]*",
+            " amountvalue ",
+        ),
+        ("", r"\b(?:" + _MONTH_WORDS + r")\b", " monthname "),
+        ("digit", r"\b\d+(?:st|nd|rd|th)\b", " ordinalday "),
+        ("digit", r"\b\d[\d.,]*\b", " num "),
+    )
+)
+"""Open-class values and their placeholders, replaced in this order; each pattern is tried only when the
+text has what it needs (an "@", an "_", a digit)."""
+_ASCII_PLACEHOLDERS = tuple((needs, ascii_twin(pattern), placeholder) for needs, pattern, placeholder in _PLACEHOLDERS)
+_DIGIT_ASCII = ascii_twin(_DIGIT)
 
 
 def _drop_other_scripts(text: str) -> str:
@@ -205,20 +223,67 @@ class IntentClassifier:
 
 
 class _Featurizer:
-    """One fitted TF-IDF vectorizer applied to one text: sublinear term frequency times idf, L2-normalized."""
+    """One fitted TF-IDF vectorizer applied to one text: sublinear term frequency times idf, L2-normalized.
+
+    The analysis is sklearn's ("word": `\\b\\w\\w+\\b` tokens and their n-grams; "char_wb": the character
+    n-grams of each space-padded word), rewritten to produce only the vocabulary's columns: a word's
+    character n-grams are looked up once and remembered, since the same words come back in every message.
+    """
 
     def __init__(self, vectorizer: Any, offset: int) -> None:
         if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2" and not vectorizer.binary):
             raise ValueError("the hand-rolled featurizer covers sublinear, idf-weighted, l2-normalized TF-IDF only")
-        self._analyze: Callable[[str], list[str]] = vectorizer.build_analyzer()
+        if vectorizer.analyzer not in ("word", "char_wb") or vectorizer.stop_words is not None:
+            raise ValueError("the hand-rolled featurizer covers word and char_wb analyzers without stop words")
+        if not vectorizer.lowercase or vectorizer.strip_accents is not None or vectorizer.preprocessor is not None:
+            raise ValueError("the hand-rolled featurizer covers lowercased text without accent stripping")
+        if vectorizer.analyzer == "word" and (vectorizer.tokenizer is not None or vectorizer.token_pattern != _TOKENS):
+            raise ValueError("the hand-rolled featurizer covers the default word tokens only")
+        self._chars = vectorizer.analyzer == "char_wb"
+        self._min_n, self._max_n = (int(n) for n in vectorizer.ngram_range)
         self._vocabulary: dict[str, int] = {str(term): int(col) for term, col in vectorizer.vocabulary_.items()}
         self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self._offset = offset
+        self._word_columns: dict[str, list[int]] = {}
+
+    def columns(self, text: str) -> list[int]:
+        """The vocabulary columns of `text`'s terms, one per occurrence (sklearn's analysis, in-vocabulary)."""
+        text = text.lower()
+        if self._chars:
+            columns: list[int] = []
+            known = self._word_columns
+            for word in text.split():
+                found = known.get(word)
+                if found is None:
+                    found = self._char_columns(word)
+                    if len(known) > 16384:  # bounded: customers write words without end
+                        known.clear()
+                    known[word] = found
+                columns += found
+            return columns
+        vocabulary = self._vocabulary
+        tokens = (_TOKEN_ASCII if text.isascii() else _TOKEN_RE).findall(text)
+        terms = tokens if self._min_n == 1 else []
+        for n in range(max(self._min_n, 2), min(self._max_n, len(tokens)) + 1):
+            terms = terms + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        return [vocabulary[term] for term in terms if term in vocabulary]
+
+    def _char_columns(self, word: str) -> list[int]:
+        """The columns of one word's character n-grams, padded with a space each side (sklearn's char_wb)."""
+        vocabulary = self._vocabulary
+        padded = " " + word + " "
+        size = len(padded)
+        grams: list[str] = []
+        for n in range(self._min_n, self._max_n + 1):
+            if size <= n:  # a short word counts once, whole, and no longer n-grams follow
+                grams.append(padded)
+                break
+            grams += [padded[i : i + n] for i in range(size - n + 1)]
+        return [vocabulary[gram] for gram in grams if gram in vocabulary]
 
     def add(self, text: str, cols: list[int], weights: list[float]) -> None:
         """Append this vectorizer's non-zero features of `text` (global column, weight) to `cols`/`weights`."""
-        vocabulary = self._vocabulary
-        counts = Counter(vocabulary[term] for term in self._analyze(text) if term in vocabulary)
+        counts = Counter(self.columns(text))
         if not counts:
             return
         local = sorted(counts)  # sklearn sorts a row's indices; the same order keeps the same sums
@@ -226,20 +291,30 @@ class _Featurizer:
         norm = math.sqrt(float(np.dot(values, values)))
         if norm > 0.0:
             values = values / norm
-        cols.extend(c + self._offset for c in local)
-        weights.extend(float(v) for v in values)
+        offset = self._offset
+        cols += [c + offset for c in local]
+        weights += values.tolist()
 
 
+_TOKENS = r"(?u)\b\w\w+\b"
+_TOKEN_RE = re.compile(_TOKENS)
+"""sklearn's default word tokens (two or more word characters)."""
+_TOKEN_ASCII = re.compile(_TOKENS.removeprefix("(?u)"), re.ASCII)
 _TEMPERATURE = 4.0
 _LOCK = threading.Lock()
 _CACHE: list[IntentClassifier] = []
 
 
 def get_classifier() -> IntentClassifier:
-    """The process-wide classifier, trained on first use."""
+    """The process-wide classifier, trained on first use.
+
+    The country table the address parser reads (0.4-0.8 s to build from babel's territory names) is
+    built here too: the first use of the model is the runtime's warm-up, not the first customer who
+    writes an address."""
     if _CACHE:
         return _CACHE[0]
     with _LOCK:
         if not _CACHE:
+            load_country_names()
             _CACHE.append(IntentClassifier(load_corpus()))
     return _CACHE[0]

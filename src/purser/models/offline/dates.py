@@ -131,6 +131,7 @@ _THROUGH = re.compile(
     r"\b(?P<first>" + _MONTH_RE + r") (?:through|thru|to|until|till|-|–) (?P<last>" + _MONTH_RE + r")\b"
 )
 """A bare month range: "June through August", "june - august"."""
+_DIGIT = re.compile(r"\d")
 _RANGE_WORD = re.compile(r"\b(?:since|from|between|starting|through|thru|to|until|till)\b|[-–]")
 _ORDINAL = r"(?:the )?\d{1,2}(?:st|nd|rd|th)"
 _ORDINAL_LIST = re.compile(_ORDINAL + r"(?:(?: ,)? (?:and|&|or|,) " + _ORDINAL + r")+")
@@ -176,6 +177,7 @@ def _parse_dates(text: str, today: date) -> tuple[DateSpan, ...]:
         used.append((start, end))
         spans.append((start, span))
 
+    digits = _DIGIT.search(text) is not None  # the patterns of numbered dates are skipped without a digit
     ranged = _RANGE_WORD.search(text) is not None  # most messages name no range: two regexes fewer for them
     for m in _MONTH_RANGE.finditer(text) if ranged else ():
         if m.group("last") is None and not (m.group("since") or "").startswith(("since", "starting")):
@@ -185,27 +187,27 @@ def _parse_dates(text: str, today: date) -> tuple[DateSpan, ...]:
         add(m.start(), m.end(), _range(today, m.group("first"), m.group("year1"), m.group("last"), m.group("year2")))
     for m in _THROUGH.finditer(text) if ranged else ():
         add(m.start(), m.end(), _range(today, m.group("first"), None, m.group("last"), None))
-    for m in _ISO.finditer(text):
+    for m in _ISO.finditer(text) if digits else ():
         add(m.start(), m.end(), _day_span(int(m.group(1)), int(m.group(2)), int(m.group(3))))
-    for m in _SLASH_DAY.finditer(text):
+    for m in _SLASH_DAY.finditer(text) if digits else ():
         first, second, year_text = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(4, 5, 6)
         add(m.start(), m.end(), _slash_day(today, int(first), int(second), year_text))
-    for m in _ISO_MONTH.finditer(text):  # "2026-09", "2026/09", "09/2026"
+    for m in _ISO_MONTH.finditer(text) if digits else ():  # "2026-09", "2026/09", "09/2026"
         year, month = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(4)), int(m.group(3)))
         add(m.start(), m.end(), _month_span(year, month) if 1 <= month <= 12 else None)
-    for m in _CJK_DAY.finditer(text):
+    for m in _CJK_DAY.finditer(text) if digits else ():
         month, day = int(m.group(2)), int(m.group(3))
         year = int(m.group(1)) if m.group(1) else _past_year(today, month, day)
         add(m.start(), m.end(), _day_span(year, month, day) if 1 <= month <= 12 else None)
-    for m in _CJK_MONTH.finditer(text):
+    for m in _CJK_MONTH.finditer(text) if digits else ():
         month = int(m.group(2))
         if 1 <= month <= 12:
             add(m.start(), m.end(), _month_span(int(m.group(1)) if m.group(1) else _past_year(today, month), month))
-    for m in _DAY_MONTH.finditer(text):
+    for m in _DAY_MONTH.finditer(text) if digits else ():
         month, day = _MONTHS[m.group("month")], int(m.group("day"))
         year = int(m.group("year")) if m.group("year") else _past_year(today, month, day)
         add(m.start(), m.end(), _day_span(year, month, day))
-    for m in _MONTH_DAY.finditer(text):
+    for m in _MONTH_DAY.finditer(text) if digits else ():
         if not _month_allowed(text, m) or int(m.group("day")) > 31:
             continue
         month, day = _MONTHS[m.group("month")], int(m.group("day"))
@@ -222,23 +224,25 @@ def _parse_dates(text: str, today: date) -> tuple[DateSpan, ...]:
         add(m.start(), m.end(), DateSpan(d, d, "day"))
     for m in re.finditer(r"\btoday\b", text):
         add(m.start(), m.end(), DateSpan(today, today, "day"))
-    for m in re.finditer(r"\b(\d+) days? ago\b", text):
+    for m in re.finditer(r"\b(\d+) days? ago\b", text) if digits else ():
         d = today - timedelta(days=int(m.group(1)))
         add(m.start(), m.end(), DateSpan(d - timedelta(days=1), d + timedelta(days=1), "range"))
-    for m in re.finditer(r"\b(\d+) weeks? ago\b", text):
+    for m in re.finditer(r"\b(\d+) weeks? ago\b", text) if digits else ():
         d = today - timedelta(weeks=int(m.group(1)))
         add(m.start(), m.end(), DateSpan(d - timedelta(days=3), d + timedelta(days=3), "range"))
     for m in re.finditer(r"\b(?:last|past) week\b", text):
         add(m.start(), m.end(), DateSpan(today - timedelta(days=7), today, "range"))
-    for m in re.finditer(r"\b(\d+) months? ago\b", text):
+    for m in re.finditer(r"\b(\d+) months? ago\b", text) if digits else ():
         add(m.start(), m.end(), _month_span(*_months_back(today, int(m.group(1)))))
     for m in re.finditer(r"\b(?:last|previous|past) month\b", text):
         add(m.start(), m.end(), _month_span(*_months_back(today, 1)))
     for m in re.finditer(r"\bthis month\b|\bcurrent month\b", text):
         add(m.start(), m.end(), _month_span(today.year, today.month))
-    for m in re.finditer(r"\b(?:on|from|of) the (\d{1,2})(?:st|nd|rd|th)\b|\bon the (\d{1,2})\b", text):
+    for m in (
+        re.finditer(r"\b(?:on|from|of) the (\d{1,2})(?:st|nd|rd|th)\b|\bon the (\d{1,2})\b", text) if digits else ()
+    ):
         add(m.start(), m.end(), _recent_day(today, int(m.group(1) or m.group(2))))
-    for m in _ORDINAL_LIST.finditer(text):
+    for m in _ORDINAL_LIST.finditer(text) if digits else ():
         for nth in re.finditer(r"\d{1,2}", m.group(0)):
             add(m.start() + nth.start(), m.start() + nth.end(), _recent_day(today, int(nth.group(0))))
     return tuple(span for _, span in sorted(spans, key=lambda item: item[0]))

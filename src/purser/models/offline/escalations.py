@@ -4,7 +4,9 @@ with high-precision patterns as the fallback when it finds nothing."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from purser.models.offline.ascii_scan import ascii_twin
 from purser.policy.escalation import ESCALATION_TRIGGERS, EscalationReason, detect_triggers
 
 __all__ = ["ESCALATIONS", "detect_escalation"]
@@ -37,14 +39,27 @@ _ESCALATION_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 
+_COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (reason, re.compile(pattern)) for reason, pattern in _ESCALATION_PATTERNS
+)
+_COMPILED_ASCII = tuple((reason, ascii_twin(pattern)) for reason, pattern in _COMPILED)
+_HOW_TO_DISPUTE = re.compile(r"\b(?:can i|how do i|how to|could i|want to) dispute\b")
+
+
 def detect_escalation(raw: str, normalized: str) -> list[str]:
     """Escalation reasons in the text: the policy's detector when present, else patterns."""
+    return list(_detect(raw, normalized))
+
+
+@lru_cache(maxsize=1024)
+def _detect(raw: str, normalized: str) -> tuple[str, ...]:
+    # bounded memo: a one-clause message is read as its clause and again as the whole message
     found = [reason for reason in detect_triggers(raw) if reason in ESCALATIONS]
     if found:
-        return found
-    for reason, pattern in _ESCALATION_PATTERNS:
-        if re.search(pattern, normalized) and reason not in found:
+        return tuple(found)
+    for reason, pattern in _COMPILED_ASCII if normalized.isascii() else _COMPILED:  # see ascii_scan
+        if pattern.search(normalized) and reason not in found:
             found.append(reason)
-    if "dispute" in found and re.search(r"\b(?:can i|how do i|how to|could i|want to) dispute\b", normalized):
+    if "dispute" in found and _HOW_TO_DISPUTE.search(normalized):
         found.remove("dispute")
-    return found
+    return tuple(found)

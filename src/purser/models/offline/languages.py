@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from purser.models.offline.ascii_scan import ascii_twin
+
 __all__ = ["LANGUAGES", "PHRASES", "REPLIES", "Phrase", "fold", "in_language", "language_of", "read_as_english"]
 
 LANGUAGES = ("de", "fr", "es", "pt")
@@ -152,12 +154,50 @@ _MARKERS: dict[str, re.Pattern[str]] = {
 def fold(text: str) -> str:
     """Lowercase, Latin accents dropped, apostrophes as spaces: the form `language_of` reads."""
     decomposed = unicodedata.normalize("NFKD", text.lower().replace("'", " ").replace("’", " "))
+    if decomposed.isascii():  # nothing to drop
+        return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_ANY_PHRASE: dict[str, re.Pattern[str]] = {
-    lang: re.compile("|".join(p.pattern.pattern for p in PHRASES if p.language == lang)) for lang in LANGUAGES
-}
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern ("a|b(?:c|d)" -> ["a", "b(?:c|d)"])."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, in_class, escaped = 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif ch == "|" and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _any_phrase(language: str) -> re.Pattern[str]:
+    # `\b(?:a|b)\b|\b(?:c)\b` scanned as `\b(?:a\b|b\b|c\b)`: the same matches in the same order, but the
+    # word boundary is tested once per position and each alternative starts with a letter the engine can
+    # reject without entering it
+    alternatives = [
+        branch + r"\b"
+        for phrase in PHRASES
+        if phrase.language == language
+        for branch in _alternatives(phrase.pattern.pattern.removeprefix(r"\b(?:").removesuffix(r")\b"))
+    ]
+    return re.compile(r"\b(?:" + "|".join(alternatives) + ")")
+
+
+_ANY_PHRASE: dict[str, re.Pattern[str]] = {lang: _any_phrase(lang) for lang in LANGUAGES}
 """Every phrase of one language in one pattern (one scan per language, not one per phrase)."""
 _ENGLISH = re.compile(r"\b(?:i|my|the|please|you|is|to|and|want|can)\b")
 
@@ -167,11 +207,20 @@ def language_of(folded: str) -> str:
     """The language of a message (lowercased, accents stripped): "de", "fr", "es", "pt" or "en".
 
     Memoized (a pure function of the text): a turn reads its message's language several times."""
-    scores = {
-        lang: len(rx.findall(folded)) + 2 * len(_ANY_PHRASE[lang].findall(folded)) for lang, rx in _MARKERS.items()
-    }
+    # ASCII text (most messages) is scanned with the patterns' ASCII twins (see ascii_scan)
+    markers, phrases, english = _ASCII_SCANS if folded.isascii() else _SCANS
+    scores = {lang: len(rx.findall(folded)) + 2 * len(phrases[lang].findall(folded)) for lang, rx in markers.items()}
     best = max(LANGUAGES, key=lambda lang: scores[lang])
-    return best if scores[best] >= 2 and scores[best] > len(_ENGLISH.findall(folded)) else "en"
+    return best if scores[best] >= 2 and scores[best] > len(english.findall(folded)) else "en"
+
+
+_Scans = tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]], re.Pattern[str]]
+_SCANS: _Scans = (_MARKERS, _ANY_PHRASE, _ENGLISH)
+_ASCII_SCANS: _Scans = (
+    {lang: ascii_twin(rx) for lang, rx in _MARKERS.items()},
+    {lang: ascii_twin(rx) for lang, rx in _ANY_PHRASE.items()},
+    ascii_twin(_ENGLISH),
+)
 
 
 def read_as_english(folded: str) -> str:

@@ -27,6 +27,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
 
+from purser.models.offline.ascii_scan import ascii_twin
 from purser.models.offline.languages import read_as_english
 
 __all__ = ["DOMAIN_VOCABULARY", "correct_word", "normalize", "tokens"]
@@ -298,9 +299,20 @@ def correct_word(word: str) -> str:
     return candidate
 
 
+_CONTRACTION_HINTS: tuple[tuple[str, ...], ...] = (
+    ("can",), ("won",), ("shan",), ("ain",), ("n't", "nt"), ("i'm", "im"), ("'",), ("'",), ("'",), ("ive",),
+    ("'",), ("'",), ("'",), ("'",), ("thats",), ("whats",),
+)  # fmt: skip
+"""For each contraction, in order: one or two substrings of which every match has one."""
+_COMPILED_CONTRACTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = tuple(
+    (hints, re.compile(pattern), repl) for hints, (pattern, repl) in zip(_CONTRACTION_HINTS, _CONTRACTIONS, strict=True)
+)
+
+
 def _expand(text: str) -> str:
-    for pattern, repl in _CONTRACTIONS:
-        text = re.sub(pattern, repl, text)
+    for hints, pattern, repl in _COMPILED_CONTRACTIONS:
+        if hints[0] in text or hints[-1] in text:  # a substring test is far cheaper than a failed scan
+            text = pattern.sub(repl, text)
     return text
 
 
@@ -335,30 +347,47 @@ def _normalize(text: str) -> str:
     # strip accents from Latin letters (é -> e), keeping currency signs and other symbols
     text = _strip_latin_accents(text).replace("¿", " ").replace("¡", " ")
     text = read_as_english(text)  # "résilier mon abonnement": the phrases of de/fr/es/pt (languages.PHRASES)
-    text = re.sub(r"\b(\d{1,2}) de (?=[a-z])", r"\1 of ", text)  # "1 de noviembre"
+    # the patterns below are tried only when the text has what they need (they never add a digit)
+    ascii_only = text.isascii()  # ASCII text is scanned with the patterns' ASCII twins (see ascii_scan)
+    digits = (_DIGIT_ASCII if ascii_only else _DIGIT).search(text) is not None
+    if digits and " de " in text:
+        text = _DE_MONTH.sub(r"\1 of ", text)  # "1 de noviembre"
     text = _expand(text)
-    text = re.sub(r"\b(2x|x2|2 times|two times)\b", "twice", text)
-    text = re.sub(r"\bw/", "with ", text)
-    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1 \2", text)
-    out: list[str] = []
-    for tok in _WORD_RE.findall(text):
-        if tok == "'":
-            continue
-        if tok in _INFORMAL:
-            out.append(_INFORMAL[tok])
-            continue
-        if tok in _FOREIGN:
-            out.append(_FOREIGN[tok])
-            continue
-        # elongations: "pleaseeee", "sooo"
-        squeezed = re.sub(r"([a-z])\1{2,}", r"\1", tok)
-        if squeezed in _INFORMAL:
-            out.append(_INFORMAL[squeezed])
-            continue
-        out.append(correct_word(squeezed))
-    joined = " ".join(out)
-    joined = re.sub(r"(\d) (st|nd|rd|th)\b", r"\1\2", joined)
-    return re.sub(r"\s+", " ", joined).strip()
+    if digits or "times" in text:
+        text = _TWICE.sub("twice", text)
+    if "w/" in text:
+        text = _WITH.sub("with ", text)
+    if digits:
+        text = _ORDINAL.sub(r"\1 \2", text)
+    words = (_WORD_ASCII if ascii_only else _WORD_RE).findall(text)
+    joined = " ".join([_token(tok) for tok in words if tok != "'"])
+    if digits:
+        joined = _ORDINAL_JOIN.sub(r"\1\2", joined)
+    return " ".join(joined.split())
+
+
+_DIGIT = re.compile(r"\d")
+_DIGIT_ASCII = ascii_twin(_DIGIT)
+_WORD_ASCII = ascii_twin(_WORD_RE)
+_DE_MONTH = re.compile(r"\b(\d{1,2}) de (?=[a-z])")
+_TWICE = re.compile(r"\b(2x|x2|2 times|two times)\b")
+_WITH = re.compile(r"\bw/")
+_ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b")
+_ORDINAL_JOIN = re.compile(r"(\d) (st|nd|rd|th)\b")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+
+
+@lru_cache(maxsize=8192)  # bounded: customers write words without end
+def _token(tok: str) -> str:
+    """One token's standard form: informal and foreign words mapped, elongations squeezed, typos corrected."""
+    if tok in _INFORMAL:
+        return _INFORMAL[tok]
+    if tok in _FOREIGN:
+        return _FOREIGN[tok]
+    squeezed = _ELONGATED.sub(r"\1", tok)  # elongations: "pleaseeee", "sooo"
+    if squeezed in _INFORMAL:
+        return _INFORMAL[squeezed]
+    return correct_word(squeezed)
 
 
 def tokens(text: str) -> list[str]:

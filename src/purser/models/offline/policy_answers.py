@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from purser.models.offline.account import fmt_date, fmt_money
+from purser.models.offline.ascii_scan import ascii_twin
 from purser.models.offline.dialogue import Call, NeedCall, Open, Turn
 from purser.models.offline.handlers import Job, _account, _say
 from purser.models.offline.replies import knowledge_answer, knowledge_query
@@ -146,10 +147,15 @@ def _terms(text: str) -> frozenset[str]:
     return frozenset(w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1)
 
 
+_TOPICS_ASCII = tuple(
+    (ascii_twin(topic), ascii_twin(facet) if facet is not None else None, words) for topic, facet, words in _TOPICS
+)
+
+
 def _topic_words(message: str) -> str:
     norm = message.lower()
     found: list[str] = []
-    for topic, facet, words in _TOPICS:
+    for topic, facet, words in _TOPICS_ASCII if norm.isascii() else _TOPICS:  # see ascii_scan
         if topic.search(norm) and (facet is None or facet.search(norm)) and words not in found:
             found.append(words)
     return " ".join(found[:2])
@@ -167,10 +173,14 @@ def _facets(question: str) -> list[tuple[re.Pattern[str], float]]:
     return [(shape, weight) for asked, shape, weight in _FACETS if asked.search(norm)]
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_SPACES = re.compile(r"\s+")
+
+
 @lru_cache(maxsize=1024)
 def _sentences(text: str) -> tuple[str, ...]:
     # bounded memo: a passage of the knowledge base is split the same way every time it is found
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", re.sub(r"\s+", " ", text).strip())
+    parts = _SENTENCE_END.split(_SPACES.sub(" ", text).strip())
     return tuple(p.lstrip("- ").strip() for p in parts if p.strip(" -"))
 
 

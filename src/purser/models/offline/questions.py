@@ -27,6 +27,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from purser.models.offline.ascii_scan import ascii_twin
+
 if TYPE_CHECKING:
     from purser.models.offline.understand import Request
 
@@ -212,9 +214,12 @@ def is_polite_request(normalized: str) -> bool:
     return bool(_POLITE_REQUEST.search(normalized))
 
 
+_INFO_HEAD_ASCII = ascii_twin(_INFO_HEAD)
+
+
 def is_info_question(normalized: str) -> bool:
     """An information question about billing practice (see the module docstring), not a request."""
-    if _INFO_HEAD.search(normalized):
+    if (_INFO_HEAD_ASCII if normalized.isascii() else _INFO_HEAD).search(normalized):
         return True
     return bool(_PAST_ACTION.search(normalized) and _WAITING.search(normalized))
 

@@ -187,24 +187,28 @@ _TIME_SPAN = re.compile(r"\b(?:after|within|older|days?|weeks?|months?|years?|la
 _MONEY_BACK = re.compile(r"\b(?:money back|refund\w*|reimburs\w*|get (?:it|that) back|repaid|repay\w*)\b")
 
 
+_PREAMBLE = re.compile(
+    r"^[^:?]{0,80}\b(?:question|curious|wondering|hypothetical\w*|theory|asking|requesting)\b[^:?]{0,60}:\s*",
+    re.IGNORECASE,
+)
+_REFUND = re.compile(r"\brefund")
+_FEES = re.compile(r"\b(?:fee|fees|penalty|penalties|extra cost)\b")
+_CANCEL = re.compile(r"\bcancel")
+
+
 def knowledge_query(text: str, normalized: str) -> str:
     """The `search_knowledge` query for a policy question: the question without its preamble ("just a
     question, not asking for anything yet: ..."), led by the policy topic its words point at."""
-    query = re.sub(
-        r"^[^:?]{0,80}\b(?:question|curious|wondering|hypothetical\w*|theory|asking|requesting)\b[^:?]{0,60}:\s*",
-        "",
-        text.strip(),
-        flags=re.IGNORECASE,
-    )
+    query = _PREAMBLE.sub("", text.strip())
     for _ in range(3):
         query = _META.sub("", query).strip() or query
     topics: list[str] = []
     if _MONEY_BACK.search(normalized) and _TIME_SPAN.search(normalized) and "window" not in normalized:
         topics.append("refund window")
-    elif _MONEY_BACK.search(normalized) and not re.search(r"\brefund", normalized):
+    elif _MONEY_BACK.search(normalized) and not _REFUND.search(normalized):
         topics.append("refund")
-    if re.search(r"\b(?:fee|fees|penalty|penalties|extra cost)\b", normalized):
-        topics.append("cancellation" if re.search(r"\bcancel", normalized) else "fees")
+    if _FEES.search(normalized):
+        topics.append("cancellation" if _CANCEL.search(normalized) else "fees")
     return " ".join([*topics, query]) if topics else query
 
 

@@ -40,6 +40,7 @@ class SeatSlot:
 
 
 _SEAT = r"(?:seats?|users?|licen[cs]es?|members?|people|persons?|spots?|places?|logins?|accounts?)"
+_SEAT_RE = re.compile(_SEAT)
 _PEOPLE = (
     r"(?:people|persons|members|employees|colleagues|staff|users|folks|agents|teammates|hires|developers|engineers"
     r"|designers|reps|of us|in (?:the|our) team)"
@@ -154,7 +155,7 @@ def parse_seats(text: str) -> SeatSlot | None:
         return _parse(after)
     clause = next((c for c in re.split(r"[,.;!?]", after) if re.search(r"\d", c)), after)
     number = re.search(r"\b\d{1,5}\b", clause)
-    if number is None or _RELATIVE_WORD.search(clause) or _FROM_TO.search(clause) or re.search(_SEAT, clause):
+    if number is None or _RELATIVE_WORD.search(clause) or _FROM_TO.search(clause) or _SEAT_RE.search(clause):
         return _parse(clause) or before  # the correction says it all ("no wait — add 2 more", "i mean 9 seats")
     # "make it 4", "4 instead": the new number in the role the first one had
     return SeatSlot(before.mode, int(number.group(0)), before.stated, None)
@@ -169,7 +170,7 @@ def _parse(text: str) -> SeatSlot | None:
     stated = current[0][1] if current else None
     targets = [(m.start(1), int(m.group(1))) for m in [_first(_SET, text)] if m]
     verb = _SET_VERB.search(text)
-    if verb and re.search(_SEAT, text):
+    if verb and _SEAT_RE.search(text):
         targets.append((verb.start(1), int(verb.group(1))))
     targets = [(pos, n) for pos, n in targets if pos not in skip]  # "make it 3 more": the 3 is added, not the total
     span = _FROM_TO.search(text)

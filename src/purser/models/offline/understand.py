@@ -120,10 +120,14 @@ class Request:
 
 _LIST_ITEM = re.compile(r"(?:^|(?<=[\s:,]))\(?(\d{1,2}|[a-e])[).]\s+(?=[^\d\s])|(?:^|(?<=\n))\s*[•*·–-]\s+")
 """An enumeration marker ("1) ", "2. ", "(3) ", "b) ", or "- " / "• " starting a line)."""
+_LIST_HINT = re.compile(r"[\da-e][).]\s|[•*·–-]\s")
+"""What every enumeration marker contains: no hint, no marker."""
 
 
 def _list_items(raw: str) -> str:
     """Each item of an enumeration on its own line, when the markers really count ("1) … 2) …")."""
+    if not _LIST_HINT.search(raw):  # the common case, found by a scan much cheaper than the full pattern's
+        return raw
     marks = [m.group(1) for m in _LIST_ITEM.finditer(raw) if m.group(1)]
     ordinal = [ord(m) - ord("a") + 1 if m.isalpha() else int(m) for m in marks]
     counted = len(ordinal) >= 2 and all(b == a + 1 for a, b in pairwise(ordinal))
@@ -189,13 +193,16 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
     return [(str(a), str(b), float(c), str(d)) for a, b, c, d in out]
 
 
+_REFUND_WORDS = re.compile(r"\brefund|\bmoney back\b")
+
+
 def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[str, ...]) -> tuple[str, float]:
     """High-precision rules that correct the classifier on open-class values it cannot see."""
     from purser.models.offline.billing import extract_billing
 
     if (
         intent == Intent.POLICY_QUESTION
-        and re.search(r"\brefund|\bmoney back\b", norm)
+        and _REFUND_WORDS.search(norm)
         and is_polite_request(norm)
         and not re.search(r"\b(?:how|what|when|why|which|where|whether)\b", norm)
         and not HYPOTHETICAL.search(norm)
@@ -252,6 +259,7 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
                 intent == Intent.SEND_INVOICE and re.search(r"\b(?:from now on|going forward|in future|future)\b", norm)
             )
         )
+        and "@" in text  # cheap test first: the address pattern is slow on text without one
         and re.search(r"[\w.+-]+@[\w-]+\.\w", text)
         and re.search(
             r"\b(?:future|from now on|instead|going forward|billing|change|update|use|set|switch|new)\b", norm
