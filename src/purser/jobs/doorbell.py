@@ -31,7 +31,7 @@ class Doorbell:
         self._changed = threading.Condition(threading.Lock())
         self._ready = 0
         self._scheduled = 0
-        self._etas: list[float] = []  # POSIX seconds of the scheduled pushes, soonest first
+        self._etas: list[float] = []  # float-ok: seconds; POSIX seconds of the scheduled pushes, soonest first
 
     @property
     def ready(self) -> int:
@@ -72,7 +72,7 @@ class Doorbell:
             if self._scheduled == seen:
                 self._changed.wait(seconds)
 
-    def next_eta(self, *, read_at: float) -> float | None:
+    def next_eta(self, *, read_at: float) -> float | None:  # float-ok: seconds
         """The soonest eta pushed here that a schedule read made at `read_at` (POSIX seconds) had not
         yet reached, or None; etas the read covered are forgotten."""
         with self._changed:
@@ -82,6 +82,6 @@ class Doorbell:
             return etas[0] if etas else None
 
     @staticmethod
-    def now() -> float:
+    def now() -> float:  # float-ok: seconds
         """POSIX seconds now (the clock of `next_eta`)."""
         return time.time()

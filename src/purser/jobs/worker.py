@@ -80,9 +80,10 @@ def _housekeeping(queue: HueyJobQueue) -> None:
 class _DoorbellWorker(Worker):  # type: ignore[misc]
     """A Huey worker thread that sleeps on the doorbell: woken by a push of this process, else after its delay."""
 
-    delay: float  # Huey's: the current idle delay, `max_delay` its cap, `backoff` its growth per empty poll
-    max_delay: float
-    backoff: float
+    # Huey's: the current idle delay, `max_delay` its cap, `backoff` its growth per empty poll.
+    delay: float  # float-ok: seconds
+    max_delay: float  # float-ok: seconds
+    backoff: float  # float-ok: seconds
 
     def __init__(self, *args: Any, doorbell: Doorbell, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -129,7 +130,7 @@ class _DoorbellScheduler(Scheduler):  # type: ignore[misc]
         eta = self.doorbell.next_eta(read_at=read_at)
         seconds = self.longest
         if eta is not None:
-            seconds = min(seconds, max(eta - self.doorbell.now(), 0.0) + _SCHEDULE_SLACK_SECONDS)
+            seconds = min(seconds, max(eta - self.doorbell.now(), 0.0) + _SCHEDULE_SLACK_SECONDS)  # float-ok: seconds
         self.doorbell.wait_scheduled(seen, seconds)
 
 
@@ -180,7 +181,8 @@ class EmbeddedWorker:
     def __init__(self, queue: HueyJobQueue, *, workers: int = 2, sweep_seconds: int = 15) -> None:
         self.queue = queue
         # Woken by the doorbell, the threads may back off fast and far while idle.
-        options = {**_consumer_options(workers), "max_delay": EMBEDDED_IDLE_SECONDS, "backoff": 2.0}
+        backoff = 2.0  # float-ok: a factor of seconds
+        options = {**_consumer_options(workers), "max_delay": EMBEDDED_IDLE_SECONDS, "backoff": backoff}
         self.consumer = _EmbeddedConsumer(queue.huey, doorbell=queue.doorbell, **options)
         self.sweeper = Sweeper(queue, interval_seconds=sweep_seconds)
         self.started = False
