@@ -75,10 +75,12 @@
     if (!id) return;
     account.setAttribute("aria-busy", "true");
     getJSON("/api/demo/customers/" + encodeURIComponent(id)).then(function (a) {
+      // Two picks in a row send two requests; an answer for a customer no longer picked is stale.
+      if (select.value !== id) return;
       renderAccount(a);
       updated.textContent = "Updated " + new Date().toLocaleTimeString();
-    }).catch(function (e) { account.textContent = "Could not load the account: " + e.message; })
-      .then(function () { account.setAttribute("aria-busy", "false"); });
+    }).catch(function (e) { if (select.value === id) account.textContent = "Could not load the account: " + e.message; })
+      .then(function () { if (select.value === id) account.setAttribute("aria-busy", "false"); });
   }
   function start(fresh) {
     if (widget) widget.destroy();
