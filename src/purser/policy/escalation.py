@@ -226,11 +226,11 @@ _WORD = re.compile(r"[a-z']+")
 
 
 def _fuzzy_hit(trigger: str, words: set[str]) -> bool:
-    return any(
-        len(w) >= 5 and _may_reach(len(w), len(t)) and fuzz.ratio(w, t) >= 85
-        for w in words
-        for t in _FUZZY_WORDS.get(trigger, ())
-    )
+    lengths = _FUZZY_LENGTHS.get(trigger)
+    if not lengths:  # a trigger without fuzzy words
+        return False
+    targets = _FUZZY_WORDS[trigger]
+    return any(fuzz.ratio(w, t) >= 85 for w in words if len(w) in lengths for t in targets)
 
 
 def _may_reach(a: int, b: int) -> bool:
@@ -239,6 +239,14 @@ def _may_reach(a: int, b: int) -> bool:
     The bound is taken at 84 so that rounding inside the library can never turn a skipped pair into a hit.
     """
     return 200 * min(a, b) >= 84 * (a + b)
+
+
+# Word lengths that can come within 85 of a trigger's fuzzy words (words shorter than 5 never count): the
+# other words are skipped before any fuzzy comparison. 64 is far above the longest reachable length (~17).
+_FUZZY_LENGTHS: dict[str, frozenset[int]] = {
+    trigger: frozenset(a for a in range(5, 64) if any(_may_reach(a, len(t)) for t in targets))
+    for trigger, targets in _FUZZY_WORDS.items()
+}
 
 
 REPEATED_FAILURE_THRESHOLD = 3
