@@ -153,6 +153,32 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
 
 _COMPILED = {trigger: tuple(re.compile(p) for p in patterns) for trigger, patterns in _PATTERNS.items()}
 
+
+def _required_literal(pattern: str) -> str:
+    """The longest run of plain characters every match of `pattern` contains, or "" when there is none.
+
+    Only the pattern's top level is read: there a literal is mandatory, and a zero-width item (`\\b`, a
+    lookaround) between two literals leaves them adjacent in the text. Any other item ends the run.
+    """
+    best = run = ""
+    for op, arg in re._parser.parse(pattern).data:  # type: ignore[attr-defined]  # the stdlib's own parser
+        if op is re._constants.LITERAL:  # type: ignore[attr-defined]
+            run += chr(arg)
+            best = max(best, run, key=len)
+        elif op not in (re._constants.AT, re._constants.ASSERT, re._constants.ASSERT_NOT):  # type: ignore[attr-defined]
+            run = ""
+    return best
+
+
+# Most messages fold to plain ASCII: there each pattern runs as its ASCII twin (the same matches on ASCII
+# text, without a Unicode lookup per `\b`/`\w`; folded text holds no Unicode-only whitespace, which `fold`
+# turned into spaces), and only when the folded text contains the pattern's required literal (a C substring
+# scan instead of a `\b` test at every position). Equality with `_COMPILED` is tested message by message.
+_SCANS_ASCII: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    trigger: tuple((_required_literal(p.pattern), re.compile(p.pattern, re.ASCII)) for p in patterns)
+    for trigger, patterns in _COMPILED.items()
+}
+
 _FUZZY_WORDS: dict[str, tuple[str, ...]] = {
     "dispute": ("chargeback", "chargebacks"),
     "fraud": ("fraudulent", "unauthorized", "unauthorised"),
@@ -162,10 +188,14 @@ _FUZZY_WORDS: dict[str, tuple[str, ...]] = {
 
 def fold(text: str) -> str:
     """Lowercase ASCII with accents removed and whitespace collapsed."""
+    if text.isascii():  # nothing to decompose, no accents, no curly quote
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     ascii_text = ascii_text.replace("’", "'").lower()
-    return re.sub(r"\s+", " ", ascii_text).strip()
+    # `str.split()` splits on exactly the characters `\s` matches in a str pattern: the same as
+    # collapsing `\s+` to one space and stripping, without the regex
+    return " ".join(ascii_text.split())
 
 
 def detect_triggers(text: str, enabled: Iterable[str] = ESCALATION_TRIGGERS) -> list[str]:
@@ -177,19 +207,46 @@ def detect_triggers(text: str, enabled: Iterable[str] = ESCALATION_TRIGGERS) -> 
         raise TypeError(f"detect_triggers expects text, got {type(text).__name__}")
     allowed = set(enabled)
     folded = fold(text)
-    words = re.findall(r"[a-z']+", folded)
+    words = set(_WORD.findall(folded))
+    ascii_only = folded.isascii()
     found: list[str] = []
     for trigger in ESCALATION_TRIGGERS:
         if trigger not in allowed or trigger not in _COMPILED:
             continue
-        if any(p.search(folded) for p in _COMPILED[trigger]) or _fuzzy_hit(trigger, words):
+        if ascii_only:
+            hit = any(needle in folded and p.search(folded) for needle, p in _SCANS_ASCII[trigger])
+        else:
+            hit = any(p.search(folded) for p in _COMPILED[trigger])
+        if hit or _fuzzy_hit(trigger, words):
             found.append(trigger.value)
     return found
 
 
-def _fuzzy_hit(trigger: str, words: list[str]) -> bool:
-    targets = _FUZZY_WORDS.get(trigger, ())
-    return any(len(w) >= 5 and fuzz.ratio(w, t) >= 85 for w in words for t in targets)
+_WORD = re.compile(r"[a-z']+")
+
+
+def _fuzzy_hit(trigger: str, words: set[str]) -> bool:
+    lengths = _FUZZY_LENGTHS.get(trigger)
+    if not lengths:  # a trigger without fuzzy words
+        return False
+    targets = _FUZZY_WORDS[trigger]
+    return any(fuzz.ratio(w, t) >= 85 for w in words if len(w) in lengths for t in targets)
+
+
+def _may_reach(a: int, b: int) -> bool:
+    """Whether words of lengths `a` and `b` can score 85: `fuzz.ratio` is at most 200·min/(a+b).
+
+    The bound is taken at 84 so that rounding inside the library can never turn a skipped pair into a hit.
+    """
+    return 200 * min(a, b) >= 84 * (a + b)
+
+
+# Word lengths that can come within 85 of a trigger's fuzzy words (words shorter than 5 never count): the
+# other words are skipped before any fuzzy comparison. 64 is far above the longest reachable length (~17).
+_FUZZY_LENGTHS: dict[str, frozenset[int]] = {
+    trigger: frozenset(a for a in range(5, 64) if any(_may_reach(a, len(t)) for t in targets))
+    for trigger, targets in _FUZZY_WORDS.items()
+}
 
 
 REPEATED_FAILURE_THRESHOLD = 3

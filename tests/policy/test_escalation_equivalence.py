@@ -1,0 +1,173 @@
+"""The fast escalation scan (ASCII twins, required-literal pre-checks, plain fold) finds exactly what the
+straightforward scan finds: every Unicode pattern searched on text folded the original way."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
+
+from purser.policy import escalation
+from purser.policy.escalation import ESCALATION_TRIGGERS, detect_triggers, fold
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _reference_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    ascii_text = ascii_text.replace("’", "'").lower()
+    return re.sub(r"\s+", " ", ascii_text).strip()
+
+
+_REFERENCE = {trigger: tuple(re.compile(p) for p in patterns) for trigger, patterns in escalation._PATTERNS.items()}
+
+
+def _reference_detect(text: str) -> list[str]:
+    folded = _reference_fold(text)
+    words = re.findall(r"[a-z']+", folded)
+    found: list[str] = []
+    for trigger in ESCALATION_TRIGGERS:
+        if trigger not in _REFERENCE:
+            continue
+        targets = escalation._FUZZY_WORDS.get(trigger, ())
+        fuzzy = any(len(w) >= 5 and fuzz.ratio(w, t) >= 85 for w in words for t in targets)
+        if any(p.search(folded) for p in _REFERENCE[trigger]) or fuzzy:
+            found.append(trigger.value)
+    return found
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def _texts() -> list[str]:
+    """Every string of the gym scenarios, the held-out sets and the classifier's corpus."""
+    files = [
+        *sorted((_ROOT / "tests" / "gym" / "scenarios").glob("*.yaml")),
+        *sorted((_ROOT / "benchmarks").glob("gym-heldout*/*.yaml")),
+        *sorted((_ROOT / "tests" / "models" / "offline").glob("*.yaml")),
+        _ROOT / "src" / "purser" / "models" / "offline" / "corpus.yaml",
+    ]
+    texts: set[str] = set()
+    for path in files:
+        texts.update(_strings(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    return sorted(texts)
+
+
+def test_every_known_message_is_read_as_before() -> None:
+    texts = _texts()
+    assert len(texts) > 2000  # the sets are really there
+    differ = [t for t in texts if detect_triggers(t) != _reference_detect(t)]
+    assert differ == []
+    assert any(detect_triggers(t) for t in texts)  # and the scan does find triggers in them
+
+
+def test_fold_is_the_original_fold_on_known_messages() -> None:
+    assert [fold(t) for t in _texts()] == [_reference_fold(t) for t in _texts()]
+
+
+# Fragments that trigger (or nearly trigger) patterns, glued with ASCII and non-ASCII noise: separators the
+# Unicode `\s` knows and ASCII does not, accents, curly quotes, other scripts, typos for the fuzzy words.
+_PIECES = st.sampled_from(
+    [
+        "chargeback",
+        "charge back",
+        "the charge back",
+        "charge back the",
+        "my bank",
+        "disputed",
+        "did not authorize this charge",
+        "fraud",
+        "stolen card",
+        "lawyer",
+        "sue",
+        "suing",
+        "court",
+        "talk to a human",
+        "real person",
+        "someone from sales",
+        "who can I talk to",
+        "fuck",
+        "sh1t",
+        "i'll kill you",
+        "chargbak",
+        "lawer",
+        "unauthorised",
+        "atorney",
+        "ma banque",
+        "contester",
+        "Rückbuchung",
+        "zurückbuchen",
+        "à un humain",
+        "cartão roubado",
+        "carte volée",
+        "I’ll",
+        "ſ",
+        "K",
+        "İ",
+        "ı",
+        "ß",
+        "キャンセル",
+        "\x1c",
+        "\x1f",
+        "\u00a0",
+        "\u2028",
+        "\t",
+        "\n",
+        " ",
+        ".",
+        "?",
+        "'",
+    ]
+)
+_NOISE = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from(" \x1c\x1d\x1e\x1f\t\n"),
+    max_size=12,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(_PIECES, _NOISE, st.text(alphabet=st.characters(max_codepoint=127), max_size=12))))
+def test_mixed_text_is_read_as_before(parts: list[str]) -> None:
+    text = " ".join(parts) if len(parts) % 2 else "".join(parts)
+    assert fold(text) == _reference_fold(text)
+    assert detect_triggers(text) == _reference_detect(text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needle"),
+    [
+        (r"\bchargebacks?\b", "chargeback"),
+        (r"(?<!\bthe )\bcharge backs?\b(?! (?:the|my)\b)", "charge back"),
+        (r"\bsu(e|ing)\b", "su"),
+        (r"\b(my|the) (bank|card issuer)\b", " "),
+        (r"\bf+u+c+k+\w*", ""),
+        (r"\bmeine?n? bank\b", " bank"),
+    ],
+)
+def test_required_literal(pattern: str, needle: str) -> None:
+    assert escalation._required_literal(pattern) == needle
+
+
+def test_required_literal_is_in_every_match_on_known_messages() -> None:
+    folded = [_reference_fold(t) for t in _texts()]
+    for patterns in escalation._PATTERNS.values():
+        for pattern in patterns:
+            needle, compiled = escalation._required_literal(pattern), re.compile(pattern)
+            assert all(needle in m.group() for text in folded for m in compiled.finditer(text))
