@@ -10,6 +10,7 @@ import pytest
 from purser.app import build_for_world
 from purser.domain import AccountSnapshot, CustomerId
 from purser.domain.serialize import RECENT, snapshot_json
+from purser.money import Money
 from purser.worlds.seed import demo_world
 
 
@@ -49,3 +50,43 @@ def test_full_view_holds_everything(snapshots: list[AccountSnapshot]) -> None:
 def test_an_unknown_view_is_refused(snapshots: list[AccountSnapshot]) -> None:
     with pytest.raises(ValueError, match="agent or full"):
         snapshot_json(snapshots[0], "everything")  # type: ignore[arg-type]
+
+
+def test_the_agent_view_keeps_pieces_of_unchanged_entities_and_rebuilds_changed_ones() -> None:
+    from purser.domain import serialize
+
+    world, now = demo_world()
+    container = build_for_world(world, now)
+    try:
+        processor = container.processor
+        ana = CustomerId("cus_ana")
+        first = snapshot_json(processor.snapshot(ana))
+        again = snapshot_json(processor.snapshot(ana))
+        assert again == first
+        # The same immutable entities read again: their pieces are shared, not built again.
+        assert again["invoices"] and all(a is b for a, b in zip(again["invoices"], first["invoices"], strict=True))
+        assert again["customer"] is first["customer"]
+        charge = next(c for c in processor.snapshot(ana).charges if c.refundable.minor > 100)
+        processor.refund(charge.id, Money(100, charge.amount.currency), reason=None, metadata={}, idempotency_key="k1")
+        snap = processor.snapshot(ana)
+        after = snapshot_json(snap)
+        serialize._PIECES.clear()
+        assert after == snapshot_json(snap)  # what a fresh serialization says
+        refunded = next(c for c in after["charges"] if c["id"] == charge.id)
+        before = next(c for c in first["charges"] if c["id"] == charge.id)
+        assert refunded["refunded"] != before["refunded"]
+        assert [c for c in after["charges"] if c["id"] != charge.id] == [
+            c for c in first["charges"] if c["id"] != charge.id
+        ]
+    finally:
+        container.close()
+
+
+def test_a_full_piece_memo_starts_afresh(snapshots: list[AccountSnapshot], monkeypatch: pytest.MonkeyPatch) -> None:
+    from purser.domain import serialize
+
+    expected = [snapshot_json(s) for s in snapshots]
+    monkeypatch.setattr(serialize, "PIECES_LIMIT", 3)
+    serialize._PIECES.clear()
+    assert [snapshot_json(s) for s in snapshots] == expected
+    assert len(serialize._PIECES) <= 3

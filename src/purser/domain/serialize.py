@@ -9,16 +9,23 @@ Two views of the same snapshot, built from the same pieces:
 
 Amounts are decimal strings in major units next to their `currency`; times are ISO 8601 UTC
 (`purser.domain.dates.iso_utc`).
+
+The agent view is built every turn (the account in the model's context), mostly from entities the
+processor hands out again unchanged (the sandbox maps an unchanged row to the very same immutable
+object). Its per-entity pieces are therefore kept, keyed by the entity's identity (and whatever else
+a piece depends on), and shared between views: like the view itself, they are never written to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from purser.domain.dates import iso_utc
 from purser.domain.entities import (
     Address,
     Charge,
+    Customer,
     Dispute,
     Email,
     Invoice,
@@ -37,6 +44,27 @@ RECENT = 24
 
 SnapshotView = Literal["agent", "full"]
 """Which JSON of the snapshot: the model's `lookup_account` or the operator's `customer show`."""
+
+
+PIECES_LIMIT = 4096
+"""Agent-view pieces kept (then the memo starts afresh): far more than one account's entities."""
+
+_PIECES: dict[tuple[int, int, Any], tuple[object, object, Any]] = {}
+
+
+def _piece(entity: object, other: object, extra: Any, build: Callable[..., Any], *args: Any) -> Any:
+    """`build(*args)`, kept for `entity` and `other` (by identity: the entry holds both, so their ids
+    are not reused while kept) and the hashable `extra` the piece also depends on. Entities are
+    immutable, so a kept piece never goes stale."""
+    key = (id(entity), id(other), extra)
+    found = _PIECES.get(key)
+    if found is not None and found[0] is entity and found[1] is other:
+        return found[2]
+    piece = build(*args)
+    if len(_PIECES) >= PIECES_LIMIT:
+        _PIECES.clear()
+    _PIECES[key] = (entity, other, piece)
+    return piece
 
 
 def _amount(value: Money | None) -> str | None:
@@ -245,25 +273,7 @@ def snapshot_json(snapshot: AccountSnapshot, view: SnapshotView = "agent") -> di
     s = snapshot
     c = s.customer
     if view == "agent":
-        pm = s.default_payment_method
-        return {
-            "now": iso_utc(s.now),
-            "customer": {
-                "id": c.id,
-                "name": c.name,
-                "email": c.email,
-                "address": _address(c.address),
-                "vat_id": c.vat_id,
-            },
-            "subscription": _subscription(s, False),
-            "next_invoice": _next_invoice(s),
-            "payment_method": _card(pm, s, False) if pm is not None else None,
-            "past_due": _past_due(s, False),
-            "charges": [_charge(s, ch, False) for ch in s.charges[:RECENT]],
-            "invoices": [_invoice(i, False) for i in s.invoices[:RECENT]],
-            "refunds": [_refund(r, False) for r in s.refunds[:RECENT]],
-            "plans": [plan_json(p) for p in s.plans],
-        }
+        return _agent_view(s)
     if view != "full":
         raise ValueError(f"unknown snapshot view {view!r}: expected agent or full")
     return {
@@ -281,3 +291,32 @@ def snapshot_json(snapshot: AccountSnapshot, view: SnapshotView = "agent") -> di
         "disputes": [_dispute(d) for d in s.disputes],
         "emails": [_email(e) for e in s.emails],
     }
+
+
+def _agent_view(s: AccountSnapshot) -> dict[str, Any]:
+    # The `agent` view, its pieces kept per entity (see the module docstring).
+    pm = s.default_payment_method
+    charges = s.charges[:RECENT]
+    numbers = {i.id: i.number for i in s.invoices} if charges else {}
+    return {
+        "now": iso_utc(s.now),
+        "customer": _piece(s.customer, None, None, _customer_agent, s.customer),
+        "subscription": _piece(s.subscription, s.plan, None, _subscription, s, False)
+        if s.subscription is not None and s.plan is not None
+        else None,
+        "next_invoice": _next_invoice(s),
+        "payment_method": None if pm is None else _piece(pm, None, pm.expired_at(s.now), _card, pm, s, False),
+        "past_due": _past_due(s, False),
+        # A charge's piece shows its invoice's number, which is part of its key.
+        "charges": [
+            _piece(ch, None, numbers.get(ch.invoice_id) if ch.invoice_id else None, _charge, s, ch, False)
+            for ch in charges
+        ],
+        "invoices": [_piece(i, None, None, _invoice, i, False) for i in s.invoices[:RECENT]],
+        "refunds": [_refund(r, False) for r in s.refunds[:RECENT]],
+        "plans": [_piece(p, None, None, plan_json, p) for p in s.plans],
+    }
+
+
+def _customer_agent(c: Customer) -> dict[str, Any]:
+    return {"id": c.id, "name": c.name, "email": c.email, "address": _address(c.address), "vat_id": c.vat_id}

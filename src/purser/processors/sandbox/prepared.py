@@ -90,6 +90,27 @@ class Prepared:
         finally:
             cursor.close()
 
+    @staticmethod
+    def rows_of(
+        conn: Connection, statements: Sequence[Prepared], params: Mapping[str, Any]
+    ) -> list[list[tuple[Any, ...]]]:
+        """`[s.rows(conn, params) for s in statements]` on one cursor (one cursor's creation and
+        teardown instead of one per statement: a read of many small statements, the snapshot's)."""
+        if not conn.in_transaction():
+            conn.begin()
+        dialect = conn.dialect
+        found: list[list[tuple[Any, ...]]] = []
+        cursor = conn.connection.cursor()
+        try:
+            for statement in statements:
+                sql, names, positional, defaults, _, _ = statement._compiled(dialect)
+                values = {**defaults, **params}
+                cursor.execute(sql, tuple(values[name] for name in names) if positional else values)
+                found.append(list(cursor.fetchall()))
+        finally:
+            cursor.close()
+        return found
+
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         """The first row, or None."""
         found = self.rows(conn, params)

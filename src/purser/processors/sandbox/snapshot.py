@@ -230,7 +230,7 @@ _PARTS = (_CUSTOMER, _SUBSCRIPTIONS, _PLANS, _INVOICES, _PAYMENT_METHODS, _CHARG
 def _fetch(conn: Connection, by_customer: dict[str, str], *, one_trip: bool = True) -> list[list[Any]]:
     # The rows of the nine reads, in `_PARTS` order.
     if conn.dialect.name != "postgresql" or not one_trip:
-        return [p.rows(conn, by_customer) for p in _PARTS]
+        return Prepared.rows_of(conn, _PARTS, by_customer)
     if not conn.in_transaction():
         conn.begin()
     cursor = conn.connection.cursor()
