@@ -8,6 +8,7 @@ then execute idempotently and record the outcome (audited). See docs/GATEWAY.md.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -59,6 +60,18 @@ class Execution(ActionRecords):
     """Confirmed actions carried out: `_go` (guard, approval, reservation), `_decide`, `_execute`."""
 
     processor: BillingProcessor
+    _quoted: threading.local
+    """Per thread: `last` = (action id, the account snapshot `_go` quoted it on), until the processor is
+    asked to write anything (`take_quoted_snapshot`)."""
+
+    def take_quoted_snapshot(self, action_id: str) -> AccountSnapshot | None:
+        """The account as this thread's last `confirm` or `decide_approval` of `action_id` read it to
+        quote again, when nothing was executed since (an approval requested, a refusal, a changed
+        quote): the billing system is then as read, and the turn that tells the customer needs no
+        second read of it. Taken once; any other action's is dropped (None)."""
+        last: tuple[str, AccountSnapshot] | None = getattr(self._quoted, "last", None)
+        self._quoted.last = None
+        return last[1] if last is not None and last[0] == action_id else None
 
     def _context(self, snapshot: AccountSnapshot, known: list[Action], fixed: dict[str, Any] | None = None) -> Context:
         prior = [{"action": a.action, "status": a.status, "reason": a.reason} for a in known]
@@ -128,6 +141,7 @@ class Execution(ActionRecords):
                 expect=row,
                 answer=answer,
             )
+        self._quoted.last = (row.id, snapshot)
         fixed = stored.get("_fixed")
         outcome: Outcome | Refusal | Action
         if spec.name == "refund":
@@ -266,6 +280,7 @@ class Execution(ActionRecords):
         row is still as `row` says (`Superseded` otherwise: the recovery job claimed it meanwhile)."""
         spec = CATALOG[row.action]
         assert spec.execute is not None
+        self._quoted.last = None  # the billing system changes (or may have): a read before is stale
         try:
             executed = spec.execute(self.processor, plan, row.idempotency_key)
         except ProcessorError as exc:

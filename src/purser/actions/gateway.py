@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -54,6 +55,11 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+DENIED = "A teammate reviewed the request and declined it; nothing was changed. Reply here if you'd like to know more."
+"""What the customer hears of a denial. The reviewer's reason is an internal note (kept on the approval
+and in the audit record); the customer hears the decision, never the note verbatim."""
+
+
 class Gateway(Execution):
     """Validates, guards, quotes, confirms, approves, executes and audits every action."""
 
@@ -81,6 +87,7 @@ class Gateway(Execution):
         self.approval_rules: ApprovalRules | None = None
         """Approver limits and two-person approval (`purser.actions.approvals`); set by the bootstrap."""
         self._account_view: tuple[AccountSnapshot, dict[str, Any]] | None = None
+        self._quoted = threading.local()
 
     # -- catalog --------------------------------------------------------------------------------
     def tools(self) -> list[ActionSpec]:
@@ -223,6 +230,7 @@ class Gateway(Execution):
         `row`: the action as the caller read it in this turn (read here when absent). Its status is
         checked again by the write that records the answer (a compare-and-set), so an answer that
         raced another one is refused as already answered."""
+        self._quoted.last = None  # only this call's read may be handed on (`take_quoted_snapshot`)
         if row is None or row.id != action_id:
             row = self._row(action_id)
         audit: dict[str, Any] = {
@@ -269,12 +277,14 @@ class Gateway(Execution):
 
         The approval rules run first: an approver above their limit or without the role is refused, and a
         first signature of a two-person approval returns `pending_approval` with nothing decided."""
+        self._quoted.last = None  # only this call's read may be handed on (`take_quoted_snapshot`)
         signers: tuple[str, ...] = ()
         if self.approval_rules is not None:
             review = self.approval_rules.review(self.approval(approval_id), approve=approve, approver=approver)
             if review.pending is not None:
                 return review.pending
             signers = review.signers
+        row: Action | None = None
         with self.uow.write() as uow:
             apr = uow.approvals.get(approval_id)
             changed = False
@@ -296,26 +306,22 @@ class Gateway(Execution):
                     },
                     uow=uow,
                 )
+                # The action as the decision leaves it, read in the same transaction; a denial's
+                # outcome commits with the decision (one transaction, the same records in order).
+                row = uow.actions.get(apr.action_id)
+                assert row is not None
+                if not approve:
+                    self._record_outcome(uow, None, row, row.id, row.action, "denied", DENIED, load_json(row.quote),
+                                         None, "denied", None, True, None)  # fmt: skip
         if apr is None:
             return Outcome("", "", "refused", "There is no such approval request.", reason="unknown_approval")
-        if not changed:
+        if not changed or row is None:
             return Outcome(
                 apr.action_id, apr.action, "refused", "This request was already decided.", reason="already_decided"
             )
-        row = self._row(apr.action_id)
-        assert row is not None
         if not approve:
-            return self._finish(
-                row.id,
-                row.action,
-                "denied",
-                # The reviewer's reason is an internal note (kept on the approval and in the audit
-                # record); the customer hears the decision, never the note verbatim.
-                "A teammate reviewed the request and declined it; nothing was changed. "
-                "Reply here if you'd like to know more.",
-                reason="denied",
-                quote=load_json(row.quote),
-                approval_id=approval_id,
+            return Outcome(
+                row.id, row.action, "denied", DENIED, load_json(row.quote), None, "denied", approval_id=approval_id
             )
         return self._go(row, approved_by=approver)
 

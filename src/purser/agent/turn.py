@@ -98,6 +98,9 @@ class TurnAssembly:
         stake: Decimal | None = None,
     ) -> list[AgentEvent]:
         record = turn.load.record
+        # A confirmation or approval that ended without executing anything (an approval requested, a
+        # refusal) read the account to quote again: the billing system is still as it read it.
+        quoted = self.gateway.take_quoted_snapshot(pre[0].action_id if pre else "")  # taken (dropped) either way
         sorted_events = SortedEvents()
         for outcome in pre:
             sorted_events.add(outcome_events(outcome, self._kinds.get(outcome.action)))
@@ -113,7 +116,7 @@ class TurnAssembly:
         if record.handed_off:
             message = AgentMessage(text=HANDED_OFF_TEXT)
         else:
-            snapshot, account = self._account(record.customer_id)
+            snapshot, account = self._account(record.customer_id, quoted)
             pending = turn.load.pending
             signals = RoutingSignals(
                 money_at_stake=largest(
@@ -265,8 +268,13 @@ class TurnAssembly:
         )
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _account(self, customer_id: str) -> tuple[AccountSnapshot | None, dict[str, Any] | None]:
-        """The customer's account (for the gateway) and its JSON (for the model's context)."""
+    def _account(
+        self, customer_id: str, read: AccountSnapshot | None = None
+    ) -> tuple[AccountSnapshot | None, dict[str, Any] | None]:
+        """The customer's account (for the gateway) and its JSON (for the model's context); `read`: the
+        account as read earlier in this turn with nothing written since (used when it is this customer's)."""
+        if read is not None and read.customer.id == customer_id:
+            return read, self.gateway.account_view(read)
         try:
             snapshot = self.processor.snapshot(CustomerId(customer_id))
         except ProcessorError:
