@@ -174,3 +174,38 @@ def test_fraudulent_refund_escalates(env: Env) -> None:
     out = env.gateway.propose(env.scope("bob"), "refund", {"charge_id": "ch_bob_11", "reason": "fraudulent"})
     assert (out.status, out.handoff_reason) == ("escalated", "fraud")
     assert env.processor.snapshot(env.scope("bob").customer_id).refunds == ()
+
+
+def test_a_quote_that_ran_nothing_hands_its_account_read_on_once(env: Env) -> None:
+    scope = env.scope("bob")
+    prop = env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_08", "amount": None, "reason": None})
+    pending = env.gateway.confirm(scope, prop.action_id, "yes")
+    assert pending.status == "pending_approval"
+    assert env.gateway.take_quoted_snapshot("act_other") is None  # another action's: dropped
+    env.gateway.confirm(scope, prop.action_id, "yes")  # already answered: nothing read again
+    assert env.gateway.take_quoted_snapshot(prop.action_id) is None
+    again = env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_08", "amount": "3.00", "reason": None})
+    env.gateway.confirm(scope, again.action_id, "yes")
+    quoted = env.gateway.take_quoted_snapshot(again.action_id)
+    assert quoted is not None and quoted == env.processor.snapshot(scope.customer_id)  # the account as it is
+    assert env.gateway.take_quoted_snapshot(again.action_id) is None  # taken once
+
+    # Approved: the refund executes, so the read before it is stale and is not handed on.
+    assert again.action_id and pending.approval_id
+    done = env.gateway.decide_approval(pending.approval_id, approve=True, approver="sam", reason="ok")
+    assert done.status == "succeeded"
+    assert env.gateway.take_quoted_snapshot(prop.action_id) is None
+
+
+def test_a_denial_commits_with_the_decision(env: Env) -> None:
+    scope = env.scope("bob")
+    prop = env.gateway.propose(scope, "refund", {"charge_id": "ch_bob_08", "amount": None, "reason": None})
+    pending = env.gateway.confirm(scope, prop.action_id, "yes")
+    assert pending.approval_id is not None
+    denied = env.gateway.decide_approval(pending.approval_id, approve=False, approver="sam", reason="internal note")
+    assert (denied.status, denied.reason, denied.approval_id) == ("denied", "denied", pending.approval_id)
+    assert "internal note" not in denied.summary and denied.quote == pending.quote
+    kinds = [r.kind for r in env.audit.records(action_id=prop.action_id)]
+    assert kinds[-2:] == ["approval_decision", "result"]
+    assert env.gateway.actions("conv_1")[-1]["status"] == "denied"
+    assert env.audit.verify().ok
