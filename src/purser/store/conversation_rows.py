@@ -5,11 +5,12 @@ A turn pays for executing these, not for building them; `conversations.py` runs 
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, column, exists, func, insert, select, update, values
 
 from purser.ports.conversations import ConversationRecord, PendingConfirmation
 from purser.store.agent_tables import ag_confirmations, ag_conversations, ag_events, ag_messages, ag_usage
@@ -47,6 +48,7 @@ __all__ = [
     "new_conversation_id",
     "record_of",
     "row_of",
+    "turn_statement",
 ]
 
 _c = ag_conversations.c
@@ -146,6 +148,54 @@ DIRECT_INSERT_USAGE = Direct(
 DIRECT_INSERT_LATENCY = Direct(
     INSERT_LATENCY, ("conversation_id", "kind", "status", "latency_ms", "events", "created_at")
 )
+
+
+# A turn's write as one PostgreSQL statement (see `turn_statement`): each table's rows under a prefix,
+# with the columns of its own INSERT.
+_TURN_PARTS = (
+    ("m", ag_messages, DIRECT_INSERT_MESSAGES.keys or []),
+    ("e", ag_events, DIRECT_INSERT_EVENTS.keys or []),
+    ("c", ag_confirmations, DIRECT_INSERT_CONFIRMATIONS.keys or []),
+    ("s", ag_usage, DIRECT_INSERT_USAGE.keys or []),
+    ("l", web_turns, DIRECT_INSERT_LATENCY.keys or []),
+)
+
+
+@functools.lru_cache(maxsize=128)
+def turn_statement(messages: int, events: int, confirmations: int, answered: int, usage: int, latency: int) -> Direct:
+    """A turn's whole write on PostgreSQL as one statement (one round trip instead of one per table).
+
+    The guarded UPDATE of the conversation row is a data-modifying CTE (`u`, returning the row's
+    id); every INSERT (rows from a VALUES list) and every answered confirmation's UPDATE is another,
+    guarded by `EXISTS (SELECT FROM u)`: when the guard fails (another turn landed first), nothing
+    else is written, exactly as when the UPDATE ran alone and the caller stopped there. The
+    statement returns how many conversation rows the UPDATE matched. Parameters: the UPDATE's `b_*`,
+    then `<prefix>_<key>_<row>` per table (`_TURN_PARTS`), `a_<key>_<n>` per answered confirmation.
+    Kept per shape (row counts); a turn has a handful of shapes, so the cache stays small."""
+    u = UPDATE_CONVERSATION.returning(_c.id).cte("u")
+    guard = exists(select(u.c.id))
+    counts = {"m": messages, "e": events, "c": confirmations, "s": usage, "l": latency}
+    ctes: list[Any] = []
+    for prefix, table, keys in _TURN_PARTS:
+        rows = counts[prefix]
+        if not rows:
+            continue
+        types = [table.c[k].type for k in keys]
+        rows_of = values(*[column(k, t) for k, t in zip(keys, types, strict=True)], name=f"{prefix}v").data(
+            [
+                tuple(bindparam(f"{prefix}_{k}_{i}", type_=t) for k, t in zip(keys, types, strict=True))
+                for i in range(rows)
+            ]
+        )
+        ctes.append(insert(table).from_select(list(keys), select(rows_of).where(guard)).cte(f"{prefix}_rows"))
+    for i in range(answered):
+        answer = (
+            update(ag_confirmations)
+            .where(ag_confirmations.c.action_id == bindparam(f"a_b_aid_{i}"), guard)
+            .values(status=bindparam(f"a_b_status_{i}"), decided_at=bindparam(f"a_b_at_{i}"))
+        )
+        ctes.append(answer.cte(f"a_{i}"))
+    return Direct(select(func.count()).select_from(u).add_cte(*ctes))
 
 
 def new_conversation_id() -> str:
