@@ -42,16 +42,16 @@ from purser.store.conversation_rows import (
     INSERT_CONVERSATION,
     MESSAGES,
     RECENT,
+    TURN_PARTS,
+    TURN_WRITE,
     USAGE,
     USAGE_TURN,
     confirmation_of,
     new_conversation_id,
     record_of,
     row_of,
-    turn_statement,
 )
 from purser.store.dashboard import SqlDashboard
-from purser.store.direct import MULTI_ROW_MAX
 
 __all__ = ["SqlConversationRepository", "SqlDashboard", "new_conversation_id"]
 
@@ -149,7 +149,7 @@ class SqlConversationRepository:
         """Write one turn against `record` as read; raises `ConversationBusy` when another turn landed first.
 
         On PostgreSQL the guarded UPDATE and every row of the turn go as one statement
-        (`conversation_rows.turn_statement`); on SQLite (no data-modifying CTEs, and no round trips
+        (`conversation_rows.TURN_WRITE`); on SQLite (no data-modifying CTEs, and no round trips
         to save) the UPDATE runs first and the rows follow, one statement per table."""
         now = utc_now_iso()
         cid = record.id
@@ -228,19 +228,17 @@ class SqlConversationRepository:
                 }
             )
         parts: tuple[list[dict[str, Any]], ...] = (messages, events, confirmations, usage, latency)
-        if conn.dialect.name == "postgresql" and all(len(rows) <= MULTI_ROW_MAX for rows in (*parts, answered)):
+        if conn.dialect.name == "postgresql":
             # An action answered twice in one turn: the last answer stands, as when they ran in order.
-            answered = list({a["b_aid"]: a for a in answered}.values())
-            params = dict(guard)
-            for prefix, rows in zip("mecsl", parts, strict=True):
-                for i, row in enumerate(rows):
-                    for key, value in row.items():
-                        params[f"{prefix}_{key}_{i}"] = value
-            for i, row in enumerate(answered):
-                for key, value in row.items():
-                    params[f"a_{key}_{i}"] = value
-            statement = turn_statement(*(len(rows) for rows in parts[:3]), len(answered), len(usage), len(latency))
-            found = statement.first(conn, params)
+            last = list({a["b_aid"]: a for a in answered}.values())
+            params: dict[str, Any] = dict(guard)
+            for (prefix, _table, keys), rows in zip(TURN_PARTS, parts, strict=True):
+                for key in keys:
+                    params[f"{prefix}_{key}"] = [row[key] for row in rows]
+            params["a_aid"] = [a["b_aid"] for a in last]
+            params["a_status"] = [a["b_status"] for a in last]
+            params["a_at"] = [a["b_at"] for a in last]
+            found = TURN_WRITE.first(conn, params)
             if found is None or found[0] != 1:
                 raise ConversationBusy(f"conversation {cid} changed while this turn ran; nothing was saved")
             return written
