@@ -196,7 +196,7 @@ def _turn_write() -> Any:
     return select(func.count()).select_from(u).add_cte(*ctes)
 
 
-TURN_WRITE = Direct(_turn_write())
+TURN_WRITE = Direct(_turn_write(), binary_arrays=True)
 """A turn's whole write on PostgreSQL as one statement (one round trip instead of one per table).
 
 The guarded UPDATE of the conversation row is a data-modifying CTE (`u`, returning the row's id);
