@@ -1,7 +1,7 @@
-"""The statements that save PostgreSQL round trips keep the guarantees of the ones they replaced:
-a turn's one-statement write is still guarded by the conversation's version, the audit chain's
-lock-and-head function sees appends committed while it waited, and several named locks taken in one
-statement are all held. SQLite runs the same checks where they apply (its path is unchanged)."""
+"""The statements that save PostgreSQL round trips keep the guarantees of the ones they replaced: the
+audit chain's lock-and-head function sees appends committed while it waited, and several named locks
+taken in one statement are all held. A turn's write stays guarded by the conversation's version (a
+stale or racing turn writes none of its rows), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

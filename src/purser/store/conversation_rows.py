@@ -9,8 +9,7 @@ import json
 import secrets
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, bindparam, exists, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Integer, bindparam, insert, select, update
 
 from purser.ports.conversations import ConversationRecord, PendingConfirmation
 from purser.store.agent_tables import ag_confirmations, ag_conversations, ag_events, ag_messages, ag_usage
@@ -41,8 +40,6 @@ __all__ = [
     "INSERT_USAGE",
     "MESSAGES",
     "RECENT",
-    "TURN_PARTS",
-    "TURN_WRITE",
     "UPDATE_CONVERSATION",
     "USAGE",
     "USAGE_TURN",
@@ -149,64 +146,6 @@ DIRECT_INSERT_USAGE = Direct(
 DIRECT_INSERT_LATENCY = Direct(
     INSERT_LATENCY, ("conversation_id", "kind", "status", "latency_ms", "events", "created_at")
 )
-
-
-# A turn's write as one PostgreSQL statement (`TURN_WRITE`): each table's rows under a prefix, with
-# the columns of its own INSERT.
-TURN_PARTS = (
-    ("m", ag_messages, DIRECT_INSERT_MESSAGES.keys or []),
-    ("e", ag_events, DIRECT_INSERT_EVENTS.keys or []),
-    ("c", ag_confirmations, DIRECT_INSERT_CONFIRMATIONS.keys or []),
-    ("s", ag_usage, DIRECT_INSERT_USAGE.keys or []),
-    ("l", web_turns, DIRECT_INSERT_LATENCY.keys or []),
-)
-
-
-def _array_of(column: Any) -> ARRAY[Any]:
-    # The array type a column's values travel in. Strings go without their length: a cast to
-    # VARCHAR(n) would cut a longer value silently, where the column's own check rejects it.
-    kind = column.type
-    return ARRAY(Text() if isinstance(kind, String) else kind)
-
-
-def _turn_write() -> Any:
-    u = UPDATE_CONVERSATION.returning(_c.id).cte("u")
-    guard = exists(select(u.c.id))
-    ctes: list[Any] = []
-    for prefix, table, keys in TURN_PARTS:
-        rows = (
-            func.unnest(*[bindparam(f"{prefix}_{k}", type_=_array_of(table.c[k])) for k in keys])
-            .table_valued(*keys)
-            .render_derived(name=f"{prefix}v")
-        )
-        ctes.append(insert(table).from_select(list(keys), select(*[rows.c[k] for k in keys]).where(guard)).cte(prefix))
-    _f = ag_confirmations.c
-    answered = (("aid", _f.action_id), ("status", _f.status), ("at", _f.decided_at))
-    answers = (
-        func.unnest(*[bindparam(f"a_{k}", type_=_array_of(c)) for k, c in answered])
-        .table_valued(*(k for k, _ in answered))
-        .render_derived(name="av")
-    )
-    answer = (
-        update(ag_confirmations)
-        .where(_f.action_id == answers.c.aid, guard)
-        .values(status=answers.c.status, decided_at=answers.c.at)
-    )
-    ctes.append(answer.cte("a"))
-    return select(func.count()).select_from(u).add_cte(*ctes)
-
-
-TURN_WRITE = Direct(_turn_write(), binary_arrays=True)
-"""A turn's whole write on PostgreSQL as one statement (one round trip instead of one per table).
-
-The guarded UPDATE of the conversation row is a data-modifying CTE (`u`, returning the row's id);
-each table's INSERT (its rows as arrays, one per column, `unnest`ed in order) and the UPDATE of the
-answered confirmations are others, every one guarded by `EXISTS (SELECT FROM u)`: when the guard
-fails (another turn landed first) nothing else is written, exactly as when the UPDATE ran alone
-and the caller stopped there. Returns how many conversation rows the UPDATE matched. Parameters:
-the UPDATE's `b_*`; `<prefix>_<column>` (`TURN_PARTS`) and `a_aid`, `a_status`, `a_at`, each a list
-(empty when the turn has no such row). One statement whatever the row counts: compiled once, and
-prepared by the driver after a few turns."""
 
 
 def new_conversation_id() -> str:

@@ -11,7 +11,6 @@ model is `SqlDashboard` in dashboard.py (re-exported here).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -42,8 +41,6 @@ from purser.store.conversation_rows import (
     INSERT_CONVERSATION,
     MESSAGES,
     RECENT,
-    TURN_PARTS,
-    TURN_WRITE,
     USAGE,
     USAGE_TURN,
     confirmation_of,
@@ -146,108 +143,110 @@ class SqlConversationRepository:
         self.conn.execute(INSERT_CONVERSATION, [row_of(record)])
 
     def commit_turn(self, record: ConversationRecord, write: TurnWrite) -> ConversationRecord:
-        """Write one turn against `record` as read; raises `ConversationBusy` when another turn landed first.
-
-        On PostgreSQL the guarded UPDATE and every row of the turn go as one statement
-        (`conversation_rows.TURN_WRITE`); on SQLite (no data-modifying CTEs, and no round trips
-        to save) the UPDATE runs first and the rows follow, one statement per table."""
+        """Write one turn against `record` as read; raises `ConversationBusy` when another turn landed first."""
         now = utc_now_iso()
         cid = record.id
         written = write.applied_to(record, now)
         conn = self.conn
-        guard = {
-            "b_id": cid,
-            "b_version": record.version,
-            "b_new_version": written.version,
-            "b_now": now,
-            "b_turns": written.turns,
-            "b_status": written.status,
-            "b_handoff_reason": written.handoff_reason,
-            "b_failures": written.consecutive_failures,
-            "b_message_seq": written.message_seq,
-            "b_event_seq": written.event_seq,
-            "b_cost": written.cost_usd,
-            "b_last_reply": written.last_reply,
-        }
+        matched = DIRECT_UPDATE_CONVERSATION.execute(
+            conn,
+            {
+                "b_id": cid,
+                "b_version": record.version,
+                "b_new_version": written.version,
+                "b_now": now,
+                "b_turns": written.turns,
+                "b_status": written.status,
+                "b_handoff_reason": written.handoff_reason,
+                "b_failures": written.consecutive_failures,
+                "b_message_seq": written.message_seq,
+                "b_event_seq": written.event_seq,
+                "b_cost": written.cost_usd,
+                "b_last_reply": written.last_reply,
+            },
+        )
+        if matched != 1:
+            raise ConversationBusy(f"conversation {cid} changed while this turn ran; nothing was saved")
         turn = write.turn
-        messages = [
-            {"conversation_id": cid, "seq": record.message_seq + i + 1, "turn": turn, "data": data, "created_at": now}
-            for i, data in enumerate(write.messages)
-        ]
-        events = [
-            {
-                "conversation_id": cid,
-                "seq": record.event_seq + i + 1,
-                "turn": turn,
-                "role": role,
-                "type": str(event.get("type", "")),
-                "data": json.dumps(event, separators=(",", ":"), ensure_ascii=False),
-                "created_at": now,
-            }
-            for i, (role, event) in enumerate(write.events)
-        ]
-        confirmations = [
-            {
-                "action_id": c.action_id,
-                "conversation_id": cid,
-                "action": c.action,
-                "summary": c.summary,
-                "quote": json.dumps(c.quote) if c.quote is not None else None,
-                "status": "pending",
-                "created_at": now,
-                "decided_at": None,
-            }
-            for c in write.new_confirmations
-        ]
-        answered = [{"b_aid": aid, "b_status": decision, "b_at": now} for aid, decision in write.answered]
-        usage = [
-            {
-                "conversation_id": cid,
-                "turn": turn,
-                "model": u.model,
-                "requests": u.requests,
-                "input_tokens": u.input_tokens,
-                "output_tokens": u.output_tokens,
-                "cost_usd": u.cost_usd,
-                "priced": u.priced,
-                "created_at": now,
-            }
-            for u in write.usage
-        ]
-        latency: list[dict[str, Any]] = []
+        if write.messages:
+            start = record.message_seq
+            DIRECT_INSERT_MESSAGES.many(
+                conn,
+                [
+                    {"conversation_id": cid, "seq": start + i + 1, "turn": turn, "data": data, "created_at": now}
+                    for i, data in enumerate(write.messages)
+                ],
+            )
+        if write.events:
+            start = record.event_seq
+            DIRECT_INSERT_EVENTS.many(
+                conn,
+                [
+                    {
+                        "conversation_id": cid,
+                        "seq": start + i + 1,
+                        "turn": turn,
+                        "role": role,
+                        "type": str(event.get("type", "")),
+                        "data": json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+                        "created_at": now,
+                    }
+                    for i, (role, event) in enumerate(write.events)
+                ],
+            )
+        if write.new_confirmations:
+            DIRECT_INSERT_CONFIRMATIONS.many(
+                conn,
+                [
+                    {
+                        "action_id": c.action_id,
+                        "conversation_id": cid,
+                        "action": c.action,
+                        "summary": c.summary,
+                        "quote": json.dumps(c.quote) if c.quote is not None else None,
+                        "status": "pending",
+                        "created_at": now,
+                        "decided_at": None,
+                    }
+                    for c in write.new_confirmations
+                ],
+            )
+        if write.answered:
+            DIRECT_ANSWER_CONFIRMATION.many(
+                conn,
+                [{"b_aid": aid, "b_status": decision, "b_at": now} for aid, decision in write.answered],
+            )
+        if write.usage:
+            DIRECT_INSERT_USAGE.many(
+                conn,
+                [
+                    {
+                        "conversation_id": cid,
+                        "turn": turn,
+                        "model": u.model,
+                        "requests": u.requests,
+                        "input_tokens": u.input_tokens,
+                        "output_tokens": u.output_tokens,
+                        "cost_usd": u.cost_usd,
+                        "priced": u.priced,
+                        "created_at": now,
+                    }
+                    for u in write.usage
+                ],
+            )
         if write.latency is not None:
             lat = write.latency
-            latency.append(
-                {
-                    "conversation_id": cid,
-                    "kind": lat.kind,
-                    "status": lat.status,
-                    "latency_ms": max(0, lat.latency_ms),
-                    "events": lat.events,
-                    "created_at": now,
-                }
+            DIRECT_INSERT_LATENCY.many(
+                conn,
+                [
+                    {
+                        "conversation_id": cid,
+                        "kind": lat.kind,
+                        "status": lat.status,
+                        "latency_ms": max(0, lat.latency_ms),
+                        "events": lat.events,
+                        "created_at": now,
+                    }
+                ],
             )
-        parts: tuple[list[dict[str, Any]], ...] = (messages, events, confirmations, usage, latency)
-        if conn.dialect.name == "postgresql":
-            # An action answered twice in one turn: the last answer stands, as when they ran in order.
-            last = list({a["b_aid"]: a for a in answered}.values())
-            params: dict[str, Any] = dict(guard)
-            for (prefix, _table, keys), rows in zip(TURN_PARTS, parts, strict=True):
-                for key in keys:
-                    params[f"{prefix}_{key}"] = [row[key] for row in rows]
-            params["a_aid"] = [a["b_aid"] for a in last]
-            params["a_status"] = [a["b_status"] for a in last]
-            params["a_at"] = [a["b_at"] for a in last]
-            found = TURN_WRITE.first(conn, params)
-            if found is None or found[0] != 1:
-                raise ConversationBusy(f"conversation {cid} changed while this turn ran; nothing was saved")
-            return written
-        if DIRECT_UPDATE_CONVERSATION.execute(conn, guard) != 1:
-            raise ConversationBusy(f"conversation {cid} changed while this turn ran; nothing was saved")
-        DIRECT_INSERT_MESSAGES.many(conn, messages)
-        DIRECT_INSERT_EVENTS.many(conn, events)
-        DIRECT_INSERT_CONFIRMATIONS.many(conn, confirmations)
-        DIRECT_ANSWER_CONFIRMATION.many(conn, answered)
-        DIRECT_INSERT_USAGE.many(conn, usage)
-        DIRECT_INSERT_LATENCY.many(conn, latency)
         return written

@@ -23,7 +23,6 @@ own client time. On SQLite, executemany on the cursor runs one prepared statemen
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
@@ -47,11 +46,6 @@ def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, 
     return itemgetter(*names) if names else (lambda values: ())
 
 
-_BINARY_ARRAY = re.compile(r"%\((\w+)\)s(::[A-Z ]+\[\])")
-# A pyformat placeholder cast to an array type: psycopg sends it in the binary format when written
-# `%(name)b`. In the text format every element of an array is escaped one by one in Python (about
-# 2 ms for four model messages of 3 KB, against 0.1 ms in binary).
-
 MULTI_ROW_MAX = 32
 """The most rows `Direct.many` sends as one multi-row INSERT of its own (a compiled statement is kept
 per row count; the few statements a turn writes have a handful of rows)."""
@@ -63,13 +57,10 @@ class Direct:
     `keys`: the parameter names of an INSERT's rows (compiled as SQLAlchemy compiles an executemany
     with those keys). `columns`: the names of a SELECT's result columns, in order."""
 
-    __slots__ = ("_by_dialect", "_lock", "binary_arrays", "columns", "keys", "statement")
+    __slots__ = ("_by_dialect", "_lock", "columns", "keys", "statement")
 
-    def __init__(
-        self, statement: ClauseElement, keys: Sequence[str] | None = None, *, binary_arrays: bool = False
-    ) -> None:
+    def __init__(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
-        self.binary_arrays = binary_arrays
         self.keys = list(keys) if keys is not None else None
         selected = getattr(statement, "selected_columns", None)
         self.columns: tuple[str, ...] = tuple(c.key for c in selected) if selected is not None else ()
@@ -92,10 +83,7 @@ class Direct:
                     raise TypeError(f"an expanding parameter cannot run directly: {compiled.string}")
                 names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.bind_names.values())
                 # Literals of the statement (LIMIT 1, status = 'pending') are bound parameters too.
-                sql = compiled.string
-                if self.binary_arrays and dialect.name == "postgresql" and dialect.paramstyle == "pyformat":
-                    sql = _BINARY_ARRAY.sub(r"%(\1)b\2", sql)
-                found = (sql, _picker(names), compiled.positional, dict(compiled.params))
+                found = (compiled.string, _picker(names), compiled.positional, dict(compiled.params))
                 self._by_dialect[key] = found
         return found
 
