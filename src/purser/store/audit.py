@@ -1,7 +1,8 @@
 """The SQL audit repository (`purser.ports.audit.AuditRepository`) on `gw_audit_log`.
 
-Appending takes the chain's lock row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
-writers), reads the head once and inserts every record of the call in one statement, sealed with
+Appending takes the chain's lock and reads the head (PostgreSQL: one statement, the function
+`gw_audit_lock_head`; SQLite's BEGIN IMMEDIATE already serialises writers, so it only reads the
+head), then inserts every record of the call in one statement, sealed with
 the audit key the `Database` handle carries (`Database.audit_keys`; never stored in the database).
 """
 
@@ -12,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, text
 
 from purser.money import Money
 from purser.ports.audit import (
@@ -37,6 +38,8 @@ _ALL = select(gw_audit_log).order_by(_C.seq)
 _INSERT = insert(gw_audit_log)
 # Every turn that proposes appends: the head's read and the insert run on the DBAPI cursor (`direct.py`).
 _DIRECT_HEAD = Direct(_HEAD)
+# PostgreSQL: the chain's lock and its head in one statement (`gateway_tables.AUDIT_LOCK_HEAD_DDL`).
+_DIRECT_LOCK_HEAD = Direct(text("SELECT head_seq, head_hash FROM gw_audit_lock_head(:name)"))
 _DIRECT_INSERT = Direct(
     _INSERT, ("seq", "at", "kind", "actor", "conversation_id", "action_id", "data", "prev_hash", "hash", "scheme")
 )
@@ -94,8 +97,13 @@ class SqlAuditRepository:
         """Append `drafts` in order under the chain's lock; returns the sealed records."""
         if not drafts:
             return []
-        lock_rows(self.conn, [AUDIT_LOCK], utc_now_iso())
-        head = self.head()
+        if self.conn.dialect.name == "postgresql":
+            # One round trip, and the lock is held one round trip less before the commit.
+            found = _DIRECT_LOCK_HEAD.first(self.conn, {"name": AUDIT_LOCK})
+            head = EMPTY_HEAD if found is None or found[0] is None else ChainHead(int(found[0]), str(found[1]))
+        else:
+            lock_rows(self.conn, [AUDIT_LOCK], utc_now_iso())
+            head = self.head()
         sealed: list[AuditRecord] = []
         for item in drafts:
             record = seal(item, head, self.key)

@@ -102,8 +102,6 @@ class Direct:
             return list(cursor.fetchall())
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, compiled[0], bound, exc, cursor) from exc
-        finally:
-            cursor.close()
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         """The first row, or None."""
@@ -122,8 +120,6 @@ class Direct:
             return int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, compiled[0], bound, exc, cursor) from exc
-        finally:
-            cursor.close()
 
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement for every parameter set (each names every parameter of `keys`): an
@@ -151,8 +147,6 @@ class Direct:
             cursor.executemany(compiled[0], bound)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, compiled[0], bound, exc, cursor) from exc
-        finally:
-            cursor.close()
 
     def mappings(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every row as a dict of column name to value."""
@@ -162,8 +156,24 @@ class Direct:
     @staticmethod
     def _cursor(conn: Connection) -> Any:
         if not conn.in_transaction():
-            conn.begin()  # SQLAlchemy's BEGIN and its events (SQLite's deferred/immediate choice)
-        return conn.connection.cursor()
+            conn.begin()  # SQLAlchemy's BEGIN (and its events: SQLite's deferred/immediate choice)
+        # One cursor per DBAPI connection, kept with the pool's record of it and reused by every
+        # statement: making and closing a cursor per statement cost about as much as psycopg's
+        # execute itself. A connection is used by one thread at a time, and every statement here
+        # fetches all it needs before the next runs, so nothing shares a cursor's results. A new
+        # DBAPI connection (after a reconnect) gets a new cursor.
+        fairy = conn.connection
+        driver = fairy.dbapi_connection
+        kept = fairy.info.get(_CURSOR)
+        if kept is not None and kept[0] is driver:
+            return kept[1]
+        cursor = fairy.cursor()
+        fairy.info[_CURSOR] = (driver, cursor)
+        return cursor
+
+
+_CURSOR = "purser_direct_cursor"
+# The key of the reused cursor in a pooled connection's `info` (see `Direct._cursor`).
 
 
 def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception, cursor: Any) -> DBAPIError:

@@ -8,7 +8,6 @@ gateway additionally takes `SELECT ... FOR UPDATE` on rows of `gw_locks`
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from sqlalchemy import (
@@ -21,10 +20,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 
 from purser.store.db import metadata
+from purser.store.direct import Direct
 
 gw_actions = Table(
     "gw_actions",
@@ -130,7 +131,37 @@ gw_audit_log = Table(
 )
 Index("ix_gw_audit_log_at", gw_audit_log.c.at)
 
+AUDIT_LOCK_HEAD_DDL = """
+CREATE OR REPLACE FUNCTION gw_audit_lock_head(lock_name TEXT, OUT head_seq INTEGER, OUT head_hash VARCHAR)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(lock_name, 0));
+    SELECT l.seq, l.hash INTO head_seq, head_hash FROM gw_audit_log AS l ORDER BY l.seq DESC LIMIT 1;
+END
+$$
+"""
+"""PostgreSQL's `gw_audit_lock_head(name)`: the named lock (the same key as `lock_rows`), then the
+chain's head (NULLs when empty), in one statement (migration 0013; `create_all` runs it too). VOLATILE:
+its SELECT takes a snapshot of its own after the lock is granted, so it sees every append committed
+before; a single plain statement would read with the snapshot it took before waiting."""
+
+
+def _create_lock_head(_table: Any, connection: Connection, **_kw: Any) -> None:
+    # Throw-away PostgreSQL databases (`Database.create_all`) get the function with the table.
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(AUDIT_LOCK_HEAD_DDL)
+
+
+def _drop_lock_head(_table: Any, connection: Connection, **_kw: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS gw_audit_lock_head(TEXT)")
+
+
+event.listen(gw_audit_log, "after_create", _create_lock_head)
+event.listen(gw_audit_log, "after_drop", _drop_lock_head)
+
 __all__ = [
+    "AUDIT_LOCK_HEAD_DDL",
     "gw_actions",
     "gw_approvals",
     "gw_audit_log",
@@ -145,7 +176,8 @@ def lock_rows(conn: Connection, names: list[str], created_at: str) -> None:
     """Take the named locks, in sorted order, held until the transaction ends.
 
     On PostgreSQL each is a transaction-scoped advisory lock on the name's 64-bit hash
-    (`pg_advisory_xact_lock(hashtextextended(name, 0))`): one statement per lock, and unlike a
+    (`pg_advisory_xact_lock(hashtextextended(name, 0))`), all of them in one statement (one round
+    trip): the names go as one array, locked row by row in the array's (sorted) order. Unlike a
     `SELECT ... FOR UPDATE` on a `gw_locks` row it writes nothing to the table or the WAL. Two names
     sharing a hash would only wait for each other, never skip a lock. On SQLite every write
     transaction starts with BEGIN IMMEDIATE (`purser.store.db`), which already holds the database's
@@ -153,14 +185,29 @@ def lock_rows(conn: Connection, names: list[str], created_at: str) -> None:
     databases migrated before.
     """
     del created_at
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite" or not names:
         return
-    take = _pg_lock_statement()
-    for name in sorted(set(names)):
-        conn.execute(take, {"name": name})
+    ordered = sorted(set(names))
+    if len(ordered) == 1:
+        _LOCK_ONE.rows(conn, {"name": ordered[0]})
+    else:
+        _LOCK_MANY.rows(conn, {"names": ordered})
 
 
-@functools.cache
-def _pg_lock_statement() -> Any:
-    # Built once; `hashtextextended` is PostgreSQL 11+.
-    return text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
+def lock_key(name: str) -> str:
+    """The SQL expression of a named lock's advisory key (`name` a SQL expression of the name):
+    every statement that takes a named lock computes it the same way, so they exclude each other."""
+    return f"hashtextextended({name}, 0)"
+
+
+# Run on the transaction's DBAPI cursor (`direct.py`): a turn that proposes takes the audit chain's
+# lock, a refund's confirmation the customer's and the day's. `hashtextextended` is PostgreSQL 11+.
+# The array's rows come out of `unnest` in order (WITH ORDINALITY says so), so the locks are taken
+# in sorted order: two transactions locking overlapping names can never wait for each other in a cycle.
+_LOCK_ONE = Direct(text(f"SELECT pg_advisory_xact_lock({lock_key(':name')})"))
+_LOCK_MANY = Direct(
+    text(
+        f"SELECT pg_advisory_xact_lock({lock_key('t.name')}) "
+        "FROM unnest(CAST(:names AS TEXT[])) WITH ORDINALITY AS t(name, n) ORDER BY t.n"
+    )
+)
