@@ -30,6 +30,7 @@ from purser.ports.conversations import ConversationRecord
 from purser.web.app import WebState, state_of
 from purser.web.conversations import conversation_info, events_body, transcript_entries
 from purser.web.errors import BadRequest, NotFoundError, RateLimited, WebError
+from purser.web.lean import LeanRoute
 from purser.web.live import stream_turns, transcript_position
 from purser.web.schemas import (
     ID_PATTERN,
@@ -41,7 +42,9 @@ from purser.web.schemas import (
 )
 from purser.web.security import STREAM_TOKEN_SECONDS, USER_HASH_HEADER
 
-router = APIRouter(prefix="/api/conversations", tags=["chat"])
+# The customer API's routes take the short path of `LeanRoute` for ordinary requests (a turn is the
+# server's hottest request); validation errors and the OpenAPI document stay FastAPI's.
+router = APIRouter(prefix="/api/conversations", tags=["chat"], route_class=LeanRoute)
 
 ConversationId = Annotated[str, Path(pattern=ID_PATTERN, description="The conversation id.")]
 UserHash = Annotated[
