@@ -37,15 +37,30 @@ are the turns window's less the idle rate times its length (the idle share would
 with valgrind's slowness), all threads together; creation of the conversations included.
 
     .venv/bin/python benchmarks/web_turns.py --callgrind --backend both
+
+`--profile` says where the server's time goes instead: the server runs with cProfile on every one of
+its threads (event loop, runtime loop, thread pool); after a warm-up, the profiles' difference over
+`--conversations` conversations at concurrency 1 is written as a pstats file (`--out`/web_turns.prof)
+and its top functions by own time are printed. cProfile's own cost inflates small Python calls: use
+it for where, callgrind for how much.
+
+    .venv/bin/python benchmarks/web_turns.py --profile --backend postgres
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import marshal
+import pstats
+import runpy
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +166,104 @@ def instructions(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+_PROFILE_CONTROL = ("start", "stop")
+"""Files next to the profile's output whose appearance starts and ends the profiled server's window."""
+
+
+def _profiled_server(out: Path, command: Sequence[str]) -> None:
+    """Run `command` (`<python> -m purser.cli serve ...`) in this process with every thread profiled.
+
+    Each thread gets its own `cProfile.Profile` when it starts, timed by the thread's own CPU clock (the
+    machine is shared: wall time would count other processes' turns on the cores); a control thread (not profiled) takes
+    a snapshot of all of them when `<out>.start` appears and writes the difference when `<out>.stop`
+    appears. Snapshots read the profilers without stopping them."""
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+
+    def snapshot() -> dict[Any, list[Any]]:
+        # func -> [cc, nc, tt, ct, {caller: [cc, nc, tt, ct]}], summed over the threads
+        merged: dict[Any, list[Any]] = {}
+        with lock:
+            current = list(profiles)
+        for profile in current:
+            profile.snapshot_stats()
+            for func, (cc, nc, tt, ct, callers) in profile.stats.items():  # type: ignore[attr-defined]
+                entry = merged.setdefault(func, [0, 0, 0.0, 0.0, {}])
+                for i, value in enumerate((cc, nc, tt, ct)):
+                    entry[i] += value
+                for caller, counts in callers.items():
+                    mine = entry[4].setdefault(caller, [0, 0, 0.0, 0.0])
+                    for i, value in enumerate(counts):
+                        mine[i] += value
+        return merged
+
+    def control() -> None:
+        start, stop = (out.with_name(f"{out.name}.{name}") for name in _PROFILE_CONTROL)
+        while not start.exists():
+            time.sleep(0.2)
+        before = snapshot()
+        while not stop.exists():
+            time.sleep(0.2)
+        after = snapshot()
+        stats = {}
+        for func, (cc, nc, tt, ct, callers) in after.items():
+            old = before.get(func, [0, 0, 0.0, 0.0, {}])
+            if nc > old[1]:
+                was = old[4]
+                delta = {
+                    caller: tuple(v - w for v, w in zip(counts, was.get(caller, (0, 0, 0.0, 0.0)), strict=True))
+                    for caller, counts in callers.items()
+                }
+                delta = {caller: counts for caller, counts in delta.items() if counts[0] > 0}
+                stats[func] = (cc - old[0], nc - old[1], tt - old[2], ct - old[3], delta)
+        out.write_bytes(marshal.dumps(stats))
+
+    threading.Thread(target=control, name="profile-control", daemon=True).start()
+
+    def profile_thread(*_args: Any) -> None:
+        # Called once in each new thread (threading.setprofile): replace the hook by a profiler there.
+        profile = cProfile.Profile(time.thread_time)
+        with lock:
+            profiles.append(profile)
+        profile.enable()
+
+    threading.setprofile(profile_thread)
+    main_profile = cProfile.Profile(time.thread_time)
+    profiles.append(main_profile)
+    main_profile.enable()
+    interpreter, dash_m, module, *rest = command
+    assert dash_m == "-m", command
+    sys.argv = [interpreter, *rest]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+def profile(backend: str, args: argparse.Namespace) -> None:
+    """One server profiled on every thread over `--conversations` conversations (after a warm-up)."""
+    out = (args.out / "web_turns.prof").resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    controls = [out.with_name(f"{out.name}.{name}") for name in _PROFILE_CONTROL]
+    for path in (out, *controls):
+        path.unlink(missing_ok=True)
+    under = [sys.executable, str(Path(__file__).resolve()), "--profiled-server", str(out)]
+    with populated_servers(backend, args.customers, label=backend, under=under) as (_url, (server,), ids):
+        customers = Customers(ids)
+        with console.status(f"{backend}: warm-up, then the profiled turns…"):
+            asyncio.run(drive([server.base_url], customers, 1, conversations=max(1, args.conversations // 2)))
+            controls[0].touch()
+            time.sleep(1.0)  # the control thread polls every 0.2 s
+            rec = Recorder()
+            asyncio.run(drive([server.base_url], customers, 1, conversations=args.conversations, rec=rec))
+            controls[1].touch()
+            deadline = time.monotonic() + 60
+            while not out.exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+    for path in controls:
+        path.unlink(missing_ok=True)
+    console.print(f"{backend}: {rec.turns} turns, {rec.conversations} conversations; profile: {out}", highlight=False)
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("tottime").print_stats(40)
+
+
 def report_instructions(rows: list[dict[str, Any]]) -> None:
     """Print the callgrind table."""
     table = rows_table(
@@ -241,12 +354,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--conversations", type=int, default=30, help="--callgrind: measured conversations")
     parser.add_argument("--idle", type=float, default=30.0, help="--callgrind: idle seconds measured")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the server's threads with cProfile over --conversations"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.customers, args.concurrency = 0.7, 0.2, 60, "1,2"
     args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     meta = run_header("Purser HTTP turns: one purser serve process, offline model")
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if args.profile:
+        for backend in backends:
+            profile(backend, args)
+        return
     if args.callgrind:
         if args.quick:
             args.conversations, args.idle = 2, 1.0
@@ -263,4 +383,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--profiled-server"]:  # the server side of --profile (see `profile`)
+        _profiled_server(Path(sys.argv[2]), sys.argv[3:])
+    else:
+        main()

@@ -124,7 +124,11 @@ def create_app(container: Container, options: WebOptions | None = None) -> FastA
     state.latencies = LatencyLog(container.db)
     app.state.purser = state
     errors.install(app)
-    app.include_router(chat.router)
+    # The chat API's routes go on the app itself, not behind `include_router`: FastAPI matches an
+    # included router's routes twice per request (to pick the router, then inside it), and these
+    # carry every turn. The router adds no prefix, tags or dependencies of its own at inclusion, so
+    # the routes, their order and the OpenAPI document are the same.
+    app.router.routes.extend(chat.router.routes)
     app.include_router(admin.router)
     app.include_router(inbox.router)
     app.include_router(people.router)
