@@ -170,6 +170,35 @@ if _DIR:
             "top_releasable_bytes": info.keepcost,
         }
 
+    def _mappings() -> dict[str, int]:
+        """Resident KiB of this process by kind of mapping (/proc/self/smaps): glibc's main heap, its
+        other arenas' heaps (64 MiB-aligned reservations), thread stacks (8 MiB), the rest of the
+        anonymous memory (pymalloc's 1 MiB arenas and malloc's large mmapped blocks), and files."""
+        kinds: Counter[str] = Counter()
+        kind = ""
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                head = line.split()
+                if "-" in head[0] and not line[0].isupper():
+                    start, end = (int(x, 16) for x in head[0].split("-"))
+                    kib = (end - start) // 1024
+                    path = head[5] if len(head) > 5 else ""
+                    if path == "[heap]":
+                        kind = "malloc main heap"
+                    elif path.startswith("["):
+                        kind = path
+                    elif path:
+                        kind = "files"
+                    elif kib == 8192:  # guard pages keep stacks apart: never merged with a neighbour
+                        kind = "thread stacks"
+                    elif start % (65536 * 1024) == 0 and kib <= 65536:
+                        kind = "malloc thread heaps"
+                    else:  # adjacent anonymous mappings merge, so arenas and large blocks are one kind
+                        kind = "pymalloc arenas and large blocks"
+                elif head[0] == "Rss:":
+                    kinds[kind] += int(head[1])
+        return dict(kinds.most_common())
+
     def _census(number: int) -> None:
         objects = gc.get_objects()
         types = Counter(type(o).__qualname__ for o in objects)
@@ -181,6 +210,8 @@ if _DIR:
             "pymalloc": _pymalloc(),
             "glibc": _glibc(),
             "modules": len(sys.modules),
+            "module_names": sorted(sys.modules),
+            "rss_kib_by_mapping": _mappings(),
         }
         del objects
         path = Path(str(_DIR)) / f"census-{number}.json"
