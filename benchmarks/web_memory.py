@@ -167,11 +167,12 @@ class Tracer:
             rows.append([label, a, b, b - a if isinstance(a, int) and isinstance(b, int) else ""])
         grew = _grew(first["types"], last["types"], top)
         lru_first, lru_last = first["caches"]["lru"], last["caches"]["lru"]
-        lru = [
-            [name, lru_first.get(name, [0, None])[0], size, bound]
-            for name, (size, bound) in lru_last.items()
-            if size != lru_first.get(name, [0, None])[0]
-        ]
+        lru = []  # caches that filled or missed after warm-up (a full cache that misses churns)
+        for name, (size, bound, hits, misses) in lru_last.items():
+            size0, _, hits0, misses0 = lru_first.get(name, [0, bound, 0, 0])
+            if size != size0 or misses != misses0:
+                lru.append([name, size0, size, bound, hits - hits0, misses - misses0])
+        lru.sort(key=lambda row: -row[5])
         held = _grew(
             {**first["caches"]["module_containers"], **first["caches"]["instance_containers"]},
             {**last["caches"]["module_containers"], **last["caches"]["instance_containers"]},
@@ -179,7 +180,9 @@ class Tracer:
         )
         print_markdown(markdown_table([f"census {n0:,} → {n1:,} conversations", "first", "last", "change"], rows), [])
         print_markdown(markdown_table(["type", "first", "last", "change"], grew), [])
-        print_markdown(markdown_table(["lru cache whose fill changed", "first", "last", "bound"], lru), [])
+        print_markdown(
+            markdown_table(["lru cache that filled or missed", "first", "last", "bound", "hits", "misses"], lru), []
+        )
         print_markdown(markdown_table(["container (module global or attribute)", "first", "last", "change"], held), [])
         return {
             "from": n0,

@@ -55,7 +55,7 @@ if _DIR:
 
     def _caches(objects: list[Any]) -> dict[str, Any]:
         """Fill of lru caches, module-level containers and containers in library objects' attributes."""
-        lru: dict[str, list[int | None]] = {}
+        lru: dict[str, list[int | None]] = {}  # name: [size, bound, hits, misses]
         held: Counter[str] = Counter()
         for name, module in list(sys.modules.items()):
             if not _library(name):
@@ -65,7 +65,7 @@ if _DIR:
                 if callable(info) and hasattr(value, "cache_clear"):
                     with _quiet():
                         hits = info()
-                        lru[f"{name}.{attr}"] = [hits.currsize, hits.maxsize]
+                        lru[f"{name}.{attr}"] = [hits.currsize, hits.maxsize, hits.hits, hits.misses]
                 size = _sized(value)
                 if size:
                     held[f"{name}.{attr}"] += size
