@@ -172,16 +172,17 @@ if _DIR:
 
     def _mappings() -> dict[str, int]:
         """Resident KiB of this process by kind of mapping (/proc/self/smaps): glibc's main heap, its
-        other arenas' heaps (64 MiB-aligned reservations), thread stacks (8 MiB), the rest of the
-        anonymous memory (pymalloc's 1 MiB arenas and malloc's large mmapped blocks), and files."""
+        other arenas' heaps (64 MiB-aligned reservations), thread stacks (right above a guard page),
+        the rest of the anonymous memory (pymalloc's 1 MiB arenas and malloc's large mmapped blocks:
+        the kernel merges adjacent ones, so they are one kind), and files."""
         kinds: Counter[str] = Counter()
         kind = ""
+        previous = (0, "")  # end address and permissions of the mapping before
         with open("/proc/self/smaps") as smaps:
             for line in smaps:
                 head = line.split()
                 if "-" in head[0] and not line[0].isupper():
                     start, end = (int(x, 16) for x in head[0].split("-"))
-                    kib = (end - start) // 1024
                     path = head[5] if len(head) > 5 else ""
                     if path == "[heap]":
                         kind = "malloc main heap"
@@ -189,12 +190,13 @@ if _DIR:
                         kind = path
                     elif path:
                         kind = "files"
-                    elif kib == 8192:  # guard pages keep stacks apart: never merged with a neighbour
-                        kind = "thread stacks"
-                    elif start % (65536 * 1024) == 0 and kib <= 65536:
+                    elif start % (64 << 20) == 0 and end - start <= 64 << 20:
                         kind = "malloc thread heaps"
-                    else:  # adjacent anonymous mappings merge, so arenas and large blocks are one kind
+                    elif previous == (start, "---p"):
+                        kind = "thread stacks"
+                    else:
                         kind = "pymalloc arenas and large blocks"
+                    previous = (end, head[1])
                 elif head[0] == "Rss:":
                     kinds[kind] += int(head[1])
         return dict(kinds.most_common())
