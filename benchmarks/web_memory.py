@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/web_memory.py --backend postgres --json run.json
     .venv/bin/python benchmarks/web_memory.py --quick                  # smoke size
     .venv/bin/python benchmarks/web_memory.py --conversations 4000 --trace-from 2000   # what grows
+    .venv/bin/python benchmarks/web_memory.py --census                 # where memory sits, per sample
 
 What runs: one real `purser serve` process on a fresh database with a generated population (as in
 `web_turns.py`), and the load client (`_load.py`) creating `--conversations` conversations with one
@@ -15,10 +16,25 @@ conversation (after start-up).
 Figures: the RSS curve (a PNG plot in benchmarks/results/), and the slope: a least-squares line
 through the samples after `--warmup` conversations (caches, pools and the allocator's arenas fill
 first), in KiB per 1,000 conversations. Every conversation is new, so anything kept per
-conversation in the process shows up as a slope.
+conversation in the process shows up as a slope. The slope over the second half of the run and the
+growth after warm-up (MiB) are printed beside it: a leak has the same slope in both windows, a
+bounded fill that ends after the warm-up (a cache reaching its bound, the allocator's pools
+reaching their steady fragmentation) only in the first.
+
+The warm-up is mostly one-time: the first turn imports the offline model's intent classifier, with
+scikit-learn and SciPy (about 750 modules: their code, their shared libraries and their objects),
+and trains it (about 18 MiB of vocabulary and weights kept); the model's memos of texts, the
+connection pool and the thread pool fill in the first few hundred conversations.
 
 Budget (DESIGN §12): RSS flat over 10,000 conversations; here "flat" means a slope under
 `--flat` KiB per 1,000 conversations (default 100, i.e. < 1 MiB over the whole run).
+
+`--census` says where memory sits without slowing the server: at every sample (and before the
+first conversation) the server (through `_tracemalloc/sitecustomize.py`) writes its live objects by
+type, the fill, hits and misses of every `lru_cache` and the sizes of the containers held by module
+globals and by objects of its libraries, pymalloc's arenas and free space, glibc malloc's totals,
+its threads and its resident memory by kind of mapping; the report lists what changed between the
+warm-up and the end. Each census runs a full collection first, so RSS reads a little higher.
 
 `--trace-from N` says what grows: the server starts `tracemalloc` after N conversations (through
 `_tracemalloc/sitecustomize.py`, put on the server's PYTHONPATH; until then it runs at full speed),
@@ -327,6 +343,10 @@ def report(
 ) -> dict[str, Any]:
     """Print the curve (every few samples), the slope and the verdict; return the summary."""
     slope = slope_kib_per_1000(samples, args.warmup)
+    # A leak grows at one rate all along; a cache filling to its bound or the allocator reaching its
+    # steady fragmentation grows early and stops. The second half's slope tells the two apart.
+    half = max(args.warmup, samples[-1][0] // 2)
+    tail = slope_kib_per_1000(samples, half)
     stride = max(1, len(samples) // 10)
     shown = samples[::stride] + ([samples[-1]] if (len(samples) - 1) % stride else [])
     table = markdown_table(
@@ -344,6 +364,8 @@ def report(
         "rss_end_kib": samples[-1][1],
         "slope_kib_per_1000": slope,
         "slope_parts_kib_per_1000": {name: slope_kib_per_1000(points, args.warmup) for name, points in parts.items()},
+        "second_half_from": half,
+        "slope_second_half_kib_per_1000": tail,
         "flat_threshold_kib_per_1000": args.flat,
     }
     lines = [
@@ -351,6 +373,8 @@ def report(
         f"RSS {samples[0][1] / 1024:.1f} → {samples[-1][1] / 1024:.1f} MiB",
         f"slope after {args.warmup:,} conversations: {slope:,.1f} KiB per 1,000 conversations "
         f"(flat: < {args.flat:.0f}) {verdict(slope < args.flat)}",
+        f"slope over the second half (from {half:,} conversations): {tail:,.1f} KiB per 1,000 conversations; "
+        f"growth after warm-up {(samples[-1][1] - _at(samples, args.warmup)) / 1024:.2f} MiB",
     ]
     lines.append(
         "of which: "
