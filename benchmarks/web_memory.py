@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/web_memory.py --backend postgres --json run.json
     .venv/bin/python benchmarks/web_memory.py --quick                  # smoke size
     .venv/bin/python benchmarks/web_memory.py --conversations 4000 --trace-from 2000   # what grows
+    .venv/bin/python benchmarks/web_memory.py --census                 # where memory sits, per sample
 
 What runs: one real `purser serve` process on a fresh database with a generated population (as in
 `web_turns.py`), and the load client (`_load.py`) creating `--conversations` conversations with one
@@ -15,10 +16,25 @@ conversation (after start-up).
 Figures: the RSS curve (a PNG plot in benchmarks/results/), and the slope: a least-squares line
 through the samples after `--warmup` conversations (caches, pools and the allocator's arenas fill
 first), in KiB per 1,000 conversations. Every conversation is new, so anything kept per
-conversation in the process shows up as a slope.
+conversation in the process shows up as a slope. The slope over the second half of the run and the
+growth after warm-up (MiB) are printed beside it: a leak has the same slope in both windows, a
+bounded fill that ends after the warm-up (a cache reaching its bound, the allocator's pools
+reaching their steady fragmentation) only in the first.
+
+The warm-up is mostly one-time: the first turn imports the offline model's intent classifier, with
+scikit-learn and SciPy (about 750 modules: their code, their shared libraries and their objects),
+and trains it (about 18 MiB of vocabulary and weights kept); the model's memos of texts, the
+connection pool and the thread pool fill in the first few hundred conversations.
 
 Budget (DESIGN §12): RSS flat over 10,000 conversations; here "flat" means a slope under
 `--flat` KiB per 1,000 conversations (default 100, i.e. < 1 MiB over the whole run).
+
+`--census` says where memory sits without slowing the server: at every sample (and before the
+first conversation) the server (through `_tracemalloc/sitecustomize.py`) writes its live objects by
+type, the fill, hits and misses of every `lru_cache` and the sizes of the containers held by module
+globals and by objects of its libraries, pymalloc's arenas and free space, glibc malloc's totals,
+its threads and its resident memory by kind of mapping; the report lists what changed between the
+warm-up and the end. Each census runs a full collection first, so RSS reads a little higher.
 
 `--trace-from N` says what grows: the server starts `tracemalloc` after N conversations (through
 `_tracemalloc/sitecustomize.py`, put on the server's PYTHONPATH; until then it runs at full speed),
@@ -33,6 +49,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import tempfile
@@ -78,11 +95,13 @@ HOOK = Path(__file__).resolve().parent / "_tracemalloc"
 
 
 class Tracer:
-    """Snapshots of a server's allocations (`--trace-from`): started, then taken, by signals."""
+    """Censuses and allocation snapshots of a server (`--census`, `--trace-from`), taken on signals."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.taken = 0
         self.snapshots: list[tuple[int, Path]] = []
+        self.censuses: list[tuple[int, dict[str, Any]]] = []
         self.started_at: int | None = None
 
     @staticmethod
@@ -97,15 +116,20 @@ class Tracer:
         self.started_at = conversations
 
     def snapshot(self, pid: int, conversations: int, timeout: float = 600) -> None:
-        """Have the server write a snapshot of its live traced allocations; wait for it."""
+        """Have the server write a census (and, when tracing, a snapshot of its live traced
+        allocations); wait for it."""
         os.kill(pid, signal.SIGUSR1)
-        path = self.folder / f"snapshot-{len(self.snapshots) + 1}.pickle"
+        self.taken += 1
+        path = self.folder / f"snapshot-{self.taken}.pickle"
         deadline = time.monotonic() + timeout
         while not path.with_suffix(".done").exists():
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the server wrote no allocation snapshot in {timeout:.0f} s")
+                raise RuntimeError(f"the server wrote no census in {timeout:.0f} s")
             time.sleep(0.2)
-        self.snapshots.append((conversations, path))
+        if path.exists():
+            self.snapshots.append((conversations, path))
+        census = self.folder / f"census-{self.taken}.json"
+        self.censuses.append((conversations, json.loads(census.read_text())))
 
     def report(self, top: int = 12) -> dict[str, Any]:
         """Traced memory per snapshot, its slope, and the sites that grew most from the first to the last."""
@@ -134,6 +158,71 @@ class Tracer:
             ],
         )
         return {"from": self.started_at, "traced_kib": totals, "traced_slope_kib_per_1000": slope, "sites": sites}
+
+    def census_report(self, since: int, top: int = 15) -> dict[str, Any]:
+        """What changed between the first census at or after `since` conversations and the last: object
+        counts by type, cache fills, the allocators' totals; printed as tables."""
+        after = [(n, c) for n, c in self.censuses if n >= since]
+        if len(after) < 2:
+            return {}
+        (n0, first), (n1, last) = after[0], after[-1]
+        rows: list[list[Any]] = []
+        for label, key in (
+            ("gc-tracked objects", ("gc_objects",)),
+            ("threads", ("threads",)),
+            ("modules", ("modules",)),
+            ("pymalloc arenas (1 MiB… 256 KiB)", ("pymalloc", "arenas")),
+            ("pymalloc bytes in allocated blocks", ("pymalloc", "bytes_used")),
+            ("pymalloc bytes free in used pools", ("pymalloc", "bytes_free_in_pools")),
+            ("malloc heap bytes (all arenas)", ("glibc", "heap_bytes")),
+            ("malloc bytes in use", ("glibc", "in_use_bytes")),
+            ("malloc bytes free inside heaps", ("glibc", "free_bytes")),
+            ("malloc mmapped bytes", ("glibc", "mmapped_bytes")),
+        ):
+            a, b = _dig(first, key), _dig(last, key)
+            rows.append([label, a, b, b - a if isinstance(a, int) and isinstance(b, int) else ""])
+        grew = _grew(first["types"], last["types"], top)
+        lru_first, lru_last = first["caches"]["lru"], last["caches"]["lru"]
+        lru = []  # caches that filled or missed after warm-up (a full cache that misses churns)
+        for name, (size, bound, hits, misses) in lru_last.items():
+            size0, _, hits0, misses0 = lru_first.get(name, [0, bound, 0, 0])
+            if size != size0 or misses != misses0:
+                lru.append([name, size0, size, bound, hits - hits0, misses - misses0])
+        lru.sort(key=lambda row: -row[5])
+        held = _grew(
+            {**first["caches"]["module_containers"], **first["caches"]["instance_containers"]},
+            {**last["caches"]["module_containers"], **last["caches"]["instance_containers"]},
+            top,
+        )
+        print_markdown(markdown_table([f"census {n0:,} → {n1:,} conversations", "first", "last", "change"], rows), [])
+        print_markdown(markdown_table(["type", "first", "last", "change"], grew), [])
+        print_markdown(
+            markdown_table(["lru cache that filled or missed", "first", "last", "bound", "hits", "misses"], lru), []
+        )
+        print_markdown(markdown_table(["container (module global or attribute)", "first", "last", "change"], held), [])
+        return {
+            "from": n0,
+            "to": n1,
+            "totals": {r[0]: [r[1], r[2]] for r in rows},
+            "types_grew": grew,
+            "lru_changed": lru,
+            "containers_grew": held,
+            "censuses": [{"conversations": n, **c} for n, c in self.censuses],
+        }
+
+
+def _dig(data: dict[str, Any], key: tuple[str, ...]) -> Any:
+    for part in key:
+        data = data.get(part, {}) if isinstance(data, dict) else {}
+    return data if data != {} else ""
+
+
+def _grew(first: dict[str, int], last: dict[str, int], top: int) -> list[list[Any]]:
+    """Entries whose count changed most (either way), largest change first."""
+    names = set(first) | set(last)
+    changes = [[n, first.get(n, 0), last.get(n, 0), last.get(n, 0) - first.get(n, 0)] for n in names]
+    changes = [c for c in changes if c[3]]
+    return sorted(changes, key=lambda c: -abs(c[3]))[:top]
 
 
 def _where(traceback: tracemalloc.Traceback) -> str:
@@ -189,6 +278,8 @@ def run(args: argparse.Namespace, tracer: Tracer | None = None) -> tuple[Samples
     with populated_servers(args.backend, args.customers, label=args.backend) as (_url, (server,), ids):
         customers = Customers(ids)
         sample(server.pid, 0)
+        if tracer is not None and args.census:
+            tracer.snapshot(server.pid, 0)
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -216,10 +307,10 @@ def run(args: argparse.Namespace, tracer: Tracer | None = None) -> tuple[Samples
                 done += step
                 sample(server.pid, done)
                 progress.update(task, completed=done, rss=samples[-1][1])
-                if tracer is not None and done >= args.trace_from:
-                    if tracer.started_at is None:
+                if tracer is not None:
+                    if args.trace_from is not None and done >= args.trace_from and tracer.started_at is None:
                         tracer.start(server.pid, done)
-                    else:
+                    elif args.census or tracer.started_at is not None:
                         tracer.snapshot(server.pid, done)
     return samples, parts, rec, elapsed
 
@@ -252,6 +343,10 @@ def report(
 ) -> dict[str, Any]:
     """Print the curve (every few samples), the slope and the verdict; return the summary."""
     slope = slope_kib_per_1000(samples, args.warmup)
+    # A leak grows at one rate all along; a cache filling to its bound or the allocator reaching its
+    # steady fragmentation grows early and stops. The second half's slope tells the two apart.
+    half = max(args.warmup, samples[-1][0] // 2)
+    tail = slope_kib_per_1000(samples, half)
     stride = max(1, len(samples) // 10)
     shown = samples[::stride] + ([samples[-1]] if (len(samples) - 1) % stride else [])
     table = markdown_table(
@@ -269,6 +364,8 @@ def report(
         "rss_end_kib": samples[-1][1],
         "slope_kib_per_1000": slope,
         "slope_parts_kib_per_1000": {name: slope_kib_per_1000(points, args.warmup) for name, points in parts.items()},
+        "second_half_from": half,
+        "slope_second_half_kib_per_1000": tail,
         "flat_threshold_kib_per_1000": args.flat,
     }
     lines = [
@@ -276,6 +373,8 @@ def report(
         f"RSS {samples[0][1] / 1024:.1f} → {samples[-1][1] / 1024:.1f} MiB",
         f"slope after {args.warmup:,} conversations: {slope:,.1f} KiB per 1,000 conversations "
         f"(flat: < {args.flat:.0f}) {verdict(slope < args.flat)}",
+        f"slope over the second half (from {half:,} conversations): {tail:,.1f} KiB per 1,000 conversations; "
+        f"growth after warm-up {(samples[-1][1] - _at(samples, args.warmup)) / 1024:.2f} MiB",
     ]
     lines.append(
         "of which: "
@@ -308,6 +407,11 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="trace the server's allocations from this many conversations on and list what grew",
     )
+    parser.add_argument(
+        "--census",
+        action="store_true",
+        help="take a census of the server's objects, caches and allocators at every sample and list what changed",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.conversations, args.every, args.warmup, args.customers, args.concurrency = 20, 10, 10, 4, 4
@@ -316,13 +420,14 @@ def main(argv: list[str] | None = None) -> None:
     meta = run_header(f"Purser server memory over {args.conversations:,} conversations")
     with tempfile.TemporaryDirectory(prefix="purser-trace-") as folder:
         tracer = None
-        if args.trace_from is not None:
+        if args.trace_from is not None or args.census:
             Tracer.environment(Path(folder))
             tracer = Tracer(Path(folder))
         samples, parts, rec, elapsed = run(args, tracer)
         summary = report(args, samples, parts, rec, elapsed)
         if tracer is not None:
             summary["traced"] = tracer.report()
+            summary["census"] = tracer.census_report(args.warmup)
     slope = summary["slope_kib_per_1000"]
     plot(samples, args.warmup, slope, args.out / "web_memory.png", f"{args.backend}, offline model, {meta['date']}")
     write_json(

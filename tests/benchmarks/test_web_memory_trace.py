@@ -43,3 +43,47 @@ def test_a_traced_run_names_the_sites_that_grew(tmp_path: Path) -> None:
     assert all(kib > 0 for _n, kib in traced["traced_kib"])  # the server traced what it allocated
     assert traced["sites"] and all(" ← " in s["where"] or ":" in s["where"] for s in traced["sites"])
     assert "traced slope" in done.stdout
+
+
+def test_a_census_run_reports_objects_caches_and_allocators(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("PURSER_DATABASE_URL", "BENCH_TRACE_DIR")}
+    env["COLUMNS"] = "160"
+    args = ["--conversations", "20", "--every", "10", "--warmup", "10", "--customers", "4", "--concurrency", "4"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "web_memory.py"),
+            *args,
+            "--census",
+            "--json",
+            str(out),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["errors"] == 0 and summary["conversations"] == 20
+    assert summary["traced"] == {}  # a census only: no allocation snapshots
+    census = summary["census"]
+    assert (census["from"], census["to"]) == (10, 20)
+    taken = census["censuses"]
+    assert [c["conversations"] for c in taken] == [0, 10, 20]  # one before any conversation, one per sample
+    first, last = taken[0], taken[-1]
+    assert "error" not in last, last
+    # The server answered turns between the first census and the last: its intent classifier was imported.
+    assert "purser.models.offline.classifier" in last["module_names"]
+    assert "purser.models.offline.classifier" not in first["module_names"]
+    assert last["gc_objects"] > first["gc_objects"] > 0 and last["threads"] >= 1
+    assert last["pymalloc"]["arenas"] > 0 and last["pymalloc"]["bytes_used"] > 0
+    assert last["glibc"]["in_use_bytes"] > 0 and last["glibc"]["arenas"] >= 1
+    assert last["rss_kib_by_mapping"]["files"] > 0 and last["rss_kib_by_mapping"]["malloc main heap"] > 0
+    # The offline model's memo of normalized texts is found and its fill reported against its bound.
+    assert last["caches"]["lru"]["purser.models.offline.normalize._normalize"][1] == 4096
+    assert "pymalloc arenas" in done.stdout and "lru cache that filled or missed" in done.stdout

@@ -270,7 +270,7 @@ def _plan_with(
 
 
 _EARLIER: OrderedDict[tuple[int, int, frozenset[str], str], Open | None] = OrderedDict()
-_EARLIER_SIZE = 1024
+_EARLIER_SIZE = 256  # entries pay only while their conversation is active: as many as history._PARSED
 _EARLIER_LOCK = threading.Lock()
 
 
