@@ -15,6 +15,8 @@ from enum import StrEnum
 
 from rapidfuzz import fuzz
 
+from purser.text import ascii_twin, required_needles
+
 
 class EscalationReason(StrEnum):
     """Why a conversation goes to a human: the policy's triggers and the `handoff` tool's reasons.
@@ -154,30 +156,16 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
 _COMPILED = {trigger: tuple(re.compile(p) for p in patterns) for trigger, patterns in _PATTERNS.items()}
 
 
-def _required_literal(pattern: str) -> str:
-    """The longest run of plain characters every match of `pattern` contains, or "" when there is none.
-
-    Only the pattern's top level is read: there a literal is mandatory, and a zero-width item (`\\b`, a
-    lookaround) between two literals leaves them adjacent in the text. Any other item ends the run.
-    """
-    best = run = ""
-    for op, arg in re._parser.parse(pattern).data:  # type: ignore[attr-defined]  # the stdlib's own parser
-        if op is re._constants.LITERAL:  # type: ignore[attr-defined]
-            run += chr(arg)
-            best = max(best, run, key=len)
-        elif op not in (re._constants.AT, re._constants.ASSERT, re._constants.ASSERT_NOT):  # type: ignore[attr-defined]
-            run = ""
-    return best
-
-
 # Most messages fold to plain ASCII: there each pattern runs as its ASCII twin (the same matches on ASCII
 # text, without a Unicode lookup per `\b`/`\w`; folded text holds no Unicode-only whitespace, which `fold`
-# turned into spaces), and only when the folded text contains the pattern's required literal (a C substring
-# scan instead of a `\b` test at every position). Equality with `_COMPILED` is tested message by message.
-_SCANS_ASCII: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-    trigger: tuple((_required_literal(p.pattern), re.compile(p.pattern, re.ASCII)) for p in patterns)
+# turned into spaces), and only when the folded text contains one of the pattern's required needles (C
+# substring scans instead of a `\b` test at every position; see `purser.text`). Equality with `_COMPILED`
+# is tested message by message.
+_SCANS_ASCII: dict[str, tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = {
+    trigger: tuple((tuple(sorted(required_needles(p))), ascii_twin(p)) for p in patterns)
     for trigger, patterns in _COMPILED.items()
 }
+
 
 _FUZZY_WORDS: dict[str, tuple[str, ...]] = {
     "dispute": ("chargeback", "chargebacks"),
@@ -214,7 +202,7 @@ def detect_triggers(text: str, enabled: Iterable[str] = ESCALATION_TRIGGERS) -> 
         if trigger not in allowed or trigger not in _COMPILED:
             continue
         if ascii_only:
-            hit = any(needle in folded and p.search(folded) for needle, p in _SCANS_ASCII[trigger])
+            hit = _scan_ascii(_SCANS_ASCII[trigger], folded)
         else:
             hit = any(p.search(folded) for p in _COMPILED[trigger])
         if hit or _fuzzy_hit(trigger, words):
@@ -223,6 +211,14 @@ def detect_triggers(text: str, enabled: Iterable[str] = ESCALATION_TRIGGERS) -> 
 
 
 _WORD = re.compile(r"[a-z']+")
+
+
+def _scan_ascii(scans: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...], folded: str) -> bool:
+    """Whether one of the patterns matches ASCII `folded`, each run only when one of its needles is there."""
+    for needles, pattern in scans:
+        if (not needles or any(needle in folded for needle in needles)) and pattern.search(folded):
+            return True
+    return False
 
 
 def _fuzzy_hit(trigger: str, words: set[str]) -> bool:

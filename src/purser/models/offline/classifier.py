@@ -33,11 +33,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from purser.models.offline.address import load_country_names
-from purser.models.offline.ascii_scan import ascii_twin
 from purser.models.offline.intents import INTENTS, Intent
 from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mark_plan_mentions
+from purser.text import ascii_twin
 
 __all__ = ["INTENTS", "Intent", "IntentClassifier", "Prediction", "generalize", "get_classifier", "load_corpus"]
 
@@ -52,7 +52,7 @@ _MONTH_WORDS = (
 def generalize(normalized: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> str:
     """Replace the open-class values of normalized text by placeholders for the classifier."""
     text = numbers_from_words(_drop_other_scripts(normalized))
-    ascii_only = text.isascii()  # ASCII text is scanned with the patterns' ASCII twins (see ascii_scan)
+    ascii_only = text.isascii()  # ASCII text is scanned with the patterns' ASCII twins (see purser.text)
     digits = (_DIGIT_ASCII if ascii_only else _DIGIT).search(text) is not None  # placeholders add no digit
     for needs, pattern, placeholder in _ASCII_PLACEHOLDERS if ascii_only else _PLACEHOLDERS:
         if digits if needs == "digit" else needs in text:

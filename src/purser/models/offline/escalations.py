@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from purser.models.offline.ascii_scan import ascii_twin
 from purser.policy.escalation import ESCALATION_TRIGGERS, EscalationReason, detect_triggers
+from purser.text import ascii_twin
 
 __all__ = ["ESCALATIONS", "detect_escalation"]
 
@@ -57,7 +57,7 @@ def _detect(raw: str, normalized: str) -> tuple[str, ...]:
     found = [reason for reason in detect_triggers(raw) if reason in ESCALATIONS]
     if found:
         return tuple(found)
-    for reason, pattern in _COMPILED_ASCII if normalized.isascii() else _COMPILED:  # see ascii_scan
+    for reason, pattern in _COMPILED_ASCII if normalized.isascii() else _COMPILED:  # see purser.text
         if pattern.search(normalized) and reason not in found:
             found.append(reason)
     if "dispute" in found and _HOW_TO_DISPUTE.search(normalized):

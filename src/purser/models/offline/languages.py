@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from purser.models.offline.ascii_scan import ascii_twin
+from purser.text import ascii_twin
 
 __all__ = ["LANGUAGES", "PHRASES", "REPLIES", "Phrase", "fold", "in_language", "language_of", "read_as_english"]
 
@@ -207,7 +207,7 @@ def language_of(folded: str) -> str:
     """The language of a message (lowercased, accents stripped): "de", "fr", "es", "pt" or "en".
 
     Memoized (a pure function of the text): a turn reads its message's language several times."""
-    # ASCII text (most messages) is scanned with the patterns' ASCII twins (see ascii_scan)
+    # ASCII text (most messages) is scanned with the patterns' ASCII twins (see purser.text)
     markers, phrases, english = _ASCII_SCANS if folded.isascii() else _SCANS
     scores = {lang: len(rx.findall(folded)) + 2 * len(phrases[lang].findall(folded)) for lang, rx in markers.items()}
     best = max(LANGUAGES, key=lambda lang: scores[lang])

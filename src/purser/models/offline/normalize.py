@@ -27,8 +27,8 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
 
-from purser.models.offline.ascii_scan import ascii_twin
 from purser.models.offline.languages import read_as_english
+from purser.text import ascii_twin
 
 __all__ = ["DOMAIN_VOCABULARY", "correct_word", "normalize", "tokens"]
 
@@ -348,7 +348,7 @@ def _normalize(text: str) -> str:
     text = _strip_latin_accents(text).replace("¿", " ").replace("¡", " ")
     text = read_as_english(text)  # "résilier mon abonnement": the phrases of de/fr/es/pt (languages.PHRASES)
     # the patterns below are tried only when the text has what they need (they never add a digit)
-    ascii_only = text.isascii()  # ASCII text is scanned with the patterns' ASCII twins (see ascii_scan)
+    ascii_only = text.isascii()  # ASCII text is scanned with the patterns' ASCII twins (see purser.text)
     digits = (_DIGIT_ASCII if ascii_only else _DIGIT).search(text) is not None
     if digits and " de " in text:
         text = _DE_MONTH.sub(r"\1 of ", text)  # "1 de noviembre"

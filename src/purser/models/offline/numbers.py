@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from purser.models.offline.ascii_scan import ascii_twin
+from purser.text import ascii_twin
 
 __all__ = ["AmountSlot", "numbers_from_words", "parse_amounts"]
 

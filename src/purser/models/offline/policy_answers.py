@@ -25,11 +25,11 @@ from functools import lru_cache
 from typing import Any
 
 from purser.models.offline.account import fmt_date, fmt_money
-from purser.models.offline.ascii_scan import ascii_twin
 from purser.models.offline.dialogue import Call, NeedCall, Open, Turn
 from purser.models.offline.handlers import Job, _account, _say
 from purser.models.offline.replies import knowledge_answer, knowledge_query
 from purser.models.offline.slots import match_plan, parse_interval, plan_base
+from purser.text import ascii_twin
 
 __all__ = ["h_policy", "h_price", "policy_answer", "policy_query"]
 
@@ -155,7 +155,7 @@ _TOPICS_ASCII = tuple(
 def _topic_words(message: str) -> str:
     norm = message.lower()
     found: list[str] = []
-    for topic, facet, words in _TOPICS_ASCII if norm.isascii() else _TOPICS:  # see ascii_scan
+    for topic, facet, words in _TOPICS_ASCII if norm.isascii() else _TOPICS:  # see purser.text
         if topic.search(norm) and (facet is None or facet.search(norm)) and words not in found:
             found.append(words)
     return " ".join(found[:2])

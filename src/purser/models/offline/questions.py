@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from purser.models.offline.ascii_scan import ascii_twin
+from purser.text import ascii_twin
 
 if TYPE_CHECKING:
     from purser.models.offline.understand import Request

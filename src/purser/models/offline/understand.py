@@ -72,6 +72,7 @@ from purser.models.offline.questions import (
     reroute,
 )
 from purser.models.offline.seats import parse_seats
+from purser.text import Prefilter
 
 __all__ = ["ACTIONABLE", "ESCALATIONS", "Request", "detect_escalation", "understand"]
 
@@ -196,6 +197,37 @@ def _split_clause(sentence: str, plan_names: tuple[str, ...]) -> list[tuple[str,
 _REFUND_WORDS = re.compile(r"\brefund|\bmoney back\b")
 
 
+# The override's own word tests, each run only on text holding one of its needles and as its ASCII twin
+# on ASCII text (see purser.text): the same answers as `re.search` with the pattern written inline.
+_WH_WORD = Prefilter(re.compile(r"\b(?:how|what|when|why|which|where|whether)\b"))
+_NOT_CONTINUE = Prefilter(
+    re.compile(
+        r"\b(?:not|never|no longer|don't|dont|do not) (?:to |going to |gonna |planning to )?(?:want to )?"
+        r"(?:continue|keep|stay|renew|go on)\b"
+    )
+)
+_CANCEL_WORD = Prefilter(re.compile(r"\bcancel"))
+_NO_RETRY = Prefilter(
+    re.compile(
+        r"\b(?:do not|don't|dont|never|stop|no more|not)\b[^.?!]{0,15}\b(?:charg\w*|bill\w*|take|collect|debit\w*"
+        r"|retry\w*|re-try|try)"
+    )
+)
+_PAUSE_WORD = Prefilter(re.compile(r"\bpaus"))
+_CAN_I = Prefilter(re.compile(r"(?:can|could|may|is it possible to|how (?:do|can)) (?:i|we)\b"))
+_CHANGE_WORD = Prefilter(re.compile(r"\b(?:downgrad|upgrad|switch|chang|mov)\w*"))
+_FROM_NOW_ON = Prefilter(re.compile(r"\b(?:from now on|going forward|in future|future)\b"))
+_NEW_ADDRESS = Prefilter(
+    re.compile(r"\b(?:future|from now on|instead|going forward|billing|change|update|use|set|switch|new)\b")
+)
+_SEAT_NOUN = Prefilter(
+    re.compile(r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b")
+)
+_CHANGING = Prefilter(re.compile(r"\b(?:upgrad|downgrad|switch|seat|plan|add|remov)"))
+_ACTING = Prefilter(re.compile(r"\b(?:send|email|resend|update|change|add|remove)\b"))
+_CHARGE_NOUN = Prefilter(re.compile(r"\b(?:charge[sd]?|payments?|billed|bill|debit|transaction)\b"))
+
+
 def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[str, ...]) -> tuple[str, float]:
     """High-precision rules that correct the classifier on open-class values it cannot see."""
     from purser.models.offline.billing import extract_billing
@@ -204,49 +236,33 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         intent == Intent.POLICY_QUESTION
         and _REFUND_WORDS.search(norm)
         and is_polite_request(norm)
-        and not re.search(r"\b(?:how|what|when|why|which|where|whether)\b", norm)
+        and not _WH_WORD.search(norm)
         and not HYPOTHETICAL.search(norm)
         and not info_only(norm)
     ):
         return Intent.REFUND, max(conf, 0.8)  # "can I get a refund for that?": a request, politely put
-    if intent == Intent.RESUME and re.search(
-        r"\b(?:not|never|no longer|don't|dont|do not) (?:to |going to |gonna |planning to )?(?:want to )?"
-        r"(?:continue|keep|stay|renew|go on)\b",
-        norm,
-    ):
+    if intent == Intent.RESUME and _NOT_CONTINUE.search(norm):
         intent, conf = Intent.UNKNOWN, 0.0  # "we decided not to continue": the opposite of keeping the plan
     if intent == Intent.REFUND and PAST_REFUND.search(norm) and not MONEY_BACK.search(PAST_REFUND.sub("", norm)):
         return Intent.UNKNOWN, 0.0  # "you already gave me one refund for September": history, not a request
-    if intent == Intent.CANCEL and NOT_CANCEL.search(norm) and not re.search(r"\bcancel", NOT_CANCEL.sub("", norm)):
+    if intent == Intent.CANCEL and NOT_CANCEL.search(norm) and not _CANCEL_WORD.search(NOT_CANCEL.sub("", norm)):
         return Intent.UNKNOWN, 0.0  # "I do not want to cancel": the opposite of a cancellation
-    if intent == Intent.RETRY_PAYMENT and re.search(
-        r"\b(?:do not|don't|dont|never|stop|no more|not)\b[^.?!]{0,15}\b(?:charg\w*|bill\w*|take|collect|debit\w*"
-        r"|retry\w*|re-try|try)",
-        norm,
-    ):
+    if intent == Intent.RETRY_PAYMENT and _NO_RETRY.search(norm):
         return Intent.UNKNOWN, 0.0  # "don't charge me again": the opposite of a retry
     if (intent in (*SOCIAL, Intent.CHARGE_QUESTION, Intent.PAYMENT_METHOD) or conf < THRESHOLD) and CHARGE_AGAIN.search(
         norm
     ):
         return Intent.RETRY_PAYMENT, max(conf, 0.8)  # "please charge the December invoice again"
 
-    if (
-        UNDO_CANCEL.search(norm)
-        and not re.search(r"\bpaus", norm)
-        and not re.match(r"(?:can|could|may|is it possible to|how (?:do|can)) (?:i|we)\b", norm)
-    ):
+    if UNDO_CANCEL.search(norm) and not _PAUSE_WORD.search(norm) and not _CAN_I.match(norm):
         return Intent.RESUME, max(conf, 0.85)  # "changed my mind, keep my plan": withdraw the scheduled cancellation
-    if intent == Intent.CANCEL and PAST_CANCEL.search(norm) and not re.search(r"\bcancel", PAST_CANCEL.sub("", norm)):
+    if intent == Intent.CANCEL and PAST_CANCEL.search(norm) and not _CANCEL_WORD.search(PAST_CANCEL.sub("", norm)):
         return Intent.UNKNOWN, 0.0  # "I forgot to cancel": a reason for something else, not a cancellation
     if intent == Intent.PAUSE and NO_PAUSE.search(norm):
         return Intent.UNKNOWN, 0.0  # "no pause, please": not a pause request
-    if (
-        intent == Intent.CHANGE_PLAN
-        and PAST_CHANGE.search(norm)
-        and not re.search(r"\b(?:downgrad|upgrad|switch|chang|mov)\w*", PAST_CHANGE.sub("", norm))
-    ):
+    if intent == Intent.CHANGE_PLAN and PAST_CHANGE.search(norm) and not _CHANGE_WORD.search(PAST_CHANGE.sub("", norm)):
         intent, conf = Intent.UNKNOWN, 0.0  # "I forgot to downgrade": the reason for a refund, not a change now
-    if intent == Intent.PAUSE and PAST_PAUSE.search(norm) and not re.search(r"\bpaus", PAST_PAUSE.sub("", norm)):
+    if intent == Intent.PAUSE and PAST_PAUSE.search(norm) and not _PAUSE_WORD.search(PAST_PAUSE.sub("", norm)):
         intent, conf = Intent.UNKNOWN, 0.0  # "I forgot to pause it in January": history, the reason for what follows
     if intent in (Intent.CHANGE_PLAN, Intent.PREVIEW_CHANGE, *SOCIAL) and ON_PLAN.fullmatch(norm.strip(" .,!")):
         return Intent.UNKNOWN, 0.0  # "we're on the yearly Glow plan": where the customer is, not where to go
@@ -255,15 +271,11 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         (
             intent not in (Intent.SEND_INVOICE, *ESCALATIONS)
             or conf < THRESHOLD
-            or (
-                intent == Intent.SEND_INVOICE and re.search(r"\b(?:from now on|going forward|in future|future)\b", norm)
-            )
+            or (intent == Intent.SEND_INVOICE and _FROM_NOW_ON.search(norm))
         )
         and "@" in text  # cheap test first: the address pattern is slow on text without one
         and re.search(r"[\w.+-]+@[\w-]+\.\w", text)
-        and re.search(
-            r"\b(?:future|from now on|instead|going forward|billing|change|update|use|set|switch|new)\b", norm
-        )
+        and _NEW_ADDRESS.search(norm)
     ):
         return Intent.UPDATE_BILLING, max(conf, 0.9)
     if (billing["vat_id"] or billing["address"] or billing["name"]) and (
@@ -274,9 +286,7 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         KEEP_SEATS.search(norm) or (conf < 0.6 and not SEAT_CHANGE_CUE.search(numbers_from_words(norm)))
     ):
         return Intent.UNKNOWN, 0.0  # "we paid for 5 seats", "keep the seat count": context, not a change
-    if intent == Intent.CHANGE_SEATS and not re.search(
-        r"\b(?:seats?|users?|licen[cs]es?|members?|people|persons?|quantity|spots?|logins?|employees?|hires?)\b", norm
-    ):
+    if intent == Intent.CHANGE_SEATS and not _SEAT_NOUN.search(norm):
         return Intent.UNKNOWN, 0.0
     if (intent in SOCIAL or conf < THRESHOLD or intent == Intent.PAYMENT_METHOD) and WHICH_CARD.search(norm):
         return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "which card are you charging?": a read of the account
@@ -296,7 +306,7 @@ def _override(text: str, intent: str, conf: float, norm: str, plan_names: tuple[
         and not _CONDITIONAL.search(norm)
     ):
         return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "when do I actually get charged?": the account's next bill
-    changing = re.search(r"\b(?:upgrad|downgrad|switch|seat|plan|add|remov)", norm)
+    changing = _CHANGING.search(norm)
     priced = intent == Intent.PREVIEW_CHANGE and not changing  # "how much do I owe?" is not a price quote
     if (intent in SOCIAL or conf < THRESHOLD or priced) and OWE_QUESTION.search(norm):
         return Intent.ACCOUNT_QUESTION, max(conf, 0.8)  # "how much do I owe right now?": read, never a charge
@@ -454,7 +464,7 @@ def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
         found = extract_billing(raw)  # a VAT id or address split across sentences ("our USt-IdNr.: DE 136 ...")
         if found["vat_id"] or found["address"]:
             requests = [Request(Intent.UPDATE_BILLING, raw, whole, 0.8)]
-    acting = re.search(r"\b(?:send|email|resend|update|change|add|remove)\b", whole)
+    acting = _ACTING.search(whole)
     if VAT_ID_SHOWN_QUESTION.search(whole) and not acting and not _gives_billing(raw):
         # "do my invoices show my VAT id?": a question about what is on file, not a change to it
         requests = [Request(Intent.ACCOUNT_QUESTION, raw, whole, 0.8)]
@@ -488,7 +498,7 @@ def _requests(raw: str, plan_names: tuple[str, ...]) -> list[Request]:
         if Intent.CHARGE_QUESTION in asked:
             complaint = next(r for r in requests if r.intent == Intent.CHARGE_QUESTION)
             requests.insert(requests.index(complaint) + 1, Request(Intent.REFUND, raw, whole, complaint.confidence))
-        elif asked <= SOCIAL and re.search(r"\b(?:charge[sd]?|payments?|billed|bill|debit|transaction)\b", whole):
+        elif asked <= SOCIAL and _CHARGE_NOUN.search(whole):
             requests = [Request(Intent.REFUND, raw, whole, 0.7)]
     if any(r.intent == Intent.RETRY_PAYMENT for r in requests):
         # "card got declined, I called the bank, retry": the card is fine, no new card link is asked for;
