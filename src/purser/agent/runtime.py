@@ -154,7 +154,8 @@ class Runtime(TurnAssembly):
     def start(self, customer_id: str, channel: str = "web") -> str:
         """A new conversation with a verified customer; raises `RuntimeInputError` for an unknown customer."""
         try:
-            self.processor.snapshot(CustomerId(customer_id))
+            # The customer alone: the first turn reads the account itself, fresh.
+            self.processor.get_customer(CustomerId(customer_id))
         except ProcessorError as exc:
             raise RuntimeInputError(f"customer {customer_id!r}: {exc}") from None
         return self.store.create(customer_id, channel)

@@ -87,6 +87,11 @@ class BillingProcessor(Protocol):
         stable order; `after`: the last customer of the previous page (page through all with it)."""
         ...
 
+    def get_customer(self, customer_id: CustomerId) -> Customer:
+        """The customer alone (what starting a conversation checks: far cheaper than a snapshot).
+        Raises `NotFound`, as `snapshot` does for the same id."""
+        ...
+
     def snapshot(self, customer_id: CustomerId) -> AccountSnapshot:
         """The customer's whole billing state. Raises `NotFound`."""
         ...

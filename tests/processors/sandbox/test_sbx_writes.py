@@ -168,6 +168,18 @@ def test_snapshot_of_unknown_customer(processor: SandboxProcessor, world: Any) -
         processor.snapshot(CustomerId("cus_nobody"))
 
 
+def test_get_customer_is_the_snapshots_customer_and_refuses_the_same_ids(
+    processor: SandboxProcessor, world: Any
+) -> None:
+    world.customer("cus_a")
+    assert processor.get_customer(CustomerId("cus_a")) == processor.snapshot(CustomerId("cus_a")).customer
+    with pytest.raises(NotFound) as from_snapshot:
+        processor.snapshot(CustomerId("cus_nobody"))
+    with pytest.raises(NotFound) as alone:
+        processor.get_customer(CustomerId("cus_nobody"))
+    assert str(alone.value) == str(from_snapshot.value)
+
+
 def test_list_customers_and_plans(processor: SandboxProcessor, world: Any) -> None:
     world.customer("cus_b")
     world.customer("cus_a")

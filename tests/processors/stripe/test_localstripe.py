@@ -112,3 +112,12 @@ def test_billing_details_and_vat_id(client: stripe.StripeClient, processor: Stri
 def test_unknown_customer_is_not_found(processor: StripeProcessor) -> None:
     with pytest.raises(NotFound):
         processor.snapshot(CustomerId("cus_nope"))
+    with pytest.raises(NotFound):
+        processor.get_customer(CustomerId("cus_nope"))
+
+
+def test_get_customer_is_the_snapshots_customer(client: stripe.StripeClient, processor: StripeProcessor) -> None:
+    ids = _seed(client)
+    customer = processor.get_customer(CustomerId(ids["customer"]))
+    assert customer == processor.snapshot(CustomerId(ids["customer"])).customer
+    assert customer.name == "Ana Silva"

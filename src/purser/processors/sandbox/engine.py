@@ -161,6 +161,11 @@ class SandboxProcessor:
         with self.db.read() as conn:
             return [rows.customer(r) for r in conn.execute(query)]
 
+    def get_customer(self, customer_id: CustomerId) -> Customer:
+        """One customer by id. Raises `NotFound` (the message `snapshot` gives for the same id)."""
+        with self.db.read() as conn:
+            return queries.customer(conn, customer_id)
+
     def snapshot(self, customer_id: CustomerId) -> AccountSnapshot:
         """The customer's whole billing state. Raises `NotFound`."""
         return self.db.run_read(lambda conn: snapshot.build(conn, customer_id))

@@ -131,6 +131,10 @@ class StripeProcessor:
             return None
         return call(self.v1.subscription_schedules.retrieve, schedule, safe=True)
 
+    def get_customer(self, customer_id: CustomerId) -> Customer:
+        """One customer (one `customers.retrieve`). Raises `NotFound`, as `snapshot` does."""
+        return m.customer(self._customer_obj(customer_id))
+
     def snapshot(self, customer_id: CustomerId) -> AccountSnapshot:
         """The customer's whole billing state in a handful of calls."""
         cust = self._customer_obj(customer_id)
