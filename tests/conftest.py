@@ -6,8 +6,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 PG_ADMIN_URL = os.environ.get("PURSER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -49,3 +51,33 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+@pytest.fixture(scope="session")
+def known_texts() -> list[str]:
+    """Every string of the gym scenarios, the held-out sets, the offline model's scenario sets and its
+    corpus, sorted: the messages a change to how text is read must read exactly as before."""
+    root = Path(__file__).resolve().parents[1]
+    offline = root / "tests" / "models" / "offline"
+    files = [
+        *sorted((root / "tests" / "gym" / "scenarios").glob("*.yaml")),
+        *sorted((root / "benchmarks").glob("gym-heldout*/*.yaml")),
+        *sorted(offline.glob("*.yaml")),
+        *sorted(offline.glob("scenarios*/*.yaml")),
+        root / "src" / "purser" / "models" / "offline" / "corpus.yaml",
+    ]
+    texts: set[str] = set()
+    for path in files:
+        texts.update(_strings(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    return sorted(texts)

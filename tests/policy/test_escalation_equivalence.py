@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
@@ -17,8 +13,6 @@ from rapidfuzz import fuzz
 from purser.policy import escalation
 from purser.policy.escalation import ESCALATION_TRIGGERS, detect_triggers, fold
 from purser.text import required_needles
-
-_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _reference_fold(text: str) -> str:
@@ -45,41 +39,16 @@ def _reference_detect(text: str) -> list[str]:
     return found
 
 
-def _strings(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _strings(value)
-
-
-def _texts() -> list[str]:
-    """Every string of the gym scenarios, the held-out sets and the classifier's corpus."""
-    files = [
-        *sorted((_ROOT / "tests" / "gym" / "scenarios").glob("*.yaml")),
-        *sorted((_ROOT / "benchmarks").glob("gym-heldout*/*.yaml")),
-        *sorted((_ROOT / "tests" / "models" / "offline").glob("*.yaml")),
-        _ROOT / "src" / "purser" / "models" / "offline" / "corpus.yaml",
-    ]
-    texts: set[str] = set()
-    for path in files:
-        texts.update(_strings(yaml.safe_load(path.read_text(encoding="utf-8"))))
-    return sorted(texts)
-
-
-def test_every_known_message_is_read_as_before() -> None:
-    texts = _texts()
+def test_every_known_message_is_read_as_before(known_texts: list[str]) -> None:
+    texts = known_texts
     assert len(texts) > 2000  # the sets are really there
     differ = [t for t in texts if detect_triggers(t) != _reference_detect(t)]
     assert differ == []
     assert any(detect_triggers(t) for t in texts)  # and the scan does find triggers in them
 
 
-def test_fold_is_the_original_fold_on_known_messages() -> None:
-    assert [fold(t) for t in _texts()] == [_reference_fold(t) for t in _texts()]
+def test_fold_is_the_original_fold_on_known_messages(known_texts: list[str]) -> None:
+    assert [fold(t) for t in known_texts] == [_reference_fold(t) for t in known_texts]
 
 
 # Fragments that trigger (or nearly trigger) patterns, glued with ASCII and non-ASCII noise: separators the
@@ -160,8 +129,8 @@ def test_every_pattern_has_needles() -> None:
     assert all(needles for scans in escalation._SCANS_ASCII.values() for needles, _ in scans)
 
 
-def test_needles_are_in_every_match_on_known_messages() -> None:
-    folded = [_reference_fold(t) for t in _texts()]
+def test_needles_are_in_every_match_on_known_messages(known_texts: list[str]) -> None:
+    folded = [_reference_fold(t) for t in known_texts]
     for patterns in escalation._PATTERNS.values():
         for pattern in patterns:
             needles, compiled = required_needles(pattern), re.compile(pattern)

@@ -4,11 +4,7 @@ exactly as the plain patterns do on every known message (raw and normalized) and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,35 +12,10 @@ from purser.models.offline import cues, understand
 from purser.models.offline.normalize import normalize
 from purser.text import Prefilter
 
-_ROOT = Path(__file__).resolve().parents[3]
-
 _FILTERS: list[Prefilter] = [
     *(v for m in (cues, understand) for v in vars(m).values() if isinstance(v, Prefilter)),
     *(p for _, p in cues.FALLBACKS),
 ]
-
-
-def _strings(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _strings(value)
-
-
-def _texts() -> list[str]:
-    files = [
-        *sorted((_ROOT / "tests" / "gym" / "scenarios").glob("*.yaml")),
-        *sorted((_ROOT / "benchmarks").glob("gym-heldout*/*.yaml")),
-        _ROOT / "src" / "purser" / "models" / "offline" / "corpus.yaml",
-    ]
-    texts: set[str] = set()
-    for path in files:
-        texts.update(_strings(yaml.safe_load(path.read_text(encoding="utf-8"))))
-    return sorted(texts)
 
 
 def _same(fast: Prefilter, text: str) -> bool:
@@ -58,8 +29,8 @@ def test_the_cues_are_wrapped() -> None:
     assert sum(1 for f in _FILTERS if f.needles) > 35  # most are pre-checked
 
 
-def test_every_known_message_is_read_as_before() -> None:
-    texts = _texts()
+def test_every_known_message_is_read_as_before(known_texts: list[str]) -> None:
+    texts = known_texts
     assert len(texts) > 2000
     forms = [form for t in texts for form in (t, t.lower(), normalize(t))]
     differ = [(f.pattern[:40], form) for f in _FILTERS for form in forms if not _same(f, form)]
