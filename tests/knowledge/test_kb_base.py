@@ -70,6 +70,17 @@ def test_full_text_and_fits() -> None:
     assert not kb.fits(tokens - 1)
 
 
+def test_full_text_is_kept_per_tuple_of_sections(tmp_path: Path) -> None:
+    kb = sample_knowledge_base()
+    assert kb.full_text() is kb.full_text()  # joined once
+    kb.save(tmp_path / "index")
+    loaded = KnowledgeBase.load(tmp_path / "index")
+    assert loaded.full_text() == kb.full_text()
+    loaded.sections = loaded.sections[:1]  # a new tuple: the text follows it
+    first = loaded.sections[0]
+    assert loaded.full_text() == f"[{first.document} — {first.heading}]\n{first.text}"
+
+
 def test_search_edge_cases() -> None:
     kb = sample_knowledge_base()
     assert kb.search("") == []

@@ -67,10 +67,9 @@ def _cut(text: str, limit: int) -> str:
 
 
 _KEPT_LIMIT = 64
-# Per-process texts that depend only on immutable objects (a frozen `Policy`; a knowledge base's
-# sections, a tuple): built once, not every turn. Keyed by identity; an entry holds its objects.
+# The policy's block depends only on the `Policy`, which is frozen: built once per policy object, not
+# every turn. Keyed by identity; an entry holds its policy, so the id is not reused while kept.
 _POLICY_BLOCKS: dict[int, tuple[Policy, str]] = {}
-_KB_TEXTS: dict[int, tuple[object, object, str, int]] = {}
 
 
 def _policy_block(policy: Policy) -> str:
@@ -82,26 +81,6 @@ def _policy_block(policy: Policy) -> str:
         _POLICY_BLOCKS.clear()
     _POLICY_BLOCKS[id(policy)] = (policy, block)
     return block
-
-
-def _whole_text(knowledge: KnowledgeLike, kb_budget: int) -> str | None:
-    """The knowledge base's stripped full text when it fits `kb_budget` tokens, else None (what
-    `knowledge.fits` and `knowledge.full_text` say). A `purser.knowledge.KnowledgeBase` (its sections
-    a tuple, never changed) has its text and size kept here instead of joined again every turn."""
-    if kb_budget <= 0:
-        return None
-    from purser.knowledge.base import KnowledgeBase
-
-    if type(knowledge) is not KnowledgeBase:
-        return knowledge.full_text().strip() if knowledge.fits(kb_budget) else None
-    found = _KB_TEXTS.get(id(knowledge))
-    if found is None or found[0] is not knowledge or found[1] is not knowledge.sections:
-        if len(_KB_TEXTS) >= _KEPT_LIMIT:
-            _KB_TEXTS.clear()
-        text = knowledge.full_text().strip()
-        found = _KB_TEXTS[id(knowledge)] = (knowledge, knowledge.sections, text, knowledge.estimated_tokens())
-    # `KnowledgeBase.fits`: its estimate of the full text within the budget.
-    return found[2] if found[3] <= kb_budget else None
 
 
 def build_context(
@@ -124,9 +103,8 @@ def build_context(
     kb_mode: Literal["full", "passages", "none"] = "none"
     passages: list[dict[str, str]] = []
     if knowledge is not None:
-        whole = _whole_text(knowledge, kb_budget)
-        if whole is not None:
-            text = whole
+        if kb_budget > 0 and knowledge.fits(kb_budget):
+            text = knowledge.full_text().strip()
             if text:
                 kb_mode = "full"
                 parts.append("## Knowledge base (cite the document when you use it)\n" + text)

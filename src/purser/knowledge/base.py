@@ -88,6 +88,7 @@ class KnowledgeBase:
         self._titles = {d.name: d.title for d in docs}
         self._headings = _heading_terms(self.sections)
         self._retriever: Any = None
+        self._full_text: tuple[tuple[Section, ...], str] | None = None
         if self.sections:
             import bm25s  # imported on first use: it pulls in scipy
 
@@ -155,6 +156,7 @@ class KnowledgeBase:
                 for d in manifest["documents"]
             )
             kb.sections = tuple(Section(**s) for s in manifest["sections"])
+            kb._full_text = None
             kb._titles = dict(manifest["titles"])
             index = manifest["index"]
         except (ValueError, KeyError, TypeError) as exc:
@@ -222,11 +224,16 @@ class KnowledgeBase:
     # -- whole-text strategy -------------------------------------------------------------
     def full_text(self) -> str:
         """Every section, labelled with document and heading, for putting the whole KB in a prompt."""
-        parts = []
-        for s in self.sections:
-            label = f"[{s.document} — {s.heading}]" if s.heading else f"[{s.document}]"
-            parts.append(f"{label}\n{s.text}")
-        return "\n\n".join(parts)
+        # Asked every turn (and by `fits`): joined once per tuple of sections (a tuple never changes;
+        # loading a manifest replaces it).
+        kept = self._full_text
+        if kept is None or kept[0] is not self.sections:
+            parts = []
+            for s in self.sections:
+                label = f"[{s.document} — {s.heading}]" if s.heading else f"[{s.document}]"
+                parts.append(f"{label}\n{s.text}")
+            kept = self._full_text = (self.sections, "\n\n".join(parts))
+        return kept[1]
 
     def estimated_tokens(self) -> int:
         """A simple estimate of `full_text()`'s size in tokens (about four characters each)."""
