@@ -82,7 +82,8 @@ def test_dunning_quick(tmp_path: Path) -> None:
 def test_web_processes_quick(tmp_path: Path) -> None:
     data = _run("web_processes.py", tmp_path)
     assert [r["processes"] for r in data["rows"]] == [1, 2]
-    assert all(r["turns"] > 0 and r["errors"] == 0 for r in data["rows"])
+    for row in data["rows"]:
+        assert row["turns"] > 0 and row["errors"] == 0, (row["processes"], row["turns"], row["error_kinds"])
     assert data["ratios"]["cpu_normalized_ratio"] > 0
 
 
