@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 
-.PHONY: run test lint typecheck unit system-deps services bench clean
+.PHONY: run test lint typecheck unit system-deps services bench classifier clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: $(STAMP) system-deps services
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
 	$(BIN)/pytest
+
+# Retrain the offline model's intent weights after editing its corpus.yaml or generalizer (scikit-learn, dev extras).
+classifier: $(STAMP)
+	$(BIN)/python -m purser.models.offline.training
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox_ops.py

@@ -21,10 +21,9 @@ growth after warm-up (MiB) are printed beside it: a leak has the same slope in b
 bounded fill that ends after the warm-up (a cache reaching its bound, the allocator's pools
 reaching their steady fragmentation) only in the first.
 
-The warm-up is mostly one-time: the first turn imports the offline model's intent classifier, with
-scikit-learn and SciPy (about 750 modules: their code, their shared libraries and their objects),
-and trains it (about 18 MiB of vocabulary and weights kept); the model's memos of texts, the
-connection pool and the thread pool fill in the first few hundred conversations.
+The warm-up is mostly one-time: the first turn imports the offline model (its modules, the
+classifier's shipped weights, babel's country names); the model's memos of texts, the connection
+pool and the thread pool fill in the first few hundred conversations.
 
 Budget (DESIGN §12): RSS flat over 10,000 conversations; here "flat" means a slope under
 `--flat` KiB per 1,000 conversations (default 100, i.e. < 1 MiB over the whole run).
@@ -178,6 +177,7 @@ class Tracer:
             ("malloc bytes in use", ("glibc", "in_use_bytes")),
             ("malloc bytes free inside heaps", ("glibc", "free_bytes")),
             ("malloc mmapped bytes", ("glibc", "mmapped_bytes")),
+            ("SQLite heap bytes (all connections)", ("sqlite", "memory_used_bytes")),
         ):
             a, b = _dig(first, key), _dig(last, key)
             rows.append([label, a, b, b - a if isinstance(a, int) and isinstance(b, int) else ""])

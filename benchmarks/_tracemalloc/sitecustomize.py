@@ -170,6 +170,23 @@ if _DIR:
             "top_releasable_bytes": info.keepcost,
         }
 
+    def _sqlite() -> dict[str, int]:
+        """SQLite's own heap (page caches, prepared statements, schema) over every connection of the
+        process: `sqlite3_memory_used`, from the library `sqlite3` loaded (memory status is on by default)."""
+        import ctypes
+        import ctypes.util
+
+        if "sqlite3" not in sys.modules:
+            return {}
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+            lib.sqlite3_memory_used.restype = ctypes.c_int64
+            lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+            lib.sqlite3_memory_highwater.argtypes = [ctypes.c_int]
+            return {"memory_used_bytes": lib.sqlite3_memory_used(), "highwater_bytes": lib.sqlite3_memory_highwater(0)}
+        except (OSError, AttributeError):
+            return {}
+
     def _mappings() -> dict[str, int]:
         """Resident KiB of this process by kind of mapping (/proc/self/smaps): glibc's main heap, its
         other arenas' heaps (64 MiB-aligned reservations), thread stacks (right above a guard page),
@@ -211,6 +228,7 @@ if _DIR:
             "threads": threading.active_count(),
             "pymalloc": _pymalloc(),
             "glibc": _glibc(),
+            "sqlite": _sqlite(),
             "modules": len(sys.modules),
             "module_names": sorted(sys.modules),
             "rss_kib_by_mapping": _mappings(),

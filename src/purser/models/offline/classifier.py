@@ -1,13 +1,12 @@
 """Intent classifier: TF-IDF word and character n-grams + a linear classifier.
 
-Trained at start time (lazily, once per process, under a lock) on the shipped
-`corpus.yaml` — about a thousand utterances over two dozen intents, written to
-cover formal, informal, non-native and misspelled English. Character n-grams
-give typo tolerance beyond what `normalize` repairs; word n-grams carry the
-phrase-level cues ("money back", "talk to"). The classifier is a linear SVM
-(`LinearSVC`), chosen over logistic regression because it trains ten times faster at the
-same accuracy; a softmax over its margins gives the confidence used for thresholds. Training takes a fraction of a
-second; there is no model file and nothing is downloaded.
+Trained on the shipped `corpus.yaml` — about a thousand utterances over two dozen intents, written to
+cover formal, informal, non-native and misspelled English — and shipped trained: `intent_weights.npz`
+beside the corpus holds the vocabularies, idf weights and the linear SVM's coefficients (`weights`
+reads it; `training` writes it, with scikit-learn from the dev extras, and `make classifier` runs it).
+Character n-grams give typo tolerance beyond what `normalize` repairs; word n-grams carry the
+phrase-level cues ("money back", "talk to"). A softmax over the SVM's margins gives the confidence
+used for thresholds. Nothing is downloaded and no process trains: the archive loads in milliseconds.
 
 Before featurization, text is normalized and generalized: months become
 `monthname`, amounts `amountvalue`, numbers `num`, plan names `planname`,
@@ -28,15 +27,12 @@ from typing import Any
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 
 from purser.models.offline.address import load_country_names
 from purser.models.offline.intents import INTENTS, Intent
-from purser.models.offline.normalize import normalize
 from purser.models.offline.numbers import numbers_from_words
 from purser.models.offline.plans import mark_plan_mentions
+from purser.models.offline.weights import FeaturizerWeights, IntentWeights, load_weights
 from purser.text import ascii_twin
 
 __all__ = ["INTENTS", "Intent", "IntentClassifier", "Prediction", "generalize", "get_classifier", "load_corpus"]
@@ -122,13 +118,15 @@ def _foreign(ch: str) -> bool:
     return ch.isalpha() and not ch.isascii() and not unicodedata.name(ch, "").startswith("LATIN")
 
 
-def load_corpus() -> dict[str, list[str]]:
-    """The shipped training corpus: intent -> utterances. Raises ValueError naming a bad intent."""
-    raw: Any = yaml.safe_load(resources.files("purser.models.offline").joinpath("corpus.yaml").read_text("utf-8"))
-    if not isinstance(raw, dict):
+def load_corpus(raw: bytes | None = None) -> dict[str, list[str]]:
+    """The shipped training corpus (or `raw` YAML): intent -> utterances. Raises ValueError naming a bad intent."""
+    if raw is None:
+        raw = resources.files("purser.models.offline").joinpath("corpus.yaml").read_bytes()
+    parsed: Any = yaml.safe_load(raw.decode("utf-8"))
+    if not isinstance(parsed, dict):
         raise ValueError("corpus.yaml must map intent names to lists of utterances")
     corpus: dict[str, list[str]] = {}
-    for intent, items in raw.items():
+    for intent, items in parsed.items():
         if intent not in INTENTS:
             raise ValueError(f"corpus.yaml: unknown intent {intent!r}; expected one of {', '.join(INTENTS)}")
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
@@ -148,35 +146,21 @@ class Prediction:
 
 
 class IntentClassifier:
-    """A trained TF-IDF + linear-SVM pipeline over normalized, generalized text."""
+    """TF-IDF + linear-SVM scoring over normalized, generalized text, from trained `IntentWeights`."""
 
-    def __init__(self, corpus: dict[str, list[str]]) -> None:
-        texts: list[str] = []
-        labels: list[str] = []
-        for intent, utterances in corpus.items():
-            for utterance in utterances:
-                texts.append(generalize(normalize(utterance)))
-                labels.append(intent)
-        features = FeatureUnion(
-            [
-                ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
-            ]
-        )
-        self._pipeline = Pipeline([("features", features), ("clf", LinearSVC(C=1.0))])
-        self._pipeline.fit(texts, labels)
-        self._classes: list[Intent] = [Intent(str(c)) for c in self._pipeline.classes_]
-        # Scoring bypasses sklearn's transform (input checks, sparse matrices: ~3 ms of fixed cost per text)
-        # on the hot path: the fitted analyzers, vocabularies and idf weights and the SVM's coefficients,
-        # applied by hand with the same arithmetic (tests check the scores against the pipeline's).
+    def __init__(self, weights: IntentWeights) -> None:
+        self.weights = weights
+        self._classes: list[Intent] = [Intent(c) for c in weights.classes]
+        # Scoring is sklearn's transform and decision function rewritten for one text (no input checks,
+        # no sparse matrices: sklearn's own path cost ~3 ms of fixed overhead per text), with the same
+        # arithmetic (tests check the margins against a freshly trained pipeline's).
         self._features: list[_Featurizer] = []
         offset = 0
-        for _, vec in features.transformer_list:
-            self._features.append(_Featurizer(vec, offset))
-            offset += len(vec.vocabulary_)
-        clf = self._pipeline.named_steps["clf"]
-        self._coef_t = np.ascontiguousarray(clf.coef_.T)
-        self._intercept = clf.intercept_
+        for featurizer in weights.featurizers:
+            self._features.append(_Featurizer(featurizer, offset))
+            offset += len(featurizer.terms)
+        self._coef_t = weights.coef_t
+        self._intercept = weights.intercept
         self._memo: dict[tuple[str, tuple[str, ...]], Prediction] = {}
 
     def predict(self, normalized: str, plan_names: tuple[str, ...] = DEFAULT_PLAN_NAMES) -> Prediction:
@@ -212,10 +196,6 @@ class IntentClassifier:
         margins = np.asarray(weights) @ self._coef_t[cols] + self._intercept
         return [float(v) for v in margins]
 
-    def pipeline_margins(self, generalized: str) -> list[float]:
-        """The same margins through the fitted sklearn pipeline (the reference `margins` is checked against)."""
-        return [float(v) for v in self._pipeline.decision_function([generalized]).ravel()]
-
     @property
     def classes(self) -> tuple[Intent, ...]:
         """The intents, in the order of the margins."""
@@ -230,19 +210,13 @@ class _Featurizer:
     character n-grams are looked up once and remembered, since the same words come back in every message.
     """
 
-    def __init__(self, vectorizer: Any, offset: int) -> None:
-        if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2" and not vectorizer.binary):
-            raise ValueError("the hand-rolled featurizer covers sublinear, idf-weighted, l2-normalized TF-IDF only")
-        if vectorizer.analyzer not in ("word", "char_wb") or vectorizer.stop_words is not None:
-            raise ValueError("the hand-rolled featurizer covers word and char_wb analyzers without stop words")
-        if not vectorizer.lowercase or vectorizer.strip_accents is not None or vectorizer.preprocessor is not None:
-            raise ValueError("the hand-rolled featurizer covers lowercased text without accent stripping")
-        if vectorizer.analyzer == "word" and (vectorizer.tokenizer is not None or vectorizer.token_pattern != _TOKENS):
-            raise ValueError("the hand-rolled featurizer covers the default word tokens only")
-        self._chars = vectorizer.analyzer == "char_wb"
-        self._min_n, self._max_n = (int(n) for n in vectorizer.ngram_range)
-        self._vocabulary: dict[str, int] = {str(term): int(col) for term, col in vectorizer.vocabulary_.items()}
-        self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+    def __init__(self, weights: FeaturizerWeights, offset: int) -> None:
+        if weights.analyzer not in ("word", "char_wb"):
+            raise ValueError(f"intent weights: unknown analyzer {weights.analyzer!r} (word or char_wb)")
+        self._chars = weights.analyzer == "char_wb"
+        self._min_n, self._max_n = weights.ngram_range
+        self._vocabulary: dict[str, int] = {term: col for col, term in enumerate(weights.terms)}
+        self._idf = weights.idf
         self._offset = offset
         self._word_columns: dict[str, list[int]] = {}
 
@@ -296,17 +270,18 @@ class _Featurizer:
         weights += values.tolist()
 
 
-_TOKENS = r"(?u)\b\w\w+\b"
-_TOKEN_RE = re.compile(_TOKENS)
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
 """sklearn's default word tokens (two or more word characters)."""
-_TOKEN_ASCII = re.compile(_TOKENS.removeprefix("(?u)"), re.ASCII)
+_TOKEN_ASCII = re.compile(TOKEN_PATTERN.removeprefix("(?u)"), re.ASCII)
 _TEMPERATURE = 4.0
 _LOCK = threading.Lock()
 _CACHE: list[IntentClassifier] = []
 
 
 def get_classifier() -> IntentClassifier:
-    """The process-wide classifier, trained on first use.
+    """The process-wide classifier, loaded from the shipped weights on first use (raises
+    `weights.StaleWeights` when they do not match the shipped corpus).
 
     The country table the address parser reads (0.4-0.8 s to build from babel's territory names) is
     built here too: the first use of the model is the runtime's warm-up, not the first customer who
@@ -316,5 +291,5 @@ def get_classifier() -> IntentClassifier:
     with _LOCK:
         if not _CACHE:
             load_country_names()
-            _CACHE.append(IntentClassifier(load_corpus()))
+            _CACHE.append(IntentClassifier(load_weights()))
     return _CACHE[0]
