@@ -168,6 +168,7 @@ class Tracer:
         rows: list[list[Any]] = []
         for label, key in (
             ("gc-tracked objects", ("gc_objects",)),
+            ("cyclic garbage freed by the collector (objects, so far)", ("gc", "collected")),
             ("threads", ("threads",)),
             ("modules", ("modules",)),
             ("pymalloc arenas (1 MiB… 256 KiB)", ("pymalloc", "arenas")),

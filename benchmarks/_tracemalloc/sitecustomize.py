@@ -37,6 +37,8 @@ if _DIR:
     from typing import Any
 
     _taken = [0]
+    _gc = [0, 0]  # objects the collector freed before this sample; found by its full collection
+
     _LIBRARIES = ("purser", "sqlalchemy", "starlette", "fastapi", "uvicorn", "pydantic", "anyio", "httpx", "h11")
     """Top-level packages whose objects' attributes are looked into for containers (caches, pools)."""
     _SHOWN = 40
@@ -227,6 +229,7 @@ if _DIR:
             "caches": _caches(objects),
             "threads": threading.active_count(),
             "pymalloc": _pymalloc(),
+            "gc": {"collected": _gc[0], "pending_at_sample": _gc[1]},
             "glibc": _glibc(),
             "sqlite": _sqlite(),
             "modules": len(sys.modules),
@@ -238,7 +241,9 @@ if _DIR:
         path.write_text(json.dumps(census, indent=1))
 
     def _snapshot(_signum: int, _frame: FrameType | None) -> None:
-        gc.collect()
+        # What the collector freed so far (cyclic garbage: objects no reference count frees), and
+        # what this sample's full collection finds waiting.
+        _gc[:] = [sum(s["collected"] for s in gc.get_stats()), gc.collect()]
         _taken[0] += 1
         path = Path(str(_DIR)) / f"snapshot-{_taken[0]}.pickle"
         try:

@@ -70,7 +70,7 @@ def test_the_agent_view_keeps_pieces_of_unchanged_entities_and_rebuilds_changed_
         processor.refund(charge.id, Money(100, charge.amount.currency), reason=None, metadata={}, idempotency_key="k1")
         snap = processor.snapshot(ana)
         after = snapshot_json(snap)
-        serialize._PIECES.clear()
+        serialize.forget_pieces()
         assert after == snapshot_json(snap)  # what a fresh serialization says
         refunded = next(c for c in after["charges"] if c["id"] == charge.id)
         before = next(c for c in first["charges"] if c["id"] == charge.id)
@@ -82,11 +82,15 @@ def test_the_agent_view_keeps_pieces_of_unchanged_entities_and_rebuilds_changed_
         container.close()
 
 
-def test_a_full_piece_memo_starts_afresh(snapshots: list[AccountSnapshot], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pieces_are_kept_for_the_most_recently_viewed_accounts_only(
+    snapshots: list[AccountSnapshot], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from purser.domain import serialize
+    from purser.memo import PerAccount
 
     expected = [snapshot_json(s) for s in snapshots]
-    monkeypatch.setattr(serialize, "PIECES_LIMIT", 3)
-    serialize._PIECES.clear()
+    monkeypatch.setattr(serialize, "_PIECES", PerAccount(1))
+    monkeypatch.setattr(serialize, "PLAN_PIECES_LIMIT", 2)
+    serialize.forget_pieces()
     assert [snapshot_json(s) for s in snapshots] == expected
-    assert len(serialize._PIECES) <= 3
+    assert len(serialize._PIECES) == 1 and len(serialize._PLAN_PIECES) <= 2

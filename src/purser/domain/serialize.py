@@ -14,6 +14,8 @@ The agent view is built every turn (the account in the model's context), mostly 
 processor hands out again unchanged (the sandbox maps an unchanged row to the very same immutable
 object). Its per-entity pieces are therefore kept, keyed by the entity's identity (and whatever else
 a piece depends on), and shared between views: like the view itself, they are never written to.
+They are kept per account (`purser.memo.PerAccount`: what the account's last view used, for the
+`ACCOUNTS_KEPT` most recently viewed accounts), and the plans' pieces once for all accounts.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from purser.domain.entities import (
     Refund,
 )
 from purser.domain.snapshot import AccountSnapshot
+from purser.memo import PerAccount, Reading
 from purser.money import Money
 
 __all__ = ["RECENT", "SnapshotView", "plan_json", "snapshot_json"]
@@ -46,24 +49,48 @@ SnapshotView = Literal["agent", "full"]
 """Which JSON of the snapshot: the model's `lookup_account` or the operator's `customer show`."""
 
 
-PIECES_LIMIT = 4096
-"""Agent-view pieces kept (then the memo starts afresh): far more than one account's entities."""
+ACCOUNTS_KEPT = 256
+"""Accounts whose last agent view's pieces are kept (the most recently viewed)."""
+PLAN_PIECES_LIMIT = 256
+"""Plan pieces kept for every account (then the memo starts afresh): far more than a catalogue."""
 
-_PIECES: dict[tuple[int, int, Any], tuple[object, object, Any]] = {}
+_PIECES: PerAccount[tuple[int, int, Any], tuple[object, object, Any]] = PerAccount(ACCOUNTS_KEPT)
+_PLAN_PIECES: dict[int, tuple[Plan, dict[str, Any]]] = {}
 
 
-def _piece(entity: object, other: object, extra: Any, build: Callable[..., Any], *args: Any) -> Any:
-    """`build(*args)`, kept for `entity` and `other` (by identity: the entry holds both, so their ids
-    are not reused while kept) and the hashable `extra` the piece also depends on. Entities are
-    immutable, so a kept piece never goes stale."""
+def forget_pieces() -> None:
+    """Forget every kept piece (tests; measurements of cold views)."""
+    _PIECES.clear()
+    _PLAN_PIECES.clear()
+
+
+def _piece(
+    kept: Reading[tuple[int, int, Any], tuple[object, object, Any]],
+    entity: object,
+    other: object,
+    extra: Any,
+    build: Callable[..., Any],
+    *args: Any,
+) -> Any:
+    """`build(*args)`, or the piece the account's previous view built for `entity` and `other` (by
+    identity: the entry holds both, so their ids are not reused while kept) and the hashable `extra`
+    the piece also depends on. Entities are immutable, so a kept piece never goes stale."""
     key = (id(entity), id(other), extra)
-    found = _PIECES.get(key)
-    if found is not None and found[0] is entity and found[1] is other:
-        return found[2]
-    piece = build(*args)
-    if len(_PIECES) >= PIECES_LIMIT:
-        _PIECES.clear()
-    _PIECES[key] = (entity, other, piece)
+    found = kept.get(key)
+    if found is None or found[0] is not entity or found[1] is not other:
+        found = (entity, other, build(*args))
+    kept.keep(key, found)
+    return found[2]
+
+
+def _plan_piece(plan: Plan) -> dict[str, Any]:
+    found = _PLAN_PIECES.get(id(plan))
+    if found is not None and found[0] is plan:
+        return found[1]
+    piece = plan_json(plan)
+    if len(_PLAN_PIECES) >= PLAN_PIECES_LIMIT:
+        _PLAN_PIECES.clear()
+    _PLAN_PIECES[id(plan)] = (plan, piece)
     return piece
 
 
@@ -295,27 +322,28 @@ def snapshot_json(snapshot: AccountSnapshot, view: SnapshotView = "agent") -> di
 
 def _agent_view(s: AccountSnapshot) -> dict[str, Any]:
     # The `agent` view, its pieces kept per entity (see the module docstring).
-    pm = s.default_payment_method
-    charges = s.charges[:RECENT]
-    numbers = {i.id: i.number for i in s.invoices} if charges else {}
-    return {
-        "now": iso_utc(s.now),
-        "customer": _piece(s.customer, None, None, _customer_agent, s.customer),
-        "subscription": _piece(s.subscription, s.plan, None, _subscription, s, False)
-        if s.subscription is not None and s.plan is not None
-        else None,
-        "next_invoice": _next_invoice(s),
-        "payment_method": None if pm is None else _piece(pm, None, pm.expired_at(s.now), _card, pm, s, False),
-        "past_due": _past_due(s, False),
-        # A charge's piece shows its invoice's number, which is part of its key.
-        "charges": [
-            _piece(ch, None, numbers.get(ch.invoice_id) if ch.invoice_id else None, _charge, s, ch, False)
-            for ch in charges
-        ],
-        "invoices": [_piece(i, None, None, _invoice, i, False) for i in s.invoices[:RECENT]],
-        "refunds": [_refund(r, False) for r in s.refunds[:RECENT]],
-        "plans": [_piece(p, None, None, plan_json, p) for p in s.plans],
-    }
+    with _PIECES.reading(s.customer.id) as kept:
+        pm = s.default_payment_method
+        charges = s.charges[:RECENT]
+        numbers = {i.id: i.number for i in s.invoices} if charges else {}
+        return {
+            "now": iso_utc(s.now),
+            "customer": _piece(kept, s.customer, None, None, _customer_agent, s.customer),
+            "subscription": _piece(kept, s.subscription, s.plan, None, _subscription, s, False)
+            if s.subscription is not None and s.plan is not None
+            else None,
+            "next_invoice": _next_invoice(s),
+            "payment_method": None if pm is None else _piece(kept, pm, None, pm.expired_at(s.now), _card, pm, s, False),
+            "past_due": _past_due(s, False),
+            # A charge's piece shows its invoice's number, which is part of its key.
+            "charges": [
+                _piece(kept, ch, None, numbers.get(ch.invoice_id) if ch.invoice_id else None, _charge, s, ch, False)
+                for ch in charges
+            ],
+            "invoices": [_piece(kept, i, None, None, _invoice, i, False) for i in s.invoices[:RECENT]],
+            "refunds": [_refund(r, False) for r in s.refunds[:RECENT]],
+            "plans": [_plan_piece(p) for p in s.plans],
+        }
 
 
 def _customer_agent(c: Customer) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The snapshot maps a row it read before to the entity it built then: equal to a fresh mapping,
-and a changed row is mapped afresh."""
+"""The snapshot maps a row the account's last read mapped to the entity it built then: equal to a
+fresh mapping, a changed row is mapped afresh, and only the latest read's entities are kept."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from purser.domain import ChargeId, CustomerId
+from purser.memo import PerAccount
 from purser.money import Money
 from purser.processors.sandbox import SandboxProcessor, rows, snapshot
 from purser.store import Database
@@ -30,8 +31,8 @@ def test_a_row_read_again_is_the_same_entity_and_a_changed_one_is_new(db: Databa
     processor = SandboxProcessor(db)
     populate(make_world(processor))
     processor.advance_clock(datetime(2027, 2, 20, tzinfo=UTC))
-    # The memos are per process and start afresh when full: empty them so that what earlier tests
-    # left cannot fill one between the two reads.
+    # The memo keeps the most recently read accounts: empty it so that what earlier tests left cannot
+    # push this account out between the two reads.
     snapshot.forget_rows()
     cid = CustomerId("cus_ok")
     first = processor.snapshot(cid)
@@ -54,13 +55,23 @@ def test_a_row_read_again_is_the_same_entity_and_a_changed_one_is_new(db: Databa
     assert after.customer == fresh["customer"]
 
 
-def test_a_full_memo_starts_afresh_and_still_maps_right(
+def test_only_the_latest_read_of_the_most_recent_accounts_is_kept(
     db: Database, make_world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot, "MEMO_LIMIT", 2)
+    monkeypatch.setattr(snapshot, "_ROWS", PerAccount(2))
     processor = SandboxProcessor(db)
     populate(make_world(processor))
     processor.advance_clock(datetime(2027, 2, 20, tzinfo=UTC))
     with db.read() as conn:
         for cid in ("cus_ok", "cus_seats", "cus_eu", "cus_ok"):
             assert snapshot.build(conn, cid) == snapshot.build(conn, cid, one_trip=False)
+    assert len(snapshot._ROWS) == 2  # cus_eu and cus_ok
+    first = processor.snapshot(CustomerId("cus_ok"))
+    kept = snapshot._ROWS.entries()
+    charge = first.charges[0]
+    processor.refund(ChargeId(charge.id), Money.parse("1.00", "usd"), reason=None, metadata={}, idempotency_key="m")
+    after = processor.snapshot(CustomerId("cus_ok"))
+    # The refunded charge's old entity is dropped with the read that no longer uses it: what is
+    # kept grows only by the rows the account gained (the refund is not kept: it holds a dict).
+    assert all(c is not charge for c in after.charges)
+    assert snapshot._ROWS.entries() == kept + len(after.emails) - len(first.emails)

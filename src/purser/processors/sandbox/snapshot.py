@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql
 
 from purser.domain import AccountSnapshot, Customer, Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus
+from purser.memo import PerAccount, Reading
 from purser.money import Money
 from purser.processors.errors import NotFound
 from purser.processors.sandbox import invoices, queries, rows
@@ -90,52 +91,50 @@ _EMAILS = Prepared(
 
 T = TypeVar("T")
 
-MEMO_LIMIT = 2048
-"""Entities each memo keeps (then it starts afresh): far more than one customer's rows."""
+ACCOUNTS_KEPT = 256
+"""Accounts whose last read's entities are kept (the most recently read; see `purser.memo`)."""
 
-
-_MEMOS: list[dict[Any, Any]] = []
+_ROWS: PerAccount[tuple[Any, ...], Any] = PerAccount(ACCOUNTS_KEPT)
+"""Per account, the entity each row of its last read was mapped to, keyed by (mapper, row)."""
+_CATALOGUE: list[tuple[tuple[tuple[Any, ...], ...], tuple[Plan, ...]]] = []
+"""The plan catalogue's rows and plans as last read (every account shares it)."""
 
 
 def forget_rows() -> None:
-    """Empty every memo (measurements of cold reads; the memos never go stale: rows are their keys)."""
-    for memo in _MEMOS:
-        memo.clear()
+    """Forget every kept entity (measurements of cold reads; kept entities never go stale: rows are keys)."""
+    _ROWS.clear()
+    _CATALOGUE.clear()
 
 
-def _memoized(mapper: Callable[[Sequence[Any]], T]) -> Callable[[Sequence[Any]], T]:
-    """`mapper` remembering what it built from identical rows.
+def _mapped(kept: Reading[tuple[Any, ...], Any], mapper: Callable[[Sequence[Any]], T], row: Sequence[Any]) -> T:
+    """`mapper(row)`, or the entity the account's previous read mapped from an identical row.
 
     An entity is a pure function of its row and immutable, so the same row read again (the next
-    turn's snapshot, or this turn's after a write that changed other rows) is not mapped again:
-    no timestamps parsed, no `Money` or enums built. A row holding an unhashable value (a JSON
-    column decoded to a list) is mapped every time."""
-    built: dict[tuple[Any, ...], T] = {}
-    _MEMOS.append(built)
-
-    def mapped(row: Sequence[Any]) -> T:
-        key = row if row.__class__ is tuple else tuple(row)
-        try:
-            found = built.get(key)
-        except TypeError:
-            return mapper(row)
-        if found is None:
-            found = mapper(row)
-            if len(built) >= MEMO_LIMIT:
-                built.clear()
-            built[key] = found
-        return found
-
-    return mapped
+    turn's snapshot, or this turn's after a write that changed other rows) is not mapped again: no
+    timestamps parsed, no `Money` or enums built. A row holding an unhashable value (a JSON column
+    decoded to a list) is mapped every time."""
+    key = (mapper, row if row.__class__ is tuple else tuple(row))
+    try:
+        found: T | None = kept.get(key)
+    except TypeError:
+        return mapper(row)
+    if found is None:
+        found = mapper(row)
+    kept.keep(key, found)
+    return found
 
 
-_customer = _memoized(rows.customer)
-_subscription = _memoized(rows.subscription)
-_plan = _memoized(rows.plan)
-_payment_method = _memoized(rows.payment_method)
-_charge = _memoized(rows.charge)
-_dispute = _memoized(rows.dispute)
-_email = _memoized(rows.email)
+def _catalogue(plan_rows: list[Any]) -> tuple[Plan, ...]:
+    # The catalogue changes rarely and is the same for every account: one copy, replaced on a change.
+    key = tuple(r if r.__class__ is tuple else tuple(r) for r in plan_rows)
+    current = _CATALOGUE[:]  # a copy: `forget_rows` may empty the list meanwhile
+    if current and current[0][0] == key:
+        return current[0][1]
+    plans = tuple(rows.plan(r) for r in plan_rows)
+    _CATALOGUE[:] = [(key, plans)]
+    return plans
+
+
 # Not refunds: a `Refund` carries its metadata as a dict, which a shared entity must not expose.
 
 
@@ -145,20 +144,17 @@ def _invoice_of(group: Sequence[Any]) -> Invoice:
     return rows.invoice(head, [r[_N_INVOICE:] for r in group if r[_N_INVOICE] is not None])
 
 
-_invoice = _memoized(_invoice_of)
-
-
-def _invoices(found: list[Any]) -> list[Invoice]:
+def _invoices(kept: Reading[tuple[Any, ...], Any], found: list[Any]) -> list[Invoice]:
     # One row per line (invoices without lines: one row of NULLs), invoices in the query's order.
     out: list[Invoice] = []
     group: list[Any] = []
     for r in found:
         if group and r[0] != group[0][0]:
-            out.append(_invoice(tuple(group if group[0].__class__ is tuple else map(tuple, group))))
+            out.append(_mapped(kept, _invoice_of, tuple(group if group[0].__class__ is tuple else map(tuple, group))))
             group = []
         group.append(r)
     if group:
-        out.append(_invoice(tuple(group if group[0].__class__ is tuple else map(tuple, group))))
+        out.append(_mapped(kept, _invoice_of, tuple(group if group[0].__class__ is tuple else map(tuple, group))))
     return out
 
 
@@ -253,15 +249,32 @@ def build(conn: Connection, customer_id: str, *, one_trip: bool = True) -> Accou
     )
     if not head_rows:
         raise NotFound(f"no such customer: {customer_id!r}")
-    head = head_rows[0]
-    cust = _customer(head[:-1])
+    with _ROWS.reading(customer_id) as kept:
+        return _snapshot(conn, kept, head_rows[0], sub_rows, plan_rows, inv_rows, pm_rows, charge_rows, refund_rows,
+                         dispute_rows, email_rows)  # fmt: skip
+
+
+def _snapshot(
+    conn: Connection,
+    kept: Reading[tuple[Any, ...], Any],
+    head: Sequence[Any],
+    sub_rows: list[Any],
+    plan_rows: list[Any],
+    inv_rows: list[Any],
+    pm_rows: list[Any],
+    charge_rows: list[Any],
+    refund_rows: list[Any],
+    dispute_rows: list[Any],
+    email_rows: list[Any],
+) -> AccountSnapshot:
+    cust = _mapped(kept, rows.customer, head[:-1])
     now = rows.aware(head[-1]) or wall_now()
-    sub = _current([_subscription(r) for r in sub_rows])
-    catalogue = [_plan(r) for r in plan_rows]
+    sub = _current([_mapped(kept, rows.subscription, r) for r in sub_rows])
+    catalogue = _catalogue(plan_rows)
     by_id: dict[str, Plan] = {p.id: p for p in catalogue}
     plan = by_id.get(sub.plan_id) if sub else None
     scheduled = by_id.get(sub.scheduled_plan_id) if sub and sub.scheduled_plan_id else None
-    all_invoices = _invoices(inv_rows)
+    all_invoices = _invoices(kept, inv_rows)
     open_invoices = [i for i in all_invoices if i.status is InvoiceStatus.OPEN]
     due = sum(i.total.minor - (i.amount_paid.minor if i.amount_paid else 0) for i in open_invoices)
     currency = open_invoices[0].total.currency if open_invoices else None
@@ -269,16 +282,16 @@ def build(conn: Connection, customer_id: str, *, one_trip: bool = True) -> Accou
     return AccountSnapshot(
         customer=cust,
         now=now,
-        payment_methods=tuple(_payment_method(r) for r in pm_rows),
+        payment_methods=tuple(_mapped(kept, rows.payment_method, r) for r in pm_rows),
         subscription=sub,
         plan=plan,
         scheduled_plan=scheduled,
-        plans=tuple(catalogue),
+        plans=catalogue,
         invoices=tuple(all_invoices),
-        charges=tuple(_charge(r) for r in charge_rows),
+        charges=tuple(_mapped(kept, rows.charge, r) for r in charge_rows),
         refunds=tuple(rows.refund(r) for r in refund_rows),
-        disputes=tuple(_dispute(r) for r in dispute_rows),
-        emails=tuple(_email(r) for r in email_rows),
+        disputes=tuple(_mapped(kept, rows.dispute, r) for r in dispute_rows),
+        emails=tuple(_mapped(kept, rows.email, r) for r in email_rows),
         next_invoice_date=when,
         next_invoice_amount=amount,
         past_due=Money(due, currency) if currency else None,
