@@ -271,8 +271,23 @@ class Execution(ActionRecords):
         """A refusal found inside `_decide`'s transaction, recorded there (`_finish` without a
         transaction of its own: a refusal is never a failure, so the repeated-failure rule has nothing
         to count)."""
-        self._record_outcome(uow, None, row, row.id, row.action, "refused", summary, quote, None, reason,
-                             None, True, None, row, answer)  # fmt: skip
+        self._record_outcome(
+            uow,
+            None,
+            row,
+            action_id=row.id,
+            action=row.action,
+            status="refused",
+            summary=summary,
+            quote=quote,
+            result=None,
+            reason=reason,
+            handoff_reason=None,
+            final=True,
+            prepared=None,
+            expect=row,
+            answer=answer,
+        )
         return Outcome(row.id, row.action, "refused", summary, quote, None, reason)
 
     def _execute(self, row: Action, plan: dict[str, Any]) -> Outcome:

@@ -311,8 +311,21 @@ class Gateway(Execution):
                 row = uow.actions.get(apr.action_id)
                 assert row is not None
                 if not approve:
-                    self._record_outcome(uow, None, row, row.id, row.action, "denied", DENIED, load_json(row.quote),
-                                         None, "denied", None, True, None)  # fmt: skip
+                    self._record_outcome(
+                        uow,
+                        None,
+                        row,
+                        action_id=row.id,
+                        action=row.action,
+                        status="denied",
+                        summary=DENIED,
+                        quote=load_json(row.quote),
+                        result=None,
+                        reason="denied",
+                        handoff_reason=None,
+                        final=True,
+                        prepared=None,
+                    )
         if apr is None:
             return Outcome("", "", "refused", "There is no such approval request.", reason="unknown_approval")
         if not changed or row is None:

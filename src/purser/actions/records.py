@@ -304,8 +304,21 @@ class ActionRecords:
         if batch is not None:
             assert also is None, "a buffered outcome cannot carry another write"
             row = self._row(action_id, batch)
-            self._record_outcome(None, batch, row, action_id, action, status, summary, quote, result, reason,
-                                 handoff_reason, final, prepared)  # fmt: skip
+            self._record_outcome(
+                None,
+                batch,
+                row,
+                action_id=action_id,
+                action=action,
+                status=status,
+                summary=summary,
+                quote=quote,
+                result=result,
+                reason=reason,
+                handoff_reason=handoff_reason,
+                final=final,
+                prepared=prepared,
+            )
         else:
             with self.uow.write() as uow:
                 if answer is not None:
@@ -314,8 +327,23 @@ class ActionRecords:
                     also(uow)
                 # The row as the caller holds it (its id, conversation and kind never change).
                 row = expect if expect is not None and expect.id == action_id else uow.actions.get(action_id)
-                self._record_outcome(uow, None, row, action_id, action, status, summary, quote, result, reason,
-                                     handoff_reason, final, prepared, expect, answer)  # fmt: skip
+                self._record_outcome(
+                    uow,
+                    None,
+                    row,
+                    action_id=action_id,
+                    action=action,
+                    status=status,
+                    summary=summary,
+                    quote=quote,
+                    result=result,
+                    reason=reason,
+                    handoff_reason=handoff_reason,
+                    final=final,
+                    prepared=prepared,
+                    expect=expect,
+                    answer=answer,
+                )
         outcome = Outcome(action_id, action, status, summary, quote, result, reason, handoff_reason, approval_id)
         if (
             row is not None
@@ -339,6 +367,7 @@ class ActionRecords:
         uow: UnitOfWork | None,
         batch: TurnBatch | None,
         row: Action | None,
+        *,
         action_id: str,
         action: str,
         status: OutcomeStatus,
