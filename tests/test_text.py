@@ -90,3 +90,13 @@ def test_ascii_twin_reads_ascii_as_the_original() -> None:
     assert twin.flags & re.ASCII
     assert twin.findall("ab 1 cd 2\t") == pattern.findall("ab 1 cd 2\t")
     assert twin.search("é") is None and pattern.search("é 1 ") is not None  # ASCII text only
+
+
+@given(st.text(max_size=200))
+def test_estimate_tokens_is_a_quarter_of_the_characters_rounded_up(value: str) -> None:
+    from purser.agent.context import estimate_tokens as context_tokens
+    from purser.knowledge.text import estimate_tokens as knowledge_tokens
+
+    expected = -(-len(value) // 4)
+    assert text.estimate_tokens(value) == expected
+    assert context_tokens is knowledge_tokens is text.estimate_tokens  # one estimate for both budgets

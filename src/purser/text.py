@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["Prefilter", "ascii_twin", "required_needles"]
+__all__ = ["Prefilter", "ascii_twin", "estimate_tokens", "required_needles"]
 
 
 def ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
@@ -179,3 +179,9 @@ class Prefilter:
     def sub(self, repl: str, text: str) -> str:
         """`pattern.sub(repl, text)`."""
         return self._pick(text).sub(repl, text) if self.possible(text) else text
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap, model-independent token estimate: about four characters per token (rounded up); the
+    context budget and the knowledge base's "fits whole in the prompt" test use the same one."""
+    return (len(text) + 3) // 4

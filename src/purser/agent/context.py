@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 
 from purser.agent.prompts import SYSTEM_PROMPT, compact_json, policy_summary
 from purser.policy.schema import Policy
+from purser.text import estimate_tokens
 
 __all__ = ["KnowledgeLike", "PassageLike", "TurnContext", "build_context", "estimate_tokens"]
 
@@ -42,11 +43,6 @@ class KnowledgeLike(Protocol):
     def search(self, query: str, k: int = 3) -> list[Any]:
         """The best passages for `query`."""
         ...
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (about four characters per token)."""
-    return (len(text) + 3) // 4
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ billing phrases customers use onto the words policy documents use ("money back" 
 
 from __future__ import annotations
 
-import math
 import re
+
+from purser.text import estimate_tokens
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -141,11 +142,6 @@ def tokenize(text: str) -> list[str]:
 def content_terms(text: str) -> set[str]:
     """The set of stemmed content words of `text` (for overlap scoring)."""
     return set(tokenize(text))
-
-
-def estimate_tokens(text: str) -> int:
-    """A simple, model-independent token estimate: about four characters per token."""
-    return math.ceil(len(text) / 4)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9§•*-])")
