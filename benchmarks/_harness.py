@@ -45,8 +45,16 @@ console = Console(width=120)
 
 
 # -- the run header --------------------------------------------------------------------------------
+def _terminated(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_header(title: str) -> dict[str, Any]:
-    """Print the date, the exact command, the machine and its load; return the same as a dict for JSON."""
+    """Print the date, the exact command, the machine and its load; return the same as a dict for JSON.
+
+    From here on SIGTERM ends the run as Ctrl-C does: the servers it started are stopped and its
+    databases dropped (by default a terminated script left its `purser serve` processes running)."""
+    signal.signal(signal.SIGTERM, _terminated)
     load = os.getloadavg()
     meta = {
         "title": title,
