@@ -32,7 +32,8 @@ Budget (DESIGN §12): RSS flat over 10,000 conversations; here "flat" means a sl
 first conversation) the server (through `_tracemalloc/sitecustomize.py`) writes its live objects by
 type, the fill, hits and misses of every `lru_cache` and the sizes of the containers held by module
 globals and by objects of its libraries, pymalloc's arenas and free space, glibc malloc's totals,
-its threads and its resident memory by kind of mapping; the report lists what changed between the
+SQLite's own heap (`sqlite3_memory_used`), the cyclic garbage the collector freed so far, its
+threads and its resident memory by kind of mapping; the report lists what changed between the
 warm-up and the end. Each census runs a full collection first, so RSS reads a little higher.
 
 `--trace-from N` says what grows: the server starts `tracemalloc` after N conversations (through
