@@ -271,24 +271,9 @@ class Execution(ActionRecords):
         """A refusal found inside `_decide`'s transaction, recorded there (`_finish` without a
         transaction of its own: a refusal is never a failure, so the repeated-failure rule has nothing
         to count)."""
-        self._record_outcome(
-            uow,
-            None,
-            row,
-            action_id=row.id,
-            action=row.action,
-            status="refused",
-            summary=summary,
-            quote=quote,
-            result=None,
-            reason=reason,
-            handoff_reason=None,
-            final=True,
-            prepared=None,
-            expect=row,
-            answer=answer,
-        )
-        return Outcome(row.id, row.action, "refused", summary, quote, None, reason)
+        refusal = Outcome(row.id, row.action, "refused", summary, quote, None, reason)
+        self._record_outcome(uow, None, row, refusal, final=True, prepared=None, expect=row, answer=answer)
+        return refusal
 
     def _execute(self, row: Action, plan: dict[str, Any]) -> Outcome:
         """Call the processor for the `executing` action `row` and record the outcome, only while the

@@ -285,6 +285,7 @@ class Gateway(Execution):
                 return review.pending
             signers = review.signers
         row: Action | None = None
+        denial: Outcome | None = None
         with self.uow.write() as uow:
             apr = uow.approvals.get(approval_id)
             changed = False
@@ -311,31 +312,16 @@ class Gateway(Execution):
                 row = uow.actions.get(apr.action_id)
                 assert row is not None
                 if not approve:
-                    self._record_outcome(
-                        uow,
-                        None,
-                        row,
-                        action_id=row.id,
-                        action=row.action,
-                        status="denied",
-                        summary=DENIED,
-                        quote=load_json(row.quote),
-                        result=None,
-                        reason="denied",
-                        handoff_reason=None,
-                        final=True,
-                        prepared=None,
-                    )
+                    denial = Outcome(row.id, row.action, "denied", DENIED, load_json(row.quote), reason="denied")
+                    self._record_outcome(uow, None, row, denial, final=True, prepared=None)
         if apr is None:
             return Outcome("", "", "refused", "There is no such approval request.", reason="unknown_approval")
         if not changed or row is None:
             return Outcome(
                 apr.action_id, apr.action, "refused", "This request was already decided.", reason="already_decided"
             )
-        if not approve:
-            return Outcome(
-                row.id, row.action, "denied", DENIED, load_json(row.quote), None, "denied", approval_id=approval_id
-            )
+        if denial is not None:
+            return replace(denial, approval_id=approval_id)
         return self._go(row, approved_by=approver)
 
     # -- escalation -----------------------------------------------------------------------------

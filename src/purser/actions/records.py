@@ -301,24 +301,11 @@ class ActionRecords:
         `answer`: the customer's answer this outcome follows from, recorded in the same transaction
         (`AlreadyAnswered` when the action was answered already; nothing is written then).
         """
+        outcome = Outcome(action_id, action, status, summary, quote, result, reason, handoff_reason, approval_id)
         if batch is not None:
             assert also is None, "a buffered outcome cannot carry another write"
             row = self._row(action_id, batch)
-            self._record_outcome(
-                None,
-                batch,
-                row,
-                action_id=action_id,
-                action=action,
-                status=status,
-                summary=summary,
-                quote=quote,
-                result=result,
-                reason=reason,
-                handoff_reason=handoff_reason,
-                final=final,
-                prepared=prepared,
-            )
+            self._record_outcome(None, batch, row, outcome, final=final, prepared=prepared)
         else:
             with self.uow.write() as uow:
                 if answer is not None:
@@ -328,23 +315,8 @@ class ActionRecords:
                 # The row as the caller holds it (its id, conversation and kind never change).
                 row = expect if expect is not None and expect.id == action_id else uow.actions.get(action_id)
                 self._record_outcome(
-                    uow,
-                    None,
-                    row,
-                    action_id=action_id,
-                    action=action,
-                    status=status,
-                    summary=summary,
-                    quote=quote,
-                    result=result,
-                    reason=reason,
-                    handoff_reason=handoff_reason,
-                    final=final,
-                    prepared=prepared,
-                    expect=expect,
-                    answer=answer,
+                    uow, None, row, outcome, final=final, prepared=prepared, expect=expect, answer=answer
                 )
-        outcome = Outcome(action_id, action, status, summary, quote, result, reason, handoff_reason, approval_id)
         if (
             row is not None
             and status in ("failed", "invalid")
@@ -367,28 +339,22 @@ class ActionRecords:
         uow: UnitOfWork | None,
         batch: TurnBatch | None,
         row: Action | None,
+        outcome: Outcome,
         *,
-        action_id: str,
-        action: str,
-        status: OutcomeStatus,
-        summary: str,
-        quote: dict[str, Any] | None,
-        result: dict[str, Any] | None,
-        reason: str | None,
-        handoff_reason: str | None,
         final: bool,
         prepared: Prepared | None,
         expect: Action | None = None,
         answer: Answer | None = None,
     ) -> None:
-        """The outcome's row update and audit record, into `uow` (written) or `batch` (buffered);
+        """`outcome`'s row update and audit record, into `uow` (written) or `batch` (buffered);
         `Superseded` when `expect` no longer matches the row (see `_finish`)."""
+        action_id, status, result = outcome.action_id, outcome.status, outcome.result
         stored_result = None if (row is not None and row.kind == "read") else result
         changes = ActionChanges(
             status=status,
             updated_at=utc_now_iso(),
-            reason=reason,
-            summary=summary,
+            reason=outcome.reason,
+            summary=outcome.summary,
             result=canonical_json(stored_result) if stored_result is not None else None,
         )
         if prepared is not None:  # a fresh quote: what the customer's "yes" will bind to
@@ -400,13 +366,13 @@ class ActionRecords:
             )
         kind = "result" if final and status in ("succeeded", "failed", "declined", "denied") else "guard_decision"
         data = {
-            "action": action,
+            "action": outcome.action,
             "status": status,
-            "reason": reason,
-            "summary": summary,
-            "quote": quote,
+            "reason": outcome.reason,
+            "summary": outcome.summary,
+            "quote": outcome.quote,
             "result": stored_result,
-            "handoff_reason": handoff_reason,
+            "handoff_reason": outcome.handoff_reason,
         }
         conversation_id = row.conversation_id if row else None
         if batch is not None:
