@@ -8,67 +8,43 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def test_a_traced_run_names_the_sites_that_grew(tmp_path: Path) -> None:
+def _run(tmp_path: Path, conversations: int, *flags: str) -> tuple[dict[str, Any], str]:
+    """A tiny `web_memory.py` run with `flags`: its JSON summary and its printed report."""
     out = tmp_path / "result.json"
     env = {k: v for k, v in os.environ.items() if k not in ("PURSER_DATABASE_URL", "BENCH_TRACE_DIR")}
     env["COLUMNS"] = "160"
-    args = ["--conversations", "30", "--every", "10", "--warmup", "10", "--customers", "4", "--concurrency", "4"]
+    args = ["--conversations", str(conversations), "--every", "10", "--warmup", "10", "--customers", "4"]
     done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "web_memory.py"),
-            *args,
-            "--trace-from",
-            "10",
-            "--json",
-            str(out),
-            "--out",
-            str(tmp_path),
-        ],
+        [sys.executable, str(BENCHMARKS / "web_memory.py"), *args, "--concurrency", "4", *flags,
+         "--json", str(out), "--out", str(tmp_path)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    summary = json.loads(out.read_text())["summary"]
+    summary: dict[str, Any] = json.loads(out.read_text())["summary"]
+    return summary, done.stdout
+
+
+def test_a_traced_run_names_the_sites_that_grew(tmp_path: Path) -> None:
+    summary, stdout = _run(tmp_path, 30, "--trace-from", "10")
     assert summary["errors"] == 0 and summary["conversations"] == 30
     traced = summary["traced"]
     assert traced["from"] == 10 and [n for n, _kib in traced["traced_kib"]] == [20, 30]
     assert all(kib > 0 for _n, kib in traced["traced_kib"])  # the server traced what it allocated
     assert traced["sites"] and all(" ← " in s["where"] or ":" in s["where"] for s in traced["sites"])
-    assert "traced slope" in done.stdout
+    assert "traced slope" in stdout
 
 
 def test_a_census_run_reports_objects_caches_and_allocators(tmp_path: Path) -> None:
-    out = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if k not in ("PURSER_DATABASE_URL", "BENCH_TRACE_DIR")}
-    env["COLUMNS"] = "160"
-    args = ["--conversations", "20", "--every", "10", "--warmup", "10", "--customers", "4", "--concurrency", "4"]
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "web_memory.py"),
-            *args,
-            "--census",
-            "--json",
-            str(out),
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    summary = json.loads(out.read_text())["summary"]
+    summary, stdout = _run(tmp_path, 20, "--census")
     assert summary["errors"] == 0 and summary["conversations"] == 20
     assert summary["traced"] == {}  # a census only: no allocation snapshots
     census = summary["census"]
@@ -86,4 +62,4 @@ def test_a_census_run_reports_objects_caches_and_allocators(tmp_path: Path) -> N
     assert last["rss_kib_by_mapping"]["files"] > 0 and last["rss_kib_by_mapping"]["malloc main heap"] > 0
     # The offline model's memo of normalized texts is found and its fill reported against its bound.
     assert last["caches"]["lru"]["purser.models.offline.normalize._normalize"][1] == 4096
-    assert "pymalloc arenas" in done.stdout and "lru cache that filled or missed" in done.stdout
+    assert "pymalloc arenas" in stdout and "lru cache that filled or missed" in stdout
