@@ -244,29 +244,17 @@ def build(conn: Connection, customer_id: str, *, one_trip: bool = True) -> Accou
     """Everything about one customer, at the sandbox clock (raises `NotFound`).
 
     `one_trip=False` reads with the nine statements on PostgreSQL too (tests compare the two)."""
-    head_rows, sub_rows, plan_rows, inv_rows, pm_rows, charge_rows, refund_rows, dispute_rows, email_rows = _fetch(
-        conn, {"customer_id": customer_id}, one_trip=one_trip
-    )
-    if not head_rows:
+    parts = _fetch(conn, {"customer_id": customer_id}, one_trip=one_trip)
+    if not parts[0]:
         raise NotFound(f"no such customer: {customer_id!r}")
     with _ROWS.reading(customer_id) as kept:
-        return _snapshot(conn, kept, head_rows[0], sub_rows, plan_rows, inv_rows, pm_rows, charge_rows, refund_rows,
-                         dispute_rows, email_rows)  # fmt: skip
+        return _snapshot(conn, kept, parts)
 
 
-def _snapshot(
-    conn: Connection,
-    kept: Reading[tuple[Any, ...], Any],
-    head: Sequence[Any],
-    sub_rows: list[Any],
-    plan_rows: list[Any],
-    inv_rows: list[Any],
-    pm_rows: list[Any],
-    charge_rows: list[Any],
-    refund_rows: list[Any],
-    dispute_rows: list[Any],
-    email_rows: list[Any],
-) -> AccountSnapshot:
+def _snapshot(conn: Connection, kept: Reading[tuple[Any, ...], Any], parts: list[list[Any]]) -> AccountSnapshot:
+    # The account from the nine reads' rows (`_PARTS` order), mapping only rows its last read did not have.
+    head_rows, sub_rows, plan_rows, inv_rows, pm_rows, charge_rows, refund_rows, dispute_rows, email_rows = parts
+    head = head_rows[0]
     cust = _mapped(kept, rows.customer, head[:-1])
     now = rows.aware(head[-1]) or wall_now()
     sub = _current([_mapped(kept, rows.subscription, r) for r in sub_rows])
