@@ -103,10 +103,14 @@ def weights_of(pipeline: Any, *, corpus: str, texts: str) -> IntentWeights:
 
 def train(corpus_raw: bytes | None = None) -> tuple[IntentWeights, Any]:
     """Train on the shipped corpus (or `corpus_raw`, YAML): the weights and the fitted pipeline."""
-    corpus = load_corpus(corpus_raw)
-    texts, labels = training_texts(corpus)
+    raw = (
+        corpus_raw
+        if corpus_raw is not None
+        else resources.files("purser.models.offline").joinpath("corpus.yaml").read_bytes()
+    )
+    texts, labels = training_texts(load_corpus(raw))
     pipeline = fit_pipeline(texts, labels)
-    return weights_of(pipeline, corpus=corpus_sha256(corpus_raw), texts=texts_sha256(texts, labels)), pipeline
+    return weights_of(pipeline, corpus=corpus_sha256(raw), texts=texts_sha256(texts, labels)), pipeline
 
 
 def _check_supported(vectorizer: Any) -> None:

@@ -79,7 +79,7 @@ class IntentWeights:
                 raise StaleWeights(f"intent weights: {f.analyzer} idf has {f.idf.shape}, not {len(f.terms)} terms")
 
     def save(self, path: Path) -> None:
-        """Write the archive (uncompressed members are not smaller to load; compressed ones are to ship)."""
+        """Write the archive to `path` (compressed members: the file ships in the package)."""
         meta = {
             "classes": list(self.classes),
             "featurizers": [{"analyzer": f.analyzer, "ngram_range": list(f.ngram_range)} for f in self.featurizers],
