@@ -142,10 +142,12 @@ def in_process(
     from purser.gym.loader import load_paths
     from purser.gym.runner import RunOptions, run_scenario
     from purser.gym.suite import warm_up
+    from purser.heap import settle
 
     options = RunOptions(model="offline")
     t0, c0 = time.perf_counter(), time.process_time()
     warm_up(options)
+    settle()  # what `purser serve` and `purser eval`'s workers do after their warm-up
     print(
         f"warm-up (imports, knowledge base, first exchange): wall {time.perf_counter() - t0:.2f} s, "
         f"cpu {time.process_time() - c0:.2f} s"

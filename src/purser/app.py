@@ -131,6 +131,12 @@ class Container:
     sso: OidcSignIn | None = None
     """OIDC single sign-on; None unless `oidc:` names an issuer."""
 
+    def warm(self) -> None:
+        """Load now what the first conversation would otherwise wait for: each configured model's
+        tables and weights (the offline model's classifier). Entry points that serve call it before
+        they listen, then `purser.heap.settle`."""
+        self.runtime.models.warm()
+
     def close(self) -> None:
         """Stop channel deliveries and release database connections."""
         if self.channels is not None:

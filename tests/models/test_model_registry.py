@@ -89,3 +89,24 @@ def test_stream_false_buffers_the_model() -> None:
     assert isinstance(reg.model(quiet), BufferedModel) and not isinstance(reg.model(DEEPSEEK), BufferedModel)
     assert reg.model(quiet).model_name == "deepseek-chat" and supports_streaming(reg.model(quiet))
     assert not supports_streaming(FunctionModel(lambda m, i: None))  # type: ignore[arg-type,return-value]
+
+
+class _Warmable(FunctionModel):
+    """A scripted model that counts its warm-ups."""
+
+    warmed = 0
+
+    def warm(self) -> None:
+        self.warmed += 1
+
+
+def test_warm_builds_every_model_and_warms_those_that_can() -> None:
+    reg = ModelRegistry([DEEPSEEK, OLLAMA], "deepseek", env=ENV)
+    reg.warm()  # neither has a warm-up: built, nothing else
+    assert isinstance(reg.model(OLLAMA), OpenAIChatModel)
+    model = _Warmable(lambda m, i: None)  # type: ignore[arg-type,return-value]
+    ModelRegistry.from_settings(Settings(), override=model).warm()
+    assert model.warmed == 1
+    broken = ModelRegistry([DEEPSEEK], "deepseek", env={})
+    with pytest.raises(ProviderConfigError, match="DEEPSEEK_API_KEY"):
+        broken.warm()  # a missing key fails at start-up, as with check()

@@ -15,6 +15,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -168,6 +169,7 @@ def register(app: typer.Typer) -> None:
         """Serve the chat API, the widget, the demo page (/) and the admin dashboard (/admin)."""
         limit_malloc_arenas()
         from purser.errors import PurserError
+        from purser.heap import settle
         from purser.web.app import create_app
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
@@ -181,6 +183,14 @@ def register(app: typer.Typer) -> None:
         except PurserError as exc:  # a bad configuration, database or processor: named, no traceback
             fail(str(exc))
         web = create_app(container, options)
+        started = time.process_time()
+        container.warm()  # the first customer should not wait for the model's tables
+        settled = settle()  # start-up's objects out of the collector's full passes (purser.heap)
+        log.info(
+            "warm-up: %.2f s of CPU; %d start-up objects frozen for the garbage collector",
+            time.process_time() - started,
+            settled.frozen,
+        )
         log.info("Purser on http://%s:%d  (demo /, admin /admin, API docs /api/docs)", host, port)
         kwargs: dict[str, Any] = {
             "host": host,

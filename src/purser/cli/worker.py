@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
         """Run jobs from the queue: log what each does; stop cleanly on SIGTERM or Ctrl-C."""
         from purser.app import build
         from purser.errors import PurserError
+        from purser.heap import settle
         from purser.jobs import describe, run_worker
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -57,6 +58,7 @@ def register(app: typer.Typer) -> None:
                 out().print(f"ran {ran} due job(s)")
                 return
             threads = workers or settings.jobs.workers
+            settle()  # a long-running process: start-up's objects out of the collector's full passes
             log.info("worker: queue on %s; %d thread(s); jobs: %s", describe(settings), threads, ", ".join(queue.kinds))
             run_worker(queue, workers=threads, sweep_seconds=settings.jobs.sweep_seconds)
             log.info("worker: stopped")

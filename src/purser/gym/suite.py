@@ -92,6 +92,14 @@ def warm_up(options: RunOptions) -> None:
     warm(options)
 
 
+def _start_worker(options: RunOptions) -> None:
+    """A worker process of the pool: warm up, then freeze what that loaded (`purser.heap.settle`)."""
+    from purser.heap import settle
+
+    warm_up(options)
+    settle()
+
+
 def default_workers(count: int) -> int:
     """Worker processes for `count` scenarios: the cores this process may use, at most one per scenario."""
     try:
@@ -124,7 +132,7 @@ def run_suite(
                 on_done(result)
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=warm_up, initargs=(options,)) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_start_worker, initargs=(options,)) as pool:
             futures: dict[Future[ScenarioResult], int] = {
                 pool.submit(_run_path, str(sc.path), options): i for i, sc in enumerate(scenarios)
             }

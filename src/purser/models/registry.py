@@ -141,6 +141,17 @@ class ModelRegistry:
         for entry in self.entries:
             self.model(entry)
 
+    def warm(self) -> None:
+        """Build every configured model and load now what each would load on its first request.
+
+        The offline model reads its classifier's weights and builds its tables (about a second of
+        CPU); a server calls this before it listens, so the first customer does not wait for it."""
+        for entry in self.entries:
+            model = self.model(entry)
+            warm = getattr(getattr(model, "wrapped", model), "warm", None)
+            if callable(warm):
+                warm()
+
     def entry_for_response(self, model_name: str | None) -> ModelEntry | None:
         """The configured entry that produced a response named `model_name` (providers may add a date suffix)."""
         if not model_name:

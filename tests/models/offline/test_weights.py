@@ -100,3 +100,11 @@ def test_a_process_that_classifies_never_imports_scikit_learn() -> None:
         "assert not [m for m in sys.modules if m.split('.')[0] == 'sklearn'], 'sklearn imported'\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_warming_the_model_loads_the_classifier_before_any_customer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from purser.models.offline import OfflineModel, classifier
+
+    monkeypatch.setattr(classifier, "_CACHE", [])
+    OfflineModel().warm()
+    assert len(classifier._CACHE) == 1 and get_classifier() is classifier._CACHE[0]

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic_ai import RunContext
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
 from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
@@ -25,6 +25,11 @@ __all__ = ["FALLBACK_TEXT", "OfflineModel"]
 _log = logging.getLogger(__name__)
 
 FALLBACK_TEXT = "Sorry, I couldn't work that out. Could you rephrase it, or ask for a human and a teammate will help?"
+
+
+_WARM_MESSAGE = "Hi, why was I charged twice this month? Please refund the extra charge."
+"""What `OfflineModel.warm` reads: a billing question that runs the normalizer, the classifier and the
+amount and date readers."""
 
 
 @dataclass(init=False)
@@ -54,6 +59,12 @@ class OfflineModel(Model):
     def system(self) -> str:
         """The provider name."""
         return self._system
+
+    def warm(self) -> None:
+        """Load the intent classifier and answer one throw-away message, so that the tables, weights
+        and modules a first reply needs are in memory before any customer writes (stateless: nothing
+        of it is kept but the process-wide memos)."""
+        self.respond([ModelRequest(parts=[UserPromptPart(content=_WARM_MESSAGE)])], frozenset())
 
     def respond(self, messages: list[ModelMessage], tool_names: frozenset[str]) -> ModelResponse:
         """The next response for a message history, given the names of the callable tools."""
