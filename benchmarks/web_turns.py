@@ -37,6 +37,7 @@ are the turns window's less the idle rate times its length (the idle share would
 with valgrind's slowness), all threads together; creation of the conversations included.
 
     .venv/bin/python benchmarks/web_turns.py --callgrind --backend both
+    .venv/bin/python benchmarks/web_turns.py --callgrind --backend postgres --keep-dump cg/   # then callgrind_annotate
 
 `--profile` says where the server's time goes instead: the server runs with cProfile on every one of
 its threads (event loop, runtime loop, thread pool); after a warm-up, the profiles' difference over
@@ -55,6 +56,7 @@ import cProfile
 import marshal
 import pstats
 import runpy
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -153,6 +155,9 @@ def instructions(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 elapsed = time.perf_counter() - started
                 _callgrind(server.pid, "-i off", "-d turns")
                 window = _dumped(out, 2)
+                if args.keep_dump is not None:  # for callgrind_annotate: where the instructions go
+                    args.keep_dump.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(out.with_name(f"{out.name}.2"), args.keep_dump / f"{backend}-turns.cg")
     turns = rec.turns
     return {
         "backend": backend,
@@ -354,6 +359,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--conversations", type=int, default=30, help="--callgrind: measured conversations")
     parser.add_argument("--idle", type=float, default=30.0, help="--callgrind: idle seconds measured")
+    parser.add_argument(
+        "--keep-dump",
+        type=Path,
+        help="--callgrind: copy the turns' dump to DIR/<backend>-turns.cg",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="profile the server's threads with cProfile over --conversations"
     )
