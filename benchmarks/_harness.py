@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _speed import calibrate
 from rich.console import Console
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def run_header(title: str) -> dict[str, Any]:
     databases dropped (by default a terminated script left its `purser serve` processes running)."""
     signal.signal(signal.SIGTERM, _terminated)
     load = os.getloadavg()
-    meta = {
+    meta: dict[str, Any] = {
         "title": title,
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": shlex.join(_relative_argv()),
@@ -78,7 +79,12 @@ def run_header(title: str) -> dict[str, Any]:
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
         highlight=False,
     )
+    meta["calibration_ms"] = calibrate()
+    console.print(f"host      calibration {meta['calibration_ms']:.1f} ms CPU ({CALIBRATION_NOTE})", highlight=False)
     return meta
+
+
+CALIBRATION_NOTE = "a fixed piece of work, benchmarks/_speed.py: lower is a faster host"
 
 
 def _relative_argv() -> list[str]:
@@ -579,6 +585,14 @@ def print_markdown(table: str, budget_lines: Sequence[str] = ()) -> None:
 
 def write_json(path: str | None, data: dict[str, Any]) -> None:
     """Write the raw results to `path` (nothing when None)."""
+    meta = data.get("meta")
+    if isinstance(meta, dict) and "calibration_ms" in meta:
+        meta["calibration_ms_end"] = calibrate()
+        console.print(
+            f"host speed at the end: calibration {meta['calibration_ms_end']:.1f} ms CPU "
+            f"(at the start {meta['calibration_ms']:.1f})",
+            highlight=False,
+        )
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

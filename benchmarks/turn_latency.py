@@ -342,6 +342,7 @@ def main() -> None:
         f"machine: {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}, "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
+    _print_host_speed(args.callgrind, "")
     if args.conversation_turns > 0:
         long_conversations(args.scenario, args.conversation_turns, max(1, args.conversations), args.profile)
         load = os.getloadavg()
@@ -354,7 +355,16 @@ def main() -> None:
         via_eval(args.paths)
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    _print_host_speed(args.callgrind, " at the end")
     sys.stdout.flush()
+
+
+def _print_host_speed(under_callgrind: bool, when: str) -> None:
+    """The host's speed now (`_speed.calibrate`), beside the load average; not under callgrind."""
+    if not under_callgrind:
+        from _speed import calibrate
+
+        print(f"host{when}: calibration {calibrate():.1f} ms CPU (a fixed piece of work, benchmarks/_speed.py)")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def _run(script: str, tmp_path: Path, *extra: str) -> dict[str, Any]:
     assert "load average" in done.stdout
     data: dict[str, Any] = json.loads(out.read_text())
     assert data["meta"]["command"].endswith(f"{script} --quick --json {out}" + "".join(f" {e}" for e in extra))
+    assert data["meta"]["calibration_ms"] > 0 and data["meta"]["calibration_ms_end"] > 0  # the host's speed
     return data
 
 
@@ -103,3 +104,11 @@ def test_percentile_table_and_process_cpu() -> None:
     assert harness.tree_cpu_seconds(os.getpid()) > 0
     assert os.getpid() in harness.process_tree(os.getpid())
     assert harness.rss_kib(os.getpid()) > 1000
+
+
+def test_calibration_times_a_fixed_piece_of_work() -> None:
+    speed = _module("_speed")
+    first, second = speed.calibrate(tries=2), speed.calibrate(tries=2)
+    assert 0 < first < 5_000 and 0 < second < 5_000  # CPU milliseconds, not seconds or nanoseconds
+    assert speed.per_calibration(10.0, 2.5) == 4.0
+    assert speed.per_calibration(10.0, 0.0) != speed.per_calibration(10.0, 0.0)  # NaN: no speed known
