@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/web_memory.py --quick                  # smoke size
     .venv/bin/python benchmarks/web_memory.py --conversations 4000 --trace-from 2000   # what grows
     .venv/bin/python benchmarks/web_memory.py --census                 # where memory sits, per sample
+    .venv/bin/python benchmarks/web_memory.py --preload /usr/lib/x86_64-linux-gnu/libjemalloc.so.2  # another malloc
 
 What runs: one real `purser serve` process on a fresh database with a generated population (as in
 `web_turns.py`), and the load client (`_load.py`) creating `--conversations` conversations with one
@@ -222,9 +223,9 @@ def _dig(data: dict[str, Any], key: tuple[str, ...]) -> Any:
 def _grew(first: dict[str, int], last: dict[str, int], top: int) -> list[list[Any]]:
     """Entries whose count changed most (either way), largest change first."""
     names = set(first) | set(last)
-    changes = [[n, first.get(n, 0), last.get(n, 0), last.get(n, 0) - first.get(n, 0)] for n in names]
+    changes = [(n, first.get(n, 0), last.get(n, 0), last.get(n, 0) - first.get(n, 0)) for n in names]
     changes = [c for c in changes if c[3]]
-    return sorted(changes, key=lambda c: -abs(c[3]))[:top]
+    return [list(c) for c in sorted(changes, key=lambda c: -abs(c[3]))[:top]]
 
 
 def _where(traceback: tracemalloc.Traceback) -> str:
@@ -277,7 +278,8 @@ def run(args: argparse.Namespace, tracer: Tracer | None = None) -> tuple[Samples
 
     rec = Recorder()
     elapsed = 0.0
-    with populated_servers(args.backend, args.customers, label=args.backend) as (_url, (server,), ids):
+    under = ("env", f"LD_PRELOAD={args.preload}") if args.preload else ()
+    with populated_servers(args.backend, args.customers, label=args.backend, under=under) as (_url, (server,), ids):
         customers = Customers(ids)
         sample(server.pid, 0)
         if tracer is not None and args.census:
@@ -369,6 +371,7 @@ def report(
         "second_half_from": half,
         "slope_second_half_kib_per_1000": tail,
         "flat_threshold_kib_per_1000": args.flat,
+        "preload": str(args.preload) if args.preload else None,
     }
     lines = [
         f"{rec.conversations:,} conversations, {rec.turns:,} turns in {elapsed:.0f} s on {args.backend}; "
@@ -414,7 +417,16 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="take a census of the server's objects, caches and allocators at every sample and list what changed",
     )
+    parser.add_argument(
+        "--preload",
+        type=Path,
+        default=None,
+        help="a shared library the server runs with (LD_PRELOAD), e.g. another malloc: "
+        "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+    )
     args = parser.parse_args(argv)
+    if args.preload is not None and not args.preload.is_file():
+        parser.error(f"--preload {args.preload}: no such file")
     if args.quick:
         args.conversations, args.every, args.warmup, args.customers, args.concurrency = 20, 10, 10, 4, 4
     if args.customers < 1 or args.every < 1 or args.conversations < 1:
