@@ -221,10 +221,22 @@ if _DIR:
         return dict(kinds.most_common())
 
     def _census(number: int) -> None:
+        # `purser serve` froze its start-up objects (purser.heap.settle), which gc.get_objects() no
+        # longer lists: hand them back to the collector for the count, and freeze again after.
+        frozen = gc.get_freeze_count()
+        gc.unfreeze()
+        try:
+            _count(number, frozen)
+        finally:
+            if frozen:
+                gc.freeze()
+
+    def _count(number: int, frozen: int) -> None:
         objects = gc.get_objects()
         types = Counter(type(o).__qualname__ for o in objects)
         census = {
             "gc_objects": len(objects),
+            "gc_frozen_before": frozen,
             "types": dict(types.most_common(_SHOWN)),
             "caches": _caches(objects),
             "threads": threading.active_count(),
