@@ -4,7 +4,8 @@ The machine these benchmarks run on is shared, and the same code takes 20-45 % m
 one hour than in another (the neighbours share caches and memory bandwidth; CPU time counts
 our instructions only, but not how fast they retire). `calibrate()` runs the same work every
 time (dicts, strings, small objects, a JSON encoding and a regular expression: what a turn is
-made of) and returns its CPU milliseconds, the least of a few tries: printed beside each figure,
+made of) and returns its CPU milliseconds, the median of a few tries (the least would hide a host
+that is slow most of the time and fast in moments): printed beside each figure,
 it says how fast the host was while it was measured, and a figure divided by it compares
 between runs of different hours (`per_calibration`).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 
 _WORDS = re.compile(r"\b(refund|charge[ds]?|invoice|plan)\b")
@@ -35,15 +37,15 @@ def _work() -> int:
 _EXPECTED = _work()
 
 
-def calibrate(tries: int = 5) -> float:
-    """CPU milliseconds of the fixed work: the least of `tries` runs (the host at its fastest now)."""
-    best = float("inf")
+def calibrate(tries: int = 7) -> float:
+    """CPU milliseconds of the fixed work: the median of `tries` runs (the host's speed now)."""
+    times = []
     for _ in range(tries):
         started = time.process_time()
         if _work() != _EXPECTED:  # pragma: no cover - the work is deterministic
             raise RuntimeError("the calibration work changed its result")
-        best = min(best, time.process_time() - started)
-    return round(1000 * best, 2)
+        times.append(time.process_time() - started)
+    return round(1000 * statistics.median(times), 2)
 
 
 def per_calibration(cpu_ms: float, calibration_ms: float) -> float:
