@@ -33,18 +33,20 @@ run: $(STAMP)
 	$(BIN)/purser serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src
+	$(BIN)/mypy benchmarks
 
 unit: $(STAMP)
 	$(BIN)/pytest
 
 test: $(STAMP) system-deps services
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/mypy benchmarks
 	$(BIN)/pytest
 
 # Retrain the offline model's intent weights after editing its corpus.yaml or generalizer (scikit-learn, dev extras).

@@ -150,8 +150,8 @@ def main() -> int:
         cases = dunning.repo.cases()
         stats = dunning_stats(cases)
         emails = Counter(e.kind for e in sandbox.emails())
-        outcome = {c.customer_id: c for c in cases}
-        per_behaviour = []
+        outcome = {str(c.customer_id): c for c in cases}
+        per_behaviour: list[list[object]] = []
         for b in MIX:
             mine = [outcome[c] for c, (x, _) in who.items() if x is b and c in outcome]
             rec = sum(1 for c in mine if c.status is CaseStatus.RECOVERED)
@@ -168,7 +168,7 @@ def main() -> int:
     sent = emails["dunning"] + emails["dunning_recovered"]
     per_recovery = f"{sent / stats.recovered:.2f}" if stats.recovered else "—"
     revenue = ", ".join(str(m) for m in stats.recovered_revenue.values()) or "—"
-    summary = [
+    summary: list[list[object]] = [
         ["customers", customers],
         ["cases", len(cases)],
         ["recovered / lost / open", f"{stats.recovered} / {stats.lost} / {stats.open}"],

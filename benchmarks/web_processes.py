@@ -177,7 +177,7 @@ def pooled(windows: Sequence[dict[str, Any]], processes: int) -> dict[str, Any]:
         return 1000 * cpu / turns if turns else float("nan")
 
     def share(key: str) -> float:
-        return statistics.median(w[key] for w in mine)
+        return float(statistics.median(w[key] for w in mine))
 
     counts: dict[str, int] = {}
     for w in mine:
@@ -257,10 +257,11 @@ def report(windows: list[dict[str, Any]], cores: int) -> tuple[list[dict[str, An
     one, two = rows
     ratios: dict[str, Any] = dict(ratios_of(one, two, cores))
     rounds = sorted({w["round"] for w in windows})
-    per_round = [
-        ratios_of(*(next(w for w in windows if w["round"] == n and w["processes"] == p) for p in (1, 2)), cores)
-        for n in rounds
-    ]
+
+    def window(n: int, processes: int) -> dict[str, Any]:
+        return next(w for w in windows if w["round"] == n and w["processes"] == processes)
+
+    per_round = [ratios_of(window(n, 1), window(n, 2), cores) for n in rounds]
     ratios["per_round"] = per_round
     table = rows_table(
         rows,

@@ -192,7 +192,7 @@ def _profiled_server(out: Path, command: Sequence[str]) -> None:
             current = list(profiles)
         for profile in current:
             profile.snapshot_stats()
-            for func, (cc, nc, tt, ct, callers) in profile.stats.items():  # type: ignore[attr-defined]
+            for func, (cc, nc, tt, ct, callers) in profile.stats.items():
                 entry = merged.setdefault(func, [0, 0, 0.0, 0.0, {}])
                 for i, value in enumerate((cc, nc, tt, ct)):
                     entry[i] += value
