@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _speed import calibrate
+from _speed import SpeedProbe, calibrate, describe_probe
 from rich.console import Console
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,11 @@ def run_header(title: str) -> dict[str, Any]:
     )
     meta["calibration_ms"] = calibrate()
     console.print(f"host      calibration {meta['calibration_ms']:.1f} ms CPU ({CALIBRATION_NOTE})", highlight=False)
+    _PROBE.start()  # the same work every 2 s until write_json: the host's speed during the run
     return meta
+
+
+_PROBE = SpeedProbe()
 
 
 CALIBRATION_NOTE = "a fixed piece of work, benchmarks/_speed.py: lower is a faster host"
@@ -588,9 +592,10 @@ def write_json(path: str | None, data: dict[str, Any]) -> None:
     meta = data.get("meta")
     if isinstance(meta, dict) and "calibration_ms" in meta:
         meta["calibration_ms_end"] = calibrate()
+        meta["calibration_during"] = during = _PROBE.stop()
         console.print(
             f"host speed at the end: calibration {meta['calibration_ms_end']:.1f} ms CPU "
-            f"(at the start {meta['calibration_ms']:.1f})",
+            f"(at the start {meta['calibration_ms']:.1f}){describe_probe(during)}",
             highlight=False,
         )
     if path:

@@ -8,14 +8,24 @@ made of) and returns its CPU milliseconds, the median of a few tries (the least 
 that is slow most of the time and fast in moments): printed beside each figure,
 it says how fast the host was while it was measured, and a figure divided by it compares
 between runs of different hours (`per_calibration`).
+
+A probe at the start and the end misses slow stretches in between, so `SpeedProbe` also runs the
+same work once every few seconds for the whole run, in a subprocess at the lowest priority (about
+1 % of one core): the median, least and largest of those samples say how fast the host was *during*
+the measurement.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import re
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 _WORDS = re.compile(r"\b(refund|charge[ds]?|invoice|plan)\b")
 _TEXT = "Hi, I was charged twice for my plan this month; please refund the extra charge on the invoice."
@@ -53,4 +63,73 @@ def per_calibration(cpu_ms: float, calibration_ms: float) -> float:
     return round(cpu_ms / calibration_ms, 4) if calibration_ms else float("nan")
 
 
-__all__ = ["calibrate", "per_calibration"]
+class SpeedProbe:
+    """The fixed work timed every `every` seconds in a niced subprocess, from `start()` to `stop()`."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self.every = every
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self) -> SpeedProbe:
+        """Start sampling (the subprocess is stopped at `stop()`, or when this process exits)."""
+        self._process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--probe", str(self.every)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        atexit.register(self._kill)
+        return self
+
+    def stop(self) -> dict[str, float | int]:
+        """Stop sampling: the samples' count, median, least and largest (CPU ms; empty without samples)."""
+        process, self._process = self._process, None
+        if process is None:
+            return {}
+        process.terminate()
+        out, _ = process.communicate(timeout=30)
+        samples = [float(line) for line in out.split() if line.strip()]
+        if not samples:
+            return {}
+        return {
+            "samples": len(samples),
+            "median_ms": round(statistics.median(samples), 2),
+            "min_ms": round(min(samples), 2),
+            "max_ms": round(max(samples), 2),
+        }
+
+    def _kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+
+
+def describe_probe(during: dict[str, float | int]) -> str:
+    """The probe's samples as a clause to append to a line (an empty string when there were none)."""
+    if not during:
+        return ""
+    return (
+        f"; during the run: median {during['median_ms']:.1f} ms "
+        f"(least {during['min_ms']:.1f}, largest {during['max_ms']:.1f}) over {during['samples']} samples"
+    )
+
+
+def _probe_main(every: float) -> None:
+    """The probe subprocess: one timing of the work per line on stdout until terminated."""
+    os.nice(19)  # the lowest priority: the measured processes come first
+    try:
+        while True:
+            started = time.process_time()
+            _work()
+            print(f"{1000 * (time.process_time() - started):.2f}", flush=True)
+            time.sleep(every)
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass
+
+
+__all__ = ["SpeedProbe", "calibrate", "describe_probe", "per_calibration"]
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--probe"]:
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _probe_main(float(sys.argv[2]))

@@ -343,6 +343,9 @@ def main() -> None:
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     _print_host_speed(args.callgrind, "")
+    from _speed import SpeedProbe, describe_probe
+
+    probe = SpeedProbe().start() if not args.callgrind else None
     if args.conversation_turns > 0:
         long_conversations(args.scenario, args.conversation_turns, max(1, args.conversations), args.profile)
         load = os.getloadavg()
@@ -356,6 +359,9 @@ def main() -> None:
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     _print_host_speed(args.callgrind, " at the end")
+    if probe is not None:
+        during = describe_probe(probe.stop()).removeprefix("; ")
+        print(f"host {during or 'during the run: no samples'}")
     sys.stdout.flush()
 
 

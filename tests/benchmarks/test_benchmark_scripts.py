@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -44,6 +45,7 @@ def _run(script: str, tmp_path: Path, *extra: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(out.read_text())
     assert data["meta"]["command"].endswith(f"{script} --quick --json {out}" + "".join(f" {e}" for e in extra))
     assert data["meta"]["calibration_ms"] > 0 and data["meta"]["calibration_ms_end"] > 0  # the host's speed
+    assert data["meta"]["calibration_during"]["samples"] >= 1  # and the probe's samples during the run
     return data
 
 
@@ -112,3 +114,15 @@ def test_calibration_times_a_fixed_piece_of_work() -> None:
     assert 0 < first < 5_000 and 0 < second < 5_000  # CPU milliseconds, not seconds or nanoseconds
     assert speed.per_calibration(10.0, 2.5) == 4.0
     assert speed.per_calibration(10.0, 0.0) != speed.per_calibration(10.0, 0.0)  # NaN: no speed known
+
+
+def test_the_speed_probe_samples_until_stopped_and_leaves_nothing_running() -> None:
+    speed = _module("_speed")
+    probe = speed.SpeedProbe(every=0.2).start()
+    time.sleep(2.0)  # the subprocess starts, then times the work every 0.2 s
+    process = probe._process
+    during = probe.stop()
+    assert during["samples"] >= 1 and 0 < during["min_ms"] <= during["median_ms"] <= during["max_ms"]
+    assert process.poll() is not None and probe.stop() == {}  # stopped, and a second stop is empty
+    assert speed.describe_probe(during).startswith("; during the run: median")
+    assert speed.describe_probe({}) == ""
