@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/web_memory.py --quick                  # smoke size
     .venv/bin/python benchmarks/web_memory.py --conversations 4000 --trace-from 2000   # what grows
     .venv/bin/python benchmarks/web_memory.py --census                 # where memory sits, per sample
-    .venv/bin/python benchmarks/web_memory.py --preload /usr/lib/x86_64-linux-gnu/libjemalloc.so.2  # another malloc
+    .venv/bin/python benchmarks/web_memory.py --preload "$(dpkg -L libjemalloc2 | grep 'so.2$')"  # another malloc
 
 What runs: one real `purser serve` process on a fresh database with a generated population (as in
 `web_turns.py`), and the load client (`_load.py`) creating `--conversations` conversations with one
@@ -421,8 +421,7 @@ def main(argv: list[str] | None = None) -> None:
         "--preload",
         type=Path,
         default=None,
-        help="a shared library the server runs with (LD_PRELOAD), e.g. another malloc: "
-        "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+        help="a shared library the server runs with (LD_PRELOAD), e.g. another malloc: libjemalloc.so.2",
     )
     args = parser.parse_args(argv)
     if args.preload is not None and not args.preload.is_file():
