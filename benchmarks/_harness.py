@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _speed import SpeedProbe, calibrate, describe_probe
+from _speed import CALIBRATION_NOTE, SpeedProbe, calibrate, describe_probe
 from rich.console import Console
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,9 +86,6 @@ def run_header(title: str) -> dict[str, Any]:
 
 
 _PROBE = SpeedProbe()
-
-
-CALIBRATION_NOTE = "a fixed piece of work, benchmarks/_speed.py: lower is a faster host"
 
 
 def _relative_argv() -> list[str]:

@@ -7,7 +7,7 @@ time (dicts, strings, small objects, a JSON encoding and a regular expression: w
 made of) and returns its CPU milliseconds, the median of a few tries (the least would hide a host
 that is slow most of the time and fast in moments): printed beside each figure,
 it says how fast the host was while it was measured, and a figure divided by it compares
-between runs of different hours (`per_calibration`).
+between runs of different hours.
 
 A probe at the start and the end misses slow stretches in between, so `SpeedProbe` also runs the
 same work once every few seconds for the whole run, in a subprocess at the lowest priority (about
@@ -46,6 +46,9 @@ def _work() -> int:
 
 _EXPECTED = _work()
 
+CALIBRATION_NOTE = "a fixed piece of work, benchmarks/_speed.py: lower is a faster host"
+"""What the calibration is, said beside each figure printed."""
+
 
 def calibrate(tries: int = 7) -> float:
     """CPU milliseconds of the fixed work: the median of `tries` runs (the host's speed now)."""
@@ -56,11 +59,6 @@ def calibrate(tries: int = 7) -> float:
             raise RuntimeError("the calibration work changed its result")
         times.append(time.process_time() - started)
     return round(1000 * statistics.median(times), 2)
-
-
-def per_calibration(cpu_ms: float, calibration_ms: float) -> float:
-    """A CPU figure in units of the calibration work: comparable between runs at different host speeds."""
-    return round(cpu_ms / calibration_ms, 4) if calibration_ms else float("nan")
 
 
 class SpeedProbe:
@@ -126,7 +124,7 @@ def _probe_main(every: float) -> None:
         pass
 
 
-__all__ = ["SpeedProbe", "calibrate", "describe_probe", "per_calibration"]
+__all__ = ["CALIBRATION_NOTE", "SpeedProbe", "calibrate", "describe_probe"]
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--probe"]:
     import signal

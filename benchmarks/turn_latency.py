@@ -348,14 +348,12 @@ def main() -> None:
     probe = SpeedProbe().start() if not args.callgrind else None
     if args.conversation_turns > 0:
         long_conversations(args.scenario, args.conversation_turns, max(1, args.conversations), args.profile)
-        load = os.getloadavg()
-        print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        return
-    if not args.no_inprocess:
-        in_process(args.paths, max(1, args.repeat), args.profile, instructions=args.callgrind, limit=args.limit)
-    if not args.no_eval:
-        print()
-        via_eval(args.paths)
+    else:
+        if not args.no_inprocess:
+            in_process(args.paths, max(1, args.repeat), args.profile, instructions=args.callgrind, limit=args.limit)
+        if not args.no_eval:
+            print()
+            via_eval(args.paths)
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     _print_host_speed(args.callgrind, " at the end")
@@ -368,9 +366,9 @@ def main() -> None:
 def _print_host_speed(under_callgrind: bool, when: str) -> None:
     """The host's speed now (`_speed.calibrate`), beside the load average; not under callgrind."""
     if not under_callgrind:
-        from _speed import calibrate
+        from _speed import CALIBRATION_NOTE, calibrate
 
-        print(f"host{when}: calibration {calibrate():.1f} ms CPU (a fixed piece of work, benchmarks/_speed.py)")
+        print(f"host{when}: calibration {calibrate():.1f} ms CPU ({CALIBRATION_NOTE})")
 
 
 if __name__ == "__main__":
